@@ -1,0 +1,3 @@
+using Chaser.Cli;
+
+return CommandLine.Run(args, Console.Out, Console.Error);
