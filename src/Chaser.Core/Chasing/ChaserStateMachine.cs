@@ -1,0 +1,923 @@
+using Chaser.Core.Domain;
+using Chaser.Core.Market;
+using Chaser.Core.Rules;
+
+namespace Chaser.Core.Chasing;
+
+/// <summary>Where the parent order is.</summary>
+public enum ParentStatus
+{
+    /// <summary>Working towards the target.</summary>
+    Working,
+
+    /// <summary>Stopping (user cancel, deadline, fatal reject): waiting for the live child to be final.</summary>
+    Stopping,
+
+    /// <summary>Final: <see cref="ChaserStateMachine.FinishReason"/> says why. Late fills are still counted.</summary>
+    Finished,
+}
+
+/// <summary>
+/// The chaser: one per parent order. It works the order with one post-only child resting at the best price,
+/// re-prices it when it goes stale, follows every fill and finishes when the remainder can no longer be posted.
+/// <para>
+/// Pure and deterministic: events in, commands out. It never blocks, does no I/O and reads no clock (time arrives
+/// with each event). Each <c>On…</c> method returns the commands it decided; the buffer is reused: read it before the
+/// next call. Invariants: at most one open child; at most one request in flight for it; a post-only buy is never
+/// priced at or above the best ask (a sell never at or below the best bid); fills are counted once by trade id; the
+/// filled quantity never exceeds the target by more than one child's rounding.
+/// </para>
+/// </summary>
+public sealed class ChaserStateMachine
+{
+    private readonly ParentOrderSpec _spec;
+    private readonly SymbolRules _rules;
+    private readonly ChaserOptions _options;
+    private readonly CancellationRatioTracker _cancelTracker;
+    private readonly List<ChaserCommand> _output = new(4);
+    private readonly List<ChildOrder> _children = [];
+    private readonly Dictionary<string, ChildOrder> _childrenById = new(StringComparer.Ordinal);
+    private readonly HashSet<long> _tradeIds = [];
+
+    private ChildOrder? _open;
+    private BookTop _book;
+    private long _bookGeneration;
+    private DepthLevels? _depth;
+    private bool _marketDataUp = true;
+    private bool _awaitingFreshBook;
+    private bool _orderEntryUp = true;
+    private decimal _rateBudget = 1m;
+
+    private DateTimeOffset _backoffUntil = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastRepriceAt = DateTimeOffset.MinValue;
+    private long _repostNeedsBookAfter = -1;
+    private int _consecutivePostOnlyRejects;
+
+    private FinishReason _stopReason;
+    private DecisionRule _stopRule;
+    private string? _stopDetail;
+    private bool _takeRemainderSent;
+    private int _nextSequence = 1;
+
+    public ChaserStateMachine(ParentOrderSpec spec, SymbolRules rules, ChaserOptions? options = null, CancellationRatioTracker? cancelTracker = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(rules);
+        if (!string.Equals(spec.Symbol, rules.Symbol, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"rules are for {rules.Symbol}, the order is for {spec.Symbol}", nameof(rules));
+        }
+
+        _spec = spec;
+        _rules = rules;
+        _options = options ?? new ChaserOptions();
+        _options.Validate();
+        _cancelTracker = cancelTracker ?? new CancellationRatioTracker();
+    }
+
+    public ParentOrderSpec Spec => _spec;
+
+    public SymbolRules Rules => _rules;
+
+    public ParentStatus Status { get; private set; } = ParentStatus.Working;
+
+    public FinishReason FinishReason { get; private set; }
+
+    public string? FinishDetail { get; private set; }
+
+    /// <summary>Every child order, in the order they were placed.</summary>
+    public IReadOnlyList<ChildOrder> Children => _children;
+
+    /// <summary>The open child, if any (at most one).</summary>
+    public ChildOrder? OpenChild => _open;
+
+    /// <summary>Quantity filled, from fills seen (each trade once).</summary>
+    public decimal FilledQuantity { get; private set; }
+
+    /// <summary>Quote notional filled (Σ price × quantity).</summary>
+    public decimal FilledNotional { get; private set; }
+
+    public decimal Fees { get; private set; }
+
+    public decimal AveragePrice => FilledQuantity == 0 ? 0m : FilledNotional / FilledQuantity;
+
+    /// <summary>Executed quantity the exchange reported whose fills have not arrived (a host may fetch them).</summary>
+    public decimal UnaccountedQuantity => _children.Sum(c => c.UnaccountedQuantity);
+
+    public int FillCount => _tradeIds.Count;
+
+    public int MakerFillCount { get; private set; }
+
+    public int Modifies { get; private set; }
+
+    public int Cancels { get; private set; }
+
+    public int PostOnlyRejects { get; private set; }
+
+    /// <summary>The earliest time at which the chaser wants a timer tick (a backoff, a young-order wait, a query timeout, the deadline); null when only events matter.</summary>
+    public DateTimeOffset? NextWakeUp { get; private set; }
+
+    /// <summary>First decision: post at the best price once a book is known. Call once, with the start time.</summary>
+    public ChaserDecisions Start(DateTimeOffset time) => Evaluate(EventKind.Start, time);
+
+    public ChaserDecisions OnBookTop(in BookTop top, DateTimeOffset time)
+    {
+        // Out-of-order frames (a reconnect replays, or two connections) must not move the book backwards.
+        if (_bookGeneration > 0 && top.UpdateId != 0 && top.UpdateId < _book.UpdateId)
+        {
+            return Nothing();
+        }
+
+        _book = top;
+        _bookGeneration++;
+        if (_marketDataUp)
+        {
+            _awaitingFreshBook = false;
+        }
+
+        return Evaluate(EventKind.BookTop, time);
+    }
+
+    public ChaserDecisions OnDepth(DepthLevels depth, DateTimeOffset time)
+    {
+        ArgumentNullException.ThrowIfNull(depth);
+        _depth = depth;
+        return Evaluate(EventKind.Depth, time);
+    }
+
+    /// <summary>A print on the tape: no decision depends on it beyond the passage of time.</summary>
+    public ChaserDecisions OnTrade(in TradePrint trade) => Evaluate(EventKind.Trade, trade.Time);
+
+    public ChaserDecisions OnAccepted(in OrderAccepted accepted)
+    {
+        if (!_childrenById.TryGetValue(accepted.ClientOrderId, out var child))
+        {
+            return Nothing();
+        }
+
+        if (accepted.ExchangeOrderId != 0)
+        {
+            child.ExchangeOrderId = accepted.ExchangeOrderId;
+        }
+
+        var applies = child.State switch
+        {
+            ChildState.PendingNew => !accepted.IsModify,
+            ChildState.PendingModify => accepted.IsModify && accepted.Price == child.PendingPrice,
+            ChildState.Unknown => true,
+            // A duplicate of the accept we already applied: refresh nothing but the ack time.
+            ChildState.Live => accepted.Price == child.Price,
+            _ => false,
+        };
+        if (!applies)
+        {
+            return Evaluate(EventKind.Accepted, accepted.Time);
+        }
+
+        var wasModify = child.State == ChildState.PendingModify || (child.State == ChildState.Unknown && accepted.IsModify);
+        if (child.State != ChildState.Live)
+        {
+            child.Price = accepted.Price;
+            child.Quantity = accepted.Quantity;
+            // A modify re-queues the order on Binance: its age starts again for the invalid-cancellation rule.
+            child.PlacedAt = accepted.Time;
+            child.AcceptedExchangeTime = accepted.ExchangeTime;
+            child.Enter(ChildState.Live, accepted.Time);
+            if (wasModify)
+            {
+                child.Modifies++;
+            }
+
+            _consecutivePostOnlyRejects = 0;
+        }
+
+        return Evaluate(EventKind.Accepted, accepted.Time);
+    }
+
+    public ChaserDecisions OnRejected(in OrderRejected rejected)
+    {
+        if (!_childrenById.TryGetValue(rejected.ClientOrderId, out var child))
+        {
+            return Nothing();
+        }
+
+        var expected = rejected.Request switch
+        {
+            RequestKind.Place => ChildState.PendingNew,
+            RequestKind.Modify => ChildState.PendingModify,
+            _ => ChildState.PendingCancel,
+        };
+        if (child.State != expected && child.State != ChildState.Unknown)
+        {
+            // A late or duplicated answer to a request already resolved.
+            return Evaluate(EventKind.Rejected, rejected.Time);
+        }
+
+        var time = rejected.Time;
+        switch (rejected.Request)
+        {
+            case RequestKind.Place:
+                child.WasRejected = true;
+                child.Enter(ChildState.Final, time);
+                CloseIfOpen(child);
+                switch (rejected.Kind)
+                {
+                    case RejectKind.PostOnlyWouldCross:
+                        NotePostOnlyReject(time);
+                        break;
+                    case RejectKind.Retryable:
+                        _backoffUntil = time + _options.RetryableRejectBackoff;
+                        break;
+                    default:
+                        BeginStop(FinishReason.Failed, DecisionRule.FatalReject, $"order rejected by the exchange: {rejected.Code} {rejected.Message}");
+                        break;
+                }
+
+                break;
+
+            case RequestKind.Modify:
+                switch (rejected.Kind)
+                {
+                    case RejectKind.PostOnlyWouldCross:
+                        // Binance cancels a GTX order whose modify would cross; its final state follows on the stream.
+                        child.Enter(ChildState.AwaitingFinal, time);
+                        NotePostOnlyReject(time);
+                        break;
+                    case RejectKind.UnknownOrder:
+                        child.Enter(ChildState.AwaitingFinal, time);
+                        break;
+                    case RejectKind.Retryable:
+                        child.Enter(ChildState.Live, time);
+                        _backoffUntil = time + _options.RetryableRejectBackoff;
+                        break;
+                    default:
+                        // A filter refused the new price/quantity; the order rests as it was. Re-price by cancel + new instead.
+                        child.ModifyRefused = true;
+                        child.Enter(ChildState.Live, time);
+                        break;
+                }
+
+                break;
+
+            default:
+                switch (rejected.Kind)
+                {
+                    case RejectKind.UnknownOrder:
+                        // Filled or canceled already: wait for the fill or final state that must follow.
+                        child.Enter(ChildState.AwaitingFinal, time);
+                        break;
+                    case RejectKind.Retryable:
+                        child.Enter(ChildState.Live, time);
+                        _backoffUntil = time + _options.RetryableRejectBackoff;
+                        break;
+                    default:
+                        child.Enter(ChildState.Unknown, time);
+                        break;
+                }
+
+                break;
+        }
+
+        return Evaluate(EventKind.Rejected, time);
+    }
+
+    public ChaserDecisions OnFill(in Fill fill)
+    {
+        if (!_tradeIds.Add(fill.TradeId))
+        {
+            return Evaluate(EventKind.Fill, fill.Time);
+        }
+
+        if (!_childrenById.TryGetValue(fill.ClientOrderId, out var child))
+        {
+            if (!ClientOrderIds.TryParse(fill.ClientOrderId, out var parentId, out var sequence) || parentId != _spec.Id)
+            {
+                // Not one of ours: forget the trade id so it cannot shadow a real one.
+                _tradeIds.Remove(fill.TradeId);
+                return Nothing();
+            }
+
+            // One of ours we never tracked (a previous run's child): count it, never lose a fill.
+            child = new ChildOrder(fill.ClientOrderId, sequence, ChildOrderType.PostOnly, fill.Price, fill.CumulativeQuantity, fill.Time);
+            child.Enter(ChildState.Final, fill.Time);
+            _children.Add(child);
+            _childrenById.Add(child.ClientOrderId, child);
+        }
+
+        child.FilledQuantity += fill.Quantity;
+        child.FilledNotional += fill.Price * fill.Quantity;
+        child.ReportedExecutedQuantity = Math.Max(child.ReportedExecutedQuantity, fill.CumulativeQuantity);
+        FilledQuantity += fill.Quantity;
+        FilledNotional += fill.Price * fill.Quantity;
+        Fees += fill.Fee;
+        if (fill.IsMaker)
+        {
+            MakerFillCount++;
+        }
+
+        _consecutivePostOnlyRejects = 0;
+        if (fill.OrderFullyFilled && child.IsOpen)
+        {
+            child.FinalStatus = ExchangeOrderStatus.Filled;
+            child.Enter(ChildState.Final, fill.Time);
+            CloseIfOpen(child);
+        }
+
+        return Evaluate(EventKind.Fill, fill.Time);
+    }
+
+    public ChaserDecisions OnOrderFinished(in OrderFinished finished)
+    {
+        if (!_childrenById.TryGetValue(finished.ClientOrderId, out var child))
+        {
+            return Nothing();
+        }
+
+        child.ReportedExecutedQuantity = Math.Max(child.ReportedExecutedQuantity, finished.ExecutedQuantity);
+        if (child.IsOpen)
+        {
+            child.FinalStatus = finished.Status;
+            child.Enter(ChildState.Final, finished.Time);
+            CloseIfOpen(child);
+        }
+
+        return Evaluate(EventKind.OrderFinished, finished.Time);
+    }
+
+    public ChaserDecisions OnOutcomeUnknown(in RequestOutcomeUnknown unknown)
+    {
+        if (_childrenById.TryGetValue(unknown.ClientOrderId, out var child) && child.IsOpen)
+        {
+            child.Enter(ChildState.Unknown, unknown.Time);
+            child.LastQueryAt = null;
+        }
+
+        return Evaluate(EventKind.OutcomeUnknown, unknown.Time);
+    }
+
+    public ChaserDecisions OnStatusReport(in OrderStatusReport report)
+    {
+        if (!_childrenById.TryGetValue(report.ClientOrderId, out var child))
+        {
+            return Nothing();
+        }
+
+        var time = report.Time;
+        if (!report.Found)
+        {
+            // Never reached the book (a lost place, or a post-only reject that leaves no trace): it is over.
+            child.LastQueryAt = null;
+            if (child.IsOpen && child.State is ChildState.Unknown or ChildState.AwaitingFinal)
+            {
+                child.WasRejected = child.CommittedQuantity == 0 && child.ExchangeOrderId == 0;
+                child.Enter(ChildState.Final, time);
+                CloseIfOpen(child);
+            }
+
+            return Evaluate(EventKind.StatusReport, time);
+        }
+
+        child.ReportedExecutedQuantity = Math.Max(child.ReportedExecutedQuantity, report.ExecutedQuantity);
+        child.LastQueryAt = null;
+        if (!child.IsOpen)
+        {
+            return Evaluate(EventKind.StatusReport, time);
+        }
+
+        if (report.Status is ExchangeOrderStatus.New or ExchangeOrderStatus.PartiallyFilled)
+        {
+            if (child.State is ChildState.Unknown or ChildState.AwaitingFinal)
+            {
+                if (child.Price != report.Price)
+                {
+                    child.PlacedAt = time;
+                    child.Modifies++;
+                }
+
+                child.Price = report.Price;
+                child.Quantity = report.Quantity;
+                child.Enter(ChildState.Live, time);
+            }
+        }
+        else
+        {
+            child.FinalStatus = report.Status;
+            child.Enter(ChildState.Final, time);
+            CloseIfOpen(child);
+        }
+
+        return Evaluate(EventKind.StatusReport, time);
+    }
+
+    public ChaserDecisions OnConnectivityLost(ConnectionScope scope, DateTimeOffset time)
+    {
+        if (scope == ConnectionScope.MarketData)
+        {
+            _marketDataUp = false;
+            _awaitingFreshBook = true;
+        }
+        else
+        {
+            _orderEntryUp = false;
+        }
+
+        return Evaluate(EventKind.ConnectivityLost, time);
+    }
+
+    public ChaserDecisions OnConnectivityRestored(ConnectionScope scope, DateTimeOffset time)
+    {
+        if (scope == ConnectionScope.MarketData)
+        {
+            // Trust nothing until a book arrives that was read after the reconnect.
+            _marketDataUp = true;
+            _awaitingFreshBook = true;
+        }
+        else
+        {
+            _orderEntryUp = true;
+            if (_open is { } child)
+            {
+                // Whatever happened while we were blind (fills, a request's answer) is learnt by query.
+                child.Enter(ChildState.Unknown, time);
+                child.LastQueryAt = null;
+                return Evaluate(EventKind.ConnectivityRestored, time, DecisionRule.ReconcileAfterReconnect);
+            }
+        }
+
+        return Evaluate(EventKind.ConnectivityRestored, time);
+    }
+
+    public ChaserDecisions OnTimer(DateTimeOffset time) => Evaluate(EventKind.Timer, time);
+
+    /// <summary>The share of the account's order-rate budget still available (0..1), from the rate-limit governor.</summary>
+    public ChaserDecisions OnRateBudget(decimal availableFraction, DateTimeOffset time)
+    {
+        _rateBudget = Math.Clamp(availableFraction, 0m, 1m);
+        return Evaluate(EventKind.RateBudget, time);
+    }
+
+    public ChaserDecisions OnUserCancel(DateTimeOffset time)
+    {
+        BeginStop(FinishReason.Canceled, DecisionRule.UserCancel, "canceled by the user");
+        return Evaluate(EventKind.UserCancel, time);
+    }
+
+    private ChaserDecisions Nothing()
+    {
+        _output.Clear();
+        return new ChaserDecisions(_output);
+    }
+
+    private void CloseIfOpen(ChildOrder child)
+    {
+        if (ReferenceEquals(_open, child))
+        {
+            _open = null;
+        }
+    }
+
+    private void NotePostOnlyReject(DateTimeOffset time)
+    {
+        PostOnlyRejects++;
+        _consecutivePostOnlyRejects++;
+        // Re-post only on a book newer than the one that made us cross.
+        _repostNeedsBookAfter = _bookGeneration;
+        var excess = _consecutivePostOnlyRejects - _options.PostOnlyRejectsBeforeBackoff;
+        if (excess >= 0)
+        {
+            var backoff = _options.PostOnlyRejectBackoff * Math.Pow(2, Math.Min(excess, 16));
+            _backoffUntil = time + (backoff < _options.MaxBackoff ? backoff : _options.MaxBackoff);
+        }
+    }
+
+    private void BeginStop(FinishReason reason, DecisionRule rule, string detail)
+    {
+        if (Status != ParentStatus.Working)
+        {
+            return;
+        }
+
+        Status = ParentStatus.Stopping;
+        _stopReason = reason;
+        _stopRule = rule;
+        _stopDetail = detail;
+    }
+
+    private ChaserDecisions Evaluate(EventKind trigger, DateTimeOffset now, DecisionRule queryRule = DecisionRule.ConfirmUnknownOutcome)
+    {
+        _output.Clear();
+        NextWakeUp = null;
+        if (Status == ParentStatus.Finished)
+        {
+            return new ChaserDecisions(_output);
+        }
+
+        if (Status == ParentStatus.Working && _spec.Deadline is { } deadline)
+        {
+            if (now >= deadline)
+            {
+                var take = _spec.OnDeadline == DeadlineAction.TakeRemainder;
+                BeginStop(FinishReason.Expired, take ? DecisionRule.DeadlineTakeRemainder : DecisionRule.DeadlineExpire, "deadline reached");
+            }
+            else
+            {
+                WakeAt(deadline);
+            }
+        }
+
+        if (_open is { } child && !ChildAllowsDecision(child, trigger, now, queryRule))
+        {
+            return new ChaserDecisions(_output);
+        }
+
+        if (Status == ParentStatus.Stopping)
+        {
+            DecideStop(trigger, now);
+        }
+        else
+        {
+            DecideWorking(trigger, now);
+        }
+
+        return new ChaserDecisions(_output);
+    }
+
+    /// <summary>Handles an open child whose state blocks decisions (a request in flight, an unknown outcome); true when it is live.</summary>
+    private bool ChildAllowsDecision(ChildOrder child, EventKind trigger, DateTimeOffset now, DecisionRule queryRule)
+    {
+        switch (child.State)
+        {
+            case ChildState.Live:
+                return true;
+            case ChildState.Unknown:
+                if (_orderEntryUp)
+                {
+                    QueryIfDue(child, trigger, now, queryRule);
+                }
+
+                return false;
+            case ChildState.AwaitingFinal:
+                var timeout = child.StateSince + _options.FinalStateTimeout;
+                if (now >= timeout && _orderEntryUp)
+                {
+                    QueryIfDue(child, trigger, now, DecisionRule.ConfirmFinalState);
+                }
+                else
+                {
+                    WakeAt(timeout);
+                }
+
+                return false;
+            default:
+                // PendingNew / PendingModify / PendingCancel: one request in flight per child, wait for its answer.
+                return false;
+        }
+    }
+
+    private void QueryIfDue(ChildOrder child, EventKind trigger, DateTimeOffset now, DecisionRule rule)
+    {
+        if (child.LastQueryAt is { } last && now < last + _options.QueryRetryInterval)
+        {
+            WakeAt(last + _options.QueryRetryInterval);
+            return;
+        }
+
+        child.LastQueryAt = now;
+        WakeAt(now + _options.QueryRetryInterval);
+        Emit(new ChaserCommand(ChaserCommandKind.Query, child.ClientOrderId, _spec.Side, child.OrderType, child.Price, child.Quantity, FinishReason.None, new DecisionCause(trigger, rule)));
+    }
+
+    private void DecideStop(EventKind trigger, DateTimeOffset now)
+    {
+        var cause = new DecisionCause(trigger, _stopRule);
+        if (_open is { } child)
+        {
+            if (_orderEntryUp)
+            {
+                SendCancel(child, cause, now);
+            }
+
+            return;
+        }
+
+        if (_stopRule == DecisionRule.DeadlineTakeRemainder && !_takeRemainderSent)
+        {
+            if (!_orderEntryUp || !_marketDataUp || _awaitingFreshBook || !_book.IsSane)
+            {
+                return;
+            }
+
+            var reference = _spec.Side == Side.Buy ? _book.Ask : _book.Bid;
+            var quantity = _rules.FloorMarketQuantity(RemainingQuantityAt(reference));
+            if (_rules.CheckMarket(quantity, reference, _spec.ReduceOnly).IsValid)
+            {
+                _takeRemainderSent = true;
+                PlaceChild(ChildOrderType.Market, reference, quantity, cause, now);
+                return;
+            }
+        }
+
+        var reason = _stopReason;
+        if (reason != FinishReason.Failed && CommittedQuantity > 0 && !RemainderPostable(LastKnownPrice()))
+        {
+            reason = FinishReason.Filled;
+        }
+
+        Finish(reason, cause, reason == FinishReason.Filled ? "target reached" : _stopDetail);
+    }
+
+    private void DecideWorking(EventKind trigger, DateTimeOffset now)
+    {
+        if (!_orderEntryUp || !_marketDataUp || _awaitingFreshBook || !_book.IsSane)
+        {
+            // No decision on a book we can't trust, or while we can't see our orders.
+            return;
+        }
+
+        var child = _open;
+        var desired = DesiredPrice(child);
+        var leaves = ChildLeavesAt(desired);
+        var postable = _rules.Check(_spec.Side, desired, leaves, _spec.ReduceOnly, markPrice: null);
+
+        if (child is null)
+        {
+            if (!postable.IsValid)
+            {
+                if (CommittedQuantity == 0)
+                {
+                    Finish(FinishReason.Failed, new DecisionCause(trigger, DecisionRule.TargetNotPostable), $"the target can't be posted: {postable.Reason}");
+                }
+                else
+                {
+                    Finish(FinishReason.Filled, new DecisionCause(trigger, DecisionRule.TargetReached), "target reached");
+                }
+
+                return;
+            }
+
+            if (!RequestAllowed(now) || _bookGeneration <= _repostNeedsBookAfter)
+            {
+                return;
+            }
+
+            var rule = _consecutivePostOnlyRejects > 0 ? DecisionRule.RepostAfterPostOnlyReject : DecisionRule.PostAtBest;
+            PlaceChild(ChildOrderType.PostOnly, desired, leaves, new DecisionCause(trigger, rule), now);
+            return;
+        }
+
+        if (desired == child.Price)
+        {
+            return;
+        }
+
+        var repriceRule = IsBehind(desired, child.Price) ? DecisionRule.RepriceBehindBest : DecisionRule.RepriceAloneAtTop;
+        var cause = new DecisionCause(trigger, repriceRule);
+        if (!RequestAllowed(now))
+        {
+            return;
+        }
+
+        var interval = EffectiveRepriceInterval();
+        if (now < _lastRepriceAt + interval)
+        {
+            WakeAt(_lastRepriceAt + interval);
+            return;
+        }
+
+        var age = now - child.PlacedAt;
+        if (age < _options.InvalidCancelWindow
+            && !_cancelTracker.AllowsYoungCancel(now, _options.MaxInvalidCancelRatio, _options.InvalidCancelRatioMinOrders))
+        {
+            // Cancelling now would count against the invalid-cancellation ratio: let the order age instead.
+            WakeAt(child.PlacedAt + _options.InvalidCancelWindow);
+            return;
+        }
+
+        if (leaves <= 0)
+        {
+            // Nothing left to work at the new price: the target is reached once this child is out of the way.
+            SendCancel(child, new DecisionCause(trigger, DecisionRule.TargetReached), now);
+            return;
+        }
+
+        if (_options.PreferModify && !child.ModifyRefused)
+        {
+            SendModify(child, desired, child.CommittedQuantity + leaves, cause, now);
+        }
+        else
+        {
+            SendCancel(child, cause, now);
+        }
+    }
+
+    private bool RequestAllowed(DateTimeOffset now)
+    {
+        if (_rateBudget <= 0)
+        {
+            return false;
+        }
+
+        if (now < _backoffUntil)
+        {
+            WakeAt(_backoffUntil);
+            return false;
+        }
+
+        return true;
+    }
+
+    private TimeSpan EffectiveRepriceInterval()
+    {
+        if (_rateBudget >= 1m)
+        {
+            return _options.MinRepriceInterval;
+        }
+
+        // Re-price less often as the shared budget runs down: at 10 % left, ten times less often.
+        return _options.MinRepriceInterval / (double)Math.Max(_rateBudget, 0.1m);
+    }
+
+    /// <summary>Whether <paramref name="best"/> is a better price for our side than <paramref name="current"/> (we are behind it).</summary>
+    private bool IsBehind(decimal best, decimal current) =>
+        _spec.Side == Side.Buy ? best > current : best < current;
+
+    /// <summary>
+    /// The best price on our side of the book, ignoring our own order when it is alone at the top (then the next
+    /// level, when depth is known). A book older than our order's accept can't show it, and is not used to move down.
+    /// </summary>
+    private decimal DesiredPrice(ChildOrder? child)
+    {
+        var buy = _spec.Side == Side.Buy;
+        var best = buy ? _book.Bid : _book.Ask;
+        if (child is not { State: ChildState.Live })
+        {
+            return best;
+        }
+
+        if (child.AcceptedExchangeTime is not { } acceptedAt || _book.ExchangeTime < acceptedAt)
+        {
+            // The book predates our order: trust it only to tell us we are behind.
+            return IsBehind(best, child.Price) ? best : child.Price;
+        }
+
+        if (best == child.Price)
+        {
+            var displayed = buy ? _book.BidQty : _book.AskQty;
+            if (displayed <= child.LeavesQuantity && NextLevelBeyond(child.Price) is { } next)
+            {
+                return next;
+            }
+
+            return child.Price;
+        }
+
+        // A newer book whose best is worse than our price does not show our order: its state is in flight on the
+        // user stream. Don't chase down on it; a fill or cancel will follow.
+        return IsBehind(best, child.Price) ? best : child.Price;
+    }
+
+    private decimal? NextLevelBeyond(decimal price)
+    {
+        if (_depth is null)
+        {
+            return null;
+        }
+
+        var buy = _spec.Side == Side.Buy;
+        foreach (var level in buy ? _depth.Bids : _depth.Asks)
+        {
+            if (level.Quantity > 0 && (buy ? level.Price < price : level.Price > price))
+            {
+                // Never cross: the next level on our side is always behind the opposite best in a sane book.
+                var opposite = buy ? _book.Ask : _book.Bid;
+                return (buy ? level.Price < opposite : level.Price > opposite) ? level.Price : null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Executed quantity to assume: seen fills, or more where the exchange reported more.</summary>
+    private decimal CommittedQuantity
+    {
+        get
+        {
+            var total = 0m;
+            foreach (var child in _children)
+            {
+                total += child.CommittedQuantity;
+            }
+
+            return total;
+        }
+    }
+
+    private decimal CommittedNotional
+    {
+        get
+        {
+            var total = FilledNotional;
+            foreach (var child in _children)
+            {
+                // Fills not yet seen execute at the child's limit price (a maker fill prices at the order's price).
+                total += child.UnaccountedQuantity * child.Price;
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>What is left of the target, in base quantity at the given price (before step rounding).</summary>
+    private decimal RemainingQuantityAt(decimal price)
+    {
+        if (_spec.SizeType == SizeType.Quantity)
+        {
+            return Math.Max(0m, _spec.Size - CommittedQuantity);
+        }
+
+        var notional = _spec.Size - CommittedNotional;
+        return notional <= 0 || price <= 0 ? 0m : notional / price;
+    }
+
+    /// <summary>The open quantity a child at <paramref name="price"/> should carry, on top of what executed already.</summary>
+    private decimal ChildLeavesAt(decimal price)
+    {
+        var leaves = _rules.FloorQuantity(RemainingQuantityAt(price));
+        return _rules.MaxQty > 0 ? Math.Min(leaves, _rules.FloorQuantity(_rules.MaxQty)) : leaves;
+    }
+
+    private bool RemainderPostable(decimal price) =>
+        price > 0 && _rules.CanPost(price, ChildLeavesAt(price), _spec.ReduceOnly);
+
+    private decimal LastKnownPrice()
+    {
+        if (_book.IsSane)
+        {
+            return _spec.Side == Side.Buy ? _book.Bid : _book.Ask;
+        }
+
+        return _children.Count > 0 ? _children[^1].Price : 0m;
+    }
+
+    private void PlaceChild(ChildOrderType type, decimal price, decimal quantity, DecisionCause cause, DateTimeOffset now)
+    {
+        var id = ClientOrderIds.For(_spec.Id, _nextSequence);
+        var child = new ChildOrder(id, _nextSequence, type, price, quantity, now);
+        _nextSequence++;
+        child.Enter(ChildState.PendingNew, now);
+        _children.Add(child);
+        _childrenById.Add(id, child);
+        _open = child;
+        _lastRepriceAt = now;
+        _cancelTracker.RecordPlacement(now);
+        Emit(new ChaserCommand(ChaserCommandKind.Place, id, _spec.Side, type, price, quantity, FinishReason.None, cause));
+    }
+
+    private void SendModify(ChildOrder child, decimal price, decimal totalQuantity, DecisionCause cause, DateTimeOffset now)
+    {
+        NoteCancelOfYoung(child, now, isModify: true);
+        child.PendingPrice = price;
+        child.PendingQuantity = totalQuantity;
+        child.Enter(ChildState.PendingModify, now);
+        _lastRepriceAt = now;
+        _cancelTracker.RecordPlacement(now);
+        Modifies++;
+        Emit(new ChaserCommand(ChaserCommandKind.Modify, child.ClientOrderId, _spec.Side, child.OrderType, price, totalQuantity, FinishReason.None, cause));
+    }
+
+    private void SendCancel(ChildOrder child, DecisionCause cause, DateTimeOffset now)
+    {
+        NoteCancelOfYoung(child, now, isModify: false);
+        child.Enter(ChildState.PendingCancel, now);
+        _lastRepriceAt = now;
+        Cancels++;
+        Emit(new ChaserCommand(ChaserCommandKind.Cancel, child.ClientOrderId, _spec.Side, child.OrderType, child.Price, child.Quantity, FinishReason.None, cause));
+    }
+
+    private void NoteCancelOfYoung(ChildOrder child, DateTimeOffset now, bool isModify)
+    {
+        if (now - child.PlacedAt < _options.InvalidCancelWindow && (!isModify || _options.CountModifyAsCancel))
+        {
+            _cancelTracker.RecordYoungCancel(now);
+        }
+    }
+
+    private void Finish(FinishReason reason, DecisionCause cause, string? detail)
+    {
+        Status = ParentStatus.Finished;
+        FinishReason = reason;
+        FinishDetail = detail;
+        NextWakeUp = null;
+        Emit(new ChaserCommand(ChaserCommandKind.Finish, string.Empty, _spec.Side, ChildOrderType.PostOnly, 0m, 0m, reason, cause, detail));
+    }
+
+    private void WakeAt(DateTimeOffset time)
+    {
+        if (NextWakeUp is null || time < NextWakeUp)
+        {
+            NextWakeUp = time;
+        }
+    }
+
+    private void Emit(ChaserCommand command) => _output.Add(command);
+}

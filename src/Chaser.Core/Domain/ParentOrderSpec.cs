@@ -1,0 +1,72 @@
+namespace Chaser.Core.Domain;
+
+/// <summary>How the parent order's size is expressed: the seed's <c>size_type</c> ("n" notional, "q" quantity).</summary>
+public enum SizeType
+{
+    /// <summary>Size in quote currency (USDT): "buy 15,000 USDT of BTCUSDT".</summary>
+    Notional,
+
+    /// <summary>Size in base quantity: "buy 0.5 ETH".</summary>
+    Quantity,
+}
+
+/// <summary>What to do when the deadline passes with the target not reached.</summary>
+public enum DeadlineAction
+{
+    /// <summary>Cancel the resting child and finish as expired (the default).</summary>
+    CancelAndExpire,
+
+    /// <summary>Cancel the resting child, then take the remainder with a marketable (taker) order. Only when asked.</summary>
+    TakeRemainder,
+}
+
+/// <summary>The parent order as the chaser works it. Validated on construction: bad input never reaches a machine.</summary>
+public sealed record ParentOrderSpec
+{
+    public ParentOrderSpec(long id, string symbol, Side side, SizeType sizeType, decimal size)
+    {
+        if (id <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(id), id, "id must be positive");
+        }
+
+        if (string.IsNullOrWhiteSpace(symbol))
+        {
+            throw new ArgumentException("symbol must not be empty", nameof(symbol));
+        }
+
+        if (side is not (Side.Buy or Side.Sell))
+        {
+            throw new ArgumentOutOfRangeException(nameof(side), side, "side must be Buy (+1) or Sell (-1)");
+        }
+
+        if (size <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(size), size, "size must be greater than zero");
+        }
+
+        Id = id;
+        Symbol = symbol;
+        Side = side;
+        SizeType = sizeType;
+        Size = size;
+    }
+
+    public long Id { get; }
+
+    public string Symbol { get; }
+
+    public Side Side { get; }
+
+    public SizeType SizeType { get; }
+
+    /// <summary>Target size: quote notional or base quantity, per <see cref="SizeType"/>.</summary>
+    public decimal Size { get; }
+
+    public bool ReduceOnly { get; init; }
+
+    /// <summary>When set, the order stops at this time (see <see cref="OnDeadline"/>).</summary>
+    public DateTimeOffset? Deadline { get; init; }
+
+    public DeadlineAction OnDeadline { get; init; } = DeadlineAction.CancelAndExpire;
+}
