@@ -592,7 +592,8 @@ public sealed class ChaserStateMachine
         var cause = new DecisionCause(trigger, _stopRule);
         if (_open is { } child)
         {
-            if (_orderEntryUp)
+            // A market child (taking the remainder) is left to complete; a resting one is canceled.
+            if (_orderEntryUp && child.OrderType == ChildOrderType.PostOnly)
             {
                 SendCancel(child, cause, now);
             }

@@ -303,7 +303,7 @@ public sealed record SymbolRules
 
     private static decimal Parse(string symbol, ExchangeFilter filter, string field, string text)
     {
-        if (!decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var value) || value < 0)
+        if (!decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) || value < 0)
         {
             throw new FormatException($"exchangeInfo for {symbol}: {filter.FilterType}.{field} is not a non-negative decimal: '{text}'");
         }
