@@ -11,6 +11,7 @@ public class BinanceRejectsTests
     [InlineData(-1003, 429, RejectKind.Retryable)]
     [InlineData(-1015, 400, RejectKind.Retryable)]
     [InlineData(-1008, 400, RejectKind.Retryable)]
+    [InlineData(-1021, 400, RejectKind.Retryable)]
     [InlineData(0, 503, RejectKind.Retryable)]
     [InlineData(-2019, 400, RejectKind.Fatal)]
     [InlineData(-4164, 400, RejectKind.Fatal)]

@@ -319,7 +319,14 @@ public class ChaserScriptTests
         Assert.Equal(ChaserCommandKind.Query, query.Kind);
         Assert.Equal(place.ClientOrderId, query.ClientOrderId);
         Assert.Empty(h.Book(64_999.0m, 64_999.1m));
-        // Not on the exchange: a new child (new id) may go.
+        // "Not found" while the request may still arrive settles nothing: ask again once its recvWindow has passed.
+        Assert.Empty(h.Status(place.ClientOrderId, found: false));
+        Assert.Equal(ChaserHarness.T0.AddSeconds(5), h.Machine.NextWakeUp);
+        h.Advance(4_999);
+        Assert.Empty(h.Timer());
+        h.Advance(1);
+        Assert.Equal(ChaserCommandKind.Query, Assert.Single(h.Timer()).Kind);
+        // Not on the exchange, and it can no longer arrive: a new child (new id) may go.
         var again = Assert.Single(h.Status(place.ClientOrderId, found: false));
         Assert.Equal(ChaserCommandKind.Place, again.Kind);
         Assert.Equal("chs-2-2", again.ClientOrderId);
@@ -332,6 +339,7 @@ public class ChaserScriptTests
         var h = ChaserHarness.SellQuantity(0.5m);
         var place = Assert.Single(h.Book(65_000.0m, 65_000.1m));
         h.Unknown(place);
+        h.Advance(5_000);
         Assert.Empty(h.Status(place.ClientOrderId, found: true, ExchangeOrderStatus.New, 65_000.1m, 0.5m, 0m));
         Assert.Equal(ChildState.Live, h.Machine.OpenChild!.State);
         Assert.Single(h.Machine.Children);

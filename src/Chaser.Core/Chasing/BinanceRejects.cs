@@ -7,7 +7,8 @@ public static class BinanceRejects
     {
         -5022 => RejectKind.PostOnlyWouldCross,
         -2011 or -2013 => RejectKind.UnknownOrder,
-        -1003 or -1008 or -1015 or -5043 => RejectKind.Retryable,
+        // -1021 / -5028: the request arrived outside recvWindow and was not executed; resync the clock and retry.
+        -1003 or -1008 or -1015 or -1021 or -5028 or -5043 => RejectKind.Retryable,
         _ when httpStatus is 429 or 418 or 503 or 408 => RejectKind.Retryable,
         _ => RejectKind.Fatal,
     };

@@ -25,6 +25,13 @@ public sealed record ChaserOptions
     /// <summary>How long to wait for a status query's answer before asking again.</summary>
     public TimeSpan QueryRetryInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long after sending a request the exchange may still act on it: the <c>recvWindow</c> the host signs
+    /// requests with. Until then "not found" or "still as it was" from a status query may just mean the request is
+    /// still on its way, so it does not settle an unknown outcome.
+    /// </summary>
+    public TimeSpan RequestExpiry { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Binance's quantitative rules count an order canceled sooner than this after placement as an invalid cancellation.</summary>
     public TimeSpan InvalidCancelWindow { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -349,6 +349,7 @@ public sealed class ChaserStateMachine
         if (_childrenById.TryGetValue(unknown.ClientOrderId, out var child) && child.IsOpen)
         {
             child.Enter(ChildState.Unknown, unknown.Time);
+            child.RequestOutcomeUnknown = true;
             child.LastQueryAt = null;
         }
 
@@ -363,6 +364,16 @@ public sealed class ChaserStateMachine
         }
 
         var time = report.Time;
+        var live = report.Found && report.Status is ExchangeOrderStatus.New or ExchangeOrderStatus.PartiallyFilled;
+        if (child.RequestOutcomeUnknown && (!report.Found || live) && time < child.LastRequestSentAt + _options.RequestExpiry)
+        {
+            // The request whose outcome is unknown may still reach the exchange: this answer settles nothing yet.
+            child.ReportedExecutedQuantity = Math.Max(child.ReportedExecutedQuantity, report.ExecutedQuantity);
+            child.LastQueryAt = null;
+            child.QueryNotBefore = child.LastRequestSentAt + _options.RequestExpiry;
+            return Evaluate(EventKind.StatusReport, time);
+        }
+
         if (!report.Found)
         {
             // Never reached the book (a lost place, or a post-only reject that leaves no trace): it is over.
@@ -435,7 +446,8 @@ public sealed class ChaserStateMachine
         else
         {
             _orderEntryUp = true;
-            if (_open is { } child)
+            // A child with a request in flight waits for that request's answer (or its unknown outcome) instead.
+            if (_open is { State: ChildState.Live or ChildState.AwaitingFinal } child)
             {
                 // Whatever happened while we were blind (fills, a request's answer) is learnt by query.
                 child.Enter(ChildState.Unknown, time);
@@ -579,6 +591,12 @@ public sealed class ChaserStateMachine
         if (child.LastQueryAt is { } last && now < last + _options.QueryRetryInterval)
         {
             WakeAt(last + _options.QueryRetryInterval);
+            return;
+        }
+
+        if (now < child.QueryNotBefore)
+        {
+            WakeAt(child.QueryNotBefore);
             return;
         }
 
@@ -879,6 +897,7 @@ public sealed class ChaserStateMachine
         NoteCancelOfYoung(child, now, isModify: true);
         child.PendingPrice = price;
         child.PendingQuantity = totalQuantity;
+        child.LastRequestSentAt = now;
         child.Enter(ChildState.PendingModify, now);
         _lastRepriceAt = now;
         _cancelTracker.RecordPlacement(now);
@@ -889,6 +908,7 @@ public sealed class ChaserStateMachine
     private void SendCancel(ChildOrder child, DecisionCause cause, DateTimeOffset now)
     {
         NoteCancelOfYoung(child, now, isModify: false);
+        child.LastRequestSentAt = now;
         child.Enter(ChildState.PendingCancel, now);
         _lastRepriceAt = now;
         Cancels++;

@@ -38,6 +38,7 @@ public sealed class ChildOrder
         SentAt = sentAt;
         PlacedAt = sentAt;
         StateSince = sentAt;
+        LastRequestSentAt = sentAt;
     }
 
     public string ClientOrderId { get; }
@@ -87,6 +88,15 @@ public sealed class ChildOrder
 
     internal DateTimeOffset? LastQueryAt { get; set; }
 
+    /// <summary>When the last place / modify / cancel for it was sent.</summary>
+    internal DateTimeOffset LastRequestSentAt { get; set; }
+
+    /// <summary>In <see cref="ChildState.Unknown"/> because a request's outcome is unknown (not a reconnect's reconcile).</summary>
+    internal bool RequestOutcomeUnknown { get; set; }
+
+    /// <summary>A status query is not sent before this (the in-flight request could still change the answer).</summary>
+    internal DateTimeOffset QueryNotBefore { get; set; }
+
     internal bool ModifyRefused { get; set; }
 
     /// <summary>Executed quantity the chaser must assume: what it saw filled, or more if the exchange said so.</summary>
@@ -102,6 +112,7 @@ public sealed class ChildOrder
 
     internal void Enter(ChildState state, DateTimeOffset time)
     {
+        RequestOutcomeUnknown = false;
         State = state;
         StateSince = time;
     }

@@ -1,0 +1,69 @@
+using CsCheck;
+
+namespace Chaser.Core.Tests;
+
+/// <summary>
+/// Properties over random worlds (books, fills, rejects, unknown outcomes, duplicated and reordered events, outages):
+/// at most one live child; never a post-only price that crosses the book the chaser saw; never an overfill beyond one
+/// child's rounding; every fill counted exactly once; finishing as filled when, and only when, the remainder can't
+/// be posted. Each world is replayable from its seed.
+/// </summary>
+public class ChaserPropertyTests
+{
+    [Fact]
+    public void Invariants_hold_over_random_worlds()
+    {
+        Gen.Int.Sample(seed => new RandomWorld(seed).Run(steps: 400), iter: 400, threads: 1);
+    }
+
+    [Fact]
+    public void Long_worlds_keep_the_invariants()
+    {
+        Gen.Int.Sample(seed => new RandomWorld(seed).Run(steps: 4_000), iter: 40, threads: 1);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_decisions()
+    {
+        Gen.Int.Sample(
+            seed =>
+            {
+                var first = new RandomWorld(seed);
+                first.Run(300);
+                var second = new RandomWorld(seed);
+                second.Run(300);
+                return first.Machine.FilledQuantity == second.Machine.FilledQuantity
+                    && first.Machine.Children.Count == second.Machine.Children.Count
+                    && first.Machine.Modifies == second.Machine.Modifies
+                    && first.Machine.FinishReason == second.Machine.FinishReason;
+            },
+            iter: 50,
+            threads: 1);
+    }
+}
+
+public class RandomWorldCoverageTests
+{
+    [Fact]
+    public void Random_worlds_exercise_re_pricing_rejections_and_partial_fills()
+    {
+        int modifies = 0, cancels = 0, rejects = 0, children = 0, fills = 0;
+        for (var seed = 0; seed < 100; seed++)
+        {
+            var world = new RandomWorld(seed);
+            world.Run(400);
+            modifies += world.Machine.Modifies;
+            cancels += world.Machine.Cancels;
+            rejects += world.Machine.PostOnlyRejects;
+            children += world.Machine.Children.Count;
+            fills += world.Machine.FillCount;
+        }
+
+        // The properties mean little unless the worlds reach the interesting paths.
+        Assert.True(modifies > 100, $"modifies {modifies}");
+        Assert.True(cancels > 50, $"cancels {cancels}");
+        Assert.True(rejects > 5, $"post-only rejects {rejects}");
+        Assert.True(children > 200, $"children {children}");
+        Assert.True(fills > 1_000, $"fills {fills}");
+    }
+}
