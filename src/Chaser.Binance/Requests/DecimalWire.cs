@@ -1,0 +1,67 @@
+using System.Globalization;
+
+namespace Chaser.Binance;
+
+/// <summary>
+/// Decimal ↔ wire text. Binance takes plain decimal notation: no exponent, no thousands separator, and we send no
+/// trailing zeros (<c>65000.1</c>, not <c>65000.10000000</c>) so the text is the same whatever scale arithmetic left on
+/// the value.
+/// </summary>
+public static class DecimalWire
+{
+    /// <summary>The longest text a decimal can take: 29 digits, sign, point and a leading zero.</summary>
+    public const int MaxLength = 32;
+
+    /// <summary>Writes <paramref name="value"/> in minimal plain notation; returns the bytes written.</summary>
+    public static int Format(decimal value, Span<byte> destination)
+    {
+        // decimal's default format never uses an exponent; it keeps the value's scale, which is trimmed below.
+        if (!value.TryFormat(destination, out var written, default, CultureInfo.InvariantCulture))
+        {
+            throw new ArgumentException("destination too small for a decimal", nameof(destination));
+        }
+
+        if (destination[..written].IndexOf((byte)'.') < 0)
+        {
+            return written;
+        }
+
+        while (destination[written - 1] == (byte)'0')
+        {
+            written--;
+        }
+
+        if (destination[written - 1] == (byte)'.')
+        {
+            written--;
+        }
+
+        // "-0.000" trims to "-0": a zero has no sign on the wire.
+        if (written == 2 && destination[0] == (byte)'-' && destination[1] == (byte)'0')
+        {
+            destination[0] = (byte)'0';
+            written = 1;
+        }
+
+        return written;
+    }
+
+    /// <summary>The minimal text as a string (diagnostics and tests; the hot path writes bytes).</summary>
+    public static string ToText(decimal value)
+    {
+        Span<byte> buffer = stackalloc byte[MaxLength];
+        var length = Format(value, buffer);
+        return System.Text.Encoding.ASCII.GetString(buffer[..length]);
+    }
+
+    /// <summary>
+    /// Parses a decimal from UTF-8 text as Binance sends it (<c>"27981.30000000"</c>, <c>"0"</c>, <c>"-1.5"</c>). Plain
+    /// notation only: an exponent or any trailing byte fails.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> text, out decimal value) =>
+        System.Buffers.Text.Utf8Parser.TryParse(text, out value, out var consumed, 'F') && consumed == text.Length;
+
+    /// <summary>Parses or throws <see cref="FormatException"/> naming the field (never the whole message).</summary>
+    public static decimal Parse(ReadOnlySpan<byte> text, string field) =>
+        TryParse(text, out var value) ? value : throw new FormatException($"'{field}' is not a decimal");
+}
