@@ -1,0 +1,297 @@
+using System.Collections.Concurrent;
+using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
+using Chaser.Core.Market;
+using Chaser.Core.Rules;
+
+namespace Chaser.Engine;
+
+/// <summary>Engine-wide settings.</summary>
+public sealed record EngineOptions
+{
+    public ChaserOptions Chaser { get; init; } = new();
+
+    /// <summary>How long a graceful stop waits for canceled children to reach their final state.</summary>
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>
+/// Runs many parent orders at once on one account: one chaser per parent order on its own loop, market data fanned
+/// out by symbol, user-stream events routed by client order id, one rate budget shared by all.
+/// <para>
+/// Queue policy: parent orders on the same symbol and side are worked one after another, in the order they were
+/// submitted, so that two of our own orders never sit in the same queue bidding against each other (which would only
+/// raise our price and double the cancel traffic). Orders on different symbols, or on opposite sides, run in
+/// parallel; a post-only buy rests below the ask and a post-only sell above the bid, so they cannot trade with each
+/// other.
+/// </para>
+/// </summary>
+public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
+{
+    private readonly IExchangeConnector _connector;
+    private readonly IExecutionRecorder _recorder;
+    private readonly TimeProvider _time;
+    private readonly EngineOptions _options;
+    private readonly ConcurrentDictionary<long, ParentOrderRunner> _byParent = new();
+    private readonly ConcurrentDictionary<string, ParentOrderRunner[]> _bySymbol = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<SymbolSide, SemaphoreSlim> _queues = new();
+    private readonly ConcurrentDictionary<string, CancellationRatioTracker> _cancelTrackers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<SymbolRules>> _rules = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, byte> _userCanceled = new();
+
+    // Finished parent orders stay reachable so that a fill arriving after the finish is still counted and recorded.
+    private readonly ConcurrentDictionary<long, ParentOrderRunner> _finished = new();
+    private readonly ConcurrentDictionary<string, LastBook> _lastBooks = new(StringComparer.Ordinal);
+    private readonly Lock _routing = new();
+    private int _connected;
+    private decimal _budget = 1m;
+
+    public ExecutionEngine(IExchangeConnector connector, IExecutionRecorder? recorder = null, TimeProvider? time = null, EngineOptions? options = null)
+    {
+        _connector = connector ?? throw new ArgumentNullException(nameof(connector));
+        _recorder = recorder ?? NullRecorder.Instance;
+        _time = time ?? TimeProvider.System;
+        _options = options ?? new EngineOptions();
+        _options.Chaser.Validate();
+    }
+
+    public TimeProvider Time => _time;
+
+    /// <summary>Progress of the parent orders currently working.</summary>
+    public IReadOnlyDictionary<long, ExecutionProgress> Progress =>
+        _byParent.ToDictionary(pair => pair.Key, pair => pair.Value.Progress);
+
+    public async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _connected, 1) == 0)
+        {
+            await _connector.ConnectAsync(this, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public Task<SymbolRules> GetRulesAsync(string symbol, CancellationToken cancellationToken) =>
+        _rules.GetOrAdd(symbol, s => _connector.GetSymbolRulesAsync(s, cancellationToken));
+
+    /// <summary>Checks a parent order against the exchange before anything is sent: a clear reason, or null when it can be worked.</summary>
+    public async Task<string?> ValidateAsync(ParentOrderSpec spec, decimal referencePrice, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        SymbolRules rules;
+        try
+        {
+            rules = await GetRulesAsync(spec.Symbol, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KeyNotFoundException)
+        {
+            _rules.TryRemove(spec.Symbol, out _);
+            return $"symbol: {spec.Symbol} is not traded on this exchange";
+        }
+
+        if (referencePrice <= 0)
+        {
+            return null;
+        }
+
+        var quantity = spec.SizeType == SizeType.Notional ? rules.QuantityForNotional(spec.Size, referencePrice) : rules.FloorQuantity(spec.Size);
+        var check = rules.Check(referencePrice, quantity, spec.ReduceOnly);
+        return check.IsValid ? null : $"size: {spec.Size} {(spec.SizeType == SizeType.Notional ? "USDT" : "base")} can't be posted on {spec.Symbol}: {check.Reason}";
+    }
+
+    /// <summary>Works one parent order to its end; returns its result. Cancel it with <see cref="Cancel"/>.</summary>
+    public async Task<ExecutionResult> ExecuteAsync(ParentOrderSpec spec, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var rules = await GetRulesAsync(spec.Symbol, cancellationToken).ConfigureAwait(false);
+        await _connector.SubscribeAsync(spec.Symbol, cancellationToken).ConfigureAwait(false);
+
+        var queue = _queues.GetOrAdd(new SymbolSide(spec.Symbol, spec.Side), _ => new SemaphoreSlim(1, 1));
+        await queue.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var tracker = _cancelTrackers.GetOrAdd(spec.Symbol, _ => new CancellationRatioTracker());
+            using var runner = new ParentOrderRunner(spec, rules, _options.Chaser, tracker, _connector, _recorder, _time);
+            if (!_byParent.TryAdd(spec.Id, runner))
+            {
+                throw new InvalidOperationException($"parent order {spec.Id} is already working");
+            }
+
+            AddRoute(runner);
+            try
+            {
+                // The book may have arrived before this order was routed: start from the latest one.
+                if (_lastBooks.TryGetValue(spec.Symbol, out var last) && last.TryGet(out var book))
+                {
+                    runner.Post(new InboxItem { Kind = InboxKind.Book, Book = book });
+                }
+
+                var run = runner.RunAsync(_budget);
+                if (_userCanceled.ContainsKey(spec.Id))
+                {
+                    runner.Post(new InboxItem { Kind = InboxKind.UserCancel });
+                }
+
+                using (cancellationToken.Register(() => runner.Post(new InboxItem { Kind = InboxKind.UserCancel })))
+                {
+                    return await run.ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                RemoveRoute(runner);
+                _finished[spec.Id] = runner;
+                _byParent.TryRemove(spec.Id, out _);
+            }
+        }
+        finally
+        {
+            queue.Release();
+        }
+    }
+
+    /// <summary>Works many parent orders concurrently; returns when every one is final, results in input order.</summary>
+    public Task<ExecutionResult[]> ExecuteAllAsync(IEnumerable<ParentOrderSpec> specs, CancellationToken cancellationToken = default) =>
+        Task.WhenAll(specs.Select(spec => ExecuteAsync(spec, cancellationToken)));
+
+    /// <summary>Asks a parent order to stop: its child is canceled, then it finishes as canceled (or filled).</summary>
+    public void Cancel(long parentId)
+    {
+        _userCanceled.TryAdd(parentId, 0);
+        if (_byParent.TryGetValue(parentId, out var runner))
+        {
+            runner.Post(new InboxItem { Kind = InboxKind.UserCancel });
+        }
+    }
+
+    public ValueTask DisposeAsync() => _connector.DisposeAsync();
+
+    void IExchangeEventSink.OnBook(string symbol, in BookTop top, long receivedTimestamp)
+    {
+        _lastBooks.GetOrAdd(symbol, _ => new LastBook()).Set(top);
+        if (_bySymbol.TryGetValue(symbol, out var runners))
+        {
+            var item = new InboxItem { Kind = InboxKind.Book, Book = top, ReceivedTimestamp = receivedTimestamp };
+            foreach (var runner in runners)
+            {
+                runner.Post(item);
+            }
+        }
+    }
+
+    void IExchangeEventSink.OnDepth(string symbol, DepthLevels depth, long receivedTimestamp)
+    {
+        if (_bySymbol.TryGetValue(symbol, out var runners))
+        {
+            var item = new InboxItem { Kind = InboxKind.Depth, Depth = depth, ReceivedTimestamp = receivedTimestamp };
+            foreach (var runner in runners)
+            {
+                runner.Post(item);
+            }
+        }
+    }
+
+    void IExchangeEventSink.OnTrade(string symbol, in TradePrint trade)
+    {
+        if (_bySymbol.TryGetValue(symbol, out var runners))
+        {
+            var item = new InboxItem { Kind = InboxKind.Trade, Trade = trade };
+            foreach (var runner in runners)
+            {
+                runner.Post(item);
+            }
+        }
+    }
+
+    void IExchangeEventSink.OnAccepted(in OrderAccepted accepted) =>
+        Route(accepted.ClientOrderId, new InboxItem { Kind = InboxKind.Accepted, Accepted = accepted });
+
+    void IExchangeEventSink.OnRejected(in OrderRejected rejected) =>
+        Route(rejected.ClientOrderId, new InboxItem { Kind = InboxKind.Rejected, Rejected = rejected });
+
+    void IExchangeEventSink.OnFill(in Fill fill) =>
+        Route(fill.ClientOrderId, new InboxItem { Kind = InboxKind.Fill, Fill = fill });
+
+    void IExchangeEventSink.OnOrderFinished(in OrderFinished finished) =>
+        Route(finished.ClientOrderId, new InboxItem { Kind = InboxKind.Finished, Finished = finished });
+
+    void IExchangeEventSink.OnOutcomeUnknown(in RequestOutcomeUnknown unknown) =>
+        Route(unknown.ClientOrderId, new InboxItem { Kind = InboxKind.Unknown, Unknown = unknown });
+
+    void IExchangeEventSink.OnStatusReport(in OrderStatusReport report) =>
+        Route(report.ClientOrderId, new InboxItem { Kind = InboxKind.Status, Status = report });
+
+    void IExchangeEventSink.OnConnectivity(ConnectionScope scope, string? symbol, bool up)
+    {
+        var item = new InboxItem { Kind = up ? InboxKind.Restored : InboxKind.Lost, Scope = scope };
+        foreach (var runner in _byParent.Values)
+        {
+            if (scope == ConnectionScope.OrderEntry || symbol is null || string.Equals(runner.Spec.Symbol, symbol, StringComparison.Ordinal))
+            {
+                runner.Post(item);
+            }
+        }
+    }
+
+    void IExchangeEventSink.OnRateBudget(decimal availableFraction)
+    {
+        _budget = availableFraction;
+        var item = new InboxItem { Kind = InboxKind.Budget, Budget = availableFraction };
+        foreach (var runner in _byParent.Values)
+        {
+            runner.Post(item);
+        }
+    }
+
+    private void Route(string clientOrderId, in InboxItem item)
+    {
+        if (ClientOrderIds.TryParse(clientOrderId, out var parentId, out _)
+            && (_byParent.TryGetValue(parentId, out var runner) || _finished.TryGetValue(parentId, out runner)))
+        {
+            runner.Post(item);
+        }
+    }
+
+    private void AddRoute(ParentOrderRunner runner)
+    {
+        lock (_routing)
+        {
+            var current = _bySymbol.GetValueOrDefault(runner.Spec.Symbol, []);
+            _bySymbol[runner.Spec.Symbol] = [.. current, runner];
+        }
+    }
+
+    private void RemoveRoute(ParentOrderRunner runner)
+    {
+        lock (_routing)
+        {
+            var current = _bySymbol.GetValueOrDefault(runner.Spec.Symbol, []);
+            _bySymbol[runner.Spec.Symbol] = current.Where(r => !ReferenceEquals(r, runner)).ToArray();
+        }
+    }
+
+    /// <summary>The latest book of a symbol, updated in place (no allocation per frame).</summary>
+    private sealed class LastBook
+    {
+        private readonly Lock _lock = new();
+        private BookTop _book;
+        private bool _set;
+
+        public void Set(in BookTop book)
+        {
+            lock (_lock)
+            {
+                _book = book;
+                _set = true;
+            }
+        }
+
+        public bool TryGet(out BookTop book)
+        {
+            lock (_lock)
+            {
+                book = _book;
+                return _set;
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
+using Chaser.Core.Market;
+using Chaser.Core.Rules;
+
+namespace Chaser.Engine;
+
+/// <summary>One request to the exchange, from one chaser command.</summary>
+/// <param name="Command">What the chaser decided (place / modify / cancel / query).</param>
+/// <param name="Symbol">The parent order's symbol.</param>
+/// <param name="Rules">The symbol's filters: the connector formats prices and quantities on their grid.</param>
+/// <param name="ReduceOnly">The parent order's reduce-only flag, carried to every child.</param>
+public readonly record struct OrderRequest(ChaserCommand Command, string Symbol, SymbolRules Rules, bool ReduceOnly);
+
+/// <summary>
+/// Where a connector delivers what it hears: market data by symbol, and answers and user-stream events about our
+/// orders (routed by client order id). Implementations must be thread-safe and must not block.
+/// <c>receivedTimestamp</c> values are <see cref="TimeProvider.GetTimestamp"/> readings taken when the
+/// frame arrived, so the engine can measure tick-to-order latency.
+/// </summary>
+public interface IExchangeEventSink
+{
+    void OnBook(string symbol, in BookTop top, long receivedTimestamp);
+
+    void OnDepth(string symbol, DepthLevels depth, long receivedTimestamp);
+
+    void OnTrade(string symbol, in TradePrint trade);
+
+    void OnAccepted(in OrderAccepted accepted);
+
+    void OnRejected(in OrderRejected rejected);
+
+    void OnFill(in Fill fill);
+
+    void OnOrderFinished(in OrderFinished finished);
+
+    void OnOutcomeUnknown(in RequestOutcomeUnknown unknown);
+
+    void OnStatusReport(in OrderStatusReport report);
+
+    /// <summary>Market data for a symbol (or every symbol, when null) or order entry went down or came back.</summary>
+    void OnConnectivity(ConnectionScope scope, string? symbol, bool up);
+
+    /// <summary>The share of the account's order-rate budget still available (0..1).</summary>
+    void OnRateBudget(decimal availableFraction);
+}
+
+/// <summary>
+/// The exchange as the engine sees it: symbol rules, market data subscriptions, the user data stream and order entry.
+/// The Binance adapter implements it for Binance (and so for the simulator); tests implement it in memory.
+/// </summary>
+public interface IExchangeConnector : IAsyncDisposable
+{
+    /// <summary>Starts the user data stream (and whatever order entry needs), delivering into <paramref name="sink"/>.</summary>
+    Task ConnectAsync(IExchangeEventSink sink, CancellationToken cancellationToken);
+
+    Task<SymbolRules> GetSymbolRulesAsync(string symbol, CancellationToken cancellationToken);
+
+    /// <summary>Starts book (and depth, trade) streams for a symbol; idempotent.</summary>
+    Task SubscribeAsync(string symbol, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends one request without waiting for its answer (which arrives through the sink: accepted, rejected, order
+    /// finished, unknown outcome, or for a query the order's trades as fills then its status). Returns the
+    /// <see cref="TimeProvider.GetTimestamp"/> reading when the request's bytes were handed to the socket.
+    /// </summary>
+    long Submit(in OrderRequest request);
+
+    /// <summary>Cancels every open order of ours on a symbol (used when stopping, and after a restart).</summary>
+    Task CancelAllAsync(string symbol, CancellationToken cancellationToken);
+}
+
+/// <summary>The side of a parent order, for the queue policy.</summary>
+public readonly record struct SymbolSide(string Symbol, Side Side);

@@ -1,0 +1,61 @@
+using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
+
+namespace Chaser.Engine;
+
+/// <summary>
+/// Where the engine records everything it does, off the hot path: calls must not block (a storage implementation
+/// queues to a background writer). Every method is called from the parent order's own loop, so calls for one parent
+/// order arrive in order.
+/// </summary>
+public interface IExecutionRecorder
+{
+    void OrderStarted(ParentOrderSpec spec, DateTimeOffset time);
+
+    void ArrivalMid(long parentId, decimal mid, DateTimeOffset time);
+
+    void Mid(MidSample sample);
+
+    void Decision(DecisionRecord decision);
+
+    /// <summary>A child order's state changed (placed, accepted, modified, finished).</summary>
+    void Child(long parentId, ChildOrder child, DateTimeOffset time);
+
+    void Fill(FillRecord fill);
+
+    void OrderCompleted(ExecutionResult result);
+}
+
+/// <summary>Records nothing (when a caller only wants the results).</summary>
+public sealed class NullRecorder : IExecutionRecorder
+{
+    public static NullRecorder Instance { get; } = new();
+
+    public void OrderStarted(ParentOrderSpec spec, DateTimeOffset time)
+    {
+    }
+
+    public void ArrivalMid(long parentId, decimal mid, DateTimeOffset time)
+    {
+    }
+
+    public void Mid(MidSample sample)
+    {
+    }
+
+    public void Decision(DecisionRecord decision)
+    {
+    }
+
+    public void Child(long parentId, ChildOrder child, DateTimeOffset time)
+    {
+    }
+
+    public void Fill(FillRecord fill)
+    {
+    }
+
+    public void OrderCompleted(ExecutionResult result)
+    {
+    }
+}

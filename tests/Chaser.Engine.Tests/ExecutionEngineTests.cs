@@ -1,0 +1,237 @@
+using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
+using Chaser.Core.Rules;
+
+namespace Chaser.Engine.Tests;
+
+public class ExecutionEngineTests
+{
+    private static readonly SymbolRules Btc = new()
+    {
+        Symbol = "BTCUSDT",
+        TickSize = 0.1m,
+        StepSize = 0.001m,
+        MinQty = 0.001m,
+        MaxQty = 1000m,
+        MinNotional = 100m,
+    };
+
+    private static readonly SymbolRules Eth = new()
+    {
+        Symbol = "ETHUSDT",
+        TickSize = 0.01m,
+        StepSize = 0.001m,
+        MinQty = 0.001m,
+        MaxQty = 10000m,
+        MinNotional = 20m,
+    };
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task A_buy_is_worked_at_the_best_bid_to_its_target()
+    {
+        var exchange = new InMemoryExchange(Btc);
+        var recorder = new ListRecorder();
+        await using var engine = new ExecutionEngine(exchange, recorder);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var run = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Notional, 15_000m), TestContext.Current.CancellationToken);
+
+        await Until(() => exchange.Orders.Count == 1);
+        // Past the minimum re-price interval, so that the book frame itself triggers the modify.
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        exchange.SetBook("BTCUSDT", 65_000.5m, 65_000.6m);
+        await Until(() => exchange.Orders.Values.Single().Price == 65_000.5m);
+        exchange.TradeAgainstUs("BTCUSDT", 0.1m);
+        exchange.TradeAgainstUs("BTCUSDT", 0.2m);
+        var result = await run.WaitAsync(Patience, TestContext.Current.CancellationToken);
+
+        Assert.Equal(FinishReason.Filled, result.Status);
+        Assert.Equal(0.230m, result.FilledQuantity);
+        Assert.Equal(65_000.5m, result.AveragePrice);
+        Assert.Equal(65_000.05m, result.ArrivalMid);
+        // A buy above the arrival mid is a cost: positive slippage.
+        Assert.Equal((65_000.5m - 65_000.05m) / 65_000.05m, result.Slippage);
+        Assert.Equal(1, result.ChildOrders);
+        Assert.Equal(1, result.Modifies);
+        Assert.Equal(2, result.Fills.Count);
+        Assert.All(result.Fills, f => Assert.True(f.IsMaker));
+        Assert.True(result.Latency.Count >= 1, "book-driven decisions carry a tick-to-order latency");
+        Assert.Equal(result.Fills.Count, recorder.Fills.Count);
+        Assert.Contains(recorder.Decisions, d => d.Command.Kind == ChaserCommandKind.Finish);
+        Assert.Single(recorder.Completed);
+    }
+
+    [Fact]
+    public async Task Orders_on_the_same_symbol_and_side_take_turns()
+    {
+        var exchange = new InMemoryExchange(Btc);
+        await using var engine = new ExecutionEngine(exchange);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var first = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m), TestContext.Current.CancellationToken);
+        var second = engine.ExecuteAsync(new ParentOrderSpec(2, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m), TestContext.Current.CancellationToken);
+
+        await Until(() => exchange.Orders.Count == 1);
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.Single(exchange.Orders);
+        exchange.TradeAgainstUs("BTCUSDT", 1m);
+        await Until(() => exchange.Orders.Count == 2);
+        exchange.TradeAgainstUs("BTCUSDT", 1m);
+        var results = await Task.WhenAll(first, second).WaitAsync(Patience, TestContext.Current.CancellationToken);
+
+        Assert.All(results, r => Assert.Equal(FinishReason.Filled, r.Status));
+        Assert.Equal(1, exchange.MaxLive[("BTCUSDT", Side.Buy)]);
+    }
+
+    [Fact]
+    public async Task Orders_on_different_symbols_and_sides_run_at_once()
+    {
+        var exchange = new InMemoryExchange(Btc, Eth);
+        await using var engine = new ExecutionEngine(exchange);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        exchange.SetBook("ETHUSDT", 3_000.00m, 3_000.01m);
+        var runs = engine.ExecuteAllAsync(
+        [
+            new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m),
+            new ParentOrderSpec(2, "BTCUSDT", Side.Sell, SizeType.Quantity, 0.01m),
+            new ParentOrderSpec(3, "ETHUSDT", Side.Buy, SizeType.Quantity, 0.1m),
+        ], TestContext.Current.CancellationToken);
+
+        await Until(() => exchange.Orders.Count == 3);
+        Assert.Equal(2, exchange.MaxLiveBySymbol["BTCUSDT"]);
+        exchange.TradeAgainstUs("BTCUSDT", 1m);
+        exchange.TradeAgainstUs("ETHUSDT", 1m);
+        var results = await runs.WaitAsync(Patience, TestContext.Current.CancellationToken);
+        Assert.Equal([1L, 2L, 3L], results.Select(r => r.Spec.Id));
+        Assert.All(results, r => Assert.Equal(FinishReason.Filled, r.Status));
+        Assert.Equal(65_000.1m, results[1].AveragePrice);
+    }
+
+    [Fact]
+    public async Task A_canceled_parent_order_cancels_its_child_and_ends_canceled()
+    {
+        var exchange = new InMemoryExchange(Btc);
+        await using var engine = new ExecutionEngine(exchange);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var run = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m), TestContext.Current.CancellationToken);
+        await Until(() => exchange.Orders.Count == 1);
+        exchange.TradeAgainstUs("BTCUSDT", 0.004m);
+        engine.Cancel(1);
+        var result = await run.WaitAsync(Patience, TestContext.Current.CancellationToken);
+
+        Assert.Equal(FinishReason.Canceled, result.Status);
+        Assert.Equal(0.004m, result.FilledQuantity);
+        Assert.False(exchange.Orders.Values.Single().Live);
+        Assert.Equal(ChaserCommandKind.Cancel, exchange.Requests[^1].Command.Kind);
+    }
+
+    [Fact]
+    public async Task Stopping_the_run_cancels_the_child_before_returning()
+    {
+        var exchange = new InMemoryExchange(Btc);
+        await using var engine = new ExecutionEngine(exchange);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        using var stop = new CancellationTokenSource();
+        var run = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Sell, SizeType.Quantity, 0.01m), stop.Token);
+        await Until(() => exchange.Orders.Count == 1);
+        await stop.CancelAsync();
+        var result = await run.WaitAsync(Patience, TestContext.Current.CancellationToken);
+        Assert.Equal(FinishReason.Canceled, result.Status);
+        Assert.DoesNotContain(exchange.Orders.Values, o => o.Live);
+    }
+
+    [Fact]
+    public async Task A_fill_after_the_finish_is_still_recorded_once()
+    {
+        var exchange = new InMemoryExchange(Btc);
+        var recorder = new ListRecorder();
+        await using var engine = new ExecutionEngine(exchange, recorder);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var run = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m), TestContext.Current.CancellationToken);
+        await Until(() => exchange.Orders.Count == 1);
+        engine.Cancel(1);
+        await run.WaitAsync(Patience, TestContext.Current.CancellationToken);
+
+        var late = new Fill("chs-1-1", 999, 65_000.0m, 0.002m, 0m, "USDT", true, 0.002m, false, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
+        exchange.ReplayFill(late);
+        exchange.ReplayFill(late);
+        Assert.Single(recorder.Fills, f => f.TradeId == 999);
+    }
+
+    [Fact]
+    public async Task An_unknown_symbol_is_refused_before_anything_is_sent()
+    {
+        var exchange = new InMemoryExchange(Btc);
+        await using var engine = new ExecutionEngine(exchange);
+        var reason = await engine.ValidateAsync(new ParentOrderSpec(1, "NOPEUSDT", Side.Buy, SizeType.Notional, 1_000m), 0m, TestContext.Current.CancellationToken);
+        Assert.Equal("symbol: NOPEUSDT is not traded on this exchange", reason);
+        var tooSmall = await engine.ValidateAsync(new ParentOrderSpec(2, "BTCUSDT", Side.Buy, SizeType.Notional, 50m), 65_000m, TestContext.Current.CancellationToken);
+        Assert.StartsWith("size: 50 USDT can't be posted on BTCUSDT", tooSmall, StringComparison.Ordinal);
+        Assert.Empty(exchange.Requests);
+    }
+
+    private static async Task Until(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("the condition did not become true in time");
+            }
+
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+    }
+}
+
+internal sealed class ListRecorder : IExecutionRecorder
+{
+    private readonly Lock _lock = new();
+
+    public List<FillRecord> Fills { get; } = [];
+
+    public List<DecisionRecord> Decisions { get; } = [];
+
+    public List<ExecutionResult> Completed { get; } = [];
+
+    public void OrderStarted(ParentOrderSpec spec, DateTimeOffset time)
+    {
+    }
+
+    public void ArrivalMid(long parentId, decimal mid, DateTimeOffset time)
+    {
+    }
+
+    public void Mid(MidSample sample)
+    {
+    }
+
+    public void Decision(DecisionRecord decision)
+    {
+        lock (_lock)
+        {
+            Decisions.Add(decision);
+        }
+    }
+
+    public void Child(long parentId, ChildOrder child, DateTimeOffset time)
+    {
+    }
+
+    public void Fill(FillRecord fill)
+    {
+        lock (_lock)
+        {
+            Fills.Add(fill);
+        }
+    }
+
+    public void OrderCompleted(ExecutionResult result)
+    {
+        lock (_lock)
+        {
+            Completed.Add(result);
+        }
+    }
+}

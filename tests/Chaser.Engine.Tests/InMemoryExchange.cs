@@ -1,0 +1,185 @@
+using System.Collections.Concurrent;
+using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
+using Chaser.Core.Market;
+using Chaser.Core.Rules;
+
+namespace Chaser.Engine.Tests;
+
+/// <summary>
+/// A tiny exchange behind the connector port: the test sets the book and prints trades; our post-only orders rest,
+/// are rejected when they would cross, and fill when a trade reaches them. Answers are delivered synchronously.
+/// </summary>
+internal sealed class InMemoryExchange : IExchangeConnector
+{
+    private readonly ConcurrentDictionary<string, SymbolRules> _rules = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, BookTop> _books = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private IExchangeEventSink? _sink;
+    private long _orderId;
+    private long _tradeId;
+    private long _updateId;
+
+    public InMemoryExchange(params SymbolRules[] rules)
+    {
+        foreach (var rule in rules)
+        {
+            _rules[rule.Symbol] = rule;
+        }
+    }
+
+    public List<OrderRequest> Requests { get; } = [];
+
+    public Dictionary<string, RestingOrder> Orders { get; } = new(StringComparer.Ordinal);
+
+    public HashSet<string> Subscribed { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The most orders of ours that were live at once, per symbol and side.</summary>
+    public Dictionary<(string, Side), int> MaxLive { get; } = [];
+
+    public Dictionary<string, int> MaxLiveBySymbol { get; } = new(StringComparer.Ordinal);
+
+    public Task ConnectAsync(IExchangeEventSink sink, CancellationToken cancellationToken)
+    {
+        _sink = sink;
+        return Task.CompletedTask;
+    }
+
+    public Task<SymbolRules> GetSymbolRulesAsync(string symbol, CancellationToken cancellationToken) =>
+        _rules.TryGetValue(symbol, out var rules) ? Task.FromResult(rules) : Task.FromException<SymbolRules>(new KeyNotFoundException(symbol));
+
+    public Task SubscribeAsync(string symbol, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            Subscribed.Add(symbol);
+        }
+
+        if (_books.TryGetValue(symbol, out var book))
+        {
+            _sink!.OnBook(symbol, book, TimeProvider.System.GetTimestamp());
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task CancelAllAsync(string symbol, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    public void SetBook(string symbol, decimal bid, decimal ask)
+    {
+        var book = new BookTop(bid, 3m, ask, 3m, Interlocked.Increment(ref _updateId), DateTimeOffset.UtcNow);
+        _books[symbol] = book;
+        _sink?.OnBook(symbol, book, TimeProvider.System.GetTimestamp());
+    }
+
+    /// <summary>A taker hits our side at our price: fills up to <paramref name="quantity"/> of each resting order of ours there.</summary>
+    public void TradeAgainstUs(string symbol, decimal quantity)
+    {
+        List<(RestingOrder Order, decimal Quantity, decimal Executed, bool Live)> fills = [];
+        lock (_lock)
+        {
+            foreach (var order in Orders.Values.Where(o => o.Live && o.Symbol == symbol))
+            {
+                var take = Math.Min(quantity, order.Quantity - order.Executed);
+                order.Executed += take;
+                if (order.Executed == order.Quantity)
+                {
+                    order.Live = false;
+                }
+
+                fills.Add((order, take, order.Executed, order.Live));
+            }
+        }
+
+        foreach (var (order, take, executed, live) in fills)
+        {
+            _sink!.OnFill(new Fill(order.ClientOrderId, Interlocked.Increment(ref _tradeId), order.Price, take, order.Price * take * 0.0002m, "USDT", true, executed, !live, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
+        }
+    }
+
+    public void ReplayFill(Fill fill) => _sink!.OnFill(fill);
+
+    public long Submit(in OrderRequest request)
+    {
+        lock (_lock)
+        {
+            Requests.Add(request);
+            Execute(request);
+        }
+
+        return TimeProvider.System.GetTimestamp();
+    }
+
+    private void Execute(OrderRequest request)
+    {
+        var command = request.Command;
+        var now = DateTimeOffset.UtcNow;
+        var book = _books[request.Symbol];
+        switch (command.Kind)
+        {
+            case ChaserCommandKind.Place:
+                var crosses = command.Side == Side.Buy ? command.Price >= book.Ask : command.Price <= book.Bid;
+                if (crosses)
+                {
+                    _sink!.OnRejected(new OrderRejected(command.ClientOrderId, RequestKind.Place, RejectKind.PostOnlyWouldCross, -5022, "post only", now));
+                    break;
+                }
+
+                var order = new RestingOrder(request.Symbol, command.Side, command.ClientOrderId, command.Price, command.Quantity) { OrderId = Interlocked.Increment(ref _orderId) };
+                Orders[command.ClientOrderId] = order;
+                var live = Orders.Values.Count(o => o.Live && o.Symbol == request.Symbol && o.Side == command.Side);
+                MaxLive[(request.Symbol, command.Side)] = Math.Max(MaxLive.GetValueOrDefault((request.Symbol, command.Side)), live);
+                var liveOnSymbol = Orders.Values.Count(o => o.Live && o.Symbol == request.Symbol);
+                MaxLiveBySymbol[request.Symbol] = Math.Max(MaxLiveBySymbol.GetValueOrDefault(request.Symbol), liveOnSymbol);
+
+                _sink!.OnAccepted(new OrderAccepted(order.ClientOrderId, order.OrderId, order.Price, order.Quantity, false, now, now));
+                break;
+            case ChaserCommandKind.Modify:
+                var modified = Orders[command.ClientOrderId];
+                if (!modified.Live)
+                {
+                    _sink!.OnRejected(new OrderRejected(command.ClientOrderId, RequestKind.Modify, RejectKind.UnknownOrder, -2013, "Order does not exist.", now));
+                    break;
+                }
+
+                modified.Price = command.Price;
+                modified.Quantity = command.Quantity;
+                _sink!.OnAccepted(new OrderAccepted(modified.ClientOrderId, modified.OrderId, modified.Price, modified.Quantity, true, now, now));
+                break;
+            case ChaserCommandKind.Cancel:
+                var canceled = Orders[command.ClientOrderId];
+                if (!canceled.Live)
+                {
+                    _sink!.OnRejected(new OrderRejected(command.ClientOrderId, RequestKind.Cancel, RejectKind.UnknownOrder, -2011, "Unknown order sent.", now));
+                    break;
+                }
+
+                canceled.Live = false;
+                _sink!.OnOrderFinished(new OrderFinished(canceled.ClientOrderId, ExchangeOrderStatus.Canceled, canceled.Executed, now, now));
+                break;
+            default:
+                break;
+        }
+    }
+
+    internal sealed class RestingOrder(string symbol, Side side, string clientOrderId, decimal price, decimal quantity)
+    {
+        public string Symbol { get; } = symbol;
+
+        public Side Side { get; } = side;
+
+        public string ClientOrderId { get; } = clientOrderId;
+
+        public long OrderId { get; init; }
+
+        public decimal Price { get; set; } = price;
+
+        public decimal Quantity { get; set; } = quantity;
+
+        public decimal Executed { get; set; }
+
+        public bool Live { get; set; } = true;
+    }
+}
