@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
 using Chaser.Core.Market;
+using Chaser.Core.Ports;
 using Chaser.Core.Rules;
 
 namespace Chaser.Engine.Tests;

@@ -3,7 +3,7 @@ using Chaser.Core.Domain;
 using Chaser.Core.Market;
 using Chaser.Core.Rules;
 
-namespace Chaser.Engine;
+namespace Chaser.Core.Ports;
 
 /// <summary>One request to the exchange, from one chaser command.</summary>
 /// <param name="Command">What the chaser decided (place / modify / cancel / query).</param>
@@ -47,7 +47,8 @@ public interface IExchangeEventSink
 
 /// <summary>
 /// The exchange as the engine sees it: symbol rules, market data subscriptions, the user data stream and order entry.
-/// The Binance adapter implements it for Binance (and so for the simulator); tests implement it in memory.
+/// A port: the engine drives it, the Binance adapter implements it (for Binance and so for the simulator), tests
+/// implement it in memory. Declared in the core so that adapters depend inward only.
 /// </summary>
 public interface IExchangeConnector : IAsyncDisposable
 {
