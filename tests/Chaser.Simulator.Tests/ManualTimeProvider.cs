@@ -1,16 +1,21 @@
 namespace Chaser.Simulator.Tests;
 
-/// <summary>Virtual clock for deterministic engine tests; only moves when told to.</summary>
+/// <summary>
+/// Virtual wall clock for deterministic tests: GetUtcNow only moves when told to. Timers and timestamps stay
+/// real (inherited), so servers still run, but windows, recvWindow and expiry are under the test's control.
+/// </summary>
 internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
 {
-    private DateTimeOffset now = start;
+    private long utcTicks = start.UtcTicks;
 
     public ManualTimeProvider()
         : this(new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.Zero))
     {
     }
 
-    public override DateTimeOffset GetUtcNow() => now;
+    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref utcTicks), TimeSpan.Zero);
 
-    public void Advance(TimeSpan by) => now += by;
+    public void Advance(TimeSpan by) => Interlocked.Add(ref utcTicks, by.Ticks);
+
+    public long NowMs => GetUtcNow().ToUnixTimeMilliseconds();
 }

@@ -32,6 +32,9 @@ public sealed class BinanceException : Exception
     public int Code { get; }
 
     public int HttpStatus { get; }
+
+    /// <summary>For 429/418: seconds until the limit window ends or the ban lifts (the Retry-After header).</summary>
+    public int RetryAfterSeconds { get; set; }
 }
 
 /// <summary>Binance's error codes with their exact messages.</summary>

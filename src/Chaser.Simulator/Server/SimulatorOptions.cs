@@ -1,0 +1,128 @@
+using Chaser.Simulator.Engine;
+using Chaser.Simulator.Sources;
+
+namespace Chaser.Simulator.Server;
+
+public enum MarketSourceKind
+{
+    Synthetic,
+    Replay,
+
+    /// <summary>No automatic market: tests drive the engine directly (ReplaceBook, ApplyLevels, ApplyTrade).</summary>
+    Manual,
+}
+
+/// <summary>Everything that configures one simulator instance. Defaults suit local use and tests.</summary>
+public sealed record SimulatorOptions
+{
+    /// <summary>The API key of the documented Binance signing example; local use only.</summary>
+    public const string DefaultApiKey = "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83";
+
+    /// <summary>The secret of the documented Binance signing example; local use only.</summary>
+    public const string DefaultApiSecret = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9";
+
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>0 = an ephemeral port; read the bound address back from the server.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Symbols to list; null = all of <see cref="SymbolSpec.Defaults"/>.</summary>
+    public IReadOnlyList<string>? Symbols { get; init; }
+
+    public EngineOptions Engine { get; init; } = new();
+
+    public MarketSourceKind Source { get; init; } = MarketSourceKind.Synthetic;
+
+    public int Seed { get; init; } = 1;
+
+    public SyntheticOptions Synthetic { get; init; } = new();
+
+    public ReplayFiles? Replay { get; init; }
+
+    /// <summary>Replay speed factor (2 = twice real time).</summary>
+    public double Speed { get; init; } = 1.0;
+
+    /// <summary>Replay: start the market clock at the recording's first event, then loop back when done.</summary>
+    public bool LoopReplay { get; init; } = true;
+
+    public string ApiKey { get; init; } = DefaultApiKey;
+
+    public string ApiSecret { get; init; } = DefaultApiSecret;
+
+    /// <summary>Added before order entry requests are processed (REST and WebSocket API).</summary>
+    public TimeSpan OrderEntryLatency { get; init; }
+
+    /// <summary>Added before market data frames are sent.</summary>
+    public TimeSpan MarketDataLatency { get; init; }
+
+    public RateLimitOptions RateLimits { get; init; } = new();
+
+    public FaultOptions Faults { get; init; } = new();
+
+    public TimeSpan ListenKeyValidity { get; init; } = TimeSpan.FromMinutes(60);
+
+    /// <summary>Binance pings every 3 minutes and disconnects without a pong within 10 minutes.</summary>
+    public TimeSpan WebSocketPingInterval { get; init; } = TimeSpan.FromMinutes(3);
+
+    public TimeSpan WebSocketPongTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Clock of the exchange (server time, recvWindow, rate-limit windows, listenKey expiry).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}
+
+public sealed record RateLimitOptions
+{
+    public bool Enabled { get; init; } = true;
+    public int RequestWeightPerMinute { get; init; } = 2400;
+    public int OrdersPer10Seconds { get; init; } = 300;
+    public int OrdersPerMinute { get; init; } = 1200;
+
+    /// <summary>First IP ban after continuing past a 429; doubles on each repeat, capped at 3 days.</summary>
+    public TimeSpan FirstBan { get; init; } = TimeSpan.FromMinutes(2);
+}
+
+/// <summary>Seeded, reproducible faults. Probabilities are per request / per event, 0 disables.</summary>
+public sealed record FaultOptions
+{
+    public int Seed { get; init; } = 1;
+
+    /// <summary>REST: answer 503 "Service Unavailable." without executing.</summary>
+    public double ServiceUnavailableProbability { get; init; }
+
+    /// <summary>REST: answer 429 -1003 without executing.</summary>
+    public double TooManyRequestsProbability { get; init; }
+
+    /// <summary>REST order entry: execute, then answer 503 -1007 (execution status unknown).</summary>
+    public double UnknownStatusProbability { get; init; }
+
+    /// <summary>REST: hold the request for <see cref="TimeoutDelay"/> and then answer 408.</summary>
+    public double TimeoutProbability { get; init; }
+
+    public TimeSpan TimeoutDelay { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Per market-data frame: close the WebSocket connection.</summary>
+    public double DropConnectionProbability { get; init; }
+
+    /// <summary>Per user-stream event: send it twice.</summary>
+    public double DuplicateUserEventProbability { get; init; }
+
+    /// <summary>Per user-stream event: hold it back for <see cref="UserEventDelay"/>.</summary>
+    public double DelayUserEventProbability { get; init; }
+
+    public TimeSpan UserEventDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Per second of market time: freeze the market data for <see cref="StallDuration"/>.</summary>
+    public double StallMarketDataProbability { get; init; }
+
+    public TimeSpan StallDuration { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>Binance public-data CSV files (gzip or plain) of one symbol.</summary>
+public sealed record ReplayFiles
+{
+    public required string Symbol { get; init; }
+    public string? BookTicker { get; init; }
+    public string? Trades { get; init; }
+    public string? DepthSnapshot { get; init; }
+    public string? DepthUpdates { get; init; }
+}

@@ -1,0 +1,259 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using Chaser.Simulator.Engine;
+using Chaser.Simulator.Wire;
+
+namespace Chaser.Simulator.Server;
+
+/// <summary>
+/// The WebSocket API at /ws-fapi/v1: {"id","method","params"} in, {"id","status","result"|"error","rateLimits"}
+/// out. Signed methods carry apiKey, timestamp and a signature over the params sorted alphabetically.
+/// </summary>
+internal sealed class WsApi(SimulatorContext context)
+{
+    private ExchangeEngine Engine => context.Engine;
+
+    public async Task RunAsync(WebSocket socket, string ip, CancellationToken ct)
+    {
+        // Opening a connection costs 5 weight.
+        try
+        {
+            context.RateLimits.ChargeWeight(ip, 5);
+        }
+        catch (BinanceException)
+        {
+            await socket.CloseAsync(WebSocketCloseStatus.PolicyViolation, "rate limited", ct);
+            return;
+        }
+
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (socket.State == WebSocketState.Open && !ct.IsCancellationRequested)
+            {
+                using var message = new MemoryStream();
+                WebSocketReceiveResult result;
+                do
+                {
+                    result = await socket.ReceiveAsync(buffer, ct);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, ct);
+                        return;
+                    }
+
+                    message.Write(buffer, 0, result.Count);
+                }
+                while (!result.EndOfMessage);
+
+                var response = await HandleAsync(message.ToArray(), ip, ct);
+                await socket.SendAsync(response, WebSocketMessageType.Text, true, ct);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+            // the client went away or the server is stopping
+        }
+    }
+
+    private async Task<byte[]> HandleAsync(byte[] text, string ip, CancellationToken ct)
+    {
+        JsonElement id = default;
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            var root = doc.RootElement;
+            id = root.TryGetProperty("id", out var idElement) ? idElement.Clone() : default;
+            var method = root.TryGetProperty("method", out var m) ? m.GetString() ?? string.Empty : string.Empty;
+            var values = new List<KeyValuePair<string, string>>();
+            if (root.TryGetProperty("params", out var ps) && ps.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var prop in ps.EnumerateObject())
+                {
+                    values.Add(KeyValuePair.Create(prop.Name, prop.Value.ValueKind switch
+                    {
+                        JsonValueKind.String => prop.Value.GetString()!,
+                        JsonValueKind.True => "true",
+                        JsonValueKind.False => "false",
+                        _ => prop.Value.GetRawText(),
+                    }));
+                }
+            }
+
+            var p = RequestParameters.FromValues(values);
+            var (weight, orders, security) = method switch
+            {
+                "order.place" => (0, 1, Security.Signed),
+                "order.modify" => (1, 1, Security.Signed),
+                "order.cancel" => (1, 0, Security.Signed),
+                "order.status" => (1, 0, Security.Signed),
+                "userDataStream.start" or "userDataStream.ping" or "userDataStream.stop" => (1, 0, Security.ApiKey),
+                "ping" or "time" => (1, 0, Security.None),
+                _ => throw new BinanceException(-1020, "Unsupported operation."),
+            };
+            context.RateLimits.ChargeWeight(ip, weight);
+            if (security != Security.None)
+            {
+                Authenticate(p, ip, security == Security.Signed);
+            }
+
+            if (orders > 0)
+            {
+                context.RateLimits.ChargeOrders(context.Options.ApiKey, orders, orders);
+                if (context.Options.OrderEntryLatency > TimeSpan.Zero)
+                {
+                    await Task.Delay(context.Options.OrderEntryLatency, context.Clock, ct);
+                }
+            }
+
+            Action<Utf8JsonWriter> result = method switch
+            {
+                "order.place" => Place(p),
+                "order.modify" => Modify(p),
+                "order.cancel" => Cancel(p),
+                "order.status" => Status(p),
+                "userDataStream.start" => ListenKey(context.ListenKeys.CreateOrGet()),
+                "userDataStream.ping" => context.ListenKeys.Extend(p.Optional("listenKey")) ? ListenKey(context.ListenKeys.Active!) : throw BinanceErrors.InvalidListenKey(),
+                "userDataStream.stop" => Stop(p),
+                "time" => w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("serverTime", Engine.Now);
+                    w.WriteEndObject();
+                }
+                ,
+                _ => w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteEndObject();
+                }
+                ,
+            };
+            return Respond(id, 200, result, null, ip);
+        }
+        catch (BinanceException ex)
+        {
+            return Respond(id, ex.HttpStatus, null, ex, ip);
+        }
+        catch (JsonException)
+        {
+            return Respond(id, 400, null, new BinanceException(-1102, "Mandatory parameter 'id' was not sent, was empty/null, or malformed."), ip);
+        }
+    }
+
+    private void Authenticate(RequestParameters p, string ip, bool signed)
+    {
+        var key = p.Optional("apiKey") ?? throw BinanceErrors.Mandatory("apiKey");
+        if (key != context.Options.ApiKey)
+        {
+            throw BinanceErrors.InvalidApiKey(ip);
+        }
+
+        if (signed)
+        {
+            RestApi.CheckTimestamp(p, Engine.Now);
+            if (!p.VerifySortedSignature(context.Options.ApiSecret))
+            {
+                throw BinanceErrors.BadSignature();
+            }
+        }
+    }
+
+    private Action<Utf8JsonWriter> Place(RequestParameters p)
+    {
+        var request = OrderRequests.ParseNew(p, Engine, out var resultResponse);
+        var placed = Engine.PlaceOrder(request);
+        var spec = Engine.GetSpec(request.Symbol);
+        return w => BinanceJson.WriteOrder(w, spec, resultResponse ? placed.Final : placed.Accepted, includeTime: false);
+    }
+
+    private Action<Utf8JsonWriter> Modify(RequestParameters p)
+    {
+        var order = Engine.ModifyOrder(OrderRequests.ParseModify(p, Engine));
+        var spec = Engine.GetSpec(order.Symbol);
+        return w => BinanceJson.WriteOrder(w, spec, order, includeTime: false);
+    }
+
+    private Action<Utf8JsonWriter> Cancel(RequestParameters p)
+    {
+        var (symbol, orderId, clientId) = OrderRequests.ParseOrderRef(p, Engine);
+        var order = Engine.CancelOrder(symbol, orderId, clientId);
+        var spec = Engine.GetSpec(symbol);
+        return w => BinanceJson.WriteOrder(w, spec, order, includeTime: false);
+    }
+
+    private Action<Utf8JsonWriter> Status(RequestParameters p)
+    {
+        var (symbol, orderId, clientId) = OrderRequests.ParseOrderRef(p, Engine);
+        var order = Engine.QueryOrder(symbol, orderId, clientId);
+        var spec = Engine.GetSpec(symbol);
+        return w => BinanceJson.WriteOrder(w, spec, order, includeTime: true);
+    }
+
+    private Action<Utf8JsonWriter> Stop(RequestParameters p)
+    {
+        context.ListenKeys.Close(p.Optional("listenKey"));
+        return w =>
+        {
+            w.WriteStartObject();
+            w.WriteEndObject();
+        };
+    }
+
+    private static Action<Utf8JsonWriter> ListenKey(string key) => w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("listenKey", key);
+        w.WriteEndObject();
+    };
+
+    private byte[] Respond(JsonElement id, int status, Action<Utf8JsonWriter>? result, BinanceException? error, string ip)
+    {
+        var used = context.RateLimits.UsedWeight(ip);
+        var (tenSeconds, minute) = context.RateLimits.OrderCounts(context.Options.ApiKey);
+        var limits = context.RateLimits.Options;
+        return JsonFrame.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WritePropertyName("id");
+            if (id.ValueKind is JsonValueKind.String or JsonValueKind.Number)
+            {
+                id.WriteTo(w);
+            }
+            else
+            {
+                w.WriteNullValue();
+            }
+
+            w.WriteNumber("status", status);
+            if (error is null)
+            {
+                w.WritePropertyName("result");
+                result!(w);
+            }
+            else
+            {
+                w.WritePropertyName("error");
+                BinanceJson.WriteError(w, error.Code, error.Message);
+            }
+
+            w.WriteStartArray("rateLimits");
+            RateLimitEntry(w, "REQUEST_WEIGHT", "MINUTE", 1, limits.RequestWeightPerMinute, used);
+            RateLimitEntry(w, "ORDERS", "SECOND", 10, limits.OrdersPer10Seconds, tenSeconds);
+            RateLimitEntry(w, "ORDERS", "MINUTE", 1, limits.OrdersPerMinute, minute);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
+    private static void RateLimitEntry(Utf8JsonWriter w, string type, string interval, int num, int limit, int count)
+    {
+        w.WriteStartObject();
+        w.WriteString("rateLimitType", type);
+        w.WriteString("interval", interval);
+        w.WriteNumber("intervalNum", num);
+        w.WriteNumber("limit", limit);
+        w.WriteNumber("count", count);
+        w.WriteEndObject();
+    }
+}

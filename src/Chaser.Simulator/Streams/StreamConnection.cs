@@ -1,0 +1,299 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Chaser.Simulator.Wire;
+
+namespace Chaser.Simulator.Streams;
+
+/// <summary>
+/// One market/user stream WebSocket: an outgoing queue drained by a writer loop (which applies latency and
+/// delays), a reader loop for SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS / SET_PROPERTY / GET_PROPERTY.
+/// A client that cannot keep up (queue full) or sends more than 10 messages a second is disconnected.
+/// </summary>
+internal sealed class StreamConnection : IDisposable
+{
+    private const int QueueCapacity = 50_000;
+    private readonly WebSocket socket;
+    private readonly StreamHub hub;
+    private readonly TimeProvider clock;
+    private readonly Channel<OutFrame> queue = Channel.CreateBounded<OutFrame>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly CancellationTokenSource stop = new();
+    private readonly Lock gate = new();
+    private readonly List<string> subscriptions = [];
+
+    public StreamConnection(WebSocket socket, StreamHub hub, TimeProvider clock, bool combined)
+    {
+        this.socket = socket;
+        this.hub = hub;
+        this.clock = clock;
+        Combined = combined;
+    }
+
+    public bool Combined { get; private set; }
+
+    private readonly record struct OutFrame(byte[] Payload, long DueTimestamp, bool CloseAfter);
+
+    public IReadOnlyList<string> Subscriptions
+    {
+        get
+        {
+            lock (gate)
+            {
+                return [.. subscriptions];
+            }
+        }
+    }
+
+    public void AddSubscription(string name)
+    {
+        lock (gate)
+        {
+            if (!subscriptions.Contains(name))
+            {
+                subscriptions.Add(name);
+            }
+        }
+    }
+
+    public void RemoveSubscription(string name)
+    {
+        lock (gate)
+        {
+            subscriptions.Remove(name);
+        }
+    }
+
+    /// <summary>Queues a payload of the given stream; combined connections wrap it as {"stream","data"}.</summary>
+    public void Send(string stream, byte[] payload, TimeSpan delay)
+    {
+        var frame = Combined ? Wrap(stream, payload) : payload;
+        Enqueue(new OutFrame(frame, delay > TimeSpan.Zero ? clock.GetTimestamp() + (long)(delay.TotalSeconds * clock.TimestampFrequency) : 0, false));
+    }
+
+    public void SendRaw(byte[] payload) => Enqueue(new OutFrame(payload, 0, false));
+
+    /// <summary>Sends a last frame and closes normally.</summary>
+    public void SendAndClose(string stream, byte[] payload) =>
+        Enqueue(new OutFrame(Combined ? Wrap(stream, payload) : payload, 0, true));
+
+    /// <summary>Fault injection and protocol violations: drop the connection without a close handshake.</summary>
+    public void Abort()
+    {
+        try
+        {
+            stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // the connection already finished
+        }
+
+        socket.Abort();
+    }
+
+    public void Dispose() => stop.Dispose();
+
+    private void Enqueue(OutFrame frame)
+    {
+        if (!queue.Writer.TryWrite(frame))
+        {
+            Abort(); // too slow to keep up: Binance disconnects such clients too
+        }
+    }
+
+    private static byte[] Wrap(string stream, byte[] payload)
+    {
+        var prefix = Encoding.UTF8.GetBytes("{\"stream\":\"" + stream + "\",\"data\":");
+        var result = new byte[prefix.Length + payload.Length + 1];
+        prefix.CopyTo(result, 0);
+        payload.CopyTo(result, prefix.Length);
+        result[^1] = (byte)'}';
+        return result;
+    }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, stop.Token);
+        var writer = WriteLoopAsync(linked.Token);
+        try
+        {
+            await ReadLoopAsync(linked.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+            // the client went away or the server is stopping
+        }
+        finally
+        {
+            hub.Remove(this);
+            queue.Writer.TryComplete();
+            await stop.CancelAsync();
+            try
+            {
+                await writer;
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            {
+                // already closing
+            }
+        }
+    }
+
+    private async Task WriteLoopAsync(CancellationToken ct)
+    {
+        await foreach (var frame in queue.Reader.ReadAllAsync(ct))
+        {
+            if (frame.DueTimestamp != 0)
+            {
+                var wait = clock.GetElapsedTime(clock.GetTimestamp(), frame.DueTimestamp);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, clock, ct);
+                }
+            }
+
+            await socket.SendAsync(frame.Payload, WebSocketMessageType.Text, true, ct);
+            if (frame.CloseAfter)
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "listenKey closed", ct);
+                return;
+            }
+        }
+    }
+
+    private async Task ReadLoopAsync(CancellationToken ct)
+    {
+        var buffer = new byte[16 * 1024];
+        var windowStart = clock.GetTimestamp();
+        var messagesInWindow = 0;
+        while (socket.State == WebSocketState.Open && !ct.IsCancellationRequested)
+        {
+            using var message = new MemoryStream();
+            WebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer, ct);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    if (socket.State == WebSocketState.CloseReceived)
+                    {
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, ct);
+                    }
+
+                    return;
+                }
+
+                message.Write(buffer, 0, result.Count);
+            }
+            while (!result.EndOfMessage);
+
+            if (clock.GetElapsedTime(windowStart) > TimeSpan.FromSeconds(1))
+            {
+                windowStart = clock.GetTimestamp();
+                messagesInWindow = 0;
+            }
+
+            if (++messagesInWindow > 10)
+            {
+                Abort();
+                return;
+            }
+
+            HandleControl(message.ToArray());
+        }
+    }
+
+    private void HandleControl(byte[] text)
+    {
+        JsonElement id = default;
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            var root = doc.RootElement;
+            if (!root.TryGetProperty("id", out var idElement) || idElement.ValueKind != JsonValueKind.Number || !idElement.TryGetUInt64(out _))
+            {
+                SendRaw(ControlError(2, "Invalid request: request ID must be an unsigned integer", default));
+                return;
+            }
+
+            id = idElement.Clone();
+            var method = root.TryGetProperty("method", out var m) ? m.GetString() : null;
+            var names = root.TryGetProperty("params", out var p) && p.ValueKind == JsonValueKind.Array
+                ? p.EnumerateArray().Select(e => e.ToString()).ToList()
+                : [];
+            switch (method)
+            {
+                case "SUBSCRIBE":
+                    if (!hub.Subscribe(this, names, out var bad))
+                    {
+                        SendRaw(ControlError(2, $"Invalid request: unknown stream {bad}", id));
+                        return;
+                    }
+
+                    SendRaw(ControlResult(id, w => w.WriteNull("result")));
+                    break;
+                case "UNSUBSCRIBE":
+                    hub.Unsubscribe(this, names);
+                    SendRaw(ControlResult(id, w => w.WriteNull("result")));
+                    break;
+                case "LIST_SUBSCRIPTIONS":
+                    var current = Subscriptions;
+                    SendRaw(ControlResult(id, w =>
+                    {
+                        w.WriteStartArray("result");
+                        foreach (var s in current)
+                        {
+                            w.WriteStringValue(s);
+                        }
+
+                        w.WriteEndArray();
+                    }));
+                    break;
+                case "SET_PROPERTY" when names.Count == 2 && names[0] == "combined" && bool.TryParse(names[1], out var combined):
+                    Combined = combined;
+                    SendRaw(ControlResult(id, w => w.WriteNull("result")));
+                    break;
+                case "GET_PROPERTY" when names.Count == 1 && names[0] == "combined":
+                    SendRaw(ControlResult(id, w => w.WriteBoolean("result", Combined)));
+                    break;
+                default:
+                    SendRaw(ControlError(2, $"Invalid request: unknown variant {method}, expected one of SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY, GET_PROPERTY", id));
+                    break;
+            }
+        }
+        catch (JsonException ex)
+        {
+            SendRaw(ControlError(3, "Invalid JSON: " + ex.Message, id));
+        }
+    }
+
+    private static byte[] ControlResult(JsonElement id, Action<Utf8JsonWriter> result) => JsonFrame.Write(w =>
+    {
+        w.WriteStartObject();
+        result(w);
+        w.WritePropertyName("id");
+        id.WriteTo(w);
+        w.WriteEndObject();
+    });
+
+    private static byte[] ControlError(int code, string msg, JsonElement id) => JsonFrame.Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteStartObject("error");
+        w.WriteNumber("code", code);
+        w.WriteString("msg", msg);
+        w.WriteEndObject();
+        w.WritePropertyName("id");
+        if (id.ValueKind == JsonValueKind.Undefined)
+        {
+            w.WriteNullValue();
+        }
+        else
+        {
+            id.WriteTo(w);
+        }
+
+        w.WriteEndObject();
+    });
+}
