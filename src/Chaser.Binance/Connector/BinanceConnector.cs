@@ -1,0 +1,467 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Chaser.Binance.Parsing;
+using Chaser.Binance.Requests;
+using Chaser.Core.Chasing;
+using Chaser.Core.Ports;
+using Chaser.Core.Rules;
+
+namespace Chaser.Binance.Connector;
+
+/// <summary>
+/// Binance USDⓈ-M Futures behind the engine's connector port: signed REST order entry with a local rate guard,
+/// clock sync, the user data stream and combined market streams. The same code talks to Binance, its testnet and the
+/// simulator; only the base URLs and keys differ.
+/// </summary>
+public sealed class BinanceConnector : IExchangeConnector
+{
+    private readonly BinanceConnectorOptions _options;
+    private readonly HttpClient _http;
+    private readonly TimeProvider _time;
+    private readonly Utf8StringCache _strings = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _exchangeInfoLock = new();
+    private Task<ExchangeInfo>? _exchangeInfo;
+    private IExchangeEventSink? _sink;
+    private UserStream? _userStream;
+    private MarketStream? _marketStream;
+    private long _clockOffsetMs;
+    private int _clockResyncing;
+    private decimal _lastBudget = 1m;
+
+    public BinanceConnector(BinanceConnectorOptions options)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _time = options.Time;
+        RateGuard = new OrderRateGuard(_time);
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+        _http = new HttpClient(handler) { BaseAddress = options.RestBaseUrl, Timeout = options.RequestTimeout };
+        _http.DefaultRequestHeaders.Add("X-MBX-APIKEY", options.ApiKey.Value);
+    }
+
+    public OrderRateGuard RateGuard { get; }
+
+    /// <summary>Server time minus local time, in milliseconds, from the last clock sync.</summary>
+    public long ClockOffsetMs => Interlocked.Read(ref _clockOffsetMs);
+
+    public async Task ConnectAsync(IExchangeEventSink sink, CancellationToken cancellationToken)
+    {
+        _sink = sink ?? throw new ArgumentNullException(nameof(sink));
+        await SyncClockAsync(cancellationToken).ConfigureAwait(false);
+        var info = await GetExchangeInfoAsync(cancellationToken).ConfigureAwait(false);
+        ApplyRateLimits(info);
+        _userStream = new UserStream(this, _options, sink, _strings);
+        await _userStream.StartAsync(cancellationToken).ConfigureAwait(false);
+        _marketStream = new MarketStream(_options, sink, _strings);
+    }
+
+    public async Task<SymbolRules> GetSymbolRulesAsync(string symbol, CancellationToken cancellationToken)
+    {
+        var info = await GetExchangeInfoAsync(cancellationToken).ConfigureAwait(false);
+        if (!info.Symbols.TryGetValue(symbol, out var rules))
+        {
+            throw new KeyNotFoundException($"symbol {symbol} is not listed in exchangeInfo");
+        }
+
+        if (info.SymbolStatus.TryGetValue(symbol, out var status) && !string.Equals(status, "TRADING", StringComparison.Ordinal))
+        {
+            throw new KeyNotFoundException($"symbol {symbol} is not trading (status {status})");
+        }
+
+        return rules;
+    }
+
+    public Task SubscribeAsync(string symbol, CancellationToken cancellationToken)
+    {
+        var market = _marketStream ?? throw new InvalidOperationException("connect before subscribing");
+        return market.SubscribeAsync(symbol, cancellationToken);
+    }
+
+    public long Submit(in OrderRequest request)
+    {
+        var command = request.Command;
+        var endpoint = command.Kind switch
+        {
+            ChaserCommandKind.Place => BinanceEndpoint.PlaceOrder,
+            ChaserCommandKind.Modify => BinanceEndpoint.ModifyOrder,
+            ChaserCommandKind.Cancel => BinanceEndpoint.CancelOrder,
+            ChaserCommandKind.Query => BinanceEndpoint.QueryOrder,
+            _ => throw new ArgumentOutOfRangeException(nameof(request), command.Kind, "not a request"),
+        };
+
+        if (!RateGuard.TryAcquire(endpoint.OrderCount, endpoint.Weight, out var refusal))
+        {
+            // Never send what would breach a limit: the chaser backs off as after the exchange's own -1015.
+            if (command.Kind != ChaserCommandKind.Query)
+            {
+                Sink.OnRejected(new OrderRejected(command.ClientOrderId, ToRequestKind(command.Kind), RejectKind.Retryable, -1015, refusal, _time.GetUtcNow()));
+            }
+
+            ReportBudget();
+            return _time.GetTimestamp();
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(BinanceRequests.MaxQueryLength);
+        int length;
+        var signing = new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs);
+        switch (command.Kind)
+        {
+            case ChaserCommandKind.Place:
+                length = BinanceRequests.NewOrder(buffer, new NewOrder(request.Symbol, command.Side, command.OrderType, command.Price, command.Quantity, command.ClientOrderId, request.ReduceOnly), request.Rules, signing);
+                break;
+            case ChaserCommandKind.Modify:
+                length = BinanceRequests.ModifyOrder(buffer, new ModifyOrder(request.Symbol, command.Side, command.ClientOrderId, command.Price, command.Quantity), request.Rules, signing);
+                break;
+            case ChaserCommandKind.Cancel:
+                length = BinanceRequests.CancelOrder(buffer, request.Symbol, command.ClientOrderId, signing);
+                break;
+            default:
+                length = BinanceRequests.QueryOrder(buffer, request.Symbol, command.ClientOrderId, signing);
+                break;
+        }
+
+        var uri = new Uri(endpoint.Path + "?" + Encoding.ASCII.GetString(buffer, 0, length), UriKind.Relative);
+        ArrayPool<byte>.Shared.Return(buffer);
+        var message = new HttpRequestMessage(ToHttpMethod(endpoint.Method), uri);
+        var sentAt = _time.GetTimestamp();
+        _ = command.Kind == ChaserCommandKind.Query
+            ? QueryAsync(message, request.Symbol, command.ClientOrderId)
+            : SendOrderRequestAsync(message, command.Kind, command.ClientOrderId);
+        return sentAt;
+    }
+
+    /// <summary>Cancels every open order of ours (client id <c>chs-…</c>) on a symbol; other orders of the account are left alone.</summary>
+    public async Task CancelAllAsync(string symbol, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[BinanceRequests.MaxQueryLength];
+        var length = BinanceRequests.OpenOrders(buffer, symbol, new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs));
+        using var response = await _http.GetAsync(new Uri(BinanceEndpoint.OpenOrdersOneSymbol.Path + "?" + Encoding.ASCII.GetString(buffer, 0, length), UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        ObserveHeaders(response);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"openOrders for {symbol} failed: {Describe(body, (int)response.StatusCode)}");
+        }
+
+        foreach (var order in new RestResponseParser(_strings).ParseOrders(body))
+        {
+            if (!ClientOrderIds.TryParse(order.ClientOrderId, out _, out _))
+            {
+                continue;
+            }
+
+            length = BinanceRequests.CancelOrder(buffer, symbol, order.ClientOrderId, new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs));
+            using var cancel = await _http.DeleteAsync(new Uri(BinanceEndpoint.CancelOrder.Path + "?" + Encoding.ASCII.GetString(buffer, 0, length), UriKind.Relative), cancellationToken).ConfigureAwait(false);
+            ObserveHeaders(cancel);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_marketStream is not null)
+        {
+            await _marketStream.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_userStream is not null)
+        {
+            await _userStream.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _http.Dispose();
+        _stopping.Dispose();
+    }
+
+    /// <summary>A REST call outside the hot path (listen key, exchangeInfo, time): the body, or an exception naming the endpoint.</summary>
+    internal async Task<byte[]> CallAsync(HttpMethod method, string pathAndQuery, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(method, new Uri(pathAndQuery, UriKind.Relative));
+        using var response = await _http.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        ObserveHeaders(response);
+        if (!response.IsSuccessStatusCode)
+        {
+            var path = pathAndQuery.Split('?')[0];
+            throw new HttpRequestException($"{method} {path} failed: {Describe(body, (int)response.StatusCode)}", null, response.StatusCode);
+        }
+
+        return body;
+    }
+
+    internal void Diagnose(string message) => _options.Diagnostics?.Invoke(message);
+
+    private IExchangeEventSink Sink => _sink ?? throw new InvalidOperationException("connect first");
+
+    private static string Describe(byte[] body, int status) =>
+        RestResponseParser.TryParseError(body, status, out var error) ? error.ToString() : $"HTTP {status}";
+
+    private static RequestKind ToRequestKind(ChaserCommandKind kind) => kind switch
+    {
+        ChaserCommandKind.Place => RequestKind.Place,
+        ChaserCommandKind.Modify => RequestKind.Modify,
+        _ => RequestKind.Cancel,
+    };
+
+    private static HttpMethod ToHttpMethod(RestMethod method) => method switch
+    {
+        RestMethod.Post => HttpMethod.Post,
+        RestMethod.Put => HttpMethod.Put,
+        RestMethod.Delete => HttpMethod.Delete,
+        _ => HttpMethod.Get,
+    };
+
+    private long Timestamp() => _time.GetUtcNow().ToUnixTimeMilliseconds() + Interlocked.Read(ref _clockOffsetMs);
+
+    private Task<ExchangeInfo> GetExchangeInfoAsync(CancellationToken cancellationToken)
+    {
+        lock (_exchangeInfoLock)
+        {
+            if (_exchangeInfo is null || _exchangeInfo.IsFaulted || _exchangeInfo.IsCanceled)
+            {
+                _exchangeInfo = LoadExchangeInfoAsync(cancellationToken);
+            }
+
+            return _exchangeInfo;
+        }
+    }
+
+    private async Task<ExchangeInfo> LoadExchangeInfoAsync(CancellationToken cancellationToken)
+    {
+        var body = await CallAsync(HttpMethod.Get, BinanceEndpoint.ExchangeInfo.Path, cancellationToken).ConfigureAwait(false);
+        return RestResponseParser.ParseExchangeInfo(body);
+    }
+
+    private void ApplyRateLimits(ExchangeInfo info)
+    {
+        int orders10s = RateGuard.OrdersPer10s, orders1m = RateGuard.OrdersPerMinute, weight = RateGuard.WeightPerMinute;
+        foreach (var rule in info.RateLimits)
+        {
+            if (rule.RateLimitType == "ORDERS" && rule.Window == TimeSpan.FromSeconds(10))
+            {
+                orders10s = rule.Limit;
+            }
+            else if (rule.RateLimitType == "ORDERS" && rule.Window == TimeSpan.FromMinutes(1))
+            {
+                orders1m = rule.Limit;
+            }
+            else if (rule.RateLimitType == "REQUEST_WEIGHT" && rule.Window == TimeSpan.FromMinutes(1))
+            {
+                weight = rule.Limit;
+            }
+        }
+
+        RateGuard.SetLimits(orders10s, orders1m, weight);
+    }
+
+    /// <summary>Server clock offset from GET time, taking the round trip's midpoint as the server's reading time.</summary>
+    private async Task SyncClockAsync(CancellationToken cancellationToken)
+    {
+        var before = _time.GetUtcNow();
+        var body = await CallAsync(HttpMethod.Get, BinanceEndpoint.ServerTime.Path, cancellationToken).ConfigureAwait(false);
+        var after = _time.GetUtcNow();
+        var serverMs = RestResponseParser.ParseServerTime(body);
+        var localMidpointMs = (before.ToUnixTimeMilliseconds() + after.ToUnixTimeMilliseconds()) / 2;
+        Interlocked.Exchange(ref _clockOffsetMs, serverMs - localMidpointMs);
+    }
+
+    private void ResyncClockInBackground()
+    {
+        if (Interlocked.Exchange(ref _clockResyncing, 1) == 1)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await SyncClockAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+            {
+                Diagnose($"clock resync failed: {e.Message}");
+            }
+            finally
+            {
+                Interlocked.Exchange(ref _clockResyncing, 0);
+            }
+        });
+    }
+
+    private async Task SendOrderRequestAsync(HttpRequestMessage message, ChaserCommandKind kind, string clientOrderId)
+    {
+        var request = ToRequestKind(kind);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(message, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            // Sent or not, we can't tell: the chaser queries before doing anything else with this child.
+            message.Dispose();
+            Diagnose($"{kind} {clientOrderId}: outcome unknown ({e.GetType().Name})");
+            Sink.OnOutcomeUnknown(new RequestOutcomeUnknown(clientOrderId, request, _time.GetUtcNow()));
+            return;
+        }
+
+        using (message)
+        using (response)
+        {
+            byte[] body;
+            try
+            {
+                body = await response.Content.ReadAsByteArrayAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                Sink.OnOutcomeUnknown(new RequestOutcomeUnknown(clientOrderId, request, _time.GetUtcNow()));
+                return;
+            }
+
+            ObserveHeaders(response);
+            var now = _time.GetUtcNow();
+            var status = (int)response.StatusCode;
+            if (response.IsSuccessStatusCode)
+            {
+                var order = new RestResponseParser(_strings).ParseOrder(body);
+                var final = order.Status is BinanceOrderStatus.Canceled or BinanceOrderStatus.Expired or BinanceOrderStatus.Filled or BinanceOrderStatus.ExpiredInMatch;
+                if (kind == ChaserCommandKind.Place && order.Status is BinanceOrderStatus.Expired or BinanceOrderStatus.ExpiredInMatch)
+                {
+                    // The pre-2023 way of refusing a post-only order that would cross: accepted, then expired.
+                    Sink.OnRejected(new OrderRejected(clientOrderId, request, RejectKind.PostOnlyWouldCross, -5022, "post-only order expired", now));
+                }
+                else if (kind == ChaserCommandKind.Cancel || final)
+                {
+                    Sink.OnOrderFinished(new OrderFinished(clientOrderId, order.Status.ToCore(), order.ExecutedQuantity, JsonRead.Time(order.UpdateTimeMs), now));
+                }
+                else
+                {
+                    Sink.OnAccepted(order.ToAccepted(kind == ChaserCommandKind.Modify, now));
+                }
+
+                return;
+            }
+
+            if (!RestResponseParser.TryParseError(body, status, out var error))
+            {
+                error = new BinanceError(0, $"HTTP {status}", status, BinanceRejects.Classify(0, status));
+            }
+
+            if (status is 429 or 418)
+            {
+                RateGuard.Ban(RetryAfter(response));
+                ReportBudget();
+            }
+
+            if (error.Code == -1021)
+            {
+                ResyncClockInBackground();
+            }
+
+            // 503 "Unknown error" and -1007: the exchange may or may not have executed it.
+            var unknown = error.Code == -1007 || (status == 503 && error.Message.Contains("Unknown error", StringComparison.OrdinalIgnoreCase)) || status == 408;
+            if (unknown)
+            {
+                Sink.OnOutcomeUnknown(new RequestOutcomeUnknown(clientOrderId, request, now));
+                return;
+            }
+
+            Sink.OnRejected(new OrderRejected(clientOrderId, request, BinanceRejects.Classify(error.Code, status), error.Code, error.Message, now));
+        }
+    }
+
+    /// <summary>GET order, then its trades (fed as fills, which the chaser counts once), then its status.</summary>
+    private async Task QueryAsync(HttpRequestMessage message, string symbol, string clientOrderId)
+    {
+        try
+        {
+            OrderResponse order;
+            using (message)
+            using (var response = await _http.SendAsync(message, _stopping.Token).ConfigureAwait(false))
+            {
+                var body = await response.Content.ReadAsByteArrayAsync(_stopping.Token).ConfigureAwait(false);
+                ObserveHeaders(response);
+                if (!response.IsSuccessStatusCode)
+                {
+                    if (RestResponseParser.TryParseError(body, (int)response.StatusCode, out var error) && error.Code == -2013)
+                    {
+                        Sink.OnStatusReport(new OrderStatusReport(clientOrderId, false, ExchangeOrderStatus.New, 0m, 0m, 0m, _time.GetUtcNow()));
+                    }
+                    else
+                    {
+                        Diagnose($"query {clientOrderId}: {Describe(body, (int)response.StatusCode)}");
+                    }
+
+                    return;
+                }
+
+                order = new RestResponseParser(_strings).ParseOrder(body);
+            }
+
+            if (order.ExecutedQuantity > 0)
+            {
+                await FeedTradesAsync(symbol, clientOrderId, order).ConfigureAwait(false);
+            }
+
+            Sink.OnStatusReport(order.ToStatusReport(_time.GetUtcNow()));
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or FormatException)
+        {
+            // The chaser asks again after its query retry interval.
+            Diagnose($"query {clientOrderId} failed: {e.Message}");
+        }
+    }
+
+    private async Task FeedTradesAsync(string symbol, string clientOrderId, OrderResponse order)
+    {
+        var buffer = new byte[BinanceRequests.MaxQueryLength];
+        var length = BinanceRequests.UserTrades(buffer, symbol, order.OrderId, fromTradeId: null, limit: 1000, new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs));
+        if (!RateGuard.TryAcquire(0, BinanceEndpoint.UserTrades.Weight, out var refusal))
+        {
+            Diagnose($"userTrades for {clientOrderId} deferred: {refusal}");
+            return;
+        }
+
+        var body = await CallAsync(HttpMethod.Get, BinanceEndpoint.UserTrades.Path + "?" + Encoding.ASCII.GetString(buffer, 0, length), _stopping.Token).ConfigureAwait(false);
+        var cumulative = 0m;
+        var now = _time.GetUtcNow();
+        foreach (var trade in new RestResponseParser(_strings).ParseUserTrades(body).OrderBy(t => t.TradeId))
+        {
+            cumulative += trade.Quantity;
+            Sink.OnFill(trade.ToFill(clientOrderId, cumulative, cumulative >= order.OriginalQuantity, now));
+        }
+    }
+
+    private void ObserveHeaders(HttpResponseMessage response)
+    {
+        RateGuard.Observe(Header(response, "X-MBX-ORDER-COUNT-10S"), Header(response, "X-MBX-ORDER-COUNT-1M"), Header(response, "X-MBX-USED-WEIGHT-1M"));
+        ReportBudget();
+    }
+
+    private void ReportBudget()
+    {
+        var budget = RateGuard.AvailableFraction();
+        // Tell the chasers only about changes that matter (a few percent), not every request.
+        if (Math.Abs(budget - _lastBudget) >= 0.05m || (budget == 0m) != (_lastBudget == 0m) || (budget == 1m && _lastBudget != 1m))
+        {
+            _lastBudget = budget;
+            _sink?.OnRateBudget(budget);
+        }
+    }
+
+    private static int? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) && int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;
+
+    // Binance documents Retry-After for spot only; without it, wait a minute (the weight window).
+    private TimeSpan RetryAfter(HttpResponseMessage response) =>
+        response.Headers.RetryAfter?.Delta ?? (response.Headers.RetryAfter?.Date is { } date ? date - _time.GetUtcNow() : TimeSpan.FromSeconds(60));
+}
