@@ -224,11 +224,18 @@ public sealed class SimulatorServer : IAsyncDisposable
             return;
         }
 
-        using var socket = await Accept(http);
-        using var connection = new StreamConnection(socket, hub, context.Clock, combined);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping.Token);
+        using var connection = new StreamConnection(hub, context.Clock, combined);
         hub.Subscribe(connection, names, out _);
-        await connection.RunAsync(stop.Token);
+        try
+        {
+            using var socket = await Accept(http);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping.Token);
+            await connection.RunAsync(socket, stop.Token);
+        }
+        finally
+        {
+            hub.Remove(connection);
+        }
     }
 
     private Task<System.Net.WebSockets.WebSocket> Accept(HttpContext http) => http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext

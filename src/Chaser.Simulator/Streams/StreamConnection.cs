@@ -14,7 +14,6 @@ namespace Chaser.Simulator.Streams;
 internal sealed class StreamConnection : IDisposable
 {
     private const int QueueCapacity = 50_000;
-    private readonly WebSocket socket;
     private readonly StreamHub hub;
     private readonly TimeProvider clock;
     private readonly Channel<OutFrame> queue = Channel.CreateBounded<OutFrame>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
@@ -22,9 +21,11 @@ internal sealed class StreamConnection : IDisposable
     private readonly Lock gate = new();
     private readonly List<string> subscriptions = [];
 
-    public StreamConnection(WebSocket socket, StreamHub hub, TimeProvider clock, bool combined)
+    private WebSocket? socket;
+
+    /// <summary>Created (and subscribed) before the handshake completes so no event slips between the two.</summary>
+    public StreamConnection(StreamHub hub, TimeProvider clock, bool combined)
     {
-        this.socket = socket;
         this.hub = hub;
         this.clock = clock;
         Combined = combined;
@@ -89,7 +90,7 @@ internal sealed class StreamConnection : IDisposable
             // the connection already finished
         }
 
-        socket.Abort();
+        socket?.Abort();
     }
 
     public void Dispose() => stop.Dispose();
@@ -112,8 +113,9 @@ internal sealed class StreamConnection : IDisposable
         return result;
     }
 
-    public async Task RunAsync(CancellationToken ct)
+    public async Task RunAsync(WebSocket webSocket, CancellationToken ct)
     {
+        socket = webSocket;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, stop.Token);
         var writer = WriteLoopAsync(linked.Token);
         try
@@ -142,6 +144,7 @@ internal sealed class StreamConnection : IDisposable
 
     private async Task WriteLoopAsync(CancellationToken ct)
     {
+        var socket = this.socket!;
         await foreach (var frame in queue.Reader.ReadAllAsync(ct))
         {
             if (frame.DueTimestamp != 0)
@@ -164,6 +167,7 @@ internal sealed class StreamConnection : IDisposable
 
     private async Task ReadLoopAsync(CancellationToken ct)
     {
+        var socket = this.socket!;
         var buffer = new byte[16 * 1024];
         var windowStart = clock.GetTimestamp();
         var messagesInWindow = 0;

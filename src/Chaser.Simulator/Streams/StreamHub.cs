@@ -130,6 +130,7 @@ internal sealed class StreamHub : IExchangeObserver
             streams.Remove(name);
             diffs.Remove(name);
             lastEmitted.Remove(name);
+            lastEmitted.Remove(name + "#slot");
         }
     }
 
@@ -284,6 +285,9 @@ internal sealed class StreamHub : IExchangeObserver
     public void Tick()
     {
         var now = Engine.Now;
+
+        // Intervals are paced by the monotonic timestamp, so they keep ticking even when a test freezes the wall clock.
+        var elapsedMs = context.Clock.GetTimestamp() * 1000 / context.Clock.TimestampFrequency;
         List<(string Name, StreamName Stream, StreamConnection[] Targets, DiffAggregator? Diff)> due = [];
         lock (gate)
         {
@@ -294,7 +298,7 @@ internal sealed class StreamHub : IExchangeObserver
                     continue;
                 }
 
-                var slot = now / stream.IntervalMs;
+                var slot = elapsedMs / stream.IntervalMs;
                 var key = name + "#slot";
                 if (lastEmitted.TryGetValue(key, out var last) && last == slot)
                 {
