@@ -158,19 +158,16 @@ public sealed class UserDataParsingTests
         var strings = new Utf8StringCache();
         var parser = new UserDataParser(strings);
         var frame = Payload.Bytes("orderTradeUpdate-trade.json");
-        for (var i = 0; i < 10; i++)
-        {
-            _ = OrderEventMapping.ToCore(parser.ParseOrderTradeUpdate(frame), Received);
-        }
-
-        var before = GC.GetAllocatedBytesForCurrentThread();
         decimal sum = 0;
-        for (var i = 0; i < 1000; i++)
+        var allocated = Allocations.Minimum(() =>
         {
-            sum += OrderEventMapping.ToCore(parser.ParseOrderTradeUpdate(frame), Received).Fill.Quantity;
-        }
+            for (var i = 0; i < 1000; i++)
+            {
+                sum += OrderEventMapping.ToCore(parser.ParseOrderTradeUpdate(frame), Received).Fill.Quantity;
+            }
+        });
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(4m, sum);
+        Assert.Equal(0, allocated);
+        Assert.Equal(4m * 8, sum);
     }
 }
