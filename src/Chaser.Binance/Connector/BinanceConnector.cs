@@ -30,6 +30,7 @@ public sealed class BinanceConnector : IExchangeConnector
     private long _clockOffsetMs;
     private int _clockResyncing;
     private decimal _lastBudget = 1m;
+    private int _rateLimitedResponses;
 
     public BinanceConnector(BinanceConnectorOptions options)
     {
@@ -47,6 +48,9 @@ public sealed class BinanceConnector : IExchangeConnector
     }
 
     public OrderRateGuard RateGuard { get; }
+
+    /// <summary>How many 429 / 418 answers the exchange gave us: a rate-limit breach, which must stay at zero.</summary>
+    public int RateLimitedResponses => Volatile.Read(ref _rateLimitedResponses);
 
     /// <summary>Server time minus local time, in milliseconds, from the last clock sync.</summary>
     public long ClockOffsetMs => Interlocked.Read(ref _clockOffsetMs);
@@ -356,12 +360,6 @@ public sealed class BinanceConnector : IExchangeConnector
                 error = new BinanceError(0, $"HTTP {status}", status, BinanceRejects.Classify(0, status));
             }
 
-            if (status is 429 or 418)
-            {
-                RateGuard.Ban(RetryAfter(response));
-                ReportBudget();
-            }
-
             if (error.Code == -1021)
             {
                 ResyncClockInBackground();
@@ -443,6 +441,13 @@ public sealed class BinanceConnector : IExchangeConnector
 
     private void ObserveHeaders(HttpResponseMessage response)
     {
+        if (response.StatusCode is HttpStatusCode.TooManyRequests or (HttpStatusCode)418)
+        {
+            Interlocked.Increment(ref _rateLimitedResponses);
+            RateGuard.Ban(RetryAfter(response));
+            Diagnose($"rate limited by the exchange: HTTP {(int)response.StatusCode}");
+        }
+
         RateGuard.Observe(Header(response, "X-MBX-ORDER-COUNT-10S"), Header(response, "X-MBX-ORDER-COUNT-1M"), Header(response, "X-MBX-USED-WEIGHT-1M"));
         ReportBudget();
     }
