@@ -1,27 +1,94 @@
+using Chaser.Simulator;
+
 namespace Chaser.Cli;
 
-/// <summary>Entry point of the <c>chaser</c> tool. Commands are added as their issues land.</summary>
-public static class CommandLine
+/// <summary>What a command runs with: its streams, the environment, the clock and the stop signal (Ctrl-C).</summary>
+internal sealed record CommandContext(
+    TextWriter Output,
+    TextWriter Error,
+    bool Interactive,
+    Func<string, string?> Environment,
+    TimeProvider Time,
+    CancellationToken Stop)
 {
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public OutputOptions OutputFor(bool json) => new(Output, Error, json, Interactive);
+
+    /// <summary>Connection diagnostics (reconnects, unexpected answers) go to stderr; they never carry a secret.</summary>
+    public void Diagnostic(string message)
+    {
+        lock (Error)
+        {
+            Error.WriteLine("chaser: " + message);
+        }
+    }
+}
+
+/// <summary>Entry point of the <c>chaser</c> tool: dispatches to a command and maps errors to exit codes.</summary>
+internal static class CommandLine
+{
+    public const string Usage = """
+        usage: chaser <command> [options]        (chaser <command> --help for its options)
+
+          demo       start the simulator and work three parent orders on it, then print the post-trade table
+          execute    work one parent order (buy/sell a notional or a quantity) on sim, testnet or live
+          sim        run the Binance USDⓈ-M Futures simulator on loopback
+        """;
+
+    public static async Task<int> RunAsync(string[] args, CommandContext context)
     {
         var command = args.Length == 0 ? "help" : args[0];
-        switch (command)
+        var rest = args.Skip(1).ToArray();
+        if (rest.Any(a => a is "--help" or "-h"))
         {
-            case "demo":
-                output.WriteLine("chaser demo: the live demo (simulator + three parent orders) is not built yet.");
-                output.WriteLine("It will start the embedded Binance Futures simulator, work buy 15,000 USDT of BTCUSDT,");
-                output.WriteLine("sell 8,000 USDT of ETHUSDT and buy 0.5 ETH concurrently with post-only orders at the best");
-                output.WriteLine("price, and print a post-trade table. Today Chaser has its core: exchange rules and the");
-                output.WriteLine("chaser decision state machine (see `dotnet test`).");
-                return 0;
-            case "help" or "--help" or "-h":
-                output.WriteLine("usage: chaser <command>");
-                output.WriteLine("  demo     run the demo against the embedded simulator");
-                return 0;
-            default:
-                error.WriteLine($"chaser: unknown command '{command}' (try 'chaser help')");
-                return 2;
+            await context.Output.WriteLineAsync(UsageOf(command) ?? Usage).ConfigureAwait(false);
+            return 0;
         }
+
+        try
+        {
+            return command switch
+            {
+                "demo" => await DemoCommand.RunAsync(rest, context).ConfigureAwait(false),
+                "execute" => await ExecuteCommand.RunAsync(rest, context).ConfigureAwait(false),
+                "sim" => await SimulatorCommand.RunAsync(rest, context.Output, context.Stop).ConfigureAwait(false),
+                "help" or "--help" or "-h" => await Help(context).ConfigureAwait(false),
+                _ => throw new UsageException($"unknown command '{command}' (try 'chaser help')"),
+            };
+        }
+        catch (UsageException ex)
+        {
+            await context.Error.WriteLineAsync($"chaser {command}: {ex.Message}").ConfigureAwait(false);
+            return OrderSession.ExitUsage;
+        }
+        catch (ArgumentException ex)
+        {
+            // A domain object refused a value (ParentOrderSpec, exchange rules): its message names the field.
+            await context.Error.WriteLineAsync($"chaser {command}: {ex.Message}").ConfigureAwait(false);
+            return OrderSession.ExitUsage;
+        }
+        catch (OperationCanceledException) when (context.Stop.IsCancellationRequested)
+        {
+            await context.Error.WriteLineAsync($"chaser {command}: stopped").ConfigureAwait(false);
+            return OrderSession.ExitNotFilled;
+        }
+        catch (HttpRequestException ex)
+        {
+            await context.Error.WriteLineAsync($"chaser {command}: cannot reach the venue: {ex.Message}").ConfigureAwait(false);
+            return OrderSession.ExitFailed;
+        }
+    }
+
+    private static string? UsageOf(string command) => command switch
+    {
+        "demo" => DemoCommand.Usage,
+        "execute" => ExecuteCommand.Usage,
+        "sim" => SimulatorCommand.Usage,
+        _ => null,
+    };
+
+    private static async Task<int> Help(CommandContext context)
+    {
+        await context.Output.WriteLineAsync(Usage).ConfigureAwait(false);
+        return 0;
     }
 }

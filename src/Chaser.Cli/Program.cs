@@ -1,3 +1,22 @@
 using Chaser.Cli;
 
-return CommandLine.Run(args, Console.Out, Console.Error);
+// First Ctrl-C: a graceful stop (live child orders are canceled and their final state awaited). Second: exit now.
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    if (!stop.IsCancellationRequested)
+    {
+        e.Cancel = true;
+        Console.Error.WriteLine("chaser: stopping (canceling live orders); Ctrl-C again to exit at once");
+        stop.Cancel();
+    }
+};
+
+var context = new CommandContext(
+    Console.Out,
+    Console.Error,
+    Interactive: !Console.IsOutputRedirected,
+    Environment.GetEnvironmentVariable,
+    TimeProvider.System,
+    stop.Token);
+return await CommandLine.RunAsync(args, context);

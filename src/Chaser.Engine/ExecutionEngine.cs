@@ -73,6 +73,31 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     public Task<SymbolRules> GetRulesAsync(string symbol, CancellationToken cancellationToken) =>
         _rules.GetOrAdd(symbol, s => _connector.GetSymbolRulesAsync(s, cancellationToken));
 
+    /// <summary>
+    /// The latest sane book top of a symbol (subscribing to it first), or null when none arrived in time: the
+    /// reference price for checking a parent order before it is worked.
+    /// </summary>
+    public async Task<BookTop?> WaitForBookAsync(string symbol, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await _connector.SubscribeAsync(symbol, cancellationToken).ConfigureAwait(false);
+        var started = _time.GetTimestamp();
+        while (true)
+        {
+            if (_lastBooks.TryGetValue(symbol, out var last) && last.TryGet(out var book) && book.IsSane)
+            {
+                return book;
+            }
+
+            if (_time.GetElapsedTime(started) >= timeout)
+            {
+                return null;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Checks a parent order against the exchange before anything is sent: a clear reason, or null when it can be worked.</summary>
     public async Task<string?> ValidateAsync(ParentOrderSpec spec, decimal referencePrice, CancellationToken cancellationToken)
     {

@@ -76,6 +76,7 @@ internal sealed class ParentOrderRunner : IDisposable
     private readonly ITimer _heartbeat;
     private decimal _arrivalMid;
     private decimal _lastMid;
+    private decimal _lastBest;
     private DateTimeOffset _startedAt;
     private bool _completed;
 
@@ -245,7 +246,11 @@ internal sealed class ParentOrderRunner : IDisposable
             _machine.OpenChild?.Price,
             _lastMid,
             _arrivalMid,
-            _machine.Status);
+            _machine.Status)
+        {
+            BestPrice = _lastBest,
+            Fills = _fills.Count,
+        };
         ScheduleWake(now);
     }
 
@@ -271,6 +276,7 @@ internal sealed class ParentOrderRunner : IDisposable
         }
 
         var mid = book.Mid;
+        _lastBest = Spec.Side == Side.Buy ? book.Bid : book.Ask;
         if (_arrivalMid == 0)
         {
             _arrivalMid = mid;
@@ -354,4 +360,10 @@ internal sealed class ParentOrderRunner : IDisposable
 }
 
 /// <summary>Where a parent order stands, for progress displays.</summary>
-public sealed record ExecutionProgress(decimal FilledQuantity, decimal FilledNotional, decimal? RestingPrice, decimal Mid, decimal ArrivalMid, ParentStatus Status);
+public sealed record ExecutionProgress(decimal FilledQuantity, decimal FilledNotional, decimal? RestingPrice, decimal Mid, decimal ArrivalMid, ParentStatus Status)
+{
+    /// <summary>The best price on our side (bid for a buy, ask for a sell): where the child should rest.</summary>
+    public decimal BestPrice { get; init; }
+
+    public int Fills { get; init; }
+}

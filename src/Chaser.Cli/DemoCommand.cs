@@ -1,0 +1,51 @@
+using Chaser.Core.Domain;
+using Chaser.Simulator.Server;
+
+namespace Chaser.Cli;
+
+/// <summary>
+/// <c>chaser demo</c>: the main job on a fresh machine. Starts the simulator in-process and works three parent orders
+/// on two symbols at once, then prints the post-trade table.
+/// </summary>
+internal static class DemoCommand
+{
+    public const string Usage = """
+        usage: chaser demo [--json] [--seed N]
+
+          Starts the Binance Futures simulator in-process and works, concurrently:
+            #1 buy 15,000 USDT of BTCUSDT   #2 sell 8,000 USDT of ETHUSDT   #3 buy 0.5 ETHUSDT
+          each with one post-only order resting at the best price, then prints the post-trade table.
+        """;
+
+    private static readonly string[] ValueOptions = ["--seed"];
+    private static readonly string[] FlagOptions = ["--json"];
+
+    public static IReadOnlyList<ParentOrderSpec> Orders(DateTimeOffset now) =>
+    [
+        new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Notional, 15_000m) { Deadline = now.AddMinutes(2) },
+        new ParentOrderSpec(2, "ETHUSDT", Side.Sell, SizeType.Notional, 8_000m) { Deadline = now.AddMinutes(2) },
+        new ParentOrderSpec(3, "ETHUSDT", Side.Buy, SizeType.Quantity, 0.5m) { Deadline = now.AddMinutes(2) },
+    ];
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> argv, CommandContext context)
+    {
+        var args = Arguments.Parse(argv, ValueOptions, FlagOptions);
+        var output = context.OutputFor(args.Has("--json"));
+        var simulator = new SimulatorOptions { Seed = args.GetInt("--seed", 0, int.MaxValue) ?? 1 };
+        var specs = Orders(context.Time.GetUtcNow());
+
+        await using var venue = await Venue.OpenAsync(new VenueSettings(VenueKind.Sim, null, null), simulator, context.Environment, context.Diagnostic, null, context.Stop).ConfigureAwait(false);
+        if (!output.Json)
+        {
+            await output.Output.WriteLineAsync($"chaser demo: simulator at {venue.Simulator!.RestBaseUrl} (seed {simulator.Seed})").ConfigureAwait(false);
+            foreach (var spec in specs)
+            {
+                await output.Output.WriteLineAsync("  " + ExecuteCommand.Describe(spec)).ConfigureAwait(false);
+            }
+        }
+
+        await OrderSession.CheckAsync(venue.Engine, specs, context.Stop).ConfigureAwait(false);
+        var results = await OrderSession.WorkAsync(venue.Engine, specs, output, context.Stop).ConfigureAwait(false);
+        return OrderSession.Report(results, output);
+    }
+}

@@ -1,0 +1,85 @@
+using Chaser.Core.Domain;
+using Chaser.Simulator.Server;
+
+namespace Chaser.Cli;
+
+/// <summary><c>chaser execute</c>: works one parent order on the simulator, Binance's testnet or Binance.</summary>
+internal static class ExecuteCommand
+{
+    public const string Usage = """
+        usage: chaser execute --symbol BTCUSDT --side buy|sell (--notional 15000 | --quantity 0.2)
+                              [--venue sim|testnet|live] [--rest-url URL --ws-url URL] [--deadline 10m]
+                              [--reduce-only] [--id N] [--json]
+
+          --venue      sim (default: the simulator, in-process), testnet or live; testnet and live read the
+                       API key and secret from CHASER_BINANCE_API_KEY / CHASER_BINANCE_API_SECRET (or user-secrets)
+          --deadline   stop after this long (90s, 10m, 1h): the resting child is canceled, status expired
+          --json       print the result as JSON on stdout (progress goes to stderr)
+        exit codes: 0 filled, 1 failed, 2 bad input, 3 canceled or expired
+        """;
+
+    private static readonly string[] ValueOptions = ["--symbol", "--side", "--notional", "--quantity", "--venue", "--rest-url", "--ws-url", "--deadline", "--id", "--seed"];
+    private static readonly string[] FlagOptions = ["--json", "--reduce-only"];
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> argv, CommandContext context)
+    {
+        var args = Arguments.Parse(argv, ValueOptions, FlagOptions);
+        var venueSettings = VenueSettings.From(args);
+        var spec = SpecFrom(args, context.Time.GetUtcNow());
+        var output = context.OutputFor(args.Has("--json"));
+        var simulator = new SimulatorOptions { Seed = args.GetInt("--seed", 0, int.MaxValue) ?? 1 };
+
+        await using var venue = await Venue.OpenAsync(venueSettings, simulator, context.Environment, context.Diagnostic, null, context.Stop).ConfigureAwait(false);
+        await OrderSession.CheckAsync(venue.Engine, [spec], context.Stop).ConfigureAwait(false);
+        if (!output.Json)
+        {
+            await output.Output.WriteLineAsync($"working {Describe(spec)} on {venue.Name}").ConfigureAwait(false);
+        }
+
+        var results = await OrderSession.WorkAsync(venue.Engine, [spec], output, context.Stop).ConfigureAwait(false);
+        return OrderSession.Report(results, output);
+    }
+
+    /// <summary>The parent order from the options; every problem names its option.</summary>
+    public static ParentOrderSpec SpecFrom(Arguments args, DateTimeOffset now)
+    {
+        var symbol = args.Require("--symbol").Trim().ToUpperInvariant();
+        if (symbol.Length is < 2 or > 20 || !symbol.All(char.IsAsciiLetterOrDigit))
+        {
+            throw new UsageException($"option '--symbol' must be a Binance symbol like BTCUSDT, got '{args.Get("--symbol")}'");
+        }
+
+        var side = args.Require("--side").ToLowerInvariant() switch
+        {
+            "buy" or "1" or "+1" => Side.Buy,
+            "sell" or "-1" => Side.Sell,
+            _ => throw new UsageException($"option '--side' must be buy or sell, got '{args.Get("--side")}'"),
+        };
+        var notional = args.GetDecimal("--notional");
+        var quantity = args.GetDecimal("--quantity");
+        var (sizeType, size, option) = (notional, quantity) switch
+        {
+            (not null, not null) => throw new UsageException("options '--notional' and '--quantity' exclude each other: give one"),
+            (null, null) => throw new UsageException("option '--notional' or '--quantity' is required"),
+            ({ } n, null) => (SizeType.Notional, n, "--notional"),
+            (null, { } q) => (SizeType.Quantity, q, "--quantity"),
+        };
+        if (size <= 0)
+        {
+            throw new UsageException($"option '{option}' must be greater than zero, got {size}");
+        }
+
+        var id = args.Get("--id") is null
+            ? now.ToUnixTimeMilliseconds() // unique enough across runs so client order ids never collide on a real account
+            : args.GetInt("--id", 1, int.MaxValue)!.Value;
+        var deadline = args.GetDuration("--deadline");
+        return new ParentOrderSpec(id, symbol, side, sizeType, size)
+        {
+            ReduceOnly = args.Has("--reduce-only"),
+            Deadline = deadline is { } d ? now + d : null,
+        };
+    }
+
+    public static string Describe(ParentOrderSpec spec) =>
+        $"#{spec.Id}: {(spec.Side == Side.Buy ? "buy" : "sell")} {spec.Size} {(spec.SizeType == SizeType.Notional ? "USDT of " + spec.Symbol : spec.Symbol)}";
+}

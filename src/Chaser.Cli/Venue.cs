@@ -1,0 +1,197 @@
+using System.Reflection;
+using Chaser.Binance.Connector;
+using Chaser.Binance.Signing;
+using Chaser.Engine;
+using Chaser.Simulator.Server;
+using Microsoft.Extensions.Configuration;
+
+namespace Chaser.Cli;
+
+/// <summary>Where orders go: the in-process simulator (default), Binance's testnet, or Binance itself.</summary>
+internal enum VenueKind
+{
+    Sim,
+    Testnet,
+    Live,
+}
+
+/// <summary>How to reach a venue; resolved from the command line and the environment before anything connects.</summary>
+internal sealed record VenueSettings(VenueKind Kind, Uri? RestUrl, Uri? StreamUrl)
+{
+    public const string ApiKeyVariable = "CHASER_BINANCE_API_KEY";
+    public const string ApiSecretVariable = "CHASER_BINANCE_API_SECRET";
+
+    public static VenueSettings From(Arguments args)
+    {
+        var kind = args.Get("--venue", "sim") switch
+        {
+            "sim" => VenueKind.Sim,
+            "testnet" => VenueKind.Testnet,
+            "live" => VenueKind.Live,
+            var other => throw new UsageException($"option '--venue' must be sim, testnet or live, got '{other}'"),
+        };
+        var rest = args.GetUri("--rest-url");
+        var ws = args.GetUri("--ws-url");
+        if ((rest is null) != (ws is null))
+        {
+            throw new UsageException(rest is null ? "option '--ws-url' needs '--rest-url' too" : "option '--rest-url' needs '--ws-url' too");
+        }
+
+        return new VenueSettings(kind, rest, ws);
+    }
+
+    /// <summary>Binance's published addresses (see docs: every one can be overridden with --rest-url / --ws-url).</summary>
+    public (Uri RestBase, Uri StreamBase) Addresses() => Kind switch
+    {
+        _ when RestUrl is not null => (RestUrl, StreamUrl!),
+        VenueKind.Testnet => (new Uri("https://testnet.binancefuture.com"), new Uri("wss://fstream.binancefuture.com")),
+        VenueKind.Live => (new Uri("https://fapi.binance.com"), new Uri("wss://fstream.binance.com")),
+        _ => throw new InvalidOperationException("the simulator's addresses are known once it has started"),
+    };
+}
+
+/// <summary>API credentials for testnet / live, from environment variables or .NET user-secrets; never logged.</summary>
+internal sealed record Credentials(ApiKey ApiKey, IRequestSigner Signer)
+{
+    /// <summary>Reads the key and secret, or explains which variable is missing. A PEM secret means an Ed25519 key.</summary>
+    public static Credentials Resolve(VenueKind venue, Func<string, string?> environment)
+    {
+        var key = environment(VenueSettings.ApiKeyVariable);
+        var secret = environment(VenueSettings.ApiSecretVariable);
+        if (string.IsNullOrWhiteSpace(key) || string.IsNullOrWhiteSpace(secret))
+        {
+            var fromSecrets = UserSecrets();
+            key = string.IsNullOrWhiteSpace(key) ? fromSecrets?[VenueSettings.ApiKeyVariable] : key;
+            secret = string.IsNullOrWhiteSpace(secret) ? fromSecrets?[VenueSettings.ApiSecretVariable] : secret;
+        }
+
+        var missing = new List<string>();
+        if (string.IsNullOrWhiteSpace(key))
+        {
+            missing.Add(VenueSettings.ApiKeyVariable);
+        }
+
+        if (string.IsNullOrWhiteSpace(secret))
+        {
+            missing.Add(VenueSettings.ApiSecretVariable);
+        }
+
+        if (missing.Count > 0)
+        {
+            throw new UsageException(
+                $"option '--venue {venue.ToString().ToLowerInvariant()}' needs API credentials: set {string.Join(" and ", missing)} " +
+                "(environment variables, or `dotnet user-secrets set` in src/Chaser.Cli)");
+        }
+
+        var signerSecret = Secret.FromText(secret!.Trim());
+        IRequestSigner signer = secret.TrimStart().StartsWith("-----BEGIN", StringComparison.Ordinal)
+            ? Ed25519Signer.FromPkcs8Pem(signerSecret)
+            : new HmacSha256Signer(signerSecret);
+        return new Credentials(new ApiKey(key!.Trim()), signer);
+    }
+
+    private static IConfiguration? UserSecrets()
+    {
+        try
+        {
+            return new ConfigurationBuilder().AddUserSecrets(Assembly.GetExecutingAssembly(), optional: true).Build();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>A connected engine on a venue, with the in-process simulator when the venue is <c>sim</c>.</summary>
+internal sealed class Venue : IAsyncDisposable
+{
+    private Venue(string name, SimulatorServer? simulator, BinanceConnector connector, ExecutionEngine engine)
+    {
+        Name = name;
+        Simulator = simulator;
+        Connector = connector;
+        Engine = engine;
+    }
+
+    public string Name { get; }
+
+    public SimulatorServer? Simulator { get; }
+
+    public BinanceConnector Connector { get; }
+
+    public ExecutionEngine Engine { get; }
+
+    /// <summary>
+    /// Resolves credentials first (so a missing key fails before any socket opens), starts the simulator when asked,
+    /// then connects the engine.
+    /// </summary>
+    public static async Task<Venue> OpenAsync(
+        VenueSettings settings,
+        SimulatorOptions? simulatorOptions,
+        Func<string, string?> environment,
+        Action<string> diagnostics,
+        IExecutionRecorder? recorder,
+        CancellationToken cancellationToken)
+    {
+        SimulatorServer? simulator = null;
+        Uri rest, stream;
+        Credentials credentials;
+        if (settings.Kind == VenueKind.Sim && settings.RestUrl is null)
+        {
+            simulator = await SimulatorServer.StartAsync(simulatorOptions ?? new SimulatorOptions(), cancellationToken).ConfigureAwait(false);
+            (rest, stream) = (simulator.RestBaseUrl, simulator.WebSocketBaseUrl);
+            credentials = new Credentials(new ApiKey(simulator.ApiKey), new HmacSha256Signer(Secret.FromText(simulator.ApiSecret)));
+        }
+        else if (settings.Kind == VenueKind.Sim)
+        {
+            // An external `chaser sim`: its documented default keys unless the environment says otherwise.
+            (rest, stream) = settings.Addresses();
+            var key = environment(VenueSettings.ApiKeyVariable);
+            credentials = string.IsNullOrWhiteSpace(key)
+                ? new Credentials(new ApiKey(SimulatorOptions.DefaultApiKey), new HmacSha256Signer(Secret.FromText(SimulatorOptions.DefaultApiSecret)))
+                : Credentials.Resolve(settings.Kind, environment);
+        }
+        else
+        {
+            credentials = Credentials.Resolve(settings.Kind, environment);
+            (rest, stream) = settings.Addresses();
+        }
+
+        var connector = new BinanceConnector(new BinanceConnectorOptions
+        {
+            RestBaseUrl = rest,
+            StreamBaseUrl = stream,
+            ApiKey = credentials.ApiKey,
+            Signer = credentials.Signer,
+            Diagnostics = diagnostics,
+        });
+        var engine = new ExecutionEngine(connector, recorder);
+        try
+        {
+            await engine.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await engine.DisposeAsync().ConfigureAwait(false);
+            if (simulator is not null)
+            {
+                await simulator.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
+        var name = simulator is not null ? "sim (in-process)" : settings.Kind.ToString().ToLowerInvariant() + " " + rest;
+        return new Venue(name, simulator, connector, engine);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Engine.DisposeAsync().ConfigureAwait(false);
+        if (Simulator is not null)
+        {
+            await Simulator.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
