@@ -118,6 +118,11 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             return null;
         }
 
+        if (spec.SizeType == SizeType.Notional && !spec.ReduceOnly && spec.Size < rules.MinNotional)
+        {
+            return $"size: {spec.Size} USDT is below {spec.Symbol}'s MIN_NOTIONAL of {rules.MinNotional} USDT";
+        }
+
         var quantity = spec.SizeType == SizeType.Notional ? rules.QuantityForNotional(spec.Size, referencePrice) : rules.FloorQuantity(spec.Size);
         var check = rules.Check(referencePrice, quantity, spec.ReduceOnly);
         return check.IsValid ? null : $"size: {spec.Size} {(spec.SizeType == SizeType.Notional ? "USDT" : "base")} can't be posted on {spec.Symbol}: {check.Reason}";

@@ -1,0 +1,85 @@
+using Chaser.Simulator.Server;
+
+namespace Chaser.Cli.Tests;
+
+/// <summary>Bad input gets a clear error naming the field, exit code 2, and nothing reaches the exchange.</summary>
+public class BadInputTests
+{
+    [Theory]
+    [InlineData("unknown option '--notionl'", "--symbol", "BTCUSDT", "--side", "buy", "--notionl", "100")]
+    [InlineData("option '--notional' must be greater than zero", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "0")]
+    [InlineData("option '--quantity' must be greater than zero", "--symbol", "BTCUSDT", "--side", "buy", "--quantity", "-0.2")]
+    [InlineData("options '--notional' and '--quantity' exclude each other", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--quantity", "0.1")]
+    [InlineData("option '--notional' or '--quantity' is required", "--symbol", "BTCUSDT", "--side", "buy")]
+    [InlineData("option '--side' must be buy or sell, got 'long'", "--symbol", "BTCUSDT", "--side", "long", "--notional", "100")]
+    [InlineData("option '--symbol' is required", "--side", "buy", "--notional", "100")]
+    [InlineData("option '--notional' must be a number, got '1e'", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "1e")]
+    [InlineData("option '--deadline' must be a positive duration", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--deadline", "soon")]
+    [InlineData("option '--venue' must be sim, testnet or live, got 'paper'", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--venue", "paper")]
+    public async Task Malformed_options_are_refused_before_anything_starts(string expected, params string[] options)
+    {
+        var outcome = await CliRunner.RunAsync(null, ["execute", .. options]);
+
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains(expected, outcome.Error, StringComparison.Ordinal);
+        Assert.Equal("", outcome.Output);
+    }
+
+    [Theory]
+    [InlineData("live")]
+    [InlineData("testnet")]
+    public async Task Testnet_and_live_refuse_to_start_without_keys(string venue)
+    {
+        var outcome = await CliRunner.RunAsync(
+            new Dictionary<string, string> { ["CHASER_BINANCE_API_SECRET"] = "only-the-secret" },
+            "execute", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--venue", venue);
+
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("CHASER_BINANCE_API_KEY", outcome.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("only-the-secret", outcome.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_symbol_is_named_and_nothing_is_sent()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions(), TestContext.Current.CancellationToken);
+        var outcome = await CliRunner.RunAsync(null, ["execute", .. Target(sim), "--symbol", "DOGEUSDX", "--side", "buy", "--notional", "100"]);
+
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("symbol: DOGEUSDX is not traded", outcome.Error, StringComparison.Ordinal);
+        AssertNothingSent(sim);
+    }
+
+    [Fact]
+    public async Task A_notional_below_the_minimum_is_refused_and_nothing_is_sent()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions(), TestContext.Current.CancellationToken);
+        var outcome = await CliRunner.RunAsync(null, ["execute", .. Target(sim), "--symbol", "BTCUSDT", "--side", "sell", "--notional", "20"]);
+
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("size: 20 USDT is below BTCUSDT's MIN_NOTIONAL of 100 USDT", outcome.Error, StringComparison.Ordinal);
+        AssertNothingSent(sim);
+    }
+
+    [Fact]
+    public async Task A_quantity_below_the_step_is_refused_and_nothing_is_sent()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions(), TestContext.Current.CancellationToken);
+        var outcome = await CliRunner.RunAsync(null, ["execute", .. Target(sim), "--symbol", "BTCUSDT", "--side", "buy", "--quantity", "0.0001"]);
+
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("size: 0.0001 base can't be posted on BTCUSDT", outcome.Error, StringComparison.Ordinal);
+        AssertNothingSent(sim);
+    }
+
+    private static string[] Target(SimulatorServer sim) =>
+        ["--rest-url", sim.RestBaseUrl.ToString(), "--ws-url", sim.WebSocketBaseUrl.ToString()];
+
+    private static void AssertNothingSent(SimulatorServer sim)
+    {
+        foreach (var symbol in new[] { "BTCUSDT", "ETHUSDT" })
+        {
+            Assert.Empty(sim.Engine.GetAllOrders(symbol, null, 1000));
+        }
+    }
+}
