@@ -198,7 +198,11 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     void IExchangeEventSink.OnBook(string symbol, in BookTop top, long receivedTimestamp)
     {
-        _lastBooks.GetOrAdd(symbol, _ => new LastBook()).Set(top);
+        if (!_lastBooks.GetOrAdd(symbol, _ => new LastBook()).SetIfNotOlder(top))
+        {
+            return;
+        }
+
         if (_bySymbol.TryGetValue(symbol, out var runners))
         {
             var item = new InboxItem { Kind = InboxKind.Book, Book = top, ReceivedTimestamp = receivedTimestamp };
@@ -307,12 +311,22 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         private BookTop _book;
         private bool _set;
 
-        public void Set(in BookTop book)
+        /// <summary>
+        /// Keeps the book unless it is older than the one held (a REST snapshot overtaken by the stream): a lower
+        /// update id that is not newer in exchange time either. Returns whether it was kept.
+        /// </summary>
+        public bool SetIfNotOlder(in BookTop book)
         {
             lock (_lock)
             {
+                if (_set && book.UpdateId < _book.UpdateId && book.ExchangeTime <= _book.ExchangeTime)
+                {
+                    return false;
+                }
+
                 _book = book;
                 _set = true;
+                return true;
             }
         }
 

@@ -31,6 +31,20 @@ public sealed class RestParsingTests
         Assert.Equal(expected, error.Kind);
     }
 
+    [Fact]
+    public void Rest_book_ticker_parses_to_a_book_top_with_its_update_id()
+    {
+        var top = RestResponseParser.ParseBookTicker(Payload.Bytes("rest-bookTicker.json"));
+
+        Assert.Equal(new BookTop(4.00000000m, 431m, 4.00000200m, 9m, 1027024, DateTimeOffset.FromUnixTimeMilliseconds(1589437530011)), top);
+    }
+
+    [Fact]
+    public void Rest_book_ticker_without_a_side_is_refused()
+    {
+        Assert.Throws<System.Text.Json.JsonException>(() => RestResponseParser.ParseBookTicker("""{"symbol":"BTCUSDT","bidPrice":"1","bidQty":"1","askPrice":"2"}"""u8));
+    }
+
     [Theory]
     [InlineData("<html><body>403 Forbidden</body></html>")]
     [InlineData("{\"serverTime\":1}")]

@@ -58,17 +58,21 @@ public class RunTests
     [Fact]
     public async Task A_deadline_that_passes_cancels_the_child_and_reports_expired()
     {
+        // A frozen market never trades, so the order can only end by its deadline.
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions(), TestContext.Current.CancellationToken);
+        sim.Market!.Stalled = true;
         var outcome = await CliRunner.RunAsync(
             null,
             "execute", "--rest-url", sim.RestBaseUrl.ToString(), "--ws-url", sim.WebSocketBaseUrl.ToString(),
-            "--symbol", "BTCUSDT", "--side", "buy", "--notional", "1000000", "--deadline", "500ms", "--json");
+            "--symbol", "BTCUSDT", "--side", "buy", "--notional", "50000", "--deadline", "1500ms", "--json");
 
         Assert.True(outcome.ExitCode == 3, $"exit {outcome.ExitCode}: {outcome.Error}\n{outcome.Output}");
         using var json = JsonDocument.Parse(outcome.Output);
         var order = Assert.Single(json.RootElement.EnumerateArray().ToArray());
         Assert.Equal("expired", order.GetProperty("status").GetString());
-        Assert.True(order.GetProperty("filled_notional").GetDecimal() < 1_000_000m);
+        Assert.Equal(0m, order.GetProperty("filled_notional").GetDecimal());
+        Assert.Equal(1, order.GetProperty("child_orders").GetInt32());
+        Assert.Equal(1, order.GetProperty("cancels").GetInt32());
         Assert.Empty(sim.Engine.GetOpenOrders("BTCUSDT"));
     }
 

@@ -166,7 +166,7 @@ public class ExecutionEngineTests
         var reason = await engine.ValidateAsync(new ParentOrderSpec(1, "NOPEUSDT", Side.Buy, SizeType.Notional, 1_000m), 0m, TestContext.Current.CancellationToken);
         Assert.Equal("symbol: NOPEUSDT is not traded on this exchange", reason);
         var tooSmall = await engine.ValidateAsync(new ParentOrderSpec(2, "BTCUSDT", Side.Buy, SizeType.Notional, 50m), 65_000m, TestContext.Current.CancellationToken);
-        Assert.StartsWith("size: 50 USDT can't be posted on BTCUSDT", tooSmall, StringComparison.Ordinal);
+        Assert.Equal("size: 50 USDT is below BTCUSDT's MIN_NOTIONAL of 100 USDT", tooSmall);
         Assert.Empty(exchange.Requests);
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Buffers;
 using System.Globalization;
 using System.Net;
@@ -30,6 +31,7 @@ public sealed class BinanceConnector : IExchangeConnector
     private long _clockOffsetMs;
     private int _clockResyncing;
     private decimal _lastBudget = 1m;
+    private readonly ConcurrentDictionary<string, byte> _seededBooks = new(StringComparer.Ordinal);
     private int _rateLimitedResponses;
 
     public BinanceConnector(BinanceConnectorOptions options)
@@ -82,10 +84,18 @@ public sealed class BinanceConnector : IExchangeConnector
         return rules;
     }
 
-    public Task SubscribeAsync(string symbol, CancellationToken cancellationToken)
+    public async Task SubscribeAsync(string symbol, CancellationToken cancellationToken)
     {
         var market = _marketStream ?? throw new InvalidOperationException("connect before subscribing");
-        return market.SubscribeAsync(symbol, cancellationToken);
+        await market.SubscribeAsync(symbol, cancellationToken).ConfigureAwait(false);
+        if (_seededBooks.TryAdd(symbol, 0))
+        {
+            // The bookTicker stream only speaks when the top changes: on a quiet symbol the first frame may be long in
+            // coming, so the book starts from the REST snapshot (older books are dropped by update id downstream).
+            var received = _time.GetTimestamp();
+            var body = await CallAsync(HttpMethod.Get, BinanceEndpoint.BookTickerOneSymbol.Path + "?symbol=" + symbol, cancellationToken).ConfigureAwait(false);
+            Sink.OnBook(symbol, RestResponseParser.ParseBookTicker(body), received);
+        }
     }
 
     public long Submit(in OrderRequest request)
@@ -184,20 +194,50 @@ public sealed class BinanceConnector : IExchangeConnector
         _stopping.Dispose();
     }
 
-    /// <summary>A REST call outside the hot path (listen key, exchangeInfo, time): the body, or an exception naming the endpoint.</summary>
+    /// <summary>
+    /// A REST call outside the hot path (listen key, exchangeInfo, time, userTrades): the body, or an exception naming
+    /// the endpoint. These calls are idempotent, so a 5xx, a 429 or a dropped connection is retried a few times with
+    /// jittered backoff (honouring Retry-After) before giving up; a 4xx or a 418 ban is not.
+    /// </summary>
     internal async Task<byte[]> CallAsync(HttpMethod method, string pathAndQuery, CancellationToken cancellationToken)
     {
-        using var message = new HttpRequestMessage(method, new Uri(pathAndQuery, UriKind.Relative));
-        using var response = await _http.SendAsync(message, cancellationToken).ConfigureAwait(false);
-        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        ObserveHeaders(response);
-        if (!response.IsSuccessStatusCode)
+        const int attempts = 5;
+        var path = pathAndQuery.Split('?')[0];
+        for (var attempt = 1; ; attempt++)
         {
-            var path = pathAndQuery.Split('?')[0];
-            throw new HttpRequestException($"{method} {path} failed: {Describe(body, (int)response.StatusCode)}", null, response.StatusCode);
-        }
+            TimeSpan wait;
+            try
+            {
+                using var message = new HttpRequestMessage(method, new Uri(pathAndQuery, UriKind.Relative));
+                using var response = await _http.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+                ObserveHeaders(response);
+                if (response.IsSuccessStatusCode)
+                {
+                    return body;
+                }
 
-        return body;
+                var status = (int)response.StatusCode;
+                var retryable = status >= 500 || status == 429;
+                if (!retryable || attempt == attempts)
+                {
+                    throw new HttpRequestException($"{method} {path} failed: {Describe(body, status)}", null, response.StatusCode);
+                }
+
+                wait = response.Headers.RetryAfter?.Delta is { } retryAfter && retryAfter <= TimeSpan.FromSeconds(5)
+                    ? retryAfter
+                    : Backoff.Jittered(attempt, TimeSpan.FromSeconds(2));
+                Diagnose($"{method} {path}: HTTP {status}, retrying in {wait.TotalMilliseconds:0} ms ({attempt}/{attempts})");
+            }
+            catch (HttpRequestException ex) when (ex.StatusCode is null && attempt < attempts && !cancellationToken.IsCancellationRequested)
+            {
+                // No answer at all (connection refused or reset): the call can be repeated.
+                wait = Backoff.Jittered(attempt, TimeSpan.FromSeconds(2));
+                Diagnose($"{method} {path}: {ex.Message}, retrying in {wait.TotalMilliseconds:0} ms ({attempt}/{attempts})");
+            }
+
+            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     internal void Diagnose(string message) => _options.Diagnostics?.Invoke(message);

@@ -206,6 +206,65 @@ public sealed class RestResponseParser
 
     public static long ParseServerTime(ReadOnlySpan<byte> body) => ReadSingleLong(body, "serverTime"u8, "serverTime");
 
+    /// <summary>GET /fapi/v1/ticker/bookTicker for one symbol: the best bid and ask with the book's update id.</summary>
+    public static BookTop ParseBookTicker(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body);
+        JsonRead.StartObject(ref reader);
+        decimal bid = 0, bidQty = 0, ask = 0, askQty = 0;
+        long time = 0, updateId = 0;
+        var seen = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("bidPrice"u8))
+            {
+                reader.Read();
+                bid = JsonRead.Decimal(ref reader, "bidPrice");
+                seen |= 1;
+            }
+            else if (reader.ValueTextEquals("bidQty"u8))
+            {
+                reader.Read();
+                bidQty = JsonRead.Decimal(ref reader, "bidQty");
+                seen |= 2;
+            }
+            else if (reader.ValueTextEquals("askPrice"u8))
+            {
+                reader.Read();
+                ask = JsonRead.Decimal(ref reader, "askPrice");
+                seen |= 4;
+            }
+            else if (reader.ValueTextEquals("askQty"u8))
+            {
+                reader.Read();
+                askQty = JsonRead.Decimal(ref reader, "askQty");
+                seen |= 8;
+            }
+            else if (reader.ValueTextEquals("time"u8))
+            {
+                reader.Read();
+                time = JsonRead.Long(ref reader, "time");
+            }
+            else if (reader.ValueTextEquals("lastUpdateId"u8))
+            {
+                reader.Read();
+                updateId = JsonRead.Long(ref reader, "lastUpdateId");
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        if (seen != 15)
+        {
+            throw new JsonException("bookTicker response lacks one of bidPrice, bidQty, askPrice, askQty");
+        }
+
+        return new BookTop(bid, bidQty, ask, askQty, updateId, JsonRead.Time(time));
+    }
+
     public static string ParseListenKey(ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body);

@@ -41,6 +41,7 @@ public sealed record BinanceEndpoint(RestMethod Method, string Path, SecurityTyp
     public static readonly BinanceEndpoint CloseListenKey = new(RestMethod.Delete, "/fapi/v1/listenKey", SecurityType.ApiKey, 1, 0);
     public static readonly BinanceEndpoint ExchangeInfo = new(RestMethod.Get, "/fapi/v1/exchangeInfo", SecurityType.None, 1, 0);
     public static readonly BinanceEndpoint ServerTime = new(RestMethod.Get, "/fapi/v1/time", SecurityType.None, 1, 0);
+    public static readonly BinanceEndpoint BookTickerOneSymbol = new(RestMethod.Get, "/fapi/v1/ticker/bookTicker", SecurityType.None, 2, 0);
 
     /// <summary>The order book snapshot; its weight grows with the number of levels.</summary>
     public static BinanceEndpoint Depth(int limit) => limit switch

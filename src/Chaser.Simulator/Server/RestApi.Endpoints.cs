@@ -44,15 +44,15 @@ internal sealed partial class RestApi
     {
         AddOrder("POST", "/fapi/v1/order", 0, 1, 1, PlaceOrder);
         AddOrder("PUT", "/fapi/v1/order", 0, 1, 1, ModifyOrder);
-        Add("DELETE", "/fapi/v1/order", Security.Signed, 1, CancelOrder);
+        AddCancel("/fapi/v1/order", 1, CancelOrder);
         Add("GET", "/fapi/v1/order", Security.Signed, 1, QueryOrder);
         Add("GET", "/fapi/v1/openOrder", Security.Signed, 1, QueryOpenOrder);
         Add("GET", "/fapi/v1/openOrders", Security.Signed, p => p.Has("symbol") ? 1 : 40, OpenOrders);
         Add("GET", "/fapi/v1/allOrders", Security.Signed, 5, AllOrders);
-        Add("DELETE", "/fapi/v1/allOpenOrders", Security.Signed, 1, CancelAll);
+        AddCancel("/fapi/v1/allOpenOrders", 1, CancelAll);
         AddOrder("POST", "/fapi/v1/batchOrders", 5, 5, 1, PlaceBatch);
         AddOrder("PUT", "/fapi/v1/batchOrders", 5, 5, 1, ModifyBatch);
-        Add("DELETE", "/fapi/v1/batchOrders", Security.Signed, 1, CancelBatch);
+        AddCancel("/fapi/v1/batchOrders", 1, CancelBatch);
         Add("GET", "/fapi/v1/userTrades", Security.Signed, 5, UserTrades);
         Add("POST", "/fapi/v1/countdownCancelAll", Security.Signed, 10, Countdown);
     }

@@ -32,7 +32,7 @@ internal sealed partial class RestApi
 
     private delegate byte[] Handler(RequestParameters p);
 
-    private sealed record Endpoint(Security Security, Func<RequestParameters, int> Weight, int Orders10s, int Orders1m, Handler Handle, bool OrderEntry = false);
+    private sealed record Endpoint(Security Security, Func<RequestParameters, int> Weight, int Orders10s, int Orders1m, Handler Handle, bool OrderEntry = false, bool Cancel = false);
 
     private void Add(string method, string path, Security security, int weight, Handler handle) =>
         endpoints[(method, path)] = new Endpoint(security, _ => weight, 0, 0, handle);
@@ -42,6 +42,10 @@ internal sealed partial class RestApi
 
     private void AddOrder(string method, string path, int weight, int orders10s, int orders1m, Handler handle) =>
         endpoints[(method, path)] = new Endpoint(Security.Signed, _ => weight, orders10s, orders1m, handle, OrderEntry: true);
+
+    // Cancels don't count as orders for the rate limits, but they travel the same order-entry path and take as long.
+    private void AddCancel(string path, int weight, Handler handle) =>
+        endpoints[("DELETE", path)] = new Endpoint(Security.Signed, _ => weight, 0, 0, handle, Cancel: true);
 
     public static bool Handles(string path) => path.StartsWith("/fapi/", StringComparison.Ordinal);
 
@@ -106,7 +110,7 @@ internal sealed partial class RestApi
                 response.Headers["X-MBX-ORDER-COUNT-1M"] = minute.ToString(CultureInfo.InvariantCulture);
             }
 
-            if (endpoint.OrderEntry && context.Options.OrderEntryLatency > TimeSpan.Zero)
+            if ((endpoint.OrderEntry || endpoint.Cancel) && context.Options.OrderEntryLatency > TimeSpan.Zero)
             {
                 await Task.Delay(context.Options.OrderEntryLatency, context.Clock, http.RequestAborted);
             }

@@ -244,6 +244,9 @@ public sealed class SimulatorServer : IAsyncDisposable
         KeepAliveTimeout = context.Options.WebSocketPongTimeout,
     });
 
+    /// <summary>Fault injection on demand: abruptly closes the WebSocket connections of market streams and/or user streams.</summary>
+    public int DropStreamConnections(bool market = true, bool user = true) => hub.Drop(market, user);
+
     public async Task StopAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) == 1)

@@ -94,6 +94,31 @@ internal sealed class StreamHub : IExchangeObserver
         }
     }
 
+    /// <summary>Closes connections abruptly, as a network failure would: market-data subscribers, user-data ones, or both.</summary>
+    public int Drop(bool market, bool user)
+    {
+        HashSet<StreamConnection> victims = [];
+        lock (gate)
+        {
+            if (market)
+            {
+                victims.UnionWith(subscribers.Values.SelectMany(list => list));
+            }
+
+            if (user)
+            {
+                victims.UnionWith(users.Values.SelectMany(list => list));
+            }
+        }
+
+        foreach (var connection in victims)
+        {
+            connection.Abort();
+        }
+
+        return victims.Count;
+    }
+
     public void Remove(StreamConnection connection)
     {
         lock (gate)
