@@ -31,6 +31,7 @@ internal static class CommandLine
 
           demo       start the simulator and work three parent orders on it, then print the post-trade table
           execute    work one parent order (buy/sell a notional or a quantity) on sim, testnet or live
+          backtest   replay recorded Binance data through the chaser and the simulator's matching engine
           sim        run the Binance USDⓈ-M Futures simulator on loopback
         """;
 
@@ -50,6 +51,7 @@ internal static class CommandLine
             {
                 "demo" => await DemoCommand.RunAsync(rest, context).ConfigureAwait(false),
                 "execute" => await ExecuteCommand.RunAsync(rest, context).ConfigureAwait(false),
+                "backtest" => await BacktestCommand.RunAsync(rest, context).ConfigureAwait(false),
                 "sim" => await SimulatorCommand.RunAsync(rest, context.Output, context.Stop).ConfigureAwait(false),
                 "help" or "--help" or "-h" => await Help(context).ConfigureAwait(false),
                 _ => throw new UsageException($"unknown command '{command}' (try 'chaser help')"),
@@ -82,6 +84,7 @@ internal static class CommandLine
     {
         "demo" => DemoCommand.Usage,
         "execute" => ExecuteCommand.Usage,
+        "backtest" => BacktestCommand.Usage,
         "sim" => SimulatorCommand.Usage,
         _ => null,
     };

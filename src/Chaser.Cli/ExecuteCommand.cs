@@ -25,7 +25,9 @@ internal static class ExecuteCommand
     {
         var args = Arguments.Parse(argv, ValueOptions, FlagOptions);
         var venueSettings = VenueSettings.From(args);
-        var spec = SpecFrom(args, context.Time.GetUtcNow());
+        // By default the id is the start time in ms: unique across runs, so client order ids never collide on a real account.
+        var now = context.Time.GetUtcNow();
+        var spec = SpecFrom(args, now, now.ToUnixTimeMilliseconds());
         var output = context.OutputFor(args.Has("--json"));
         var simulator = new SimulatorOptions { Seed = args.GetInt("--seed", 0, int.MaxValue) ?? 1 };
 
@@ -41,7 +43,7 @@ internal static class ExecuteCommand
     }
 
     /// <summary>The parent order from the options; every problem names its option.</summary>
-    public static ParentOrderSpec SpecFrom(Arguments args, DateTimeOffset now)
+    public static ParentOrderSpec SpecFrom(Arguments args, DateTimeOffset now, long defaultId)
     {
         var symbol = args.Require("--symbol").Trim().ToUpperInvariant();
         if (symbol.Length is < 2 or > 20 || !symbol.All(char.IsAsciiLetterOrDigit))
@@ -69,9 +71,7 @@ internal static class ExecuteCommand
             throw new UsageException($"option '{option}' must be greater than zero, got {size}");
         }
 
-        var id = args.Get("--id") is null
-            ? now.ToUnixTimeMilliseconds() // unique enough across runs so client order ids never collide on a real account
-            : args.GetInt("--id", 1, int.MaxValue)!.Value;
+        var id = args.GetInt("--id", 1, int.MaxValue) ?? defaultId;
         var deadline = args.GetDuration("--deadline");
         return new ParentOrderSpec(id, symbol, side, sizeType, size)
         {

@@ -15,10 +15,14 @@ public class BadInputTests
     [InlineData("option '--symbol' is required", "--side", "buy", "--notional", "100")]
     [InlineData("option '--notional' must be a number, got '1e'", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "1e")]
     [InlineData("option '--deadline' must be a positive duration", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--deadline", "soon")]
+    [InlineData("option '--book': file not found: /nonexistent/book.csv", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--book", "/nonexistent/book.csv", "--trades", "/nonexistent/t.csv", "--backtest")]
     [InlineData("option '--venue' must be sim, testnet or live, got 'paper'", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--venue", "paper")]
     public async Task Malformed_options_are_refused_before_anything_starts(string expected, params string[] options)
     {
-        var outcome = await CliRunner.RunAsync(null, ["execute", .. options]);
+        // A trailing "--backtest" marker runs the case through `chaser backtest` instead of `chaser execute`.
+        var command = options.Length > 0 && options[^1] == "--backtest" ? "backtest" : "execute";
+        options = command == "backtest" ? options[..^1] : options;
+        var outcome = await CliRunner.RunAsync(null, [command, .. options]);
 
         Assert.Equal(2, outcome.ExitCode);
         Assert.Contains(expected, outcome.Error, StringComparison.Ordinal);

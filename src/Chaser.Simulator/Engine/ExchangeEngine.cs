@@ -285,7 +285,8 @@ public sealed partial class ExchangeEngine
             return;
         }
 
-        qty = CapReduceOnly(order, qty);
+        // Exchange fills come in whole lots: the queue model's proportional shares are rounded down to the step.
+        qty = Math.Floor(CapReduceOnly(order, qty) / m.Spec.StepSize) * m.Spec.StepSize;
         if (qty > 0m)
         {
             Fill(m, order, qty, order.Price, maker: true, tradeId: m.NextTradeId++, now);

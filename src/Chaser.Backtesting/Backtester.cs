@@ -1,0 +1,519 @@
+using System.Diagnostics;
+using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
+using Chaser.Core.Market;
+using Chaser.Core.Rules;
+using Chaser.Engine;
+using Chaser.Simulator.Engine;
+using Chaser.Simulator.Server;
+using Chaser.Simulator.Sources;
+
+namespace Chaser.Backtesting;
+
+/// <summary>What to replay and how.</summary>
+public sealed record BacktestOptions
+{
+    /// <summary>The parent order. Its symbol must be the replayed one; its deadline is ignored (see <see cref="Deadline"/>).</summary>
+    public required ParentOrderSpec Order { get; init; }
+
+    /// <summary>Binance public-data CSV files of the order's symbol.</summary>
+    public required ReplayFiles Data { get; init; }
+
+    /// <summary>Start at this exchange time instead of at the first quote.</summary>
+    public DateTimeOffset? Start { get; init; }
+
+    /// <summary>One-way latency between us and the exchange, for market data and for order entry alike.</summary>
+    public TimeSpan Latency { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Stop working the order this long after the start (then it is expired, its child canceled).</summary>
+    public TimeSpan? Deadline { get; init; }
+
+    public ChaserOptions Chaser { get; init; } = new();
+
+    /// <summary>The symbol's exchange rules; by default the simulator's (Binance's real filters for the listed symbols).</summary>
+    public SymbolSpec? Symbol { get; init; }
+}
+
+/// <summary>A backtest's outcome: the same result the live engine gives, plus how much market was replayed.</summary>
+/// <param name="Execution">The result, as the live engine reports it (times are exchange times of the replay).</param>
+/// <param name="MarketEvents">Market events replayed.</param>
+/// <param name="DataStart">Exchange time of the first event in the data.</param>
+/// <param name="DataEnd">Exchange time when the backtest stopped.</param>
+/// <param name="WallTime">How long the replay took on this machine.</param>
+/// <param name="ExchangeTradeIds">Every trade of ours the matching engine recorded (its userTrades), to check nothing was lost.</param>
+/// <param name="OpenOrdersLeft">Orders of ours still open on the exchange at the end (none when the chaser cleaned up).</param>
+public sealed record BacktestResult(
+    ExecutionResult Execution,
+    long MarketEvents,
+    DateTimeOffset DataStart,
+    DateTimeOffset DataEnd,
+    TimeSpan WallTime,
+    IReadOnlyList<long> ExchangeTradeIds,
+    int OpenOrdersLeft);
+
+/// <summary>
+/// Runs the chaser (the same <see cref="ChaserStateMachine"/> the engine runs) against the simulator's matching engine
+/// (the same <see cref="ExchangeEngine"/> <c>chaser sim</c> serves), in-process, on virtual time: a discrete-event loop
+/// over the replayed market, our requests and the exchange's answers, each delayed by the configured latency. No
+/// clock is read and nothing sleeps, so it runs as fast as the CPU allows and is deterministic for the same input.
+/// </summary>
+public static class Backtester
+{
+    public static BacktestResult Run(BacktestOptions options, IExecutionRecorder? recorder = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var symbol = options.Order.Symbol;
+        if (!string.Equals(symbol, options.Data.Symbol, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"symbol: the order is on {symbol} but the data is {options.Data.Symbol}", nameof(options));
+        }
+
+        if (options.Latency < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Latency, "latency must not be negative");
+        }
+
+        var spec = options.Symbol ?? SymbolSpec.Defaults.FirstOrDefault(s => s.Symbol == symbol)
+            ?? throw new ArgumentException($"symbol: no exchange rules are known for {symbol}", nameof(options));
+        var run = new Replay(options, spec, recorder ?? NullRecorder.Instance, cancellationToken);
+        return run.Execute();
+    }
+
+    /// <summary>Binance's filters of a simulated symbol, as exchangeInfo would give them.</summary>
+    public static SymbolRules RulesOf(SymbolSpec spec) => new()
+    {
+        Symbol = spec.Symbol,
+        TickSize = spec.TickSize,
+        MinPrice = spec.MinPrice,
+        MaxPrice = spec.MaxPrice,
+        StepSize = spec.StepSize,
+        MinQty = spec.MinQty,
+        MaxQty = spec.MaxQty,
+        MarketStepSize = spec.StepSize,
+        MarketMinQty = spec.MinQty,
+        MarketMaxQty = spec.MarketMaxQty,
+        MinNotional = spec.MinNotional,
+        PercentPriceMultiplierUp = spec.MultiplierUp,
+        PercentPriceMultiplierDown = spec.MultiplierDown,
+        PricePrecision = spec.PricePrecision,
+        QuantityPrecision = spec.QuantityPrecision,
+        MaxOpenOrders = spec.MaxNumOrders,
+    };
+
+    private static DateTimeOffset FromMs(long unixMs) => DateTimeOffset.FromUnixTimeMilliseconds(unixMs);
+
+    private static ExchangeOrderStatus ToCore(OrderStatus status) => status switch
+    {
+        OrderStatus.New => ExchangeOrderStatus.New,
+        OrderStatus.PartiallyFilled => ExchangeOrderStatus.PartiallyFilled,
+        OrderStatus.Filled => ExchangeOrderStatus.Filled,
+        OrderStatus.Canceled => ExchangeOrderStatus.Canceled,
+        _ => ExchangeOrderStatus.Expired,
+    };
+
+    /// <summary>Collects what the exchange publishes while one step runs (it calls back synchronously).</summary>
+    private sealed class Tape : IExchangeObserver
+    {
+        public List<BookTicker> Books { get; } = [];
+
+        public List<PublicTrade> Trades { get; } = [];
+
+        public List<OrderUpdate> Orders { get; } = [];
+
+        public void OnDepthUpdate(DepthUpdate update)
+        {
+        }
+
+        public void OnBookTicker(BookTicker ticker) => Books.Add(ticker);
+
+        public void OnTrade(PublicTrade trade) => Trades.Add(trade);
+
+        public void OnOrderUpdate(OrderUpdate update) => Orders.Add(update);
+
+        public void OnAccountUpdate(AccountUpdate update)
+        {
+        }
+
+        public void Clear()
+        {
+            Books.Clear();
+            Trades.Clear();
+            Orders.Clear();
+        }
+    }
+
+    private sealed class Replay
+    {
+        private readonly BacktestOptions _options;
+        private readonly SymbolSpec _spec;
+        private readonly IExecutionRecorder _recorder;
+        private readonly CancellationToken _cancellation;
+        private readonly PriorityQueue<Action, (long Ticks, long Sequence)> _scheduled = new();
+        private readonly Tape _tape = new();
+        private readonly List<FillRecord> _fills = [];
+        private readonly Dictionary<string, (ChildState, decimal, decimal, decimal)> _childSnapshots = new(StringComparer.Ordinal);
+        private VirtualClock _clock = null!;
+        private ExchangeEngine _exchange = null!;
+        private ChaserStateMachine? _machine;
+        private long _sequence;
+        private long _marketEvents;
+        private decimal _arrivalMid;
+        private decimal _lastMid;
+        private DateTimeOffset _startedAt;
+
+        public Replay(BacktestOptions options, SymbolSpec spec, IExecutionRecorder recorder, CancellationToken cancellation)
+        {
+            _options = options;
+            _spec = spec;
+            _recorder = recorder;
+            _cancellation = cancellation;
+        }
+
+        private DateTimeOffset Now => _clock.GetUtcNow();
+
+        public BacktestResult Execute()
+        {
+            var wall = Stopwatch.StartNew();
+            using var events = ReplaySource.Create(_options.Data with { Symbol = _spec.Symbol }, loop: false).Events().GetEnumerator();
+            if (!events.MoveNext())
+            {
+                throw new ArgumentException("data: the replay files hold no market events", nameof(_options));
+            }
+
+            var dataStart = FromMs(events.Current.Time);
+            _clock = new VirtualClock(dataStart);
+            _exchange = new ExchangeEngine(new Simulator.Engine.EngineOptions { Symbols = [_spec] }, _clock);
+            _exchange.Subscribe(_tape);
+
+            var hasEvent = true;
+            var dataRanOut = false;
+            while (_machine?.Status != ParentStatus.Finished)
+            {
+                _cancellation.ThrowIfCancellationRequested();
+                var nextMarket = hasEvent ? FromMs(events.Current.Time).UtcTicks : long.MaxValue;
+                var nextScheduled = _scheduled.TryPeek(out _, out var key) ? key.Ticks : long.MaxValue;
+                var nextTimer = _machine?.NextWakeUp is { } wake ? wake.UtcTicks : long.MaxValue;
+                if (!hasEvent && nextScheduled == long.MaxValue)
+                {
+                    // Nothing more will happen: the market data is exhausted and nothing is in flight.
+                    dataRanOut = true;
+                    break;
+                }
+
+                if (nextTimer <= nextMarket && nextTimer <= nextScheduled && _machine is not null)
+                {
+                    _clock.AdvanceTo(new DateTimeOffset(nextTimer, TimeSpan.Zero));
+                    Decide(_machine.OnTimer(Now));
+                }
+                else if (nextScheduled <= nextMarket)
+                {
+                    _scheduled.Dequeue()();
+                }
+                else
+                {
+                    ApplyMarket(events.Current);
+                    hasEvent = events.MoveNext();
+                }
+            }
+
+            var result = Result(dataRanOut);
+            _recorder.OrderCompleted(result);
+            var exchangeTrades = _exchange.GetUserTrades(_spec.Symbol, limit: int.MaxValue).Select(t => t.TradeId).ToArray();
+            return new BacktestResult(result, _marketEvents, dataStart, Now, wall.Elapsed, exchangeTrades, _exchange.GetOpenOrders(_spec.Symbol).Count);
+        }
+
+        private void ApplyMarket(MarketEvent marketEvent)
+        {
+            _clock.AdvanceTo(FromMs(marketEvent.Time));
+            _marketEvents++;
+            _tape.Clear();
+            marketEvent.ApplyTo(_exchange);
+            var book = _tape.Books.Count > 0 ? _tape.Books[^1] : null;
+            if (_machine is null)
+            {
+                if (book is not null && Now >= (_options.Start ?? DateTimeOffset.MinValue))
+                {
+                    StartOrder(ToBookTop(book));
+                }
+
+                return;
+            }
+
+            PublishOrderUpdates();
+            var arrival = Now + _options.Latency;
+            foreach (var trade in _tape.Trades)
+            {
+                var print = new TradePrint(trade.Price, trade.Qty, trade.BuyerIsMaker, FromMs(trade.Time), arrival);
+                Schedule(arrival, () => Decide(_machine.OnTrade(print with { Time = Now })));
+            }
+
+            if (book is not null)
+            {
+                var top = ToBookTop(book);
+                Schedule(arrival, () => DeliverBook(top));
+            }
+        }
+
+        private void StartOrder(BookTop top)
+        {
+            if (!top.IsSane)
+            {
+                return;
+            }
+
+            _startedAt = Now;
+            var order = _options.Order with { Deadline = _options.Deadline is { } d ? _startedAt + d : null };
+            _machine = new ChaserStateMachine(order, RulesOf(_spec), _options.Chaser, new CancellationRatioTracker());
+            _recorder.OrderStarted(order, _startedAt);
+            Decide(_machine.Start(_startedAt));
+            DeliverBook(top);
+        }
+
+        private void DeliverBook(BookTop top)
+        {
+            if (top.IsSane)
+            {
+                var mid = top.Mid;
+                if (_arrivalMid == 0)
+                {
+                    _arrivalMid = mid;
+                    _recorder.ArrivalMid(_machine!.Spec.Id, mid, Now);
+                }
+
+                if (mid != _lastMid)
+                {
+                    _lastMid = mid;
+                    _recorder.Mid(new MidSample(_machine!.Spec.Id, top.Bid, top.Ask, top.ExchangeTime, Now));
+                }
+            }
+
+            Decide(_machine!.OnBookTop(top, Now));
+        }
+
+        private void Decide(ChaserDecisions decisions)
+        {
+            var machine = _machine!;
+            foreach (var command in decisions)
+            {
+                _recorder.Decision(new DecisionRecord(machine.Spec.Id, Now, command, null));
+                if (command.Kind != ChaserCommandKind.Finish)
+                {
+                    var copy = command;
+                    Schedule(Now + _options.Latency, () => AtExchange(copy));
+                }
+            }
+
+            RecordChildren();
+        }
+
+        /// <summary>A request reaches the matching engine; its answer, and what it caused on the stream, travel back.</summary>
+        private void AtExchange(ChaserCommand command)
+        {
+            var symbol = _spec.Symbol;
+            var id = command.ClientOrderId;
+            _tape.Clear();
+            var answers = new List<Action>();
+            var kind = command.Kind switch
+            {
+                ChaserCommandKind.Place => RequestKind.Place,
+                ChaserCommandKind.Modify => RequestKind.Modify,
+                _ => RequestKind.Cancel,
+            };
+            try
+            {
+                switch (command.Kind)
+                {
+                    case ChaserCommandKind.Place:
+                        var placed = _exchange.PlaceOrder(new NewOrderRequest
+                        {
+                            Symbol = symbol,
+                            Side = command.Side == Side.Buy ? OrderSide.Buy : OrderSide.Sell,
+                            Type = command.OrderType == ChildOrderType.Market ? OrderType.Market : OrderType.Limit,
+                            TimeInForce = command.OrderType == ChildOrderType.Market ? null : TimeInForce.Gtx,
+                            Quantity = command.Quantity,
+                            Price = command.OrderType == ChildOrderType.Market ? null : command.Price,
+                            ReduceOnly = _options.Order.ReduceOnly,
+                            NewClientOrderId = id,
+                        }).Final;
+                        answers.Add(Answer(placed, isModify: false, isCancel: false));
+                        break;
+                    case ChaserCommandKind.Modify:
+                        var modified = _exchange.ModifyOrder(new ModifyOrderRequest
+                        {
+                            Symbol = symbol,
+                            OrigClientOrderId = id,
+                            Side = command.Side == Side.Buy ? OrderSide.Buy : OrderSide.Sell,
+                            Quantity = command.Quantity,
+                            Price = command.Price,
+                        });
+                        answers.Add(Answer(modified, isModify: true, isCancel: false));
+                        break;
+                    case ChaserCommandKind.Cancel:
+                        answers.Add(Answer(_exchange.CancelOrder(symbol, null, id), isModify: false, isCancel: true));
+                        break;
+                    case ChaserCommandKind.Query:
+                        answers.Add(QueryAnswer(id));
+                        break;
+                }
+            }
+            catch (BinanceException ex) when (command.Kind != ChaserCommandKind.Query)
+            {
+                var rejected = new OrderRejected(id, kind, BinanceRejects.Classify(ex.Code, ex.HttpStatus), ex.Code, ex.Message, Now);
+                answers.Add(() => Decide(_machine!.OnRejected(rejected with { Time = Now })));
+            }
+
+            // Stream events (fills, cancels caused by the exchange) race the REST answer; both arrive after one latency.
+            PublishOrderUpdates();
+            var arrival = Now + _options.Latency;
+            foreach (var answer in answers)
+            {
+                Schedule(arrival, answer);
+            }
+        }
+
+        private Action Answer(OrderSnapshot order, bool isModify, bool isCancel)
+        {
+            var id = order.ClientOrderId;
+            var final = !order.IsOpen;
+            if (isCancel || final)
+            {
+                var finished = new OrderFinished(id, ToCore(order.Status), order.ExecutedQty, FromMs(order.UpdateTime), Now);
+                return () => Decide(_machine!.OnOrderFinished(finished with { Time = Now }));
+            }
+
+            var accepted = new OrderAccepted(id, order.OrderId, order.Price, order.OrigQty, isModify, FromMs(order.UpdateTime), Now);
+            return () => Decide(_machine!.OnAccepted(accepted with { Time = Now }));
+        }
+
+        private Action QueryAnswer(string id)
+        {
+            OrderSnapshot order;
+            try
+            {
+                order = _exchange.QueryOrder(_spec.Symbol, null, id);
+            }
+            catch (BinanceException ex) when (ex.Code == -2013)
+            {
+                var missing = new OrderStatusReport(id, false, ExchangeOrderStatus.New, 0m, 0m, 0m, Now);
+                return () => Decide(_machine!.OnStatusReport(missing with { Time = Now }));
+            }
+
+            var trades = order.ExecutedQty > 0
+                ? _exchange.GetUserTrades(_spec.Symbol, limit: 100_000).Where(t => t.OrderId == order.OrderId).OrderBy(t => t.TradeId).ToArray()
+                : [];
+            var report = new OrderStatusReport(id, true, ToCore(order.Status), order.Price, order.OrigQty, order.ExecutedQty, Now);
+            return () =>
+            {
+                var cumulative = 0m;
+                foreach (var trade in trades)
+                {
+                    cumulative += trade.Qty;
+                    CountFill(ToFill(id, trade, cumulative, cumulative >= order.OrigQty));
+                }
+
+                Decide(_machine!.OnStatusReport(report with { Time = Now }));
+            };
+        }
+
+        /// <summary>ORDER_TRADE_UPDATE events of ours produced by the step that just ran, delivered after one latency.</summary>
+        private void PublishOrderUpdates()
+        {
+            var arrival = Now + _options.Latency;
+            foreach (var update in _tape.Orders)
+            {
+                var order = update.Order;
+                var id = order.ClientOrderId;
+                if (update.ExecutionType == ExecutionType.Trade && update.Trade is { } trade)
+                {
+                    var fill = ToFill(id, trade, order.ExecutedQty, order.Status == OrderStatus.Filled);
+                    Schedule(arrival, () => CountFill(fill));
+                }
+                else if (update.ExecutionType is ExecutionType.Canceled or ExecutionType.Expired)
+                {
+                    var finished = new OrderFinished(id, ToCore(order.Status), order.ExecutedQty, FromMs(update.TransactionTime), arrival);
+                    Schedule(arrival, () => Decide(_machine!.OnOrderFinished(finished with { Time = Now })));
+                }
+            }
+
+            _tape.Orders.Clear();
+        }
+
+        private Fill ToFill(string clientOrderId, UserTrade trade, decimal cumulative, bool fullyFilled) =>
+            new(clientOrderId, trade.TradeId, trade.Price, trade.Qty, trade.Commission, trade.CommissionAsset, trade.Maker, cumulative, fullyFilled, FromMs(trade.Time), Now);
+
+        private void CountFill(Fill fill)
+        {
+            var machine = _machine!;
+            var before = machine.FillCount;
+            var decisions = machine.OnFill(fill with { Time = Now });
+            if (machine.FillCount != before)
+            {
+                var record = new FillRecord(machine.Spec.Id, fill.ClientOrderId, fill.TradeId, fill.Price, fill.Quantity, fill.Fee, fill.FeeAsset, fill.IsMaker, fill.ExchangeTime, Now);
+                _fills.Add(record);
+                _recorder.Fill(record);
+            }
+
+            Decide(decisions);
+        }
+
+        private void RecordChildren()
+        {
+            var machine = _machine!;
+            if (machine.Children.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var child in new[] { machine.Children[^1], machine.OpenChild })
+            {
+                if (child is null)
+                {
+                    continue;
+                }
+
+                var snapshot = (child.State, child.Price, child.Quantity, child.FilledQuantity);
+                if (!_childSnapshots.TryGetValue(child.ClientOrderId, out var previous) || previous != snapshot)
+                {
+                    _childSnapshots[child.ClientOrderId] = snapshot;
+                    _recorder.Child(machine.Spec.Id, child, Now);
+                }
+            }
+        }
+
+        private void Schedule(DateTimeOffset time, Action action) => _scheduled.Enqueue(action, (time.UtcTicks, _sequence++));
+
+        private ExecutionResult Result(bool dataRanOut)
+        {
+            var machine = _machine;
+            if (machine is null)
+            {
+                throw new InvalidOperationException(
+                    _options.Start is { } start
+                        ? $"start: the data has no two-sided quote at or after {start:O}"
+                        : "data: the replay files hold no two-sided quote");
+            }
+
+            var unfinished = machine.Status != ParentStatus.Finished;
+            return new ExecutionResult
+            {
+                Spec = machine.Spec,
+                Status = unfinished ? FinishReason.Expired : machine.FinishReason,
+                Detail = unfinished ? (dataRanOut ? "the market data ran out" : "stopped") : machine.FinishDetail,
+                FilledQuantity = machine.FilledQuantity,
+                FilledNotional = machine.FilledNotional,
+                Fees = machine.Fees,
+                ArrivalMid = _arrivalMid,
+                StartedAt = _startedAt,
+                CompletedAt = Now,
+                ChildOrders = machine.Children.Count(c => !c.WasRejected),
+                Modifies = machine.Modifies,
+                Cancels = machine.Cancels,
+                PostOnlyRejects = machine.PostOnlyRejects,
+                Fills = [.. _fills],
+            };
+        }
+
+        private static BookTop ToBookTop(BookTicker ticker) =>
+            new(ticker.BidPrice, ticker.BidQty, ticker.AskPrice, ticker.AskQty, ticker.UpdateId, FromMs(ticker.TransactionTime));
+    }
+}

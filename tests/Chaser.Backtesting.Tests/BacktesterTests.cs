@@ -1,0 +1,125 @@
+using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
+using Chaser.Simulator.Server;
+
+namespace Chaser.Backtesting.Tests;
+
+/// <summary>The chaser and the matching engine on virtual time, replaying the real recorded Binance data.</summary>
+public class BacktesterTests
+{
+    private static readonly string DataDirectory = FindData();
+
+    [Fact]
+    public void A_buy_on_real_btc_data_fills_to_target_as_maker_and_matches_the_exchange()
+    {
+        var result = Backtester.Run(Options(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Notional, 15_000m), "BTCUSDT", depth: false), cancellationToken: TestContext.Current.CancellationToken);
+        var execution = result.Execution;
+
+        Assert.Equal(FinishReason.Filled, execution.Status);
+        Assert.InRange(execution.FilledNotional, 15_000m - (0.001m * 70_000m), 15_000m);
+        Assert.All(execution.Fills, f => Assert.True(f.IsMaker));
+        Assert.Equal(result.ExchangeTradeIds.Order(), execution.Fills.Select(f => f.TradeId).Order());
+        Assert.Equal(execution.FilledQuantity, execution.Fills.Sum(f => f.Quantity));
+        Assert.Equal(0, result.OpenOrdersLeft);
+        Assert.True(execution.ArrivalMid > 60_000m && execution.ArrivalMid < 70_000m, $"arrival mid {execution.ArrivalMid}");
+        Assert.True(execution.CompletedAt > execution.StartedAt);
+    }
+
+    [Fact]
+    public void A_sell_with_depth_data_fills_exactly_its_quantity()
+    {
+        var result = Backtester.Run(Options(new ParentOrderSpec(2, "ETHUSDT", Side.Sell, SizeType.Quantity, 30m), "ETHUSDT", depth: true) with { Latency = TimeSpan.FromMilliseconds(20) }, cancellationToken: TestContext.Current.CancellationToken);
+        var execution = result.Execution;
+
+        Assert.Equal(FinishReason.Filled, execution.Status);
+        Assert.Equal(30m, execution.FilledQuantity);
+        Assert.All(execution.Fills, f => Assert.True(f.IsMaker));
+        Assert.All(execution.Fills, f => Assert.True(f.Quantity % 0.001m == 0m, $"fill of {f.Quantity} is not a whole number of lots"));
+        Assert.All(execution.Fills, f => Assert.True(f.Price >= execution.ArrivalMid - 5m, $"sold at {f.Price}, far below the arrival mid {execution.ArrivalMid}"));
+        Assert.Equal(result.ExchangeTradeIds.Order(), execution.Fills.Select(f => f.TradeId).Order());
+    }
+
+    [Fact]
+    public void The_same_input_gives_the_same_result()
+    {
+        var options = Options(new ParentOrderSpec(3, "BTCUSDT", Side.Sell, SizeType.Notional, 200_000m), "BTCUSDT", depth: true);
+        var first = Backtester.Run(options, cancellationToken: TestContext.Current.CancellationToken).Execution;
+        var second = Backtester.Run(options, cancellationToken: TestContext.Current.CancellationToken).Execution;
+
+        Assert.All(first.Fills, f => Assert.True(f.Quantity % 0.001m == 0m, $"fill of {f.Quantity} is not a whole number of lots"));
+        Assert.Equal(first.FilledQuantity, second.FilledQuantity);
+        Assert.Equal(first.CompletedAt, second.CompletedAt);
+        Assert.Equal(first.Fills.Select(f => (f.TradeId, f.Price, f.Quantity, f.ExchangeTime)), second.Fills.Select(f => (f.TradeId, f.Price, f.Quantity, f.ExchangeTime)));
+        Assert.Equal((first.Modifies, first.Cancels, first.ChildOrders), (second.Modifies, second.Cancels, second.ChildOrders));
+    }
+
+    [Fact]
+    public void An_order_the_data_cannot_fill_ends_expired_when_the_data_runs_out()
+    {
+        // Starting 100 ms before the recording ends, as the price falls away from the ask: 1.5 M USDT cannot be sold as maker.
+        var options = Options(new ParentOrderSpec(4, "BTCUSDT", Side.Sell, SizeType.Notional, 1_500_000m), "BTCUSDT", depth: false) with
+        {
+            Start = DateTimeOffset.FromUnixTimeMilliseconds(1721347502190),
+        };
+        var result = Backtester.Run(options, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(FinishReason.Expired, result.Execution.Status);
+        Assert.Equal("the market data ran out", result.Execution.Detail);
+        Assert.True(result.Execution.FilledNotional < 1_500_000m);
+        Assert.True(result.Execution.StartedAt >= options.Start);
+        Assert.Equal(result.ExchangeTradeIds.Order(), result.Execution.Fills.Select(f => f.TradeId).Order());
+    }
+
+    [Fact]
+    public void A_deadline_in_market_time_cancels_the_child_and_expires()
+    {
+        var options = Options(new ParentOrderSpec(5, "BTCUSDT", Side.Buy, SizeType.Notional, 1_500_000m), "BTCUSDT", depth: true) with
+        {
+            Deadline = TimeSpan.FromSeconds(3),
+        };
+        var result = Backtester.Run(options, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(FinishReason.Expired, result.Execution.Status);
+        Assert.InRange(result.Execution.Duration, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(4));
+        Assert.Equal(0, result.OpenOrdersLeft);
+        Assert.Equal(result.ExchangeTradeIds.Order(), result.Execution.Fills.Select(f => f.TradeId).Order());
+    }
+
+    [Fact]
+    public void Data_of_another_symbol_is_refused_naming_the_symbol()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Backtester.Run(Options(new ParentOrderSpec(6, "ETHUSDT", Side.Buy, SizeType.Quantity, 1m), "BTCUSDT", depth: false), cancellationToken: TestContext.Current.CancellationToken));
+        Assert.StartsWith("symbol: the order is on ETHUSDT but the data is BTCUSDT", error.Message, StringComparison.Ordinal);
+    }
+
+    private static BacktestOptions Options(ParentOrderSpec order, string dataSymbol, bool depth)
+    {
+        string File(string kind) => Path.Combine(DataDirectory, $"{dataSymbol}-UM-20240718T2357Z-{kind}.csv.gz");
+        return new BacktestOptions
+        {
+            Order = order,
+            Data = new ReplayFiles
+            {
+                Symbol = dataSymbol,
+                BookTicker = File("bookTicker"),
+                Trades = File("trades"),
+                DepthSnapshot = depth ? File("depthSnapshot") : null,
+                DepthUpdates = depth ? File("depthUpdates") : null,
+            },
+        };
+    }
+
+    private static string FindData()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "data", "binance", "um");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException("the recorded Binance data (../shared/data/binance/um) was not found above " + AppContext.BaseDirectory);
+    }
+}
