@@ -65,7 +65,7 @@ public sealed class BinanceConnector : IExchangeConnector
         ApplyRateLimits(info);
         _userStream = new UserStream(this, _options, sink, _strings);
         await _userStream.StartAsync(cancellationToken).ConfigureAwait(false);
-        _marketStream = new MarketStream(_options, sink, _strings);
+        _marketStream = new MarketStream(_options, sink, _strings, FetchDepthSnapshotAsync);
     }
 
     public async Task<SymbolRules> GetSymbolRulesAsync(string symbol, CancellationToken cancellationToken)
@@ -239,6 +239,10 @@ public sealed class BinanceConnector : IExchangeConnector
             await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The REST depth snapshot a local book synchronises onto (1000 levels, as Binance's procedure asks).</summary>
+    private Task<byte[]> FetchDepthSnapshotAsync(string symbol, CancellationToken cancellationToken) =>
+        CallAsync(HttpMethod.Get, BinanceEndpoint.Depth(1000).Path + "?symbol=" + symbol + "&limit=1000", cancellationToken);
 
     internal void Diagnose(string message) => _options.Diagnostics?.Invoke(message);
 
