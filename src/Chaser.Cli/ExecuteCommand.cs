@@ -9,16 +9,17 @@ internal static class ExecuteCommand
     public const string Usage = """
         usage: chaser execute --symbol BTCUSDT --side buy|sell (--notional 15000 | --quantity 0.2)
                               [--venue sim|testnet|live] [--rest-url URL --ws-url URL] [--deadline 10m]
-                              [--reduce-only] [--id N] [--json]
+                              [--order-entry ws|rest] [--reduce-only] [--id N] [--json]
 
           --venue      sim (default: the simulator, in-process), testnet or live; testnet and live read the
                        API key and secret from CHASER_BINANCE_API_KEY / CHASER_BINANCE_API_SECRET (or user-secrets)
+          --order-entry  ws (default: Binance's WebSocket API, REST while it is down) or rest
           --deadline   stop after this long (90s, 10m, 1h): the resting child is canceled, status expired
           --json       print the result as JSON on stdout (progress goes to stderr)
         exit codes: 0 filled, 1 failed, 2 bad input, 3 canceled or expired
         """;
 
-    private static readonly string[] ValueOptions = ["--symbol", "--side", "--notional", "--quantity", "--venue", "--rest-url", "--ws-url", "--deadline", "--id", "--seed"];
+    private static readonly string[] ValueOptions = ["--symbol", "--side", "--notional", "--quantity", "--venue", "--rest-url", "--ws-url", "--deadline", "--id", "--seed", "--order-entry"];
     private static readonly string[] FlagOptions = ["--json", "--reduce-only"];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CommandContext context)

@@ -16,7 +16,7 @@ internal enum VenueKind
 }
 
 /// <summary>How to reach a venue; resolved from the command line and the environment before anything connects.</summary>
-internal sealed record VenueSettings(VenueKind Kind, Uri? RestUrl, Uri? StreamUrl)
+internal sealed record VenueSettings(VenueKind Kind, Uri? RestUrl, Uri? StreamUrl, bool RestOrderEntry = false)
 {
     public const string ApiKeyVariable = "CHASER_BINANCE_API_KEY";
     public const string ApiSecretVariable = "CHASER_BINANCE_API_SECRET";
@@ -37,8 +37,23 @@ internal sealed record VenueSettings(VenueKind Kind, Uri? RestUrl, Uri? StreamUr
             throw new UsageException(rest is null ? "option '--ws-url' needs '--rest-url' too" : "option '--rest-url' needs '--ws-url' too");
         }
 
-        return new VenueSettings(kind, rest, ws);
+        var orderEntry = args.Get("--order-entry", "ws") switch
+        {
+            "ws" => false,
+            "rest" => true,
+            var other => throw new UsageException($"option '--order-entry' must be ws or rest, got '{other}'"),
+        };
+        return new VenueSettings(kind, rest, ws, orderEntry);
     }
+
+    /// <summary>The WebSocket API for order entry: Binance's, or the one a custom --ws-url host serves (as the simulator does).</summary>
+    public Uri? OrderEntryUrl(Uri streamBase) => RestOrderEntry ? null : Kind switch
+    {
+        _ when RestUrl is not null => new Uri(streamBase, "/ws-fapi/v1"),
+        VenueKind.Testnet => new Uri("wss://testnet.binancefuture.com/ws-fapi/v1"),
+        VenueKind.Live => new Uri("wss://ws-fapi.binance.com/ws-fapi/v1"),
+        _ => new Uri(streamBase, "/ws-fapi/v1"),
+    };
 
     /// <summary>Binance's published addresses (see docs: every one can be overridden with --rest-url / --ws-url).</summary>
     public (Uri RestBase, Uri StreamBase) Addresses() => Kind switch
@@ -162,6 +177,7 @@ internal sealed class Venue : IAsyncDisposable
         {
             RestBaseUrl = rest,
             StreamBaseUrl = stream,
+            OrderEntryWebSocketUrl = simulator is not null ? (settings.RestOrderEntry ? null : simulator.WebSocketApiUrl) : settings.OrderEntryUrl(stream),
             ApiKey = credentials.ApiKey,
             Signer = credentials.Signer,
             Diagnostics = diagnostics,

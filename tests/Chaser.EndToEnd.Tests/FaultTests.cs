@@ -57,7 +57,7 @@ public class FaultTests
                 UnknownStatusProbability = 0.25,
             },
         };
-        await using var venue = await SimulatedVenue.StartAsync(options);
+        await using var venue = await SimulatedVenue.StartAsync(options, restOrderEntry: true);
         var results = await venue.Engine.ExecuteAllAsync(
         [
             new ParentOrderSpec(1, "BTCUSDT", Side.Sell, SizeType.Notional, 25_000m),
@@ -72,7 +72,7 @@ public class FaultTests
     {
         // Slow order entry keeps the cancel on the wire long enough for a trade to fill the order first.
         var options = new SimulatorOptions { OrderEntryLatency = TimeSpan.FromMilliseconds(400) };
-        var recorder = new RecordingRecorder();
+        var recorder = new DecisionRecorder();
         await using var venue = await SimulatedVenue.StartAsync(options, recorder: recorder);
         var spec = new ParentOrderSpec(7, "ETHUSDT", Side.Buy, SizeType.Quantity, 3m);
         var run = venue.Engine.ExecuteAsync(spec, Ct);
@@ -167,55 +167,6 @@ public class FaultTests
                 exchange.Sum(t => t.Qty),
                 results.Where(r => r.Spec.Symbol == symbol).Sum(r => r.FilledQuantity));
             Assert.Empty(venue.Simulator.Engine.GetOpenOrders(symbol));
-        }
-    }
-
-    /// <summary>Keeps the decisions the engine records, to check what the chaser did.</summary>
-    private sealed class RecordingRecorder : IExecutionRecorder
-    {
-        private readonly List<DecisionRecord> _decisions = [];
-
-        public IReadOnlyList<DecisionRecord> Decisions
-        {
-            get
-            {
-                lock (_decisions)
-                {
-                    return [.. _decisions];
-                }
-            }
-        }
-
-        public void OrderStarted(ParentOrderSpec spec, DateTimeOffset time)
-        {
-        }
-
-        public void ArrivalMid(long parentId, decimal mid, DateTimeOffset time)
-        {
-        }
-
-        public void Mid(MidSample sample)
-        {
-        }
-
-        public void Decision(DecisionRecord decision)
-        {
-            lock (_decisions)
-            {
-                _decisions.Add(decision);
-            }
-        }
-
-        public void Child(long parentId, ChildOrder child, DateTimeOffset time)
-        {
-        }
-
-        public void Fill(FillRecord fill)
-        {
-        }
-
-        public void OrderCompleted(ExecutionResult result)
-        {
         }
     }
 }

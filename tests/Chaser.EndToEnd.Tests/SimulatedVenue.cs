@@ -24,7 +24,8 @@ internal sealed class SimulatedVenue : IAsyncDisposable
 
     public List<string> Diagnostics { get; }
 
-    public static async Task<SimulatedVenue> StartAsync(SimulatorOptions? options = null, EngineOptions? engineOptions = null, IExecutionRecorder? recorder = null)
+    // restOrderEntry: orders over REST only; by default over the WebSocket API with REST as the fallback.
+    public static async Task<SimulatedVenue> StartAsync(SimulatorOptions? options = null, EngineOptions? engineOptions = null, IExecutionRecorder? recorder = null, bool restOrderEntry = false)
     {
         var simulator = await SimulatorServer.StartAsync(options ?? new SimulatorOptions());
         var diagnostics = new List<string>();
@@ -32,6 +33,7 @@ internal sealed class SimulatedVenue : IAsyncDisposable
         {
             RestBaseUrl = simulator.RestBaseUrl,
             StreamBaseUrl = simulator.WebSocketBaseUrl,
+            OrderEntryWebSocketUrl = restOrderEntry ? null : simulator.WebSocketApiUrl,
             ApiKey = new ApiKey(simulator.ApiKey),
             Signer = new HmacSha256Signer(Secret.FromText(simulator.ApiSecret)),
             Diagnostics = message =>

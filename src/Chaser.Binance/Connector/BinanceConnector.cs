@@ -32,6 +32,7 @@ public sealed class BinanceConnector : IExchangeConnector
     private int _clockResyncing;
     private decimal _lastBudget = 1m;
     private readonly ConcurrentDictionary<string, byte> _seededBooks = new(StringComparer.Ordinal);
+    private WsApiOrderEntry? _wsApi;
     private int _rateLimitedResponses;
 
     public BinanceConnector(BinanceConnectorOptions options)
@@ -66,7 +67,24 @@ public sealed class BinanceConnector : IExchangeConnector
         _userStream = new UserStream(this, _options, sink, _strings);
         await _userStream.StartAsync(cancellationToken).ConfigureAwait(false);
         _marketStream = new MarketStream(_options, sink, _strings, FetchDepthSnapshotAsync);
+        if (_options.OrderEntryWebSocketUrl is { } url)
+        {
+            var wsApi = new WsApiOrderEntry(this, _options, url);
+            try
+            {
+                await wsApi.StartAsync(cancellationToken).ConfigureAwait(false);
+                _wsApi = wsApi;
+            }
+            catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or IOException or HttpRequestException)
+            {
+                await wsApi.DisposeAsync().ConfigureAwait(false);
+                Diagnose($"order-entry websocket unavailable ({e.Message}); orders go over REST");
+            }
+        }
     }
+
+    /// <summary>Order requests sent over the WebSocket API (the rest went over REST).</summary>
+    public long WebSocketOrderRequests => _wsApi?.Sent ?? 0;
 
     public async Task<SymbolRules> GetSymbolRulesAsync(string symbol, CancellationToken cancellationToken)
     {
@@ -141,6 +159,17 @@ public sealed class BinanceConnector : IExchangeConnector
                 break;
         }
 
+        if (command.Kind != ChaserCommandKind.Query && _wsApi is { IsUp: true } wsApi)
+        {
+            var sent = _time.GetTimestamp();
+            var viaWebSocket = wsApi.TrySend(command.Kind, command.ClientOrderId, buffer.AsSpan(0, length));
+            if (viaWebSocket)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                return sent;
+            }
+        }
+
         var uri = new Uri(endpoint.Path + "?" + Encoding.ASCII.GetString(buffer, 0, length), UriKind.Relative);
         ArrayPool<byte>.Shared.Return(buffer);
         var message = new HttpRequestMessage(ToHttpMethod(endpoint.Method), uri);
@@ -180,6 +209,11 @@ public sealed class BinanceConnector : IExchangeConnector
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_wsApi is not null)
+        {
+            await _wsApi.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_marketStream is not null)
         {
             await _marketStream.DisposeAsync().ConfigureAwait(false);
@@ -243,6 +277,10 @@ public sealed class BinanceConnector : IExchangeConnector
     /// <summary>The REST depth snapshot a local book synchronises onto (1000 levels, as Binance's procedure asks).</summary>
     private Task<byte[]> FetchDepthSnapshotAsync(string symbol, CancellationToken cancellationToken) =>
         CallAsync(HttpMethod.Get, BinanceEndpoint.Depth(1000).Path + "?symbol=" + symbol + "&limit=1000", cancellationToken);
+
+    /// <summary>A request whose fate can't be known (its connection dropped): the chaser confirms by query.</summary>
+    internal void ReportUnknown(string clientOrderId, ChaserCommandKind kind) =>
+        Sink.OnOutcomeUnknown(new RequestOutcomeUnknown(clientOrderId, ToRequestKind(kind), _time.GetUtcNow()));
 
     internal void Diagnose(string message) => _options.Diagnostics?.Invoke(message);
 
@@ -376,49 +414,58 @@ public sealed class BinanceConnector : IExchangeConnector
             }
 
             ObserveHeaders(response);
-            var now = _time.GetUtcNow();
-            var status = (int)response.StatusCode;
-            if (response.IsSuccessStatusCode)
-            {
-                var order = new RestResponseParser(_strings).ParseOrder(body);
-                var final = order.Status is BinanceOrderStatus.Canceled or BinanceOrderStatus.Expired or BinanceOrderStatus.Filled or BinanceOrderStatus.ExpiredInMatch;
-                if (kind == ChaserCommandKind.Place && order.Status is BinanceOrderStatus.Expired or BinanceOrderStatus.ExpiredInMatch)
-                {
-                    // The pre-2023 way of refusing a post-only order that would cross: accepted, then expired.
-                    Sink.OnRejected(new OrderRejected(clientOrderId, request, RejectKind.PostOnlyWouldCross, -5022, "post-only order expired", now));
-                }
-                else if (kind == ChaserCommandKind.Cancel || final)
-                {
-                    Sink.OnOrderFinished(new OrderFinished(clientOrderId, order.Status.ToCore(), order.ExecutedQuantity, JsonRead.Time(order.UpdateTimeMs), now));
-                }
-                else
-                {
-                    Sink.OnAccepted(order.ToAccepted(kind == ChaserCommandKind.Modify, now));
-                }
-
-                return;
-            }
-
-            if (!RestResponseParser.TryParseError(body, status, out var error))
-            {
-                error = new BinanceError(0, $"HTTP {status}", status, BinanceRejects.Classify(0, status));
-            }
-
-            if (error.Code == -1021)
-            {
-                ResyncClockInBackground();
-            }
-
-            // 503 "Unknown error" and -1007: the exchange may or may not have executed it.
-            var unknown = error.Code == -1007 || (status == 503 && error.Message.Contains("Unknown error", StringComparison.OrdinalIgnoreCase)) || status == 408;
-            if (unknown)
-            {
-                Sink.OnOutcomeUnknown(new RequestOutcomeUnknown(clientOrderId, request, now));
-                return;
-            }
-
-            Sink.OnRejected(new OrderRejected(clientOrderId, request, BinanceRejects.Classify(error.Code, status), error.Code, error.Message, now));
+            HandleOrderAnswer(body, (int)response.StatusCode, kind, clientOrderId);
         }
+    }
+
+    /// <summary>
+    /// What an answer to a place / modify / cancel means for the chaser, whichever way it came (REST or the
+    /// WebSocket API): accepted, finished, rejected, or an unknown outcome that must be confirmed by a query.
+    /// </summary>
+    internal void HandleOrderAnswer(ReadOnlySpan<byte> body, int status, ChaserCommandKind kind, string clientOrderId)
+    {
+        var request = ToRequestKind(kind);
+        var now = _time.GetUtcNow();
+        if (status is >= 200 and < 300)
+        {
+            var order = new RestResponseParser(_strings).ParseOrder(body);
+            var final = order.Status is BinanceOrderStatus.Canceled or BinanceOrderStatus.Expired or BinanceOrderStatus.Filled or BinanceOrderStatus.ExpiredInMatch;
+            if (kind == ChaserCommandKind.Place && order.Status is BinanceOrderStatus.Expired or BinanceOrderStatus.ExpiredInMatch)
+            {
+                // The pre-2023 way of refusing a post-only order that would cross: accepted, then expired.
+                Sink.OnRejected(new OrderRejected(clientOrderId, request, RejectKind.PostOnlyWouldCross, -5022, "post-only order expired", now));
+            }
+            else if (kind == ChaserCommandKind.Cancel || final)
+            {
+                Sink.OnOrderFinished(new OrderFinished(clientOrderId, order.Status.ToCore(), order.ExecutedQuantity, JsonRead.Time(order.UpdateTimeMs), now));
+            }
+            else
+            {
+                Sink.OnAccepted(order.ToAccepted(kind == ChaserCommandKind.Modify, now));
+            }
+
+            return;
+        }
+
+        if (!RestResponseParser.TryParseError(body, status, out var error))
+        {
+            error = new BinanceError(0, $"HTTP {status}", status, BinanceRejects.Classify(0, status));
+        }
+
+        if (error.Code == -1021)
+        {
+            ResyncClockInBackground();
+        }
+
+        // 503 "Unknown error" and -1007: the exchange may or may not have executed it.
+        var unknown = error.Code == -1007 || (status == 503 && error.Message.Contains("Unknown error", StringComparison.OrdinalIgnoreCase)) || status == 408;
+        if (unknown)
+        {
+            Sink.OnOutcomeUnknown(new RequestOutcomeUnknown(clientOrderId, request, now));
+            return;
+        }
+
+        Sink.OnRejected(new OrderRejected(clientOrderId, request, BinanceRejects.Classify(error.Code, status), error.Code, error.Message, now));
     }
 
     /// <summary>GET order, then its trades (fed as fills, which the chaser counts once), then its status.</summary>

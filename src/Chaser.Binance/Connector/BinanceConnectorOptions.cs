@@ -11,6 +11,12 @@ public sealed record BinanceConnectorOptions
     /// <summary>WebSocket base for market and user streams, e.g. wss://fstream.binance.com or ws://127.0.0.1:8090.</summary>
     public required Uri StreamBaseUrl { get; init; }
 
+    /// <summary>
+    /// The WebSocket API for order entry, e.g. wss://ws-fapi.binance.com/ws-fapi/v1; null sends orders over REST only.
+    /// REST is always the fallback while this connection is down.
+    /// </summary>
+    public Uri? OrderEntryWebSocketUrl { get; init; }
+
     public required ApiKey ApiKey { get; init; }
 
     public required IRequestSigner Signer { get; init; }

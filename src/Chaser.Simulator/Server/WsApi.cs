@@ -100,10 +100,12 @@ internal sealed class WsApi(SimulatorContext context)
             if (orders > 0)
             {
                 context.RateLimits.ChargeOrders(context.Options.ApiKey, orders, orders);
-                if (context.Options.OrderEntryLatency > TimeSpan.Zero)
-                {
-                    await Task.Delay(context.Options.OrderEntryLatency, context.Clock, ct);
-                }
+            }
+
+            // Cancels don't count as orders, but they travel the same order-entry path and take as long.
+            if (method is "order.place" or "order.modify" or "order.cancel" && context.Options.OrderEntryLatency > TimeSpan.Zero)
+            {
+                await Task.Delay(context.Options.OrderEntryLatency, context.Clock, ct);
             }
 
             Action<Utf8JsonWriter> result = method switch

@@ -1,0 +1,54 @@
+using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
+using Chaser.Engine;
+
+namespace Chaser.EndToEnd.Tests;
+
+/// <summary>Keeps the decisions the engine records, to check what the chaser did.</summary>
+internal sealed class DecisionRecorder : IExecutionRecorder
+{
+    private readonly List<DecisionRecord> _decisions = [];
+
+    public IReadOnlyList<DecisionRecord> Decisions
+    {
+        get
+        {
+            lock (_decisions)
+            {
+                return [.. _decisions];
+            }
+        }
+    }
+
+    public void OrderStarted(ParentOrderSpec spec, DateTimeOffset time)
+    {
+    }
+
+    public void ArrivalMid(long parentId, decimal mid, DateTimeOffset time)
+    {
+    }
+
+    public void Mid(MidSample sample)
+    {
+    }
+
+    public void Decision(DecisionRecord decision)
+    {
+        lock (_decisions)
+        {
+            _decisions.Add(decision);
+        }
+    }
+
+    public void Child(long parentId, ChildOrder child, DateTimeOffset time)
+    {
+    }
+
+    public void Fill(FillRecord fill)
+    {
+    }
+
+    public void OrderCompleted(ExecutionResult result)
+    {
+    }
+}
