@@ -18,14 +18,18 @@ public interface IRequestSigner
 }
 
 /// <summary>HMAC-SHA256 keyed with the API secret, written as 64 lowercase hex digits (Binance's default scheme).</summary>
-public sealed class HmacSha256Signer : IRequestSigner
+public sealed class HmacSha256Signer : IRequestSigner, IDisposable
 {
     private readonly Secret _secret;
+
+    // One keyed HMAC per thread, reset after each use: the key schedule is done once, not per request.
+    private readonly ThreadLocal<IncrementalHash> _hmac;
 
     public HmacSha256Signer(Secret secret)
     {
         ArgumentNullException.ThrowIfNull(secret);
         _secret = secret;
+        _hmac = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _secret.Expose()), trackAllValues: true);
     }
 
     public int MaxSignatureLength => HMACSHA256.HashSizeInBytes * 2;
@@ -33,8 +37,20 @@ public sealed class HmacSha256Signer : IRequestSigner
     public int Sign(ReadOnlySpan<byte> totalParams, Span<byte> destination)
     {
         Span<byte> hash = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(_secret.Expose(), totalParams, hash);
+        var hmac = _hmac.Value!;
+        hmac.AppendData(totalParams);
+        hmac.GetHashAndReset(hash);
         return Hex.WriteLower(hash, destination);
+    }
+
+    public void Dispose()
+    {
+        foreach (var hmac in _hmac.Values)
+        {
+            hmac.Dispose();
+        }
+
+        _hmac.Dispose();
     }
 
     public override string ToString() => "HmacSha256Signer(secret redacted)";

@@ -1,0 +1,185 @@
+using System.Buffers.Text;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using Chaser.Binance.Parsing;
+using Chaser.Binance.Requests;
+using Chaser.Binance.Signing;
+using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
+using Chaser.Core.Market;
+using Chaser.Core.Rules;
+
+namespace Chaser.Benchmarks;
+
+/// <summary>
+/// The hot path, stage by stage and whole: a combined-stream bookTicker frame → BookTop → one chaser decision → the
+/// signed request bytes the connector hands to the socket. Each iteration's frame raises the best bid by one tick
+/// (written into a reused buffer, as a socket receive would, so the cost of writing it is included), so every
+/// decision is a real re-price (a modify), answered by an accept so the next one can follow.
+/// </summary>
+[MemoryDiagnoser]
+[Config(typeof(Percentiles))]
+public class HotPathBenchmarks : IDisposable
+{
+    private static readonly SymbolRules Btc = new()
+    {
+        Symbol = "BTCUSDT",
+        TickSize = 0.10m,
+        MinPrice = 261.10m,
+        MaxPrice = 809_484m,
+        StepSize = 0.001m,
+        MinQty = 0.001m,
+        MaxQty = 1_000m,
+        MinNotional = 100m,
+        PricePrecision = 2,
+        QuantityPrecision = 3,
+    };
+
+    // Each book arrives after the quantitative rules' young-cancel window (5 s), so no re-price is ever held back and
+    // every decision measured is a real modify.
+    private static readonly TimeSpan Step = TimeSpan.FromSeconds(6);
+
+    private readonly MarketDataParser _parser = new();
+    private readonly byte[] _request = new byte[BinanceRequests.MaxQueryLength];
+    private readonly HmacSha256Signer _signer = new(Secret.FromText("2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9"));
+    private readonly byte[] _frame = new byte[256];
+    private long _tick;
+    private ChaserStateMachine _machine = null!;
+    private DateTimeOffset _now;
+    private int _next;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _now = new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+        _machine = new ChaserStateMachine(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Notional, 1_000_000_000m), Btc, new ChaserOptions { MinRepriceInterval = TimeSpan.Zero });
+        _machine.Start(_now);
+        var place = _machine.OnBookTop(Parse(NextFrame()), _now)[0];
+        Acknowledge(place);
+
+        // Past the quantitative rules' young-cancel window, so re-pricing is never held back.
+        _now += TimeSpan.FromMinutes(1);
+    }
+
+    /// <summary>Runs each path without the harness and says whether it did real work: every frame a re-price, every request signed.</summary>
+    public static string SelfCheck(int iterations)
+    {
+        using var bench = new HotPathBenchmarks();
+        bench.Setup();
+        var decisions = 0;
+        var requests = 0;
+        for (var i = 0; i < iterations; i++)
+        {
+            decisions += bench.Decide() > 0 ? 1 : 0;
+            requests += bench.FrameToRequest() > 0 ? 1 : 0;
+        }
+
+        return $"{decisions}/{iterations} decisions re-priced, {requests}/{iterations} frames became signed requests, last price {bench._machine.OpenChild?.Price}";
+    }
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _signer.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>What writing the frame costs on its own: part of every other benchmark here, not of the engine.</summary>
+    [Benchmark(Description = "(harness) write the frame")]
+    public int WriteFrame() => NextFrame().Length;
+
+    [Benchmark(Description = "parse bookTicker frame")]
+    public BookTop ParseFrame() => Parse(NextFrame());
+
+    [Benchmark(Description = "one chaser decision (re-price)")]
+    public decimal Decide()
+    {
+        var top = Parse(NextFrame());
+        _now += Step;
+        var decisions = _machine.OnBookTop(top, _now);
+        if (decisions.Count == 0)
+        {
+            return 0m; // only when the price range wraps around (once per 7 million iterations)
+        }
+
+        // The decisions view is the machine's own buffer, valid until its next event: read before acknowledging.
+        var command = decisions[0];
+        Acknowledge(command);
+        return command.Price;
+    }
+
+    [Benchmark(Description = "build + sign order request")]
+    public int BuildAndSign()
+    {
+        var order = new NewOrder("BTCUSDT", Side.Buy, ChildOrderType.PostOnly, 65_000.10m, 0.154m, "chs-1-1");
+        return BinanceRequests.NewOrder(_request, order, Btc, new SigningContext(_signer, 1_764_000_000_000 + _next++, 5_000));
+    }
+
+    [Benchmark(Description = "frame → decision → signed request")]
+    public int FrameToRequest()
+    {
+        var top = Parse(NextFrame());
+        _now += Step;
+        var decisions = _machine.OnBookTop(top, _now);
+        if (decisions.Count == 0)
+        {
+            return 0;
+        }
+
+        var command = decisions[0];
+        var length = BinanceRequests.ModifyOrder(
+            _request,
+            new ModifyOrder("BTCUSDT", command.Side, command.ClientOrderId, command.Price, command.Quantity),
+            Btc,
+            new SigningContext(_signer, _now.ToUnixTimeMilliseconds(), 5_000));
+        Acknowledge(command);
+        return length;
+    }
+
+    /// <summary>The next bookTicker frame, one tick higher than the last (wrapping within the symbol's price band).</summary>
+    private ReadOnlySpan<byte> NextFrame()
+    {
+        var tick = _tick++ % 7_000_000;
+        var bid = 65_000.10m + (tick * 0.10m);
+        var span = _frame.AsSpan();
+        var written = Append(span, "{\"stream\":\"btcusdt@bookTicker\",\"data\":{\"e\":\"bookTicker\",\"u\":"u8);
+        Utf8Formatter.TryFormat(3_682_854_202_063 + _tick, span[written..], out var n);
+        written += n;
+        written += Append(span[written..], ",\"s\":\"BTCUSDT\",\"b\":\""u8);
+        Utf8Formatter.TryFormat(bid, span[written..], out n);
+        written += n;
+        written += Append(span[written..], "\",\"B\":\"2.431\",\"a\":\""u8);
+        Utf8Formatter.TryFormat(bid + 0.10m, span[written..], out n);
+        written += n;
+        written += Append(span[written..], "\",\"A\":\"0.105\",\"T\":"u8);
+        Utf8Formatter.TryFormat(_now.ToUnixTimeMilliseconds(), span[written..], out n);
+        written += n;
+        written += Append(span[written..], ",\"E\":"u8);
+        Utf8Formatter.TryFormat(_now.ToUnixTimeMilliseconds(), span[written..], out n);
+        written += n;
+        written += Append(span[written..], "}}"u8);
+        return span[..written];
+    }
+
+    private static int Append(Span<byte> destination, ReadOnlySpan<byte> text)
+    {
+        text.CopyTo(destination);
+        return text.Length;
+    }
+
+    private BookTop Parse(ReadOnlySpan<byte> frame)
+    {
+        CombinedStream.TryUnwrap(frame, out _, out var data);
+        return _parser.ParseBookTicker(data).ToBookTop();
+    }
+
+    private void Acknowledge(in ChaserCommand command) =>
+        _machine.OnAccepted(new OrderAccepted(command.ClientOrderId, 42, command.Price, command.Quantity, command.Kind == ChaserCommandKind.Modify, _now, _now));
+
+    /// <summary>Adds the median and the 99th percentile to the table.</summary>
+    private sealed class Percentiles : ManualConfig
+    {
+        public Percentiles() => AddColumn(StatisticColumn.P50, StatisticColumn.P95, StatisticColumn.Max);
+    }
+}
