@@ -12,6 +12,13 @@ Console.CancelKeyPress += (_, e) =>
     }
 };
 
+// SIGTERM (kill, a service manager) stops as gracefully as the first Ctrl-C.
+using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, signal =>
+{
+    signal.Cancel = true;
+    stop.Cancel();
+});
+
 var context = new CommandContext(
     Console.Out,
     Console.Error,

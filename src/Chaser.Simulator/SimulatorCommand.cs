@@ -71,7 +71,10 @@ public static class SimulatorCommand
             await output.WriteLineAsync($"  WebSocket:     {server.WebSocketBaseUrl}  (/ws/<stream>, /stream?streams=a/b, /public|/market|/private/…, /ws/<listenKey>)");
             await output.WriteLineAsync($"  WebSocket API: {server.WebSocketApiUrl}");
             await output.WriteLineAsync($"  API key:       {server.ApiKey}");
-            await output.WriteLineAsync($"  API secret:    {server.ApiSecret}");
+            // The documented example secret is public and worth showing; a secret the user chose is never printed.
+            await output.WriteLineAsync(server.ApiSecret == SimulatorOptions.DefaultApiSecret
+                ? $"  API secret:    {server.ApiSecret}  (Binance's documented example)"
+                : "  API secret:    (as given by --api-secret / CHASER_SIM_API_SECRET, not shown)");
             await output.WriteLineAsync($"  Symbols:       {string.Join(",", server.Engine.Symbols.Select(s => s.Symbol))}");
             await output.WriteLineAsync($"  Market:        {server.SourceDescription}");
             await output.FlushAsync(CancellationToken.None);

@@ -35,6 +35,7 @@ internal sealed partial class RestApi
         Add("GET", "/fapi/v1/ticker/bookTicker", Security.None, p => p.Has("symbol") ? 2 : 5, BookTickers);
         Add("GET", "/fapi/v1/ticker/price", Security.None, p => p.Has("symbol") ? 1 : 2, Prices);
         Add("GET", "/fapi/v2/ticker/price", Security.None, p => p.Has("symbol") ? 1 : 2, Prices);
+        Add("GET", "/fapi/v1/ticker/24hr", Security.None, p => p.Has("symbol") ? 1 : 40, Tickers24h);
         Add("GET", "/fapi/v1/trades", Security.None, 5, Trades);
         Add("GET", "/fapi/v1/aggTrades", Security.None, 20, AggTrades);
         Add("GET", "/fapi/v1/premiumIndex", Security.None, p => p.Has("symbol") ? 1 : 10, PremiumIndex);
@@ -291,6 +292,57 @@ internal sealed partial class RestApi
                 w.WriteString("symbol", s);
                 w.WriteString("price", Spec(s).FormatPrice(Engine.GetLastPrice(s)));
                 w.WriteNumber("time", Engine.Now);
+                w.WriteEndObject();
+            }
+
+            if (symbol is null)
+            {
+                w.WriteEndArray();
+            }
+        });
+    }
+
+    /// <summary>
+    /// The rolling 24-hour statistics, computed over the public tape the simulator keeps (its most recent trades
+    /// within the last 24 hours of market time): open, high, low, last, volumes, VWAP, trade ids and count.
+    /// </summary>
+    private byte[] Tickers24h(RequestParameters p)
+    {
+        var symbol = p.OptionalSymbol(Engine);
+        var now = Engine.Now;
+        const long day = 24 * 3600 * 1000;
+        return Json(w =>
+        {
+            if (symbol is null)
+            {
+                w.WriteStartArray();
+            }
+
+            foreach (var s in symbol is null ? Engine.Symbols.Select(x => x.Symbol) : [symbol])
+            {
+                var spec = Spec(s);
+                var trades = Engine.GetRecentTrades(s, int.MaxValue).Where(t => t.Time > now - day).OrderBy(t => t.TradeId).ToArray();
+                var last = trades.Length > 0 ? trades[^1].Price : Engine.GetLastPrice(s);
+                var open = trades.Length > 0 ? trades[0].Price : last;
+                var volume = trades.Sum(t => t.Qty);
+                var quoteVolume = trades.Sum(t => t.Qty * t.Price);
+                w.WriteStartObject();
+                w.WriteString("symbol", s);
+                w.WriteString("priceChange", spec.FormatPrice(last - open));
+                w.WriteString("priceChangePercent", BinanceJson.Fixed(open == 0 ? 0m : (last - open) / open * 100m, 3));
+                w.WriteString("weightedAvgPrice", spec.FormatPrice(volume == 0 ? last : Math.Round(quoteVolume / volume, spec.PricePrecision)));
+                w.WriteString("lastPrice", spec.FormatPrice(last));
+                w.WriteString("lastQty", spec.FormatQty(trades.Length > 0 ? trades[^1].Qty : 0m));
+                w.WriteString("openPrice", spec.FormatPrice(open));
+                w.WriteString("highPrice", spec.FormatPrice(trades.Length > 0 ? trades.Max(t => t.Price) : last));
+                w.WriteString("lowPrice", spec.FormatPrice(trades.Length > 0 ? trades.Min(t => t.Price) : last));
+                w.WriteString("volume", spec.FormatQty(volume));
+                w.WriteString("quoteVolume", BinanceJson.Fixed(quoteVolume, 2));
+                w.WriteNumber("openTime", trades.Length > 0 ? trades[0].Time : now - day);
+                w.WriteNumber("closeTime", now);
+                w.WriteNumber("firstId", trades.Length > 0 ? trades[0].TradeId : -1);
+                w.WriteNumber("lastId", trades.Length > 0 ? trades[^1].TradeId : -1);
+                w.WriteNumber("count", trades.Length);
                 w.WriteEndObject();
             }
 

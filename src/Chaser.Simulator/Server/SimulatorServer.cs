@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Chaser.Simulator.Server;
@@ -87,6 +88,9 @@ public sealed class SimulatorServer : IAsyncDisposable
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+
+        // The host that embeds the simulator (chaser sim, chaser demo, a test) owns Ctrl-C and SIGTERM, not this server.
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.WebHost.UseKestrel(k =>
         {
             var address = options.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Host);
@@ -216,13 +220,9 @@ public sealed class SimulatorServer : IAsyncDisposable
             return;
         }
 
-        var invalid = names.FirstOrDefault(n => !StreamName.TryParse(n, context.Engine, out _) && !context.ListenKeys.IsValid(n));
-        if (invalid is not null)
-        {
-            http.Response.StatusCode = 400;
-            await http.Response.WriteAsync($"Invalid stream or listenKey: {invalid}", http.RequestAborted);
-            return;
-        }
+        // Binance accepts the connection whatever the path names (clients such as ccxt connect to /ws/<n> and then
+        // SUBSCRIBE); a name that is neither a stream nor a live listen key simply delivers nothing.
+        names.RemoveAll(n => !StreamName.TryParse(n, context.Engine, out _) && !context.ListenKeys.IsValid(n));
 
         using var connection = new StreamConnection(hub, context.Clock, combined);
         hub.Subscribe(connection, names, out _);
@@ -272,4 +272,12 @@ public sealed class SimulatorServer : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();
+}
+
+/// <summary>A host lifetime that neither listens for signals nor prints: the embedding program decides when to stop.</summary>
+internal sealed class EmbeddedLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
