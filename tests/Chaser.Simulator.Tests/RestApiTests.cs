@@ -16,6 +16,33 @@ public sealed class RestApiTests
     ];
 
     [Fact]
+    public async Task The_24h_ticker_has_binances_fields_and_types_and_agrees_with_the_tape()
+    {
+        await using var sim = await SimulatorFixture.StartAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var (status, json) = await sim.SendAsync(sim.Http.GetAsync($"/fapi/v1/ticker/24hr?symbol={Btc}", ct));
+
+        Assert.Equal(200, status);
+        Assert.Equal(
+            ["symbol", "priceChange", "priceChangePercent", "weightedAvgPrice", "lastPrice", "lastQty", "openPrice", "highPrice", "lowPrice",
+             "volume", "quoteVolume", "openTime", "closeTime", "firstId", "lastId", "count"],
+            json.PropertyNames());
+        foreach (var field in new[] { "priceChange", "lastPrice", "openPrice", "highPrice", "lowPrice", "volume", "quoteVolume", "weightedAvgPrice" })
+        {
+            Assert.Equal(JsonValueKind.String, json.GetProperty(field).ValueKind);
+        }
+
+        decimal Price(string field) => decimal.Parse(json.GetProperty(field).GetString()!, CultureInfo.InvariantCulture);
+        Assert.True(Price("lowPrice") <= Price("lastPrice") && Price("lastPrice") <= Price("highPrice"));
+        Assert.Equal(Price("lastPrice") - Price("openPrice"), Price("priceChange"));
+        Assert.Equal(JsonValueKind.Number, json.GetProperty("count").ValueKind);
+
+        var (_, all) = await sim.SendAsync(sim.Http.GetAsync("/fapi/v1/ticker/24hr", ct));
+        Assert.Equal(JsonValueKind.Array, all.ValueKind);
+        Assert.Equal(sim.Server.Engine.Symbols.Count, all.GetArrayLength());
+    }
+
+    [Fact]
     public void The_documented_signature_example_is_reproduced()
     {
         const string payload = "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=1&price=9000&timeInForce=GTC&recvWindow=5000&timestamp=1591702613943";
