@@ -84,10 +84,15 @@ public sealed class WebSocketTests
     }
 
     [Fact]
-    public async Task An_unknown_stream_in_the_path_fails_the_handshake()
+    public async Task An_unknown_name_in_the_path_is_accepted_like_binance_and_subscriptions_follow()
     {
+        // Binance accepts /ws/<anything> and lets the client SUBSCRIBE afterwards; ccxt connects to /public/ws/0.
         await using var sim = await SimulatorFixture.StartAsync();
-        await Assert.ThrowsAsync<WebSocketException>(() => sim.ConnectAsync("/ws/btcusdt@nonsense"));
+        using var ws = await sim.ConnectAsync("/public/ws/0");
+        await ws.SendTextAsync("""{"method":"SUBSCRIBE","params":["btcusdt@bookTicker"],"id":2}""");
+        Assert.Equal("""{"result":null,"id":2}""", (await ws.ReceiveJsonAsync()).GetRawText());
+        await ws.SendTextAsync("""{"method":"LIST_SUBSCRIPTIONS","id":3}""");
+        Assert.Equal("""{"result":["btcusdt@bookTicker"],"id":3}""", (await ws.ReceiveJsonAsync()).GetRawText());
     }
 
     [Fact]
