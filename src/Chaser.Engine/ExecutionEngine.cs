@@ -44,7 +44,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     private readonly ConcurrentDictionary<long, ParentOrderRunner> _finished = new();
     private readonly ConcurrentDictionary<string, LastBook> _lastBooks = new(StringComparer.Ordinal);
     private readonly Lock _routing = new();
-    private int _connected;
+    private Task? _connect;
     private decimal _budget = 1m;
 
     public ExecutionEngine(IExchangeConnector connector, IExecutionRecorder? recorder = null, TimeProvider? time = null, EngineOptions? options = null)
@@ -58,15 +58,24 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     public TimeProvider Time => _time;
 
+    /// <summary>Where this engine records what it does (a storage recorder flushes it after a batch of orders).</summary>
+    public IExecutionRecorder Recorder => _recorder;
+
     /// <summary>Progress of the parent orders currently working.</summary>
     public IReadOnlyDictionary<long, ExecutionProgress> Progress =>
         _byParent.ToDictionary(pair => pair.Key, pair => pair.Value.Progress);
 
-    public async Task ConnectAsync(CancellationToken cancellationToken)
+    /// <summary>Connects once; concurrent first callers all wait for the same connection (a failed one is retried).</summary>
+    public Task ConnectAsync(CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _connected, 1) == 0)
+        lock (_routing)
         {
-            await _connector.ConnectAsync(this, cancellationToken).ConfigureAwait(false);
+            if (_connect is null || _connect.IsFaulted || _connect.IsCanceled)
+            {
+                _connect = _connector.ConnectAsync(this, cancellationToken);
+            }
+
+            return _connect;
         }
     }
 

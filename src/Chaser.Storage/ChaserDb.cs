@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Chaser.Storage;
+
+/// <summary>Which database engine a connection string names.</summary>
+public enum DatabaseProvider
+{
+    /// <summary>The embedded default: a file, no server.</summary>
+    Sqlite,
+
+    PostgreSql,
+}
+
+/// <summary>
+/// Chaser's tables through EF Core: <c>orders</c> (the parent orders, with the seed's fields), <c>child_orders</c>,
+/// <c>fills</c>, <c>mids</c> and <c>events</c>. PostgreSQL keeps money as <c>numeric</c> and times as
+/// <c>timestamptz</c>; SQLite, which has neither, keeps money as invariant TEXT (exact round trip) and times as
+/// INTEGER UTC ticks (so they sort). The schema itself comes from the versioned SQL in <c>Schema/</c>
+/// (<see cref="DatabaseMigrator"/>), not from EF's model, so both providers' DDL is written and reviewed by hand.
+/// </summary>
+public sealed class ChaserDb : DbContext
+{
+    public const string DefaultSqlite = "Data Source=chaser.db";
+
+    private readonly string _connectionString;
+
+    public ChaserDb(string? connectionString = null)
+    {
+        _connectionString = string.IsNullOrWhiteSpace(connectionString) ? DefaultSqlite : connectionString;
+        Provider = ProviderOf(_connectionString);
+    }
+
+    public DatabaseProvider Provider { get; }
+
+    public DbSet<OrderRow> Orders => Set<OrderRow>();
+
+    public DbSet<ChildOrderRow> ChildOrders => Set<ChildOrderRow>();
+
+    public DbSet<FillRow> Fills => Set<FillRow>();
+
+    public DbSet<MidRow> Mids => Set<MidRow>();
+
+    public DbSet<EventRow> Events => Set<EventRow>();
+
+    /// <summary>The connection string as given; it may hold a password, so it is never logged.</summary>
+    internal string ConnectionString => _connectionString;
+
+    /// <summary>PostgreSQL for <c>Host=…</c> / <c>postgres://</c> strings, SQLite otherwise (<c>Data Source=…</c> or a file name).</summary>
+    public static DatabaseProvider ProviderOf(string connectionString)
+    {
+        var text = connectionString.TrimStart();
+        return text.StartsWith("Host=", StringComparison.OrdinalIgnoreCase)
+            || text.StartsWith("Server=", StringComparison.OrdinalIgnoreCase)
+            || text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
+            || text.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
+            ? DatabaseProvider.PostgreSql
+            : DatabaseProvider.Sqlite;
+    }
+
+    /// <summary>SQLite connection strings may be a bare file name; PostgreSQL URLs become key/value strings.</summary>
+    internal static string Normalize(string connectionString, DatabaseProvider provider)
+    {
+        var text = connectionString.Trim();
+        if (provider == DatabaseProvider.Sqlite)
+        {
+            return text.Contains('=', StringComparison.Ordinal) ? text : "Data Source=" + text;
+        }
+
+        if (!text.Contains("://", StringComparison.Ordinal))
+        {
+            return text;
+        }
+
+        var uri = new Uri(text);
+        var builder = new StringBuilder();
+        builder.Append(CultureInfo.InvariantCulture, $"Host={uri.Host};Port={(uri.Port > 0 ? uri.Port : 5432)}");
+        var database = uri.AbsolutePath.Trim('/');
+        if (database.Length > 0)
+        {
+            builder.Append(CultureInfo.InvariantCulture, $";Database={Uri.UnescapeDataString(database)}");
+        }
+
+        if (uri.UserInfo.Length > 0)
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            builder.Append(CultureInfo.InvariantCulture, $";Username={Uri.UnescapeDataString(parts[0])}");
+            if (parts.Length == 2)
+            {
+                builder.Append(CultureInfo.InvariantCulture, $";Password={Uri.UnescapeDataString(parts[1])}");
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder)
+    {
+        var normalized = Normalize(_connectionString, Provider);
+        if (Provider == DatabaseProvider.PostgreSql)
+        {
+            optionsBuilder.UseNpgsql(normalized);
+        }
+        else
+        {
+            optionsBuilder.UseSqlite(normalized);
+        }
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<OrderRow>(order =>
+        {
+            order.ToTable("orders");
+            order.HasMany(o => o.Children).WithOne().HasForeignKey(c => c.OrderId);
+            order.HasMany(o => o.Fills).WithOne().HasForeignKey(f => f.OrderId);
+            order.HasMany(o => o.Mids).WithOne().HasForeignKey(m => m.OrderId);
+            order.HasMany(o => o.Events).WithOne().HasForeignKey(e => e.OrderId);
+        });
+        modelBuilder.Entity<ChildOrderRow>().ToTable("child_orders");
+        modelBuilder.Entity<FillRow>().ToTable("fills");
+        modelBuilder.Entity<MidRow>().ToTable("mids");
+        modelBuilder.Entity<EventRow>().ToTable("events");
+
+        foreach (var entity in modelBuilder.Model.GetEntityTypes())
+        {
+            foreach (var property in entity.GetProperties())
+            {
+                property.SetColumnName(SnakeCase(property.Name));
+                var type = Nullable.GetUnderlyingType(property.ClrType) ?? property.ClrType;
+                if (Provider == DatabaseProvider.Sqlite && type == typeof(decimal))
+                {
+                    property.SetValueConverter(DecimalAsText);
+                }
+                else if (Provider == DatabaseProvider.Sqlite && type == typeof(DateTimeOffset))
+                {
+                    property.SetValueConverter(TimeAsTicks);
+                }
+                else if (Provider == DatabaseProvider.PostgreSql && type == typeof(DateTimeOffset))
+                {
+                    property.SetValueConverter(TimeAsUtc);
+                }
+            }
+        }
+    }
+
+    /// <summary>A .NET property name as a column name: <c>PriceExpected</c> → <c>price_expected</c>.</summary>
+    public static string SnakeCase(string name)
+    {
+        var builder = new StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsUpper(c) && i > 0)
+            {
+                builder.Append('_');
+            }
+
+            builder.Append(char.ToLowerInvariant(c));
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>UTC ticks truncated to whole microseconds: what PostgreSQL keeps, so both providers agree.</summary>
+    public static long ToStoredTicks(DateTimeOffset time) => time.UtcTicks - (time.UtcTicks % 10);
+
+    public static string ToStoredText(decimal value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static readonly ValueConverter<decimal, string> DecimalAsText = new(
+        value => value.ToString(CultureInfo.InvariantCulture),
+        text => decimal.Parse(text, NumberStyles.Number | NumberStyles.AllowExponent, CultureInfo.InvariantCulture));
+
+    private static readonly ValueConverter<DateTimeOffset, long> TimeAsTicks = new(
+        time => time.UtcTicks - (time.UtcTicks % 10),
+        ticks => new DateTimeOffset(ticks, TimeSpan.Zero));
+
+    // Npgsql writes timestamptz only from UTC values; any offset the caller used is an instant all the same.
+    private static readonly ValueConverter<DateTimeOffset, DateTimeOffset> TimeAsUtc = new(
+        time => time.ToUniversalTime(),
+        time => time.ToUniversalTime());
+}

@@ -1,0 +1,119 @@
+using Chaser.Core.Domain;
+using Chaser.Engine;
+using Microsoft.EntityFrameworkCore;
+
+namespace Chaser.Storage;
+
+/// <summary>Post-trade figures of one stored parent order (the seed's <c>orders.df()</c> row).</summary>
+public sealed record OrderReport(
+    long Id,
+    string Symbol,
+    int Side,
+    decimal Size,
+    string SizeType,
+    string Strategy,
+    string Status,
+    decimal FilledQty,
+    decimal FilledNotional,
+    decimal AvgPrice,
+    decimal ArrivalMid,
+    decimal? Slippage,
+    decimal? SlippageBps,
+    decimal? SlippageVsExpected,
+    decimal Fees,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt,
+    TimeSpan? Duration,
+    int ChildOrders,
+    int Fills);
+
+/// <summary>
+/// The library API the seed offered through Django: select stored orders with LINQ, work them, read them back.
+/// <code>
+/// var orders = db.Orders.Where(o => ids.Contains(o.Id));
+/// await orders.ExecuteAsync(engine);        // works them all concurrently, returns when every one is final
+/// var report = await orders.ReportAsync();  // post-trade metrics per order
+/// </code>
+/// </summary>
+public static class OrderQueries
+{
+    /// <summary>
+    /// Works every order the query selects, concurrently, and returns when each is final. Only orders in status
+    /// <c>new</c> can be worked (others are refused, naming the order and its status). The engine should record into
+    /// the same database (a <see cref="StorageRecorder"/>); its rows are flushed before this returns.
+    /// </summary>
+    public static async Task<IReadOnlyList<ExecutionResult>> ExecuteAsync(this IQueryable<OrderRow> orders, ExecutionEngine engine, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(orders);
+        ArgumentNullException.ThrowIfNull(engine);
+        var rows = await orders.AsNoTracking().OrderBy(o => o.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var refused = rows.FirstOrDefault(r => r.Status != OrderStatus.New);
+        if (refused is not null)
+        {
+            throw new ArgumentException($"order {refused.Id}: status is '{refused.Status}', only 'new' orders can be executed", nameof(orders));
+        }
+
+        var specs = rows.Select(ToSpec).ToList();
+        foreach (var spec in specs)
+        {
+            var problem = await engine.ValidateAsync(spec, 0m, cancellationToken).ConfigureAwait(false);
+            if (problem is not null)
+            {
+                throw new ArgumentException($"order {spec.Id}: {problem}", nameof(orders));
+            }
+        }
+
+        var results = await engine.ExecuteAllAsync(specs, cancellationToken).ConfigureAwait(false);
+        if (engine.Recorder is StorageRecorder storage)
+        {
+            await storage.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return results;
+    }
+
+    /// <summary>Per-order figures from the stored rows: slippage against the arrival mid and against price_expected, signed so positive is a cost.</summary>
+    public static async Task<IReadOnlyList<OrderReport>> ReportAsync(this IQueryable<OrderRow> orders, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(orders);
+        var rows = await orders.AsNoTracking()
+            .Select(o => new { Order = o, Fills = o.Fills.Count })
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        return [.. rows.OrderBy(r => r.Order.Id).Select(r => Report(r.Order, r.Fills))];
+    }
+
+    /// <summary>The parent order a stored row describes; every bad value is named.</summary>
+    public static ParentOrderSpec ToSpec(OrderRow row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var sizeType = row.SizeType switch
+        {
+            "n" => SizeType.Notional,
+            "q" => SizeType.Quantity,
+            _ => throw new ArgumentException($"order {row.Id}: size_type must be 'n' (notional) or 'q' (quantity), got '{row.SizeType}'", nameof(row)),
+        };
+        var side = row.Side switch
+        {
+            1 => Side.Buy,
+            -1 => Side.Sell,
+            _ => throw new ArgumentException($"order {row.Id}: side must be 1 (buy) or -1 (sell), got {row.Side}", nameof(row)),
+        };
+        return new ParentOrderSpec(row.Id, row.Symbol, side, sizeType, row.Size)
+        {
+            ReduceOnly = row.ReduceOnly,
+            Deadline = row.Deadline,
+            OnDeadline = row.DeadlineAction == "take" ? DeadlineAction.TakeRemainder : DeadlineAction.CancelAndExpire,
+        };
+    }
+
+    private static OrderReport Report(OrderRow o, int fills)
+    {
+        decimal? slippage = o.FilledQty > 0 && o.ArrivalMid > 0 ? o.Side * (o.AvgPrice - o.ArrivalMid) / o.ArrivalMid : null;
+        decimal? versusExpected = o.FilledQty > 0 && o.PriceExpected > 0 ? o.Side * (o.AvgPrice - o.PriceExpected) / o.PriceExpected : null;
+        return new OrderReport(
+            o.Id, o.Symbol, o.Side, o.Size, o.SizeType, o.Strategy, o.Status, o.FilledQty, o.FilledNotional, o.AvgPrice, o.ArrivalMid,
+            slippage, slippage * 10_000m, versusExpected, o.Fees, o.StartedAt, o.CompletedAt,
+            o.StartedAt is { } s && o.CompletedAt is { } c ? c - s : null,
+            o.ChildOrders, fills);
+    }
+}

@@ -1,0 +1,509 @@
+using System.Data.Common;
+using System.Threading.Channels;
+using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
+using Chaser.Engine;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Chaser.Storage;
+
+/// <summary>
+/// Records everything the engine does into the database, off the hot path: each call only queues a snapshot on an
+/// unbounded channel (it never blocks and never loses a write), and one background writer drains the queue in
+/// batches, each batch in one transaction — on PostgreSQL with binary COPY for fills, mids and events. When the
+/// database is unreachable the batch is kept and retried with backoff while new writes keep queueing; fills are keyed
+/// by (order, trade id), so a fill reported twice (stream and userTrades) is stored once.
+/// </summary>
+public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
+{
+    private const int MaxBatch = 5_000;
+
+    private readonly string _connectionString;
+    private readonly DatabaseProvider _provider;
+    private readonly Action<string>? _diagnostics;
+    private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+    private long _rowsWritten;
+    private long _batchesWritten;
+    private long _failedAttempts;
+
+    public StorageRecorder(string? connectionString = null, Action<string>? diagnostics = null)
+    {
+        var text = string.IsNullOrWhiteSpace(connectionString) ? ChaserDb.DefaultSqlite : connectionString;
+        _provider = ChaserDb.ProviderOf(text);
+        _connectionString = ChaserDb.Normalize(text, _provider);
+        _diagnostics = diagnostics;
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>Rows written so far (orders updates, children, fills, mids, events).</summary>
+    public long RowsWritten => Interlocked.Read(ref _rowsWritten);
+
+    public long BatchesWritten => Interlocked.Read(ref _batchesWritten);
+
+    /// <summary>Batch attempts that failed and were retried (a database outage shows here, not as lost rows).</summary>
+    public long FailedAttempts => Interlocked.Read(ref _failedAttempts);
+
+    public void OrderStarted(ParentOrderSpec spec, DateTimeOffset time) => Enqueue(new OrderStartedWrite(spec, time));
+
+    public void ArrivalMid(long parentId, decimal mid, DateTimeOffset time) => Enqueue(new ArrivalMidWrite(parentId, mid));
+
+    public void Mid(MidSample sample) => Enqueue(new MidWrite(sample));
+
+    public void Decision(DecisionRecord decision) => Enqueue(new EventWrite(decision));
+
+    public void Child(long parentId, ChildOrder child, DateTimeOffset time)
+    {
+        ArgumentNullException.ThrowIfNull(child);
+
+        // ChildOrder is the chaser's live object: copy what the row needs now, on the caller's loop.
+        Enqueue(new ChildWrite(parentId, child.ClientOrderId, child.ExchangeOrderId, child.Sequence, child.OrderType, child.Price, child.Quantity, child.State, child.FilledQuantity, child.PlacedAt, time));
+    }
+
+    public void Fill(FillRecord fill) => Enqueue(new FillWrite(fill));
+
+    public void OrderCompleted(ExecutionResult result) => Enqueue(new OrderCompletedWrite(result));
+
+    /// <summary>Returns once everything queued before the call is in the database.</summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        var marker = new FlushMarker();
+        Enqueue(marker);
+        return marker.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writer.ConfigureAwait(false);
+    }
+
+    private void Enqueue(Write write)
+    {
+        if (!_queue.Writer.TryWrite(write))
+        {
+            throw new InvalidOperationException("the recorder is closed");
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<Write>(MaxBatch);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < MaxBatch && reader.TryRead(out var write))
+            {
+                batch.Add(write);
+            }
+
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    var rows = await WriteBatchAsync(batch).ConfigureAwait(false);
+                    Interlocked.Add(ref _rowsWritten, rows);
+                    Interlocked.Increment(ref _batchesWritten);
+                    break;
+                }
+                catch (Exception e)
+                {
+                    // Whatever went wrong (an outage, a dropped connection, a timeout), the rows are kept and retried;
+                    // the writer must never die with writes queued behind it.
+                    // Keep the batch and try again: an outage delays writes, it never drops them.
+                    Interlocked.Increment(ref _failedAttempts);
+                    var delay = TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * Math.Pow(2, Math.Min(attempt, 6))));
+                    _diagnostics?.Invoke($"storage: batch of {batch.Count} not written ({e.GetType().Name}: {e.Message}); retrying in {delay.TotalMilliseconds:0} ms");
+                    await Task.Delay(delay).ConfigureAwait(false);
+                }
+            }
+
+            foreach (var marker in batch.OfType<FlushMarker>())
+            {
+                marker.Done.TrySetResult();
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private async Task<long> WriteBatchAsync(List<Write> batch)
+    {
+        var data = batch.Where(w => w is not FlushMarker).ToList();
+        if (data.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var connection = Open();
+        await connection.OpenAsync().ConfigureAwait(false);
+        if (_provider == DatabaseProvider.Sqlite)
+        {
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=2000;";
+            await pragma.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
+        await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
+        long rows = 0;
+
+        // Parent rows first (the others reference them), completions last.
+        foreach (var write in data)
+        {
+            rows += write switch
+            {
+                OrderStartedWrite started => await ExecuteAsync(connection, transaction, UpsertStartedSql, StartedParameters(started)).ConfigureAwait(false),
+                ArrivalMidWrite arrival => await ExecuteAsync(connection, transaction, "UPDATE orders SET arrival_mid = @mid WHERE id = @id", [("@mid", Money(arrival.Mid)), ("@id", arrival.ParentId)]).ConfigureAwait(false),
+                _ => 0,
+            };
+        }
+
+        foreach (var child in data.OfType<ChildWrite>())
+        {
+            rows += await ExecuteAsync(connection, transaction, UpsertChildSql, ChildParameters(child)).ConfigureAwait(false);
+        }
+
+        var fills = data.OfType<FillWrite>().Select(f => f.Fill).ToList();
+        var mids = data.OfType<MidWrite>().Select(m => m.Sample).ToList();
+        var events = data.OfType<EventWrite>().Select(e => e.Decision).ToList();
+        if (connection is NpgsqlConnection npgsql)
+        {
+            rows += await CopyFillsAsync(npgsql, fills).ConfigureAwait(false);
+            rows += await CopyMidsAsync(npgsql, mids).ConfigureAwait(false);
+            rows += await CopyEventsAsync(npgsql, events).ConfigureAwait(false);
+        }
+        else
+        {
+            foreach (var fill in fills)
+            {
+                rows += await ExecuteAsync(connection, transaction, InsertFillSql, FillParameters(fill)).ConfigureAwait(false);
+            }
+
+            foreach (var mid in mids)
+            {
+                rows += await ExecuteAsync(connection, transaction, InsertMidSql, MidParameters(mid)).ConfigureAwait(false);
+            }
+
+            foreach (var decision in events)
+            {
+                rows += await ExecuteAsync(connection, transaction, InsertEventSql, EventParameters(decision)).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var completed in data.OfType<OrderCompletedWrite>())
+        {
+            rows += await ExecuteAsync(connection, transaction, CompletedSql, CompletedParameters(completed.Result)).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync().ConfigureAwait(false);
+        return rows;
+    }
+
+    private DbConnection Open() => _provider == DatabaseProvider.PostgreSql
+        ? new NpgsqlConnection(_connectionString)
+        : new SqliteConnection(_connectionString);
+
+    // ------------------------------------------------------------------ SQL (the same text serves both providers)
+
+    private const string UpsertStartedSql = """
+        INSERT INTO orders (id, exchange, symbol, type, size, size_type, side, reduce_only, deadline, deadline_action, status, created_at, started_at)
+        VALUES (@id, 'binfut', @symbol, 'limit', @size, @size_type, @side, @reduce_only, @deadline, @deadline_action, 'working', @time, @time)
+        ON CONFLICT (id) DO UPDATE SET status = 'working', started_at = excluded.started_at
+        """;
+
+    private const string UpsertChildSql = """
+        INSERT INTO child_orders (order_id, client_order_id, exchange_order_id, sequence, type, price, qty, status, filled_qty, modifies, sent_at, acked_at, done_at, updated_at)
+        VALUES (@order_id, @client_order_id, @exchange_order_id, @sequence, @type, @price, @qty, @status, @filled_qty, 0, @sent_at, @acked_at, @done_at, @updated_at)
+        ON CONFLICT (client_order_id) DO UPDATE SET
+            exchange_order_id = CASE WHEN excluded.exchange_order_id <> 0 THEN excluded.exchange_order_id ELSE child_orders.exchange_order_id END,
+            modifies = child_orders.modifies + CASE WHEN excluded.price <> child_orders.price AND excluded.status = 'live' THEN 1 ELSE 0 END,
+            price = excluded.price, qty = excluded.qty, status = excluded.status, filled_qty = excluded.filled_qty,
+            acked_at = COALESCE(child_orders.acked_at, excluded.acked_at),
+            done_at = COALESCE(child_orders.done_at, excluded.done_at),
+            updated_at = excluded.updated_at
+        """;
+
+    private const string InsertFillSql = """
+        INSERT INTO fills (order_id, client_order_id, trade_id, price, qty, fee, fee_asset, is_maker, exchange_time, received_time)
+        VALUES (@order_id, @client_order_id, @trade_id, @price, @qty, @fee, @fee_asset, @is_maker, @exchange_time, @received_time)
+        ON CONFLICT (order_id, trade_id) DO NOTHING
+        """;
+
+    private const string InsertMidSql = """
+        INSERT INTO mids (order_id, bid, ask, mid, exchange_time, received_time)
+        VALUES (@order_id, @bid, @ask, @mid, @exchange_time, @received_time)
+        """;
+
+    private const string InsertEventSql = """
+        INSERT INTO events (order_id, time, kind, client_order_id, price, qty, trigger, rule, finish_reason, detail, tick_to_order_us)
+        VALUES (@order_id, @time, @kind, @client_order_id, @price, @qty, @trigger, @rule, @finish_reason, @detail, @tick_to_order_us)
+        """;
+
+    private const string CompletedSql = """
+        UPDATE orders SET status = @status, status_detail = @detail, completed_at = @completed_at, started_at = COALESCE(started_at, @started_at),
+            arrival_mid = @arrival_mid, filled_qty = @filled_qty, filled_notional = @filled_notional, avg_price = @avg_price, fees = @fees,
+            child_orders = @child_orders, modifies = @modifies, cancels = @cancels, post_only_rejects = @post_only_rejects
+        WHERE id = @id
+        """;
+
+    private (string, object?)[] StartedParameters(OrderStartedWrite started) =>
+    [
+        ("@id", started.Spec.Id),
+        ("@symbol", started.Spec.Symbol),
+        ("@size", Money(started.Spec.Size)),
+        ("@size_type", started.Spec.SizeType == SizeType.Notional ? "n" : "q"),
+        ("@side", started.Spec.Side.Sign()),
+        ("@reduce_only", started.Spec.ReduceOnly),
+        ("@deadline", Time(started.Spec.Deadline)),
+        ("@deadline_action", started.Spec.OnDeadline == DeadlineAction.TakeRemainder ? "take" : "cancel"),
+        ("@time", Time(started.Time)),
+    ];
+
+    private (string, object?)[] ChildParameters(ChildWrite child)
+    {
+        var final = child.State == ChildState.Final;
+        return
+        [
+            ("@order_id", child.ParentId),
+            ("@client_order_id", child.ClientOrderId),
+            ("@exchange_order_id", child.ExchangeOrderId),
+            ("@sequence", child.Sequence),
+            ("@type", child.Type == ChildOrderType.Market ? "market" : "post_only"),
+            ("@price", Money(child.Price)),
+            ("@qty", Money(child.Quantity)),
+            ("@status", StatusOf(child)),
+            ("@filled_qty", Money(child.Filled)),
+            ("@sent_at", Time(child.PlacedAt)),
+            ("@acked_at", child.ExchangeOrderId != 0 ? Time(child.Time) : null),
+            ("@done_at", final ? Time(child.Time) : null),
+            ("@updated_at", Time(child.Time)),
+        ];
+    }
+
+    private static string StatusOf(ChildWrite child) => child.State switch
+    {
+        ChildState.Final when child.Filled >= child.Quantity && child.Quantity > 0 => "filled",
+        ChildState.Final when child.ExchangeOrderId == 0 && child.Filled == 0 => "rejected",
+        ChildState.Final => "closed",
+        _ => ChaserDb.SnakeCase(child.State.ToString()),
+    };
+
+    private (string, object?)[] FillParameters(FillRecord fill) =>
+    [
+        ("@order_id", fill.ParentId),
+        ("@client_order_id", fill.ClientOrderId),
+        ("@trade_id", fill.TradeId),
+        ("@price", Money(fill.Price)),
+        ("@qty", Money(fill.Quantity)),
+        ("@fee", Money(fill.Fee)),
+        ("@fee_asset", fill.FeeAsset),
+        ("@is_maker", fill.IsMaker),
+        ("@exchange_time", Time(fill.ExchangeTime)),
+        ("@received_time", Time(fill.ReceivedAt)),
+    ];
+
+    private (string, object?)[] MidParameters(MidSample mid) =>
+    [
+        ("@order_id", mid.ParentId),
+        ("@bid", Money(mid.Bid)),
+        ("@ask", Money(mid.Ask)),
+        ("@mid", Money(mid.Mid)),
+        ("@exchange_time", Time(mid.ExchangeTime)),
+        ("@received_time", Time(mid.ReceivedAt)),
+    ];
+
+    private (string, object?)[] EventParameters(DecisionRecord decision)
+    {
+        var command = decision.Command;
+        var isFinish = command.Kind == ChaserCommandKind.Finish;
+        return
+        [
+            ("@order_id", decision.ParentId),
+            ("@time", Time(decision.Time)),
+            ("@kind", ChaserDb.SnakeCase(command.Kind.ToString())),
+            ("@client_order_id", isFinish ? null : command.ClientOrderId),
+            ("@price", isFinish || command.Kind is ChaserCommandKind.Cancel or ChaserCommandKind.Query ? null : Money(command.Price)),
+            ("@qty", isFinish || command.Kind is ChaserCommandKind.Cancel or ChaserCommandKind.Query ? null : Money(command.Quantity)),
+            ("@trigger", ChaserDb.SnakeCase(command.Cause.Trigger.ToString())),
+            ("@rule", ChaserDb.SnakeCase(command.Cause.Rule.ToString())),
+            ("@finish_reason", isFinish ? command.FinishReason.ToString().ToLowerInvariant() : null),
+            ("@detail", command.Detail),
+            ("@tick_to_order_us", decision.TickToOrderMicroseconds),
+        ];
+    }
+
+    private (string, object?)[] CompletedParameters(ExecutionResult result) =>
+    [
+        ("@id", result.Spec.Id),
+        ("@status", result.Status switch
+        {
+            FinishReason.Filled => OrderStatus.Filled,
+            FinishReason.Canceled => OrderStatus.Canceled,
+            FinishReason.Expired => OrderStatus.Expired,
+            _ => OrderStatus.Failed,
+        }),
+        ("@detail", result.Detail),
+        ("@completed_at", Time(result.CompletedAt)),
+        ("@started_at", Time(result.StartedAt)),
+        ("@arrival_mid", Money(result.ArrivalMid)),
+        ("@filled_qty", Money(result.FilledQuantity)),
+        ("@filled_notional", Money(result.FilledNotional)),
+        ("@avg_price", Money(result.AveragePrice)),
+        ("@fees", Money(result.Fees)),
+        ("@child_orders", result.ChildOrders),
+        ("@modifies", result.Modifies),
+        ("@cancels", result.Cancels),
+        ("@post_only_rejects", result.PostOnlyRejects),
+    ];
+
+    private object Money(decimal value) => _provider == DatabaseProvider.PostgreSql ? value : ChaserDb.ToStoredText(value);
+
+    private object? Time(DateTimeOffset? time) => time is { } t
+        ? _provider == DatabaseProvider.PostgreSql ? new DateTimeOffset(ChaserDb.ToStoredTicks(t), TimeSpan.Zero) : ChaserDb.ToStoredTicks(t)
+        : null;
+
+    private static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction transaction, string sql, (string Name, object? Value)[] parameters)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+
+        // A statement stuck behind a lock or a dead server fails soon and the whole batch is retried.
+        command.CommandTimeout = 10;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+
+        return await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    // ------------------------------------------------------------------ PostgreSQL binary COPY
+
+    private static async Task<long> CopyFillsAsync(NpgsqlConnection connection, List<FillRecord> fills)
+    {
+        if (fills.Count == 0)
+        {
+            return 0;
+        }
+
+        // COPY can't skip duplicates, so fills land in a temporary table and move over with ON CONFLICT DO NOTHING.
+        await using (var create = new NpgsqlCommand("CREATE TEMP TABLE IF NOT EXISTS fills_incoming (order_id bigint, client_order_id text, trade_id bigint, price numeric, qty numeric, " +
+            "fee numeric, fee_asset text, is_maker boolean, exchange_time timestamptz, received_time timestamptz) ON COMMIT DELETE ROWS", connection))
+        {
+            await create.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
+        await using (var copy = await connection.BeginBinaryImportAsync("COPY fills_incoming (order_id, client_order_id, trade_id, price, qty, fee, fee_asset, is_maker, exchange_time, received_time) FROM STDIN (FORMAT BINARY)").ConfigureAwait(false))
+        {
+            foreach (var fill in fills)
+            {
+                await copy.StartRowAsync().ConfigureAwait(false);
+                await copy.WriteAsync(fill.ParentId, NpgsqlDbType.Bigint).ConfigureAwait(false);
+                await copy.WriteAsync(fill.ClientOrderId, NpgsqlDbType.Text).ConfigureAwait(false);
+                await copy.WriteAsync(fill.TradeId, NpgsqlDbType.Bigint).ConfigureAwait(false);
+                await copy.WriteAsync(fill.Price, NpgsqlDbType.Numeric).ConfigureAwait(false);
+                await copy.WriteAsync(fill.Quantity, NpgsqlDbType.Numeric).ConfigureAwait(false);
+                await copy.WriteAsync(fill.Fee, NpgsqlDbType.Numeric).ConfigureAwait(false);
+                await WriteNullableAsync(copy, fill.FeeAsset, NpgsqlDbType.Text).ConfigureAwait(false);
+                await copy.WriteAsync(fill.IsMaker, NpgsqlDbType.Boolean).ConfigureAwait(false);
+                await copy.WriteAsync(Utc(fill.ExchangeTime), NpgsqlDbType.TimestampTz).ConfigureAwait(false);
+                await copy.WriteAsync(Utc(fill.ReceivedAt), NpgsqlDbType.TimestampTz).ConfigureAwait(false);
+            }
+
+            await copy.CompleteAsync().ConfigureAwait(false);
+        }
+
+        await using var move = new NpgsqlCommand(
+            "INSERT INTO fills (order_id, client_order_id, trade_id, price, qty, fee, fee_asset, is_maker, exchange_time, received_time) " +
+            "SELECT order_id, client_order_id, trade_id, price, qty, fee, fee_asset, is_maker, exchange_time, received_time FROM fills_incoming " +
+            "ON CONFLICT (order_id, trade_id) DO NOTHING",
+            connection);
+        return await move.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    private static async Task<long> CopyMidsAsync(NpgsqlConnection connection, List<MidSample> mids)
+    {
+        if (mids.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var copy = await connection.BeginBinaryImportAsync("COPY mids (order_id, bid, ask, mid, exchange_time, received_time) FROM STDIN (FORMAT BINARY)").ConfigureAwait(false);
+        foreach (var mid in mids)
+        {
+            await copy.StartRowAsync().ConfigureAwait(false);
+            await copy.WriteAsync(mid.ParentId, NpgsqlDbType.Bigint).ConfigureAwait(false);
+            await copy.WriteAsync(mid.Bid, NpgsqlDbType.Numeric).ConfigureAwait(false);
+            await copy.WriteAsync(mid.Ask, NpgsqlDbType.Numeric).ConfigureAwait(false);
+            await copy.WriteAsync(mid.Mid, NpgsqlDbType.Numeric).ConfigureAwait(false);
+            await copy.WriteAsync(Utc(mid.ExchangeTime), NpgsqlDbType.TimestampTz).ConfigureAwait(false);
+            await copy.WriteAsync(Utc(mid.ReceivedAt), NpgsqlDbType.TimestampTz).ConfigureAwait(false);
+        }
+
+        return (long)await copy.CompleteAsync().ConfigureAwait(false);
+    }
+
+    private static async Task<long> CopyEventsAsync(NpgsqlConnection connection, List<DecisionRecord> events)
+    {
+        if (events.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var copy = await connection.BeginBinaryImportAsync("COPY events (order_id, time, kind, client_order_id, price, qty, trigger, rule, finish_reason, detail, tick_to_order_us) FROM STDIN (FORMAT BINARY)").ConfigureAwait(false);
+        foreach (var decision in events)
+        {
+            var command = decision.Command;
+            var isFinish = command.Kind == ChaserCommandKind.Finish;
+            var priced = !isFinish && command.Kind is ChaserCommandKind.Place or ChaserCommandKind.Modify;
+            await copy.StartRowAsync().ConfigureAwait(false);
+            await copy.WriteAsync(decision.ParentId, NpgsqlDbType.Bigint).ConfigureAwait(false);
+            await copy.WriteAsync(Utc(decision.Time), NpgsqlDbType.TimestampTz).ConfigureAwait(false);
+            await copy.WriteAsync(ChaserDb.SnakeCase(command.Kind.ToString()), NpgsqlDbType.Text).ConfigureAwait(false);
+            await WriteNullableAsync(copy, isFinish ? null : command.ClientOrderId, NpgsqlDbType.Text).ConfigureAwait(false);
+            await WriteNullableAsync<decimal?>(copy, priced ? command.Price : null, NpgsqlDbType.Numeric).ConfigureAwait(false);
+            await WriteNullableAsync<decimal?>(copy, priced ? command.Quantity : null, NpgsqlDbType.Numeric).ConfigureAwait(false);
+            await copy.WriteAsync(ChaserDb.SnakeCase(command.Cause.Trigger.ToString()), NpgsqlDbType.Text).ConfigureAwait(false);
+            await copy.WriteAsync(ChaserDb.SnakeCase(command.Cause.Rule.ToString()), NpgsqlDbType.Text).ConfigureAwait(false);
+            await WriteNullableAsync(copy, isFinish ? command.FinishReason.ToString().ToLowerInvariant() : null, NpgsqlDbType.Text).ConfigureAwait(false);
+            await WriteNullableAsync(copy, command.Detail, NpgsqlDbType.Text).ConfigureAwait(false);
+            await WriteNullableAsync(copy, decision.TickToOrderMicroseconds, NpgsqlDbType.Double).ConfigureAwait(false);
+        }
+
+        return (long)await copy.CompleteAsync().ConfigureAwait(false);
+    }
+
+    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type) =>
+        value is null ? copy.WriteNullAsync() : copy.WriteAsync(value, type);
+
+    private static DateTimeOffset Utc(DateTimeOffset time) => new(ChaserDb.ToStoredTicks(time), TimeSpan.Zero);
+
+    private abstract record Write;
+
+    private sealed record OrderStartedWrite(ParentOrderSpec Spec, DateTimeOffset Time) : Write;
+
+    private sealed record ArrivalMidWrite(long ParentId, decimal Mid) : Write;
+
+    private sealed record MidWrite(MidSample Sample) : Write;
+
+    private sealed record EventWrite(DecisionRecord Decision) : Write;
+
+    private sealed record ChildWrite(
+        long ParentId, string ClientOrderId, long ExchangeOrderId, int Sequence, ChildOrderType Type, decimal Price, decimal Quantity,
+        ChildState State, decimal Filled, DateTimeOffset PlacedAt, DateTimeOffset Time) : Write;
+
+    private sealed record FillWrite(FillRecord Fill) : Write;
+
+    private sealed record OrderCompletedWrite(ExecutionResult Result) : Write;
+
+    private sealed record FlushMarker : Write
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

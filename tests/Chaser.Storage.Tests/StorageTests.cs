@@ -1,0 +1,291 @@
+using System.Diagnostics;
+using Chaser.Binance.Connector;
+using Chaser.Binance.Signing;
+using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
+using Chaser.Core.Market;
+using Chaser.Core.Rules;
+using Chaser.Engine;
+using Chaser.Simulator.Server;
+using Microsoft.EntityFrameworkCore;
+
+namespace Chaser.Storage.Tests;
+
+/// <summary>Every storage test runs on SQLite (the embedded default) and on real PostgreSQL.</summary>
+public class StorageTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+
+    private static readonly SymbolRules Btc = new()
+    {
+        Symbol = "BTCUSDT",
+        TickSize = 0.10m,
+        StepSize = 0.001m,
+        MinQty = 0.001m,
+        MinNotional = 100m,
+    };
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task Migrations_apply_to_an_empty_database_once(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await using var db = new ChaserDb(database.ConnectionString);
+
+        Assert.Equal([1], await DatabaseMigrator.MigrateAsync(db, Ct));
+        Assert.Empty(await DatabaseMigrator.MigrateAsync(db, Ct));
+        Assert.Equal(0, await db.Orders.CountAsync(Ct));
+        Assert.Equal(0, await db.Fills.CountAsync(Ct));
+        Assert.Equal(0, await db.Mids.CountAsync(Ct));
+        Assert.Equal(0, await db.Events.CountAsync(Ct));
+        Assert.Equal(0, await db.ChildOrders.CountAsync(Ct));
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task What_the_engine_records_round_trips_exactly_and_a_fill_reported_twice_is_stored_once(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await MigrateAsync(database);
+        var spec = new ParentOrderSpec(7, "BTCUSDT", Side.Buy, SizeType.Notional, 1_000.5m);
+        var child = PlacedChild(spec);
+        var fill = new FillRecord(7, child.ClientOrderId, 42, 123_456_789.12345678m, 0.00000001m, 0.00000002m, "USDT", true, T0.AddMilliseconds(1.5), T0.AddMilliseconds(2.25));
+        var place = new ChaserCommand(ChaserCommandKind.Place, child.ClientOrderId, Side.Buy, ChildOrderType.PostOnly, 65_000.1m, 0.015m, FinishReason.None, new DecisionCause(EventKind.BookTop, DecisionRule.PostAtBest));
+        var finish = new ChaserCommand(ChaserCommandKind.Finish, "", Side.Buy, ChildOrderType.PostOnly, 0m, 0m, FinishReason.Filled, new DecisionCause(EventKind.Fill, DecisionRule.TargetReached), "target reached");
+
+        await using (var recorder = new StorageRecorder(database.ConnectionString))
+        {
+            recorder.OrderStarted(spec, T0);
+            recorder.ArrivalMid(7, 65_000.05m, T0);
+            recorder.Mid(new MidSample(7, 65_000m, 65_000.1m, T0, T0.AddTicks(17)));
+            recorder.Decision(new DecisionRecord(7, T0, place, 123.4));
+            recorder.Child(7, child, T0);
+            recorder.Fill(fill);
+            recorder.Fill(fill with { ReceivedAt = T0.AddSeconds(3) }); // the same trade again, from userTrades
+            recorder.Decision(new DecisionRecord(7, T0.AddSeconds(1), finish, null));
+            recorder.OrderCompleted(new ExecutionResult
+            {
+                Spec = spec,
+                Status = FinishReason.Filled,
+                Detail = "target reached",
+                FilledQuantity = 0.00000001m,
+                FilledNotional = 1.2345678912345678m,
+                Fees = 0.00000002m,
+                ArrivalMid = 65_000.05m,
+                StartedAt = T0,
+                CompletedAt = T0.AddSeconds(1),
+                ChildOrders = 1,
+            });
+            await recorder.FlushAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        }
+
+        await using var db = new ChaserDb(database.ConnectionString);
+        var order = await db.Orders.Include(o => o.Fills).Include(o => o.Mids).Include(o => o.Events).Include(o => o.Children).SingleAsync(Ct);
+        Assert.Equal(("filled", "target reached", 1_000.5m, "n", 1), (order.Status, order.StatusDetail, order.Size, order.SizeType, order.Side));
+        Assert.Equal(65_000.05m, order.ArrivalMid);
+        Assert.Equal(0.00000001m, order.FilledQty);
+        Assert.Equal(1.2345678912345678m, order.FilledNotional);
+        Assert.Equal(T0, order.StartedAt);
+        Assert.Equal(T0.AddSeconds(1), order.CompletedAt);
+
+        var stored = Assert.Single(order.Fills);
+        Assert.Equal((42L, 123_456_789.12345678m, 0.00000001m, 0.00000002m, true), (stored.TradeId, stored.Price, stored.Qty, stored.Fee, stored.IsMaker));
+        Assert.Equal(T0.AddMilliseconds(1.5), stored.ExchangeTime);
+
+        var mid = Assert.Single(order.Mids);
+        Assert.Equal(65_000.05m, mid.Mid);
+        Assert.Equal(T0.AddTicks(10), mid.ReceivedTime); // 1.7 µs is kept as 1 µs: microseconds, as PostgreSQL keeps them
+
+        Assert.Equal(["place", "finish"], order.Events.OrderBy(e => e.Time).Select(e => e.Kind));
+        var placed = order.Events.Single(e => e.Kind == "place");
+        Assert.Equal((65_000.1m, 0.015m, "book_top", "post_at_best", 123.4), (placed.Price!.Value, placed.Qty!.Value, placed.Trigger, placed.Rule, placed.TickToOrderUs!.Value));
+        Assert.Equal("filled", order.Events.Single(e => e.Kind == "finish").FinishReason);
+
+        var storedChild = Assert.Single(order.Children);
+        Assert.Equal((child.ClientOrderId, 65_000.1m, "pending_new"), (storedChild.ClientOrderId, storedChild.Price, storedChild.Status));
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task Concurrent_recorders_lose_nothing(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await MigrateAsync(database);
+        const int recorders = 4, ordersEach = 10, rowsEach = 50;
+
+        await Task.WhenAll(Enumerable.Range(0, recorders).Select(r => Task.Run(async () =>
+        {
+            await using var recorder = new StorageRecorder(database.ConnectionString);
+            for (var o = 0; o < ordersEach; o++)
+            {
+                WriteOrder(recorder, 1 + (r * ordersEach) + o, rowsEach);
+            }
+
+            await recorder.FlushAsync(Ct);
+        }, Ct)));
+
+        await using var db = new ChaserDb(database.ConnectionString);
+        Assert.Equal(recorders * ordersEach, await db.Orders.CountAsync(Ct));
+        Assert.Equal(recorders * ordersEach * rowsEach, await db.Fills.CountAsync(Ct));
+        Assert.Equal(recorders * ordersEach * rowsEach, await db.Mids.CountAsync(Ct));
+        Assert.Equal(recorders * ordersEach * rowsEach, await db.Events.CountAsync(Ct));
+        Assert.Equal(recorders * ordersEach, await db.Orders.CountAsync(o => o.Status == OrderStatus.Filled, Ct));
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task A_database_outage_delays_writes_and_loses_none(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await MigrateAsync(database);
+        await using var recorder = new StorageRecorder(database.ConnectionString);
+        WriteOrder(recorder, 1, 100);
+        await recorder.FlushAsync(Ct);
+
+        // The outage: PostgreSQL refuses connections to the database and drops the open ones; SQLite is locked by
+        // another writer for longer than the recorder's busy timeout.
+        Microsoft.Data.Sqlite.SqliteConnection? locker = null;
+        if (provider == DatabaseProvider.PostgreSql)
+        {
+            await database.AdminAsync("ALTER DATABASE {db} ALLOW_CONNECTIONS false");
+            await database.AdminAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'");
+        }
+        else
+        {
+            locker = new Microsoft.Data.Sqlite.SqliteConnection(database.ConnectionString);
+            await locker.OpenAsync(Ct);
+            await using var begin = locker.CreateCommand();
+            begin.CommandText = "BEGIN EXCLUSIVE";
+            await begin.ExecuteNonQueryAsync(Ct);
+        }
+
+        WriteOrder(recorder, 2, 100);
+        var waited = Stopwatch.StartNew();
+        while (recorder.FailedAttempts == 0 && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.True(recorder.FailedAttempts > 0, "the outage was not noticed");
+        WriteOrder(recorder, 3, 100);
+
+        if (provider == DatabaseProvider.PostgreSql)
+        {
+            await database.AdminAsync("ALTER DATABASE {db} ALLOW_CONNECTIONS true");
+        }
+        else
+        {
+            await using (var rollback = locker!.CreateCommand())
+            {
+                rollback.CommandText = "ROLLBACK";
+                await rollback.ExecuteNonQueryAsync(Ct);
+            }
+
+            await locker.DisposeAsync();
+        }
+
+        await recorder.FlushAsync(Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        await using var db = new ChaserDb(database.ConnectionString);
+        Assert.Equal(3, await db.Orders.CountAsync(o => o.Status == OrderStatus.Filled, Ct));
+        Assert.Equal(300, await db.Fills.CountAsync(Ct));
+        Assert.Equal(300, await db.Mids.CountAsync(Ct));
+        Assert.Equal(300, await db.Events.CountAsync(Ct));
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task Stored_orders_execute_on_the_simulator_and_read_back_with_their_fills(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await MigrateAsync(database);
+        await using (var setup = new ChaserDb(database.ConnectionString))
+        {
+            setup.Orders.AddRange(
+                new OrderRow { Id = 11, Symbol = "BTCUSDT", Size = 2_000m, SizeType = "n", Side = 1, Strategy = "demo", PriceExpected = 65_000m, CreatedAt = T0 },
+                new OrderRow { Id = 12, Symbol = "ETHUSDT", Size = 0.5m, SizeType = "q", Side = -1, Strategy = "demo", CreatedAt = T0 },
+                new OrderRow { Id = 13, Symbol = "SOLUSDT", Size = 300m, SizeType = "n", Side = 1, Strategy = "other", CreatedAt = T0 });
+            await setup.SaveChangesAsync(Ct);
+        }
+
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
+        await using var recorder = new StorageRecorder(database.ConnectionString);
+        await using var engine = new ExecutionEngine(
+            new BinanceConnector(new BinanceConnectorOptions
+            {
+                RestBaseUrl = simulator.RestBaseUrl,
+                StreamBaseUrl = simulator.WebSocketBaseUrl,
+                OrderEntryWebSocketUrl = simulator.WebSocketApiUrl,
+                ApiKey = new ApiKey(simulator.ApiKey),
+                Signer = new HmacSha256Signer(Secret.FromText(simulator.ApiSecret)),
+            }),
+            recorder);
+
+        await using var db = new ChaserDb(database.ConnectionString);
+        var ids = new long[] { 11, 12 };
+        var results = await db.Orders.Where(o => ids.Contains(o.Id)).ExecuteAsync(engine, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
+
+        Assert.All(results, r => Assert.Equal(FinishReason.Filled, r.Status));
+        var stored = await db.Orders.Include(o => o.Fills).Include(o => o.Mids).Where(o => ids.Contains(o.Id)).OrderBy(o => o.Id).ToListAsync(Ct);
+        foreach (var order in stored)
+        {
+            Assert.Equal(OrderStatus.Filled, order.Status);
+            var exchange = simulator.Engine.GetUserTrades(order.Symbol, limit: 10_000);
+            Assert.Equal(exchange.Select(t => t.TradeId).Order(), order.Fills.Select(f => f.TradeId).Order());
+            Assert.Equal(exchange.Sum(t => t.Qty), order.FilledQty);
+            Assert.Equal(order.Fills.Sum(f => f.Qty), order.FilledQty);
+            Assert.NotEmpty(order.Mids);
+            Assert.True(order.ArrivalMid > 0);
+        }
+
+        Assert.Equal(OrderStatus.New, (await db.Orders.AsNoTracking().SingleAsync(o => o.Id == 13, Ct)).Status);
+        var report = await db.Orders.Where(o => o.Strategy == "demo").ReportAsync(Ct);
+        Assert.Equal([11L, 12L], report.Select(r => r.Id));
+        Assert.All(report, r => Assert.NotNull(r.Slippage));
+        Assert.NotNull(report[0].SlippageVsExpected);
+        Assert.Null(report[1].SlippageVsExpected);
+        Assert.Equal(stored[0].Fills.Count, report[0].Fills);
+
+        // A finished order can't be worked again.
+        var again = await Assert.ThrowsAsync<ArgumentException>(() => db.Orders.Where(o => o.Id == 11).ExecuteAsync(engine, Ct));
+        Assert.StartsWith("order 11: status is 'filled'", again.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task MigrateAsync(TestDatabase database)
+    {
+        await using var db = new ChaserDb(database.ConnectionString);
+        await DatabaseMigrator.MigrateAsync(db, Ct);
+    }
+
+    /// <summary>One parent order's worth of writes: start, n fills, n mids, n decisions, completion.</summary>
+    private static void WriteOrder(StorageRecorder recorder, long id, int rows)
+    {
+        var spec = new ParentOrderSpec(id, "BTCUSDT", Side.Sell, SizeType.Quantity, rows * 0.001m);
+        recorder.OrderStarted(spec, T0);
+        var cause = new DecisionCause(EventKind.BookTop, DecisionRule.RepriceBehindBest);
+        for (var i = 0; i < rows; i++)
+        {
+            var time = T0.AddMilliseconds(i);
+            recorder.Fill(new FillRecord(id, $"chs-{id}-1", (id * 100_000) + i, 65_000m + i, 0.001m, 0.013m, "USDT", true, time, time));
+            recorder.Mid(new MidSample(id, 65_000m + i, 65_000.1m + i, time, time));
+            recorder.Decision(new DecisionRecord(id, time, new ChaserCommand(ChaserCommandKind.Modify, $"chs-{id}-1", Side.Sell, ChildOrderType.PostOnly, 65_000.1m + i, 0.5m, FinishReason.None, cause), 50.0 + i));
+        }
+
+        recorder.OrderCompleted(new ExecutionResult { Spec = spec, Status = FinishReason.Filled, FilledQuantity = rows * 0.001m, StartedAt = T0, CompletedAt = T0.AddSeconds(1) });
+    }
+
+    /// <summary>A child order as the chaser makes it (its constructor is the core's own).</summary>
+    private static ChildOrder PlacedChild(ParentOrderSpec spec)
+    {
+        var machine = new ChaserStateMachine(spec, Btc);
+        machine.Start(T0);
+        machine.OnBookTop(new BookTop(65_000.1m, 1m, 65_000.2m, 1m, 1, T0), T0);
+        return machine.Children[0];
+    }
+}
