@@ -33,6 +33,7 @@ internal static class CommandLine
           execute    work one parent order (buy/sell a notional or a quantity) on sim, testnet or live
           backtest   replay recorded Binance data through the chaser and the simulator's matching engine
           sim        run the Binance USDⓈ-M Futures simulator on loopback
+          db         db migrate: apply the database schema (SQLite chaser.db by default, or --db / CHASER_DB)
         """;
 
     public static async Task<int> RunAsync(string[] args, CommandContext context)
@@ -52,6 +53,7 @@ internal static class CommandLine
                 "demo" => await DemoCommand.RunAsync(rest, context).ConfigureAwait(false),
                 "execute" => await ExecuteCommand.RunAsync(rest, context).ConfigureAwait(false),
                 "backtest" => await BacktestCommand.RunAsync(rest, context).ConfigureAwait(false),
+                "db" => await DatabaseCommand.RunAsync(rest, context).ConfigureAwait(false),
                 "sim" => await SimulatorCommand.RunAsync(rest, context.Output, context.Stop).ConfigureAwait(false),
                 "help" or "--help" or "-h" => await Help(context).ConfigureAwait(false),
                 _ => throw new UsageException($"unknown command '{command}' (try 'chaser help')"),
@@ -85,6 +87,7 @@ internal static class CommandLine
         "demo" => DemoCommand.Usage,
         "execute" => ExecuteCommand.Usage,
         "backtest" => BacktestCommand.Usage,
+        "db" => DatabaseCommand.Usage,
         "sim" => SimulatorCommand.Usage,
         _ => null,
     };

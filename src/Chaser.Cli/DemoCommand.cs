@@ -1,5 +1,6 @@
 using Chaser.Core.Domain;
 using Chaser.Simulator.Server;
+using Chaser.Storage;
 
 namespace Chaser.Cli;
 
@@ -10,14 +11,14 @@ namespace Chaser.Cli;
 internal static class DemoCommand
 {
     public const string Usage = """
-        usage: chaser demo [--json] [--seed N]
+        usage: chaser demo [--json] [--seed N] [--db CONNECTION]
 
           Starts the Binance Futures simulator in-process and works, concurrently:
             #1 buy 15,000 USDT of BTCUSDT   #2 sell 8,000 USDT of ETHUSDT   #3 buy 0.5 ETHUSDT
           each with one post-only order resting at the best price, then prints the post-trade table.
         """;
 
-    private static readonly string[] ValueOptions = ["--seed"];
+    private static readonly string[] ValueOptions = ["--seed", "--db"];
     private static readonly string[] FlagOptions = ["--json"];
 
     public static IReadOnlyList<ParentOrderSpec> Orders(DateTimeOffset now) =>
@@ -32,9 +33,11 @@ internal static class DemoCommand
         var args = Arguments.Parse(argv, ValueOptions, FlagOptions);
         var output = context.OutputFor(args.Has("--json"));
         var simulator = new SimulatorOptions { Seed = args.GetInt("--seed", 0, int.MaxValue) ?? 1 };
-        var specs = Orders(context.Time.GetUtcNow());
+        var database = Recording.ConnectionString(args, context.Environment);
+        var specs = await Recording.CreateOrdersAsync(database, Orders(context.Time.GetUtcNow()), context.Time, context.Stop).ConfigureAwait(false);
+        await using var recorder = new StorageRecorder(database, context.Diagnostic);
 
-        await using var venue = await Venue.OpenAsync(new VenueSettings(VenueKind.Sim, null, null), simulator, context.Environment, context.Diagnostic, null, context.Stop).ConfigureAwait(false);
+        await using var venue = await Venue.OpenAsync(new VenueSettings(VenueKind.Sim, null, null), simulator, context.Environment, context.Diagnostic, recorder, context.Stop).ConfigureAwait(false);
         if (!output.Json)
         {
             await output.Output.WriteLineAsync($"chaser demo: simulator at {venue.Simulator!.RestBaseUrl} (seed {simulator.Seed})").ConfigureAwait(false);
@@ -46,6 +49,13 @@ internal static class DemoCommand
 
         await OrderSession.CheckAsync(venue.Engine, specs, context.Stop).ConfigureAwait(false);
         var results = await OrderSession.WorkAsync(venue.Engine, specs, output, context.Stop).ConfigureAwait(false);
-        return OrderSession.Report(results, output);
+        await recorder.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        var code = OrderSession.Report(results, output);
+        if (!output.Json)
+        {
+            await output.Output.WriteLineAsync($"recorded in {Recording.Describe(database)} (orders {string.Join(", ", specs.Select(s => s.Id))})").ConfigureAwait(false);
+        }
+
+        return code;
     }
 }

@@ -1,5 +1,6 @@
 using Chaser.Core.Domain;
 using Chaser.Simulator.Server;
+using Chaser.Storage;
 
 namespace Chaser.Cli;
 
@@ -9,17 +10,18 @@ internal static class ExecuteCommand
     public const string Usage = """
         usage: chaser execute --symbol BTCUSDT --side buy|sell (--notional 15000 | --quantity 0.2)
                               [--venue sim|testnet|live] [--rest-url URL --ws-url URL] [--deadline 10m]
-                              [--order-entry ws|rest] [--reduce-only] [--id N] [--json]
+                              [--order-entry ws|rest] [--reduce-only] [--id N] [--db CONNECTION] [--json]
 
           --venue      sim (default: the simulator, in-process), testnet or live; testnet and live read the
                        API key and secret from CHASER_BINANCE_API_KEY / CHASER_BINANCE_API_SECRET (or user-secrets)
           --order-entry  ws (default: Binance's WebSocket API, REST while it is down) or rest
           --deadline   stop after this long (90s, 10m, 1h): the resting child is canceled, status expired
+          --db         where to record (default: SQLite chaser.db here; or CHASER_DB); the order's id comes from it
           --json       print the result as JSON on stdout (progress goes to stderr)
         exit codes: 0 filled, 1 failed, 2 bad input, 3 canceled or expired
         """;
 
-    private static readonly string[] ValueOptions = ["--symbol", "--side", "--notional", "--quantity", "--venue", "--rest-url", "--ws-url", "--deadline", "--id", "--seed", "--order-entry"];
+    private static readonly string[] ValueOptions = ["--symbol", "--side", "--notional", "--quantity", "--venue", "--rest-url", "--ws-url", "--deadline", "--id", "--seed", "--order-entry", "--db"];
     private static readonly string[] FlagOptions = ["--json", "--reduce-only"];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CommandContext context)
@@ -32,14 +34,23 @@ internal static class ExecuteCommand
         var output = context.OutputFor(args.Has("--json"));
         var simulator = new SimulatorOptions { Seed = args.GetInt("--seed", 0, int.MaxValue) ?? 1 };
 
-        await using var venue = await Venue.OpenAsync(venueSettings, simulator, context.Environment, context.Diagnostic, null, context.Stop).ConfigureAwait(false);
+        var database = Recording.ConnectionString(args, context.Environment);
+        await Recording.MigrateAsync(database, context.Stop).ConfigureAwait(false);
+        await using var recorder = new StorageRecorder(database, context.Diagnostic);
+        await using var venue = await Venue.OpenAsync(venueSettings, simulator, context.Environment, context.Diagnostic, recorder, context.Stop).ConfigureAwait(false);
         await OrderSession.CheckAsync(venue.Engine, [spec], context.Stop).ConfigureAwait(false);
+        if (args.Get("--id") is null)
+        {
+            // Checked first, stored second: a refused order leaves no row behind. The database assigns the id.
+            spec = (await Recording.CreateOrdersAsync(database, [spec], context.Time, context.Stop).ConfigureAwait(false))[0];
+        }
         if (!output.Json)
         {
             await output.Output.WriteLineAsync($"working {Describe(spec)} on {venue.Name}").ConfigureAwait(false);
         }
 
         var results = await OrderSession.WorkAsync(venue.Engine, [spec], output, context.Stop).ConfigureAwait(false);
+        await recorder.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         return OrderSession.Report(results, output);
     }
 

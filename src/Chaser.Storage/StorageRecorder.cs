@@ -25,6 +25,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     private readonly Action<string>? _diagnostics;
     private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
+    private readonly CancellationTokenSource _closing = new();
     private long _rowsWritten;
     private long _batchesWritten;
     private long _failedAttempts;
@@ -74,10 +75,22 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         return marker.Done.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>How long closing waits for queued writes to reach the database before giving up loudly.</summary>
+    public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Writes what is queued, then stops; if the database stays unreachable, fails after <see cref="CloseTimeout"/> saying so.</summary>
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _writer.ConfigureAwait(false);
+        try
+        {
+            await _writer.WaitAsync(CloseTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _closing.Cancel();
+            throw new TimeoutException($"storage: {_queue.Reader.Count} queued write(s) could not reach the database within {CloseTimeout.TotalSeconds:0} s; the exchange remains the record of what was filled");
+        }
     }
 
     private void Enqueue(Write write)
@@ -116,7 +129,14 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
                     Interlocked.Increment(ref _failedAttempts);
                     var delay = TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * Math.Pow(2, Math.Min(attempt, 6))));
                     _diagnostics?.Invoke($"storage: batch of {batch.Count} not written ({e.GetType().Name}: {e.Message}); retrying in {delay.TotalMilliseconds:0} ms");
-                    await Task.Delay(delay).ConfigureAwait(false);
+                    try
+                    {
+                        await Task.Delay(delay, _closing.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return; // closing gave up on an unreachable database
+                    }
                 }
             }
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Chaser.Simulator.Server;
+using Chaser.Storage;
+using Microsoft.EntityFrameworkCore;
 
 namespace Chaser.Cli.Tests;
 
@@ -14,7 +16,7 @@ public class RunTests
         Assert.True(outcome.ExitCode == 0, $"exit {outcome.ExitCode}: {outcome.Error}\n{outcome.Output}");
         using var json = JsonDocument.Parse(outcome.Output);
         var orders = json.RootElement.EnumerateArray().ToArray();
-        Assert.Equal([1L, 2L, 3L], orders.Select(o => o.GetProperty("id").GetInt64()));
+        Assert.Equal(3, orders.Select(o => o.GetProperty("id").GetInt64()).Distinct().Count());
         Assert.Equal([1, -1, 1], orders.Select(o => o.GetProperty("side").GetInt32()));
         foreach (var order in orders)
         {
@@ -25,6 +27,16 @@ public class RunTests
             Assert.Equal(order.GetProperty("filled_qty").GetDecimal(), fills.Sum(f => f.GetProperty("qty").GetDecimal()));
             Assert.Equal(order.GetProperty("filled_notional").GetDecimal(), fills.Sum(f => f.GetProperty("qty").GetDecimal() * f.GetProperty("price").GetDecimal()));
             Assert.True(order.GetProperty("arrival_mid").GetDecimal() > 0);
+        }
+
+        // Everything is recorded: the parent orders (ids from the database) and every fill.
+        await using (var db = new ChaserDb(outcome.Database))
+        {
+            var stored = await db.Orders.Include(o => o.Fills).OrderBy(o => o.Id).ToListAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(orders.Select(o => o.GetProperty("id").GetInt64()), stored.Select(o => o.Id));
+            Assert.All(stored, o => Assert.Equal(OrderStatus.Filled, o.Status));
+            Assert.Equal(orders.Select(o => o.GetProperty("fills").GetArrayLength()), stored.Select(o => o.Fills.Count));
+            Assert.Equal(orders.Select(o => o.GetProperty("filled_qty").GetDecimal()), stored.Select(o => o.FilledQty));
         }
 
         // Notional targets are reached to within one quantity step and never exceeded; the quantity target exactly.

@@ -1,0 +1,109 @@
+using Chaser.Core.Domain;
+using Chaser.Storage;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Chaser.Cli;
+
+/// <summary>
+/// Where runs are recorded: <c>--db</c>, else <c>CHASER_DB</c>, else the embedded SQLite file <c>chaser.db</c> in the
+/// current directory. Parent orders get their ids from the database, so runs never mix.
+/// </summary>
+internal static class Recording
+{
+    public const string DatabaseVariable = "CHASER_DB";
+
+    public static string ConnectionString(Arguments args, Func<string, string?> environment) =>
+        args.Get("--db") ?? (environment(DatabaseVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : ChaserDb.DefaultSqlite);
+
+    /// <summary>Names the database without its password (connection strings never reach the output).</summary>
+    public static string Describe(string connectionString)
+    {
+        var provider = ChaserDb.ProviderOf(connectionString);
+        if (provider == DatabaseProvider.Sqlite)
+        {
+            var text = connectionString.Contains('=', StringComparison.Ordinal) ? connectionString : "Data Source=" + connectionString;
+            return "SQLite " + new SqliteConnectionStringBuilder(text).DataSource;
+        }
+
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString.Contains("://", StringComparison.Ordinal) ? null : connectionString);
+            return $"PostgreSQL {builder.Host}/{builder.Database ?? builder.Username}";
+        }
+        catch (ArgumentException)
+        {
+            return "PostgreSQL";
+        }
+    }
+
+    /// <summary>Applies the schema (idempotent); a database that can't be opened is a usage error naming --db.</summary>
+    public static async Task<IReadOnlyList<int>> MigrateAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var db = new ChaserDb(connectionString);
+        try
+        {
+            return await DatabaseMigrator.MigrateAsync(db, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or ArgumentException)
+        {
+            throw new UsageException($"option '--db': cannot open {Describe(connectionString)}: {e.Message}");
+        }
+    }
+
+    /// <summary>Migrates the database and stores the parent orders as new rows, returning them with their ids.</summary>
+    public static async Task<IReadOnlyList<ParentOrderSpec>> CreateOrdersAsync(string connectionString, IReadOnlyList<ParentOrderSpec> specs, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await MigrateAsync(connectionString, cancellationToken).ConfigureAwait(false);
+        await using var db = new ChaserDb(connectionString);
+
+        var rows = specs.Select(spec => new OrderRow
+        {
+            Symbol = spec.Symbol,
+            Size = spec.Size,
+            SizeType = spec.SizeType == SizeType.Notional ? "n" : "q",
+            Side = spec.Side.Sign(),
+            ReduceOnly = spec.ReduceOnly,
+            Deadline = spec.Deadline,
+            DeadlineAction = spec.OnDeadline == DeadlineAction.TakeRemainder ? "take" : "cancel",
+            Strategy = "chaser-cli",
+            CreatedAt = time.GetUtcNow(),
+        }).ToList();
+        db.Orders.AddRange(rows);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        return [.. specs.Zip(rows, (spec, row) => new ParentOrderSpec(row.Id, spec.Symbol, spec.Side, spec.SizeType, spec.Size)
+        {
+            ReduceOnly = spec.ReduceOnly,
+            Deadline = spec.Deadline,
+            OnDeadline = spec.OnDeadline,
+        })];
+    }
+}
+
+/// <summary><c>chaser db migrate [--db CONN]</c>: applies the schema explicitly (every command also does it on start).</summary>
+internal static class DatabaseCommand
+{
+    public const string Usage = """
+        usage: chaser db migrate [--db CONNECTION]
+
+          --db   SQLite file or connection string ("Data Source=chaser.db", the default) or PostgreSQL
+                 ("Host=…;Username=…;Password=…;Database=…" or postgres://…); also from CHASER_DB
+        """;
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> argv, CommandContext context)
+    {
+        if (argv.Count == 0 || argv[0] != "migrate")
+        {
+            throw new UsageException("expected 'chaser db migrate'");
+        }
+
+        var args = Arguments.Parse([.. argv.Skip(1)], ["--db"], []);
+        var connectionString = Recording.ConnectionString(args, context.Environment);
+        var applied = await Recording.MigrateAsync(connectionString, context.Stop).ConfigureAwait(false);
+
+        await context.Output.WriteLineAsync(applied.Count == 0
+            ? $"{Recording.Describe(connectionString)}: schema is current"
+            : $"{Recording.Describe(connectionString)}: applied migration(s) {string.Join(", ", applied)}").ConfigureAwait(false);
+        return 0;
+    }
+}
