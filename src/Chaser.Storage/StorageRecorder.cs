@@ -26,6 +26,8 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
     private readonly CancellationTokenSource _closing = new();
+    private long _enqueued;
+    private long _settled;
     private long _rowsWritten;
     private long _batchesWritten;
     private long _failedAttempts;
@@ -89,7 +91,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         catch (TimeoutException)
         {
             _closing.Cancel();
-            throw new TimeoutException($"storage: {_queue.Reader.Count} queued write(s) could not reach the database within {CloseTimeout.TotalSeconds:0} s; the exchange remains the record of what was filled");
+            throw new TimeoutException($"storage: {Interlocked.Read(ref _enqueued) - Interlocked.Read(ref _settled)} queued write(s) could not reach the database within {CloseTimeout.TotalSeconds:0} s; the exchange remains the record of what was filled");
         }
     }
 
@@ -99,6 +101,8 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         {
             throw new InvalidOperationException("the recorder is closed");
         }
+
+        Interlocked.Increment(ref _enqueued);
     }
 
     private async Task WriteLoopAsync()
@@ -145,6 +149,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
                 marker.Done.TrySetResult();
             }
 
+            Interlocked.Add(ref _settled, batch.Count);
             batch.Clear();
         }
     }
