@@ -6,7 +6,11 @@ internal static class CliRunner
     public sealed record Outcome(int ExitCode, string Output, string Error, string Database);
 
     /// <summary>Runs with a fresh SQLite database per call (CHASER_DB), so tests never touch a chaser.db of their own directory.</summary>
-    public static async Task<Outcome> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static Task<Outcome> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        RunAsync(environment, TestContext.Current.CancellationToken, args);
+
+    /// <summary>As above, with <paramref name="stop"/> standing for Ctrl-C.</summary>
+    public static async Task<Outcome> RunAsync(IReadOnlyDictionary<string, string>? environment, CancellationToken stop, params string[] args)
     {
         var database = Path.Combine(Path.GetTempPath(), $"chaser-cli-test-{Guid.NewGuid():N}.db");
         var variables = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["CHASER_DB"] = "Data Source=" + database };
@@ -18,7 +22,7 @@ internal static class CliRunner
             Interactive: false,
             name => variables.GetValueOrDefault(name),
             TimeProvider.System,
-            TestContext.Current.CancellationToken);
+            stop);
         var code = await CommandLine.RunAsync(args, context);
         return new Outcome(code, output.ToString(), error.ToString(), "Data Source=" + database);
     }

@@ -88,6 +88,36 @@ public class RunTests
         Assert.Empty(sim.Engine.GetOpenOrders("BTCUSDT"));
     }
 
+    [Fact]
+    public async Task Ctrl_c_cancels_the_live_child_waits_for_it_and_reports()
+    {
+        // A frozen market never fills the order; the stop (Ctrl-C) arrives while the child rests.
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions(), TestContext.Current.CancellationToken);
+        sim.Market!.Stalled = true;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var run = CliRunner.RunAsync(
+            null,
+            stop.Token,
+            "execute", "--rest-url", sim.RestBaseUrl.ToString(), "--ws-url", sim.WebSocketBaseUrl.ToString(),
+            "--symbol", "ETHUSDT", "--side", "sell", "--quantity", "2", "--json");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (sim.Engine.GetOpenOrders("ETHUSDT").Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Single(sim.Engine.GetOpenOrders("ETHUSDT"));
+        await stop.CancelAsync();
+        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.True(outcome.ExitCode == 3, $"exit {outcome.ExitCode}: {outcome.Error}\n{outcome.Output}");
+        using var json = JsonDocument.Parse(outcome.Output);
+        var order = Assert.Single(json.RootElement.EnumerateArray().ToArray());
+        Assert.Equal("canceled", order.GetProperty("status").GetString());
+        Assert.Equal(1, order.GetProperty("cancels").GetInt32());
+        Assert.Empty(sim.Engine.GetOpenOrders("ETHUSDT"));
+    }
+
     [Theory]
     [InlineData("90s", 90_000)]
     [InlineData("10m", 600_000)]
