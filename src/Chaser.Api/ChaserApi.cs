@@ -1,0 +1,334 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Threading.RateLimiting;
+using Chaser.Engine;
+using Chaser.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Chaser.Api;
+
+/// <summary>How the HTTP API runs: its database, the engine that works orders, and the hash of its bearer token.</summary>
+public sealed record ApiOptions
+{
+    public required string Database { get; init; }
+
+    public required ExecutionEngine Engine { get; init; }
+
+    /// <summary>SHA-256 of the bearer token; the token itself is never kept.</summary>
+    public required byte[] TokenHash { get; init; }
+
+    public long MaxRequestBodyBytes { get; init; } = 1 << 20;
+
+    public int RequestsPerMinute { get; init; } = 1_200;
+
+    /// <summary>Receives diagnostics (background executions that failed); never a secret.</summary>
+    public Action<string>? Diagnostics { get; init; }
+
+    public static byte[] HashToken(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+}
+
+/// <summary>
+/// The HTTP API: create parent orders, execute them concurrently, read them back with their fills, mids, child orders
+/// and decisions, cancel, and report — every request authenticated with <c>Authorization: Bearer &lt;token&gt;</c>,
+/// rate-limited and size-limited, errors as RFC 7807 problem details naming the field.
+/// </summary>
+public static class ChaserApi
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    /// <summary>Registers the API's services on a builder (auth, limits, OpenAPI).</summary>
+    public static void AddChaserApi(this WebApplicationBuilder builder, ApiOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        });
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+        builder.Services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                RateLimitPartition.GetFixedWindowLimiter(
+                    context.Connection.RemoteIpAddress?.ToString() ?? "local",
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = options.RequestsPerMinute, Window = TimeSpan.FromMinutes(1) }));
+        });
+    }
+
+    /// <summary>Maps the middleware and routes.</summary>
+    public static void MapChaserApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var options = app.Services.GetRequiredService<ApiOptions>();
+        app.UseRateLimiter();
+        app.Use(async (context, next) =>
+        {
+            if (!Authorized(context.Request, options.TokenHash))
+            {
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                await Results.Problem(statusCode: 401, title: "Unauthorized", detail: "send Authorization: Bearer <token> (the token `chaser serve` printed, or CHASER_API_TOKEN)").ExecuteAsync(context);
+                return;
+            }
+
+            await next(context);
+        });
+
+        app.MapOpenApi("/openapi/{documentName}.json");
+        var api = app.MapGroup("/api");
+        api.MapPost("/orders", CreateOrdersAsync);
+        api.MapPost("/orders/execute", ExecuteAsync);
+        api.MapGet("/orders/{id:long}", async (long id, CancellationToken ct) => await WithDb(options, async db =>
+            await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == id, ct) is { } order ? Results.Json(OrderView.Of(order), Json) : NotFound(id)));
+        api.MapGet("/orders", ListAsync);
+        api.MapGet("/orders/{id:long}/fills", (long id, CancellationToken ct) => Children(options, id, db => db.Fills.Where(f => f.OrderId == id).OrderBy(f => f.ExchangeTime), ct));
+        api.MapGet("/orders/{id:long}/mids", (long id, CancellationToken ct) => Children(options, id, db => db.Mids.Where(m => m.OrderId == id).OrderBy(m => m.ReceivedTime), ct));
+        api.MapGet("/orders/{id:long}/child-orders", (long id, CancellationToken ct) => Children(options, id, db => db.ChildOrders.Where(c => c.OrderId == id).OrderBy(c => c.Sequence), ct));
+        api.MapGet("/orders/{id:long}/events", (long id, CancellationToken ct) => Children(options, id, db => db.Events.Where(e => e.OrderId == id).OrderBy(e => e.Time), ct));
+        api.MapPost("/orders/{id:long}/cancel", async (long id, CancellationToken ct) => await WithDb(options, async db =>
+        {
+            if (await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == id, ct) is not { } order)
+            {
+                return NotFound(id);
+            }
+
+            if (OrderStatus.IsFinal(order.Status))
+            {
+                return Results.Problem(statusCode: 409, title: "Order is final", detail: $"order {id} is already {order.Status}");
+            }
+
+            options.Engine.Cancel(id);
+            return Results.Accepted($"/api/orders/{id}", new { id, status = "canceling" });
+        }));
+        api.MapGet("/report", ReportAsync);
+    }
+
+    private static bool Authorized(HttpRequest request, byte[] tokenHash)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        return CryptographicOperations.FixedTimeEquals(ApiOptions.HashToken(header[7..].Trim()), tokenHash);
+    }
+
+    private static async Task<IResult> CreateOrdersAsync(HttpRequest request, ApiOptions options, CancellationToken ct)
+    {
+        JsonElement body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: ct);
+        }
+        catch (JsonException e)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"not valid JSON: {e.Message}"] });
+        }
+
+        var items = body.ValueKind == JsonValueKind.Array ? body.EnumerateArray().ToArray() : [body];
+        if (items.Length == 0)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["no orders given"] });
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        var rows = new List<OrderRow>();
+        for (var i = 0; i < items.Length; i++)
+        {
+            var prefix = body.ValueKind == JsonValueKind.Array ? $"[{i}]." : "";
+            if (OrderInput.TryParse(items[i], prefix, errors) is { } row)
+            {
+                rows.Add(row);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return Results.ValidationProblem(errors);
+        }
+
+        return await WithDb(options, async db =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            foreach (var row in rows)
+            {
+                row.CreatedAt = now;
+            }
+
+            db.Orders.AddRange(rows);
+            await db.SaveChangesAsync(ct);
+            var views = rows.Select(OrderView.Of).ToArray();
+            return body.ValueKind == JsonValueKind.Array
+                ? Results.Json(views, Json, statusCode: 201)
+                : Results.Json(views[0], Json, statusCode: 201);
+        });
+    }
+
+    private static async Task<IResult> ExecuteAsync(HttpRequest request, ApiOptions options, CancellationToken ct)
+    {
+        long[] ids;
+        try
+        {
+            var body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: ct);
+            ids = body.TryGetProperty("ids", out var list) && list.ValueKind == JsonValueKind.Array ? [.. list.EnumerateArray().Select(e => e.GetInt64())] : [];
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = ["must be an array of order ids, e.g. {\"ids\":[1,2]}"] });
+        }
+
+        if (ids.Length == 0)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = ["must be a non-empty array of order ids"] });
+        }
+
+        return await WithDb(options, async db =>
+        {
+            var found = await db.Orders.AsNoTracking().Where(o => ids.Contains(o.Id)).ToListAsync(ct);
+            var missing = ids.Except(found.Select(o => o.Id)).ToArray();
+            if (missing.Length > 0)
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [$"no such order: {string.Join(", ", missing)}"] });
+            }
+
+            var notNew = found.Where(o => o.Status != OrderStatus.New).ToArray();
+            if (notNew.Length > 0)
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [.. notNew.Select(o => $"order {o.Id} is {o.Status}; only new orders can be executed")] });
+            }
+
+            // The orders run in the background; their progress is read through GET /api/orders/{id}.
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await using var runDb = new ChaserDb(options.Database);
+                    await runDb.Orders.Where(o => ids.Contains(o.Id)).ExecuteAsync(options.Engine, CancellationToken.None);
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidOperationException or HttpRequestException)
+                {
+                    options.Diagnostics?.Invoke($"execute {string.Join(",", ids)}: {e.Message}");
+                }
+            }, CancellationToken.None);
+            return Results.Accepted("/api/orders?ids=" + string.Join(",", ids), new { ids, status = "working" });
+        });
+    }
+
+    private static async Task<IResult> ListAsync(HttpRequest request, ApiOptions options, CancellationToken ct)
+    {
+        if (!TryIds(request, out var ids, out var problem))
+        {
+            return problem!;
+        }
+
+        var status = request.Query["status"].ToString();
+        var strategy = request.Query["strategy"].ToString();
+        if (status.Length > 0 && !OrderStatus.All.Contains(status))
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [$"must be one of {string.Join(", ", OrderStatus.All)}"] });
+        }
+
+        return await WithDb(options, async db =>
+        {
+            var query = db.Orders.AsNoTracking();
+            if (ids is not null)
+            {
+                query = query.Where(o => ids.Contains(o.Id));
+            }
+
+            if (status.Length > 0)
+            {
+                query = query.Where(o => o.Status == status);
+            }
+
+            if (strategy.Length > 0)
+            {
+                query = query.Where(o => o.Strategy == strategy);
+            }
+
+            var rows = await query.OrderBy(o => o.Id).Take(1_000).ToListAsync(ct);
+            return Results.Json(rows.Select(OrderView.Of), Json);
+        });
+    }
+
+    private static async Task<IResult> ReportAsync(HttpRequest request, ApiOptions options, CancellationToken ct)
+    {
+        if (!TryIds(request, out var ids, out var problem))
+        {
+            return problem!;
+        }
+
+        return await WithDb(options, async db =>
+        {
+            var query = db.Orders.AsQueryable();
+            if (ids is not null)
+            {
+                query = query.Where(o => ids.Contains(o.Id));
+            }
+
+            var report = await query.ReportAsync(ct);
+            if (request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase))
+            {
+                return Results.Text(ReportCsv.Write(report), "text/csv; charset=utf-8");
+            }
+
+            return Results.Json(report, Json);
+        });
+    }
+
+    private static bool TryIds(HttpRequest request, out long[]? ids, out IResult? problem)
+    {
+        ids = null;
+        problem = null;
+        var text = request.Query["ids"].ToString();
+        if (text.Length == 0)
+        {
+            return true;
+        }
+
+        var parsed = new List<long>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            {
+                problem = Results.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [$"'{part}' is not an order id; use ids=1,2,3"] });
+                return false;
+            }
+
+            parsed.Add(id);
+        }
+
+        ids = [.. parsed];
+        return true;
+    }
+
+    private static async Task<IResult> Children<T>(ApiOptions options, long id, Func<ChaserDb, IQueryable<T>> select, CancellationToken ct)
+        where T : class =>
+        await WithDb(options, async db =>
+            await db.Orders.AnyAsync(o => o.Id == id, ct)
+                ? Results.Json(await select(db).AsNoTracking().ToListAsync(ct), Json)
+                : NotFound(id));
+
+    private static async Task<IResult> WithDb(ApiOptions options, Func<ChaserDb, Task<IResult>> action)
+    {
+        await using var db = new ChaserDb(options.Database);
+        return await action(db);
+    }
+
+    private static IResult NotFound(long id) => Results.Problem(statusCode: 404, title: "Not found", detail: $"no order {id}");
+}

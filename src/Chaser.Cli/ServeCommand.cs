@@ -1,0 +1,90 @@
+using System.Security.Cryptography;
+using Chaser.Api;
+using Chaser.Simulator.Server;
+using Chaser.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Chaser.Cli;
+
+/// <summary><c>chaser serve</c>: the HTTP API over a database and a venue.</summary>
+internal static class ServeCommand
+{
+    public const string Usage = """
+        usage: chaser serve [--urls http://127.0.0.1:5080] [--db CONNECTION] [--venue sim|testnet|live]
+                            [--rest-url URL --ws-url URL] [--order-entry ws|rest]
+
+          Every request needs Authorization: Bearer <token>. The token is CHASER_API_TOKEN, or, when that is unset,
+          one generated at start and printed once (only its hash is kept). Binds to 127.0.0.1 unless --urls says otherwise.
+        """;
+
+    public const string TokenVariable = "CHASER_API_TOKEN";
+
+    private static readonly string[] ValueOptions = ["--urls", "--db", "--venue", "--rest-url", "--ws-url", "--order-entry", "--seed"];
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> argv, CommandContext context)
+    {
+        var args = Arguments.Parse(argv, ValueOptions, []);
+        var urls = args.Get("--urls", "http://127.0.0.1:5080");
+        var database = Recording.ConnectionString(args, context.Environment);
+        var venueSettings = VenueSettings.From(args);
+        await Recording.MigrateAsync(database, context.Stop).ConfigureAwait(false);
+
+        var token = context.Environment(TokenVariable);
+        var generated = string.IsNullOrWhiteSpace(token);
+        if (generated)
+        {
+            token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        }
+
+        await using var recorder = new StorageRecorder(database, context.Diagnostic);
+        await using var venue = await Venue.OpenAsync(venueSettings, new SimulatorOptions { Seed = args.GetInt("--seed", 0, int.MaxValue) ?? 1 }, context.Environment, context.Diagnostic, recorder, context.Stop).ConfigureAwait(false);
+
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
+        builder.WebHost.UseUrls(urls);
+        builder.AddChaserApi(new ApiOptions
+        {
+            Database = database,
+            Engine = venue.Engine,
+            TokenHash = ApiOptions.HashToken(token!),
+            Diagnostics = context.Diagnostic,
+        });
+        await using var app = builder.Build();
+        app.MapChaserApi();
+        await app.StartAsync(context.Stop).ConfigureAwait(false);
+
+        await context.Output.WriteLineAsync($"chaser serve: {string.Join(", ", app.Urls)} on {venue.Name}, recording in {Recording.Describe(database)}").ConfigureAwait(false);
+        await context.Output.WriteLineAsync(generated
+            ? $"API token (shown once, set {TokenVariable} to choose your own): {token}"
+            : $"API token: from {TokenVariable}").ConfigureAwait(false);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, context.Stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl-C / SIGTERM: stop taking requests, then cancel what is still working.
+        }
+
+        await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        foreach (var id in venue.Engine.Progress.Keys)
+        {
+            venue.Engine.Cancel(id);
+        }
+
+        return 0;
+    }
+
+    /// <summary>The command, not the web host, owns Ctrl-C and SIGTERM.</summary>
+    private sealed class CommandLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

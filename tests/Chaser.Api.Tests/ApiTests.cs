@@ -1,0 +1,173 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Chaser.Binance.Connector;
+using Chaser.Binance.Signing;
+using Chaser.Engine;
+using Chaser.Simulator.Server;
+using Chaser.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
+
+namespace Chaser.Api.Tests;
+
+/// <summary>The HTTP API in-process (TestServer) over a fresh SQLite database and the simulator.</summary>
+public sealed class ApiTests : IAsyncLifetime
+{
+    private const string Token = "test-token-7f3a";
+    private readonly string _database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-api-{Guid.NewGuid():N}.db");
+    private SimulatorServer _simulator = null!;
+    private StorageRecorder _recorder = null!;
+    private ExecutionEngine _engine = null!;
+    private WebApplication _app = null!;
+    private HttpClient _client = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        await using (var db = new ChaserDb(_database))
+        {
+            await DatabaseMigrator.MigrateAsync(db, Ct);
+        }
+
+        _simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
+        _recorder = new StorageRecorder(_database);
+        _engine = new ExecutionEngine(
+            new BinanceConnector(new BinanceConnectorOptions
+            {
+                RestBaseUrl = _simulator.RestBaseUrl,
+                StreamBaseUrl = _simulator.WebSocketBaseUrl,
+                OrderEntryWebSocketUrl = _simulator.WebSocketApiUrl,
+                ApiKey = new ApiKey(_simulator.ApiKey),
+                Signer = new HmacSha256Signer(Secret.FromText(_simulator.ApiSecret)),
+            }),
+            _recorder);
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseTestServer();
+        builder.AddChaserApi(new ApiOptions { Database = _database, Engine = _engine, TokenHash = ApiOptions.HashToken(Token) });
+        _app = builder.Build();
+        _app.MapChaserApi();
+        await _app.StartAsync(Ct);
+        _client = _app.GetTestClient();
+        _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        await _app.DisposeAsync();
+        await _engine.DisposeAsync();
+        await _recorder.DisposeAsync();
+        await _simulator.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("Bearer wrong-token")]
+    [InlineData("Basic dGVzdDp0ZXN0")]
+    public async Task Every_route_needs_the_bearer_token(string? authorization)
+    {
+        foreach (var path in new[] { "/api/orders", "/api/orders/1", "/api/report", "/openapi/v1.json" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (authorization is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            }
+
+            using var client = _app.GetTestClient();
+            using var response = await client.SendAsync(request, Ct);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.DoesNotContain(Token, await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Bad_orders_get_problem_details_naming_each_field_and_nothing_is_stored()
+    {
+        using var response = await PostAsync("/api/orders", """[{"symbol":"BTCUSDT","side":1,"size":100,"size_type":"n"},{"symbol":"BTC USDT","side":2,"size":0,"size_type":"x","price_expected":-1}]""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        var errors = problem.RootElement.GetProperty("errors");
+        Assert.Equal(["[1].price_expected", "[1].side", "[1].size", "[1].size_type", "[1].symbol"], errors.EnumerateObject().Select(e => e.Name).Order());
+        Assert.Equal("[]", await GetStringAsync("/api/orders"));
+    }
+
+    [Fact]
+    public async Task Ten_orders_created_in_bulk_and_executed_all_complete_and_read_back()
+    {
+        var orders = string.Join(',', Enumerable.Range(0, 10).Select(i =>
+            $$"""{"symbol":"{{(i % 2 == 0 ? "BTCUSDT" : "ETHUSDT")}}","side":{{(i % 4 < 2 ? 1 : -1)}},"size":{{200 + (i * 10)}},"size_type":"n","strategy":"bulk","price_expected":{{(i % 2 == 0 ? 65000 : 3400)}}}"""));
+        using var created = await PostAsync("/api/orders", "[" + orders + "]");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var ids = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.EnumerateArray().Select(o => o.GetProperty("id").GetInt64()).ToArray();
+        Assert.Equal(10, ids.Length);
+
+        using var executing = await PostAsync("/api/orders/execute", $$"""{"ids":[{{string.Join(',', ids)}}]}""");
+        Assert.Equal(HttpStatusCode.Accepted, executing.StatusCode);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        JsonElement[] rows = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            rows = [.. JsonDocument.Parse(await GetStringAsync($"/api/orders?ids={string.Join(',', ids)}")).RootElement.EnumerateArray()];
+            if (rows.All(r => r.GetProperty("status").GetString() == "filled"))
+            {
+                break;
+            }
+
+            await Task.Delay(250, Ct);
+        }
+
+        Assert.All(rows, r => Assert.Equal("filled", r.GetProperty("status").GetString()));
+        var first = ids[0];
+        var fills = JsonDocument.Parse(await GetStringAsync($"/api/orders/{first}/fills")).RootElement;
+        Assert.True(fills.GetArrayLength() > 0);
+        Assert.Equal(rows[0].GetProperty("filled_qty").GetDecimal(), fills.EnumerateArray().Sum(f => f.GetProperty("qty").GetDecimal()));
+        Assert.True(JsonDocument.Parse(await GetStringAsync($"/api/orders/{first}/mids")).RootElement.GetArrayLength() > 0);
+        Assert.True(JsonDocument.Parse(await GetStringAsync($"/api/orders/{first}/child-orders")).RootElement.GetArrayLength() > 0);
+        Assert.True(JsonDocument.Parse(await GetStringAsync($"/api/orders/{first}/events")).RootElement.GetArrayLength() > 0);
+        Assert.Equal(10, JsonDocument.Parse(await GetStringAsync("/api/orders?strategy=bulk&status=filled")).RootElement.GetArrayLength());
+
+        using var csvRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/report?ids={string.Join(',', ids)}");
+        csvRequest.Headers.Accept.ParseAdd("text/csv");
+        using var csv = await _client.SendAsync(csvRequest, Ct);
+        Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
+        var lines = (await csv.Content.ReadAsStringAsync(Ct)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(11, lines.Length);
+        Assert.StartsWith("id,symbol,side,size,size_type,strategy,status,", lines[0], StringComparison.Ordinal);
+        Assert.All(lines.Skip(1), l => Assert.Contains(",filled,", l, StringComparison.Ordinal));
+
+        // A finished order can't be canceled or executed again; an unknown one is 404.
+        using var cancel = await PostAsync($"/api/orders/{first}/cancel", "");
+        Assert.Equal(HttpStatusCode.Conflict, cancel.StatusCode);
+        using var again = await PostAsync("/api/orders/execute", $$"""{"ids":[{{first}}]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        using var missing = await _client.GetAsync(new Uri("/api/orders/999999", UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_lists_the_routes()
+    {
+        using var doc = JsonDocument.Parse(await GetStringAsync("/openapi/v1.json"));
+        var paths = doc.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToArray();
+        Assert.Contains("/api/orders", paths);
+        Assert.Contains("/api/orders/execute", paths);
+        Assert.Contains("/api/report", paths);
+    }
+
+    private async Task<HttpResponseMessage> PostAsync(string path, string json) =>
+        await _client.PostAsync(new Uri(path, UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json"), Ct);
+
+    private async Task<string> GetStringAsync(string path)
+    {
+        using var response = await _client.GetAsync(new Uri(path, UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync(Ct);
+    }
+}
