@@ -43,6 +43,13 @@ internal static class ServeCommand
         await using var recorder = new StorageRecorder(database, context.Diagnostic);
         await using var venue = await Venue.OpenAsync(venueSettings, new SimulatorOptions { Seed = args.GetInt("--seed", 0, int.MaxValue) ?? 1 }, context.Environment, context.Diagnostic, recorder, context.Stop).ConfigureAwait(false);
 
+        // Orders a crash left working are reconciled with the exchange before anything new is accepted.
+        var recovery = await RestartRecovery.RecoverAsync(database, venue.Connector, venue.Connector, context.Diagnostic, context.Stop).ConfigureAwait(false);
+        if (recovery.Orders > 0)
+        {
+            await context.Output.WriteLineAsync($"recovered {recovery.Orders} order(s) left working: {recovery.OrphansCanceled} open child order(s) canceled, {recovery.FillsRestored} fill(s) reconciled").ConfigureAwait(false);
+        }
+
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();

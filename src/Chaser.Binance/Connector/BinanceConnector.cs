@@ -16,7 +16,7 @@ namespace Chaser.Binance.Connector;
 /// clock sync, the user data stream and combined market streams. The same code talks to Binance, its testnet and the
 /// simulator; only the base URLs and keys differ.
 /// </summary>
-public sealed class BinanceConnector : IExchangeConnector
+public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory
 {
     private readonly BinanceConnectorOptions _options;
     private readonly HttpClient _http;
@@ -178,6 +178,40 @@ public sealed class BinanceConnector : IExchangeConnector
             ? QueryAsync(message, request.Symbol, command.ClientOrderId)
             : SendOrderRequestAsync(message, command.Kind, command.ClientOrderId);
         return sentAt;
+    }
+
+    /// <summary>The children of one parent order (client ids <c>chs-&lt;parent&gt;-…</c>) since a time, each with its trades.</summary>
+    public async Task<IReadOnlyList<ChildHistory>> GetChildHistoryAsync(string symbol, long parentId, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[BinanceRequests.MaxQueryLength];
+        var length = BinanceRequests.AllOrders(buffer, symbol, since.ToUnixTimeMilliseconds(), 1000, new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs));
+        var body = await CallAsync(HttpMethod.Get, BinanceEndpoint.AllOrders.Path + "?" + Encoding.ASCII.GetString(buffer, 0, length), cancellationToken).ConfigureAwait(false);
+        var result = new List<ChildHistory>();
+        var now = _time.GetUtcNow();
+        foreach (var order in new RestResponseParser(_strings).ParseOrders(body))
+        {
+            if (!ClientOrderIds.TryParse(order.ClientOrderId, out var parent, out _) || parent != parentId)
+            {
+                continue;
+            }
+
+            var fills = new List<Fill>();
+            if (order.ExecutedQuantity > 0)
+            {
+                length = BinanceRequests.UserTrades(buffer, symbol, order.OrderId, fromTradeId: null, limit: 1000, new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs));
+                var trades = await CallAsync(HttpMethod.Get, BinanceEndpoint.UserTrades.Path + "?" + Encoding.ASCII.GetString(buffer, 0, length), cancellationToken).ConfigureAwait(false);
+                var cumulative = 0m;
+                foreach (var trade in new RestResponseParser(_strings).ParseUserTrades(trades).OrderBy(t => t.TradeId))
+                {
+                    cumulative += trade.Quantity;
+                    fills.Add(trade.ToFill(order.ClientOrderId, cumulative, cumulative >= order.OriginalQuantity, now));
+                }
+            }
+
+            result.Add(new ChildHistory(order.ClientOrderId, order.Status.ToCore(), order.ExecutedQuantity, fills));
+        }
+
+        return result;
     }
 
     /// <summary>Cancels every open order of ours (client id <c>chs-…</c>) on a symbol; other orders of the account are left alone.</summary>

@@ -34,6 +34,7 @@ public sealed record BinanceEndpoint(RestMethod Method, string Path, SecurityTyp
     public static readonly BinanceEndpoint QueryOrder = new(RestMethod.Get, "/fapi/v1/order", SecurityType.Signed, 1, 0);
     public static readonly BinanceEndpoint OpenOrdersOneSymbol = new(RestMethod.Get, "/fapi/v1/openOrders", SecurityType.Signed, 1, 0);
     public static readonly BinanceEndpoint OpenOrdersAllSymbols = new(RestMethod.Get, "/fapi/v1/openOrders", SecurityType.Signed, 40, 0);
+    public static readonly BinanceEndpoint AllOrders = new(RestMethod.Get, "/fapi/v1/allOrders", SecurityType.Signed, 5, 0);
     public static readonly BinanceEndpoint UserTrades = new(RestMethod.Get, "/fapi/v1/userTrades", SecurityType.Signed, 5, 0);
     public static readonly BinanceEndpoint CountdownCancelAll = new(RestMethod.Post, "/fapi/v1/countdownCancelAll", SecurityType.Signed, 10, 0);
     public static readonly BinanceEndpoint StartListenKey = new(RestMethod.Post, "/fapi/v1/listenKey", SecurityType.ApiKey, 1, 0);

@@ -96,6 +96,16 @@ public static class BinanceRequests
         return Finish(ref query, signing);
     }
 
+    /// <summary>GET allOrders of a symbol from a time on (what a restart reconciles).</summary>
+    public static int AllOrders(Span<byte> destination, string symbol, long startTimeMs, int limit, in SigningContext signing)
+    {
+        var query = new QueryStringWriter(destination);
+        query.Add("symbol"u8, symbol);
+        query.Add("startTime"u8, startTimeMs);
+        query.Add("limit"u8, (long)Math.Clamp(limit, 1, 1000));
+        return Finish(ref query, signing);
+    }
+
     /// <summary>GET userTrades of one order (the fills to reconcile after an unknown outcome or a reconnect).</summary>
     public static int UserTrades(Span<byte> destination, string symbol, long? orderId, long? fromTradeId, int limit, in SigningContext signing)
     {

@@ -73,3 +73,15 @@ public interface IExchangeConnector : IAsyncDisposable
 
 /// <summary>The side of a parent order, for the queue policy.</summary>
 public readonly record struct SymbolSide(string Symbol, Side Side);
+
+/// <summary>One child order of a parent as the exchange remembers it, with its fills.</summary>
+public sealed record ChildHistory(string ClientOrderId, ExchangeOrderStatus Status, decimal ExecutedQuantity, IReadOnlyList<Fill> Fills);
+
+/// <summary>
+/// What the exchange remembers of a parent order's children (by their client order ids): the source of truth that
+/// restart recovery repairs the tables from.
+/// </summary>
+public interface IExchangeHistory
+{
+    Task<IReadOnlyList<ChildHistory>> GetChildHistoryAsync(string symbol, long parentId, DateTimeOffset since, CancellationToken cancellationToken);
+}

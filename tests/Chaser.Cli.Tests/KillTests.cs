@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Chaser.Simulator.Server;
+using Chaser.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Chaser.Cli.Tests;
+
+/// <summary>
+/// `chaser serve` killed with SIGKILL while a parent order works, then started again: the order ends final with
+/// totals equal to the exchange's userTrades, and no order of ours is left open on the exchange.
+/// </summary>
+public class KillTests
+{
+    private const string Token = "kill-test-token";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_serve_killed_mid_order_is_reconciled_from_the_exchange_on_restart()
+    {
+        // The exchange outlives the process, as Binance does.
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
+        var database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-kill-{Guid.NewGuid():N}.db");
+        var url = $"http://127.0.0.1:{FreePort()}";
+
+        long id;
+        using (var first = await ServeAsync(simulator, database, url))
+        {
+            using var client = Client(url);
+            using var created = await client.PostAsync(new Uri("/api/orders", UriKind.Relative), Json("""{"symbol":"BTCUSDT","side":1,"size":300000,"size_type":"n"}"""), Ct);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            id = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetInt64();
+            using var execute = await client.PostAsync(new Uri("/api/orders/execute", UriKind.Relative), Json($$"""{"ids":[{{id}}]}"""), Ct);
+            Assert.Equal(HttpStatusCode.Accepted, execute.StatusCode);
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (simulator.Engine.GetOpenOrders("BTCUSDT").Count == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10, Ct);
+            }
+
+            Assert.Single(simulator.Engine.GetOpenOrders("BTCUSDT"));
+            first.Kill(); // SIGKILL: no cleanup of any kind
+            await first.WaitForExitAsync(Ct);
+        }
+
+        // While nobody watches, the orphaned child keeps resting and may fill.
+        await Task.Delay(1500, Ct);
+
+        using (var second = await ServeAsync(simulator, database, url))
+        {
+            await using var db = new ChaserDb(database);
+            var order = await db.Orders.Include(o => o.Fills).AsNoTracking().SingleAsync(o => o.Id == id, Ct);
+            var exchange = simulator.Engine.GetUserTrades("BTCUSDT", limit: 100_000);
+
+            Assert.True(OrderStatus.IsFinal(order.Status), $"order {id} is {order.Status}");
+            Assert.Empty(simulator.Engine.GetOpenOrders("BTCUSDT"));
+            Assert.Equal(exchange.Select(t => t.TradeId).Order(), order.Fills.Select(f => f.TradeId).Order());
+            Assert.Equal(exchange.Sum(t => t.Qty), order.FilledQty);
+            Assert.Equal(exchange.Sum(t => t.Qty * t.Price), order.FilledNotional);
+            second.Kill();
+            await second.WaitForExitAsync(Ct);
+        }
+    }
+
+    /// <summary>Starts `chaser serve` (the real binary) against the simulator and returns once it serves.</summary>
+    private static async Task<Process> ServeAsync(SimulatorServer simulator, string database, string url)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "chaser.dll"), "serve", "--urls", url, "--db", database,
+            "--rest-url", simulator.RestBaseUrl.ToString(), "--ws-url", simulator.WebSocketBaseUrl.ToString(),
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["CHASER_API_TOKEN"] = Token;
+        var process = Process.Start(start) ?? throw new InvalidOperationException("chaser serve did not start");
+        var output = new StringBuilder();
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (output)
+            {
+                output.AppendLine(e.Data);
+            }
+
+            if (e.Data.StartsWith("chaser serve:", StringComparison.Ordinal))
+            {
+                ready.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (output)
+            {
+                output.AppendLine(e.Data);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await ready.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill();
+            lock (output)
+            {
+                throw new TimeoutException("chaser serve did not come up:\n" + output);
+            }
+        }
+
+        return process;
+    }
+
+    private static HttpClient Client(string url)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(url) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        return client;
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
