@@ -1,0 +1,233 @@
+using Chaser.Core.Domain;
+
+namespace Chaser.Core.Analytics;
+
+/// <summary>One of our fills, as the metrics need it.</summary>
+public readonly record struct TraceFill(DateTimeOffset Time, decimal Price, decimal Quantity, decimal Fee, bool IsMaker);
+
+/// <summary>A top-of-book sample (bid, ask) at a time.</summary>
+public readonly record struct TraceQuote(DateTimeOffset Time, decimal Bid, decimal Ask)
+{
+    public decimal Mid => (Bid + Ask) / 2m;
+}
+
+/// <summary>A print on the market's tape.</summary>
+public readonly record struct TracePrint(DateTimeOffset Time, decimal Price, decimal Quantity);
+
+/// <summary>
+/// Everything about one parent order's execution that post-trade metrics are computed from. Build it from stored rows
+/// (orders, fills, mids, events) or from an <c>ExecutionResult</c>; quotes and prints must be in time order.
+/// </summary>
+public sealed record ExecutionTrace
+{
+    public required Side Side { get; init; }
+
+    public required SizeType SizeType { get; init; }
+
+    /// <summary>Target: quote notional or base quantity, per <see cref="SizeType"/>.</summary>
+    public required decimal Size { get; init; }
+
+    public decimal? PriceExpected { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public required DateTimeOffset CompletedAt { get; init; }
+
+    /// <summary>The mid when the order started working (0 when unknown).</summary>
+    public decimal ArrivalMid { get; init; }
+
+    public IReadOnlyList<TraceFill> Fills { get; init; } = [];
+
+    /// <summary>Book samples during and, for markouts, after the order.</summary>
+    public IReadOnlyList<TraceQuote> Quotes { get; init; } = [];
+
+    /// <summary>The market's tape over the order's life, when recorded; null when not.</summary>
+    public IReadOnlyList<TracePrint>? Tape { get; init; }
+
+    public int ChildOrders { get; init; }
+
+    public int Modifies { get; init; }
+
+    public int Cancels { get; init; }
+
+    public int PostOnlyRejects { get; init; }
+
+    public IReadOnlyList<double> TickToOrderMicroseconds { get; init; } = [];
+}
+
+/// <summary>
+/// Post-trade metrics of one parent order. Every slippage is signed so that positive is a cost to us:
+/// <c>side × (average price − reference) / reference</c>, as a fraction and in basis points. A metric that can't be
+/// computed from the trace (no fills, no reference, no data at a markout horizon) is null, never zero.
+/// </summary>
+public sealed record ExecutionMetrics
+{
+    public static readonly TimeSpan[] MarkoutHorizons = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60)];
+
+    public decimal FilledQuantity { get; init; }
+
+    public decimal FilledNotional { get; init; }
+
+    public decimal? AveragePrice { get; init; }
+
+    public decimal ArrivalMid { get; init; }
+
+    public decimal? SlippageVsArrival { get; init; }
+
+    public decimal? SlippageVsArrivalBps => SlippageVsArrival * 10_000m;
+
+    public decimal? SlippageVsExpected { get; init; }
+
+    public decimal? MarketVwap { get; init; }
+
+    public decimal? SlippageVsVwap { get; init; }
+
+    /// <summary>How much of the half-spread we earned, size-weighted: 1 = every fill at our side's best (maker at the touch), 0 = at the mid, negative = beyond the mid.</summary>
+    public decimal? HalfSpreadCaptured { get; init; }
+
+    public TimeSpan Duration { get; init; }
+
+    public TimeSpan? TimeToFirstFill { get; init; }
+
+    /// <summary>Filled ÷ target, in the target's unit.</summary>
+    public decimal FillRate { get; init; }
+
+    public decimal? MakerFraction { get; init; }
+
+    public decimal Fees { get; init; }
+
+    public int ChildOrders { get; init; }
+
+    public int Modifies { get; init; }
+
+    public int Cancels { get; init; }
+
+    public int PostOnlyRejects { get; init; }
+
+    public double? LatencyP50Microseconds { get; init; }
+
+    public double? LatencyP99Microseconds { get; init; }
+
+    /// <summary>
+    /// Size-weighted markouts in basis points at +1 s, +10 s, +60 s: <c>side × (fill price − mid at fill time + h) / fill
+    /// price</c>, positive = the market moved against us after the fill (adverse selection). Null for a horizon no
+    /// quote reaches.
+    /// </summary>
+    public IReadOnlyList<decimal?> MarkoutsBps { get; init; } = [];
+
+    public static ExecutionMetrics Compute(ExecutionTrace trace)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        var side = trace.Side.Sign();
+        var fills = trace.Fills;
+        var quantity = fills.Sum(f => f.Quantity);
+        var notional = fills.Sum(f => f.Quantity * f.Price);
+        decimal? average = quantity > 0 ? notional / quantity : null;
+
+        decimal? Slippage(decimal? reference) =>
+            average is { } avg && reference is > 0 ? side * (avg - reference.Value) / reference.Value : null;
+
+        decimal? vwap = null;
+        if (trace.Tape is { } tape)
+        {
+            var window = tape.Where(p => p.Time >= trace.StartedAt && p.Time <= trace.CompletedAt).ToArray();
+            var volume = window.Sum(p => p.Quantity);
+            vwap = volume > 0 ? window.Sum(p => p.Price * p.Quantity) / volume : null;
+        }
+
+        return new ExecutionMetrics
+        {
+            FilledQuantity = quantity,
+            FilledNotional = notional,
+            AveragePrice = average,
+            ArrivalMid = trace.ArrivalMid,
+            SlippageVsArrival = Slippage(trace.ArrivalMid),
+            SlippageVsExpected = Slippage(trace.PriceExpected),
+            MarketVwap = vwap,
+            SlippageVsVwap = Slippage(vwap),
+            HalfSpreadCaptured = HalfSpread(trace, side),
+            Duration = trace.CompletedAt - trace.StartedAt,
+            TimeToFirstFill = fills.Count > 0 ? fills.Min(f => f.Time) - trace.StartedAt : null,
+            FillRate = trace.Size > 0 ? (trace.SizeType == SizeType.Notional ? notional : quantity) / trace.Size : 0m,
+            MakerFraction = quantity > 0 ? fills.Where(f => f.IsMaker).Sum(f => f.Quantity) / quantity : null,
+            Fees = fills.Sum(f => f.Fee),
+            ChildOrders = trace.ChildOrders,
+            Modifies = trace.Modifies,
+            Cancels = trace.Cancels,
+            PostOnlyRejects = trace.PostOnlyRejects,
+            LatencyP50Microseconds = Percentile(trace.TickToOrderMicroseconds, 0.50),
+            LatencyP99Microseconds = Percentile(trace.TickToOrderMicroseconds, 0.99),
+            MarkoutsBps = [.. MarkoutHorizons.Select(h => Markout(trace, side, h))],
+        };
+    }
+
+    /// <summary>The quote in effect at a time: the last sample at or before it.</summary>
+    private static TraceQuote? QuoteAt(IReadOnlyList<TraceQuote> quotes, DateTimeOffset time)
+    {
+        TraceQuote? found = null;
+        foreach (var quote in quotes)
+        {
+            if (quote.Time > time)
+            {
+                break;
+            }
+
+            found = quote;
+        }
+
+        return found;
+    }
+
+    private static decimal? HalfSpread(ExecutionTrace trace, int side)
+    {
+        decimal earned = 0, available = 0;
+        foreach (var fill in trace.Fills)
+        {
+            if (QuoteAt(trace.Quotes, fill.Time) is not { } quote || quote.Ask <= quote.Bid)
+            {
+                continue;
+            }
+
+            earned += fill.Quantity * side * (quote.Mid - fill.Price);
+            available += fill.Quantity * (quote.Ask - quote.Bid) / 2m;
+        }
+
+        return available > 0 ? earned / available : null;
+    }
+
+    private static decimal? Markout(ExecutionTrace trace, int side, TimeSpan horizon)
+    {
+        if (trace.Quotes.Count == 0)
+        {
+            return null;
+        }
+
+        var last = trace.Quotes[^1].Time;
+        decimal weighted = 0, size = 0;
+        foreach (var fill in trace.Fills)
+        {
+            var at = fill.Time + horizon;
+            if (at > last || QuoteAt(trace.Quotes, at) is not { } quote || fill.Price <= 0)
+            {
+                continue; // the data does not reach this horizon for this fill
+            }
+
+            weighted += fill.Quantity * side * (fill.Price - quote.Mid) / fill.Price;
+            size += fill.Quantity;
+        }
+
+        return size > 0 ? weighted / size * 10_000m : null;
+    }
+
+    // Nearest rank: a value that was observed.
+    private static double? Percentile(IReadOnlyList<double> samples, double p)
+    {
+        if (samples.Count == 0)
+        {
+            return null;
+        }
+
+        var sorted = samples.Order().ToArray();
+        return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+}
