@@ -1,0 +1,33 @@
+using Chaser.Core.Analytics;
+using Chaser.Core.Domain;
+
+namespace Chaser.Core.Tests.Analytics;
+
+public class ExecutionAggregateTests
+{
+    private static ExecutionMetrics Metrics(decimal notional, decimal? slippage, decimal? maker = 1m) =>
+        new() { FilledNotional = notional, SlippageVsArrival = slippage, MakerFraction = maker, Fees = notional * 0.0002m, MarkoutsBps = [null, null, null] };
+
+    [Fact]
+    public void Groups_weight_by_filled_notional_and_count_unfilled_orders()
+    {
+        var groups = ExecutionAggregate.Group(
+        [
+            new("BTCUSDT", Side.Buy, "a", Metrics(3_000m, 0.0002m)),      // 2 bp on 3,000
+            new("BTCUSDT", Side.Buy, "a", Metrics(1_000m, -0.0002m, 0m)), // −2 bp on 1,000, all taker
+            new("BTCUSDT", Side.Buy, "a", Metrics(0m, null, null)),       // nothing filled
+            new("ETHUSDT", Side.Sell, "a", Metrics(500m, 0.001m)),
+        ]);
+
+        Assert.Equal(2, groups.Count);
+        var btc = groups[0];
+        Assert.Equal(("BTCUSDT", Side.Buy, "a", 3), (btc.Symbol, btc.Side, btc.Strategy, btc.Orders));
+        Assert.Equal(4_000m, btc.FilledNotional);
+        Assert.Equal(0.8m, btc.Fees);                       // 0.0002 × 4,000
+        Assert.Equal(1m, btc.SlippageVsArrivalBps);         // (2 × 3,000 − 2 × 1,000) / 4,000
+        Assert.Equal(0.75m, btc.MakerFraction);             // (1 × 3,000 + 0 × 1,000) / 4,000
+        Assert.Null(btc.SlippageVsExpectedBps);
+        Assert.Null(btc.MarkoutBps1s);
+        Assert.Equal(10m, groups[1].SlippageVsArrivalBps);  // a single order: its own 10 bp
+    }
+}
