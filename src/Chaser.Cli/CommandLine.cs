@@ -33,6 +33,7 @@ internal static class CommandLine
           execute    work one parent order (buy/sell a notional or a quantity) on sim, testnet or live
           backtest   replay recorded Binance data through the chaser and the simulator's matching engine
           sim        run the Binance USDⓈ-M Futures simulator on loopback
+          report     post-trade metrics of recorded orders: table, CSV, Parquet, JSON, PNG charts
           serve      the HTTP API (orders, execute, fills, mids, report) over the database and a venue
           db         db migrate: apply the database schema (SQLite chaser.db by default, or --db / CHASER_DB)
         """;
@@ -55,6 +56,7 @@ internal static class CommandLine
                 "execute" => await ExecuteCommand.RunAsync(rest, context).ConfigureAwait(false),
                 "backtest" => await BacktestCommand.RunAsync(rest, context).ConfigureAwait(false),
                 "db" => await DatabaseCommand.RunAsync(rest, context).ConfigureAwait(false),
+                "report" => await ReportCommand.RunAsync(rest, context).ConfigureAwait(false),
                 "serve" => await ServeCommand.RunAsync(rest, context).ConfigureAwait(false),
                 "sim" => await SimulatorCommand.RunAsync(rest, context.Output, context.Stop).ConfigureAwait(false),
                 "help" or "--help" or "-h" => await Help(context).ConfigureAwait(false),
@@ -90,6 +92,7 @@ internal static class CommandLine
         "execute" => ExecuteCommand.Usage,
         "backtest" => BacktestCommand.Usage,
         "db" => DatabaseCommand.Usage,
+        "report" => ReportCommand.Usage,
         "serve" => ServeCommand.Usage,
         "sim" => SimulatorCommand.Usage,
         _ => null,

@@ -14,6 +14,12 @@ public sealed record EngineOptions
 
     /// <summary>How long a graceful stop waits for canceled children to reach their final state.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How long the book keeps being sampled into a parent order's mids after it ended, so that markouts at +1, +10 and
+    /// +60 s can be computed; zero turns it off. Only a host that keeps running records the whole tail.
+    /// </summary>
+    public TimeSpan MarkoutTail { get; init; } = TimeSpan.FromSeconds(60);
 }
 
 /// <summary>
@@ -45,6 +51,9 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     private readonly ConcurrentDictionary<string, LastBook> _lastBooks = new(StringComparer.Ordinal);
     private readonly Lock _routing = new();
     private Task? _connect;
+
+    // Parent orders that ended less than MarkoutTail ago, still sampled for markouts (copy-on-write: read without a lock).
+    private MarkoutTail[] _tails = [];
     private decimal _budget = 1m;
 
     public ExecutionEngine(IExchangeConnector connector, IExecutionRecorder? recorder = null, TimeProvider? time = null, EngineOptions? options = null)
@@ -181,6 +190,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
                 RemoveRoute(runner);
                 _finished[spec.Id] = runner;
                 _byParent.TryRemove(spec.Id, out _);
+                StartMarkoutTail(spec);
             }
         }
         finally
@@ -203,13 +213,23 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync() => _connector.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        CloseMarkoutTails(_ => true);
+        return _connector.DisposeAsync();
+    }
 
     void IExchangeEventSink.OnBook(string symbol, in BookTop top, long receivedTimestamp)
     {
         if (!_lastBooks.GetOrAdd(symbol, _ => new LastBook()).SetIfNotOlder(top))
         {
             return;
+        }
+
+        var tails = _tails;
+        if (tails.Length > 0)
+        {
+            SampleMarkoutTails(tails, symbol, top);
         }
 
         if (_bySymbol.TryGetValue(symbol, out var runners))
@@ -295,6 +315,70 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
     }
 
+    private void StartMarkoutTail(ParentOrderSpec spec)
+    {
+        if (_options.MarkoutTail <= TimeSpan.Zero
+            || !_lastBooks.TryGetValue(spec.Symbol, out var last) || !last.TryGet(out var book) || !book.IsSane)
+        {
+            return;
+        }
+
+        lock (_routing)
+        {
+            _tails = [.. _tails, new MarkoutTail(spec.Id, spec.Symbol, _time.GetUtcNow() + _options.MarkoutTail, book)];
+        }
+    }
+
+    private void SampleMarkoutTails(MarkoutTail[] tails, string symbol, in BookTop top)
+    {
+        if (!top.IsSane)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var expired = false;
+        foreach (var tail in tails)
+        {
+            if (now > tail.Until)
+            {
+                expired = true;
+            }
+            else if (string.Equals(tail.Symbol, symbol, StringComparison.Ordinal) && tail.TakeMidChange(top))
+            {
+                _recorder.Mid(new MidSample(tail.ParentId, top.Bid, top.Ask, top.ExchangeTime, now));
+            }
+        }
+
+        if (expired)
+        {
+            CloseMarkoutTails(t => now > t.Until);
+        }
+    }
+
+    /// <summary>
+    /// Ends tails with a last sample of the book as it stands, so that the record shows how long the quote was known to
+    /// hold (a mid that did not move for 60 s is a markout too, not missing data).
+    /// </summary>
+    private void CloseMarkoutTails(Func<MarkoutTail, bool> which)
+    {
+        MarkoutTail[] closing;
+        lock (_routing)
+        {
+            closing = [.. _tails.Where(which)];
+            _tails = [.. _tails.Where(t => !which(t))];
+        }
+
+        var now = _time.GetUtcNow();
+        foreach (var tail in closing)
+        {
+            // Stamped with our clock on both fields: this sample says "still this quote at this time", not an exchange event.
+            var book = tail.Last;
+            var at = now < tail.Until ? now : tail.Until;
+            _recorder.Mid(new MidSample(tail.ParentId, book.Bid, book.Ask, at, at));
+        }
+    }
+
     private void AddRoute(ParentOrderRunner runner)
     {
         lock (_routing)
@@ -310,6 +394,42 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         {
             var current = _bySymbol.GetValueOrDefault(runner.Spec.Symbol, []);
             _bySymbol[runner.Spec.Symbol] = current.Where(r => !ReferenceEquals(r, runner)).ToArray();
+        }
+    }
+
+    /// <summary>A parent order that ended and is still sampled for markouts until <see cref="Until"/>.</summary>
+    private sealed class MarkoutTail(long parentId, string symbol, DateTimeOffset until, BookTop last)
+    {
+        private readonly Lock _lock = new();
+        private BookTop _last = last;
+
+        public long ParentId { get; } = parentId;
+
+        public string Symbol { get; } = symbol;
+
+        public DateTimeOffset Until { get; } = until;
+
+        /// <summary>The last book sampled (the quote known to hold until the tail ends).</summary>
+        public BookTop Last
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _last;
+                }
+            }
+        }
+
+        /// <summary>Keeps the book and says whether its mid moved (samples are kept only when it did, as during the order).</summary>
+        public bool TakeMidChange(in BookTop top)
+        {
+            lock (_lock)
+            {
+                var moved = top.Mid != _last.Mid;
+                _last = top;
+                return moved;
+            }
         }
     }
 

@@ -29,6 +29,9 @@ public sealed record MidSample(long ParentId, decimal Bid, decimal Ask, DateTime
     public decimal Mid => (Bid + Ask) / 2m;
 }
 
+/// <summary>A print on the market's tape seen while a parent order worked (the VWAP benchmark is computed from these).</summary>
+public sealed record MarketTradeSample(long ParentId, decimal Price, decimal Quantity, bool BuyerIsMaker, DateTimeOffset ExchangeTime, DateTimeOffset ReceivedAt);
+
 /// <summary>p50 / p99 / max of the tick-to-order latency of one parent order's decisions, in microseconds.</summary>
 public sealed record LatencySummary(int Count, double P50, double P99, double Max)
 {

@@ -6,7 +6,8 @@ namespace Chaser.Engine;
 /// <summary>
 /// Where the engine records everything it does, off the hot path: calls must not block (a storage implementation
 /// queues to a background writer). Every method is called from the parent order's own loop, so calls for one parent
-/// order arrive in order.
+/// order arrive in order; after <see cref="OrderCompleted"/> only <see cref="Mid"/> samples of the markout tail follow
+/// (the engine keeps sampling the book for markouts after the order ended).
 /// </summary>
 public interface IExecutionRecorder
 {
@@ -15,6 +16,11 @@ public interface IExecutionRecorder
     void ArrivalMid(long parentId, decimal mid, DateTimeOffset time);
 
     void Mid(MidSample sample);
+
+    /// <summary>A print on the market's tape while the order worked (for the VWAP benchmark).</summary>
+    void MarketTrade(MarketTradeSample trade)
+    {
+    }
 
     void Decision(DecisionRecord decision);
 

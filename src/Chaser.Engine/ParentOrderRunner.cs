@@ -195,6 +195,7 @@ internal sealed class ParentOrderRunner : IDisposable
                 decisions = _machine.OnDepth(item.Depth!, now);
                 break;
             case InboxKind.Trade:
+                _recorder.MarketTrade(new MarketTradeSample(Spec.Id, item.Trade.Price, item.Trade.Quantity, item.Trade.BuyerIsMaker, item.Trade.ExchangeTime, now));
                 decisions = _machine.OnTrade(item.Trade with { Time = now });
                 break;
             case InboxKind.Accepted:

@@ -43,6 +43,8 @@ public sealed class ChaserDb : DbContext
 
     public DbSet<MidRow> Mids => Set<MidRow>();
 
+    public DbSet<MarketTradeRow> MarketTrades => Set<MarketTradeRow>();
+
     public DbSet<EventRow> Events => Set<EventRow>();
 
     /// <summary>The connection string as given; it may hold a password, so it is never logged.</summary>
@@ -118,11 +120,13 @@ public sealed class ChaserDb : DbContext
             order.HasMany(o => o.Fills).WithOne().HasForeignKey(f => f.OrderId);
             order.HasMany(o => o.Mids).WithOne().HasForeignKey(m => m.OrderId);
             order.HasMany(o => o.Events).WithOne().HasForeignKey(e => e.OrderId);
+            order.HasMany(o => o.MarketTrades).WithOne().HasForeignKey(t => t.OrderId);
         });
         modelBuilder.Entity<ChildOrderRow>().ToTable("child_orders");
         modelBuilder.Entity<FillRow>().ToTable("fills");
         modelBuilder.Entity<MidRow>().ToTable("mids");
         modelBuilder.Entity<EventRow>().ToTable("events");
+        modelBuilder.Entity<MarketTradeRow>().ToTable("market_trades");
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {

@@ -84,6 +84,8 @@ public sealed class OrderRow
     public List<MidRow> Mids { get; set; } = [];
 
     public List<EventRow> Events { get; set; } = [];
+
+    public List<MarketTradeRow> MarketTrades { get; set; } = [];
 }
 
 /// <summary>A row of <c>child_orders</c>: the latest known state of one child order.</summary>
@@ -160,6 +162,24 @@ public sealed class MidRow
     public decimal Ask { get; set; }
 
     public decimal Mid { get; set; }
+
+    public DateTimeOffset ExchangeTime { get; set; }
+
+    public DateTimeOffset ReceivedTime { get; set; }
+}
+
+/// <summary>A row of <c>market_trades</c>: a print on the market's tape while the order worked.</summary>
+public sealed class MarketTradeRow
+{
+    public long Id { get; set; }
+
+    public long OrderId { get; set; }
+
+    public decimal Price { get; set; }
+
+    public decimal Qty { get; set; }
+
+    public bool BuyerIsMaker { get; set; }
 
     public DateTimeOffset ExchangeTime { get; set; }
 

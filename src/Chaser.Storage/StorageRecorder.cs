@@ -12,7 +12,7 @@ namespace Chaser.Storage;
 /// <summary>
 /// Records everything the engine does into the database, off the hot path: each call only queues a snapshot on an
 /// unbounded channel (it never blocks and never loses a write), and one background writer drains the queue in
-/// batches, each batch in one transaction — on PostgreSQL with binary COPY for fills, mids and events. When the
+/// batches, each batch in one transaction — on PostgreSQL with binary COPY for fills, mids, market trades and events. When the
 /// database is unreachable the batch is kept and retried with backoff while new writes keep queueing; fills are keyed
 /// by (order, trade id), so a fill reported twice (stream and userTrades) is stored once.
 /// </summary>
@@ -54,6 +54,8 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     public void ArrivalMid(long parentId, decimal mid, DateTimeOffset time) => Enqueue(new ArrivalMidWrite(parentId, mid));
 
     public void Mid(MidSample sample) => Enqueue(new MidWrite(sample));
+
+    public void MarketTrade(MarketTradeSample trade) => Enqueue(new MarketTradeWrite(trade));
 
     public void Decision(DecisionRecord decision) => Enqueue(new EventWrite(decision));
 
@@ -193,8 +195,10 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         var fills = data.OfType<FillWrite>().Select(f => f.Fill).ToList();
         var mids = data.OfType<MidWrite>().Select(m => m.Sample).ToList();
         var events = data.OfType<EventWrite>().Select(e => e.Decision).ToList();
+        var trades = data.OfType<MarketTradeWrite>().Select(t => t.Trade).ToList();
         if (connection is NpgsqlConnection npgsql)
         {
+            rows += await CopyMarketTradesAsync(npgsql, trades).ConfigureAwait(false);
             rows += await CopyFillsAsync(npgsql, fills).ConfigureAwait(false);
             rows += await CopyMidsAsync(npgsql, mids).ConfigureAwait(false);
             rows += await CopyEventsAsync(npgsql, events).ConfigureAwait(false);
@@ -214,6 +218,11 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
             foreach (var decision in events)
             {
                 rows += await ExecuteAsync(connection, transaction, InsertEventSql, EventParameters(decision)).ConfigureAwait(false);
+            }
+
+            foreach (var trade in trades)
+            {
+                rows += await ExecuteAsync(connection, transaction, InsertMarketTradeSql, MarketTradeParameters(trade)).ConfigureAwait(false);
             }
         }
 
@@ -259,6 +268,11 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     private const string InsertMidSql = """
         INSERT INTO mids (order_id, bid, ask, mid, exchange_time, received_time)
         VALUES (@order_id, @bid, @ask, @mid, @exchange_time, @received_time)
+        """;
+
+    private const string InsertMarketTradeSql = """
+        INSERT INTO market_trades (order_id, price, qty, buyer_is_maker, exchange_time, received_time)
+        VALUES (@order_id, @price, @qty, @buyer_is_maker, @exchange_time, @received_time)
         """;
 
     private const string InsertEventSql = """
@@ -337,6 +351,16 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         ("@mid", Money(mid.Mid)),
         ("@exchange_time", Time(mid.ExchangeTime)),
         ("@received_time", Time(mid.ReceivedAt)),
+    ];
+
+    private (string, object?)[] MarketTradeParameters(MarketTradeSample trade) =>
+    [
+        ("@order_id", trade.ParentId),
+        ("@price", Money(trade.Price)),
+        ("@qty", Money(trade.Quantity)),
+        ("@buyer_is_maker", trade.BuyerIsMaker),
+        ("@exchange_time", Time(trade.ExchangeTime)),
+        ("@received_time", Time(trade.ReceivedAt)),
     ];
 
     private (string, object?)[] EventParameters(DecisionRecord decision)
@@ -474,6 +498,28 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         return (long)await copy.CompleteAsync().ConfigureAwait(false);
     }
 
+    private static async Task<long> CopyMarketTradesAsync(NpgsqlConnection connection, List<MarketTradeSample> trades)
+    {
+        if (trades.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var copy = await connection.BeginBinaryImportAsync("COPY market_trades (order_id, price, qty, buyer_is_maker, exchange_time, received_time) FROM STDIN (FORMAT BINARY)").ConfigureAwait(false);
+        foreach (var trade in trades)
+        {
+            await copy.StartRowAsync().ConfigureAwait(false);
+            await copy.WriteAsync(trade.ParentId, NpgsqlDbType.Bigint).ConfigureAwait(false);
+            await copy.WriteAsync(trade.Price, NpgsqlDbType.Numeric).ConfigureAwait(false);
+            await copy.WriteAsync(trade.Quantity, NpgsqlDbType.Numeric).ConfigureAwait(false);
+            await copy.WriteAsync(trade.BuyerIsMaker, NpgsqlDbType.Boolean).ConfigureAwait(false);
+            await copy.WriteAsync(Utc(trade.ExchangeTime), NpgsqlDbType.TimestampTz).ConfigureAwait(false);
+            await copy.WriteAsync(Utc(trade.ReceivedAt), NpgsqlDbType.TimestampTz).ConfigureAwait(false);
+        }
+
+        return (long)await copy.CompleteAsync().ConfigureAwait(false);
+    }
+
     private static async Task<long> CopyEventsAsync(NpgsqlConnection connection, List<DecisionRecord> events)
     {
         if (events.Count == 0)
@@ -516,6 +562,8 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     private sealed record ArrivalMidWrite(long ParentId, decimal Mid) : Write;
 
     private sealed record MidWrite(MidSample Sample) : Write;
+
+    private sealed record MarketTradeWrite(MarketTradeSample Trade) : Write;
 
     private sealed record EventWrite(DecisionRecord Decision) : Write;
 

@@ -53,6 +53,9 @@ public sealed record ExecutionTrace
     public int PostOnlyRejects { get; init; }
 
     public IReadOnlyList<double> TickToOrderMicroseconds { get; init; } = [];
+
+    /// <summary>When each request that counts against the exchange's order-rate limit (a place or a modify) was sent.</summary>
+    public IReadOnlyList<DateTimeOffset> OrderRequestTimes { get; init; } = [];
 }
 
 /// <summary>
@@ -103,6 +106,12 @@ public sealed record ExecutionMetrics
     public int Cancels { get; init; }
 
     public int PostOnlyRejects { get; init; }
+
+    /// <summary>Requests that count against the exchange's order-rate limit (places and modifies; cancels don't).</summary>
+    public int OrderRequests { get; init; }
+
+    /// <summary>The most order requests sent in any 10-second window (Binance allows 300 per account).</summary>
+    public int PeakOrderRequestsPer10s { get; init; }
 
     public double? LatencyP50Microseconds { get; init; }
 
@@ -155,19 +164,21 @@ public sealed record ExecutionMetrics
             Modifies = trace.Modifies,
             Cancels = trace.Cancels,
             PostOnlyRejects = trace.PostOnlyRejects,
+            OrderRequests = trace.OrderRequestTimes.Count,
+            PeakOrderRequestsPer10s = PeakInWindow(trace.OrderRequestTimes, TimeSpan.FromSeconds(10)),
             LatencyP50Microseconds = Percentile(trace.TickToOrderMicroseconds, 0.50),
             LatencyP99Microseconds = Percentile(trace.TickToOrderMicroseconds, 0.99),
             MarkoutsBps = [.. MarkoutHorizons.Select(h => Markout(trace, side, h))],
         };
     }
 
-    /// <summary>The quote in effect at a time: the last sample at or before it.</summary>
-    private static TraceQuote? QuoteAt(IReadOnlyList<TraceQuote> quotes, DateTimeOffset time)
+    /// <summary>The quote in effect at a time: the last sample at or before it (strictly before, when asked).</summary>
+    private static TraceQuote? QuoteAt(IReadOnlyList<TraceQuote> quotes, DateTimeOffset time, bool strictlyBefore = false)
     {
         TraceQuote? found = null;
         foreach (var quote in quotes)
         {
-            if (quote.Time > time)
+            if (quote.Time > time || (strictlyBefore && quote.Time == time))
             {
                 break;
             }
@@ -183,7 +194,9 @@ public sealed record ExecutionMetrics
         decimal earned = 0, available = 0;
         foreach (var fill in trace.Fills)
         {
-            if (QuoteAt(trace.Quotes, fill.Time) is not { } quote || quote.Ask <= quote.Bid)
+            // The book just before the fill: an update stamped with the fill's own time may already show the fill's
+            // effect (our level consumed), which would make a fill at our touch look like one beyond it.
+            if (QuoteAt(trace.Quotes, fill.Time, strictlyBefore: true) is not { } quote || quote.Ask <= quote.Bid)
             {
                 continue;
             }
@@ -217,6 +230,25 @@ public sealed record ExecutionMetrics
         }
 
         return size > 0 ? weighted / size * 10_000m : null;
+    }
+
+    // The largest number of times within any window [t, t + width): a sliding window over the sorted times.
+    private static int PeakInWindow(IReadOnlyList<DateTimeOffset> times, TimeSpan width)
+    {
+        var sorted = times.Order().ToArray();
+        var peak = 0;
+        var start = 0;
+        for (var end = 0; end < sorted.Length; end++)
+        {
+            while (sorted[end] - sorted[start] >= width)
+            {
+                start++;
+            }
+
+            peak = Math.Max(peak, end - start + 1);
+        }
+
+        return peak;
     }
 
     // Nearest rank: a value that was observed.

@@ -73,6 +73,21 @@ public class ExecutionMetricsTests
     }
 
     [Fact]
+    public void Half_spread_ignores_a_quote_stamped_with_the_fills_own_time()
+    {
+        // Our bid of 100.0 is consumed at +1 s and the book's update at +1 s already shows 99.9/100.0. The quote in
+        // effect before the fill (100.0/100.1) says we earned the whole half-spread: 10 × 0.05 of 10 × 0.05 = 1.
+        // Read at-or-before, the +1 s quote (mid 99.95) would make it 10 × −0.05 of 10 × 0.05 = −1.
+        var trace = Buy with
+        {
+            Fills = [new(At(1), 100.0m, 10m, 0m, true)],
+            Quotes = [new(T0, 100.0m, 100.1m), new(At(1), 99.9m, 100.0m)],
+        };
+
+        Assert.Equal(1m, ExecutionMetrics.Compute(trace).HalfSpreadCaptured);
+    }
+
+    [Fact]
     public void Markouts_are_size_weighted_and_positive_when_the_market_moves_against_us()
     {
         var m = ExecutionMetrics.Compute(Buy);
@@ -137,5 +152,24 @@ public class ExecutionMetricsTests
 
         Assert.Equal(3, m.LatencyP50Microseconds);  // sorted 1, 3, 5, 100: rank ⌈0.5 × 4⌉ = 2
         Assert.Equal(100, m.LatencyP99Microseconds); // rank ⌈0.99 × 4⌉ = 4
+    }
+
+    [Fact]
+    public void Order_rate_peak_is_the_busiest_ten_second_window()
+    {
+        // Requests at 0, 1, 9.9, 10, 10.5, 25 s: [0, 10) holds 3; [1, 11) holds 4 (1, 9.9, 10, 10.5); [10, 20) holds 2.
+        var m = ExecutionMetrics.Compute(Buy with { OrderRequestTimes = [At(10), At(0), At(1), At(9.9), At(10.5), At(25)] });
+
+        Assert.Equal(6, m.OrderRequests);
+        Assert.Equal(4, m.PeakOrderRequestsPer10s);
+    }
+
+    [Fact]
+    public void Without_order_requests_the_peak_is_zero()
+    {
+        var m = ExecutionMetrics.Compute(Buy);
+
+        Assert.Equal(0, m.OrderRequests);
+        Assert.Equal(0, m.PeakOrderRequestsPer10s);
     }
 }
