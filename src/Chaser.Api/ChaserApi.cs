@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.RateLimiting;
 using Chaser.Engine;
+using Chaser.Reporting;
 using Chaser.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -78,7 +79,7 @@ public static class ChaserApi
         app.UseRateLimiter();
         app.Use(async (context, next) =>
         {
-            if (!Authorized(context.Request, options.TokenHash))
+            if (!Dashboard.IsPublic(context.Request.Path) && !Authorized(context.Request, options.TokenHash))
             {
                 context.Response.Headers.WWWAuthenticate = "Bearer";
                 await Results.Problem(statusCode: 401, title: "Unauthorized", detail: "send Authorization: Bearer <token> (the token `chaser serve` printed, or CHASER_API_TOKEN)").ExecuteAsync(context);
@@ -88,6 +89,15 @@ public static class ChaserApi
             await next(context);
         });
 
+        app.Use(async (context, next) =>
+        {
+            // Everything the dashboard loads comes from here: no CDN, no inline script, images only from us or blobs.
+            context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'";
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            await next(context);
+        });
+
+        Dashboard.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
         var api = app.MapGroup("/api");
         api.MapPost("/orders", CreateOrdersAsync);
@@ -115,6 +125,16 @@ public static class ChaserApi
             return Results.Accepted($"/api/orders/{id}", new { id, status = "canceling" });
         }));
         api.MapGet("/report", ReportAsync);
+        api.MapGet("/orders/{id:long}/chart.png", async (long id, CancellationToken ct) => await WithDb(options, async db =>
+        {
+            var executions = await StoredExecution.LoadAsync(db, db.Orders.Where(o => o.Id == id), ct);
+            return executions.Count == 0 ? NotFound(id) : Results.Bytes(ExecutionChart.RenderPng(executions[0]), "image/png");
+        }));
+        api.MapGet("/stream", (HttpContext context, CancellationToken ct) =>
+        {
+            context.Response.Headers.CacheControl = "no-cache";
+            return TypedResults.ServerSentEvents(Dashboard.StreamAsync(options, 100, ct));
+        });
     }
 
     private static bool Authorized(HttpRequest request, byte[] tokenHash)
@@ -273,6 +293,19 @@ public static class ChaserApi
             return problem!;
         }
 
+        var strategy = request.Query["strategy"].ToString();
+        var sinceText = request.Query["since"].ToString();
+        DateTimeOffset? since = null;
+        if (sinceText.Length > 0)
+        {
+            if (!DateTimeOffset.TryParse(sinceText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["since"] = [$"'{sinceText}' is not an ISO 8601 time, e.g. 2026-11-30T09:00:00Z"] });
+            }
+
+            since = parsed;
+        }
+
         return await WithDb(options, async db =>
         {
             var query = db.Orders.AsQueryable();
@@ -281,13 +314,23 @@ public static class ChaserApi
                 query = query.Where(o => ids.Contains(o.Id));
             }
 
-            var report = await query.ReportAsync(ct);
-            if (request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase))
+            if (strategy.Length > 0)
             {
-                return Results.Text(ReportCsv.Write(report), "text/csv; charset=utf-8");
+                query = query.Where(o => o.Strategy == strategy);
             }
 
-            return Results.Json(report, Json);
+            if (since is { } from)
+            {
+                query = query.Where(o => o.CreatedAt >= from);
+            }
+
+            var report = ExecutionReport.Build(await StoredExecution.LoadAsync(db, query, ct), DateTimeOffset.UtcNow);
+            if (request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase))
+            {
+                return Results.Text(ReportFiles.ToCsv(report.Orders), "text/csv; charset=utf-8");
+            }
+
+            return Results.Json(report, ReportFiles.Json);
         });
     }
 

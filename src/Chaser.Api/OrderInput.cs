@@ -146,34 +146,3 @@ public sealed record OrderView(
         o.Status, o.StatusDetail, o.CreatedAt, o.StartedAt, o.CompletedAt, o.ArrivalMid, o.FilledQty, o.FilledNotional, o.AvgPrice, o.Fees,
         o.ChildOrders, o.Modifies, o.Cancels, o.PostOnlyRejects);
 }
-
-/// <summary>The report as CSV (RFC 4180, invariant culture), for spreadsheets and notebooks.</summary>
-internal static class ReportCsv
-{
-    public static string Write(IReadOnlyList<OrderReport> report)
-    {
-        var csv = new System.Text.StringBuilder();
-        csv.Append("id,symbol,side,size,size_type,strategy,status,filled_qty,filled_notional,avg_price,arrival_mid,slippage,slippage_bps,slippage_vs_expected,fees,started_at,completed_at,duration_s,child_orders,fills\r\n");
-        foreach (var r in report)
-        {
-            string[] cells =
-            [
-                Text(r.Id), Field(r.Symbol), Text(r.Side), Text(r.Size), Field(r.SizeType), Field(r.Strategy), Field(r.Status),
-                Text(r.FilledQty), Text(r.FilledNotional), Text(r.AvgPrice), Text(r.ArrivalMid), Text(r.Slippage), Text(r.SlippageBps),
-                Text(r.SlippageVsExpected), Text(r.Fees), r.StartedAt?.ToString("O", CultureInfo.InvariantCulture) ?? "",
-                r.CompletedAt?.ToString("O", CultureInfo.InvariantCulture) ?? "", r.Duration is { } d ? d.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) : "",
-                Text(r.ChildOrders), Text(r.Fills),
-            ];
-            csv.Append(string.Join(',', cells)).Append("\r\n");
-        }
-
-        return csv.ToString();
-    }
-
-    private static string Text<T>(T value) where T : IFormattable => value.ToString(null, CultureInfo.InvariantCulture);
-
-    private static string Text(decimal? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "";
-
-    private static string Field(string value) =>
-        value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
-}

@@ -17,7 +17,7 @@ internal static class ServeCommand
         usage: chaser serve [--urls http://127.0.0.1:5080] [--db CONNECTION] [--venue sim|testnet|live]
                             [--rest-url URL --ws-url URL] [--order-entry ws|rest]
 
-          Every request needs Authorization: Bearer <token>. The token is CHASER_API_TOKEN, or, when that is unset,
+          The dashboard is at / (live orders, charts, fills, aggregates). Every API request needs Authorization: Bearer <token>. The token is CHASER_API_TOKEN, or, when that is unset,
           one generated at start and printed once (only its hash is kept). Binds to 127.0.0.1 unless --urls says otherwise.
         """;
 
@@ -69,6 +69,10 @@ internal static class ServeCommand
         await context.Output.WriteLineAsync(generated
             ? $"API token (shown once, set {TokenVariable} to choose your own): {token}"
             : $"API token: from {TokenVariable}").ConfigureAwait(false);
+        var home = app.Urls.FirstOrDefault()?.TrimEnd('/') ?? urls;
+        await context.Output.WriteLineAsync(generated
+            ? $"dashboard: {home}/#token={token}"
+            : $"dashboard: {home}/ (paste the token)").ConfigureAwait(false);
         try
         {
             await Task.Delay(Timeout.Infinite, context.Stop).ConfigureAwait(false);

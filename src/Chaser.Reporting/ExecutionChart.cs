@@ -38,13 +38,19 @@ public static class ExecutionChart
             automatic.LabelFormatter = time => time.ToString("HH:mm:ss.f", CultureInfo.InvariantCulture);
         }
 
-        // Prices to the symbol's precision (the most decimals any recorded price has), so neighbouring ticks differ.
-        var decimals = execution.Mids.Select(m => Decimals(m.Bid)).Concat(execution.Mids.Select(m => Decimals(m.Ask))).DefaultIfEmpty(2).Max();
-        var priceFormat = "#,0." + new string('0', Math.Clamp(decimals, 0, 8));
-        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        // Prices to the symbol's precision (the most decimals any recorded price has), with ticks on whole price
+        // steps so neighbouring labels differ: about eight of them over the range shown.
+        var decimals = Math.Clamp(execution.Mids.Select(m => Decimals(m.Bid)).Concat(execution.Mids.Select(m => Decimals(m.Ask))).DefaultIfEmpty(2).Max(), 0, 8);
+        var priceStep = Math.Pow(10, -decimals);
+        var prices = execution.Mids.SelectMany(m => new[] { m.Bid, m.Ask }).Concat(execution.Fills.Select(f => f.Price))
+            .Concat(execution.Events.Where(e => e.Price is > 0).Select(e => e.Price!.Value)).Where(p => p > 0).ToList();
+        var range = prices.Count > 0 ? (double)(prices.Max() - prices.Min()) : 0;
+        var priceFormat = "#,0." + new string('0', decimals);
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(priceStep * Math.Max(1, Math.Ceiling(range / priceStep / 8)))
         {
             LabelFormatter = value => value.ToString(priceFormat, CultureInfo.InvariantCulture),
         };
+        plot.Axes.Margins(0.02, 0.12);
         plot.Font.Set("DejaVu Sans");
         var end = order.CompletedAt ?? (execution.Mids.Count > 0 ? execution.Mids[^1].ReceivedTime : order.StartedAt ?? order.CreatedAt);
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Chaser.Simulator.Server;
@@ -26,7 +25,7 @@ public class KillTests
         // The exchange outlives the process, as Binance does.
         await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
         var database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-kill-{Guid.NewGuid():N}.db");
-        var url = $"http://127.0.0.1:{FreePort()}";
+        var url = $"http://127.0.0.1:{ServeProcess.FreePort()}";
 
         long id;
         using (var first = await ServeAsync(simulator, database, url))
@@ -68,69 +67,8 @@ public class KillTests
         }
     }
 
-    /// <summary>Starts `chaser serve` (the real binary) against the simulator and returns once it serves.</summary>
-    private static async Task<Process> ServeAsync(SimulatorServer simulator, string database, string url)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "chaser.dll"), "serve", "--urls", url, "--db", database,
-            "--rest-url", simulator.RestBaseUrl.ToString(), "--ws-url", simulator.WebSocketBaseUrl.ToString(),
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["CHASER_API_TOKEN"] = Token;
-        var process = Process.Start(start) ?? throw new InvalidOperationException("chaser serve did not start");
-        var output = new StringBuilder();
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            lock (output)
-            {
-                output.AppendLine(e.Data);
-            }
-
-            if (e.Data.StartsWith("chaser serve:", StringComparison.Ordinal))
-            {
-                ready.TrySetResult();
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (output)
-            {
-                output.AppendLine(e.Data);
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            await ready.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct);
-        }
-        catch (TimeoutException)
-        {
-            process.Kill();
-            lock (output)
-            {
-                throw new TimeoutException("chaser serve did not come up:\n" + output);
-            }
-        }
-
-        return process;
-    }
+    private static Task<Process> ServeAsync(SimulatorServer simulator, string database, string url) =>
+        ServeProcess.StartAsync(Token, ["--urls", url, "--db", database, "--rest-url", simulator.RestBaseUrl.ToString(), "--ws-url", simulator.WebSocketBaseUrl.ToString()], Ct);
 
     private static HttpClient Client(string url)
     {
@@ -140,11 +78,4 @@ public class KillTests
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

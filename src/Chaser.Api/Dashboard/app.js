@@ -1,0 +1,188 @@
+// The Chaser dashboard: follows GET /api/stream (server-sent events, read with fetch so the bearer token can be sent)
+// and draws the parent orders with live progress, a detail view (chart, metrics, fills) and the aggregate table.
+"use strict";
+
+const state = { token: null, selected: null, orders: new Map(), updates: 0, chartUrl: null, chartKey: null, reportKey: null };
+window.chaser = state; // for the browser test and the curious: state.updates counts stream events applied
+
+const $ = (id) => document.getElementById(id);
+const fmt = (v, digits) => v === null || v === undefined ? "–" : Number(v).toLocaleString("en-US", { maximumFractionDigits: digits ?? 8 });
+const bp = (v) => v === null || v === undefined ? "–" : (v > 0 ? "+" : "") + Number(v).toFixed(2);
+const pct = (v) => v === null || v === undefined ? "–" : (Number(v) * 100).toFixed(1) + "%";
+const base = (symbol) => symbol.replace(/USDT$|USDC$/, "");
+const target = (o) => o.size_type === "n" ? `${fmt(o.size)} USDT` : `${fmt(o.size)} ${base(o.symbol)}`;
+const filled = (o) => o.size_type === "n" ? `${fmt(o.filled_notional, 2)} USDT` : `${fmt(o.filled_qty)} ${base(o.symbol)}`;
+const final = (status) => ["filled", "canceled", "expired", "failed"].includes(status);
+
+function authHeaders() { return { Authorization: "Bearer " + state.token }; }
+
+async function api(path, asBlob) {
+  const response = await fetch(path, { headers: authHeaders() });
+  if (response.status === 401) { setConnected(false, "token refused"); throw new Error("unauthorized"); }
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  return asBlob ? response.blob() : response.json();
+}
+
+function setConnected(on, text) {
+  const badge = $("connection");
+  badge.className = "connection " + (on ? "on" : "off");
+  badge.textContent = text ?? (on ? "live" : "not connected");
+}
+
+// Server-sent events over fetch: EventSource can't send an Authorization header.
+async function follow() {
+  while (state.token) {
+    try {
+      const response = await fetch("/api/stream", { headers: { ...authHeaders(), Accept: "text/event-stream" } });
+      if (response.status === 401) { setConnected(false, "token refused"); return; }
+      if (!response.ok || !response.body) throw new Error("HTTP " + response.status);
+      setConnected(true);
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          handleEvent(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+        }
+      }
+    } catch (e) {
+      console.warn("stream:", e);
+    }
+    setConnected(false, "reconnecting…");
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+function handleEvent(block) {
+  let event = "message", data = "";
+  for (const line of block.split("\n")) {
+    if (line.startsWith("event:")) event = line.slice(6).trim();
+    else if (line.startsWith("data:")) data += line.slice(5).trim();
+  }
+  if (event !== "orders" || !data) return;
+  applyOrders(JSON.parse(data));
+}
+
+function applyOrders(orders) {
+  const body = $("orders").tBodies[0];
+  let changedFinal = false;
+  const seen = new Set();
+  for (const o of orders) {
+    seen.add(o.id);
+    const previous = state.orders.get(o.id);
+    if (!previous || previous.status !== o.status) changedFinal = true;
+    state.orders.set(o.id, o);
+    let row = body.querySelector(`tr[data-id="${o.id}"]`);
+    if (!row) {
+      row = document.createElement("tr");
+      row.dataset.id = o.id;
+      row.addEventListener("click", () => select(o.id));
+      const before = [...body.rows].find((r) => Number(r.dataset.id) < o.id);
+      body.insertBefore(row, before ?? null);
+    }
+    drawRow(row, o);
+  }
+  for (const row of [...body.rows]) if (!seen.has(Number(row.dataset.id))) row.remove();
+  $("empty").hidden = orders.length > 0;
+  state.updates++;
+  if (changedFinal) refreshAggregates();
+  if (state.selected !== null && state.orders.has(state.selected)) refreshDetail();
+}
+
+function drawRow(row, o) {
+  const side = o.side > 0 ? "buy" : "sell";
+  const share = Math.min(1, Math.max(0, Number(o.progress)));
+  let resting = fmt(o.resting_price), best = fmt(o.best_price);
+  if (o.resting_price !== null && o.best_price !== null) {
+    const atBest = Number(o.resting_price) === Number(o.best_price);
+    resting = `<span class="${atBest ? "at-best" : "behind"}" title="${atBest ? "at the best price" : "not at the best price"}">${fmt(o.resting_price)}</span>`;
+  }
+  row.className = state.selected === o.id ? "selected" : "";
+  row.innerHTML = `<td>${o.id}</td><td>${o.symbol}</td><td class="${side}">${side}</td><td>${escapeHtml(o.strategy)}</td><td>${target(o)}</td>
+    <td><div class="bar" role="progressbar" aria-valuenow="${(share * 100).toFixed(1)}"><span></span><em>${(share * 100).toFixed(1)}%</em></div></td>
+    <td class="filled">${filled(o)}</td><td>${resting}</td><td>${best}</td><td>${fmt(o.avg_price)}</td><td>${o.fills ?? "–"}</td>
+    <td><span class="status ${o.status}">${o.status}</span></td>`;
+  // Set through the CSSOM: the page's Content-Security-Policy forbids inline style attributes.
+  row.querySelector(".bar > span").style.width = `${(share * 100).toFixed(2)}%`;
+}
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+let aggregatesPending = null;
+function refreshAggregates() {
+  clearTimeout(aggregatesPending);
+  aggregatesPending = setTimeout(async () => {
+    const report = await api("/api/report");
+    $("aggregates").tBodies[0].innerHTML = report.aggregates.map((a) => `<tr><td>${a.symbol}</td><td class="${a.side}">${a.side}</td>
+      <td>${escapeHtml(a.strategy)}</td><td>${a.orders}</td><td>${fmt(a.filled_notional, 2)}</td><td>${fmt(a.fees, 4)}</td><td>${bp(a.slippage_bps)}</td>
+      <td>${bp(a.slippage_vs_expected_bps)}</td><td>${fmt(a.half_spread_captured, 2)}</td><td>${pct(a.maker_fraction)}</td><td>${bp(a.markout_1s_bps)}</td></tr>`).join("");
+  }, 300);
+}
+
+function select(id) {
+  state.selected = id;
+  state.chartKey = null;
+  state.reportKey = null;
+  for (const row of $("orders").tBodies[0].rows) row.className = Number(row.dataset.id) === id ? "selected" : "";
+  $("detail").hidden = false;
+  refreshDetail();
+}
+
+let detailBusy = false;
+async function refreshDetail() {
+  const o = state.orders.get(state.selected);
+  if (!o || detailBusy) return;
+  const key = `${o.id}:${o.status}:${o.filled_qty}:${o.resting_price}`;
+  // A working order's chart is redrawn at most every 2 s; a finished one once.
+  if (key === state.reportKey && (final(o.status) || Date.now() - (state.chartAt ?? 0) < 2000)) return;
+  detailBusy = true;
+  try {
+    state.reportKey = key;
+    state.chartAt = Date.now();
+    $("detail-title").textContent = `#${o.id} ${o.side > 0 ? "buy" : "sell"} ${target(o)} of ${o.symbol} — ${o.status}`;
+    const [report, fills, chart] = await Promise.all([api(`/api/report?ids=${o.id}`), api(`/api/orders/${o.id}/fills`), api(`/api/orders/${o.id}/chart.png`, true)]);
+    const r = report.orders[0];
+    const metrics = [
+      ["filled", filled(o)], ["fill rate", pct(r.fill_rate)], ["avg price", fmt(r.avg_price)], ["arrival mid", fmt(r.arrival_mid)],
+      ["slippage vs arrival", bp(r.slippage_bps) + " bp"], ["vs price_expected", bp(r.slippage_vs_expected_bps) + " bp"],
+      ["vs market VWAP", bp(r.slippage_vs_vwap_bps) + " bp"], ["½-spread earned", fmt(r.half_spread_captured, 2)], ["maker", pct(r.maker_fraction)],
+      ["fees", fmt(r.fees, 6) + " USDT"], ["duration", fmt(r.duration_s, 1) + " s"], ["first fill after", r.time_to_first_fill_s === null ? "–" : fmt(r.time_to_first_fill_s, 2) + " s"],
+      ["children / modifies / cancels", `${r.child_orders} / ${r.modifies} / ${r.cancels}`], ["post-only rejects", r.post_only_rejects],
+      ["order budget (peak 10 s)", pct(r.order_budget_peak_10s)],
+      ["tick→order p50 / p99", r.tick_to_order_p50_us === null ? "–" : `${fmt(r.tick_to_order_p50_us, 0)} / ${fmt(r.tick_to_order_p99_us, 0)} µs`],
+      ["markout 1s / 10s / 60s", `${bp(r.markout_1s_bps)} / ${bp(r.markout_10s_bps)} / ${bp(r.markout_60s_bps)} bp`],
+    ];
+    $("metrics").innerHTML = metrics.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("");
+    $("fills").tBodies[0].innerHTML = fills.map((f) => `<tr><td>${f.exchange_time.replace("T", " ").replace(/\+00:00$|Z$/, "")}</td><td>${f.trade_id}</td>
+      <td>${fmt(f.price)}</td><td>${fmt(f.qty)}</td><td>${fmt(f.fee, 8)} ${f.fee_asset ?? ""}</td><td>${f.is_maker ? "yes" : "no"}</td></tr>`).join("");
+    if (state.chartUrl) URL.revokeObjectURL(state.chartUrl);
+    state.chartUrl = URL.createObjectURL(chart);
+    $("chart").src = state.chartUrl;
+  } catch (e) {
+    console.warn("detail:", e);
+  } finally {
+    detailBusy = false;
+  }
+}
+
+function start(token) {
+  state.token = token;
+  sessionStorage.setItem("chaser-token", token);
+  setConnected(false, "connecting…");
+  follow();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  // A token may come in the URL fragment (never sent to the server): take it, then drop it from the address bar.
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (fromHash) history.replaceState(null, "", location.pathname);
+  $("login").addEventListener("submit", (e) => { e.preventDefault(); if ($("token").value) start($("token").value.trim()); });
+  const token = fromHash ?? sessionStorage.getItem("chaser-token");
+  if (token) start(token);
+});

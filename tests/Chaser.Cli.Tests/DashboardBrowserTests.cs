@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Chaser.Cli.Tests;
+
+/// <summary>
+/// The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core
+/// (tools/dashboard-check/check.mjs) against the real `chaser serve` on the embedded simulator. While the page is
+/// open an order is created and executed through the API; the page must show it working and then filled without
+/// being reloaded, load nothing from outside the server, and draw the chart, fills and aggregates.
+/// </summary>
+public class DashboardBrowserTests
+{
+    private const string Token = "dashboard-test-token";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task An_executing_order_updates_on_the_open_page_without_a_reload()
+    {
+        var chromium = Environment.GetEnvironmentVariable("CHROMIUM") ?? "/usr/bin/chromium";
+        if (!File.Exists(chromium))
+        {
+            // .ci/run installs Debian's chromium and sets CHASER_REQUIRE_BROWSER, so there this is a failure, not a skip.
+            Assert.True(Environment.GetEnvironmentVariable("CHASER_REQUIRE_BROWSER") != "1", $"{chromium} is missing (apt-get install chromium)");
+            Assert.Skip($"{chromium} is not installed (apt-get install chromium); .ci/run installs it");
+        }
+
+        var directory = CheckDirectory();
+        if (!Directory.Exists(Path.Combine(directory, "node_modules", "playwright-core")))
+        {
+            var install = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], directory, TimeSpan.FromMinutes(3));
+            Assert.True(install.ExitCode == 0, "npm ci failed:\n" + install.Output);
+        }
+
+        var database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-dashboard-{Guid.NewGuid():N}.db");
+        var url = $"http://127.0.0.1:{ServeProcess.FreePort()}";
+        var screenshot = Path.Combine(Path.GetTempPath(), $"chaser-dashboard-{Guid.NewGuid():N}.png");
+        using var serve = await ServeProcess.StartAsync(Token, ["--urls", url, "--db", database], Ct);
+        try
+        {
+            var run = await RunAsync("node", ["check.mjs", url, Token, screenshot], directory, TimeSpan.FromMinutes(4));
+            Assert.True(run.ExitCode == 0, "the browser check failed:\n" + run.Output);
+            var result = JsonDocument.Parse(run.Output.Trim().Split('\n')[^1]).RootElement;
+            TestContext.Current.SendDiagnosticMessage($"dashboard: {run.Output.Trim()} screenshot {screenshot}");
+
+            Assert.Equal(1, result.GetProperty("navigations").GetInt32());
+            Assert.Empty(result.GetProperty("foreign").EnumerateArray());
+            Assert.Empty(result.GetProperty("errors").EnumerateArray());
+
+            // The row went from working (not full) to filled on the same page.
+            var states = result.GetProperty("states").EnumerateArray().Select(s => (Status: s[0].GetString(), Progress: double.Parse(s[1].GetString()!, System.Globalization.CultureInfo.InvariantCulture))).ToList();
+            Assert.Contains(states, s => s.Status == "working" && s.Progress < 100);
+            Assert.Equal("filled", states[^1].Status);
+            Assert.True(states[^1].Progress >= 99.9, $"final progress {states[^1].Progress}");
+            Assert.True(states.Count >= 2, "the page saw one state only");
+
+            Assert.True(result.GetProperty("fillRows").GetInt32() > 0);
+            Assert.Equal(1000, result.GetProperty("chartWidth").GetInt32());
+            Assert.Equal("100.0%", result.GetProperty("metrics").GetProperty("fill rate").GetString());
+            Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot is empty");
+        }
+        finally
+        {
+            serve.Kill();
+            await serve.WaitForExitAsync(Ct);
+        }
+    }
+
+    private static string CheckDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "tools", "dashboard-check");
+            if (File.Exists(Path.Combine(candidate, "check.mjs")))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException("tools/dashboard-check not found above " + AppContext.BaseDirectory);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string[] arguments, string directory, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo(program)
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
+        var stderr = process.StandardError.ReadToEndAsync(Ct);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        limit.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, $"timed out after {timeout}\n{await stdout}\n{await stderr}");
+        }
+
+        var output = await stdout;
+        var errors = await stderr;
+        return (process.ExitCode, process.ExitCode == 0 ? output : output + errors);
+    }
+}
