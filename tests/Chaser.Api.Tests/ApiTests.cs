@@ -69,7 +69,7 @@ public sealed class ApiTests : IAsyncLifetime
     [InlineData("Basic dGVzdDp0ZXN0")]
     public async Task Every_route_needs_the_bearer_token(string? authorization)
     {
-        foreach (var path in new[] { "/api/orders", "/api/orders/1", "/api/report", "/openapi/v1.json" })
+        foreach (var path in new[] { "/api/orders", "/api/orders/1", "/api/report", "/api/stream", "/api/orders/1/chart.png", "/openapi/v1.json" })
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, path);
             if (authorization is not null)
@@ -139,8 +139,35 @@ public sealed class ApiTests : IAsyncLifetime
         Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
         var lines = (await csv.Content.ReadAsStringAsync(Ct)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(11, lines.Length);
-        Assert.StartsWith("id,symbol,side,size,size_type,strategy,status,", lines[0], StringComparison.Ordinal);
-        Assert.All(lines.Skip(1), l => Assert.Contains(",filled,", l, StringComparison.Ordinal));
+        Assert.StartsWith("id,symbol,side,strategy,status,size,size_type,", lines[0], StringComparison.Ordinal);
+        Assert.All(lines.Skip(1), l => Assert.Contains(",bulk,filled,", l, StringComparison.Ordinal));
+
+        // The JSON report: a row per order with the metrics, and the aggregate table by symbol, side and strategy.
+        using var report = JsonDocument.Parse(await GetStringAsync($"/api/report?strategy=bulk"));
+        var reported = report.RootElement.GetProperty("orders").EnumerateArray().ToArray();
+        Assert.Equal(ids, reported.Select(r => r.GetProperty("id").GetInt64()));
+        Assert.All(reported, r => Assert.Equal(1m, r.GetProperty("maker_fraction").GetDecimal()));
+        Assert.All(reported, r => Assert.NotEqual(JsonValueKind.Null, r.GetProperty("slippage_bps").ValueKind));
+        Assert.Equal(
+            ["BTCUSDT/sell", "BTCUSDT/buy", "ETHUSDT/sell", "ETHUSDT/buy"],
+            report.RootElement.GetProperty("aggregates").EnumerateArray().Select(a => $"{a.GetProperty("symbol").GetString()}/{a.GetProperty("side").GetString()}"));
+        Assert.Equal(10, report.RootElement.GetProperty("aggregates").EnumerateArray().Sum(a => a.GetProperty("orders").GetInt32()));
+
+        // The chart of one order, and the live stream's first snapshot listing the orders as filled.
+        using var chart = await _client.GetAsync(new Uri($"/api/orders/{first}/chart.png", UriKind.Relative), Ct);
+        Assert.Equal("image/png", chart.Content.Headers.ContentType?.MediaType);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], (await chart.Content.ReadAsByteArrayAsync(Ct))[..4]);
+        using var stream = await _client.GetAsync(new Uri("/api/stream", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, Ct);
+        Assert.Equal("text/event-stream", stream.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync(Ct));
+        Assert.Equal("event: orders", await reader.ReadLineAsync(Ct));
+        var snapshot = JsonDocument.Parse((await reader.ReadLineAsync(Ct))!["data: ".Length..]).RootElement;
+        Assert.Equal(ids.Reverse(), snapshot.EnumerateArray().Select(o => o.GetProperty("id").GetInt64()));
+        Assert.All(snapshot.EnumerateArray(), o => Assert.Equal("filled", o.GetProperty("status").GetString()));
+        // Progress is filled ÷ target in the target's unit; a filled order may stop up to one lot short of a notional target.
+        Assert.All(snapshot.EnumerateArray(), o => Assert.Equal(
+            Math.Round(o.GetProperty("filled_notional").GetDecimal() / o.GetProperty("size").GetDecimal(), 6),
+            o.GetProperty("progress").GetDecimal()));
 
         // A finished order can't be canceled or executed again; an unknown one is 404.
         using var cancel = await PostAsync($"/api/orders/{first}/cancel", "");
@@ -152,6 +179,29 @@ public sealed class ApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_dashboard_page_is_served_without_the_token_and_loads_nothing_from_elsewhere()
+    {
+        using var anonymous = _app.GetTestClient();
+        using var page = await anonymous.GetAsync(new Uri("/", UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("default-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        var html = await page.Content.ReadAsStringAsync(Ct);
+
+        // Every script, stylesheet and icon the page names is ours and is served.
+        var assets = System.Text.RegularExpressions.Regex.Matches(html, "(?:src|href)=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToArray();
+        Assert.Equal(["/assets/favicon.svg", "/assets/app.css", "/assets/app.js"], assets);
+        foreach (var asset in assets)
+        {
+            using var response = await anonymous.GetAsync(new Uri(asset, UriKind.Relative), Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using var missing = await anonymous.GetAsync(new Uri("/assets/nothing.js", UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
     public async Task The_openapi_document_lists_the_routes()
     {
         using var doc = JsonDocument.Parse(await GetStringAsync("/openapi/v1.json"));
@@ -159,6 +209,8 @@ public sealed class ApiTests : IAsyncLifetime
         Assert.Contains("/api/orders", paths);
         Assert.Contains("/api/orders/execute", paths);
         Assert.Contains("/api/report", paths);
+        Assert.Contains("/api/orders/{id}/chart.png", paths);
+        Assert.Contains("/api/stream", paths);
     }
 
     private async Task<HttpResponseMessage> PostAsync(string path, string json) =>

@@ -35,7 +35,7 @@ public class StorageTests
         await using var database = await TestDatabase.CreateAsync(provider);
         await using var db = new ChaserDb(database.ConnectionString);
 
-        Assert.Equal([1], await DatabaseMigrator.MigrateAsync(db, Ct));
+        Assert.Equal([1, 2], await DatabaseMigrator.MigrateAsync(db, Ct));
         Assert.Empty(await DatabaseMigrator.MigrateAsync(db, Ct));
         Assert.Equal(0, await db.Orders.CountAsync(Ct));
         Assert.Equal(0, await db.Fills.CountAsync(Ct));
@@ -62,6 +62,8 @@ public class StorageTests
             recorder.OrderStarted(spec, T0);
             recorder.ArrivalMid(7, 65_000.05m, T0);
             recorder.Mid(new MidSample(7, 65_000m, 65_000.1m, T0, T0.AddTicks(17)));
+            recorder.MarketTrade(new MarketTradeSample(7, 65_000.1m, 0.123m, false, T0.AddMilliseconds(3), T0.AddMilliseconds(4)));
+            recorder.MarketTrade(new MarketTradeSample(7, 65_000m, 0.0001m, true, T0.AddMilliseconds(5), T0.AddMilliseconds(6)));
             recorder.Decision(new DecisionRecord(7, T0, place, 123.4));
             recorder.Child(7, child, T0);
             recorder.Fill(fill);
@@ -84,7 +86,7 @@ public class StorageTests
         }
 
         await using var db = new ChaserDb(database.ConnectionString);
-        var order = await db.Orders.Include(o => o.Fills).Include(o => o.Mids).Include(o => o.Events).Include(o => o.Children).SingleAsync(Ct);
+        var order = await db.Orders.Include(o => o.Fills).Include(o => o.Mids).Include(o => o.Events).Include(o => o.Children).Include(o => o.MarketTrades).SingleAsync(Ct);
         Assert.Equal(("filled", "target reached", 1_000.5m, "n", 1), (order.Status, order.StatusDetail, order.Size, order.SizeType, order.Side));
         Assert.Equal(65_000.05m, order.ArrivalMid);
         Assert.Equal(0.00000001m, order.FilledQty);
@@ -104,6 +106,10 @@ public class StorageTests
         var placed = order.Events.Single(e => e.Kind == "place");
         Assert.Equal((65_000.1m, 0.015m, "book_top", "post_at_best", 123.4), (placed.Price!.Value, placed.Qty!.Value, placed.Trigger, placed.Rule, placed.TickToOrderUs!.Value));
         Assert.Equal("filled", order.Events.Single(e => e.Kind == "finish").FinishReason);
+
+        Assert.Equal(
+            [(65_000.1m, 0.123m, false, T0.AddMilliseconds(3), T0.AddMilliseconds(4)), (65_000m, 0.0001m, true, T0.AddMilliseconds(5), T0.AddMilliseconds(6))],
+            order.MarketTrades.OrderBy(t => t.ExchangeTime).Select(t => (t.Price, t.Qty, t.BuyerIsMaker, t.ExchangeTime, t.ReceivedTime)));
 
         var storedChild = Assert.Single(order.Children);
         Assert.Equal((child.ClientOrderId, 65_000.1m, "pending_new"), (storedChild.ClientOrderId, storedChild.Price, storedChild.Status));
