@@ -183,6 +183,44 @@ public class ExecutionEngineTests
             await Task.Delay(5, TestContext.Current.CancellationToken);
         }
     }
+
+    [Fact]
+    public async Task After_the_order_ends_the_book_is_sampled_for_markouts_until_the_tail_runs_out()
+    {
+        var exchange = new InMemoryExchange(Btc);
+        var recorder = new ListRecorder();
+        var tail = TimeSpan.FromMilliseconds(600);
+        await using var engine = new ExecutionEngine(exchange, recorder, options: new EngineOptions { MarkoutTail = tail });
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var run = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.1m), TestContext.Current.CancellationToken);
+        await Until(() => exchange.Orders.Count == 1);
+        exchange.PublishTrade("BTCUSDT", 65_000.1m, 0.5m);
+        await Until(() => recorder.Trades.Count == 1);
+        exchange.TradeAgainstUs("BTCUSDT", 0.1m);
+        var result = await run.WaitAsync(Patience, TestContext.Current.CancellationToken);
+        Assert.Equal(FinishReason.Filled, result.Status);
+        var duringOrder = recorder.Mids.Count;
+
+        // Within the tail: a moved mid is sampled for the finished order, an unchanged one is not.
+        exchange.SetBook("BTCUSDT", 65_000.5m, 65_000.6m);
+        await Until(() => recorder.Mids.Count == duringOrder + 1);
+        exchange.SetBook("BTCUSDT", 65_000.5m, 65_000.6m);
+        Assert.Equal(65_000.55m, recorder.Mids[^1].Mid);
+
+        // After it: the tail closes with one sample saying the last quote still held, then nothing more.
+        await Task.Delay(tail + TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
+        exchange.SetBook("BTCUSDT", 64_990.0m, 64_990.1m);
+        await Until(() => recorder.Mids.Count == duringOrder + 2);
+        var closing = recorder.Mids[^1];
+        Assert.Equal((1L, 65_000.55m), (closing.ParentId, closing.Mid));
+        Assert.True(closing.ReceivedAt - result.CompletedAt >= tail - TimeSpan.FromMilliseconds(50), "the closing sample is stamped at the tail's end");
+        exchange.SetBook("BTCUSDT", 64_980.0m, 64_980.1m);
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.Equal(duringOrder + 2, recorder.Mids.Count);
+
+        var print = Assert.Single(recorder.Trades);
+        Assert.Equal((1L, 65_000.1m, 0.5m), (print.ParentId, print.Price, print.Quantity));
+    }
 }
 
 internal sealed class ListRecorder : IExecutionRecorder
@@ -203,8 +241,24 @@ internal sealed class ListRecorder : IExecutionRecorder
     {
     }
 
+    public List<MidSample> Mids { get; } = [];
+
+    public List<MarketTradeSample> Trades { get; } = [];
+
     public void Mid(MidSample sample)
     {
+        lock (_lock)
+        {
+            Mids.Add(sample);
+        }
+    }
+
+    public void MarketTrade(MarketTradeSample trade)
+    {
+        lock (_lock)
+        {
+            Trades.Add(trade);
+        }
     }
 
     public void Decision(DecisionRecord decision)

@@ -102,6 +102,10 @@ internal sealed class InMemoryExchange : IExchangeConnector
 
     public void ReplayFill(Fill fill) => _sink!.OnFill(fill);
 
+    /// <summary>A print on the market's tape (someone else's trade).</summary>
+    public void PublishTrade(string symbol, decimal price, decimal quantity) =>
+        _sink!.OnTrade(symbol, new TradePrint(price, quantity, false, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
+
     public long Submit(in OrderRequest request)
     {
         lock (_lock)
