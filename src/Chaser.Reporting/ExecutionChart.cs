@@ -1,4 +1,5 @@
 using System.Globalization;
+using Chaser.Storage;
 using ScottPlot;
 
 namespace Chaser.Reporting;
@@ -38,11 +39,19 @@ public static class ExecutionChart
             automatic.LabelFormatter = time => time.ToString("HH:mm:ss.f", CultureInfo.InvariantCulture);
         }
 
+        // The window is the order's life with a little margin either side; the markout tail recorded after it is for
+        // the numbers, and drawn in full it would squeeze the order itself into a sliver.
+        var start = order.StartedAt ?? order.CreatedAt;
+        var end = order.CompletedAt ?? (execution.Mids.Count > 0 ? execution.Mids[^1].ReceivedTime : start);
+        var margin = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, (end - start).Ticks / 10));
+        var (from, to) = (start - margin, end + margin);
+        var mids = Window(execution.Mids.Where(m => m.Bid > 0 && m.Ask > 0).ToList(), from, to);
+
         // Prices to the symbol's precision (the most decimals any recorded price has), with ticks on whole price
         // steps so neighbouring labels differ: about eight of them over the range shown.
         var decimals = Math.Clamp(execution.Mids.Select(m => Decimals(m.Bid)).Concat(execution.Mids.Select(m => Decimals(m.Ask))).DefaultIfEmpty(2).Max(), 0, 8);
         var priceStep = Math.Pow(10, -decimals);
-        var prices = execution.Mids.SelectMany(m => new[] { m.Bid, m.Ask }).Concat(execution.Fills.Select(f => f.Price))
+        var prices = mids.SelectMany(m => new[] { m.Bid, m.Ask }).Concat(execution.Fills.Select(f => f.Price))
             .Concat(execution.Events.Where(e => e.Price is > 0).Select(e => e.Price!.Value)).Where(p => p > 0).ToList();
         var range = prices.Count > 0 ? (double)(prices.Max() - prices.Min()) : 0;
         var priceFormat = "#,0." + new string('0', decimals);
@@ -52,10 +61,8 @@ public static class ExecutionChart
         };
         plot.Axes.Margins(0.02, 0.12);
         plot.Font.Set("DejaVu Sans");
-        var end = order.CompletedAt ?? (execution.Mids.Count > 0 ? execution.Mids[^1].ReceivedTime : order.StartedAt ?? order.CreatedAt);
 
         // The book as step lines: a quote holds until the next one.
-        var mids = execution.Mids.Where(m => m.Bid > 0 && m.Ask > 0).ToList();
         if (mids.Count > 0)
         {
             var xs = mids.Select(m => X(m.ReceivedTime)).ToArray();
@@ -100,7 +107,7 @@ public static class ExecutionChart
         plot.Title($"#{order.Id} {side} {Number(order.Size)} {unit} {order.Symbol} — {order.Status}, filled {Number(order.FilledNotional)} USDT in {execution.Fills.Count} fill(s)");
         plot.YLabel("price (USDT)");
         plot.XLabel("time (UTC)");
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.ShowLegend(Edge.Right);
         return plot;
     }
 
@@ -154,6 +161,27 @@ public static class ExecutionChart
 
             yield return points;
         }
+    }
+
+    /// <summary>
+    /// The quotes in effect over [from, to]: the one in effect at <paramref name="from"/> (moved to it), those inside,
+    /// and the last one carried to <paramref name="to"/> when the record reaches that far, so the step lines span the window.
+    /// </summary>
+    private static List<MidRow> Window(List<MidRow> mids, DateTimeOffset from, DateTimeOffset to)
+    {
+        var inside = mids.Where(m => m.ReceivedTime >= from && m.ReceivedTime <= to).ToList();
+        if (mids.LastOrDefault(m => m.ReceivedTime < from) is { } before)
+        {
+            inside.Insert(0, new MidRow { Bid = before.Bid, Ask = before.Ask, Mid = before.Mid, ReceivedTime = from });
+        }
+
+        if (inside.Count > 0 && mids.Any(m => m.ReceivedTime > to))
+        {
+            var last = inside[^1];
+            inside.Add(new MidRow { Bid = last.Bid, Ask = last.Ask, Mid = last.Mid, ReceivedTime = to });
+        }
+
+        return inside;
     }
 
     private static int Decimals(decimal value) => (decimal.GetBits(value / 1.0000000000000000000000000000m)[3] >> 16) & 0xFF;

@@ -7,7 +7,7 @@ window.chaser = state; // for the browser test and the curious: state.updates co
 
 const $ = (id) => document.getElementById(id);
 const fmt = (v, digits) => v === null || v === undefined ? "–" : Number(v).toLocaleString("en-US", { maximumFractionDigits: digits ?? 8 });
-const bp = (v) => v === null || v === undefined ? "–" : (v > 0 ? "+" : "") + Number(v).toFixed(2);
+const bp = (v) => { if (v === null || v === undefined) return "–"; const r = Number(Number(v).toFixed(2)); return (r > 0 ? "+" : "") + (r === 0 ? "0.00" : r.toFixed(2)); };
 const pct = (v) => v === null || v === undefined ? "–" : (Number(v) * 100).toFixed(1) + "%";
 const base = (symbol) => symbol.replace(/USDT$|USDC$/, "");
 const target = (o) => o.size_type === "n" ? `${fmt(o.size)} USDT` : `${fmt(o.size)} ${base(o.symbol)}`;
