@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
+using Chaser.Tests.Shared;
 
 namespace Chaser.Cli.Tests;
 
@@ -26,12 +26,8 @@ public class DashboardBrowserTests
             Assert.Skip($"{chromium} is not installed (apt-get install chromium); .ci/run installs it");
         }
 
-        var directory = CheckDirectory();
-        if (!Directory.Exists(Path.Combine(directory, "node_modules", "playwright-core")))
-        {
-            var install = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], directory, TimeSpan.FromMinutes(3));
-            Assert.True(install.ExitCode == 0, "npm ci failed:\n" + install.Output);
-        }
+        var directory = NodeTool.Directory("dashboard-check");
+        await NodeTool.InstallAsync(directory, "playwright-core", Ct);
 
         var database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-dashboard-{Guid.NewGuid():N}.db");
         var url = $"http://127.0.0.1:{ServeProcess.FreePort()}";
@@ -39,9 +35,9 @@ public class DashboardBrowserTests
         using var serve = await ServeProcess.StartAsync(Token, ["--urls", url, "--db", database], Ct);
         try
         {
-            var run = await RunAsync("node", ["check.mjs", url, Token, screenshot], directory, TimeSpan.FromMinutes(4));
+            var run = await NodeTool.RunAsync("node", ["check.mjs", url, Token, screenshot], directory, TimeSpan.FromMinutes(4), Ct);
             Assert.True(run.ExitCode == 0, "the browser check failed:\n" + run.Output);
-            var result = JsonDocument.Parse(run.Output.Trim().Split('\n')[^1]).RootElement;
+            var result = JsonDocument.Parse(run.Output.Split('\n').Last(l => l.StartsWith('{'))).RootElement; // the check's report line
             TestContext.Current.SendDiagnosticMessage($"dashboard: {run.Output.Trim()} screenshot {screenshot}");
 
             Assert.Equal(1, result.GetProperty("navigations").GetInt32());
@@ -65,53 +61,5 @@ public class DashboardBrowserTests
             serve.Kill();
             await serve.WaitForExitAsync(Ct);
         }
-    }
-
-    private static string CheckDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tools", "dashboard-check");
-            if (File.Exists(Path.Combine(candidate, "check.mjs")))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("tools/dashboard-check not found above " + AppContext.BaseDirectory);
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string[] arguments, string directory, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
-        var stderr = process.StandardError.ReadToEndAsync(Ct);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        limit.CancelAfter(timeout);
-        try
-        {
-            await process.WaitForExitAsync(limit.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"timed out after {timeout}\n{await stdout}\n{await stderr}");
-        }
-
-        var output = await stdout;
-        var errors = await stderr;
-        return (process.ExitCode, process.ExitCode == 0 ? output : output + errors);
     }
 }
