@@ -11,15 +11,16 @@ namespace Chaser.Cli;
 internal static class DemoCommand
 {
     public const string Usage = """
-        usage: chaser demo [--json] [--seed N] [--db CONNECTION]
+        usage: chaser demo [--json] [--seed N] [--db CONNECTION] [--markouts]
 
           Starts the Binance Futures simulator in-process and works, concurrently:
             #1 buy 15,000 USDT of BTCUSDT   #2 sell 8,000 USDT of ETHUSDT   #3 buy 0.5 ETHUSDT
           each with one post-only order resting at the best price, then prints the post-trade table.
+          --markouts stays 60 s more, sampling the book, so that `chaser report` shows +1/+10/+60 s markouts.
         """;
 
     private static readonly string[] ValueOptions = ["--seed", "--db"];
-    private static readonly string[] FlagOptions = ["--json"];
+    private static readonly string[] FlagOptions = ["--json", "--markouts"];
 
     public static IReadOnlyList<ParentOrderSpec> Orders(DateTimeOffset now) =>
     [
@@ -49,8 +50,9 @@ internal static class DemoCommand
 
         await OrderSession.CheckAsync(venue.Engine, specs, context.Stop).ConfigureAwait(false);
         var results = await OrderSession.WorkAsync(venue.Engine, specs, output, context.Stop).ConfigureAwait(false);
-        await recorder.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         var code = OrderSession.Report(results, output);
+        await OrderSession.WaitForMarkoutsAsync(args.Has("--markouts"), venue.Engine.Options.MarkoutTail, output, context.Time, context.Stop).ConfigureAwait(false);
+        await recorder.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         if (!output.Json)
         {
             await output.Output.WriteLineAsync($"recorded in {Recording.Describe(database)} (orders {string.Join(", ", specs.Select(s => s.Id))})").ConfigureAwait(false);

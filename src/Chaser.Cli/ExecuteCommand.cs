@@ -10,19 +10,20 @@ internal static class ExecuteCommand
     public const string Usage = """
         usage: chaser execute --symbol BTCUSDT --side buy|sell (--notional 15000 | --quantity 0.2)
                               [--venue sim|testnet|live] [--rest-url URL --ws-url URL] [--deadline 10m]
-                              [--order-entry ws|rest] [--reduce-only] [--id N] [--db CONNECTION] [--json]
+                              [--order-entry ws|rest] [--reduce-only] [--id N] [--db CONNECTION] [--markouts] [--json]
 
           --venue      sim (default: the simulator, in-process), testnet or live; testnet and live read the
                        API key and secret from CHASER_BINANCE_API_KEY / CHASER_BINANCE_API_SECRET (or user-secrets)
           --order-entry  ws (default: Binance's WebSocket API, REST while it is down) or rest
           --deadline   stop after this long (90s, 10m, 1h): the resting child is canceled, status expired
           --db         where to record (default: SQLite chaser.db here; or CHASER_DB); the order's id comes from it
+          --markouts   stay 60 s after the order ends, sampling the book, so `chaser report` has its markouts
           --json       print the result as JSON on stdout (progress goes to stderr)
         exit codes: 0 filled, 1 failed, 2 bad input, 3 canceled or expired
         """;
 
     private static readonly string[] ValueOptions = ["--symbol", "--side", "--notional", "--quantity", "--venue", "--rest-url", "--ws-url", "--deadline", "--id", "--seed", "--order-entry", "--db"];
-    private static readonly string[] FlagOptions = ["--json", "--reduce-only"];
+    private static readonly string[] FlagOptions = ["--json", "--reduce-only", "--markouts"];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CommandContext context)
     {
@@ -50,8 +51,10 @@ internal static class ExecuteCommand
         }
 
         var results = await OrderSession.WorkAsync(venue.Engine, [spec], output, context.Stop).ConfigureAwait(false);
+        var code = OrderSession.Report(results, output);
+        await OrderSession.WaitForMarkoutsAsync(args.Has("--markouts"), venue.Engine.Options.MarkoutTail, output, context.Time, context.Stop).ConfigureAwait(false);
         await recorder.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-        return OrderSession.Report(results, output);
+        return code;
     }
 
     /// <summary>The parent order from the options; every problem names its option.</summary>

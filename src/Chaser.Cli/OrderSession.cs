@@ -74,6 +74,28 @@ internal static class OrderSession
         return await run.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// With <c>--markouts</c>: keeps the process (and so the engine's sampling of the book) alive for the markout tail
+    /// after the orders ended, so that the report's +1/+10/+60 s markouts have data. Ctrl-C ends the wait early.
+    /// </summary>
+    public static async Task WaitForMarkoutsAsync(bool wanted, TimeSpan tail, OutputOptions output, TimeProvider time, CancellationToken stop)
+    {
+        if (!wanted || stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await output.ProgressWriter.WriteLineAsync($"sampling the book for {tail.TotalSeconds:0} s more for markouts (Ctrl-C ends it early)").ConfigureAwait(false);
+        try
+        {
+            await Task.Delay(tail, time, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The user cut it short: the markouts get what was sampled until now.
+        }
+    }
+
     public static int Report(IReadOnlyList<ExecutionResult> results, OutputOptions output)
     {
         if (output.Json)

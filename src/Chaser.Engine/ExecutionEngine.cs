@@ -67,6 +67,8 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     public TimeProvider Time => _time;
 
+    public EngineOptions Options => _options;
+
     /// <summary>Where this engine records what it does (a storage recorder flushes it after a batch of orders).</summary>
     public IExecutionRecorder Recorder => _recorder;
 

@@ -86,7 +86,9 @@ function applyOrders(orders) {
     }
     drawRow(row, o);
   }
-  for (const row of [...body.rows]) if (!seen.has(Number(row.dataset.id))) row.remove();
+  for (const row of [...body.rows]) {
+    if (!seen.has(Number(row.dataset.id))) { row.remove(); state.orders.delete(Number(row.dataset.id)); }
+  }
   $("empty").hidden = orders.length > 0;
   state.updates++;
   if (changedFinal) refreshAggregates();
@@ -118,7 +120,10 @@ let aggregatesPending = null;
 function refreshAggregates() {
   clearTimeout(aggregatesPending);
   aggregatesPending = setTimeout(async () => {
-    const report = await api("/api/report");
+    // The aggregates of the orders on the page (the latest 100), not of the whole history: bounded work per refresh.
+    const ids = [...state.orders.keys()];
+    if (ids.length === 0) return;
+    const report = await api(`/api/report?ids=${ids.join(",")}`);
     $("aggregates").tBodies[0].innerHTML = report.aggregates.map((a) => `<tr><td>${a.symbol}</td><td class="${a.side}">${a.side}</td>
       <td>${escapeHtml(a.strategy)}</td><td>${a.orders}</td><td>${fmt(a.filled_notional, 2)}</td><td>${fmt(a.fees, 4)}</td><td>${bp(a.slippage_bps)}</td>
       <td>${bp(a.slippage_vs_expected_bps)}</td><td>${fmt(a.half_spread_captured, 2)}</td><td>${pct(a.maker_fraction)}</td><td>${bp(a.markout_1s_bps)}</td></tr>`).join("");
@@ -160,7 +165,7 @@ async function refreshDetail() {
     ];
     $("metrics").innerHTML = metrics.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("");
     $("fills").tBodies[0].innerHTML = fills.map((f) => `<tr><td>${f.exchange_time.replace("T", " ").replace(/\+00:00$|Z$/, "")}</td><td>${f.trade_id}</td>
-      <td>${fmt(f.price)}</td><td>${fmt(f.qty)}</td><td>${fmt(f.fee, 8)} ${f.fee_asset ?? ""}</td><td>${f.is_maker ? "yes" : "no"}</td></tr>`).join("");
+      <td>${fmt(f.price)}</td><td>${fmt(f.qty)}</td><td>${fmt(f.fee, 8)} ${escapeHtml(f.fee_asset ?? "")}</td><td>${f.is_maker ? "yes" : "no"}</td></tr>`).join("");
     if (state.chartUrl) URL.revokeObjectURL(state.chartUrl);
     state.chartUrl = URL.createObjectURL(chart);
     $("chart").src = state.chartUrl;
