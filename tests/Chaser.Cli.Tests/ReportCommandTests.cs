@@ -43,6 +43,8 @@ public class ReportCommandTests
         Assert.Contains("no orders in SQLite", none.Output, StringComparison.Ordinal);
         var since = await CliRunner.RunAsync(null, "report", "--db", database, "--since", "1h", "--json");
         Assert.Equal(3, JsonDocument.Parse(since.Output).RootElement.GetProperty("orders").GetArrayLength());
+        var future = await CliRunner.RunAsync(null, "report", "--db", database, "--since", "2099-01-01T00:00:00Z", "--json");
+        Assert.Equal(0, JsonDocument.Parse(future.Output).RootElement.GetProperty("orders").GetArrayLength());
     }
 
     [Theory]
