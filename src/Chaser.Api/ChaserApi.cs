@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Chaser.Api;
 
@@ -130,10 +131,15 @@ public static class ChaserApi
             var executions = await StoredExecution.LoadAsync(db, db.Orders.Where(o => o.Id == id), ct);
             return executions.Count == 0 ? NotFound(id) : Results.Bytes(ExecutionChart.RenderPng(executions[0]), "image/png");
         }));
-        api.MapGet("/stream", (HttpContext context, CancellationToken ct) =>
+        api.MapGet("/stream", (HttpContext context, IHostApplicationLifetime lifetime, CancellationToken ct) =>
         {
             context.Response.Headers.CacheControl = "no-cache";
-            return TypedResults.ServerSentEvents(Dashboard.StreamAsync(options, 100, ct));
+
+            // Ends with the client or with the server: an open dashboard must not hold a shutdown (and the working
+            // orders it cancels) for the host's shutdown timeout.
+            var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, lifetime.ApplicationStopping);
+            context.Response.RegisterForDispose(stopping);
+            return TypedResults.ServerSentEvents(Dashboard.StreamAsync(options, 100, stopping.Token));
         });
     }
 
@@ -295,6 +301,13 @@ public static class ChaserApi
 
         var strategy = request.Query["strategy"].ToString();
         var sinceText = request.Query["since"].ToString();
+        var limitText = request.Query["limit"].ToString();
+        var limit = 1_000;
+        if (limitText.Length > 0 && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 10_000))
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"must be a whole number from 1 to 10000, got '{limitText}'"] });
+        }
+
         DateTimeOffset? since = null;
         if (sinceText.Length > 0)
         {
@@ -324,7 +337,9 @@ public static class ChaserApi
                 query = query.Where(o => o.CreatedAt >= from);
             }
 
-            var report = ExecutionReport.Build(await StoredExecution.LoadAsync(db, query, ct), DateTimeOffset.UtcNow);
+            // The newest `limit` matching orders: each brings its mids, events and tape, so the work stays bounded.
+            var newest = await query.OrderByDescending(o => o.Id).Select(o => o.Id).Take(limit).ToListAsync(ct);
+            var report = ExecutionReport.Build(await StoredExecution.LoadAsync(db, db.Orders.Where(o => newest.Contains(o.Id)), ct), DateTimeOffset.UtcNow);
             if (request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase))
             {
                 return Results.Text(ReportFiles.ToCsv(report.Orders), "text/csv; charset=utf-8");

@@ -69,10 +69,7 @@ internal static class ServeCommand
         await context.Output.WriteLineAsync(generated
             ? $"API token (shown once, set {TokenVariable} to choose your own): {token}"
             : $"API token: from {TokenVariable}").ConfigureAwait(false);
-        var home = app.Urls.FirstOrDefault()?.TrimEnd('/') ?? urls;
-        await context.Output.WriteLineAsync(generated
-            ? $"dashboard: {home}/#token={token}"
-            : $"dashboard: {home}/ (paste the token)").ConfigureAwait(false);
+        await context.Output.WriteLineAsync($"dashboard: {app.Urls.FirstOrDefault()?.TrimEnd('/') ?? urls}/ (paste the API token)").ConfigureAwait(false);
         try
         {
             await Task.Delay(Timeout.Infinite, context.Stop).ConfigureAwait(false);

@@ -192,7 +192,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
                 RemoveRoute(runner);
                 _finished[spec.Id] = runner;
                 _byParent.TryRemove(spec.Id, out _);
-                StartMarkoutTail(spec);
+                StartMarkoutTail(spec, runner.Progress.Mid);
             }
         }
         finally
@@ -215,10 +215,16 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        CloseMarkoutTails(_ => true);
-        return _connector.DisposeAsync();
+        try
+        {
+            CloseMarkoutTails(_ => true);
+        }
+        finally
+        {
+            await _connector.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     void IExchangeEventSink.OnBook(string symbol, in BookTop top, long receivedTimestamp)
@@ -228,12 +234,6 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             return;
         }
 
-        var tails = _tails;
-        if (tails.Length > 0)
-        {
-            SampleMarkoutTails(tails, symbol, top);
-        }
-
         if (_bySymbol.TryGetValue(symbol, out var runners))
         {
             var item = new InboxItem { Kind = InboxKind.Book, Book = top, ReceivedTimestamp = receivedTimestamp };
@@ -241,6 +241,13 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             {
                 runner.Post(item);
             }
+        }
+
+        // After the working orders have the book: sampling for finished ones must not delay a live decision.
+        var tails = _tails;
+        if (tails.Length > 0)
+        {
+            SampleMarkoutTails(tails, symbol, top);
         }
     }
 
@@ -317,7 +324,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
     }
 
-    private void StartMarkoutTail(ParentOrderSpec spec)
+    private void StartMarkoutTail(ParentOrderSpec spec, decimal lastRecordedMid)
     {
         if (_options.MarkoutTail <= TimeSpan.Zero
             || !_lastBooks.TryGetValue(spec.Symbol, out var last) || !last.TryGet(out var book) || !book.IsSane)
@@ -325,9 +332,17 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             return;
         }
 
+        // Books queued behind the order's finish were dropped with its loop; the move the last fill caused is
+        // usually among them, and it is the first thing a markout has to see.
+        var now = _time.GetUtcNow();
+        if (book.Mid != lastRecordedMid)
+        {
+            _recorder.Mid(new MidSample(spec.Id, book.Bid, book.Ask, book.ExchangeTime, now));
+        }
+
         lock (_routing)
         {
-            _tails = [.. _tails, new MarkoutTail(spec.Id, spec.Symbol, _time.GetUtcNow() + _options.MarkoutTail, book)];
+            _tails = [.. _tails, new MarkoutTail(spec.Id, spec.Symbol, now + _options.MarkoutTail, book)];
         }
     }
 
@@ -374,10 +389,13 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         var now = _time.GetUtcNow();
         foreach (var tail in closing)
         {
-            // Stamped with our clock on both fields: this sample says "still this quote at this time", not an exchange event.
-            var book = tail.Last;
-            var at = now < tail.Until ? now : tail.Until;
-            _recorder.Mid(new MidSample(tail.ParentId, book.Bid, book.Ask, at, at));
+            // Stamped with our clock on both fields: this sample says "still this quote at this time", not an exchange
+            // event. Closed under the tail's lock, so no sample of a newer quote can follow it.
+            if (tail.TryClose(out var book))
+            {
+                var at = now < tail.Until ? now : tail.Until;
+                _recorder.Mid(new MidSample(tail.ParentId, book.Bid, book.Ask, at, at));
+            }
         }
     }
 
@@ -404,6 +422,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     {
         private readonly Lock _lock = new();
         private BookTop _last = last;
+        private bool _closed;
 
         public long ParentId { get; } = parentId;
 
@@ -411,26 +430,35 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
         public DateTimeOffset Until { get; } = until;
 
-        /// <summary>The last book sampled (the quote known to hold until the tail ends).</summary>
-        public BookTop Last
-        {
-            get
-            {
-                lock (_lock)
-                {
-                    return _last;
-                }
-            }
-        }
-
-        /// <summary>Keeps the book and says whether its mid moved (samples are kept only when it did, as during the order).</summary>
+        /// <summary>Keeps the book and says whether its mid moved (samples are kept only when it did, as during the order); false once closed.</summary>
         public bool TakeMidChange(in BookTop top)
         {
             lock (_lock)
             {
+                if (_closed)
+                {
+                    return false;
+                }
+
                 var moved = top.Mid != _last.Mid;
                 _last = top;
                 return moved;
+            }
+        }
+
+        /// <summary>Ends the tail; gives the last book sampled (the quote known to hold until now) the first time only.</summary>
+        public bool TryClose(out BookTop last)
+        {
+            lock (_lock)
+            {
+                last = _last;
+                if (_closed)
+                {
+                    return false;
+                }
+
+                _closed = true;
+                return true;
             }
         }
     }

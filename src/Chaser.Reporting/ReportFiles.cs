@@ -47,11 +47,18 @@ public static class ReportFiles
 
     public static string ToJson(ExecutionReport report) => JsonSerializer.Serialize(report, Json);
 
+    // A text cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR) is kept as text with a leading quote.
+    // Numbers are not text cells here, so a negative slippage stays a number.
+    private static string Defused(string text) => text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + text : text;
+
+    private static string Quoted(string text) =>
+        text.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
+
     private static string Cell(object? value) => value switch
     {
         null => "",
         DateTime time => time.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
-        string text => text.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text,
+        string text => Quoted(Defused(text)),
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };

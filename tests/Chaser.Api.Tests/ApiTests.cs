@@ -144,6 +144,11 @@ public sealed class ApiTests : IAsyncLifetime
 
         // The JSON report: a row per order with the metrics, and the aggregate table by symbol, side and strategy.
         using var report = JsonDocument.Parse(await GetStringAsync($"/api/report?strategy=bulk"));
+        using var newestTwo = JsonDocument.Parse(await GetStringAsync($"/api/report?strategy=bulk&limit=2"));
+        Assert.Equal(ids[^2..], newestTwo.RootElement.GetProperty("orders").EnumerateArray().Select(r => r.GetProperty("id").GetInt64()));
+        using var badLimit = await _client.GetAsync(new Uri("/api/report?limit=0", UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, badLimit.StatusCode);
+        Assert.Contains("limit", await badLimit.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         var reported = report.RootElement.GetProperty("orders").EnumerateArray().ToArray();
         Assert.Equal(ids, reported.Select(r => r.GetProperty("id").GetInt64()));
         Assert.All(reported, r => Assert.Equal(1m, r.GetProperty("maker_fraction").GetDecimal()));

@@ -197,8 +197,12 @@ public class ExecutionEngineTests
         exchange.PublishTrade("BTCUSDT", 65_000.1m, 0.5m);
         await Until(() => recorder.Trades.Count == 1);
         exchange.TradeAgainstUs("BTCUSDT", 0.1m);
+        exchange.SetBook("BTCUSDT", 65_000.3m, 65_000.4m); // the move our fill caused, racing the order's finish
         var result = await run.WaitAsync(Patience, TestContext.Current.CancellationToken);
         Assert.Equal(FinishReason.Filled, result.Status);
+
+        // Whether the finished order's loop still saw it or not, that move is on record without waiting for another.
+        await Until(() => recorder.Mids.Count > 0 && recorder.Mids[^1].Mid == 65_000.35m);
         var duringOrder = recorder.Mids.Count;
 
         // Within the tail: a moved mid is sampled for the finished order, an unchanged one is not.

@@ -153,6 +153,17 @@ public sealed class ReportTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_text_cell_a_spreadsheet_would_run_as_a_formula_stays_text_and_numbers_stay_numbers()
+    {
+        var row = new ReportRow { Id = 1, Symbol = "BTCUSDT", Strategy = "=HYPERLINK(\"http://x\",\"y\")", Side = "buy", Status = "filled", SlippageBps = -1.5m };
+
+        var cells = ReportFiles.ToCsv([row]).Split("\r\n")[1];
+
+        Assert.Contains(",\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",", cells, StringComparison.Ordinal);
+        Assert.Contains(",-1.5,", cells, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_chart_is_a_png_of_the_asked_size()
     {
         await using var db = new ChaserDb(Database);

@@ -104,10 +104,11 @@ function drawRow(row, o) {
     resting = `<span class="${atBest ? "at-best" : "behind"}" title="${atBest ? "at the best price" : "not at the best price"}">${fmt(o.resting_price)}</span>`;
   }
   row.className = state.selected === o.id ? "selected" : "";
-  row.innerHTML = `<td>${o.id}</td><td>${o.symbol}</td><td class="${side}">${side}</td><td>${escapeHtml(o.strategy)}</td><td>${target(o)}</td>
+  const status = escapeHtml(o.status);
+  row.innerHTML = `<td>${o.id}</td><td>${escapeHtml(o.symbol)}</td><td class="${side}">${side}</td><td>${escapeHtml(o.strategy)}</td><td>${escapeHtml(target(o))}</td>
     <td><div class="bar" role="progressbar" aria-valuenow="${(share * 100).toFixed(1)}"><span></span><em>${(share * 100).toFixed(1)}%</em></div></td>
-    <td class="filled">${filled(o)}</td><td>${resting}</td><td>${best}</td><td>${fmt(o.avg_price)}</td><td>${o.fills ?? "–"}</td>
-    <td><span class="status ${o.status}">${o.status}</span></td>`;
+    <td class="filled">${escapeHtml(filled(o))}</td><td>${resting}</td><td>${best}</td><td>${fmt(o.avg_price)}</td><td>${o.fills ?? "–"}</td>
+    <td><span class="status ${status}">${status}</span></td>`;
   // Set through the CSSOM: the page's Content-Security-Policy forbids inline style attributes.
   row.querySelector(".bar > span").style.width = `${(share * 100).toFixed(2)}%`;
 }
@@ -124,7 +125,7 @@ function refreshAggregates() {
     const ids = [...state.orders.keys()];
     if (ids.length === 0) return;
     const report = await api(`/api/report?ids=${ids.join(",")}`);
-    $("aggregates").tBodies[0].innerHTML = report.aggregates.map((a) => `<tr><td>${a.symbol}</td><td class="${a.side}">${a.side}</td>
+    $("aggregates").tBodies[0].innerHTML = report.aggregates.map((a) => `<tr><td>${escapeHtml(a.symbol)}</td><td class="${escapeHtml(a.side)}">${escapeHtml(a.side)}</td>
       <td>${escapeHtml(a.strategy)}</td><td>${a.orders}</td><td>${fmt(a.filled_notional, 2)}</td><td>${fmt(a.fees, 4)}</td><td>${bp(a.slippage_bps)}</td>
       <td>${bp(a.slippage_vs_expected_bps)}</td><td>${fmt(a.half_spread_captured, 2)}</td><td>${pct(a.maker_fraction)}</td><td>${bp(a.markout_1s_bps)}</td></tr>`).join("");
   }, 300);
@@ -163,8 +164,8 @@ async function refreshDetail() {
       ["tick→order p50 / p99", r.tick_to_order_p50_us === null ? "–" : `${fmt(r.tick_to_order_p50_us, 0)} / ${fmt(r.tick_to_order_p99_us, 0)} µs`],
       ["markout 1s / 10s / 60s", `${bp(r.markout_1s_bps)} / ${bp(r.markout_10s_bps)} / ${bp(r.markout_60s_bps)} bp`],
     ];
-    $("metrics").innerHTML = metrics.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("");
-    $("fills").tBodies[0].innerHTML = fills.map((f) => `<tr><td>${f.exchange_time.replace("T", " ").replace(/\+00:00$|Z$/, "")}</td><td>${f.trade_id}</td>
+    $("metrics").innerHTML = metrics.map(([k, v]) => `<dt>${k}</dt><dd>${escapeHtml(v)}</dd>`).join("");
+    $("fills").tBodies[0].innerHTML = fills.map((f) => `<tr><td>${escapeHtml(f.exchange_time.replace("T", " ").replace(/\+00:00$|Z$/, ""))}</td><td>${f.trade_id}</td>
       <td>${fmt(f.price)}</td><td>${fmt(f.qty)}</td><td>${fmt(f.fee, 8)} ${escapeHtml(f.fee_asset ?? "")}</td><td>${f.is_maker ? "yes" : "no"}</td></tr>`).join("");
     if (state.chartUrl) URL.revokeObjectURL(state.chartUrl);
     state.chartUrl = URL.createObjectURL(chart);
@@ -176,9 +177,9 @@ async function refreshDetail() {
   }
 }
 
+// The token lives in this page's memory only (not in storage): a reload asks for it again.
 function start(token) {
   state.token = token;
-  sessionStorage.setItem("chaser-token", token);
   setConnected(false, "connecting…");
   follow();
 }
@@ -188,6 +189,5 @@ document.addEventListener("DOMContentLoaded", () => {
   const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
   if (fromHash) history.replaceState(null, "", location.pathname);
   $("login").addEventListener("submit", (e) => { e.preventDefault(); if ($("token").value) start($("token").value.trim()); });
-  const token = fromHash ?? sessionStorage.getItem("chaser-token");
-  if (token) start(token);
+  if (fromHash) start(fromHash);
 });
