@@ -107,6 +107,33 @@ public class ChaserScriptTests
     }
 
     [Fact]
+    public void After_leaving_the_top_alone_the_book_showing_our_old_order_does_not_pull_us_back()
+    {
+        // Seen on the simulator: the order left the level it was alone at, then 200 ms later a timer re-read the book
+        // from before that modify — whose best bid was our own old order — and moved straight back.
+        var h = ChaserHarness.BuyNotional(15_000m);
+        var place = h.Rest(65_000.0m, 65_000.1m);
+        h.Advance(1_000);
+        h.Depth([65_000.0m, 64_998.0m, 64_997.0m], [65_000.1m]);
+        var modify = Assert.Single(h.Book(65_000.0m, 65_000.1m, bidQty: place.Quantity));
+        Assert.Equal(64_998.0m, modify.Price);
+        h.Advance(5);
+        Assert.Empty(h.Ack(modify));
+
+        // Timers with no newer book: the 65,000.0 bid on record is ours, not a better price to chase.
+        h.Advance(200);
+        Assert.Empty(h.Timer());
+        h.Advance(2_000);
+        Assert.Empty(h.Timer());
+        Assert.Equal(64_998.0m, h.Machine.OpenChild!.Price);
+
+        // A book newer than the modify that still bids 65,000.0 is someone else: then we are behind and follow.
+        h.Advance(10);
+        var back = Assert.Single(h.Book(65_000.0m, 65_000.1m, bidQty: 0.5m));
+        Assert.Equal((ChaserCommandKind.Modify, 65_000.0m, DecisionRule.RepriceBehindBest), (back.Kind, back.Price, back.Cause.Rule));
+    }
+
+    [Fact]
     public void Alone_at_the_top_without_depth_the_order_stays()
     {
         var h = ChaserHarness.BuyNotional(15_000m);

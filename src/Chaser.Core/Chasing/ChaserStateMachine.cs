@@ -177,6 +177,11 @@ public sealed class ChaserStateMachine
         var wasModify = child.State == ChildState.PendingModify || (child.State == ChildState.Unknown && accepted.IsModify);
         if (child.State != ChildState.Live)
         {
+            if (wasModify && accepted.Price != child.Price)
+            {
+                child.VacatedPrice = child.Price;
+            }
+
             child.Price = accepted.Price;
             child.Quantity = accepted.Quantity;
             // A modify re-queues the order on Binance: its age starts again for the invalid-cancellation rule.
@@ -775,8 +780,9 @@ public sealed class ChaserStateMachine
 
         if (child.AcceptedExchangeTime is not { } acceptedAt || _book.ExchangeTime < acceptedAt)
         {
-            // The book predates our order: trust it only to tell us we are behind.
-            return IsBehind(best, child.Price) ? best : child.Price;
+            // The book predates our order: trust it only to tell us we are behind — unless its best is the price we
+            // just left, which it shows because our own order was still there (chasing it would undo the move).
+            return IsBehind(best, child.Price) && best != child.VacatedPrice ? best : child.Price;
         }
 
         if (best == child.Price)

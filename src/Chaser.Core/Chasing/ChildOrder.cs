@@ -78,6 +78,9 @@ public sealed class ChildOrder
     /// <summary>Exchange time of the last accept (new or modify); a book older than this does not show the order.</summary>
     public DateTimeOffset? AcceptedExchangeTime { get; internal set; }
 
+    /// <summary>The price this order rested at before its latest accepted modify (null if never modified).</summary>
+    public decimal? VacatedPrice { get; internal set; }
+
     public DateTimeOffset StateSince { get; internal set; }
 
     public int Modifies { get; internal set; }
