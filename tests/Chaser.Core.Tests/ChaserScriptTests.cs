@@ -134,6 +134,22 @@ public class ChaserScriptTests
     }
 
     [Fact]
+    public void Less_at_the_top_than_we_have_left_is_not_alone_a_fill_of_ours_is_still_on_its_way()
+    {
+        // We rest 0.230 at 65,000.0; the book shows 0.150 there: 0.100 of ours filled (not yet reported) and 0.020 of
+        // someone else's, or all ours — either way not a reason to leave the level.
+        var h = ChaserHarness.BuyNotional(15_000m);
+        var place = h.Rest(65_000.0m, 65_000.1m);
+        h.Advance(1_000);
+        h.Depth([65_000.0m, 64_998.0m], [65_000.1m]);
+        Assert.Empty(h.Book(65_000.0m, 65_000.1m, bidQty: place.Quantity - 0.08m));
+
+        // Once the fill is known, the level holds exactly the rest: it is ours alone, and the order moves on that fill.
+        var modify = Assert.Single(h.Fill(place.ClientOrderId, 65_000.0m, 0.08m, 0.08m, full: false));
+        Assert.Equal((ChaserCommandKind.Modify, 64_998.0m, DecisionRule.RepriceAloneAtTop), (modify.Kind, modify.Price, modify.Cause.Rule));
+    }
+
+    [Fact]
     public void Alone_at_the_top_without_depth_the_order_stays()
     {
         var h = ChaserHarness.BuyNotional(15_000m);

@@ -787,8 +787,11 @@ public sealed class ChaserStateMachine
 
         if (best == child.Price)
         {
+            // Alone only when the level holds exactly what we have left. Less means a fill of ours we haven't seen
+            // yet, and then the rest may well be someone else's: leaving on that guess loses our place in the queue
+            // and, once the book says so, we come straight back behind them.
             var displayed = buy ? _book.BidQty : _book.AskQty;
-            if (displayed <= child.LeavesQuantity && NextLevelBeyond(child.Price) is { } next)
+            if (displayed == child.LeavesQuantity && NextLevelBeyond(child.Price) is { } next)
             {
                 return next;
             }
