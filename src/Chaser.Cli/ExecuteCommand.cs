@@ -10,19 +10,22 @@ internal static class ExecuteCommand
     public const string Usage = """
         usage: chaser execute --symbol BTCUSDT --side buy|sell (--notional 15000 | --quantity 0.2)
                               [--venue sim|testnet|live] [--rest-url URL --ws-url URL] [--deadline 10m]
-                              [--order-entry ws|rest] [--reduce-only] [--id N] [--db CONNECTION] [--markouts] [--json]
+                              [--order-entry ws|rest] [--reduce-only] [--id N] [--db CONNECTION] [--markouts]
+                              [--dead-man 120s] [--json]
 
           --venue      sim (default: the simulator, in-process), testnet or live; testnet and live read the
                        API key and secret from CHASER_BINANCE_API_KEY / CHASER_BINANCE_API_SECRET (or user-secrets)
           --order-entry  ws (default: Binance's WebSocket API, REST while it is down) or rest
           --deadline   stop after this long (90s, 10m, 1h): the resting child is canceled, status expired
+          --dead-man   arm Binance's countdownCancelAll for the symbol (e.g. 120s, renewed every quarter of it): if
+                       this process dies, the exchange cancels the symbol's open orders — all of the account's
           --db         where to record (default: SQLite chaser.db here; or CHASER_DB); the order's id comes from it
           --markouts   stay 60 s after the order ends, sampling the book, so `chaser report` has its markouts
           --json       print the result as JSON on stdout (progress goes to stderr)
         exit codes: 0 filled, 1 failed, 2 bad input, 3 canceled or expired
         """;
 
-    private static readonly string[] ValueOptions = ["--symbol", "--side", "--notional", "--quantity", "--venue", "--rest-url", "--ws-url", "--deadline", "--id", "--seed", "--order-entry", "--db"];
+    private static readonly string[] ValueOptions = ["--symbol", "--side", "--notional", "--quantity", "--venue", "--rest-url", "--ws-url", "--deadline", "--id", "--seed", "--order-entry", "--db", "--dead-man"];
     private static readonly string[] FlagOptions = ["--json", "--reduce-only", "--markouts"];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CommandContext context)

@@ -15,15 +15,16 @@ internal static class ServeCommand
 {
     public const string Usage = """
         usage: chaser serve [--urls http://127.0.0.1:5080] [--db CONNECTION] [--venue sim|testnet|live]
-                            [--rest-url URL --ws-url URL] [--order-entry ws|rest]
+                            [--rest-url URL --ws-url URL] [--order-entry ws|rest] [--dead-man 120s]
 
+          --dead-man arms Binance's countdownCancelAll per symbol while orders work there (see chaser execute --help).
           The dashboard is at / (live orders, charts, fills, aggregates). Every API request needs Authorization: Bearer <token>. The token is CHASER_API_TOKEN, or, when that is unset,
           one generated at start and printed once (only its hash is kept). Binds to 127.0.0.1 unless --urls says otherwise.
         """;
 
     public const string TokenVariable = "CHASER_API_TOKEN";
 
-    private static readonly string[] ValueOptions = ["--urls", "--db", "--venue", "--rest-url", "--ws-url", "--order-entry", "--seed"];
+    private static readonly string[] ValueOptions = ["--urls", "--db", "--venue", "--rest-url", "--ws-url", "--order-entry", "--seed", "--dead-man"];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CommandContext context)
     {

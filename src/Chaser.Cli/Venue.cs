@@ -16,7 +16,7 @@ internal enum VenueKind
 }
 
 /// <summary>How to reach a venue; resolved from the command line and the environment before anything connects.</summary>
-internal sealed record VenueSettings(VenueKind Kind, Uri? RestUrl, Uri? StreamUrl, bool RestOrderEntry = false)
+internal sealed record VenueSettings(VenueKind Kind, Uri? RestUrl, Uri? StreamUrl, bool RestOrderEntry = false, TimeSpan DeadMan = default)
 {
     public const string ApiKeyVariable = "CHASER_BINANCE_API_KEY";
     public const string ApiSecretVariable = "CHASER_BINANCE_API_SECRET";
@@ -43,7 +43,13 @@ internal sealed record VenueSettings(VenueKind Kind, Uri? RestUrl, Uri? StreamUr
             "rest" => true,
             var other => throw new UsageException($"option '--order-entry' must be ws or rest, got '{other}'"),
         };
-        return new VenueSettings(kind, rest, ws, orderEntry);
+        var deadMan = args.GetDuration("--dead-man") ?? TimeSpan.Zero;
+        if (deadMan != TimeSpan.Zero && deadMan < TimeSpan.FromSeconds(10))
+        {
+            throw new UsageException($"option '--dead-man' must be at least 10s (it is renewed every quarter of it), got '{args.Get("--dead-man")}'");
+        }
+
+        return new VenueSettings(kind, rest, ws, orderEntry, deadMan);
     }
 
     /// <summary>The WebSocket API for order entry: Binance's, or the one a custom --ws-url host serves (as the simulator does).</summary>
@@ -182,7 +188,7 @@ internal sealed class Venue : IAsyncDisposable
             Signer = credentials.Signer,
             Diagnostics = diagnostics,
         });
-        var engine = new ExecutionEngine(connector, recorder);
+        var engine = new ExecutionEngine(connector, recorder, options: new EngineOptions { DeadManCountdown = settings.DeadMan, Diagnostics = diagnostics });
         try
         {
             await engine.ConnectAsync(cancellationToken).ConfigureAwait(false);

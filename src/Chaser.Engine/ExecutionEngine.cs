@@ -20,6 +20,17 @@ public sealed record EngineOptions
     /// +60 s can be computed; zero turns it off. Only a host that keeps running records the whole tail.
     /// </summary>
     public TimeSpan MarkoutTail { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The exchange-side dead-man switch (Binance's countdownCancelAll), off when zero. While orders work on a symbol
+    /// the countdown is armed before the first child is sent and renewed every quarter of it (Binance's example: 120 s,
+    /// renewed every 30 s); when the last one ends it is disarmed. If this process dies, the exchange cancels the
+    /// symbol's open orders when the countdown runs out — all of the account's orders on that symbol, not only ours.
+    /// </summary>
+    public TimeSpan DeadManCountdown { get; init; }
+
+    /// <summary>Problems the engine works around (a dead-man renewal that failed); never a secret.</summary>
+    public Action<string>? Diagnostics { get; init; }
 }
 
 /// <summary>
@@ -54,6 +65,12 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     // Parent orders that ended less than MarkoutTail ago, still sampled for markouts (copy-on-write: read without a lock).
     private MarkoutTail[] _tails = [];
+
+    // The dead-man switch per symbol with working orders (under _routing), and one gate per symbol so that arm and
+    // disarm calls reach the exchange in order: the last one sent always reflects whether orders are working.
+    private readonly Dictionary<string, DeadMan> _deadMen = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _deadManGates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Task, byte> _deadManDisarms = new();
     private decimal _budget = 1m;
 
     public ExecutionEngine(IExchangeConnector connector, IExecutionRecorder? recorder = null, TimeProvider? time = null, EngineOptions? options = null)
@@ -168,14 +185,21 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             }
 
             AddRoute(runner);
+            var deadManHeld = false;
+            var ran = false;
             try
             {
+                // Armed before the first child is sent: no order of ours rests without the exchange's safety net.
+                await HoldDeadManAsync(spec.Symbol, cancellationToken).ConfigureAwait(false);
+                deadManHeld = true;
+
                 // The book may have arrived before this order was routed: start from the latest one.
                 if (_lastBooks.TryGetValue(spec.Symbol, out var last) && last.TryGet(out var book))
                 {
                     runner.Post(new InboxItem { Kind = InboxKind.Book, Book = book });
                 }
 
+                ran = true;
                 var run = runner.RunAsync(_budget);
                 if (_userCanceled.ContainsKey(spec.Id))
                 {
@@ -192,7 +216,15 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
                 RemoveRoute(runner);
                 _finished[spec.Id] = runner;
                 _byParent.TryRemove(spec.Id, out _);
-                StartMarkoutTail(spec, runner.Progress.Mid);
+                if (ran)
+                {
+                    StartMarkoutTail(spec, runner.Progress.Mid);
+                }
+
+                if (deadManHeld)
+                {
+                    ReleaseDeadMan(spec.Symbol);
+                }
             }
         }
         finally
@@ -220,6 +252,13 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         try
         {
             CloseMarkoutTails(_ => true);
+
+            // Disarming is what stops the exchange from canceling the account's other orders later: let it land.
+            await Task.WhenAll(_deadManDisarms.Keys).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _options.Diagnostics?.Invoke("dead-man switch: disarming did not finish within 10 s; the exchange may still cancel the symbol's open orders when its countdown ends");
         }
         finally
         {
@@ -324,6 +363,133 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
     }
 
+    private async Task HoldDeadManAsync(string symbol, CancellationToken cancellationToken)
+    {
+        if (_options.DeadManCountdown <= TimeSpan.Zero || _connector is not IDeadManSwitch)
+        {
+            return;
+        }
+
+        DeadMan held;
+        var first = false;
+        lock (_routing)
+        {
+            if (!_deadMen.TryGetValue(symbol, out held!))
+            {
+                held = new DeadMan();
+                _deadMen[symbol] = held;
+                first = true;
+            }
+
+            held.Working++;
+        }
+
+        if (first)
+        {
+            // The exchange calls happen outside the routing lock; later orders on the symbol wait for this first arm.
+            _ = ArmFirstAsync(symbol, held);
+        }
+
+        try
+        {
+            await held.Armed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            ReleaseDeadMan(symbol);
+            throw;
+        }
+    }
+
+    private async Task ArmFirstAsync(string symbol, DeadMan held)
+    {
+        try
+        {
+            await SyncDeadManAsync(symbol, CancellationToken.None).ConfigureAwait(false);
+            held.Armed.TrySetResult();
+            await RenewDeadManAsync(symbol, held).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            if (!held.Armed.TrySetException(e))
+            {
+                _options.Diagnostics?.Invoke($"dead-man switch: renewals for {symbol} stopped ({e.GetType().Name}: {e.Message})");
+            }
+        }
+    }
+
+    private void ReleaseDeadMan(string symbol)
+    {
+        lock (_routing)
+        {
+            if (!_deadMen.TryGetValue(symbol, out var held) || --held.Working > 0)
+            {
+                return;
+            }
+
+            _deadMen.Remove(symbol);
+            held.Stop.Cancel();
+        }
+
+        var disarm = SyncDeadManAsync(symbol, CancellationToken.None);
+        _deadManDisarms.TryAdd(disarm, 0);
+        _ = disarm.ContinueWith(
+            t =>
+            {
+                _deadManDisarms.TryRemove(t, out _);
+                if (t.Exception is { } e)
+                {
+                    _options.Diagnostics?.Invoke($"dead-man switch: disarming {symbol} failed ({e.InnerException?.Message}); the exchange cancels its open orders when the countdown ends");
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>Tells the exchange what is true now: armed while orders work on the symbol, disarmed when none do.</summary>
+    private async Task SyncDeadManAsync(string symbol, CancellationToken cancellationToken)
+    {
+        var gate = _deadManGates.GetOrAdd(symbol, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            bool working;
+            lock (_routing)
+            {
+                working = _deadMen.ContainsKey(symbol);
+            }
+
+            await ((IDeadManSwitch)_connector).ArmCancelAllAsync(symbol, working ? _options.DeadManCountdown : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task RenewDeadManAsync(string symbol, DeadMan held)
+    {
+        var interval = _options.DeadManCountdown / 4;
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(interval, _time, held.Stop.Token).ConfigureAwait(false);
+                await SyncDeadManAsync(symbol, held.Stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (held.Stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException)
+            {
+                // Three more renewals come before the countdown can run out; say so and keep going.
+                _options.Diagnostics?.Invoke($"dead-man switch: renewing {symbol} failed ({e.Message}); retrying in {interval.TotalSeconds:0} s");
+            }
+        }
+    }
+
     private void StartMarkoutTail(ParentOrderSpec spec, decimal lastRecordedMid)
     {
         if (_options.MarkoutTail <= TimeSpan.Zero
@@ -415,6 +581,17 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             var current = _bySymbol.GetValueOrDefault(runner.Spec.Symbol, []);
             _bySymbol[runner.Spec.Symbol] = current.Where(r => !ReferenceEquals(r, runner)).ToArray();
         }
+    }
+
+    /// <summary>The dead-man switch of one symbol while orders work on it.</summary>
+    private sealed class DeadMan
+    {
+        public int Working { get; set; }
+
+        /// <summary>Done once the exchange holds the first countdown (failed if it could not be armed).</summary>
+        public TaskCompletionSource Armed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CancellationTokenSource Stop { get; } = new();
     }
 
     /// <summary>A parent order that ended and is still sampled for markouts until <see cref="Until"/>.</summary>

@@ -17,6 +17,7 @@ public class BadInputTests
     [InlineData("option '--deadline' must be a positive duration", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--deadline", "soon")]
     [InlineData("option '--book': file not found: /nonexistent/book.csv", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--book", "/nonexistent/book.csv", "--trades", "/nonexistent/t.csv", "--backtest")]
     [InlineData("option '--venue' must be sim, testnet or live, got 'paper'", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--venue", "paper")]
+    [InlineData("option '--dead-man' must be at least 10s", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--dead-man", "5s")]
     public async Task Malformed_options_are_refused_before_anything_starts(string expected, params string[] options)
     {
         // A trailing "--backtest" marker runs the case through `chaser backtest` instead of `chaser execute`.

@@ -67,8 +67,48 @@ public class KillTests
         }
     }
 
-    private static Task<Process> ServeAsync(SimulatorServer simulator, string database, string url) =>
-        ServeProcess.StartAsync(Token, ["--urls", url, "--db", database, "--rest-url", simulator.RestBaseUrl.ToString(), "--ws-url", simulator.WebSocketBaseUrl.ToString()], Ct);
+    [Fact]
+    public async Task With_the_dead_man_switch_the_exchange_cancels_the_orders_of_a_killed_serve_by_itself()
+    {
+        // A market where nobody trades and the price stands still: the child rests until something cancels it.
+        var quiet = new SimulatorOptions
+        {
+            Synthetic = new Chaser.Simulator.Sources.SyntheticOptions { CalmTradesPerSecond = 0, BurstTradesPerSecond = 0, AddsPerSecond = 1, CancelsPerSecond = 1, VolatilityTicksPerSqrtSecond = 0 },
+        };
+        await using var simulator = await SimulatorServer.StartAsync(quiet, Ct);
+        var database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-deadman-{Guid.NewGuid():N}.db");
+        var url = $"http://127.0.0.1:{ServeProcess.FreePort()}";
+        using var serve = await ServeAsync(simulator, database, url, "--dead-man", "10s");
+        using var client = Client(url);
+        using var created = await client.PostAsync(new Uri("/api/orders", UriKind.Relative), Json("""{"symbol":"ETHUSDT","side":1,"size":300000,"size_type":"n"}"""), Ct);
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetInt64();
+        using var execute = await client.PostAsync(new Uri("/api/orders/execute", UriKind.Relative), Json($$"""{"ids":[{{id}}]}"""), Ct);
+        Assert.Equal(HttpStatusCode.Accepted, execute.StatusCode);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (simulator.Engine.GetOpenOrders("ETHUSDT").Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10, Ct);
+        }
+
+        Assert.Single(simulator.Engine.GetOpenOrders("ETHUSDT"));
+        serve.Kill(); // SIGKILL: nothing of ours runs again, no restart
+        await serve.WaitForExitAsync(Ct);
+        var killedAt = DateTime.UtcNow;
+
+        // Nobody cancels it but the exchange, within the 10 s countdown (renewed every 2.5 s until the kill).
+        while (simulator.Engine.GetOpenOrders("ETHUSDT").Count > 0 && DateTime.UtcNow - killedAt < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.Empty(simulator.Engine.GetOpenOrders("ETHUSDT"));
+        Assert.Empty(simulator.Engine.GetUserTrades("ETHUSDT", limit: 100));
+        Assert.InRange(DateTime.UtcNow - killedAt, TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(12)); // 10 s from the last renewal
+    }
+
+    private static Task<Process> ServeAsync(SimulatorServer simulator, string database, string url, params string[] extra) =>
+        ServeProcess.StartAsync(Token, ["--urls", url, "--db", database, "--rest-url", simulator.RestBaseUrl.ToString(), "--ws-url", simulator.WebSocketBaseUrl.ToString(), .. extra], Ct);
 
     private static HttpClient Client(string url)
     {

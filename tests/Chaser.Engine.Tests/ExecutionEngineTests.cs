@@ -225,6 +225,35 @@ public class ExecutionEngineTests
         var print = Assert.Single(recorder.Trades);
         Assert.Equal((1L, 65_000.1m, 0.5m), (print.ParentId, print.Price, print.Quantity));
     }
+
+    [Fact]
+    public async Task The_dead_man_switch_is_armed_before_the_first_child_renewed_while_working_and_disarmed_after_the_last()
+    {
+        var exchange = new InMemoryExchange(Btc);
+        await using var engine = new ExecutionEngine(exchange, options: new EngineOptions { DeadManCountdown = TimeSpan.FromMilliseconds(400) });
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var buy = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.1m), TestContext.Current.CancellationToken);
+        var sell = engine.ExecuteAsync(new ParentOrderSpec(2, "BTCUSDT", Side.Sell, SizeType.Quantity, 0.1m), TestContext.Current.CancellationToken);
+        await Until(() => exchange.Orders.Count == 2);
+        string[] Log() => exchange.LogSnapshot();
+
+        Assert.Equal("arm BTCUSDT 400", Log()[0]); // before any child is sent
+
+        // Renewed every 100 ms while either order works; not disarmed while the other one still works.
+        await Task.Delay(450, TestContext.Current.CancellationToken);
+        Assert.True(Log().Count(l => l == "arm BTCUSDT 400") >= 3, string.Join(", ", Log()));
+        engine.Cancel(1);
+        Assert.Equal(FinishReason.Canceled, (await buy.WaitAsync(Patience, TestContext.Current.CancellationToken)).Status);
+        await Task.Delay(250, TestContext.Current.CancellationToken);
+        Assert.DoesNotContain("arm BTCUSDT 0", Log());
+
+        // The last one ends: disarmed, and nothing renews it afterwards.
+        engine.Cancel(2);
+        Assert.Equal(FinishReason.Canceled, (await sell.WaitAsync(Patience, TestContext.Current.CancellationToken)).Status);
+        await Until(() => Log()[^1] == "arm BTCUSDT 0");
+        await Task.Delay(250, TestContext.Current.CancellationToken);
+        Assert.Equal("arm BTCUSDT 0", Log()[^1]);
+    }
 }
 
 internal sealed class ListRecorder : IExecutionRecorder

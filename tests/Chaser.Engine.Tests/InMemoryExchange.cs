@@ -11,7 +11,7 @@ namespace Chaser.Engine.Tests;
 /// A tiny exchange behind the connector port: the test sets the book and prints trades; our post-only orders rest,
 /// are rejected when they would cross, and fill when a trade reaches them. Answers are delivered synchronously.
 /// </summary>
-internal sealed class InMemoryExchange : IExchangeConnector
+internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
 {
     private readonly ConcurrentDictionary<string, SymbolRules> _rules = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, BookTop> _books = new(StringComparer.Ordinal);
@@ -30,6 +30,27 @@ internal sealed class InMemoryExchange : IExchangeConnector
     }
 
     public List<OrderRequest> Requests { get; } = [];
+
+    /// <summary>Dead-man arms and order requests in the order they reached the exchange ("arm BTCUSDT 400", "place chs-1-1").</summary>
+    public List<string> Log { get; } = [];
+
+    public string[] LogSnapshot()
+    {
+        lock (_lock)
+        {
+            return [.. Log];
+        }
+    }
+
+    public Task ArmCancelAllAsync(string symbol, TimeSpan countdown, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            Log.Add($"arm {symbol} {countdown.TotalMilliseconds:0}");
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Dictionary<string, RestingOrder> Orders { get; } = new(StringComparer.Ordinal);
 
@@ -111,6 +132,7 @@ internal sealed class InMemoryExchange : IExchangeConnector
         lock (_lock)
         {
             Requests.Add(request);
+            Log.Add($"{request.Command.Kind.ToString().ToLowerInvariant()} {request.Command.ClientOrderId}");
             Execute(request);
         }
 

@@ -16,7 +16,7 @@ namespace Chaser.Binance.Connector;
 /// clock sync, the user data stream and combined market streams. The same code talks to Binance, its testnet and the
 /// simulator; only the base URLs and keys differ.
 /// </summary>
-public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory
+public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDeadManSwitch
 {
     private readonly BinanceConnectorOptions _options;
     private readonly HttpClient _http;
@@ -215,6 +215,14 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory
     }
 
     /// <summary>Cancels every open order of ours (client id <c>chs-…</c>) on a symbol; other orders of the account are left alone.</summary>
+    /// <summary>POST countdownCancelAll (weight 10): Binance cancels the symbol's open orders when the countdown runs out.</summary>
+    public async Task ArmCancelAllAsync(string symbol, TimeSpan countdown, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[BinanceRequests.MaxQueryLength];
+        var length = BinanceRequests.CountdownCancelAll(buffer, symbol, (long)countdown.TotalMilliseconds, new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs));
+        await CallAsync(HttpMethod.Post, BinanceEndpoint.CountdownCancelAll.Path + "?" + Encoding.ASCII.GetString(buffer, 0, length), cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task CancelAllAsync(string symbol, CancellationToken cancellationToken)
     {
         var buffer = new byte[BinanceRequests.MaxQueryLength];

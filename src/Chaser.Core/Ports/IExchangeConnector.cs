@@ -85,3 +85,13 @@ public interface IExchangeHistory
 {
     Task<IReadOnlyList<ChildHistory>> GetChildHistoryAsync(string symbol, long parentId, DateTimeOffset since, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// An exchange-side dead-man switch (Binance's countdownCancelAll): the exchange cancels every open order of a symbol
+/// unless the countdown is renewed in time, so orders don't outlive a host that died.
+/// </summary>
+public interface IDeadManSwitch
+{
+    /// <summary>Arms or renews the countdown for a symbol; <see cref="TimeSpan.Zero"/> disarms it.</summary>
+    Task ArmCancelAllAsync(string symbol, TimeSpan countdown, CancellationToken cancellationToken);
+}
