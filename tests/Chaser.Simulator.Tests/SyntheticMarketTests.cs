@@ -7,6 +7,9 @@ public sealed class SyntheticMarketTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(100);
 
+    // The first event times of BTCUSDT's market for seed 1 from t = 0, as every process must produce them.
+    private const string PinnedFirstEventTimes = "18;53;58;58;161;188;209;209;209;326;379;382;386;416;445;471;504;578;702;708;716;728;825";
+
     private static (ExchangeEngine Engine, MarketDriver Driver, ManualTimeProvider Clock) Start(int seed)
     {
         var clock = new ManualTimeProvider();
@@ -21,6 +24,27 @@ public sealed class SyntheticMarketTests(ITestOutputHelper output)
     {
         clock.Advance(Step);
         driver.ApplyFor(Step);
+    }
+
+    [Fact]
+    public void A_seed_gives_the_same_market_in_every_process()
+    {
+        // Pinned values: a seed must reproduce a market across runs and machines, not only within one process.
+        var market = new SyntheticMarket(SymbolSpec.Defaults[0], seed: 1, startTime: 0);
+        var first = string.Join(";", Enumerable.Range(0, 20).SelectMany(_ => market.Next()).Select(e => e.Time));
+
+        Assert.Equal(PinnedFirstEventTimes, first);
+    }
+
+    [Fact]
+    public void A_market_with_no_activity_at_all_advances_time_without_events()
+    {
+        var still = new SyntheticOptions { CalmTradesPerSecond = 0, BurstTradesPerSecond = 0, AddsPerSecond = 0, CancelsPerSecond = 0 };
+        var market = new SyntheticMarket(SymbolSpec.Defaults[0], seed: 1, startTime: 1_000, still);
+
+        Assert.Empty(market.Next());
+        Assert.Empty(market.Next());
+        Assert.Equal(3_000, market.Time);
     }
 
     [Fact]

@@ -23,7 +23,8 @@ public sealed class SyntheticMarket
     {
         this.spec = spec;
         this.options = options ?? new SyntheticOptions();
-        random = new Random(HashCode.Combine(seed, StableHash(spec.Symbol)));
+        // Not HashCode.Combine: it is salted per process, so the same seed gave a different market in every run.
+        random = new Random(unchecked((seed * 486_187_739) + StableHash(spec.Symbol)));
         now = startTime;
         var mid = (long)(spec.InitialPrice / spec.TickSize);
         fairTicks = mid;
@@ -52,6 +53,14 @@ public sealed class SyntheticMarket
 
         var tradeRate = burst ? options.BurstTradesPerSecond : options.CalmTradesPerSecond;
         var totalRate = tradeRate + options.AddsPerSecond + options.CancelsPerSecond;
+        if (totalRate <= 0)
+        {
+            // A market where nothing ever happens: time moves on a second at a time, with no events (an exponential
+            // gap at rate zero would be infinite and the caller would spin forever).
+            now += 1000;
+            return [];
+        }
+
         var dt = -Math.Log(1.0 - random.NextDouble()) / totalRate;
         now += Math.Max(1, (long)Math.Round(dt * 1000));
         fairTicks += Gaussian() * options.VolatilityTicksPerSqrtSecond * Math.Sqrt(dt);
