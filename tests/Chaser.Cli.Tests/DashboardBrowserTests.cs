@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Chaser.Simulator.Server;
 using Chaser.Tests.Shared;
 
 namespace Chaser.Cli.Tests;
@@ -15,8 +16,7 @@ public class DashboardBrowserTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task An_executing_order_updates_on_the_open_page_without_a_reload()
+    private static void SkipWithoutChromium()
     {
         var chromium = Environment.GetEnvironmentVariable("CHROMIUM") ?? "/usr/bin/chromium";
         if (!File.Exists(chromium))
@@ -25,6 +25,12 @@ public class DashboardBrowserTests
             Assert.True(Environment.GetEnvironmentVariable("CHASER_REQUIRE_BROWSER") != "1", $"{chromium} is missing (apt-get install chromium)");
             Assert.Skip($"{chromium} is not installed (apt-get install chromium); .ci/run installs it");
         }
+    }
+
+    [Fact]
+    public async Task An_executing_order_updates_on_the_open_page_without_a_reload()
+    {
+        SkipWithoutChromium();
 
         var directory = NodeTool.Directory("dashboard-check");
         await NodeTool.InstallAsync(directory, "playwright-core", Ct);
@@ -55,6 +61,44 @@ public class DashboardBrowserTests
             Assert.Equal(1000, result.GetProperty("chartWidth").GetInt32());
             Assert.Equal("100.0%", result.GetProperty("metrics").GetProperty("fill rate").GetString());
             Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot is empty");
+        }
+        finally
+        {
+            serve.Kill();
+            await serve.WaitForExitAsync(Ct);
+        }
+    }
+
+    [Fact]
+    public async Task A_working_order_is_canceled_from_its_cancel_button()
+    {
+        SkipWithoutChromium();
+        var directory = NodeTool.Directory("dashboard-check");
+        await NodeTool.InstallAsync(directory, "playwright-core", Ct);
+
+        // A simulator where nothing trades and the price stands still: the order rests until the button stops it.
+        var quiet = new SimulatorOptions
+        {
+            Synthetic = new Chaser.Simulator.Sources.SyntheticOptions { CalmTradesPerSecond = 0, BurstTradesPerSecond = 0, AddsPerSecond = 1, CancelsPerSecond = 1, VolatilityTicksPerSqrtSecond = 0 },
+        };
+        await using var simulator = await SimulatorServer.StartAsync(quiet, Ct);
+        var database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-dashboard-{Guid.NewGuid():N}.db");
+        var url = $"http://127.0.0.1:{ServeProcess.FreePort()}";
+        var screenshot = Path.Combine(Path.GetTempPath(), $"chaser-dashboard-cancel-{Guid.NewGuid():N}.png");
+        using var serve = await ServeProcess.StartAsync(Token, ["--urls", url, "--db", database, "--rest-url", simulator.RestBaseUrl.ToString(), "--ws-url", simulator.WebSocketBaseUrl.ToString()], Ct);
+        try
+        {
+            var run = await NodeTool.RunAsync("node", ["check.mjs", url, Token, screenshot, "cancel"], directory, TimeSpan.FromMinutes(4), Ct);
+            Assert.True(run.ExitCode == 0, "the browser check failed:\n" + run.Output);
+            var result = JsonDocument.Parse(run.Output.Split('\n').Last(l => l.StartsWith('{'))).RootElement;
+
+            Assert.StartsWith($"Cancel order #{result.GetProperty("order").GetInt64()}?", result.GetProperty("dialog").GetString(), StringComparison.Ordinal);
+            Assert.Equal(JsonValueKind.Null, result.GetProperty("selected").ValueKind); // the button is not a row click
+            var states = result.GetProperty("states").EnumerateArray().Select(s => s[0].GetString()).ToList();
+            Assert.Contains("working", states);
+            Assert.Equal("canceled", states[^1]);
+            Assert.Empty(simulator.Engine.GetOpenOrders("ETHUSDT"));
+            Assert.Empty(result.GetProperty("errors").EnumerateArray());
         }
         finally
         {

@@ -37,14 +37,12 @@ public sealed class SyntheticMarketTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_market_with_no_activity_at_all_advances_time_without_events()
+    public void A_market_with_no_activity_at_all_is_refused_with_the_reason()
     {
         var still = new SyntheticOptions { CalmTradesPerSecond = 0, BurstTradesPerSecond = 0, AddsPerSecond = 0, CancelsPerSecond = 0 };
-        var market = new SyntheticMarket(SymbolSpec.Defaults[0], seed: 1, startTime: 1_000, still);
 
-        Assert.Empty(market.Next());
-        Assert.Empty(market.Next());
-        Assert.Equal(3_000, market.Time);
+        var refused = Assert.Throws<ArgumentException>(() => new SyntheticMarket(SymbolSpec.Defaults[0], seed: 1, startTime: 0, still));
+        Assert.Contains("can't all be zero", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,9 +1,10 @@
 // Loads the Chaser dashboard in headless Chromium against a running `chaser serve`, creates and executes a parent
 // order through the API while the page is open, and reports what the page showed — without reloading it.
-// usage: node check.mjs <base-url> <token> <screenshot.png>   (CHROMIUM overrides /usr/bin/chromium)
+// usage: node check.mjs <base-url> <token> <screenshot.png> [cancel]   (CHROMIUM overrides /usr/bin/chromium)
+// "cancel": the order is canceled from the page's cancel button instead (run it where nothing trades).
 import { chromium } from "playwright-core";
 
-const [, , baseUrl, token, screenshot] = process.argv;
+const [, , baseUrl, token, screenshot, mode] = process.argv;
 const api = async (path, body) => {
   const response = await fetch(baseUrl + path, {
     method: body ? "POST" : "GET",
@@ -44,11 +45,19 @@ try {
   result.order = order.id;
   await api("/api/orders/execute", { ids: [order.id] });
   const row = `#orders tr[data-id="${order.id}"]`;
+  if (mode === "cancel") {
+    await page.waitForSelector(`${row} button.cancel`, { timeout: 30000 });
+    page.once("dialog", (dialog) => { result.dialog = dialog.message(); dialog.accept(); });
+    await page.click(`${row} button.cancel`);
+  }
+
   await page.waitForFunction((sel) => ["filled", "canceled", "expired", "failed"].includes(document.querySelector(`${sel} .status`)?.textContent), row, { timeout: 120000 });
+  result.selected = await page.evaluate(() => window.chaser.selected);
 
   await page.click(row);
   await page.waitForFunction(() => document.getElementById("chart").naturalWidth > 0, null, { timeout: 30000 });
-  await page.waitForFunction(() => document.querySelectorAll("#fills tbody tr").length > 0 && document.querySelectorAll("#aggregates tbody tr").length > 0, null, { timeout: 30000 });
+  // A canceled order in a market where nothing trades has no fills to list.
+  await page.waitForFunction((canceling) => (canceling || document.querySelectorAll("#fills tbody tr").length > 0) && document.querySelectorAll("#aggregates tbody tr").length > 0, mode === "cancel", { timeout: 30000 });
   result.states = (await page.evaluate(() => window.seen)).filter((s) => s.startsWith(`${order.id}|`)).map((s) => s.split("|").slice(1));
   result.updates = await page.evaluate(() => window.chaser.updates);
   result.fillRows = await page.evaluate(() => document.querySelectorAll("#fills tbody tr").length);

@@ -80,7 +80,7 @@ function applyOrders(orders) {
     if (!row) {
       row = document.createElement("tr");
       row.dataset.id = o.id;
-      row.addEventListener("click", () => select(o.id));
+      row.addEventListener("click", (e) => { if (!e.target.closest("button.cancel")) select(o.id); });
       const before = [...body.rows].find((r) => Number(r.dataset.id) < o.id);
       body.insertBefore(row, before ?? null);
     }
@@ -108,7 +108,7 @@ function drawRow(row, o) {
   row.innerHTML = `<td>${o.id}</td><td>${escapeHtml(o.symbol)}</td><td class="${side}">${side}</td><td>${escapeHtml(o.strategy)}</td><td>${escapeHtml(target(o))}</td>
     <td><div class="bar" role="progressbar" aria-valuenow="${(share * 100).toFixed(1)}"><span></span><em>${(share * 100).toFixed(1)}%</em></div></td>
     <td class="filled">${escapeHtml(filled(o))}</td><td>${resting}</td><td>${best}</td><td>${fmt(o.avg_price)}</td><td>${o.fills ?? "–"}</td>
-    <td><span class="status ${status}">${status}</span></td>`;
+    <td><span class="status ${status}">${status}</span>${o.status === "working" ? ` <button class="cancel" data-id="${o.id}" title="cancel the resting child and stop">cancel</button>` : ""}</td>`;
   // Set through the CSSOM: the page's Content-Security-Policy forbids inline style attributes.
   row.querySelector(".bar > span").style.width = `${(share * 100).toFixed(2)}%`;
 }
@@ -184,7 +184,23 @@ function start(token) {
   follow();
 }
 
+// Cancel from the list: the server cancels the resting child and the order ends canceled (or filled, if a fill wins).
+async function cancelOrder(id) {
+  if (!window.confirm(`Cancel order #${id}? Its resting child order is canceled and the order stops.`)) return;
+  const response = await fetch(`/api/orders/${id}/cancel`, { method: "POST", headers: authHeaders() });
+  if (!response.ok && response.status !== 409) {
+    window.alert(`cancel #${id}: HTTP ${response.status} ${await response.text()}`);
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  $("orders").tBodies[0].addEventListener("click", (e) => {
+    const button = e.target.closest("button.cancel");
+    if (!button) return;
+    e.stopPropagation(); // not a row selection
+    button.disabled = true;
+    cancelOrder(Number(button.dataset.id));
+  });
   // A token may come in the URL fragment (never sent to the server): take it, then drop it from the address bar.
   const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
   if (fromHash) history.replaceState(null, "", location.pathname);

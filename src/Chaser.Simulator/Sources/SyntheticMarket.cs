@@ -25,6 +25,14 @@ public sealed class SyntheticMarket
         this.options = options ?? new SyntheticOptions();
         // Not HashCode.Combine: it is salted per process, so the same seed gave a different market in every run.
         random = new Random(unchecked((seed * 486_187_739) + StableHash(spec.Symbol)));
+
+        // Events arrive at the sum of the rates: with none, the next one would never come and a replay of this market
+        // would spin forever looking for it.
+        if (this.options.CalmTradesPerSecond + this.options.AddsPerSecond + this.options.CancelsPerSecond <= 0
+            || this.options.BurstTradesPerSecond + this.options.AddsPerSecond + this.options.CancelsPerSecond <= 0)
+        {
+            throw new ArgumentException("synthetic market: trades, adds and cancels per second can't all be zero (nothing would ever happen)", nameof(options));
+        }
         now = startTime;
         var mid = (long)(spec.InitialPrice / spec.TickSize);
         fairTicks = mid;
@@ -53,14 +61,6 @@ public sealed class SyntheticMarket
 
         var tradeRate = burst ? options.BurstTradesPerSecond : options.CalmTradesPerSecond;
         var totalRate = tradeRate + options.AddsPerSecond + options.CancelsPerSecond;
-        if (totalRate <= 0)
-        {
-            // A market where nothing ever happens: time moves on a second at a time, with no events (an exponential
-            // gap at rate zero would be infinite and the caller would spin forever).
-            now += 1000;
-            return [];
-        }
-
         var dt = -Math.Log(1.0 - random.NextDouble()) / totalRate;
         now += Math.Max(1, (long)Math.Round(dt * 1000));
         fairTicks += Gaussian() * options.VolatilityTicksPerSqrtSecond * Math.Sqrt(dt);
