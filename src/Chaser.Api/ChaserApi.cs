@@ -271,20 +271,10 @@ public static class ChaserApi
 
         return await WithDb(options, async db =>
         {
-            var query = db.Orders.AsNoTracking();
-            if (ids is not null)
-            {
-                query = query.Where(o => ids.Contains(o.Id));
-            }
-
+            var query = db.Orders.AsNoTracking().Matching(ids, strategy.Length > 0 ? strategy : null);
             if (status.Length > 0)
             {
                 query = query.Where(o => o.Status == status);
-            }
-
-            if (strategy.Length > 0)
-            {
-                query = query.Where(o => o.Strategy == strategy);
             }
 
             var rows = await query.OrderBy(o => o.Id).Take(1_000).ToListAsync(ct);
@@ -321,25 +311,9 @@ public static class ChaserApi
 
         return await WithDb(options, async db =>
         {
-            var query = db.Orders.AsQueryable();
-            if (ids is not null)
-            {
-                query = query.Where(o => ids.Contains(o.Id));
-            }
-
-            if (strategy.Length > 0)
-            {
-                query = query.Where(o => o.Strategy == strategy);
-            }
-
-            if (since is { } from)
-            {
-                query = query.Where(o => o.CreatedAt >= from);
-            }
-
             // The newest `limit` matching orders: each brings its mids, events and tape, so the work stays bounded.
-            var newest = await query.OrderByDescending(o => o.Id).Select(o => o.Id).Take(limit).ToListAsync(ct);
-            var report = ExecutionReport.Build(await StoredExecution.LoadAsync(db, db.Orders.Where(o => newest.Contains(o.Id)), ct), DateTimeOffset.UtcNow);
+            var newest = db.Orders.Matching(ids, strategy.Length > 0 ? strategy : null, since).OrderByDescending(o => o.Id).Take(limit);
+            var report = ExecutionReport.Build(await StoredExecution.LoadAsync(db, newest, ct), DateTimeOffset.UtcNow);
             if (request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase))
             {
                 return Results.Text(ReportFiles.ToCsv(report.Orders), "text/csv; charset=utf-8");

@@ -31,7 +31,7 @@ public sealed record LiveOrder(
 
 /// <summary>
 /// The dashboard at <c>/</c>: a static page (HTML, JS, CSS embedded in this assembly, no CDN) that reads the API with
-/// the bearer token the user pastes (kept in the tab's sessionStorage) and follows <c>GET /api/stream</c>, a
+/// the bearer token the user pastes (kept in the page's memory only) and follows <c>GET /api/stream</c>, a
 /// server-sent event stream of the recent orders with live progress. The page itself carries no data, so it is served
 /// without the token; every data route still needs it.
 /// </summary>

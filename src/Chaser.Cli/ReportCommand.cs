@@ -40,23 +40,7 @@ internal static class ReportCommand
         await Recording.MigrateAsync(database, context.Stop).ConfigureAwait(false);
 
         await using var db = new ChaserDb(database);
-        var query = db.Orders.AsQueryable();
-        if (ids is not null)
-        {
-            query = query.Where(o => ids.Contains(o.Id));
-        }
-
-        if (strategy is not null)
-        {
-            query = query.Where(o => o.Strategy == strategy);
-        }
-
-        if (since is { } from)
-        {
-            query = query.Where(o => o.CreatedAt >= from);
-        }
-
-        var executions = await StoredExecution.LoadAsync(db, query, context.Stop).ConfigureAwait(false);
+        var executions = await StoredExecution.LoadAsync(db, db.Orders.Matching(ids, strategy, since), context.Stop).ConfigureAwait(false);
         var report = ExecutionReport.Build(executions, context.Time.GetUtcNow());
         if (ids is not null && ids.Except(report.Orders.Select(r => r.Id)).ToArray() is { Length: > 0 } missing)
         {
@@ -118,7 +102,7 @@ internal static class ReportCommand
         var table = Columns(["id", "symbol", "side", "strategy", "status", "target", "filled", "avg price", "arrival mid", "slip bp", "vs exp bp", "vs VWAP bp", "duration", "1st fill"]);
         foreach (var r in rows)
         {
-            var unit = r.SizeType == "n" ? "USDT" : BaseAsset(r.Symbol);
+            var unit = r.SizeType == "n" ? "USDT" : ResultTable.BaseAsset(r.Symbol);
             table.AddRow(
                 Text(r.Id), r.Symbol, r.Side, Markup.Escape(r.Strategy), r.Status,
                 $"{Number(r.Size)} {unit}",
@@ -227,5 +211,4 @@ internal static class ReportCommand
 
     private static string Seconds(double value) => value.ToString("0.0", CultureInfo.InvariantCulture) + " s";
 
-    private static string BaseAsset(string symbol) => symbol.EndsWith("USDT", StringComparison.Ordinal) || symbol.EndsWith("USDC", StringComparison.Ordinal) ? symbol[..^4] : symbol;
 }

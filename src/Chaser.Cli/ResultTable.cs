@@ -63,6 +63,6 @@ internal static class ResultTable
 
     private static string Number(decimal value) => value.ToString("#,0.########", CultureInfo.InvariantCulture);
 
-    private static string BaseAsset(string symbol) =>
+    public static string BaseAsset(string symbol) =>
         symbol.EndsWith("USDT", StringComparison.Ordinal) ? symbol[..^4] : symbol.EndsWith("USDC", StringComparison.Ordinal) ? symbol[..^4] : symbol;
 }

@@ -82,6 +82,28 @@ public static class OrderQueries
         return [.. rows.OrderBy(r => r.Order.Id).Select(r => Report(r.Order, r.Fills))];
     }
 
+    /// <summary>The orders matching every filter given (a null filter matches all): ids, strategy, created since.</summary>
+    public static IQueryable<OrderRow> Matching(this IQueryable<OrderRow> orders, IReadOnlyCollection<long>? ids = null, string? strategy = null, DateTimeOffset? since = null)
+    {
+        ArgumentNullException.ThrowIfNull(orders);
+        if (ids is not null)
+        {
+            orders = orders.Where(o => ids.Contains(o.Id));
+        }
+
+        if (strategy is not null)
+        {
+            orders = orders.Where(o => o.Strategy == strategy);
+        }
+
+        if (since is { } from)
+        {
+            orders = orders.Where(o => o.CreatedAt >= from);
+        }
+
+        return orders;
+    }
+
     /// <summary>The parent order a stored row describes; every bad value is named.</summary>
     public static ParentOrderSpec ToSpec(OrderRow row)
     {

@@ -2,7 +2,7 @@
 // and draws the parent orders with live progress, a detail view (chart, metrics, fills) and the aggregate table.
 "use strict";
 
-const state = { token: null, selected: null, orders: new Map(), updates: 0, chartUrl: null, chartKey: null, reportKey: null };
+const state = { token: null, selected: null, orders: new Map(), updates: 0, chartUrl: null, chartAt: 0, reportKey: null };
 window.chaser = state; // for the browser test and the curious: state.updates counts stream events applied
 
 const $ = (id) => document.getElementById(id);
@@ -133,7 +133,6 @@ function refreshAggregates() {
 
 function select(id) {
   state.selected = id;
-  state.chartKey = null;
   state.reportKey = null;
   for (const row of $("orders").tBodies[0].rows) row.className = Number(row.dataset.id) === id ? "selected" : "";
   $("detail").hidden = false;
@@ -146,7 +145,7 @@ async function refreshDetail() {
   if (!o || detailBusy) return;
   const key = `${o.id}:${o.status}:${o.filled_qty}:${o.resting_price}`;
   // A working order's chart is redrawn at most every 2 s; a finished one once.
-  if (key === state.reportKey && (final(o.status) || Date.now() - (state.chartAt ?? 0) < 2000)) return;
+  if (key === state.reportKey && (final(o.status) || Date.now() - state.chartAt < 2000)) return;
   detailBusy = true;
   try {
     state.reportKey = key;
@@ -196,8 +195,7 @@ async function cancelOrder(id) {
 document.addEventListener("DOMContentLoaded", () => {
   $("orders").tBodies[0].addEventListener("click", (e) => {
     const button = e.target.closest("button.cancel");
-    if (!button) return;
-    e.stopPropagation(); // not a row selection
+    if (!button) return; // the row's own listener ignores clicks on its cancel button
     button.disabled = true;
     cancelOrder(Number(button.dataset.id));
   });
