@@ -176,7 +176,7 @@ public sealed class ReportRow
     }
 
     // Report precision: decimals of 28 significant digits are noise in a table and too wide for Parquet's decimal(38,18).
-    private static decimal? Round(decimal? value, int decimals) => value is { } v ? Math.Round(v, decimals, MidpointRounding.AwayFromZero) : null;
+    internal static decimal? Round(decimal? value, int decimals) => value is { } v ? Math.Round(v, decimals, MidpointRounding.AwayFromZero) : null;
 }
 
 /// <summary>One group of the report's aggregate table (symbol, side, strategy), weighted by filled notional.</summary>
@@ -196,7 +196,7 @@ public sealed record AggregateRow(
     public static AggregateRow Of(ExecutionAggregate a)
     {
         ArgumentNullException.ThrowIfNull(a);
-        static decimal? R(decimal? v) => v is { } x ? Math.Round(x, 4, MidpointRounding.AwayFromZero) : null;
+        static decimal? R(decimal? v) => ReportRow.Round(v, 4);
         return new AggregateRow(a.Symbol, a.Side == Core.Domain.Side.Buy ? "buy" : "sell", a.Strategy, a.Orders, a.FilledNotional, a.Fees,
             R(a.SlippageVsArrivalBps), R(a.SlippageVsExpectedBps), R(a.HalfSpreadCaptured), R(a.MakerFraction), R(a.MarkoutBps1s));
     }

@@ -30,20 +30,7 @@ public class KillTests
         long id;
         using (var first = await ServeAsync(simulator, database, url))
         {
-            using var client = Client(url);
-            using var created = await client.PostAsync(new Uri("/api/orders", UriKind.Relative), Json("""{"symbol":"BTCUSDT","side":1,"size":300000,"size_type":"n"}"""), Ct);
-            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-            id = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetInt64();
-            using var execute = await client.PostAsync(new Uri("/api/orders/execute", UriKind.Relative), Json($$"""{"ids":[{{id}}]}"""), Ct);
-            Assert.Equal(HttpStatusCode.Accepted, execute.StatusCode);
-
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while (simulator.Engine.GetOpenOrders("BTCUSDT").Count == 0 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(10, Ct);
-            }
-
-            Assert.Single(simulator.Engine.GetOpenOrders("BTCUSDT"));
+            id = await ExecuteUntilAChildRestsAsync(simulator, url, "BTCUSDT");
             first.Kill(); // SIGKILL: no cleanup of any kind
             await first.WaitForExitAsync(Ct);
         }
@@ -79,19 +66,7 @@ public class KillTests
         var database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-deadman-{Guid.NewGuid():N}.db");
         var url = $"http://127.0.0.1:{ServeProcess.FreePort()}";
         using var serve = await ServeAsync(simulator, database, url, "--dead-man", "10s");
-        using var client = Client(url);
-        using var created = await client.PostAsync(new Uri("/api/orders", UriKind.Relative), Json("""{"symbol":"ETHUSDT","side":1,"size":300000,"size_type":"n"}"""), Ct);
-        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetInt64();
-        using var execute = await client.PostAsync(new Uri("/api/orders/execute", UriKind.Relative), Json($$"""{"ids":[{{id}}]}"""), Ct);
-        Assert.Equal(HttpStatusCode.Accepted, execute.StatusCode);
-
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (simulator.Engine.GetOpenOrders("ETHUSDT").Count == 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10, Ct);
-        }
-
-        Assert.Single(simulator.Engine.GetOpenOrders("ETHUSDT"));
+        await ExecuteUntilAChildRestsAsync(simulator, url, "ETHUSDT");
         serve.Kill(); // SIGKILL: nothing of ours runs again, no restart
         await serve.WaitForExitAsync(Ct);
         var killedAt = DateTime.UtcNow;
@@ -105,6 +80,26 @@ public class KillTests
         Assert.Empty(simulator.Engine.GetOpenOrders("ETHUSDT"));
         Assert.Empty(simulator.Engine.GetUserTrades("ETHUSDT", limit: 100));
         Assert.InRange(DateTime.UtcNow - killedAt, TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(12)); // 10 s from the last renewal
+    }
+
+    /// <summary>Creates and executes a 300,000 USDT buy through the API; returns its id once its child rests on the exchange.</summary>
+    private static async Task<long> ExecuteUntilAChildRestsAsync(SimulatorServer simulator, string url, string symbol)
+    {
+        using var client = Client(url);
+        using var created = await client.PostAsync(new Uri("/api/orders", UriKind.Relative), Json($$"""{"symbol":"{{symbol}}","side":1,"size":300000,"size_type":"n"}"""), Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetInt64();
+        using var execute = await client.PostAsync(new Uri("/api/orders/execute", UriKind.Relative), Json($$"""{"ids":[{{id}}]}"""), Ct);
+        Assert.Equal(HttpStatusCode.Accepted, execute.StatusCode);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (simulator.Engine.GetOpenOrders(symbol).Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10, Ct);
+        }
+
+        Assert.Single(simulator.Engine.GetOpenOrders(symbol));
+        return id;
     }
 
     private static Task<Process> ServeAsync(SimulatorServer simulator, string database, string url, params string[] extra) =>
