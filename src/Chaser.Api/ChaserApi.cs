@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.RateLimiting;
+using Chaser.Core.Domain;
 using Chaser.Engine;
 using Chaser.Reporting;
 using Chaser.Storage;
@@ -122,6 +123,19 @@ public static class ChaserApi
                 return Results.Problem(statusCode: 409, title: "Order is final", detail: $"order {id} is already {order.Status}");
             }
 
+            // A new order is canceled where it stands; a claimed one (queued or working) by the engine that holds it.
+            if (await db.Orders.CancelNewAsync(id, DateTimeOffset.UtcNow, ct))
+            {
+                return Results.Json(new { id, status = OrderStatus.Canceled }, Json);
+            }
+
+            // Claimed by this host a moment ago but not yet handed to the engine: the engine takes the cancel when it starts.
+            var ours = options.Engine.Holds(id) || (order.Venue == options.Engine.Options.Venue && order.Account == options.Engine.Options.Account);
+            if (!ours)
+            {
+                return Results.Problem(statusCode: 409, title: "Not held here", detail: $"order {id} is worked by another process (venue {order.Venue ?? "unknown"}); cancel it there");
+            }
+
             options.Engine.Cancel(id);
             return Results.Accepted($"/api/orders/{id}", new { id, status = "canceling" });
         }));
@@ -188,6 +202,21 @@ public static class ChaserApi
             return Results.ValidationProblem(errors);
         }
 
+        try
+        {
+            await CheckOnVenueAsync(rows, body.ValueKind == JsonValueKind.Array, options.Engine, errors, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            options.Diagnostics?.Invoke($"create: the venue could not be asked about the orders: {e.Message}");
+            return Results.Problem(statusCode: 503, title: "Venue unavailable", detail: "the exchange could not be reached to check the orders; nothing was stored, try again");
+        }
+
+        if (errors.Count > 0)
+        {
+            return Results.ValidationProblem(errors);
+        }
+
         return await WithDb(options, async db =>
         {
             var now = DateTimeOffset.UtcNow;
@@ -223,36 +252,76 @@ public static class ChaserApi
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = ["must be a non-empty array of order ids"] });
         }
 
+        if (ids.Distinct().Count() != ids.Length)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [$"lists an order more than once: {string.Join(", ", ids.GroupBy(i => i).Where(g => g.Count() > 1).Select(g => g.Key))}"] });
+        }
+
         return await WithDb(options, async db =>
         {
-            var found = await db.Orders.AsNoTracking().Where(o => ids.Contains(o.Id)).ToListAsync(ct);
-            var missing = ids.Except(found.Select(o => o.Id)).ToArray();
-            if (missing.Length > 0)
+            // Checked before anything is claimed: a bad row or an unknown symbol names its order, and every order stays new.
+            var found = await db.Orders.AsNoTracking().Where(o => ids.Contains(o.Id)).OrderBy(o => o.Id).ToListAsync(ct);
+            IReadOnlyList<ParentOrderSpec> specs;
+            try
             {
-                return Results.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [$"no such order: {string.Join(", ", missing)}"] });
+                var missing = ids.Except(found.Select(o => o.Id)).Order().ToArray();
+                if (missing.Length > 0)
+                {
+                    return Results.Problem(statusCode: 404, title: "Not found", detail: $"no such order: {string.Join(", ", missing)}");
+                }
+
+                specs = await OrderQueries.CheckAsync(found, options.Engine, ct);
+
+                // The one atomic step that makes an order run once: new → working, here or in any other process.
+                await db.Orders.ClaimAsync(ids, options.Engine.Options.Venue, options.Engine.Options.Account, ct);
+            }
+            catch (OrderClaimException e)
+            {
+                return Results.Problem(statusCode: e.Missing ? 404 : 409, title: e.Missing ? "Not found" : "Already executed", detail: e.Message, extensions: new Dictionary<string, object?> { ["ids"] = e.Refused.Keys.Order().ToArray() });
+            }
+            catch (ArgumentException e)
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [e.Message.Split(" (Parameter", 2)[0]] });
             }
 
-            var notNew = found.Where(o => o.Status != OrderStatus.New).ToArray();
-            if (notNew.Length > 0)
-            {
-                return Results.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [.. notNew.Select(o => $"order {o.Id} is {o.Status}; only new orders can be executed")] });
-            }
-
-            // The orders run in the background; their progress is read through GET /api/orders/{id}.
+            // Claimed: from here every order ends final with a reason, whatever happens to the others.
             _ = Task.Run(async () =>
             {
                 try
                 {
-                    await using var runDb = new ChaserDb(options.Database);
-                    await runDb.Orders.Where(o => ids.Contains(o.Id)).ExecuteAsync(options.Engine, CancellationToken.None);
+                    await OrderClaims.WorkClaimedAsync(options.Engine, specs, CancellationToken.None);
                 }
-                catch (Exception e) when (e is ArgumentException or InvalidOperationException or HttpRequestException)
+                catch (Exception e)
                 {
-                    options.Diagnostics?.Invoke($"execute {string.Join(",", ids)}: {e.Message}");
+                    options.Diagnostics?.Invoke($"execute {string.Join(",", ids)}: {e.GetType().Name}: {e.Message}");
                 }
             }, CancellationToken.None);
             return Results.Accepted("/api/orders?ids=" + string.Join(",", ids), new { ids, status = "working" });
         });
+    }
+
+    /// <summary>
+    /// What can be known at create is checked at create: the symbol is traded on the venue and the size can be posted
+    /// at the current price (when a book arrives within a moment), each problem under the order's field.
+    /// </summary>
+    private static async Task CheckOnVenueAsync(List<OrderRow> rows, bool bulk, ExecutionEngine engine, Dictionary<string, string[]> errors, CancellationToken ct)
+    {
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            var probe = OrderQueries.ToSpec(new OrderRow { Id = 1, Symbol = row.Symbol, Side = row.Side, SizeType = row.SizeType, Size = row.Size, ReduceOnly = row.ReduceOnly });
+            var problem = await engine.CheckAsync(probe, 0m, ct);
+            if (problem is null && await engine.WaitForBookAsync(row.Symbol, TimeSpan.FromSeconds(2), ct) is { } book)
+            {
+                // At the price the child would rest at: on the tick grid, as the exchange will see it.
+                problem = await engine.CheckAsync(probe, row.Side > 0 ? book.Bid : book.Ask, ct);
+            }
+
+            if (problem is not null)
+            {
+                errors[(bulk ? $"[{i}]." : "") + problem.Field] = [problem.Reason];
+            }
+        }
     }
 
     private static async Task<IResult> ListAsync(HttpRequest request, ApiOptions options, CancellationToken ct)

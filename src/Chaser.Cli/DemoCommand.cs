@@ -24,9 +24,9 @@ internal static class DemoCommand
 
     public static IReadOnlyList<ParentOrderSpec> Orders(DateTimeOffset now) =>
     [
-        new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Notional, 15_000m) { Deadline = now.AddMinutes(2) },
-        new ParentOrderSpec(2, "ETHUSDT", Side.Sell, SizeType.Notional, 8_000m) { Deadline = now.AddMinutes(2) },
-        new ParentOrderSpec(3, "ETHUSDT", Side.Buy, SizeType.Quantity, 0.5m) { Deadline = now.AddMinutes(2) },
+        new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Notional, 15_000m) { TimeLimit = TimeSpan.FromMinutes(2) },
+        new ParentOrderSpec(2, "ETHUSDT", Side.Sell, SizeType.Notional, 8_000m) { TimeLimit = TimeSpan.FromMinutes(2) },
+        new ParentOrderSpec(3, "ETHUSDT", Side.Buy, SizeType.Quantity, 0.5m) { TimeLimit = TimeSpan.FromMinutes(2) },
     ];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CommandContext context)
@@ -49,6 +49,7 @@ internal static class DemoCommand
         }
 
         await OrderSession.CheckAsync(venue.Engine, specs, context.Stop).ConfigureAwait(false);
+        await Recording.ClaimAsync(database, specs, venue.Engine, context.Stop).ConfigureAwait(false);
         var results = await OrderSession.WorkAsync(venue.Engine, specs, output, context.Stop).ConfigureAwait(false);
         var code = OrderSession.Report(results, output);
         await OrderSession.WaitForMarkoutsAsync(args.Has("--markouts"), venue.Engine.Options.MarkoutTail, output, context.Time, context.Stop).ConfigureAwait(false);

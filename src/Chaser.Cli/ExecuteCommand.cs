@@ -43,11 +43,13 @@ internal static class ExecuteCommand
         await using var recorder = new StorageRecorder(database, context.Diagnostic);
         await using var venue = await Venue.OpenAsync(venueSettings, simulator, context.Environment, context.Diagnostic, recorder, context.Stop).ConfigureAwait(false);
         await OrderSession.CheckAsync(venue.Engine, [spec], context.Stop).ConfigureAwait(false);
-        if (args.Get("--id") is null)
-        {
-            // Checked first, stored second: a refused order leaves no row behind. The database assigns the id.
-            spec = (await Recording.CreateOrdersAsync(database, [spec], context.Time, context.Stop).ConfigureAwait(false))[0];
-        }
+
+        // Checked first, stored second: a refused order leaves no row behind. The database assigns the id, unless
+        // --id names one; then the order is claimed, the step that makes it run once.
+        spec = args.Get("--id") is null
+            ? (await Recording.CreateOrdersAsync(database, [spec], context.Time, context.Stop).ConfigureAwait(false))[0]
+            : await Recording.UseIdAsync(database, spec, context.Time, context.Stop).ConfigureAwait(false);
+        await Recording.ClaimAsync(database, [spec], venue.Engine, context.Stop).ConfigureAwait(false);
         if (!output.Json)
         {
             await output.Output.WriteLineAsync($"working {Describe(spec)} on {venue.Name}").ConfigureAwait(false);
@@ -94,7 +96,7 @@ internal static class ExecuteCommand
         return new ParentOrderSpec(id, symbol, side, sizeType, size)
         {
             ReduceOnly = args.Has("--reduce-only"),
-            Deadline = deadline is { } d ? now + d : null,
+            TimeLimit = deadline,
         };
     }
 

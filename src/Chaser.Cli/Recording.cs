@@ -1,6 +1,8 @@
 using Chaser.Core.Domain;
+using Chaser.Engine;
 using Chaser.Storage;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace Chaser.Cli;
@@ -52,31 +54,74 @@ internal static class Recording
     }
 
     /// <summary>Migrates the database and stores the parent orders as new rows, returning them with their ids.</summary>
-    public static async Task<IReadOnlyList<ParentOrderSpec>> CreateOrdersAsync(string connectionString, IReadOnlyList<ParentOrderSpec> specs, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<ParentOrderSpec>> CreateOrdersAsync(string connectionString, IReadOnlyList<ParentOrderSpec> specs, TimeProvider time, CancellationToken cancellationToken, bool explicitId = false)
     {
         await MigrateAsync(connectionString, cancellationToken).ConfigureAwait(false);
         await using var db = new ChaserDb(connectionString);
 
         var rows = specs.Select(spec => new OrderRow
         {
+            Id = explicitId ? spec.Id : 0,
             Symbol = spec.Symbol,
             Size = spec.Size,
             SizeType = spec.SizeType == SizeType.Notional ? "n" : "q",
             Side = spec.Side.Sign(),
             ReduceOnly = spec.ReduceOnly,
             Deadline = spec.Deadline,
+            TimeLimitMs = spec.TimeLimit is { } limit ? (long)limit.TotalMilliseconds : null,
             DeadlineAction = spec.OnDeadline == DeadlineAction.TakeRemainder ? "take" : "cancel",
             Strategy = "chaser-cli",
             CreatedAt = time.GetUtcNow(),
         }).ToList();
         db.Orders.AddRange(rows);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-        return [.. specs.Zip(rows, (spec, row) => new ParentOrderSpec(row.Id, spec.Symbol, spec.Side, spec.SizeType, spec.Size)
+        if (explicitId && db.Provider == DatabaseProvider.PostgreSql)
         {
-            ReduceOnly = spec.ReduceOnly,
-            Deadline = spec.Deadline,
-            OnDeadline = spec.OnDeadline,
-        })];
+            // An id given by hand does not move PostgreSQL's identity sequence: move it, or a later order would get N.
+            await db.Database.ExecuteSqlRawAsync("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT MAX(id) FROM orders))", cancellationToken).ConfigureAwait(false);
+        }
+        return [.. rows.Select(OrderQueries.ToSpec)];
+    }
+
+    /// <summary>
+    /// <c>execute --id N</c>: an order stored under N is worked only while it is new and only as stored (the options
+    /// must describe the same order); an id not stored yet gets a new row under it. Returns the order to claim.
+    /// </summary>
+    public static async Task<ParentOrderSpec> UseIdAsync(string connectionString, ParentOrderSpec spec, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await using var db = new ChaserDb(connectionString);
+        if (await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == spec.Id, cancellationToken).ConfigureAwait(false) is { } stored)
+        {
+            if (stored.Status != OrderStatus.New)
+            {
+                throw new UsageException($"option '--id': order {spec.Id} is {stored.Status}; only a new order can be executed (an order is executed once)");
+            }
+
+            var asStored = OrderQueries.ToSpec(stored);
+            if (asStored.Symbol != spec.Symbol || asStored.Side != spec.Side || asStored.SizeType != spec.SizeType || asStored.Size != spec.Size)
+            {
+                throw new UsageException($"option '--id': order {spec.Id} is stored as {ExecuteCommand.Describe(asStored)}; give the same order or leave out --id");
+            }
+
+            return asStored;
+        }
+
+        var created = await CreateOrdersAsync(connectionString, [spec], time, cancellationToken, explicitId: true).ConfigureAwait(false);
+        return created[0];
+    }
+
+    /// <summary>Claims the orders for execution on the engine's venue; an order that is not new any more is named (exit 2).</summary>
+    public static async Task ClaimAsync(string connectionString, IReadOnlyList<ParentOrderSpec> specs, ExecutionEngine engine, CancellationToken cancellationToken)
+    {
+        await using var db = new ChaserDb(connectionString);
+        try
+        {
+            await db.Orders.ClaimAsync([.. specs.Select(s => s.Id)], engine.Options.Venue, engine.Options.Account, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OrderClaimException e)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 }
 

@@ -45,10 +45,15 @@ internal static class ServeCommand
         await using var venue = await Venue.OpenAsync(venueSettings, new SimulatorOptions { Seed = args.GetInt("--seed", 0, int.MaxValue) ?? 1 }, context.Environment, context.Diagnostic, recorder, context.Stop).ConfigureAwait(false);
 
         // Orders a crash left working are reconciled with the exchange before anything new is accepted.
-        var recovery = await RestartRecovery.RecoverAsync(database, venue.Connector, venue.Connector, context.Diagnostic, context.Stop).ConfigureAwait(false);
+        var recovery = await RestartRecovery.RecoverAsync(database, venue.Connector, venue.Connector, venue.Engine.Options.Venue, venue.Engine.Options.Account, context.Diagnostic, context.Stop).ConfigureAwait(false);
         if (recovery.Orders > 0)
         {
             await context.Output.WriteLineAsync($"recovered {recovery.Orders} order(s) left working: {recovery.OrphansCanceled} open child order(s) canceled, {recovery.FillsRestored} fill(s) reconciled").ConfigureAwait(false);
+        }
+
+        if (recovery.OtherVenues.Count > 0)
+        {
+            await context.Output.WriteLineAsync($"left alone {recovery.OtherVenues.Count} order(s) working on another venue or account (see the log); start chaser serve on that venue to reconcile them").ConfigureAwait(false);
         }
 
         var builder = WebApplication.CreateBuilder();
@@ -81,9 +86,11 @@ internal static class ServeCommand
         }
 
         await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        foreach (var id in venue.Engine.Progress.Keys)
+        var left = await venue.Engine.StopAsync(venue.Engine.Options.StopTimeout).ConfigureAwait(false);
+        await recorder.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        if (left.Count > 0)
         {
-            venue.Engine.Cancel(id);
+            await context.Output.WriteLineAsync($"stopped with order(s) {string.Join(", ", left)} not final; the next start reconciles them with the exchange").ConfigureAwait(false);
         }
 
         return 0;

@@ -188,7 +188,15 @@ internal sealed class Venue : IAsyncDisposable
             Signer = credentials.Signer,
             Diagnostics = diagnostics,
         });
-        var engine = new ExecutionEngine(connector, recorder, options: new EngineOptions { DeadManCountdown = settings.DeadMan, Diagnostics = diagnostics });
+        // The venue as recovery must recognise it: an in-process simulator lives and dies with this process.
+        var venueId = simulator is not null ? $"sim in-process {rest} {Guid.NewGuid():N}" : $"{settings.Kind.ToString().ToLowerInvariant()} {rest.GetLeftPart(UriPartial.Authority)}";
+        var engine = new ExecutionEngine(connector, recorder, options: new EngineOptions
+        {
+            DeadManCountdown = settings.DeadMan,
+            Diagnostics = diagnostics,
+            Venue = venueId,
+            Account = AccountFingerprint(credentials.ApiKey),
+        });
         try
         {
             await engine.ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -207,6 +215,10 @@ internal sealed class Venue : IAsyncDisposable
         var name = simulator is not null ? "sim (in-process)" : settings.Kind.ToString().ToLowerInvariant() + " " + rest;
         return new Venue(name, simulator, connector, engine);
     }
+
+    /// <summary>Names the account without revealing its key: the first 12 hex digits of the key's SHA-256.</summary>
+    public static string AccountFingerprint(ApiKey key) =>
+        "key-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key.Value)))[..12];
 
     public async ValueTask DisposeAsync()
     {

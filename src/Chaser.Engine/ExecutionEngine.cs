@@ -7,6 +7,9 @@ using Chaser.Core.Rules;
 
 namespace Chaser.Engine;
 
+/// <summary>Why a parent order can't be worked: the field at fault and the reason.</summary>
+public sealed record OrderProblem(string Field, string Reason);
+
 /// <summary>Engine-wide settings.</summary>
 public sealed record EngineOptions
 {
@@ -28,6 +31,15 @@ public sealed record EngineOptions
     /// symbol's open orders when the countdown runs out — all of the account's orders on that symbol, not only ours.
     /// </summary>
     public TimeSpan DeadManCountdown { get; init; }
+
+    /// <summary>
+    /// The venue this engine works on (e.g. <c>live https://fapi.binance.com</c>): stamped on every stored order it
+    /// claims, so that restart recovery reconciles an order only against the exchange it was sent to.
+    /// </summary>
+    public string Venue { get; init; } = "unnamed";
+
+    /// <summary>The account on the venue: a fingerprint of the API key (never the key), stamped beside the venue.</summary>
+    public string Account { get; init; } = "";
 
     /// <summary>Problems the engine works around (a dead-man renewal that failed); never a secret.</summary>
     public Action<string>? Diagnostics { get; init; }
@@ -52,7 +64,16 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     private readonly EngineOptions _options;
     private readonly ConcurrentDictionary<long, ParentOrderRunner> _byParent = new();
     private readonly ConcurrentDictionary<string, ParentOrderRunner[]> _bySymbol = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<SymbolSide, SemaphoreSlim> _queues = new();
+    private readonly ConcurrentDictionary<SymbolSide, SameSideQueue> _queues = new();
+
+    // Every parent id this engine was given, kept for its lifetime: an id is worked once, whatever its state now.
+    private readonly ConcurrentDictionary<long, byte> _held = new();
+
+    // Orders waiting for their turn (or for the connection, rules and subscription): a cancel ends the wait at once.
+    private readonly ConcurrentDictionary<long, CancellationTokenSource> _waiting = new();
+
+    // Orders not yet final (queued or working), each done when its ExecuteAsync returns: what a graceful stop awaits.
+    private readonly ConcurrentDictionary<long, Task> _unfinished = new();
     private readonly ConcurrentDictionary<string, CancellationRatioTracker> _cancelTrackers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<SymbolRules>> _rules = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, byte> _userCanceled = new();
@@ -135,8 +156,15 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
     }
 
-    /// <summary>Checks a parent order against the exchange before anything is sent: a clear reason, or null when it can be worked.</summary>
-    public async Task<string?> ValidateAsync(ParentOrderSpec spec, decimal referencePrice, CancellationToken cancellationToken)
+    /// <summary>Checks a parent order against the exchange before anything is sent: "field: reason", or null when it can be worked.</summary>
+    public async Task<string?> ValidateAsync(ParentOrderSpec spec, decimal referencePrice, CancellationToken cancellationToken) =>
+        await CheckAsync(spec, referencePrice, cancellationToken).ConfigureAwait(false) is { } problem ? $"{problem.Field}: {problem.Reason}" : null;
+
+    /// <summary>
+    /// Checks a parent order against the exchange before anything is sent: the symbol is traded here, and (with a
+    /// reference price) its size can be posted under the symbol's filters. Null when it can be worked.
+    /// </summary>
+    public async Task<OrderProblem?> CheckAsync(ParentOrderSpec spec, decimal referencePrice, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
         SymbolRules rules;
@@ -147,7 +175,12 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         catch (KeyNotFoundException)
         {
             _rules.TryRemove(spec.Symbol, out _);
-            return $"symbol: {spec.Symbol} is not traded on this exchange";
+            return new OrderProblem("symbol", $"{spec.Symbol} is not traded on this exchange");
+        }
+
+        if (spec.SizeType == SizeType.Notional && !spec.ReduceOnly && spec.Size < rules.MinNotional)
+        {
+            return new OrderProblem("size", $"{spec.Size} USDT is below {spec.Symbol}'s MIN_NOTIONAL of {rules.MinNotional} USDT");
         }
 
         if (referencePrice <= 0)
@@ -155,82 +188,172 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             return null;
         }
 
-        if (spec.SizeType == SizeType.Notional && !spec.ReduceOnly && spec.Size < rules.MinNotional)
-        {
-            return $"size: {spec.Size} USDT is below {spec.Symbol}'s MIN_NOTIONAL of {rules.MinNotional} USDT";
-        }
-
         var quantity = spec.SizeType == SizeType.Notional ? rules.QuantityForNotional(spec.Size, referencePrice) : rules.FloorQuantity(spec.Size);
         var check = rules.Check(referencePrice, quantity, spec.ReduceOnly);
-        return check.IsValid ? null : $"size: {spec.Size} {(spec.SizeType == SizeType.Notional ? "USDT" : "base")} can't be posted on {spec.Symbol}: {check.Reason}";
+        return check.IsValid ? null : new OrderProblem("size", $"{spec.Size} {(spec.SizeType == SizeType.Notional ? "USDT" : "base")} can't be posted on {spec.Symbol}: {check.Reason}");
     }
 
-    /// <summary>Works one parent order to its end; returns its result. Cancel it with <see cref="Cancel"/>.</summary>
+    /// <summary>
+    /// Works one parent order to its end and returns its result; cancel it with <see cref="Cancel"/>. An id this engine
+    /// already holds (queued, working or finished) is refused with <see cref="OrderAlreadyHeldException"/>: one parent
+    /// order is worked once, and its client order ids are never reused. Anything that stops the order before it works
+    /// (an unknown symbol, a failed snapshot request, a cancel while it waited in its queue) ends it as a result,
+    /// failed or canceled with the reason, recorded like any other end: accepted work never vanishes.
+    /// </summary>
     public async Task<ExecutionResult> ExecuteAsync(ParentOrderSpec spec, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        var rules = await GetRulesAsync(spec.Symbol, cancellationToken).ConfigureAwait(false);
-        await _connector.SubscribeAsync(spec.Symbol, cancellationToken).ConfigureAwait(false);
+        if (!_held.TryAdd(spec.Id, 0))
+        {
+            throw new OrderAlreadyHeldException(spec.Id);
+        }
 
-        var queue = _queues.GetOrAdd(new SymbolSide(spec.Symbol, spec.Side), _ => new SemaphoreSlim(1, 1));
-        await queue.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _unfinished[spec.Id] = finished.Task;
+
+        // The place in the same-side queue is taken before the first await, so orders keep the order they came in.
+        var turn = _queues.GetOrAdd(new SymbolSide(spec.Symbol, spec.Side), _ => new SameSideQueue()).Join();
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _waiting[spec.Id] = waiting;
         try
         {
-            var tracker = _cancelTrackers.GetOrAdd(spec.Symbol, _ => new CancellationRatioTracker());
-            using var runner = new ParentOrderRunner(spec, rules, _options.Chaser, tracker, _connector, _recorder, _time);
-            if (!_byParent.TryAdd(spec.Id, runner))
+            if (_userCanceled.ContainsKey(spec.Id))
             {
-                throw new InvalidOperationException($"parent order {spec.Id} is already working");
+                await waiting.CancelAsync().ConfigureAwait(false);
             }
 
-            AddRoute(runner);
-            var deadManHeld = false;
-            var ran = false;
+            SymbolRules rules;
             try
             {
-                // Armed before the first child is sent: no order of ours rests without the exchange's safety net.
-                await HoldDeadManAsync(spec.Symbol, cancellationToken).ConfigureAwait(false);
-                deadManHeld = true;
-
-                // The book may have arrived before this order was routed: start from the latest one.
-                if (_lastBooks.TryGetValue(spec.Symbol, out var last) && last.TryGet(out var book))
+                await ConnectAsync(waiting.Token).ConfigureAwait(false);
+                rules = await GetRulesAsync(spec.Symbol, waiting.Token).ConfigureAwait(false);
+                await _connector.SubscribeAsync(spec.Symbol, waiting.Token).ConfigureAwait(false);
+                await turn.Ready.WaitAsync(waiting.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (waiting.IsCancellationRequested)
+            {
+                return EndedBeforeStart(spec, FinishReason.Canceled, "canceled before it started working");
+            }
+            catch (KeyNotFoundException)
+            {
+                _rules.TryRemove(spec.Symbol, out _);
+                return EndedBeforeStart(spec, FinishReason.Failed, $"symbol {spec.Symbol} is not traded on this exchange");
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException or InvalidOperationException or System.Net.WebSockets.WebSocketException)
+            {
+                if (_rules.TryGetValue(spec.Symbol, out var cached) && cached.IsFaulted)
                 {
-                    runner.Post(new InboxItem { Kind = InboxKind.Book, Book = book });
+                    _rules.TryRemove(spec.Symbol, out _);
                 }
 
-                ran = true;
-                var run = runner.RunAsync(_budget);
-                if (_userCanceled.ContainsKey(spec.Id))
-                {
-                    runner.Post(new InboxItem { Kind = InboxKind.UserCancel });
-                }
-
-                using (cancellationToken.Register(() => runner.Post(new InboxItem { Kind = InboxKind.UserCancel })))
-                {
-                    return await run.ConfigureAwait(false);
-                }
+                return EndedBeforeStart(spec, FinishReason.Failed, $"could not start: {e.Message}");
             }
             finally
             {
-                RemoveRoute(runner);
-                _finished[spec.Id] = runner;
-                _byParent.TryRemove(spec.Id, out _);
-                if (ran)
-                {
-                    StartMarkoutTail(spec, runner.Progress.Mid);
-                }
-
-                if (deadManHeld)
-                {
-                    ReleaseDeadMan(spec.Symbol);
-                }
+                _waiting.TryRemove(spec.Id, out _);
             }
+
+            // A time limit counts from here, when the order starts working, not from when it was queued.
+            var started = spec with { Deadline = spec.DeadlineFrom(_time.GetUtcNow()) };
+            return await RunAsync(started, rules, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            queue.Release();
+            turn.Leave();
+            _unfinished.TryRemove(spec.Id, out _);
+            finished.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// A graceful stop (SIGTERM, Ctrl-C, shutdown): every order not yet final is canceled, queued ones at once and
+    /// working ones by canceling their child and awaiting its final state. Returns the ids still not final when
+    /// <paramref name="timeout"/> ran out (empty when all ended).
+    /// </summary>
+    public async Task<IReadOnlyList<long>> StopAsync(TimeSpan timeout)
+    {
+        foreach (var id in _unfinished.Keys)
+        {
+            Cancel(id);
+        }
+
+        try
+        {
+            await Task.WhenAll(_unfinished.Values).WaitAsync(timeout, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _options.Diagnostics?.Invoke($"stop: {_unfinished.Count} order(s) not final after {timeout.TotalSeconds:0} s");
+        }
+
+        return [.. _unfinished.Keys.Order()];
+    }
+
+    private async Task<ExecutionResult> RunAsync(ParentOrderSpec spec, SymbolRules rules, CancellationToken cancellationToken)
+    {
+        var tracker = _cancelTrackers.GetOrAdd(spec.Symbol, _ => new CancellationRatioTracker());
+        using var runner = new ParentOrderRunner(spec, rules, _options.Chaser, tracker, _connector, _recorder, _time);
+        _byParent[spec.Id] = runner;
+        AddRoute(runner);
+        var deadManHeld = false;
+        var ran = false;
+        try
+        {
+            // Armed before the first child is sent: no order of ours rests without the exchange's safety net.
+            await HoldDeadManAsync(spec.Symbol, cancellationToken).ConfigureAwait(false);
+            deadManHeld = true;
+
+            // The book may have arrived before this order was routed: start from the latest one.
+            if (_lastBooks.TryGetValue(spec.Symbol, out var last) && last.TryGet(out var book))
+            {
+                runner.Post(new InboxItem { Kind = InboxKind.Book, Book = book });
+            }
+
+            ran = true;
+            var run = runner.RunAsync(_budget);
+            if (_userCanceled.ContainsKey(spec.Id))
+            {
+                runner.Post(new InboxItem { Kind = InboxKind.UserCancel });
+            }
+
+            using (cancellationToken.Register(() => runner.Post(new InboxItem { Kind = InboxKind.UserCancel })))
+            {
+                return await run.ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (!ran && e is not OperationCanceledException)
+        {
+            // The dead-man switch could not be armed: nothing was sent, and the order says why it did not run.
+            return EndedBeforeStart(spec, FinishReason.Failed, $"could not arm the dead-man switch: {e.Message}");
+        }
+        catch (OperationCanceledException) when (!ran)
+        {
+            return EndedBeforeStart(spec, FinishReason.Canceled, "canceled before it started working");
+        }
+        finally
+        {
+            RemoveRoute(runner);
+            _finished[spec.Id] = runner;
+            _byParent.TryRemove(spec.Id, out _);
+            if (ran)
+            {
+                StartMarkoutTail(spec, runner.Progress.Mid);
+            }
+
+            if (deadManHeld)
+            {
+                ReleaseDeadMan(spec.Symbol);
+            }
+        }
+    }
+
+    /// <summary>The end of an order that never sent anything: recorded like any other end, with the reason.</summary>
+    private ExecutionResult EndedBeforeStart(ParentOrderSpec spec, FinishReason status, string detail)
+    {
+        var now = _time.GetUtcNow();
+        var result = new ExecutionResult { Spec = spec, Status = status, Detail = detail, StartedAt = now, CompletedAt = now };
+        _recorder.OrderCompleted(result);
+        return result;
     }
 
     /// <summary>Works many parent orders concurrently; returns when every one is final, results in input order.</summary>
@@ -241,11 +364,26 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     public void Cancel(long parentId)
     {
         _userCanceled.TryAdd(parentId, 0);
+        if (_waiting.TryGetValue(parentId, out var waiting))
+        {
+            try
+            {
+                waiting.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It stopped waiting meanwhile; the runner below, or the flag it checks when it starts, takes the cancel.
+            }
+        }
+
         if (_byParent.TryGetValue(parentId, out var runner))
         {
             runner.Post(new InboxItem { Kind = InboxKind.UserCancel });
         }
     }
+
+    /// <summary>Whether this engine was given the parent order (queued, working or finished).</summary>
+    public bool Holds(long parentId) => _held.ContainsKey(parentId);
 
     public async ValueTask DisposeAsync()
     {

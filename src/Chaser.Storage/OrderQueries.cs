@@ -38,19 +38,35 @@ public sealed record OrderReport(
 public static class OrderQueries
 {
     /// <summary>
-    /// Works every order the query selects, concurrently, and returns when each is final. Only orders in status
-    /// <c>new</c> can be worked (others are refused, naming the order and its status). The engine should record into
-    /// the same database (a <see cref="StorageRecorder"/>); its rows are flushed before this returns.
+    /// Works every order the query selects, concurrently, and returns when each is final. Every order is checked
+    /// first (a bad row or an unknown symbol is refused, naming the order, and nothing is claimed); then the orders are
+    /// claimed for execution in one all-or-nothing step (<see cref="OrderClaims"/>): an order that is not new, because
+    /// it ran or runs already (here or in another process), is refused with <see cref="OrderClaimException"/> naming
+    /// it. The engine should record into the same database (a <see cref="StorageRecorder"/>); its rows are flushed
+    /// before this returns.
     /// </summary>
     public static async Task<IReadOnlyList<ExecutionResult>> ExecuteAsync(this IQueryable<OrderRow> orders, ExecutionEngine engine, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(orders);
         ArgumentNullException.ThrowIfNull(engine);
         var rows = await orders.AsNoTracking().OrderBy(o => o.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var specs = await CheckAsync(rows, engine, cancellationToken).ConfigureAwait(false);
+        await orders.ClaimAsync([.. rows.Select(r => r.Id)], engine.Options.Venue, engine.Options.Account, cancellationToken).ConfigureAwait(false);
+        return await OrderClaims.WorkClaimedAsync(engine, specs, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The parent orders stored rows describe, each checked against the exchange (known symbol, postable size);
+    /// the first problem is an <see cref="ArgumentException"/> naming the order.
+    /// </summary>
+    public static async Task<IReadOnlyList<ParentOrderSpec>> CheckAsync(IReadOnlyList<OrderRow> rows, ExecutionEngine engine, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(engine);
         var refused = rows.FirstOrDefault(r => r.Status != OrderStatus.New);
         if (refused is not null)
         {
-            throw new ArgumentException($"order {refused.Id}: status is '{refused.Status}', only 'new' orders can be executed", nameof(orders));
+            throw new OrderClaimException(new Dictionary<long, string> { [refused.Id] = $"order {refused.Id} is {refused.Status}; only new orders can be executed (an order is executed once)" }, missing: false);
         }
 
         var specs = rows.Select(ToSpec).ToList();
@@ -59,17 +75,11 @@ public static class OrderQueries
             var problem = await engine.ValidateAsync(spec, 0m, cancellationToken).ConfigureAwait(false);
             if (problem is not null)
             {
-                throw new ArgumentException($"order {spec.Id}: {problem}", nameof(orders));
+                throw new ArgumentException($"order {spec.Id}: {problem}", nameof(rows));
             }
         }
 
-        var results = await engine.ExecuteAllAsync(specs, cancellationToken).ConfigureAwait(false);
-        if (engine.Recorder is StorageRecorder storage)
-        {
-            await storage.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        return results;
+        return specs;
     }
 
     /// <summary>Per-order figures from the stored rows: slippage against the arrival mid and against price_expected, signed so positive is a cost.</summary>
@@ -124,6 +134,7 @@ public static class OrderQueries
         {
             ReduceOnly = row.ReduceOnly,
             Deadline = row.Deadline,
+            TimeLimit = row.TimeLimitMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
             OnDeadline = row.DeadlineAction == "take" ? DeadlineAction.TakeRemainder : DeadlineAction.CancelAndExpire,
         };
     }

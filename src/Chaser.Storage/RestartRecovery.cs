@@ -5,32 +5,49 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Chaser.Storage;
 
-/// <summary>What a restart found and did.</summary>
-public sealed record RecoveryReport(int Orders, int OrphansCanceled, int FillsRestored);
+/// <summary>
+/// What a restart found and did. <see cref="OtherVenues"/> are orders left working on another venue or account than
+/// the one connected: they are not touched (their truth is on that exchange) and are named so that someone acts.
+/// </summary>
+public sealed record RecoveryReport(int Orders, int OrphansCanceled, int FillsRestored)
+{
+    public IReadOnlyList<string> OtherVenues { get; init; } = [];
+}
 
 /// <summary>
 /// On start, every parent order the tables still call <c>working</c> was cut off by a crash. The exchange is the
 /// source of truth: our open child orders on those symbols are canceled (no orphan keeps resting), each parent's
 /// children and their trades are read back (allOrders + userTrades by the client ids <c>chs-&lt;parent&gt;-…</c>), the
 /// missing fills are stored (fills are keyed by trade id, so nothing is counted twice), and the parent is finalised
-/// with totals recomputed from the exchange: <c>filled</c> when nothing postable remains, otherwise <c>canceled</c>
-/// ("interrupted by a restart"), so that it can be re-submitted as a new order for the remainder.
+/// with totals recomputed from the exchange: <c>filled</c> when the chaser would have called the target reached
+/// (something executed and the remainder can't be posted), otherwise <c>canceled</c> ("interrupted by a restart"), so
+/// that it can be re-submitted as a new order for the remainder. Only orders claimed for the venue and account this
+/// process is connected to are reconciled: the exchange of another venue knows nothing of them.
 /// </summary>
 public static class RestartRecovery
 {
-    public static async Task<RecoveryReport> RecoverAsync(string database, IExchangeConnector connector, IExchangeHistory history, Action<string>? diagnostics = null, CancellationToken cancellationToken = default)
+    public static async Task<RecoveryReport> RecoverAsync(string database, IExchangeConnector connector, IExchangeHistory history, string venue, string account, Action<string>? diagnostics = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connector);
         ArgumentNullException.ThrowIfNull(history);
-        List<OrderRow> working;
+        List<OrderRow> all;
         await using (var db = new ChaserDb(database))
         {
-            working = await db.Orders.AsNoTracking().Where(o => o.Status == OrderStatus.Working).ToListAsync(cancellationToken).ConfigureAwait(false);
+            all = await db.Orders.AsNoTracking().Where(o => o.Status == OrderStatus.Working).OrderBy(o => o.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var working = all.Where(o => o.Venue == venue && o.Account == account).ToList();
+        var others = all.Except(working)
+            .Select(o => $"order {o.Id} ({o.Symbol}) is working on {(o.Venue is null ? "an unrecorded venue" : o.Venue)}{(o.Account is { Length: > 0 } a && o.Venue == venue ? $" account {a}" : "")}; not reconciled here")
+            .ToList();
+        foreach (var other in others)
+        {
+            diagnostics?.Invoke(other);
         }
 
         if (working.Count == 0)
         {
-            return new RecoveryReport(0, 0, 0);
+            return new RecoveryReport(0, 0, 0) { OtherVenues = others };
         }
 
         var orphans = 0;
@@ -57,13 +74,16 @@ public static class RestartRecovery
             var spec = OrderQueries.ToSpec(order);
             var filledQuantity = fills.Sum(f => f.Quantity);
             var filledNotional = fills.Sum(f => f.Quantity * f.Price);
-            var remaining = spec.SizeType == Core.Domain.SizeType.Notional ? spec.Size - filledNotional : spec.Size - filledQuantity;
-            var done = remaining <= 0;
+            var rules = await connector.GetSymbolRulesAsync(order.Symbol, cancellationToken).ConfigureAwait(false);
+            var lastPrice = fills.Count > 0 ? fills.MaxBy(f => f.ExchangeTime)!.Price : 0m;
+            var done = ChaserStateMachine.TargetReached(spec, rules, filledQuantity, filledNotional, lastPrice);
             recorder.OrderCompleted(new ExecutionResult
             {
                 Spec = spec,
                 Status = done ? FinishReason.Filled : FinishReason.Canceled,
-                Detail = done ? "target reached (recovered after a restart)" : $"interrupted by a restart; finalised from the exchange with {filledQuantity} filled",
+                Detail = done ? "target reached (recovered after a restart)"
+                    : children.Count == 0 ? "interrupted by a restart before anything was sent; re-submit it as a new order"
+                    : $"interrupted by a restart; finalised from the exchange with {filledQuantity} filled",
                 FilledQuantity = filledQuantity,
                 FilledNotional = filledNotional,
                 Fees = fills.Sum(f => f.Fee),
@@ -77,7 +97,7 @@ public static class RestartRecovery
         }
 
         await recorder.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return new RecoveryReport(working.Count, orphans, restored);
+        return new RecoveryReport(working.Count, orphans, restored) { OtherVenues = others };
     }
 
     private static async Task<int> CountOpenAsync(IExchangeHistory history, IEnumerable<OrderRow> orders, CancellationToken cancellationToken)

@@ -46,12 +46,21 @@ public sealed class OrderRow
 
     public DateTimeOffset? Deadline { get; set; }
 
+    /// <summary>How long the order may work, counted from when it starts working (not from when it was created or queued).</summary>
+    public long? TimeLimitMs { get; set; }
+
     /// <summary>"cancel" (cancel and expire) or "take" (take the remainder with a market order).</summary>
     public string DeadlineAction { get; set; } = "cancel";
 
     public string Status { get; set; } = OrderStatus.New;
 
     public string? StatusDetail { get; set; }
+
+    /// <summary>The venue the order was claimed for (e.g. <c>live https://fapi.binance.com</c>); null while new.</summary>
+    public string? Venue { get; set; }
+
+    /// <summary>The account on that venue: a fingerprint of the API key, never the key itself; null while new.</summary>
+    public string? Account { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
 

@@ -244,7 +244,8 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     private const string UpsertStartedSql = """
         INSERT INTO orders (id, exchange, symbol, type, size, size_type, side, reduce_only, deadline, deadline_action, status, created_at, started_at)
         VALUES (@id, 'binfut', @symbol, 'limit', @size, @size_type, @side, @reduce_only, @deadline, @deadline_action, 'working', @time, @time)
-        ON CONFLICT (id) DO UPDATE SET status = 'working', started_at = excluded.started_at
+        ON CONFLICT (id) DO UPDATE SET status = 'working', status_detail = NULL, started_at = excluded.started_at
+        WHERE orders.status IN ('new', 'working')
         """;
 
     private const string UpsertChildSql = """

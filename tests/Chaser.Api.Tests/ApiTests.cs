@@ -178,7 +178,7 @@ public sealed class ApiTests : IAsyncLifetime
         using var cancel = await PostAsync($"/api/orders/{first}/cancel", "");
         Assert.Equal(HttpStatusCode.Conflict, cancel.StatusCode);
         using var again = await PostAsync("/api/orders/execute", $$"""{"ids":[{{first}}]}""");
-        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         using var missing = await _client.GetAsync(new Uri("/api/orders/999999", UriKind.Relative), Ct);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }

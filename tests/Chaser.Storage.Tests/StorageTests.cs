@@ -35,7 +35,7 @@ public class StorageTests
         await using var database = await TestDatabase.CreateAsync(provider);
         await using var db = new ChaserDb(database.ConnectionString);
 
-        Assert.Equal([1, 2], await DatabaseMigrator.MigrateAsync(db, Ct));
+        Assert.Equal([1, 2, 3], await DatabaseMigrator.MigrateAsync(db, Ct));
         Assert.Empty(await DatabaseMigrator.MigrateAsync(db, Ct));
         Assert.Equal(0, await db.Orders.CountAsync(Ct));
         Assert.Equal(0, await db.Fills.CountAsync(Ct));
@@ -234,8 +234,8 @@ public class StorageTests
         Assert.Equal(stored[0].Fills.Count, report[0].Fills);
 
         // A finished order can't be worked again.
-        var again = await Assert.ThrowsAsync<ArgumentException>(() => db.Orders.Where(o => o.Id == 11).ExecuteAsync(engine, Ct));
-        Assert.StartsWith("order 11: status is 'filled'", again.Message, StringComparison.Ordinal);
+        var again = await Assert.ThrowsAsync<OrderClaimException>(() => db.Orders.Where(o => o.Id == 11).ExecuteAsync(engine, Ct));
+        Assert.StartsWith("order 11 is filled; only new orders can be executed", again.Message, StringComparison.Ordinal);
     }
 
     private static async Task MigrateAsync(TestDatabase database)

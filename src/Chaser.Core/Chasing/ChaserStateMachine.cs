@@ -855,24 +855,39 @@ public sealed class ChaserStateMachine
         }
     }
 
-    /// <summary>What is left of the target, in base quantity at the given price (before step rounding).</summary>
-    private decimal RemainingQuantityAt(decimal price)
+    /// <summary>
+    /// Whether a parent order with this much executed is done the way the chaser decides it: something executed and
+    /// what is left can't be posted at <paramref name="price"/> (restart recovery finalises orders with the same rule).
+    /// </summary>
+    public static bool TargetReached(ParentOrderSpec spec, SymbolRules rules, decimal filledQuantity, decimal filledNotional, decimal price)
     {
-        if (_spec.SizeType == SizeType.Quantity)
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(rules);
+        return filledQuantity > 0 && !(price > 0 && rules.CanPost(price, LeavesAt(spec, rules, filledQuantity, filledNotional, price), spec.ReduceOnly));
+    }
+
+    /// <summary>What is left of the target, in base quantity at the given price (before step rounding).</summary>
+    private static decimal RemainingQuantityAt(ParentOrderSpec spec, decimal committedQuantity, decimal committedNotional, decimal price)
+    {
+        if (spec.SizeType == SizeType.Quantity)
         {
-            return Math.Max(0m, _spec.Size - CommittedQuantity);
+            return Math.Max(0m, spec.Size - committedQuantity);
         }
 
-        var notional = _spec.Size - CommittedNotional;
+        var notional = spec.Size - committedNotional;
         return notional <= 0 || price <= 0 ? 0m : notional / price;
     }
 
     /// <summary>The open quantity a child at <paramref name="price"/> should carry, on top of what executed already.</summary>
-    private decimal ChildLeavesAt(decimal price)
+    private static decimal LeavesAt(ParentOrderSpec spec, SymbolRules rules, decimal committedQuantity, decimal committedNotional, decimal price)
     {
-        var leaves = _rules.FloorQuantity(RemainingQuantityAt(price));
-        return _rules.MaxQty > 0 ? Math.Min(leaves, _rules.FloorQuantity(_rules.MaxQty)) : leaves;
+        var leaves = rules.FloorQuantity(RemainingQuantityAt(spec, committedQuantity, committedNotional, price));
+        return rules.MaxQty > 0 ? Math.Min(leaves, rules.FloorQuantity(rules.MaxQty)) : leaves;
     }
+
+    private decimal RemainingQuantityAt(decimal price) => RemainingQuantityAt(_spec, CommittedQuantity, CommittedNotional, price);
+
+    private decimal ChildLeavesAt(decimal price) => LeavesAt(_spec, _rules, CommittedQuantity, CommittedNotional, price);
 
     private bool RemainderPostable(decimal price) =>
         price > 0 && _rules.CanPost(price, ChildLeavesAt(price), _spec.ReduceOnly);

@@ -68,5 +68,35 @@ public sealed record ParentOrderSpec
     /// <summary>When set, the order stops at this time (see <see cref="OnDeadline"/>).</summary>
     public DateTimeOffset? Deadline { get; init; }
 
+    /// <summary>
+    /// When set, the order stops this long after it starts working (see <see cref="OnDeadline"/>): a limit that counts
+    /// from the start, not from when the order was created or while it waited in a queue. With a <see cref="Deadline"/>
+    /// too, the earlier of the two applies.
+    /// </summary>
+    public TimeSpan? TimeLimit
+    {
+        get => _timeLimit;
+        init
+        {
+            if (value is { } limit && limit <= TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(TimeLimit), limit, "time limit must be positive");
+            }
+
+            _timeLimit = value;
+        }
+    }
+
+    /// <summary>The deadline of an order that starts working at <paramref name="start"/>: the earlier of the two limits.</summary>
+    public DateTimeOffset? DeadlineFrom(DateTimeOffset start) => (Deadline, TimeLimit) switch
+    {
+        (null, null) => null,
+        ({ } at, null) => at,
+        (null, { } limit) => start + limit,
+        ({ } at, { } limit) => at < start + limit ? at : start + limit,
+    };
+
     public DeadlineAction OnDeadline { get; init; } = DeadlineAction.CancelAndExpire;
+
+    private readonly TimeSpan? _timeLimit;
 }
