@@ -21,6 +21,8 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
     private long _tradeId;
     private long _updateId;
 
+    private int _subscribeCalls;
+
     public InMemoryExchange(params SymbolRules[] rules)
     {
         foreach (var rule in rules)
@@ -70,8 +72,16 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
     public Task<SymbolRules> GetSymbolRulesAsync(string symbol, CancellationToken cancellationToken) =>
         _rules.TryGetValue(symbol, out var rules) ? Task.FromResult(rules) : Task.FromException<SymbolRules>(new KeyNotFoundException(symbol));
 
-    public Task SubscribeAsync(string symbol, CancellationToken cancellationToken)
+    /// <summary>How long the n-th subscribe call (from 0) takes to answer; none by default.</summary>
+    public Func<int, TimeSpan>? SubscribeDelay { get; init; }
+
+    public async Task SubscribeAsync(string symbol, CancellationToken cancellationToken)
     {
+        if (SubscribeDelay is { } delay)
+        {
+            await Task.Delay(delay(Interlocked.Increment(ref _subscribeCalls) - 1), cancellationToken);
+        }
+
         lock (_lock)
         {
             Subscribed.Add(symbol);
@@ -81,8 +91,6 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
         {
             _sink!.OnBook(symbol, book, TimeProvider.System.GetTimestamp());
         }
-
-        return Task.CompletedTask;
     }
 
     public Task CancelAllAsync(string symbol, CancellationToken cancellationToken) => Task.CompletedTask;

@@ -1,0 +1,157 @@
+using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
+using Chaser.Core.Rules;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Chaser.Engine.Tests;
+
+/// <summary>One parent order is worked once; queued orders keep their order, can be canceled, and start their clock when they start.</summary>
+public class ExecuteOnceTests
+{
+    private static readonly SymbolRules Btc = new()
+    {
+        Symbol = "BTCUSDT",
+        TickSize = 0.1m,
+        StepSize = 0.001m,
+        MinQty = 0.001m,
+        MaxQty = 1000m,
+        MinNotional = 100m,
+    };
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task An_id_the_engine_holds_is_refused_while_queued_working_or_finished()
+    {
+        var exchange = new InMemoryExchange(Btc);
+        await using var engine = new ExecutionEngine(exchange);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var first = engine.ExecuteAsync(Buy(1, 0.01m), Ct);
+        var second = engine.ExecuteAsync(Buy(2, 0.01m), Ct);
+        await Until(() => exchange.Orders.Count == 1);
+
+        // Working, and queued behind it: a second execute of either id is refused at once, nothing more is sent.
+        Assert.Equal(1, (await Assert.ThrowsAsync<OrderAlreadyHeldException>(() => engine.ExecuteAsync(Buy(1, 0.01m), Ct))).ParentId);
+        Assert.Equal(2, (await Assert.ThrowsAsync<OrderAlreadyHeldException>(() => engine.ExecuteAsync(Buy(2, 0.01m), Ct))).ParentId);
+        Assert.Single(exchange.Orders);
+
+        exchange.TradeAgainstUs("BTCUSDT", 1m);
+        await Until(() => exchange.Orders.Count == 2);
+        exchange.TradeAgainstUs("BTCUSDT", 1m);
+        var results = await Task.WhenAll(first, second).WaitAsync(Patience, Ct);
+        Assert.All(results, r => Assert.Equal(FinishReason.Filled, r.Status));
+
+        // Finished: its client order ids are spent, so it is not worked again either.
+        await Assert.ThrowsAsync<OrderAlreadyHeldException>(() => engine.ExecuteAsync(Buy(1, 0.01m), Ct));
+        Assert.Equal(2, exchange.Orders.Count);
+        Assert.Equal(0.02m, results.Sum(r => r.FilledQuantity));
+    }
+
+    [Fact]
+    public async Task A_queued_order_is_canceled_at_once_without_waiting_for_its_turn()
+    {
+        var exchange = new InMemoryExchange(Btc);
+        var recorder = new ListRecorder();
+        await using var engine = new ExecutionEngine(exchange, recorder);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var working = engine.ExecuteAsync(Buy(1, 0.01m), Ct);
+        var queued = engine.ExecuteAsync(Buy(2, 0.01m), Ct);
+        await Until(() => exchange.Orders.Count == 1);
+
+        engine.Cancel(2);
+        var result = await queued.WaitAsync(Patience, Ct);
+
+        Assert.Equal(FinishReason.Canceled, result.Status);
+        Assert.Equal("canceled before it started working", result.Detail);
+        Assert.False(working.IsCompleted);
+        Assert.Single(exchange.Orders);
+        Assert.Contains(recorder.Completed, c => c.Spec.Id == 2 && c.Status == FinishReason.Canceled);
+
+        engine.Cancel(1);
+        Assert.Equal(FinishReason.Canceled, (await working.WaitAsync(Patience, Ct)).Status);
+        Assert.Single(exchange.Orders);
+    }
+
+    [Fact]
+    public async Task Same_side_orders_start_in_the_order_they_were_submitted_however_long_their_setup_takes()
+    {
+        // The first order's subscription answers last: a queue entered after the setup would let the others jump it.
+        var exchange = new InMemoryExchange(Btc) { SubscribeDelay = call => TimeSpan.FromMilliseconds(call switch { 0 => 300, 1 => 150, _ => 0 }) };
+        await using var engine = new ExecutionEngine(exchange);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var runs = Enumerable.Range(1, 4).Select(id => engine.ExecuteAsync(Buy(id, 0.01m), Ct)).ToArray();
+
+        var started = new List<long>();
+        for (var n = 1; n <= 4; n++)
+        {
+            await Until(() => exchange.Orders.Count == n);
+            var child = exchange.Orders.Values.Single(o => o.Live);
+            Assert.True(ClientOrderIds.TryParse(child.ClientOrderId, out var parent, out _));
+            started.Add(parent);
+            exchange.TradeAgainstUs("BTCUSDT", 1m);
+        }
+
+        await Task.WhenAll(runs).WaitAsync(Patience, Ct);
+        Assert.Equal([1L, 2L, 3L, 4L], started);
+    }
+
+    [Fact]
+    public async Task A_time_limit_counts_from_when_the_order_starts_working_not_while_it_waited()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var exchange = new InMemoryExchange(Btc);
+        await using var engine = new ExecutionEngine(exchange, time: time);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var first = engine.ExecuteAsync(Buy(1, 0.01m), Ct);
+        var limited = engine.ExecuteAsync(Buy(2, 0.01m) with { TimeLimit = TimeSpan.FromMinutes(1) }, Ct);
+        await Until(() => exchange.Orders.Count == 1);
+
+        // It waits five minutes behind the first order: longer than its own limit.
+        time.Advance(TimeSpan.FromMinutes(5));
+        exchange.TradeAgainstUs("BTCUSDT", 1m);
+        Assert.Equal(FinishReason.Filled, (await first.WaitAsync(Patience, Ct)).Status);
+
+        // It starts now and works: its minute begins here.
+        await Until(() => exchange.Orders.Count == 2);
+        time.Advance(TimeSpan.FromSeconds(59));
+        await Task.Delay(100, Ct);
+        Assert.False(limited.IsCompleted);
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        var result = await limited.WaitAsync(Patience, Ct);
+        Assert.Equal(FinishReason.Expired, result.Status);
+        Assert.Equal(time.GetUtcNow() - TimeSpan.FromSeconds(61), result.StartedAt);
+    }
+
+    [Fact]
+    public async Task An_unknown_symbol_ends_that_order_failed_with_the_reason_and_the_others_run()
+    {
+        var exchange = new InMemoryExchange(Btc);
+        var recorder = new ListRecorder();
+        await using var engine = new ExecutionEngine(exchange, recorder);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var runs = engine.ExecuteAllAsync([Buy(1, 0.01m), new ParentOrderSpec(2, "NOPEUSDT", Side.Buy, SizeType.Quantity, 1m)], Ct);
+        await Until(() => exchange.Orders.Count == 1);
+        exchange.TradeAgainstUs("BTCUSDT", 1m);
+        var results = await runs.WaitAsync(Patience, Ct);
+
+        Assert.Equal(FinishReason.Filled, results[0].Status);
+        Assert.Equal(FinishReason.Failed, results[1].Status);
+        Assert.Equal("symbol NOPEUSDT is not traded on this exchange", results[1].Detail);
+        Assert.Contains(recorder.Completed, c => c.Spec.Id == 2 && c.Status == FinishReason.Failed);
+    }
+
+    private static ParentOrderSpec Buy(long id, decimal quantity) => new(id, "BTCUSDT", Side.Buy, SizeType.Quantity, quantity);
+
+    private static async Task Until(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
+            await Task.Delay(10, Ct);
+        }
+    }
+}
