@@ -1,0 +1,133 @@
+using Chaser.Binance.Connector;
+using Chaser.Binance.Signing;
+using Chaser.Simulator.Server;
+using Microsoft.EntityFrameworkCore;
+
+namespace Chaser.Storage.Tests;
+
+/// <summary>Claiming orders for execution: once, whole or not at all, on both databases; recovery stays on its venue.</summary>
+public class ClaimTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task Of_eight_concurrent_claims_of_the_same_orders_exactly_one_succeeds(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await SeedAsync(database, New(1), New(2), New(3));
+        long[] ids = [1, 2, 3];
+
+        var attempts = Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+        {
+            await using var db = new ChaserDb(database.ConnectionString);
+            try
+            {
+                await db.Orders.ClaimAsync(ids, $"venue-{i}", "key-test", Ct);
+                return i;
+            }
+            catch (OrderClaimException e)
+            {
+                Assert.False(e.Missing);
+                return -1;
+            }
+        }, Ct)).ToArray();
+        var outcomes = await Task.WhenAll(attempts);
+
+        var winner = Assert.Single(outcomes, o => o >= 0);
+        await using var check = new ChaserDb(database.ConnectionString);
+        var rows = await check.Orders.AsNoTracking().OrderBy(o => o.Id).ToListAsync(Ct);
+        Assert.All(rows, r =>
+        {
+            Assert.Equal(OrderStatus.Working, r.Status);
+            Assert.Equal($"venue-{winner}", r.Venue);
+            Assert.Equal("key-test", r.Account);
+        });
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task A_batch_with_an_order_that_is_not_new_claims_nothing_and_names_it(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        var filled = New(1);
+        filled.Status = OrderStatus.Filled;
+        await SeedAsync(database, filled, New(2));
+
+        await using var db = new ChaserDb(database.ConnectionString);
+        var refused = await Assert.ThrowsAsync<OrderClaimException>(() => db.Orders.ClaimAsync([2, 1], "sim", "key-test", Ct));
+        Assert.Equal([1L], refused.Refused.Keys);
+        Assert.Equal("order 1 is filled; only new orders can be executed (an order is executed once)", refused.Message);
+
+        var second = await db.Orders.AsNoTracking().SingleAsync(o => o.Id == 2, Ct);
+        Assert.Equal(OrderStatus.New, second.Status);
+        Assert.Null(second.Venue);
+
+        var missing = await Assert.ThrowsAsync<OrderClaimException>(() => db.Orders.ClaimAsync([2, 99], "sim", "key-test", Ct));
+        Assert.True(missing.Missing);
+        Assert.Equal("no such order: 99", missing.Message);
+        Assert.Equal(OrderStatus.New, (await db.Orders.AsNoTracking().SingleAsync(o => o.Id == 2, Ct)).Status);
+
+        // A new order is canceled where it stands; a claimed or final one is not touched by that step.
+        Assert.True(await db.Orders.CancelNewAsync(2, T0, Ct));
+        Assert.False(await db.Orders.CancelNewAsync(2, T0, Ct));
+        Assert.False(await db.Orders.CancelNewAsync(1, T0, Ct));
+        Assert.Equal(OrderStatus.Canceled, (await db.Orders.AsNoTracking().SingleAsync(o => o.Id == 2, Ct)).Status);
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task Recovery_reconciles_only_orders_of_its_own_venue_and_account(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        var ours = Working(1, "sim here", "key-a");
+        var otherVenue = Working(2, "live https://fapi.binance.com", "key-a");
+        var otherAccount = Working(3, "sim here", "key-b");
+        var unrecorded = Working(4, null, null);
+        await SeedAsync(database, ours, otherVenue, otherAccount, unrecorded);
+
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
+        await using var connector = new BinanceConnector(new BinanceConnectorOptions
+        {
+            RestBaseUrl = simulator.RestBaseUrl,
+            StreamBaseUrl = simulator.WebSocketBaseUrl,
+            ApiKey = new ApiKey(simulator.ApiKey),
+            Signer = new HmacSha256Signer(Secret.FromText(simulator.ApiSecret)),
+        });
+        var report = await RestartRecovery.RecoverAsync(database.ConnectionString, connector, connector, "sim here", "key-a", cancellationToken: Ct);
+
+        Assert.Equal(1, report.Orders);
+        Assert.Equal(3, report.OtherVenues.Count);
+        Assert.Contains(report.OtherVenues, line => line.StartsWith("order 2 (BTCUSDT) is working on live https://fapi.binance.com", StringComparison.Ordinal));
+        Assert.Contains(report.OtherVenues, line => line.StartsWith("order 4 (BTCUSDT) is working on an unrecorded venue", StringComparison.Ordinal));
+        await using var db = new ChaserDb(database.ConnectionString);
+        var rows = await db.Orders.AsNoTracking().OrderBy(o => o.Id).ToListAsync(Ct);
+        Assert.Equal(OrderStatus.Canceled, rows[0].Status);
+        Assert.Equal("interrupted by a restart before anything was sent; re-submit it as a new order", rows[0].StatusDetail);
+        Assert.All(rows.Skip(1), r => Assert.Equal(OrderStatus.Working, r.Status));
+    }
+
+    private static OrderRow New(long id) => new() { Id = id, Symbol = "BTCUSDT", Size = 500m, SizeType = "n", Side = 1, CreatedAt = T0 };
+
+    private static OrderRow Working(long id, string? venue, string? account)
+    {
+        var row = New(id);
+        row.Status = OrderStatus.Working;
+        row.Venue = venue;
+        row.Account = account;
+        return row;
+    }
+
+    private static async Task SeedAsync(TestDatabase database, params OrderRow[] rows)
+    {
+        await using var db = new ChaserDb(database.ConnectionString);
+        await DatabaseMigrator.MigrateAsync(db, Ct);
+        db.Orders.AddRange(rows);
+        await db.SaveChangesAsync(Ct);
+    }
+}
