@@ -13,7 +13,7 @@ using Microsoft.AspNetCore.TestHost;
 namespace Chaser.Api.Tests;
 
 /// <summary>The HTTP API in-process (TestServer) over a fresh SQLite database and the simulator.</summary>
-public sealed class ApiTests : IAsyncLifetime
+public sealed partial class ApiTests : IAsyncLifetime
 {
     private const string Token = "test-token-7f3a";
     private readonly string _database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-api-{Guid.NewGuid():N}.db");
