@@ -18,6 +18,7 @@ public sealed record LiveOrder(
     [property: JsonPropertyName("size_type")] string SizeType,
     [property: JsonPropertyName("strategy")] string Strategy,
     [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("status_detail")] string? StatusDetail,
     [property: JsonPropertyName("filled_qty")] decimal FilledQty,
     [property: JsonPropertyName("filled_notional")] decimal FilledNotional,
     [property: JsonPropertyName("progress")] decimal Progress,
@@ -129,12 +130,12 @@ internal static class Dashboard
             {
                 // Working now: the engine's numbers are fresher than the stored row.
                 var average = p.FilledQuantity > 0 ? p.FilledNotional / p.FilledQuantity : (decimal?)null;
-                return new LiveOrder(o.Id, o.Symbol, o.Side, o.Size, o.SizeType, o.Strategy, OrderStatus.Working, p.FilledQuantity, p.FilledNotional,
+                return new LiveOrder(o.Id, o.Symbol, o.Side, o.Size, o.SizeType, o.Strategy, OrderStatus.Working, null, p.FilledQuantity, p.FilledNotional,
                     Fraction(o, p.FilledQuantity, p.FilledNotional), average, p.RestingPrice, p.BestPrice > 0 ? p.BestPrice : null,
                     p.Mid > 0 ? p.Mid : null, p.ArrivalMid > 0 ? p.ArrivalMid : null, p.Fills, o.CreatedAt);
             }
 
-            return new LiveOrder(o.Id, o.Symbol, o.Side, o.Size, o.SizeType, o.Strategy, o.Status, o.FilledQty, o.FilledNotional,
+            return new LiveOrder(o.Id, o.Symbol, o.Side, o.Size, o.SizeType, o.Strategy, o.Status, o.StatusDetail, o.FilledQty, o.FilledNotional,
                 Fraction(o, o.FilledQty, o.FilledNotional), o.FilledQty > 0 ? o.AvgPrice : null, null, null, null,
                 o.ArrivalMid > 0 ? o.ArrivalMid : null, r.Fills, o.CreatedAt);
         })];

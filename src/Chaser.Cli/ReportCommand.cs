@@ -86,6 +86,12 @@ internal static class ReportCommand
         }
 
         console.Write(OrdersTable(report.Orders));
+        foreach (var r in report.Orders.Where(r => r.Status != "filled" && !string.IsNullOrEmpty(r.StatusDetail)))
+        {
+            // The reason an order did not fill is part of its record, not only of a log.
+            console.WriteLine($"#{r.Id} {r.Status}: {r.StatusDetail}");
+        }
+
         console.Write(QualityTable(report.Orders));
         console.Write(AggregateTable(report.Aggregates));
         foreach (var path in written)

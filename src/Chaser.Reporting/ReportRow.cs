@@ -28,6 +28,10 @@ public sealed class ReportRow
     [JsonPropertyName("status")]
     public string Status { get; init; } = "";
 
+    /// <summary>Why the order ended as it did (or what it waits for): the reason a failed or canceled order gives.</summary>
+    [JsonPropertyName("status_detail")]
+    public string? StatusDetail { get; init; }
+
     [JsonPropertyName("size")]
     public decimal Size { get; init; }
 
@@ -140,6 +144,7 @@ public sealed class ReportRow
             Side = execution.Side == Core.Domain.Side.Buy ? "buy" : "sell",
             Strategy = o.Strategy,
             Status = o.Status,
+            StatusDetail = o.StatusDetail,
             Size = o.Size,
             SizeType = o.SizeType,
             PriceExpected = o.PriceExpected > 0 ? o.PriceExpected : null,

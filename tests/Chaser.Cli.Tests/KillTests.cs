@@ -82,6 +82,88 @@ public class KillTests
         Assert.InRange(DateTime.UtcNow - killedAt, TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(12)); // 10 s from the last renewal
     }
 
+    [Fact]
+    public async Task Sigterm_cancels_the_working_order_and_awaits_its_final_state_before_exit()
+    {
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
+        var database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-term-{Guid.NewGuid():N}.db");
+        var url = $"http://127.0.0.1:{ServeProcess.FreePort()}";
+        using var serve = await ServeAsync(simulator, database, url);
+        var id = await ExecuteUntilAChildRestsAsync(simulator, url, "BTCUSDT");
+
+        using (var term = Process.Start("kill", ["-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await term.WaitForExitAsync(Ct);
+        }
+
+        await serve.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal(0, serve.ExitCode);
+
+        // Ended before the process did: no child left resting, the record final and equal to the exchange's.
+        Assert.Empty(simulator.Engine.GetOpenOrders("BTCUSDT"));
+        await using var db = new ChaserDb(database);
+        var order = await db.Orders.Include(o => o.Fills).AsNoTracking().SingleAsync(o => o.Id == id, Ct);
+        Assert.True(order.Status is OrderStatus.Canceled or OrderStatus.Filled, $"order {id} is {order.Status}");
+        var exchange = simulator.Engine.GetUserTrades("BTCUSDT", limit: 100_000);
+        Assert.Equal(exchange.Select(t => t.TradeId).Order(), order.Fills.Select(f => f.TradeId).Order());
+        Assert.Equal(exchange.Sum(t => t.Qty), order.FilledQty);
+    }
+
+    [Fact]
+    public async Task Eight_orders_executed_four_times_at_once_through_serve_run_once_and_match_the_exchange()
+    {
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
+        var database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-race-{Guid.NewGuid():N}.db");
+        var url = $"http://127.0.0.1:{ServeProcess.FreePort()}";
+        using var serve = await ServeAsync(simulator, database, url);
+        using var client = Client(url);
+        using var created = await client.PostAsync(new Uri("/api/orders", UriKind.Relative), Json("""
+            [{"symbol":"BTCUSDT","side":1,"size":3000,"size_type":"n"},{"symbol":"BTCUSDT","side":-1,"size":2000,"size_type":"n"},
+             {"symbol":"ETHUSDT","side":1,"size":0.5,"size_type":"q"},{"symbol":"ETHUSDT","side":-1,"size":1500,"size_type":"n"},
+             {"symbol":"SOLUSDT","side":1,"size":10,"size_type":"q"},{"symbol":"SOLUSDT","side":-1,"size":900,"size_type":"n"},
+             {"symbol":"BTCUSDT","side":1,"size":1000,"size_type":"n"},{"symbol":"ETHUSDT","side":1,"size":0.2,"size_type":"q"}]
+            """), Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var ids = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.EnumerateArray().Select(o => o.GetProperty("id").GetInt64()).ToArray();
+
+        var body = $$"""{"ids":[{{string.Join(',', ids)}}]}""";
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            using var response = await client.PostAsync(new Uri("/api/orders/execute", UriKind.Relative), Json(body), Ct);
+            return response.StatusCode;
+        }));
+        Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Conflict, HttpStatusCode.Conflict, HttpStatusCode.Conflict], answers.Order());
+
+        await using var db = new ChaserDb(database);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        List<OrderRow> orders = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            orders = await db.Orders.Include(o => o.Fills).AsNoTracking().OrderBy(o => o.Id).ToListAsync(Ct);
+            if (orders.All(o => OrderStatus.IsFinal(o.Status)))
+            {
+                break;
+            }
+
+            await Task.Delay(200, Ct);
+        }
+
+        Assert.All(orders, o => Assert.Equal(OrderStatus.Filled, o.Status));
+        Assert.All(orders, o => Assert.True(o.SizeType == "n" ? o.FilledNotional <= o.Size : o.FilledQty <= o.Size, $"order {o.Id} filled past its target"));
+        foreach (var symbol in new[] { "BTCUSDT", "ETHUSDT", "SOLUSDT" })
+        {
+            // The exchange's userTrades are the truth: every trade stored once, none missing, none extra.
+            var exchange = simulator.Engine.GetUserTrades(symbol, limit: 100_000);
+            var stored = orders.Where(o => o.Symbol == symbol).SelectMany(o => o.Fills).ToList();
+            Assert.Equal(exchange.Select(t => t.TradeId).Order(), stored.Select(f => f.TradeId).Order());
+            Assert.Equal(exchange.Sum(t => t.Qty), stored.Sum(f => f.Qty));
+            Assert.Empty(simulator.Engine.GetOpenOrders(symbol));
+        }
+
+        serve.Kill();
+        await serve.WaitForExitAsync(Ct);
+    }
+
     /// <summary>Creates and executes a 300,000 USDT buy through the API; returns its id once its child rests on the exchange.</summary>
     private static async Task<long> ExecuteUntilAChildRestsAsync(SimulatorServer simulator, string url, string symbol)
     {

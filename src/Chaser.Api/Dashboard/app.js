@@ -108,7 +108,7 @@ function drawRow(row, o) {
   row.innerHTML = `<td>${o.id}</td><td>${escapeHtml(o.symbol)}</td><td class="${side}">${side}</td><td>${escapeHtml(o.strategy)}</td><td>${escapeHtml(target(o))}</td>
     <td><div class="bar" role="progressbar" aria-valuenow="${(share * 100).toFixed(1)}"><span></span><em>${(share * 100).toFixed(1)}%</em></div></td>
     <td class="filled">${escapeHtml(filled(o))}</td><td>${resting}</td><td>${best}</td><td>${fmt(o.avg_price)}</td><td>${o.fills ?? "–"}</td>
-    <td><span class="status ${status}">${status}</span>${o.status === "working" ? ` <button class="cancel" data-id="${o.id}" title="cancel the resting child and stop">cancel</button>` : ""}</td>`;
+    <td><span class="status ${status}" title="${escapeHtml(o.status_detail ?? "")}">${status}</span>${o.status_detail && o.status !== "filled" ? ` <small class="detail">${escapeHtml(o.status_detail)}</small>` : ""}${o.status === "working" ? ` <button class="cancel" data-id="${o.id}" title="cancel the resting child and stop">cancel</button>` : ""}</td>`;
   // Set through the CSSOM: the page's Content-Security-Policy forbids inline style attributes.
   row.querySelector(".bar > span").style.width = `${(share * 100).toFixed(2)}%`;
 }

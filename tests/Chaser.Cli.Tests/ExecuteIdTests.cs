@@ -1,0 +1,71 @@
+using Chaser.Simulator.Server;
+using Chaser.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Chaser.Cli.Tests;
+
+/// <summary><c>chaser execute --id N</c> works an order once and never rewrites another order's record.</summary>
+public class ExecuteIdTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task The_id_of_a_finished_order_is_refused_and_its_record_is_kept()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Seed = 3 }, Ct);
+        var database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-id-{Guid.NewGuid():N}.db");
+        string[] execute = ["execute", "--db", database, "--rest-url", sim.RestBaseUrl.ToString(), "--ws-url", sim.WebSocketBaseUrl.ToString(), "--id", "7"];
+
+        var first = await CliRunner.RunAsync(null, [.. execute, "--symbol", "SOLUSDT", "--side", "sell", "--quantity", "3", "--json"]);
+        Assert.True(first.ExitCode == 0, $"exit {first.ExitCode}: {first.Error}");
+        var (before, fillsBefore) = await ReadAsync(database, 7);
+
+        var again = await CliRunner.RunAsync(null, [.. execute, "--symbol", "SOLUSDT", "--side", "sell", "--quantity", "3"]);
+        var other = await CliRunner.RunAsync(null, [.. execute, "--symbol", "ETHUSDT", "--side", "buy", "--quantity", "0.5"]);
+
+        foreach (var refused in new[] { again, other })
+        {
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Equal("chaser execute: option '--id': order 7 is filled; only a new order can be executed (an order is executed once)", refused.Error.Trim());
+        }
+
+        var (after, fillsAfter) = await ReadAsync(database, 7);
+        Assert.Equal((before.Symbol, before.Side, before.Size, before.Status, before.FilledQty, before.CompletedAt), (after.Symbol, after.Side, after.Size, after.Status, after.FilledQty, after.CompletedAt));
+        Assert.Equal(fillsBefore, fillsAfter);
+        Assert.Equal(3m, sim.Engine.GetUserTrades("SOLUSDT", limit: 1000).Sum(t => t.Qty));
+        Assert.Empty(sim.Engine.GetUserTrades("ETHUSDT", limit: 1000));
+    }
+
+    [Fact]
+    public async Task A_new_stored_order_is_worked_only_as_stored()
+    {
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Seed = 3 }, Ct);
+        var database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-id-{Guid.NewGuid():N}.db");
+        await using (var db = new ChaserDb(database))
+        {
+            await DatabaseMigrator.MigrateAsync(db, Ct);
+            db.Orders.Add(new OrderRow { Id = 9, Symbol = "SOLUSDT", Side = -1, Size = 2m, SizeType = "q", CreatedAt = DateTimeOffset.UtcNow });
+            await db.SaveChangesAsync(Ct);
+        }
+
+        string[] execute = ["execute", "--db", database, "--rest-url", sim.RestBaseUrl.ToString(), "--ws-url", sim.WebSocketBaseUrl.ToString(), "--id", "9"];
+        var mismatch = await CliRunner.RunAsync(null, [.. execute, "--symbol", "SOLUSDT", "--side", "sell", "--quantity", "20"]);
+        Assert.Equal(2, mismatch.ExitCode);
+        Assert.Equal("chaser execute: option '--id': order 9 is stored as #9: sell 2 SOLUSDT; give the same order or leave out --id", mismatch.Error.Trim());
+        Assert.Equal(OrderStatus.New, (await ReadAsync(database, 9)).Order.Status);
+
+        var run = await CliRunner.RunAsync(null, [.. execute, "--symbol", "SOLUSDT", "--side", "sell", "--quantity", "2", "--json"]);
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Error}");
+        var (order, fills) = await ReadAsync(database, 9);
+        Assert.Equal(OrderStatus.Filled, order.Status);
+        Assert.Equal(2m, order.FilledQty);
+        Assert.Equal(sim.Engine.GetUserTrades("SOLUSDT", limit: 1000).Select(t => t.TradeId).Order(), fills);
+    }
+
+    private static async Task<(OrderRow Order, long[] Fills)> ReadAsync(string database, long id)
+    {
+        await using var db = new ChaserDb(database);
+        var order = await db.Orders.Include(o => o.Fills).AsNoTracking().SingleAsync(o => o.Id == id, Ct);
+        return (order, [.. order.Fills.Select(f => f.TradeId).Order()]);
+    }
+}
