@@ -283,6 +283,11 @@ public static class ChaserApi
             {
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [e.Message.Split(" (Parameter", 2)[0]] });
             }
+            catch (HttpRequestException e)
+            {
+                options.Diagnostics?.Invoke($"execute {string.Join(",", ids)}: the venue could not be asked about the orders: {e.Message}");
+                return Results.Problem(statusCode: 503, title: "Venue unavailable", detail: "the exchange could not be reached to check the orders; none was claimed, try again");
+            }
 
             // Claimed: from here every order ends final with a reason, whatever happens to the others.
             _ = Task.Run(async () =>

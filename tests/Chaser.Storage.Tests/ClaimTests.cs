@@ -131,3 +131,67 @@ public class ClaimTests
         await db.SaveChangesAsync(Ct);
     }
 }
+
+/// <summary>Recovery decides "filled" as the chaser does: something executed and the remainder can't be posted.</summary>
+public class RecoveryDecisionTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task A_remainder_below_one_lot_is_filled_and_a_postable_one_is_canceled(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        var t0 = DateTimeOffset.UtcNow;
+        await using (var db = new ChaserDb(database.ConnectionString))
+        {
+            await DatabaseMigrator.MigrateAsync(db, Ct);
+            db.Orders.AddRange(
+                new OrderRow { Id = 1, Symbol = "BTCUSDT", Size = 1_000m, SizeType = "n", Side = 1, Status = OrderStatus.Working, Venue = "v", Account = "a", CreatedAt = t0 },
+                new OrderRow { Id = 2, Symbol = "BTCUSDT", Size = 1_000m, SizeType = "n", Side = 1, Status = OrderStatus.Working, Venue = "v", Account = "a", CreatedAt = t0 });
+            await db.SaveChangesAsync(Ct);
+        }
+
+        // 0.015 BTC at 65,000 = 975 USDT: 25 USDT is left, below one 0.001 lot (65 USDT). 0.012 BTC leaves 220 USDT: 0.003 BTC can rest.
+        var exchange = new HistoryExchange();
+        exchange.Children[1] = [Child(1, 1, 0.015m)];
+        exchange.Children[2] = [Child(2, 1, 0.012m)];
+        var report = await RestartRecovery.RecoverAsync(database.ConnectionString, exchange, exchange, "v", "a", cancellationToken: Ct);
+
+        Assert.Equal(2, report.Orders);
+        await using var check = new ChaserDb(database.ConnectionString);
+        var rows = await check.Orders.AsNoTracking().OrderBy(o => o.Id).ToListAsync(Ct);
+        Assert.Equal((OrderStatus.Filled, 0.015m), (rows[0].Status, rows[0].FilledQty));
+        Assert.Equal((OrderStatus.Canceled, 0.012m), (rows[1].Status, rows[1].FilledQty));
+    }
+
+    private static Core.Ports.ChildHistory Child(long parent, int sequence, decimal quantity)
+    {
+        var id = Core.Chasing.ClientOrderIds.For(parent, sequence);
+        var now = DateTimeOffset.UtcNow;
+        return new Core.Ports.ChildHistory(id, Core.Chasing.ExchangeOrderStatus.Canceled, quantity, [new Core.Chasing.Fill(id, (parent * 100) + sequence, 65_000m, quantity, 0m, "USDT", true, quantity, true, now, now)]);
+    }
+
+    /// <summary>An exchange that only remembers: rules, and each parent's child orders with their fills.</summary>
+    private sealed class HistoryExchange : Core.Ports.IExchangeConnector, Core.Ports.IExchangeHistory
+    {
+        public Dictionary<long, IReadOnlyList<Core.Ports.ChildHistory>> Children { get; } = [];
+
+        public Task ConnectAsync(Core.Ports.IExchangeEventSink sink, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task<Core.Rules.SymbolRules> GetSymbolRulesAsync(string symbol, CancellationToken cancellationToken) =>
+            Task.FromResult(new Core.Rules.SymbolRules { Symbol = symbol, TickSize = 0.1m, StepSize = 0.001m, MinQty = 0.001m, MinNotional = 100m });
+
+        public Task SubscribeAsync(string symbol, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public long Submit(in Core.Ports.OrderRequest request) => throw new InvalidOperationException("recovery sends no orders");
+
+        public Task CancelAllAsync(string symbol, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task<IReadOnlyList<Core.Ports.ChildHistory>> GetChildHistoryAsync(string symbol, long parentId, DateTimeOffset since, CancellationToken cancellationToken) =>
+            Task.FromResult(Children.GetValueOrDefault(parentId, []));
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}
