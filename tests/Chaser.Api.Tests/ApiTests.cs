@@ -139,7 +139,7 @@ public sealed partial class ApiTests : IAsyncLifetime
         Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
         var lines = (await csv.Content.ReadAsStringAsync(Ct)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(11, lines.Length);
-        Assert.StartsWith("id,symbol,side,strategy,status,size,size_type,", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("id,symbol,side,strategy,status,status_detail,size,size_type,", lines[0], StringComparison.Ordinal);
         Assert.All(lines.Skip(1), l => Assert.Contains(",bulk,filled,", l, StringComparison.Ordinal));
 
         // The JSON report: a row per order with the metrics, and the aggregate table by symbol, side and strategy.
