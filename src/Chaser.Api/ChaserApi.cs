@@ -65,19 +65,47 @@ public static class ChaserApi
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+
+            // The client holding the token has its own budget: requests without it (or with a wrong one) are counted
+            // per address in another, so a local process flooding bad tokens cannot lock the real client out.
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
                 RateLimitPartition.GetFixedWindowLimiter(
-                    context.Connection.RemoteIpAddress?.ToString() ?? "local",
-                    _ => new FixedWindowRateLimiterOptions { PermitLimit = options.RequestsPerMinute, Window = TimeSpan.FromMinutes(1) }));
+                    Authorized(context.Request, options.TokenHash) ? "client" : "anonymous " + (context.Connection.RemoteIpAddress?.ToString() ?? "local"),
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = options.RequestsPerMinute, Window = RateWindow }));
+            limiter.OnRejected = async (rejected, ct) =>
+            {
+                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : RateWindow;
+                var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+                rejected.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                await Results.Problem(
+                    statusCode: StatusCodes.Status429TooManyRequests,
+                    title: "Too many requests",
+                    detail: $"more than {options.RequestsPerMinute} requests a minute; retry after {seconds} s").ExecuteAsync(rejected.HttpContext);
+            };
         });
     }
+
+    private static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(1);
 
     /// <summary>Maps the middleware and routes.</summary>
     public static void MapChaserApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         var options = app.Services.GetRequiredService<ApiOptions>();
+        app.Use((context, next) => ProblemsForFailures(context, next, options));
         app.UseRateLimiter();
+        app.Use(async (context, next) =>
+        {
+            // Kestrel enforces MaxRequestBodySize while the body is read (then ProblemsForFailures answers 413); a
+            // declared length over it is refused before anything is read, on any server.
+            if (context.Request.ContentLength > options.MaxRequestBodyBytes)
+            {
+                await TooLarge(options).ExecuteAsync(context);
+                return;
+            }
+
+            await next(context);
+        });
         app.Use(async (context, next) =>
         {
             if (!Dashboard.IsPublic(context.Request.Path) && !Authorized(context.Request, options.TokenHash))
@@ -156,23 +184,23 @@ public static class ChaserApi
 
     private static async Task<IResult> CreateOrdersAsync(HttpRequest request, ApiOptions options, CancellationToken ct)
     {
-        JsonElement body;
-        try
-        {
-            body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException e)
-        {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"not valid JSON: {e.Message}"] });
-        }
-
-        var items = body.ValueKind == JsonValueKind.Array ? body.EnumerateArray().ToArray() : [body];
-        if (items.Length == 0)
-        {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["no orders given"] });
-        }
-
         var errors = new Dictionary<string, string[]>();
+        using var document = await RequestBody.ReadAsync(request, errors, ct);
+        if (document is null)
+        {
+            return Refused(request, options, errors);
+        }
+
+        var body = document.RootElement;
+        var items = body.ValueKind == JsonValueKind.Array ? body.EnumerateArray().ToArray() : [body];
+        if (items.Length is 0 or > RequestBody.MaxItems)
+        {
+            return Refused(request, options, new Dictionary<string, string[]>
+            {
+                ["body"] = [items.Length == 0 ? "no orders given" : $"at most {RequestBody.MaxItems} orders per request, got {items.Length}"],
+            });
+        }
+
         var rows = new List<OrderRow>();
         for (var i = 0; i < items.Length; i++)
         {
@@ -185,7 +213,7 @@ public static class ChaserApi
 
         if (errors.Count > 0)
         {
-            return Results.ValidationProblem(errors);
+            return Refused(request, options, errors);
         }
 
         return await WithDb(options, async db =>
@@ -207,20 +235,11 @@ public static class ChaserApi
 
     private static async Task<IResult> ExecuteAsync(HttpRequest request, ApiOptions options, CancellationToken ct)
     {
-        long[] ids;
-        try
+        var errors = new Dictionary<string, string[]>();
+        using var document = await RequestBody.ReadAsync(request, errors, ct);
+        if ((document is null ? null : RequestBody.Ids(document.RootElement, errors)) is not { } ids)
         {
-            var body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: ct);
-            ids = body.TryGetProperty("ids", out var list) && list.ValueKind == JsonValueKind.Array ? [.. list.EnumerateArray().Select(e => e.GetInt64())] : [];
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
-        {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = ["must be an array of order ids, e.g. {\"ids\":[1,2]}"] });
-        }
-
-        if (ids.Length == 0)
-        {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = ["must be a non-empty array of order ids"] });
+            return Refused(request, options, errors);
         }
 
         return await WithDb(options, async db =>
@@ -361,6 +380,77 @@ public static class ChaserApi
         await using var db = new ChaserDb(options.Database);
         return await action(db);
     }
+
+    /// <summary>A 400 naming each refused field, and one diagnostic line (field names and reasons, never the values).</summary>
+    private static IResult Refused(HttpRequest request, ApiOptions options, Dictionary<string, string[]> errors)
+    {
+        options.Diagnostics?.Invoke($"{request.Method} {request.Path} refused: {string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"))}");
+        return Results.ValidationProblem(errors);
+    }
+
+    private static IResult TooLarge(ApiOptions options) => Results.Problem(
+        statusCode: StatusCodes.Status413PayloadTooLarge,
+        title: "Request body too large",
+        detail: $"the body may be at most {options.MaxRequestBodyBytes} bytes; send large batches as several requests");
+
+    /// <summary>
+    /// The last word on every request that throws: a database that is busy, locked or down is 503 with Retry-After, a
+    /// value the database refuses is 400, a body over the limit is 413, and anything else — a bug — is a bare 500
+    /// problem. Each is logged through <see cref="ApiOptions.Diagnostics"/>; no answer carries a stack trace.
+    /// </summary>
+    private static async Task ProblemsForFailures(HttpContext context, RequestDelegate next, ApiOptions options)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away: nobody to answer.
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            var where = $"{context.Request.Method} {context.Request.Path}";
+            var retry = false;
+            IResult problem;
+            if (e is BadHttpRequestException bad)
+            {
+                options.Diagnostics?.Invoke($"{where}: bad request ({bad.StatusCode}): {bad.Message}");
+                problem = bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? TooLarge(options)
+                    : Results.Problem(statusCode: bad.StatusCode, title: "Bad request", detail: bad.Message);
+            }
+            else if (DatabaseErrors.Classify(e) is { Kind: DatabaseFailureKind.Unavailable } unavailable)
+            {
+                options.Diagnostics?.Invoke($"{where}: database unavailable: {unavailable.Reason}");
+                retry = true;
+                problem = Results.Problem(
+                    statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: "Database unavailable",
+                    detail: $"the database is busy, locked or unreachable; nothing was changed. Retry after {DatabaseRetryAfterSeconds} s");
+            }
+            else if (DatabaseErrors.Classify(e) is { Kind: DatabaseFailureKind.ValueRefused } refused)
+            {
+                options.Diagnostics?.Invoke($"{where}: the database refused a value: {refused.Reason}");
+                problem = Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"the database refused a value: {refused.Reason}"] });
+            }
+            else
+            {
+                options.Diagnostics?.Invoke($"{where}: internal error: {e.GetType().Name}: {e.Message}");
+                problem = Results.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "Internal error", detail: "the server failed on this request; it was logged");
+            }
+
+            context.Response.Clear();
+            if (retry)
+            {
+                context.Response.Headers.RetryAfter = DatabaseRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            }
+
+            await problem.ExecuteAsync(context);
+        }
+    }
+
+    private const int DatabaseRetryAfterSeconds = 2;
 
     private static IResult NotFound(long id) => Results.Problem(statusCode: 404, title: "Not found", detail: $"no order {id}");
 }
