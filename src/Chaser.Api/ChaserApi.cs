@@ -384,9 +384,31 @@ public static class ChaserApi
     /// <summary>A 400 naming each refused field, and one diagnostic line (field names and reasons, never the values).</summary>
     private static IResult Refused(HttpRequest request, ApiOptions options, Dictionary<string, string[]> errors)
     {
-        options.Diagnostics?.Invoke($"{request.Method} {request.Path} refused: {string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"))}");
+        Log(options, $"{request.Method} {request.Path} refused: {string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"))}");
         return Results.ValidationProblem(errors);
     }
+
+    /// <summary>
+    /// One diagnostic line: request paths, keys and parser messages come from the client, so control characters (a
+    /// terminal escape in a key) are blanked and the line is capped.
+    /// </summary>
+    private static void Log(ApiOptions options, string line)
+    {
+        if (options.Diagnostics is not { } diagnostics)
+        {
+            return;
+        }
+
+        var clean = new StringBuilder(Math.Min(line.Length, MaxLogLine));
+        foreach (var c in line.AsSpan(0, Math.Min(line.Length, MaxLogLine)))
+        {
+            clean.Append(char.IsControl(c) || char.IsSurrogate(c) ? '?' : c);
+        }
+
+        diagnostics(line.Length > MaxLogLine ? clean.Append('…').ToString() : clean.ToString());
+    }
+
+    private const int MaxLogLine = 1_000;
 
     private static IResult TooLarge(ApiOptions options) => Results.Problem(
         statusCode: StatusCodes.Status413PayloadTooLarge,
@@ -415,14 +437,14 @@ public static class ChaserApi
             IResult problem;
             if (e is BadHttpRequestException bad)
             {
-                options.Diagnostics?.Invoke($"{where}: bad request ({bad.StatusCode}): {bad.Message}");
+                Log(options, $"{where}: bad request ({bad.StatusCode}): {bad.Message}");
                 problem = bad.StatusCode == StatusCodes.Status413PayloadTooLarge
                     ? TooLarge(options)
                     : Results.Problem(statusCode: bad.StatusCode, title: "Bad request", detail: bad.Message);
             }
             else if (DatabaseErrors.Classify(e) is { Kind: DatabaseFailureKind.Unavailable } unavailable)
             {
-                options.Diagnostics?.Invoke($"{where}: database unavailable: {unavailable.Reason}");
+                Log(options, $"{where}: database unavailable: {unavailable.Reason}");
                 retry = true;
                 problem = Results.Problem(
                     statusCode: StatusCodes.Status503ServiceUnavailable,
@@ -431,12 +453,12 @@ public static class ChaserApi
             }
             else if (DatabaseErrors.Classify(e) is { Kind: DatabaseFailureKind.ValueRefused } refused)
             {
-                options.Diagnostics?.Invoke($"{where}: the database refused a value: {refused.Reason}");
-                problem = Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"the database refused a value: {refused.Reason}"] });
+                Log(options, $"{where}: the database refused a value: {refused.Reason}");
+                problem = Results.ValidationProblem(new Dictionary<string, string[]> { ["request"] = [$"the database refused a value: {refused.Reason}"] });
             }
             else
             {
-                options.Diagnostics?.Invoke($"{where}: internal error: {e.GetType().Name}: {e.Message}");
+                Log(options, $"{where}: internal error: {e.GetType().Name}: {e.Message}");
                 problem = Results.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "Internal error", detail: "the server failed on this request; it was logged");
             }
 

@@ -26,7 +26,8 @@ internal static class RequestBody
         }
         catch (JsonException e)
         {
-            errors["body"] = [$"not valid JSON: {e.Message}"];
+            // The parser's message may quote a key of the client's: keep it short.
+            errors["body"] = [$"not valid JSON: {(e.Message.Length <= 200 ? e.Message : e.Message[..200] + "…")}"];
             return null;
         }
         catch (InvalidOperationException)

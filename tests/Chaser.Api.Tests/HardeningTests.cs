@@ -156,6 +156,18 @@ public sealed class HardeningTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_refusal_is_logged_once_without_the_clients_control_characters()
+    {
+        await using var api = await StartAsync();
+
+        await AssertRefusedAsync(await api.PostAsync("/api/orders", """{"\u001b[2J":1,"\u001b[2J":2}"""), "body", "Duplicate property");
+
+        var logged = Assert.Single(api.Diagnostics);
+        Assert.StartsWith("POST /api/orders refused: body: not valid JSON: Duplicate property", logged, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', logged);
+    }
+
+    [Fact]
     public async Task More_orders_than_one_request_may_carry_are_refused()
     {
         await using var api = await StartAsync();
@@ -344,6 +356,11 @@ public sealed class HardeningTests : IAsyncLifetime
         await AssertRefusedAsync(await api.PostAsync("/api/orders", """{"symbol":"BTCUSDT","side":1,"size":123456789012345678901,"size_type":"n"}"""), "size", "is too large");
         await AssertRefusedAsync(await api.PostAsync("/api/orders", """{"symbol":"BTCUSDT","side":1,"size":100,"size_type":"n","price_expected":"0.0000000000000000001"}"""), "price_expected", "more than 18 digits");
         await AssertRefusedAsync(await api.PostAsync("/api/orders", """{"symbol":"BTCUSDT","side":1,"size":100,"size_type":"n","strategy":"a\u0000b"}"""), "strategy", "NUL");
+
+        // PostgreSQL refuses NUL in a query parameter too: the answer is a 400, not a 500.
+        using var nulQuery = await api.Client.GetAsync(new Uri("/api/orders?strategy=a%00b", UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, nulQuery.StatusCode);
+        Assert.Equal("application/problem+json", nulQuery.Content.Headers.ContentType?.MediaType);
 
         using var created = await api.PostAsync("/api/orders", """{"symbol":"BTCUSDT","side":1,"size":"12345678901234567890.12345678","size_type":"n","price_expected":0.000000000000000001}""");
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
