@@ -100,6 +100,34 @@ public class BadInputTests
         AssertNothingSent(sim);
     }
 
+    [Theory]
+    [InlineData("backtest")]
+    [InlineData("sim")]
+    public async Task A_bad_cell_in_recorded_data_is_named_by_file_line_and_column(string command)
+    {
+        var book = Path.Combine(Path.GetTempPath(), $"chaser-bad-book-{Guid.NewGuid():N}.csv");
+        var trades = Path.Combine(Path.GetTempPath(), $"chaser-trades-{Guid.NewGuid():N}.csv");
+        await File.WriteAllLinesAsync(book, ["update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time", "1,28145.1O,3.868,28145.20,6.887,1680652700430,1680652700435"], TestContext.Current.CancellationToken);
+        await File.WriteAllLinesAsync(trades, ["id,price,qty,quote_qty,time,is_buyer_maker", "1,28145.10,0.002,56.2902,1680652700452,true"], TestContext.Current.CancellationToken);
+        try
+        {
+            string[] args = command == "backtest"
+                ? ["backtest", "--symbol", "BTCUSDT", "--book", book, "--trades", trades, "--side", "buy", "--notional", "1000"]
+                : ["sim", "--port", "0", "--source", "replay", "--symbols", "BTCUSDT", "--book", book];
+            var outcome = await CliRunner.RunAsync(null, args);
+
+            Assert.Equal(2, outcome.ExitCode);
+            var text = command == "backtest" ? outcome.Error : outcome.Output;
+            var line = Assert.Single(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.EndsWith($"{book} line 2, column 'best_bid_price': '28145.1O' is not a number: digits with at most one '.', e.g. 0.5", line.TrimEnd('\r'), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(book);
+            File.Delete(trades);
+        }
+    }
+
     private static string[] Target(SimulatorServer sim) =>
         ["--rest-url", sim.RestBaseUrl.ToString(), "--ws-url", sim.WebSocketBaseUrl.ToString()];
 
