@@ -49,6 +49,13 @@ public static class ChaserApi
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
+    private static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(1);
+
+    /// <summary>What a 503 for a busy or unreachable database asks the client to wait.</summary>
+    private const int DatabaseRetryAfterSeconds = 2;
+
+    private const int MaxLogLine = 1_000;
+
     /// <summary>Registers the API's services on a builder (auth, limits, OpenAPI).</summary>
     public static void AddChaserApi(this WebApplicationBuilder builder, ApiOptions options)
     {
@@ -84,8 +91,6 @@ public static class ChaserApi
             };
         });
     }
-
-    private static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(1);
 
     /// <summary>Maps the middleware and routes.</summary>
     public static void MapChaserApi(this WebApplication app)
@@ -408,8 +413,6 @@ public static class ChaserApi
         diagnostics(line.Length > MaxLogLine ? clean.Append('…').ToString() : clean.ToString());
     }
 
-    private const int MaxLogLine = 1_000;
-
     private static IResult TooLarge(ApiOptions options) => Results.Problem(
         statusCode: StatusCodes.Status413PayloadTooLarge,
         title: "Request body too large",
@@ -433,7 +436,7 @@ public static class ChaserApi
         catch (Exception e) when (!context.Response.HasStarted)
         {
             var where = $"{context.Request.Method} {context.Request.Path}";
-            var retry = false;
+            var failure = DatabaseErrors.Classify(e);
             IResult problem;
             if (e is BadHttpRequestException bad)
             {
@@ -442,28 +445,28 @@ public static class ChaserApi
                     ? TooLarge(options)
                     : Results.Problem(statusCode: bad.StatusCode, title: "Bad request", detail: bad.Message);
             }
-            else if (DatabaseErrors.Classify(e) is { Kind: DatabaseFailureKind.Unavailable } unavailable)
+            else if (failure is { Kind: DatabaseFailureKind.Unavailable })
             {
-                Log(options, $"{where}: database unavailable: {unavailable.Reason}");
-                retry = true;
+                Log(options, $"{where}: database unavailable: {failure.Reason}");
                 problem = Results.Problem(
                     statusCode: StatusCodes.Status503ServiceUnavailable,
                     title: "Database unavailable",
-                    detail: $"the database is busy, locked or unreachable; nothing was changed. Retry after {DatabaseRetryAfterSeconds} s");
+                    detail: $"the database is busy, locked or unreachable; retry after {DatabaseRetryAfterSeconds} s");
             }
-            else if (DatabaseErrors.Classify(e) is { Kind: DatabaseFailureKind.ValueRefused } refused)
+            else if (failure is { Kind: DatabaseFailureKind.ValueRefused })
             {
-                Log(options, $"{where}: the database refused a value: {refused.Reason}");
-                problem = Results.ValidationProblem(new Dictionary<string, string[]> { ["request"] = [$"the database refused a value: {refused.Reason}"] });
+                Log(options, $"{where}: the database refused a value: {failure.Reason}");
+                problem = Results.ValidationProblem(new Dictionary<string, string[]> { ["request"] = [$"the database refused a value: {failure.Reason}"] });
             }
             else
             {
-                Log(options, $"{where}: internal error: {e.GetType().Name}: {e.Message}");
+                var cause = e.GetBaseException();
+                Log(options, $"{where}: internal error: {e.GetType().Name}: {e.Message}{(cause == e ? "" : $" (cause: {cause.GetType().Name}: {cause.Message})")}");
                 problem = Results.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "Internal error", detail: "the server failed on this request; it was logged");
             }
 
             context.Response.Clear();
-            if (retry)
+            if (failure is { Kind: DatabaseFailureKind.Unavailable })
             {
                 context.Response.Headers.RetryAfter = DatabaseRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             }
@@ -471,8 +474,6 @@ public static class ChaserApi
             await problem.ExecuteAsync(context);
         }
     }
-
-    private const int DatabaseRetryAfterSeconds = 2;
 
     private static IResult NotFound(long id) => Results.Problem(statusCode: 404, title: "Not found", detail: $"no order {id}");
 }
