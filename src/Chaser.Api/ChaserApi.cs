@@ -50,6 +50,13 @@ public static class ChaserApi
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
+    private static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(1);
+
+    /// <summary>What a 503 for a busy or unreachable database asks the client to wait.</summary>
+    private const int DatabaseRetryAfterSeconds = 2;
+
+    private const int MaxLogLine = 1_000;
+
     /// <summary>Registers the API's services on a builder (auth, limits, OpenAPI).</summary>
     public static void AddChaserApi(this WebApplicationBuilder builder, ApiOptions options)
     {
@@ -66,10 +73,23 @@ public static class ChaserApi
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+
+            // The client holding the token has its own budget: requests without it (or with a wrong one) are counted
+            // per address in another, so a local process flooding bad tokens cannot lock the real client out.
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
                 RateLimitPartition.GetFixedWindowLimiter(
-                    context.Connection.RemoteIpAddress?.ToString() ?? "local",
-                    _ => new FixedWindowRateLimiterOptions { PermitLimit = options.RequestsPerMinute, Window = TimeSpan.FromMinutes(1) }));
+                    Authorized(context.Request, options.TokenHash) ? "client" : "anonymous " + (context.Connection.RemoteIpAddress?.ToString() ?? "local"),
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = options.RequestsPerMinute, Window = RateWindow }));
+            limiter.OnRejected = async (rejected, ct) =>
+            {
+                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : RateWindow;
+                var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+                rejected.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                await Results.Problem(
+                    statusCode: StatusCodes.Status429TooManyRequests,
+                    title: "Too many requests",
+                    detail: $"more than {options.RequestsPerMinute} requests a minute; retry after {seconds} s").ExecuteAsync(rejected.HttpContext);
+            };
         });
     }
 
@@ -78,7 +98,20 @@ public static class ChaserApi
     {
         ArgumentNullException.ThrowIfNull(app);
         var options = app.Services.GetRequiredService<ApiOptions>();
+        app.Use((context, next) => ProblemsForFailures(context, next, options));
         app.UseRateLimiter();
+        app.Use(async (context, next) =>
+        {
+            // Kestrel enforces MaxRequestBodySize while the body is read (then ProblemsForFailures answers 413); a
+            // declared length over it is refused before anything is read, on any server.
+            if (context.Request.ContentLength > options.MaxRequestBodyBytes)
+            {
+                await TooLarge(options).ExecuteAsync(context);
+                return;
+            }
+
+            await next(context);
+        });
         app.Use(async (context, next) =>
         {
             if (!Dashboard.IsPublic(context.Request.Path) && !Authorized(context.Request, options.TokenHash))
@@ -170,23 +203,23 @@ public static class ChaserApi
 
     private static async Task<IResult> CreateOrdersAsync(HttpRequest request, ApiOptions options, CancellationToken ct)
     {
-        JsonElement body;
-        try
-        {
-            body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException e)
-        {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"not valid JSON: {e.Message}"] });
-        }
-
-        var items = body.ValueKind == JsonValueKind.Array ? body.EnumerateArray().ToArray() : [body];
-        if (items.Length == 0)
-        {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["no orders given"] });
-        }
-
         var errors = new Dictionary<string, string[]>();
+        using var document = await RequestBody.ReadAsync(request, errors, ct);
+        if (document is null)
+        {
+            return Refused(request, options, errors);
+        }
+
+        var body = document.RootElement;
+        var items = body.ValueKind == JsonValueKind.Array ? body.EnumerateArray().ToArray() : [body];
+        if (items.Length is 0 or > RequestBody.MaxItems)
+        {
+            return Refused(request, options, new Dictionary<string, string[]>
+            {
+                ["body"] = [items.Length == 0 ? "no orders given" : $"at most {RequestBody.MaxItems} orders per request, got {items.Length}"],
+            });
+        }
+
         var rows = new List<OrderRow>();
         for (var i = 0; i < items.Length; i++)
         {
@@ -199,7 +232,7 @@ public static class ChaserApi
 
         if (errors.Count > 0)
         {
-            return Results.ValidationProblem(errors);
+            return Refused(request, options, errors);
         }
 
         try
@@ -236,25 +269,11 @@ public static class ChaserApi
 
     private static async Task<IResult> ExecuteAsync(HttpRequest request, ApiOptions options, CancellationToken ct)
     {
-        long[] ids;
-        try
+        var errors = new Dictionary<string, string[]>();
+        using var document = await RequestBody.ReadAsync(request, errors, ct);
+        if ((document is null ? null : RequestBody.Ids(document.RootElement, errors)) is not { } ids)
         {
-            var body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: ct);
-            ids = body.TryGetProperty("ids", out var list) && list.ValueKind == JsonValueKind.Array ? [.. list.EnumerateArray().Select(e => e.GetInt64())] : [];
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
-        {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = ["must be an array of order ids, e.g. {\"ids\":[1,2]}"] });
-        }
-
-        if (ids.Length == 0)
-        {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = ["must be a non-empty array of order ids"] });
-        }
-
-        if (ids.Distinct().Count() != ids.Length)
-        {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = [$"lists an order more than once: {string.Join(", ", ids.GroupBy(i => i).Where(g => g.Count() > 1).Select(g => g.Key))}"] });
+            return Refused(request, options, errors);
         }
 
         return await WithDb(options, async db =>
@@ -434,6 +453,95 @@ public static class ChaserApi
     {
         await using var db = new ChaserDb(options.Database);
         return await action(db);
+    }
+
+    /// <summary>A 400 naming each refused field, and one diagnostic line (field names and reasons, never the values).</summary>
+    private static IResult Refused(HttpRequest request, ApiOptions options, Dictionary<string, string[]> errors)
+    {
+        Log(options, $"{request.Method} {request.Path} refused: {string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"))}");
+        return Results.ValidationProblem(errors);
+    }
+
+    /// <summary>
+    /// One diagnostic line: request paths, keys and parser messages come from the client, so control characters (a
+    /// terminal escape in a key) are blanked and the line is capped.
+    /// </summary>
+    private static void Log(ApiOptions options, string line)
+    {
+        if (options.Diagnostics is not { } diagnostics)
+        {
+            return;
+        }
+
+        var clean = new StringBuilder(Math.Min(line.Length, MaxLogLine));
+        foreach (var c in line.AsSpan(0, Math.Min(line.Length, MaxLogLine)))
+        {
+            clean.Append(char.IsControl(c) || char.IsSurrogate(c) ? '?' : c);
+        }
+
+        diagnostics(line.Length > MaxLogLine ? clean.Append('…').ToString() : clean.ToString());
+    }
+
+    private static IResult TooLarge(ApiOptions options) => Results.Problem(
+        statusCode: StatusCodes.Status413PayloadTooLarge,
+        title: "Request body too large",
+        detail: $"the body may be at most {options.MaxRequestBodyBytes} bytes; send large batches as several requests");
+
+    /// <summary>
+    /// The last word on every request that throws: a database that is busy, locked or down is 503 with Retry-After, a
+    /// value the database refuses is 400, a body over the limit is 413, and anything else — a bug — is a bare 500
+    /// problem. Each is logged through <see cref="ApiOptions.Diagnostics"/>; no answer carries a stack trace.
+    /// </summary>
+    private static async Task ProblemsForFailures(HttpContext context, RequestDelegate next, ApiOptions options)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away: nobody to answer.
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            var where = $"{context.Request.Method} {context.Request.Path}";
+            var failure = DatabaseErrors.Classify(e);
+            IResult problem;
+            if (e is BadHttpRequestException bad)
+            {
+                Log(options, $"{where}: bad request ({bad.StatusCode}): {bad.Message}");
+                problem = bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? TooLarge(options)
+                    : Results.Problem(statusCode: bad.StatusCode, title: "Bad request", detail: bad.Message);
+            }
+            else if (failure is { Kind: DatabaseFailureKind.Unavailable })
+            {
+                Log(options, $"{where}: database unavailable: {failure.Reason}");
+                problem = Results.Problem(
+                    statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: "Database unavailable",
+                    detail: $"the database is busy, locked or unreachable; retry after {DatabaseRetryAfterSeconds} s");
+            }
+            else if (failure is { Kind: DatabaseFailureKind.ValueRefused })
+            {
+                Log(options, $"{where}: the database refused a value: {failure.Reason}");
+                problem = Results.ValidationProblem(new Dictionary<string, string[]> { ["request"] = [$"the database refused a value: {failure.Reason}"] });
+            }
+            else
+            {
+                var cause = e.GetBaseException();
+                Log(options, $"{where}: internal error: {e.GetType().Name}: {e.Message}{(cause == e ? "" : $" (cause: {cause.GetType().Name}: {cause.Message})")}");
+                problem = Results.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "Internal error", detail: "the server failed on this request; it was logged");
+            }
+
+            context.Response.Clear();
+            if (failure is { Kind: DatabaseFailureKind.Unavailable })
+            {
+                context.Response.Headers.RetryAfter = DatabaseRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            }
+
+            await problem.ExecuteAsync(context);
+        }
     }
 
     private static IResult NotFound(long id) => Results.Problem(statusCode: 404, title: "Not found", detail: $"no order {id}");

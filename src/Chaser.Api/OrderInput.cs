@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Chaser.Core.Domain;
 using Chaser.Storage;
 
 namespace Chaser.Api;
@@ -18,8 +19,25 @@ internal static class OrderInput
         var before = errors.Count;
         void Fail(string field, string message) => errors[prefix + field] = [message];
 
-        var symbol = item.TryGetProperty("symbol", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString()!.Trim().ToUpperInvariant() : null;
-        if (symbol is null || symbol.Length is < 2 or > 20 || !symbol.All(char.IsAsciiLetterOrDigit))
+        // Strings were checked for clean Unicode text when the body was read (RequestBody), so GetString cannot throw.
+        string? Text(string field, string wrongType)
+        {
+            if (!item.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+
+            if (value.ValueKind != JsonValueKind.String)
+            {
+                Fail(field, wrongType);
+                return null;
+            }
+
+            return value.GetString();
+        }
+
+        var symbol = Text("symbol", "must be a string: a Binance symbol like BTCUSDT")?.Trim().ToUpperInvariant();
+        if (!errors.ContainsKey(prefix + "symbol") && (symbol is null || symbol.Length is < 2 or > 20 || !symbol.All(char.IsAsciiLetterOrDigit)))
         {
             Fail("symbol", "required: a Binance symbol like BTCUSDT");
         }
@@ -44,26 +62,26 @@ internal static class OrderInput
             }
         }
 
-        var size = Decimal(item, "size");
-        if (size is not > 0)
+        var size = Decimal(item, "size", out var sizeProblem);
+        if (sizeProblem is not null || size is not > 0)
         {
-            Fail("size", "required: a number greater than zero");
+            Fail("size", sizeProblem ?? (size is null ? "required: a number greater than zero" : "must be greater than zero"));
         }
 
-        var sizeType = item.TryGetProperty("size_type", out var st) && st.ValueKind == JsonValueKind.String ? st.GetString() : null;
-        if (sizeType is not ("n" or "q"))
+        var sizeType = Text("size_type", "must be the string 'n' or 'q'");
+        if (!errors.ContainsKey(prefix + "size_type") && sizeType is not ("n" or "q"))
         {
             Fail("size_type", "required: 'n' (notional, quote currency) or 'q' (base quantity)");
         }
 
-        var priceExpected = item.TryGetProperty("price_expected", out _) ? Decimal(item, "price_expected") : 0m;
-        if (priceExpected is null or < 0)
+        var priceExpected = Decimal(item, "price_expected", out var priceProblem) ?? 0m;
+        if (priceProblem is not null || priceExpected < 0)
         {
-            Fail("price_expected", "must be a number, zero or more");
+            Fail("price_expected", priceProblem ?? "must be zero or more");
         }
 
-        var strategy = item.TryGetProperty("strategy", out var strategyValue) ? strategyValue.ValueKind == JsonValueKind.String ? strategyValue.GetString() : null : "";
-        if (strategy is null || strategy.Length > 64)
+        var strategy = Text("strategy", "must be a string of at most 64 characters") ?? "";
+        if (strategy.Length > 64)
         {
             Fail("strategy", "must be a string of at most 64 characters");
         }
@@ -82,9 +100,9 @@ internal static class OrderInput
         }
 
         DateTimeOffset? deadline = null;
-        if (item.TryGetProperty("deadline", out var dl) && dl.ValueKind != JsonValueKind.Null)
+        if (Text("deadline", "must be a string: an ISO 8601 time, e.g. 2026-11-24T12:00:00Z") is { } deadlineText)
         {
-            if (dl.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(dl.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            if (DateTimeOffset.TryParse(deadlineText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
             {
                 deadline = parsed.ToUniversalTime();
             }
@@ -94,9 +112,9 @@ internal static class OrderInput
             }
         }
 
-        if (item.TryGetProperty("exchange", out var exchange) && exchange.GetString() != "binfut")
+        if (item.TryGetProperty("exchange", out var exchange) && !(exchange.ValueKind == JsonValueKind.String && exchange.GetString() == "binfut"))
         {
-            Fail("exchange", "only 'binfut' (Binance USDⓈ-M Futures) is supported");
+            Fail("exchange", "must be the string 'binfut' (Binance USDⓈ-M Futures), the only exchange supported");
         }
 
         if (errors.Count > before)
@@ -110,27 +128,45 @@ internal static class OrderInput
             Side = side,
             Size = size!.Value,
             SizeType = sizeType!,
-            PriceExpected = priceExpected!.Value,
-            Strategy = strategy!,
+            PriceExpected = priceExpected,
+            Strategy = strategy,
             ReduceOnly = reduceOnly,
             Deadline = deadline,
         };
     }
 
-    /// <summary>A decimal given as a JSON number or a numeric string (Binance style); null when neither.</summary>
-    private static decimal? Decimal(JsonElement item, string name)
+    /// <summary>
+    /// A decimal given as a JSON number or a numeric string (Binance style), through <see cref="DecimalText"/>: null
+    /// when absent; otherwise the value, or <paramref name="problem"/> saying why not (1e400 and 1e-30 included:
+    /// refused, never rounded to what the database can hold).
+    /// </summary>
+    private static decimal? Decimal(JsonElement item, string name, out string? problem)
     {
-        if (!item.TryGetProperty(name, out var value))
+        problem = null;
+        if (!item.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
 
-        return value.ValueKind switch
+        var (text, options) = value.ValueKind switch
         {
-            JsonValueKind.Number when value.TryGetDecimal(out var d) => d,
-            JsonValueKind.String when decimal.TryParse(value.GetString(), NumberStyles.Number, CultureInfo.InvariantCulture, out var d) => d,
-            _ => null,
+            JsonValueKind.Number => (value.GetRawText(), DecimalTextOptions.AllowSign | DecimalTextOptions.AllowExponent),
+            JsonValueKind.String => (value.GetString()!, DecimalTextOptions.AllowSign),
+            _ => (null, DecimalTextOptions.None),
         };
+        if (text is null)
+        {
+            problem = "must be a number, or a string holding one like \"0.5\"";
+            return null;
+        }
+
+        if (!DecimalText.TryParse(text, out var parsed, out var reason, options))
+        {
+            problem = reason;
+            return null;
+        }
+
+        return parsed;
     }
 }
 

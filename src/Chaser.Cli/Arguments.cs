@@ -1,4 +1,5 @@
 using System.Globalization;
+using Chaser.Core.Domain;
 
 namespace Chaser.Cli;
 
@@ -96,9 +97,10 @@ internal sealed class Arguments
             return null;
         }
 
-        if (!decimal.TryParse(text.Replace("_", "", StringComparison.Ordinal), NumberStyles.Number, CultureInfo.InvariantCulture, out var value))
+        // A sign is read so that "-0.2" gets the caller's range message ("must be greater than zero").
+        if (!DecimalText.TryParse(text, out var value, out var reason, DecimalTextOptions.AllowSign))
         {
-            throw new UsageException($"option '{name}' must be a number, got '{text}'");
+            throw new UsageException($"option '{name}' must be a number, got '{text}': {reason}");
         }
 
         return value;
@@ -153,6 +155,9 @@ internal sealed class Arguments
         return value;
     }
 
+    /// <summary>The longest duration accepted: far beyond any deadline, well inside <see cref="TimeSpan"/>.</summary>
+    private const decimal MaxDurationMilliseconds = 100m * 365 * 86_400_000;
+
     public static bool TryParseDuration(string text, out TimeSpan value)
     {
         value = TimeSpan.Zero;
@@ -167,6 +172,7 @@ internal sealed class Arguments
             return false;
         }
 
+        var total = 0m;
         while (!span.IsEmpty)
         {
             var digits = 0;
@@ -175,7 +181,7 @@ internal sealed class Arguments
                 digits++;
             }
 
-            if (digits == 0 || !decimal.TryParse(span[..digits], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount))
+            if (digits == 0 || !DecimalText.TryParse(span[..digits], out var amount, out _))
             {
                 return false;
             }
@@ -201,10 +207,18 @@ internal sealed class Arguments
                 return false;
             }
 
-            value += TimeSpan.FromMilliseconds((double)(amount * seconds * 1000m));
+            // Bounded before converting, so "99999999999d" is refused rather than overflowing TimeSpan.
+            var milliseconds = amount * seconds * 1000m;
+            total += milliseconds;
+            if (total > MaxDurationMilliseconds)
+            {
+                return false;
+            }
+
             span = span[unit..];
         }
 
+        value = TimeSpan.FromMilliseconds((double)total);
         return true;
     }
 }

@@ -50,8 +50,9 @@ internal static class BacktestCommand
         {
             result = await Task.Run(() => Backtester.Run(options, cancellationToken: context.Stop), context.Stop).ConfigureAwait(false);
         }
-        catch (InvalidOperationException ex)
+        catch (Exception ex) when (ex is InvalidOperationException or InvalidDataException)
         {
+            // InvalidDataException: a bad cell in the replay files; the message names the file, line and column.
             throw new UsageException(ex.Message);
         }
 

@@ -58,6 +58,12 @@ public static class SimulatorCommand
         {
             server = await SimulatorServer.StartAsync(options, ct);
         }
+        catch (InvalidDataException ex)
+        {
+            // A bad cell in the replay files (the initial book is read at start): the message names file, line and column.
+            await output.WriteLineAsync("error: " + ex.Message);
+            return 2;
+        }
         catch (Exception ex) when (ex is IOException or ArgumentException or FormatException or System.Net.Sockets.SocketException)
         {
             await output.WriteLineAsync("error: the simulator could not start: " + ex.Message);

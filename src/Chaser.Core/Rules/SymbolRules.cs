@@ -303,9 +303,9 @@ public sealed record SymbolRules
 
     private static decimal Parse(string symbol, ExchangeFilter filter, string field, string text)
     {
-        if (!decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) || value < 0)
+        if (!DecimalText.TryParse(text, out var value, out var reason))
         {
-            throw new FormatException($"exchangeInfo for {symbol}: {filter.FilterType}.{field} is not a non-negative decimal: '{text}'");
+            throw new FormatException($"exchangeInfo for {symbol}: {filter.FilterType}.{field} '{text}' {reason}");
         }
 
         return value;

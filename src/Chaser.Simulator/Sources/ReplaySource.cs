@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.IO.Compression;
+using Chaser.Core.Domain;
 using Chaser.Simulator.Engine;
 using Chaser.Simulator.Server;
 
@@ -223,8 +224,10 @@ public sealed class ReplaySource : IMarketSource
             using var reader = Open(path);
             var index = defaultColumns.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal);
             var firstLine = true;
+            long lineNumber = 0;
             while (reader.ReadLine() is { } line)
             {
+                lineNumber++;
                 if (line.Length == 0)
                 {
                     continue;
@@ -241,19 +244,39 @@ public sealed class ReplaySource : IMarketSource
                     }
                 }
 
-                yield return new Row(cells, index);
+                yield return new Row(cells, index, path, lineNumber);
             }
         }
     }
 
-    private readonly record struct Row(string[] Cells, Dictionary<string, int> Index)
+    /// <summary>One CSV line; a bad or missing cell is an <see cref="InvalidDataException"/> naming the file, line and column.</summary>
+    private readonly record struct Row(string[] Cells, Dictionary<string, int> Index, string Path, long Line)
     {
-        public string Text(string column) => Cells[Index[column]];
+        public string Text(string column) =>
+            Index.TryGetValue(column, out var i) && i < Cells.Length ? Cells[i] : throw Bad(column, "is missing");
 
-        public long Long(string column) => long.Parse(Text(column), CultureInfo.InvariantCulture);
+        public long Long(string column)
+        {
+            var text = Text(column);
+            return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+                ? value
+                : throw Bad(column, $"'{Shown(text)}' is not a whole number");
+        }
 
-        public decimal Decimal(string column) => decimal.Parse(Text(column), NumberStyles.Float, CultureInfo.InvariantCulture);
+        public decimal Decimal(string column)
+        {
+            var text = Text(column);
+            return DecimalText.TryParse(text, out var value, out var reason) ? value : throw Bad(column, $"'{Shown(text)}' {reason}");
+        }
 
-        public bool Bool(string column) => Text(column) is "true" or "True" or "TRUE";
+        public bool Bool(string column)
+        {
+            var text = Text(column);
+            return bool.TryParse(text, out var value) ? value : throw Bad(column, $"'{Shown(text)}' is not true or false");
+        }
+
+        private static string Shown(string text) => text.Length <= 40 ? text : text[..40] + "…";
+
+        private InvalidDataException Bad(string column, string problem) => new($"{Path} line {Line}, column '{column}': {problem}");
     }
 }
