@@ -112,6 +112,19 @@ internal static class OrderInput
             }
         }
 
+        long? timeLimitMs = null;
+        if (Text("time_limit", "must be a string: a duration like 90s, 10m or 1h, counted from when the order starts working") is { } limitText)
+        {
+            if (DurationText.TryParse(limitText, out var limit) && limit >= TimeSpan.FromMilliseconds(1))
+            {
+                timeLimitMs = (long)limit.TotalMilliseconds;
+            }
+            else
+            {
+                Fail("time_limit", "must be a positive duration like 90s, 10m or 1h, counted from when the order starts working");
+            }
+        }
+
         if (item.TryGetProperty("exchange", out var exchange) && !(exchange.ValueKind == JsonValueKind.String && exchange.GetString() == "binfut"))
         {
             Fail("exchange", "must be the string 'binfut' (Binance USDⓈ-M Futures), the only exchange supported");
@@ -132,6 +145,7 @@ internal static class OrderInput
             Strategy = strategy,
             ReduceOnly = reduceOnly,
             Deadline = deadline,
+            TimeLimitMs = timeLimitMs,
         };
     }
 
@@ -173,12 +187,12 @@ internal static class OrderInput
 /// <summary>An order as the API returns it: its row without the related rows (those have their own routes).</summary>
 public sealed record OrderView(
     long Id, string Exchange, string Symbol, string Type, decimal Size, string SizeType, int Side, bool ReduceOnly, bool Liquidated,
-    decimal PriceExpected, string Strategy, DateTimeOffset? Deadline, string Status, string? StatusDetail, DateTimeOffset CreatedAt,
+    decimal PriceExpected, string Strategy, DateTimeOffset? Deadline, long? TimeLimitMs, string Status, string? StatusDetail, DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, decimal ArrivalMid, decimal FilledQty, decimal FilledNotional,
     decimal AvgPrice, decimal Fees, int ChildOrders, int Modifies, int Cancels, int PostOnlyRejects)
 {
     public static OrderView Of(OrderRow o) => new(
-        o.Id, o.Exchange, o.Symbol, o.Type, o.Size, o.SizeType, o.Side, o.ReduceOnly, o.Liquidated, o.PriceExpected, o.Strategy, o.Deadline,
+        o.Id, o.Exchange, o.Symbol, o.Type, o.Size, o.SizeType, o.Side, o.ReduceOnly, o.Liquidated, o.PriceExpected, o.Strategy, o.Deadline, o.TimeLimitMs,
         o.Status, o.StatusDetail, o.CreatedAt, o.StartedAt, o.CompletedAt, o.ArrivalMid, o.FilledQty, o.FilledNotional, o.AvgPrice, o.Fees,
         o.ChildOrders, o.Modifies, o.Cancels, o.PostOnlyRejects);
 }

@@ -147,7 +147,7 @@ internal sealed class Arguments
             return null;
         }
 
-        if (!TryParseDuration(text, out var value) || value <= TimeSpan.Zero)
+        if (!DurationText.TryParse(text, out var value) || value <= TimeSpan.Zero)
         {
             throw new UsageException($"option '{name}' must be a positive duration like 90s, 10m or 1h, got '{text}'");
         }
@@ -155,70 +155,4 @@ internal sealed class Arguments
         return value;
     }
 
-    /// <summary>The longest duration accepted: far beyond any deadline, well inside <see cref="TimeSpan"/>.</summary>
-    private const decimal MaxDurationMilliseconds = 100m * 365 * 86_400_000;
-
-    public static bool TryParseDuration(string text, out TimeSpan value)
-    {
-        value = TimeSpan.Zero;
-        if (text.Contains(':', StringComparison.Ordinal))
-        {
-            return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value);
-        }
-
-        var span = text.AsSpan().Trim();
-        if (span.IsEmpty)
-        {
-            return false;
-        }
-
-        var total = 0m;
-        while (!span.IsEmpty)
-        {
-            var digits = 0;
-            while (digits < span.Length && (char.IsAsciiDigit(span[digits]) || span[digits] == '.'))
-            {
-                digits++;
-            }
-
-            if (digits == 0 || !DecimalText.TryParse(span[..digits], out var amount, out _))
-            {
-                return false;
-            }
-
-            span = span[digits..];
-            var unit = 0;
-            while (unit < span.Length && char.IsAsciiLetter(span[unit]))
-            {
-                unit++;
-            }
-
-            var seconds = span[..unit] switch
-            {
-                "ms" => 0.001m,
-                "s" => 1m,
-                "m" => 60m,
-                "h" => 3600m,
-                "d" => 86400m,
-                _ => -1m,
-            };
-            if (seconds < 0)
-            {
-                return false;
-            }
-
-            // Bounded before converting, so "99999999999d" is refused rather than overflowing TimeSpan.
-            var milliseconds = amount * seconds * 1000m;
-            total += milliseconds;
-            if (total > MaxDurationMilliseconds)
-            {
-                return false;
-            }
-
-            span = span[unit..];
-        }
-
-        value = TimeSpan.FromMilliseconds((double)total);
-        return true;
-    }
 }

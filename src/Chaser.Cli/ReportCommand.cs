@@ -1,3 +1,4 @@
+using Chaser.Core.Domain;
 using System.Globalization;
 using Chaser.Reporting;
 using Chaser.Storage;
@@ -190,7 +191,7 @@ internal static class ReportCommand
             return null;
         }
 
-        if (Arguments.TryParseDuration(text, out var back) && back > TimeSpan.Zero)
+        if (DurationText.TryParse(text, out var back) && back > TimeSpan.Zero)
         {
             return now - back;
         }

@@ -111,6 +111,18 @@ public sealed partial class ApiTests
         Assert.Contains((await WaitFinalAsync([ids[0]]))[0].GetProperty("status").GetString(), new[] { "canceled", "filled" });
     }
 
+    [Fact]
+    public async Task A_time_limit_is_a_duration_kept_with_the_order()
+    {
+        using var bad = await PostAsync("/api/orders", """{"symbol":"BTCUSDT","side":1,"size":500,"size_type":"n","time_limit":"0,5h"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("time_limit", await bad.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+
+        using var created = await PostAsync("/api/orders", """{"symbol":"BTCUSDT","side":1,"size":500,"size_type":"n","time_limit":"1m30s"}""");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(90_000, JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("time_limit_ms").GetInt64());
+    }
+
     private async Task<JsonElement[]> WaitFinalAsync(long[] ids)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);

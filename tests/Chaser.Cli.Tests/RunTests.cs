@@ -1,3 +1,4 @@
+using Chaser.Core.Domain;
 using System.Text.Json;
 using Chaser.Simulator.Server;
 using Chaser.Storage;
@@ -126,7 +127,7 @@ public class RunTests
     [InlineData("00:02:00", 120_000)]
     public void Durations_parse(string text, long milliseconds)
     {
-        Assert.True(Arguments.TryParseDuration(text, out var value));
+        Assert.True(DurationText.TryParse(text, out var value));
         Assert.Equal(milliseconds, (long)value.TotalMilliseconds);
     }
 
@@ -135,5 +136,5 @@ public class RunTests
     [InlineData("m")]
     [InlineData("5 parsecs")]
     [InlineData("")]
-    public void Bad_durations_do_not_parse(string text) => Assert.False(Arguments.TryParseDuration(text, out _));
+    public void Bad_durations_do_not_parse(string text) => Assert.False(DurationText.TryParse(text, out _));
 }
