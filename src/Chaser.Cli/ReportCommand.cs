@@ -1,5 +1,5 @@
-using Chaser.Core.Domain;
 using System.Globalization;
+using Chaser.Core.Domain;
 using Chaser.Reporting;
 using Chaser.Storage;
 using Spectre.Console;

@@ -1,5 +1,5 @@
-using Chaser.Core.Domain;
 using System.Text.Json;
+using Chaser.Core.Domain;
 using Chaser.Simulator.Server;
 using Chaser.Storage;
 using Microsoft.EntityFrameworkCore;
