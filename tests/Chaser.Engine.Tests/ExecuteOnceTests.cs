@@ -8,17 +8,9 @@ namespace Chaser.Engine.Tests;
 /// <summary>One parent order is worked once; queued orders keep their order, can be canceled, and start their clock when they start.</summary>
 public class ExecuteOnceTests
 {
-    private static readonly SymbolRules Btc = new()
-    {
-        Symbol = "BTCUSDT",
-        TickSize = 0.1m,
-        StepSize = 0.001m,
-        MinQty = 0.001m,
-        MaxQty = 1000m,
-        MinNotional = 100m,
-    };
+    private static readonly SymbolRules Btc = ExecutionEngineTests.Btc;
 
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Patience = ExecutionEngineTests.Patience;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -145,13 +137,5 @@ public class ExecuteOnceTests
 
     private static ParentOrderSpec Buy(long id, decimal quantity) => new(id, "BTCUSDT", Side.Buy, SizeType.Quantity, quantity);
 
-    private static async Task Until(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(10, Ct);
-        }
-    }
+    private static Task Until(Func<bool> condition) => ExecutionEngineTests.Until(condition);
 }

@@ -6,7 +6,7 @@ namespace Chaser.Engine.Tests;
 
 public class ExecutionEngineTests
 {
-    private static readonly SymbolRules Btc = new()
+    internal static readonly SymbolRules Btc = new()
     {
         Symbol = "BTCUSDT",
         TickSize = 0.1m,
@@ -26,7 +26,7 @@ public class ExecutionEngineTests
         MinNotional = 20m,
     };
 
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    internal static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     [Fact]
     public async Task A_buy_is_worked_at_the_best_bid_to_its_target()
@@ -170,7 +170,7 @@ public class ExecutionEngineTests
         Assert.Empty(exchange.Requests);
     }
 
-    private static async Task Until(Func<bool> condition)
+    internal static async Task Until(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + Patience;
         while (!condition())
