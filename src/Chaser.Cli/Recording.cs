@@ -51,6 +51,13 @@ internal static class Recording
         }
     }
 
+    /// <summary>The database's instance tag for client order ids (the schema must be applied first).</summary>
+    public static async Task<string> ClientIdTagAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var db = new ChaserDb(connectionString);
+        return await db.GetClientIdTagAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Migrates the database and stores the parent orders as new rows, returning them with their ids.</summary>
     public static async Task<IReadOnlyList<ParentOrderSpec>> CreateOrdersAsync(string connectionString, IReadOnlyList<ParentOrderSpec> specs, TimeProvider time, CancellationToken cancellationToken)
     {

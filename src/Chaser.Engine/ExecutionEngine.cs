@@ -29,6 +29,14 @@ public sealed record EngineOptions
     /// </summary>
     public TimeSpan DeadManCountdown { get; init; }
 
+    /// <summary>
+    /// The instance tag inside every client order id (<see cref="ClientOrderIds"/>); only events whose id carries it
+    /// are taken for ours. A host with a database passes the database's tag (<c>ChaserDb.GetClientIdTagAsync</c>), so
+    /// that a restarted process recognises its orders and two databases on one account never collide. Null: a fresh
+    /// random tag for this engine.
+    /// </summary>
+    public string? ClientIdTag { get; init; }
+
     /// <summary>Problems the engine works around (a dead-man renewal that failed); never a secret.</summary>
     public Action<string>? Diagnostics { get; init; }
 }
@@ -80,7 +88,11 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _options = options ?? new EngineOptions();
         _options.Chaser.Validate();
+        ClientIdTag = _options.ClientIdTag is { } tag ? ClientOrderIds.ValidateTag(tag, nameof(EngineOptions.ClientIdTag)) : ClientOrderIds.NewTag();
     }
+
+    /// <summary>The instance tag in this engine's client order ids.</summary>
+    public string ClientIdTag { get; }
 
     public TimeProvider Time => _time;
 
@@ -178,7 +190,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         try
         {
             var tracker = _cancelTrackers.GetOrAdd(spec.Symbol, _ => new CancellationRatioTracker());
-            using var runner = new ParentOrderRunner(spec, rules, _options.Chaser, tracker, _connector, _recorder, _time);
+            using var runner = new ParentOrderRunner(spec, rules, _options.Chaser, tracker, _connector, _recorder, _time, ClientIdTag);
             if (!_byParent.TryAdd(spec.Id, runner))
             {
                 throw new InvalidOperationException($"parent order {spec.Id} is already working");
@@ -356,7 +368,8 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     private void Route(string clientOrderId, in InboxItem item)
     {
-        if (ClientOrderIds.TryParse(clientOrderId, out var parentId, out _)
+        // Only ids with our tag: another database or process on the account may use the same parent ids.
+        if (ClientOrderIds.IsOurs(clientOrderId, ClientIdTag, out var parentId)
             && (_byParent.TryGetValue(parentId, out var runner) || _finished.TryGetValue(parentId, out runner)))
         {
             runner.Post(item);
