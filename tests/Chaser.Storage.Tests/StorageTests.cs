@@ -35,13 +35,49 @@ public class StorageTests
         await using var database = await TestDatabase.CreateAsync(provider);
         await using var db = new ChaserDb(database.ConnectionString);
 
-        Assert.Equal([1, 2], await DatabaseMigrator.MigrateAsync(db, Ct));
+        Assert.Equal([1, 2, 4], await DatabaseMigrator.MigrateAsync(db, Ct));
         Assert.Empty(await DatabaseMigrator.MigrateAsync(db, Ct));
         Assert.Equal(0, await db.Orders.CountAsync(Ct));
         Assert.Equal(0, await db.Fills.CountAsync(Ct));
         Assert.Equal(0, await db.Mids.CountAsync(Ct));
         Assert.Equal(0, await db.Events.CountAsync(Ct));
         Assert.Equal(0, await db.ChildOrders.CountAsync(Ct));
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task The_client_id_tag_is_drawn_once_per_database_kept_across_restarts_and_agreed_by_concurrent_first_users(DatabaseProvider provider)
+    {
+        await using var first = await TestDatabase.CreateAsync(provider);
+        await using var second = await TestDatabase.CreateAsync(provider);
+        await MigrateAsync(first);
+        await MigrateAsync(second);
+
+        // Eight processes opening a fresh database at once: one tag wins and every one of them reads it.
+        var tags = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            await using var db = new ChaserDb(first.ConnectionString);
+            return await db.GetClientIdTagAsync(Ct);
+        }));
+        Assert.Single(tags.Distinct(StringComparer.Ordinal));
+        Assert.True(ClientOrderIds.IsValidTag(tags[0]), tags[0]);
+
+        // A restarted process on the same database gets the same tag; another database on the account its own.
+        await using (var reopened = new ChaserDb(first.ConnectionString))
+        {
+            Assert.Equal(tags[0], await reopened.GetClientIdTagAsync(Ct));
+        }
+
+        await using (var other = new ChaserDb(second.ConnectionString))
+        {
+            Assert.NotEqual(tags[0], await other.GetClientIdTagAsync(Ct));
+        }
+
+        // One row only, and nothing else can be added beside it.
+        await using var check = new ChaserDb(first.ConnectionString);
+        Assert.Equal(1, await check.Database.SqlQuery<int>($"SELECT COUNT(*) AS \"Value\" FROM instance").SingleAsync(Ct));
+        await Assert.ThrowsAnyAsync<Exception>(() => check.Database.ExecuteSqlAsync($"INSERT INTO instance (id, client_id_tag) VALUES (2, {"abcdef"})", Ct));
     }
 
     [Theory]
