@@ -40,7 +40,8 @@ public static class OrderQueries
     /// <summary>
     /// Works every order the query selects, concurrently, and returns when each is final. Only orders in status
     /// <c>new</c> can be worked (others are refused, naming the order and its status). The engine should record into
-    /// the same database (a <see cref="StorageRecorder"/>); its rows are flushed before this returns.
+    /// the same database (a <see cref="StorageRecorder"/>) with the database's client id tag (refused otherwise); its
+    /// rows are flushed before this returns.
     /// </summary>
     public static async Task<IReadOnlyList<ExecutionResult>> ExecuteAsync(this IQueryable<OrderRow> orders, ExecutionEngine engine, CancellationToken cancellationToken = default)
     {
@@ -51,6 +52,16 @@ public static class OrderQueries
         if (refused is not null)
         {
             throw new ArgumentException($"order {refused.Id}: status is '{refused.Status}', only 'new' orders can be executed", nameof(orders));
+        }
+
+        if (engine.Recorder is StorageRecorder recording)
+        {
+            // Orders of this database must carry its tag, or a restart (recovery reads by tag) would not find them.
+            var tag = await recording.GetClientIdTagAsync(cancellationToken).ConfigureAwait(false);
+            if (!string.Equals(tag, engine.ClientIdTag, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"engine: its client id tag '{engine.ClientIdTag}' is not the database's '{tag}'; build it with EngineOptions.ClientIdTag = await db.GetClientIdTagAsync()", nameof(engine));
+            }
         }
 
         var specs = rows.Select(ToSpec).ToList();

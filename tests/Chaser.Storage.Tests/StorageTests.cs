@@ -233,19 +233,26 @@ public class StorageTests
 
         await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
         await using var recorder = new StorageRecorder(database.ConnectionString);
-        await using var engine = new ExecutionEngine(
-            new BinanceConnector(new BinanceConnectorOptions
-            {
-                RestBaseUrl = simulator.RestBaseUrl,
-                StreamBaseUrl = simulator.WebSocketBaseUrl,
-                OrderEntryWebSocketUrl = simulator.WebSocketApiUrl,
-                ApiKey = new ApiKey(simulator.ApiKey),
-                Signer = new HmacSha256Signer(Secret.FromText(simulator.ApiSecret)),
-            }),
-            recorder);
-
+        BinanceConnector Connector() => new(new BinanceConnectorOptions
+        {
+            RestBaseUrl = simulator.RestBaseUrl,
+            StreamBaseUrl = simulator.WebSocketBaseUrl,
+            OrderEntryWebSocketUrl = simulator.WebSocketApiUrl,
+            ApiKey = new ApiKey(simulator.ApiKey),
+            Signer = new HmacSha256Signer(Secret.FromText(simulator.ApiSecret)),
+        });
         await using var db = new ChaserDb(database.ConnectionString);
         var ids = new long[] { 11, 12 };
+
+        // An engine with a tag of its own would work this database's orders under ids a restart can't recognise.
+        await using (var untagged = new ExecutionEngine(Connector(), recorder))
+        {
+            var refused = await Assert.ThrowsAsync<ArgumentException>(() => db.Orders.Where(o => ids.Contains(o.Id)).ExecuteAsync(untagged, Ct));
+            Assert.Equal("engine", refused.ParamName);
+            Assert.Empty(simulator.Engine.GetOpenOrders(null));
+        }
+
+        await using var engine = new ExecutionEngine(Connector(), recorder, options: new EngineOptions { ClientIdTag = await db.GetClientIdTagAsync(Ct) });
         var results = await db.Orders.Where(o => ids.Contains(o.Id)).ExecuteAsync(engine, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
 
         Assert.All(results, r => Assert.Equal(FinishReason.Filled, r.Status));
