@@ -83,6 +83,61 @@ public class StorageTests
     [Theory]
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task Restart_recovery_restores_and_cancels_only_this_databases_orders_not_another_instances_with_the_same_parent_id(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await MigrateAsync(database);
+        string tag;
+        await using (var setup = new ChaserDb(database.ConnectionString))
+        {
+            tag = await setup.GetClientIdTagAsync(Ct);
+            setup.Orders.Add(new OrderRow { Id = 21, Symbol = "ETHUSDT", Size = 1m, SizeType = "q", Side = 1, Status = OrderStatus.Working, CreatedAt = DateTimeOffset.UtcNow, StartedAt = DateTimeOffset.UtcNow });
+            await setup.SaveChangesAsync(Ct);
+        }
+
+        // The crash left one child of ours resting and one filled; another database on the account works its own
+        // parent order 21 at the same time, with a resting child and a filled one of its own.
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { Source = MarketSourceKind.Manual }, Ct);
+        simulator.Engine.ReplaceBook("ETHUSDT", [new(3_399.99m, 100m)], [new(3_400.00m, 100m)]);
+        void Place(string clientOrderId, Chaser.Simulator.Engine.OrderType type, decimal quantity) => simulator.Engine.PlaceOrder(new Chaser.Simulator.Engine.NewOrderRequest
+        {
+            Symbol = "ETHUSDT",
+            Side = Chaser.Simulator.Engine.OrderSide.Buy,
+            Type = type,
+            TimeInForce = type == Chaser.Simulator.Engine.OrderType.Limit ? Chaser.Simulator.Engine.TimeInForce.Gtc : null,
+            Quantity = quantity,
+            Price = type == Chaser.Simulator.Engine.OrderType.Limit ? 3_000m : null,
+            NewClientOrderId = clientOrderId,
+        });
+        Place(ClientOrderIds.For(tag, 21, 1), Chaser.Simulator.Engine.OrderType.Limit, 0.1m);
+        Place(ClientOrderIds.For(tag, 21, 2), Chaser.Simulator.Engine.OrderType.Market, 0.2m);
+        Place(ClientOrderIds.For("other1", 21, 1), Chaser.Simulator.Engine.OrderType.Limit, 0.1m);
+        Place(ClientOrderIds.For("other1", 21, 2), Chaser.Simulator.Engine.OrderType.Market, 1.47m);
+
+        await using var connector = new BinanceConnector(new BinanceConnectorOptions
+        {
+            RestBaseUrl = simulator.RestBaseUrl,
+            StreamBaseUrl = simulator.WebSocketBaseUrl,
+            ApiKey = new ApiKey(simulator.ApiKey),
+            Signer = new HmacSha256Signer(Secret.FromText(simulator.ApiSecret)),
+        });
+        var report = await RestartRecovery.RecoverAsync(database.ConnectionString, connector, connector, cancellationToken: Ct);
+
+        Assert.Equal(1, report.Orders);
+        Assert.Equal(1, report.OrphansCanceled);
+        var open = Assert.Single(simulator.Engine.GetOpenOrders("ETHUSDT"));
+        Assert.Equal(ClientOrderIds.For("other1", 21, 1), open.ClientOrderId);
+        await using var db = new ChaserDb(database.ConnectionString);
+        var order = await db.Orders.Include(o => o.Fills).AsNoTracking().SingleAsync(o => o.Id == 21, Ct);
+        Assert.Equal(0.2m, order.FilledQty);
+        Assert.All(order.Fills, f => Assert.Equal(ClientOrderIds.For(tag, 21, 2), f.ClientOrderId));
+        Assert.Equal(0.2m, order.Fills.Sum(f => f.Qty));
+        Assert.Equal(OrderStatus.Canceled, order.Status);
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
     public async Task What_the_engine_records_round_trips_exactly_and_a_fill_reported_twice_is_stored_once(DatabaseProvider provider)
     {
         await using var database = await TestDatabase.CreateAsync(provider);
