@@ -33,6 +33,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     private readonly Lock _budgetLock = new();
     private readonly ITimer _budgetRecovery;
     private decimal _lastBudget = 1m;
+    private bool _budgetStopped;
     private readonly ConcurrentDictionary<string, byte> _seededBooks = new(StringComparer.Ordinal);
     private WsApiOrderEntry? _wsApi;
     private int _rateLimitedResponses;
@@ -42,7 +43,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _time = options.Time;
         RateGuard = new OrderRateGuard(_time);
-        _budgetRecovery = _time.CreateTimer(_ => ReportBudget(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _budgetRecovery = _time.CreateTimer(_ => ReportBudget(recheck: true), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         var handler = new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
@@ -255,6 +256,12 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        lock (_budgetLock)
+        {
+            // Answers still in flight may report the budget after this: they must not touch the disposed timer.
+            _budgetStopped = true;
+        }
+
         await _budgetRecovery.DisposeAsync().ConfigureAwait(false);
         if (_wsApi is not null)
         {
@@ -595,16 +602,27 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     /// for when the windows will have rolled far enough (or the ban ended) for it: chasers held back at a low budget
     /// send nothing, so no answer would ever come to re-report it, and the budget must recover on time alone.
     /// </summary>
-    internal void ReportBudget()
+    internal void ReportBudget(bool recheck = false)
     {
         lock (_budgetLock)
         {
+            if (_budgetStopped)
+            {
+                return;
+            }
+
             var budget = RateGuard.AvailableFraction();
             // Tell the chasers only about changes that matter (a few percent), not every request.
-            if (Math.Abs(budget - _lastBudget) >= BudgetReportStep || (budget == 0m) != (_lastBudget == 0m) || (budget == 1m && _lastBudget != 1m))
+            var report = Math.Abs(budget - _lastBudget) >= BudgetReportStep || (budget == 0m) != (_lastBudget == 0m) || (budget == 1m && _lastBudget != 1m);
+            if (report)
             {
                 _lastBudget = budget;
                 _sink?.OnRateBudget(budget);
+            }
+            else if (!recheck)
+            {
+                // The timer stays right between reports: more requests only ever delay the recovery it waits for.
+                return;
             }
 
             if (_lastBudget >= 1m)
