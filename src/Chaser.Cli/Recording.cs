@@ -55,7 +55,14 @@ internal static class Recording
     public static async Task<string> ClientIdTagAsync(string connectionString, CancellationToken cancellationToken)
     {
         await using var db = new ChaserDb(connectionString);
-        return await db.GetClientIdTagAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await db.GetClientIdTagAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
+        {
+            throw new UsageException($"option '--db': {Describe(connectionString)}: {e.Message}");
+        }
     }
 
     /// <summary>Migrates the database and stores the parent orders as new rows, returning them with their ids.</summary>
