@@ -38,7 +38,7 @@ internal static class DemoCommand
         var specs = await Recording.CreateOrdersAsync(database, Orders(context.Time.GetUtcNow()), context.Time, context.Stop).ConfigureAwait(false);
         await using var recorder = new StorageRecorder(database, context.Diagnostic);
 
-        await using var venue = await Venue.OpenAsync(new VenueSettings(VenueKind.Sim, null, null), simulator, context.Environment, context.Diagnostic, recorder, context.Stop).ConfigureAwait(false);
+        await using var venue = await Venue.OpenAsync(new VenueSettings(VenueKind.Sim, null, null), simulator, context.Environment, context.Diagnostic, recorder, await Recording.ClientIdTagAsync(database, context.Stop).ConfigureAwait(false), context.Stop).ConfigureAwait(false);
         if (!output.Json)
         {
             await output.Output.WriteLineAsync($"chaser demo: simulator at {venue.Simulator!.RestBaseUrl} (seed {simulator.Seed})").ConfigureAwait(false);

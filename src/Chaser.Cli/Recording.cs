@@ -53,6 +53,20 @@ internal static class Recording
         }
     }
 
+    /// <summary>The database's instance tag for client order ids (the schema must be applied first).</summary>
+    public static async Task<string> ClientIdTagAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var db = new ChaserDb(connectionString);
+        try
+        {
+            return await db.GetClientIdTagAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
+        {
+            throw new UsageException($"option '--db': {Describe(connectionString)}: {e.Message}");
+        }
+    }
+
     /// <summary>Migrates the database and stores the parent orders as new rows, returning them with their ids.</summary>
     public static async Task<IReadOnlyList<ParentOrderSpec>> CreateOrdersAsync(string connectionString, IReadOnlyList<ParentOrderSpec> specs, TimeProvider time, CancellationToken cancellationToken, bool explicitId = false)
     {

@@ -42,7 +42,7 @@ internal static class ServeCommand
         }
 
         await using var recorder = new StorageRecorder(database, context.Diagnostic);
-        await using var venue = await Venue.OpenAsync(venueSettings, new SimulatorOptions { Seed = args.GetInt("--seed", 0, int.MaxValue) ?? 1 }, context.Environment, context.Diagnostic, recorder, context.Stop).ConfigureAwait(false);
+        await using var venue = await Venue.OpenAsync(venueSettings, new SimulatorOptions { Seed = args.GetInt("--seed", 0, int.MaxValue) ?? 1 }, context.Environment, context.Diagnostic, recorder, await Recording.ClientIdTagAsync(database, context.Stop).ConfigureAwait(false), context.Stop).ConfigureAwait(false);
 
         // Orders a crash left working are reconciled with the exchange before anything new is accepted.
         var recovery = await RestartRecovery.RecoverAsync(database, venue.Connector, venue.Connector, venue.Engine.Options.Venue, venue.Engine.Options.Account, context.Diagnostic, context.Stop).ConfigureAwait(false);

@@ -145,7 +145,7 @@ internal sealed class Venue : IAsyncDisposable
 
     /// <summary>
     /// Resolves credentials first (so a missing key fails before any socket opens), starts the simulator when asked,
-    /// then connects the engine.
+    /// then connects the engine, whose client order ids carry <paramref name="clientIdTag"/> (the database's).
     /// </summary>
     public static async Task<Venue> OpenAsync(
         VenueSettings settings,
@@ -153,6 +153,7 @@ internal sealed class Venue : IAsyncDisposable
         Func<string, string?> environment,
         Action<string> diagnostics,
         IExecutionRecorder? recorder,
+        string clientIdTag,
         CancellationToken cancellationToken)
     {
         SimulatorServer? simulator = null;
@@ -193,6 +194,7 @@ internal sealed class Venue : IAsyncDisposable
         var engine = new ExecutionEngine(connector, recorder, options: new EngineOptions
         {
             DeadManCountdown = settings.DeadMan,
+            ClientIdTag = clientIdTag,
             Diagnostics = diagnostics,
             Venue = venueId,
             Account = AccountFingerprint(credentials.ApiKey),

@@ -41,6 +41,14 @@ public sealed record EngineOptions
     /// <summary>The account on the venue: a fingerprint of the API key (never the key), stamped beside the venue.</summary>
     public string Account { get; init; } = "";
 
+    /// <summary>
+    /// The instance tag inside every client order id (<see cref="ClientOrderIds"/>); only events whose id carries it
+    /// are taken for ours. A host with a database passes the database's tag (<c>ChaserDb.GetClientIdTagAsync</c>), so
+    /// that a restarted process recognises its orders and two databases on one account never collide. Null: a fresh
+    /// random tag for this engine.
+    /// </summary>
+    public string? ClientIdTag { get; init; }
+
     /// <summary>Problems the engine works around (a dead-man renewal that failed); never a secret.</summary>
     public Action<string>? Diagnostics { get; init; }
 }
@@ -101,7 +109,11 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _options = options ?? new EngineOptions();
         _options.Chaser.Validate();
+        ClientIdTag = _options.ClientIdTag is { } tag ? ClientOrderIds.ValidateTag(tag, nameof(EngineOptions.ClientIdTag)) : ClientOrderIds.NewTag();
     }
+
+    /// <summary>The instance tag in this engine's client order ids.</summary>
+    public string ClientIdTag { get; }
 
     public TimeProvider Time => _time;
 
@@ -292,7 +304,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     private async Task<ExecutionResult> RunAsync(ParentOrderSpec spec, SymbolRules rules, CancellationToken cancellationToken)
     {
         var tracker = _cancelTrackers.GetOrAdd(spec.Symbol, _ => new CancellationRatioTracker());
-        using var runner = new ParentOrderRunner(spec, rules, _options.Chaser, tracker, _connector, _recorder, _time);
+        using var runner = new ParentOrderRunner(spec, rules, _options.Chaser, tracker, _connector, _recorder, _time, ClientIdTag);
         _byParent[spec.Id] = runner;
         AddRoute(runner);
         var deadManHeld = false;
@@ -494,7 +506,8 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     private void Route(string clientOrderId, in InboxItem item)
     {
-        if (ClientOrderIds.TryParse(clientOrderId, out var parentId, out _)
+        // Only ids with our tag: another database or process on the account may use the same parent ids.
+        if (ClientOrderIds.IsOurs(clientOrderId, ClientIdTag, out var parentId)
             && (_byParent.TryGetValue(parentId, out var runner) || _finished.TryGetValue(parentId, out runner)))
         {
             runner.Post(item);

@@ -80,9 +80,9 @@ internal sealed class ParentOrderRunner : IDisposable
     private DateTimeOffset _startedAt;
     private bool _completed;
 
-    public ParentOrderRunner(ParentOrderSpec spec, SymbolRules rules, ChaserOptions options, CancellationRatioTracker tracker, IExchangeConnector connector, IExecutionRecorder recorder, TimeProvider time)
+    public ParentOrderRunner(ParentOrderSpec spec, SymbolRules rules, ChaserOptions options, CancellationRatioTracker tracker, IExchangeConnector connector, IExecutionRecorder recorder, TimeProvider time, string clientIdTag)
     {
-        _machine = new ChaserStateMachine(spec, rules, options, tracker);
+        _machine = new ChaserStateMachine(spec, rules, options, tracker, clientIdTag);
         _connector = connector;
         _recorder = recorder;
         _time = time;

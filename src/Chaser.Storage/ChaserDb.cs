@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Chaser.Core.Chasing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -47,8 +48,31 @@ public sealed class ChaserDb : DbContext
 
     public DbSet<EventRow> Events => Set<EventRow>();
 
+    /// <summary>
+    /// This database's instance tag, the one inside every client order id of its orders (<see cref="ClientOrderIds"/>):
+    /// drawn at random on first use and kept in <c>instance</c>, so a restarted process recognises its own orders and
+    /// two databases on one account never share ids. Race-free: concurrent first callers all get the row inserted first.
+    /// </summary>
+    public async Task<string> GetClientIdTagAsync(CancellationToken cancellationToken = default)
+    {
+        var tag = await ReadClientIdTagAsync(cancellationToken).ConfigureAwait(false);
+        if (tag is null)
+        {
+            var drawn = ClientOrderIds.NewTag();
+            await Database.ExecuteSqlAsync($"INSERT INTO instance (id, client_id_tag) VALUES (1, {drawn}) ON CONFLICT (id) DO NOTHING", cancellationToken).ConfigureAwait(false);
+            tag = await ReadClientIdTagAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return ClientOrderIds.IsValidTag(tag)
+            ? tag!
+            : throw new InvalidOperationException($"instance.client_id_tag holds '{tag}', not a client id tag ({ClientOrderIds.TagLength} characters of [0-9a-z])");
+    }
+
     /// <summary>The connection string as given; it may hold a password, so it is never logged.</summary>
     internal string ConnectionString => _connectionString;
+
+    private async Task<string?> ReadClientIdTagAsync(CancellationToken cancellationToken) =>
+        (await Database.SqlQuery<string>($"SELECT client_id_tag AS \"Value\" FROM instance WHERE id = 1").ToListAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault();
 
     /// <summary>PostgreSQL for <c>Host=…</c> / <c>postgres://</c> strings, SQLite otherwise (<c>Data Source=…</c> or a file name).</summary>
     public static DatabaseProvider ProviderOf(string connectionString)

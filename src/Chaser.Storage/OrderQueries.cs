@@ -42,8 +42,8 @@ public static class OrderQueries
     /// first (a bad row or an unknown symbol is refused, naming the order, and nothing is claimed); then the orders are
     /// claimed for execution in one all-or-nothing step (<see cref="OrderClaims"/>): an order that is not new, because
     /// it ran or runs already (here or in another process), is refused with <see cref="OrderClaimException"/> naming
-    /// it. The engine should record into the same database (a <see cref="StorageRecorder"/>); its rows are flushed
-    /// before this returns.
+    /// it. The engine should record into the same database (a <see cref="StorageRecorder"/>) with the database's client
+    /// id tag (refused otherwise); its rows are flushed before this returns.
     /// </summary>
     public static async Task<IReadOnlyList<ExecutionResult>> ExecuteAsync(this IQueryable<OrderRow> orders, ExecutionEngine engine, CancellationToken cancellationToken = default)
     {
@@ -67,6 +67,16 @@ public static class OrderQueries
         if (refused is not null)
         {
             throw new OrderClaimException(new Dictionary<long, string> { [refused.Id] = $"order {refused.Id} is {refused.Status}; only new orders can be executed (an order is executed once)" }, missing: false);
+        }
+
+        if (engine.Recorder is StorageRecorder recording)
+        {
+            // Orders of this database must carry its tag, or a restart (recovery reads by tag) would not find them.
+            var tag = await recording.GetClientIdTagAsync(cancellationToken).ConfigureAwait(false);
+            if (!string.Equals(tag, engine.ClientIdTag, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"engine: its client id tag '{engine.ClientIdTag}' is not the database's '{tag}'; build it with EngineOptions.ClientIdTag = await db.GetClientIdTagAsync()", nameof(engine));
+            }
         }
 
         var specs = rows.Select(ToSpec).ToList();

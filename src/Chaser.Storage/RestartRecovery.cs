@@ -17,7 +17,7 @@ public sealed record RecoveryReport(int Orders, int OrphansCanceled, int FillsRe
 /// <summary>
 /// On start, every parent order the tables still call <c>working</c> was cut off by a crash. The exchange is the
 /// source of truth: our open child orders on those symbols are canceled (no orphan keeps resting), each parent's
-/// children and their trades are read back (allOrders + userTrades by the client ids <c>chs-&lt;parent&gt;-…</c>), the
+/// children and their trades are read back (allOrders + userTrades by the client ids <c>chs-&lt;tag&gt;-&lt;parent&gt;-…</c>, this database's tag only), the
 /// missing fills are stored (fills are keyed by trade id, so nothing is counted twice), and the parent is finalised
 /// with totals recomputed from the exchange: <c>filled</c> when the chaser would have called the target reached
 /// (something executed and the remainder can't be posted), otherwise <c>canceled</c> ("interrupted by a restart"), so
@@ -31,9 +31,13 @@ public static class RestartRecovery
         ArgumentNullException.ThrowIfNull(connector);
         ArgumentNullException.ThrowIfNull(history);
         List<OrderRow> all;
+        string tag;
         await using (var db = new ChaserDb(database))
         {
             all = await db.Orders.AsNoTracking().Where(o => o.Status == OrderStatus.Working).OrderBy(o => o.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+
+            // Only this database's orders are ours: another one on the same account uses the same parent ids.
+            tag = await db.GetClientIdTagAsync(cancellationToken).ConfigureAwait(false);
         }
 
         var working = all.Where(o => o.Venue == venue && o.Account == account).ToList();
@@ -53,8 +57,8 @@ public static class RestartRecovery
         var orphans = 0;
         foreach (var symbol in working.Select(o => o.Symbol).Distinct())
         {
-            var before = await CountOpenAsync(history, working.Where(o => o.Symbol == symbol), cancellationToken).ConfigureAwait(false);
-            await connector.CancelAllAsync(symbol, cancellationToken).ConfigureAwait(false);
+            var before = await CountOpenAsync(history, tag, working.Where(o => o.Symbol == symbol), cancellationToken).ConfigureAwait(false);
+            await connector.CancelAllAsync(symbol, tag, cancellationToken).ConfigureAwait(false);
             orphans += before;
         }
 
@@ -63,7 +67,7 @@ public static class RestartRecovery
         foreach (var order in working)
         {
             var since = (order.StartedAt ?? order.CreatedAt) - TimeSpan.FromMinutes(1);
-            var children = await history.GetChildHistoryAsync(order.Symbol, order.Id, since, cancellationToken).ConfigureAwait(false);
+            var children = await history.GetChildHistoryAsync(order.Symbol, tag, order.Id, since, cancellationToken).ConfigureAwait(false);
             var fills = children.SelectMany(c => c.Fills).GroupBy(f => f.TradeId).Select(g => g.First()).ToList();
             foreach (var fill in fills)
             {
@@ -100,12 +104,12 @@ public static class RestartRecovery
         return new RecoveryReport(working.Count, orphans, restored) { OtherVenues = others };
     }
 
-    private static async Task<int> CountOpenAsync(IExchangeHistory history, IEnumerable<OrderRow> orders, CancellationToken cancellationToken)
+    private static async Task<int> CountOpenAsync(IExchangeHistory history, string tag, IEnumerable<OrderRow> orders, CancellationToken cancellationToken)
     {
         var open = 0;
         foreach (var order in orders)
         {
-            var children = await history.GetChildHistoryAsync(order.Symbol, order.Id, (order.StartedAt ?? order.CreatedAt) - TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+            var children = await history.GetChildHistoryAsync(order.Symbol, tag, order.Id, (order.StartedAt ?? order.CreatedAt) - TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
             open += children.Count(c => c.Status is ExchangeOrderStatus.New or ExchangeOrderStatus.PartiallyFilled);
         }
 

@@ -41,6 +41,13 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         _writer = Task.Run(WriteLoopAsync);
     }
 
+    /// <summary>The instance tag of the database this recorder writes to (<see cref="ChaserDb.GetClientIdTagAsync"/>).</summary>
+    public async Task<string> GetClientIdTagAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = new ChaserDb(_connectionString);
+        return await db.GetClientIdTagAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Rows written so far (orders updates, children, fills, mids, events).</summary>
     public long RowsWritten => Interlocked.Read(ref _rowsWritten);
 

@@ -27,9 +27,11 @@ public sealed partial class ApiTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        string tag;
         await using (var db = new ChaserDb(_database))
         {
             await DatabaseMigrator.MigrateAsync(db, Ct);
+            tag = await db.GetClientIdTagAsync(Ct);
         }
 
         _simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
@@ -43,7 +45,8 @@ public sealed partial class ApiTests : IAsyncLifetime
                 ApiKey = new ApiKey(_simulator.ApiKey),
                 Signer = new HmacSha256Signer(Secret.FromText(_simulator.ApiSecret)),
             }),
-            _recorder);
+            _recorder,
+            options: new EngineOptions { ClientIdTag = tag });
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseTestServer();
         builder.AddChaserApi(new ApiOptions { Database = _database, Engine = _engine, TokenHash = ApiOptions.HashToken(Token) });

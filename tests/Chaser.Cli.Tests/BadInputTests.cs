@@ -38,6 +38,25 @@ public class BadInputTests
         Assert.Equal("", outcome.Output);
     }
 
+    [Fact]
+    public async Task A_database_whose_client_id_tag_is_damaged_is_named_and_nothing_starts()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"chaser-cli-test-{Guid.NewGuid():N}.db");
+        await using (var db = new Chaser.Storage.ChaserDb("Data Source=" + file))
+        {
+            await Chaser.Storage.DatabaseMigrator.MigrateAsync(db, TestContext.Current.CancellationToken);
+            await Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.ExecuteSqlRawAsync(db.Database, "INSERT INTO instance (id, client_id_tag) VALUES (1, 'AB-DEF')", TestContext.Current.CancellationToken);
+        }
+
+        var outcome = await CliRunner.RunAsync(null, "execute", "--db", file, "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100");
+
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("option '--db'", outcome.Error, StringComparison.Ordinal);
+        Assert.Contains("client_id_tag", outcome.Error, StringComparison.Ordinal);
+        Assert.Single(outcome.Error.Trim().Split('\n'));
+        Assert.Equal("", outcome.Output);
+    }
+
     [Theory]
     [InlineData("live")]
     [InlineData("testnet")]

@@ -10,13 +10,16 @@ internal sealed class ChaserHarness
 {
     public static readonly DateTimeOffset T0 = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
 
+    /// <summary>The instance tag the harness's chasers put in their client order ids.</summary>
+    public const string Tag = "tst001";
+
     private long _updateId = 1000;
     private long _tradeId = 5000;
     private long _orderId = 900;
 
     public ChaserHarness(ParentOrderSpec spec, SymbolRules? rules = null, ChaserOptions? options = null, CancellationRatioTracker? tracker = null)
     {
-        Machine = new ChaserStateMachine(spec, rules ?? TestRules.Btc, options ?? new ChaserOptions(), tracker);
+        Machine = new ChaserStateMachine(spec, rules ?? TestRules.Btc, options ?? new ChaserOptions(), tracker, Tag);
         Record(Machine.Start(Now));
     }
 

@@ -25,7 +25,7 @@ public class ChaserScriptTests
         Assert.Equal(Side.Buy, place.Side);
         Assert.Equal(65_000.0m, place.Price);
         Assert.Equal(0.230m, place.Quantity);
-        Assert.Equal("chs-1-1", place.ClientOrderId);
+        Assert.Equal("chs-tst001-1-1", place.ClientOrderId);
         Assert.Equal(new DecisionCause(EventKind.BookTop, DecisionRule.PostAtBest), place.Cause);
     }
 
@@ -89,7 +89,7 @@ public class ChaserScriptTests
         var replace = Assert.Single(h.Finished(place.ClientOrderId, ExchangeOrderStatus.Canceled, 0m));
         Assert.Equal(ChaserCommandKind.Place, replace.Kind);
         Assert.Equal(65_000.5m, replace.Price);
-        Assert.Equal("chs-1-2", replace.ClientOrderId);
+        Assert.Equal("chs-tst001-1-2", replace.ClientOrderId);
     }
 
     [Fact]
@@ -372,7 +372,7 @@ public class ChaserScriptTests
         // Not on the exchange, and it can no longer arrive: a new child (new id) may go.
         var again = Assert.Single(h.Status(place.ClientOrderId, found: false));
         Assert.Equal(ChaserCommandKind.Place, again.Kind);
-        Assert.Equal("chs-2-2", again.ClientOrderId);
+        Assert.Equal("chs-tst001-2-2", again.ClientOrderId);
         Assert.True(h.Machine.Children[0].WasRejected);
     }
 
@@ -580,6 +580,24 @@ public class ChaserScriptTests
         Assert.Equal(ChildState.Live, h.Machine.OpenChild!.State);
         Assert.Equal(0.4m, h.Machine.OpenChild.LeavesQuantity);
         Assert.Equal(0.1m, h.Machine.FilledQuantity);
+    }
+
+    [Fact]
+    public void A_fill_of_another_instances_child_with_our_parent_id_is_not_counted_but_one_of_our_earlier_children_is()
+    {
+        // Another database on the same account works its own parent order 2: same parent id, same sequences.
+        var h = ChaserHarness.SellQuantity(0.5m);
+        var place = h.Rest(65_000.0m, 65_000.1m);
+        Assert.Empty(h.Fill(ClientOrderIds.For("other1", 2, 1), 65_000.1m, 0.3m, 0.3m, full: false));
+        Assert.Empty(h.Fill(ClientOrderIds.For("other1", 2, 7), 65_000.1m, 0.3m, 0.3m, full: false));
+        Assert.Equal(0m, h.Machine.FilledQuantity);
+        Assert.Equal(0, h.Machine.FillCount);
+        Assert.Single(h.Machine.Children);
+
+        // A child of ours this run never tracked (a previous run's, same tag) is still counted: no fill of ours is lost.
+        Assert.Empty(h.Fill(ClientOrderIds.For(ChaserHarness.Tag, 2, 7), 65_000.1m, 0.1m, 0.1m, full: true));
+        Assert.Equal(0.1m, h.Machine.FilledQuantity);
+        Assert.Equal(place.ClientOrderId, h.Machine.Children[0].ClientOrderId);
     }
 
     [Fact]

@@ -4,10 +4,23 @@ using Chaser.Engine;
 
 namespace Chaser.EndToEnd.Tests;
 
-/// <summary>Keeps the decisions the engine records, to check what the chaser did.</summary>
+/// <summary>Keeps the decisions and fills the engine records, to check what the chaser did.</summary>
 internal sealed class DecisionRecorder : IExecutionRecorder
 {
     private readonly List<DecisionRecord> _decisions = [];
+    private readonly List<FillRecord> _fills = [];
+
+    /// <summary>Every fill the engine recorded (what a storage recorder would write).</summary>
+    public IReadOnlyList<FillRecord> Fills
+    {
+        get
+        {
+            lock (_fills)
+            {
+                return [.. _fills];
+            }
+        }
+    }
 
     public IReadOnlyList<DecisionRecord> Decisions
     {
@@ -46,6 +59,10 @@ internal sealed class DecisionRecorder : IExecutionRecorder
 
     public void Fill(FillRecord fill)
     {
+        lock (_fills)
+        {
+            _fills.Add(fill);
+        }
     }
 
     public void OrderCompleted(ExecutionResult result)

@@ -25,9 +25,19 @@ internal sealed class SimulatedVenue : IAsyncDisposable
     public List<string> Diagnostics { get; }
 
     // restOrderEntry: orders over REST only; by default over the WebSocket API with REST as the fallback.
-    public static async Task<SimulatedVenue> StartAsync(SimulatorOptions? options = null, EngineOptions? engineOptions = null, IExecutionRecorder? recorder = null, bool restOrderEntry = false)
+    // time: the connector's and the engine's clock (a test on fake time gives the simulator the same one).
+    public static async Task<SimulatedVenue> StartAsync(SimulatorOptions? options = null, EngineOptions? engineOptions = null, IExecutionRecorder? recorder = null, bool restOrderEntry = false, TimeProvider? time = null)
     {
         var simulator = await SimulatorServer.StartAsync(options ?? new SimulatorOptions());
+        return await ConnectCoreAsync(simulator, engineOptions, recorder, restOrderEntry, time ?? TimeProvider.System, sharesSimulator: false);
+    }
+
+    /// <summary>Another engine on the same simulator account (another process or database of the same user).</summary>
+    public static Task<SimulatedVenue> ConnectAsync(SimulatorServer simulator, EngineOptions? engineOptions = null, IExecutionRecorder? recorder = null, bool restOrderEntry = false, TimeProvider? time = null) =>
+        ConnectCoreAsync(simulator, engineOptions, recorder, restOrderEntry, time ?? TimeProvider.System, sharesSimulator: true);
+
+    private static async Task<SimulatedVenue> ConnectCoreAsync(SimulatorServer simulator, EngineOptions? engineOptions, IExecutionRecorder? recorder, bool restOrderEntry, TimeProvider time, bool sharesSimulator)
+    {
         var diagnostics = new List<string>();
         var connector = new BinanceConnector(new BinanceConnectorOptions
         {
@@ -43,15 +53,22 @@ internal sealed class SimulatedVenue : IAsyncDisposable
                     diagnostics.Add(message);
                 }
             },
+            Time = time,
         });
-        var engine = new ExecutionEngine(connector, recorder, options: engineOptions);
+        var engine = new ExecutionEngine(connector, recorder, time, engineOptions);
         await engine.ConnectAsync(CancellationToken.None);
-        return new SimulatedVenue(simulator, connector, engine, diagnostics);
+        return new SimulatedVenue(simulator, connector, engine, diagnostics) { SharesSimulator = sharesSimulator };
     }
+
+    /// <summary>Set for a second engine on a shared simulator: disposing it leaves the simulator running.</summary>
+    public bool SharesSimulator { get; private init; }
 
     public async ValueTask DisposeAsync()
     {
         await Engine.DisposeAsync();
-        await Simulator.DisposeAsync();
+        if (!SharesSimulator)
+        {
+            await Simulator.DisposeAsync();
+        }
     }
 }

@@ -80,7 +80,7 @@ public class ExecuteOnceTests
         {
             await Until(() => exchange.Orders.Count == n);
             var child = exchange.Orders.Values.Single(o => o.Live);
-            Assert.True(ClientOrderIds.TryParse(child.ClientOrderId, out var parent, out _));
+            Assert.True(ClientOrderIds.TryParse(child.ClientOrderId, out _, out var parent, out _));
             started.Add(parent);
             exchange.TradeAgainstUs("BTCUSDT", 1m);
         }

@@ -152,10 +152,51 @@ public class ExecutionEngineTests
         engine.Cancel(1);
         await run.WaitAsync(Patience, TestContext.Current.CancellationToken);
 
-        var late = new Fill("chs-1-1", 999, 65_000.0m, 0.002m, 0m, "USDT", true, 0.002m, false, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
+        var late = new Fill(ClientOrderIds.For(engine.ClientIdTag, 1, 1), 999, 65_000.0m, 0.002m, 0m, "USDT", true, 0.002m, false, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
         exchange.ReplayFill(late);
         exchange.ReplayFill(late);
         Assert.Single(recorder.Fills, f => f.TradeId == 999);
+    }
+
+    [Fact]
+    public async Task Events_of_another_instance_with_the_same_parent_id_are_neither_routed_nor_recorded()
+    {
+        var exchange = new InMemoryExchange(Btc);
+        var recorder = new ListRecorder();
+        await using var engine = new ExecutionEngine(exchange, recorder, options: new EngineOptions { ClientIdTag = "ours01" });
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var run = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m), TestContext.Current.CancellationToken);
+        await Until(() => exchange.Orders.Count == 1);
+        Assert.Equal("chs-ours01-1-1", exchange.Orders.Keys.Single());
+
+        // Another database on the account works its parent order 1 too: its child 1 fills and finishes.
+        var theirs = ClientOrderIds.For("other1", 1, 1);
+        var now = DateTimeOffset.UtcNow;
+        exchange.ReplayFill(new Fill(theirs, 4242, 65_000.0m, 0.01m, 0.13m, "USDT", true, 0.01m, true, now, now));
+        exchange.ReplayFinished(new OrderFinished(theirs, ExchangeOrderStatus.Filled, 0.01m, now, now));
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        Assert.Empty(recorder.Fills);
+        Assert.False(run.IsCompleted, "another instance's fill must not finish our order");
+
+        exchange.TradeAgainstUs("BTCUSDT", 0.01m);
+        var result = await run.WaitAsync(Patience, TestContext.Current.CancellationToken);
+        Assert.Equal(FinishReason.Filled, result.Status);
+        Assert.Equal(0.01m, result.FilledQuantity);
+        Assert.DoesNotContain(recorder.Fills, f => f.TradeId == 4242);
+        Assert.All(recorder.Fills, f => Assert.Equal("chs-ours01-1-1", f.ClientOrderId));
+    }
+
+    [Fact]
+    public async Task Each_engine_without_a_tag_draws_its_own_and_a_bad_tag_is_refused_naming_the_option()
+    {
+        var options = new EngineOptions();
+        await using var first = new ExecutionEngine(new InMemoryExchange(Btc), options: options);
+        await using var second = new ExecutionEngine(new InMemoryExchange(Btc), options: options);
+        Assert.True(ClientOrderIds.IsValidTag(first.ClientIdTag));
+        Assert.NotEqual(first.ClientIdTag, second.ClientIdTag);
+
+        var refused = Assert.Throws<ArgumentException>(() => new ExecutionEngine(new InMemoryExchange(Btc), options: new EngineOptions { ClientIdTag = "chs-1" }));
+        Assert.Equal(nameof(EngineOptions.ClientIdTag), refused.ParamName);
     }
 
     [Fact]

@@ -93,7 +93,7 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
         }
     }
 
-    public Task CancelAllAsync(string symbol, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task CancelAllAsync(string symbol, string clientIdTag, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
@@ -130,6 +130,8 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
     }
 
     public void ReplayFill(Fill fill) => _sink!.OnFill(fill);
+
+    public void ReplayFinished(OrderFinished finished) => _sink!.OnOrderFinished(finished);
 
     /// <summary>A print on the market's tape (someone else's trade).</summary>
     public void PublishTrade(string symbol, decimal price, decimal quantity) =>

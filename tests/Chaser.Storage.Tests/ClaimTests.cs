@@ -155,8 +155,13 @@ public class RecoveryDecisionTests
 
         // 0.015 BTC at 65,000 = 975 USDT: 25 USDT is left, below one 0.001 lot (65 USDT). 0.012 BTC leaves 220 USDT: 0.003 BTC can rest.
         var exchange = new HistoryExchange();
-        exchange.Children[1] = [Child(1, 1, 0.015m)];
-        exchange.Children[2] = [Child(2, 1, 0.012m)];
+        await using (var db = new ChaserDb(database.ConnectionString))
+        {
+            var tag = await db.GetClientIdTagAsync(Ct);
+            exchange.Children[1] = [Child(tag, 1, 1, 0.015m)];
+            exchange.Children[2] = [Child(tag, 2, 1, 0.012m)];
+        }
+
         var report = await RestartRecovery.RecoverAsync(database.ConnectionString, exchange, exchange, "v", "a", cancellationToken: Ct);
 
         Assert.Equal(2, report.Orders);
@@ -166,9 +171,9 @@ public class RecoveryDecisionTests
         Assert.Equal((OrderStatus.Canceled, 0.012m), (rows[1].Status, rows[1].FilledQty));
     }
 
-    private static Core.Ports.ChildHistory Child(long parent, int sequence, decimal quantity)
+    private static Core.Ports.ChildHistory Child(string tag, long parent, int sequence, decimal quantity)
     {
-        var id = Core.Chasing.ClientOrderIds.For(parent, sequence);
+        var id = Core.Chasing.ClientOrderIds.For(tag, parent, sequence);
         var now = DateTimeOffset.UtcNow;
         return new Core.Ports.ChildHistory(id, Core.Chasing.ExchangeOrderStatus.Canceled, quantity, [new Core.Chasing.Fill(id, (parent * 100) + sequence, 65_000m, quantity, 0m, "USDT", true, quantity, true, now, now)]);
     }
@@ -187,9 +192,9 @@ public class RecoveryDecisionTests
 
         public long Submit(in Core.Ports.OrderRequest request) => throw new InvalidOperationException("recovery sends no orders");
 
-        public Task CancelAllAsync(string symbol, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task CancelAllAsync(string symbol, string clientIdTag, CancellationToken cancellationToken) => Task.CompletedTask;
 
-        public Task<IReadOnlyList<Core.Ports.ChildHistory>> GetChildHistoryAsync(string symbol, long parentId, DateTimeOffset since, CancellationToken cancellationToken) =>
+        public Task<IReadOnlyList<Core.Ports.ChildHistory>> GetChildHistoryAsync(string symbol, string clientIdTag, long parentId, DateTimeOffset since, CancellationToken cancellationToken) =>
             Task.FromResult(Children.GetValueOrDefault(parentId, []));
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;

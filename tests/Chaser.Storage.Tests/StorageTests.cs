@@ -35,13 +35,104 @@ public class StorageTests
         await using var database = await TestDatabase.CreateAsync(provider);
         await using var db = new ChaserDb(database.ConnectionString);
 
-        Assert.Equal([1, 2, 3], await DatabaseMigrator.MigrateAsync(db, Ct));
+        Assert.Equal([1, 2, 3, 4], await DatabaseMigrator.MigrateAsync(db, Ct));
         Assert.Empty(await DatabaseMigrator.MigrateAsync(db, Ct));
         Assert.Equal(0, await db.Orders.CountAsync(Ct));
         Assert.Equal(0, await db.Fills.CountAsync(Ct));
         Assert.Equal(0, await db.Mids.CountAsync(Ct));
         Assert.Equal(0, await db.Events.CountAsync(Ct));
         Assert.Equal(0, await db.ChildOrders.CountAsync(Ct));
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task The_client_id_tag_is_drawn_once_per_database_kept_across_restarts_and_agreed_by_concurrent_first_users(DatabaseProvider provider)
+    {
+        await using var first = await TestDatabase.CreateAsync(provider);
+        await using var second = await TestDatabase.CreateAsync(provider);
+        await MigrateAsync(first);
+        await MigrateAsync(second);
+
+        // Eight processes opening a fresh database at once: one tag wins and every one of them reads it.
+        var tags = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            await using var db = new ChaserDb(first.ConnectionString);
+            return await db.GetClientIdTagAsync(Ct);
+        }));
+        Assert.Single(tags.Distinct(StringComparer.Ordinal));
+        Assert.True(ClientOrderIds.IsValidTag(tags[0]), tags[0]);
+
+        // A restarted process on the same database gets the same tag; another database on the account its own.
+        await using (var reopened = new ChaserDb(first.ConnectionString))
+        {
+            Assert.Equal(tags[0], await reopened.GetClientIdTagAsync(Ct));
+        }
+
+        await using (var other = new ChaserDb(second.ConnectionString))
+        {
+            Assert.NotEqual(tags[0], await other.GetClientIdTagAsync(Ct));
+        }
+
+        // One row only, and nothing else can be added beside it.
+        await using var check = new ChaserDb(first.ConnectionString);
+        Assert.Equal(1, await check.Database.SqlQuery<int>($"SELECT COUNT(*) AS \"Value\" FROM instance").SingleAsync(Ct));
+        await Assert.ThrowsAnyAsync<Exception>(() => check.Database.ExecuteSqlAsync($"INSERT INTO instance (id, client_id_tag) VALUES (2, {"abcdef"})", Ct));
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task Restart_recovery_restores_and_cancels_only_this_databases_orders_not_another_instances_with_the_same_parent_id(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await MigrateAsync(database);
+        string tag;
+        await using (var setup = new ChaserDb(database.ConnectionString))
+        {
+            tag = await setup.GetClientIdTagAsync(Ct);
+            setup.Orders.Add(new OrderRow { Id = 21, Symbol = "ETHUSDT", Size = 1m, SizeType = "q", Side = 1, Status = OrderStatus.Working, Venue = "sim", Account = "key-test", CreatedAt = DateTimeOffset.UtcNow, StartedAt = DateTimeOffset.UtcNow });
+            await setup.SaveChangesAsync(Ct);
+        }
+
+        // The crash left one child of ours resting and one filled; another database on the account works its own
+        // parent order 21 at the same time, with a resting child and a filled one of its own.
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { Source = MarketSourceKind.Manual }, Ct);
+        simulator.Engine.ReplaceBook("ETHUSDT", [new(3_399.99m, 100m)], [new(3_400.00m, 100m)]);
+        void Place(string clientOrderId, Chaser.Simulator.Engine.OrderType type, decimal quantity) => simulator.Engine.PlaceOrder(new Chaser.Simulator.Engine.NewOrderRequest
+        {
+            Symbol = "ETHUSDT",
+            Side = Chaser.Simulator.Engine.OrderSide.Buy,
+            Type = type,
+            TimeInForce = type == Chaser.Simulator.Engine.OrderType.Limit ? Chaser.Simulator.Engine.TimeInForce.Gtc : null,
+            Quantity = quantity,
+            Price = type == Chaser.Simulator.Engine.OrderType.Limit ? 3_000m : null,
+            NewClientOrderId = clientOrderId,
+        });
+        Place(ClientOrderIds.For(tag, 21, 1), Chaser.Simulator.Engine.OrderType.Limit, 0.1m);
+        Place(ClientOrderIds.For(tag, 21, 2), Chaser.Simulator.Engine.OrderType.Market, 0.2m);
+        Place(ClientOrderIds.For("other1", 21, 1), Chaser.Simulator.Engine.OrderType.Limit, 0.1m);
+        Place(ClientOrderIds.For("other1", 21, 2), Chaser.Simulator.Engine.OrderType.Market, 1.47m);
+
+        await using var connector = new BinanceConnector(new BinanceConnectorOptions
+        {
+            RestBaseUrl = simulator.RestBaseUrl,
+            StreamBaseUrl = simulator.WebSocketBaseUrl,
+            ApiKey = new ApiKey(simulator.ApiKey),
+            Signer = new HmacSha256Signer(Secret.FromText(simulator.ApiSecret)),
+        });
+        var report = await RestartRecovery.RecoverAsync(database.ConnectionString, connector, connector, "sim", "key-test", cancellationToken: Ct);
+
+        Assert.Equal(1, report.Orders);
+        Assert.Equal(1, report.OrphansCanceled);
+        var open = Assert.Single(simulator.Engine.GetOpenOrders("ETHUSDT"));
+        Assert.Equal(ClientOrderIds.For("other1", 21, 1), open.ClientOrderId);
+        await using var db = new ChaserDb(database.ConnectionString);
+        var order = await db.Orders.Include(o => o.Fills).AsNoTracking().SingleAsync(o => o.Id == 21, Ct);
+        Assert.Equal(0.2m, order.FilledQty);
+        Assert.All(order.Fills, f => Assert.Equal(ClientOrderIds.For(tag, 21, 2), f.ClientOrderId));
+        Assert.Equal(0.2m, order.Fills.Sum(f => f.Qty));
+        Assert.Equal(OrderStatus.Canceled, order.Status);
     }
 
     [Theory]
@@ -197,19 +288,26 @@ public class StorageTests
 
         await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
         await using var recorder = new StorageRecorder(database.ConnectionString);
-        await using var engine = new ExecutionEngine(
-            new BinanceConnector(new BinanceConnectorOptions
-            {
-                RestBaseUrl = simulator.RestBaseUrl,
-                StreamBaseUrl = simulator.WebSocketBaseUrl,
-                OrderEntryWebSocketUrl = simulator.WebSocketApiUrl,
-                ApiKey = new ApiKey(simulator.ApiKey),
-                Signer = new HmacSha256Signer(Secret.FromText(simulator.ApiSecret)),
-            }),
-            recorder);
-
+        BinanceConnector Connector() => new(new BinanceConnectorOptions
+        {
+            RestBaseUrl = simulator.RestBaseUrl,
+            StreamBaseUrl = simulator.WebSocketBaseUrl,
+            OrderEntryWebSocketUrl = simulator.WebSocketApiUrl,
+            ApiKey = new ApiKey(simulator.ApiKey),
+            Signer = new HmacSha256Signer(Secret.FromText(simulator.ApiSecret)),
+        });
         await using var db = new ChaserDb(database.ConnectionString);
         var ids = new long[] { 11, 12 };
+
+        // An engine with a tag of its own would work this database's orders under ids a restart can't recognise.
+        await using (var untagged = new ExecutionEngine(Connector(), recorder))
+        {
+            var refused = await Assert.ThrowsAsync<ArgumentException>(() => db.Orders.Where(o => ids.Contains(o.Id)).ExecuteAsync(untagged, Ct));
+            Assert.Equal("engine", refused.ParamName);
+            Assert.Empty(simulator.Engine.GetOpenOrders(null));
+        }
+
+        await using var engine = new ExecutionEngine(Connector(), recorder, options: new EngineOptions { ClientIdTag = await db.GetClientIdTagAsync(Ct) });
         var results = await db.Orders.Where(o => ids.Contains(o.Id)).ExecuteAsync(engine, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
 
         Assert.All(results, r => Assert.Equal(FinishReason.Filled, r.Status));

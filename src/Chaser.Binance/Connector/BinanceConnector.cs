@@ -30,7 +30,10 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     private MarketStream? _marketStream;
     private long _clockOffsetMs;
     private int _clockResyncing;
+    private readonly Lock _budgetLock = new();
+    private readonly ITimer _budgetRecovery;
     private decimal _lastBudget = 1m;
+    private bool _budgetStopped;
     private readonly ConcurrentDictionary<string, byte> _seededBooks = new(StringComparer.Ordinal);
     private WsApiOrderEntry? _wsApi;
     private int _rateLimitedResponses;
@@ -40,6 +43,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _time = options.Time;
         RateGuard = new OrderRateGuard(_time);
+        _budgetRecovery = _time.CreateTimer(_ => ReportBudget(recheck: true), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         var handler = new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
@@ -180,8 +184,8 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         return sentAt;
     }
 
-    /// <summary>The children of one parent order (client ids <c>chs-&lt;parent&gt;-…</c>) since a time, each with its trades.</summary>
-    public async Task<IReadOnlyList<ChildHistory>> GetChildHistoryAsync(string symbol, long parentId, DateTimeOffset since, CancellationToken cancellationToken)
+    /// <summary>The children of one parent order of ours (client ids <c>chs-&lt;tag&gt;-&lt;parent&gt;-…</c>) since a time, each with its trades.</summary>
+    public async Task<IReadOnlyList<ChildHistory>> GetChildHistoryAsync(string symbol, string clientIdTag, long parentId, DateTimeOffset since, CancellationToken cancellationToken)
     {
         var buffer = new byte[BinanceRequests.MaxQueryLength];
         var length = BinanceRequests.AllOrders(buffer, symbol, since.ToUnixTimeMilliseconds(), 1000, new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs));
@@ -190,7 +194,8 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         var now = _time.GetUtcNow();
         foreach (var order in new RestResponseParser(_strings).ParseOrders(body))
         {
-            if (!ClientOrderIds.TryParse(order.ClientOrderId, out var parent, out _) || parent != parentId)
+            // Another instance's order with the same parent id is not ours: its trades must not be restored here.
+            if (!ClientOrderIds.IsOurs(order.ClientOrderId, clientIdTag, out var parent) || parent != parentId)
             {
                 continue;
             }
@@ -214,7 +219,6 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         return result;
     }
 
-    /// <summary>Cancels every open order of ours (client id <c>chs-…</c>) on a symbol; other orders of the account are left alone.</summary>
     /// <summary>POST countdownCancelAll (weight 10): Binance cancels the symbol's open orders when the countdown runs out.</summary>
     public async Task ArmCancelAllAsync(string symbol, TimeSpan countdown, CancellationToken cancellationToken)
     {
@@ -223,7 +227,8 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         await CallAsync(HttpMethod.Post, BinanceEndpoint.CountdownCancelAll.Path + "?" + Encoding.ASCII.GetString(buffer, 0, length), cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task CancelAllAsync(string symbol, CancellationToken cancellationToken)
+    /// <summary>Cancels every open order of ours (client id <c>chs-&lt;tag&gt;-…</c>) on a symbol; other orders of the account, another instance's included, are left alone.</summary>
+    public async Task CancelAllAsync(string symbol, string clientIdTag, CancellationToken cancellationToken)
     {
         var buffer = new byte[BinanceRequests.MaxQueryLength];
         var length = BinanceRequests.OpenOrders(buffer, symbol, new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs));
@@ -237,7 +242,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
 
         foreach (var order in new RestResponseParser(_strings).ParseOrders(body))
         {
-            if (!ClientOrderIds.TryParse(order.ClientOrderId, out _, out _))
+            if (!ClientOrderIds.IsOurs(order.ClientOrderId, clientIdTag, out _))
             {
                 continue;
             }
@@ -251,6 +256,13 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        lock (_budgetLock)
+        {
+            // Answers still in flight may report the budget after this: they must not touch the disposed timer.
+            _budgetStopped = true;
+        }
+
+        await _budgetRecovery.DisposeAsync().ConfigureAwait(false);
         if (_wsApi is not null)
         {
             await _wsApi.DisposeAsync().ConfigureAwait(false);
@@ -585,16 +597,50 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         ReportBudget();
     }
 
-    private void ReportBudget()
+    /// <summary>
+    /// Tells the chasers the budget when it changed enough to matter, and while it is short, schedules the next report
+    /// for when the windows will have rolled far enough (or the ban ended) for it: chasers held back at a low budget
+    /// send nothing, so no answer would ever come to re-report it, and the budget must recover on time alone.
+    /// </summary>
+    internal void ReportBudget(bool recheck = false)
     {
-        var budget = RateGuard.AvailableFraction();
-        // Tell the chasers only about changes that matter (a few percent), not every request.
-        if (Math.Abs(budget - _lastBudget) >= 0.05m || (budget == 0m) != (_lastBudget == 0m) || (budget == 1m && _lastBudget != 1m))
+        lock (_budgetLock)
         {
-            _lastBudget = budget;
-            _sink?.OnRateBudget(budget);
+            if (_budgetStopped)
+            {
+                return;
+            }
+
+            var budget = RateGuard.AvailableFraction();
+            // Tell the chasers only about changes that matter (a few percent), not every request.
+            var report = Math.Abs(budget - _lastBudget) >= BudgetReportStep || (budget == 0m) != (_lastBudget == 0m) || (budget == 1m && _lastBudget != 1m);
+            if (report)
+            {
+                _lastBudget = budget;
+                _sink?.OnRateBudget(budget);
+            }
+            else if (!recheck)
+            {
+                // The timer stays right between reports: more requests only ever delay the recovery it waits for.
+                return;
+            }
+
+            if (_lastBudget >= 1m)
+            {
+                _budgetRecovery.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                return;
+            }
+
+            // One timer for the account, not a poll per chaser. At least a step, so that chasers waking from zero
+            // find room for more than one request between them.
+            var due = RateGuard.TimeUntilAvailable(Math.Min(1m, _lastBudget + BudgetReportStep));
+            _budgetRecovery.Change(due > MinBudgetRecheck ? due : MinBudgetRecheck, Timeout.InfiniteTimeSpan);
         }
     }
+
+    private const decimal BudgetReportStep = 0.05m;
+
+    private static readonly TimeSpan MinBudgetRecheck = TimeSpan.FromMilliseconds(10);
 
     private static int? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) && int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;

@@ -133,6 +133,55 @@ public sealed class OrderRateGuard
         }
     }
 
+    /// <summary>
+    /// How long until <see cref="AvailableFraction"/> reaches <paramref name="fraction"/> if nothing more is sent: when
+    /// enough of our requests have aged out of their windows, the exchange's reported counts have lapsed and any ban
+    /// has ended. Zero when it already has. What lets a budget that fell to zero come back on time alone.
+    /// </summary>
+    public TimeSpan TimeUntilAvailable(decimal fraction)
+    {
+        fraction = Math.Clamp(fraction, 0m, 1m);
+        lock (_lock)
+        {
+            var now = _time.GetTimestamp();
+            Trim(now);
+            var wait = _bannedUntil - _time.GetUtcNow();
+            wait = Later(wait, UntilAtMost(now, _orders10s.Select(at => (at, 1)), _reported10s, OrdersPer10s, TimeSpan.FromSeconds(10), fraction));
+            wait = Later(wait, UntilAtMost(now, _orders1m.Select(at => (at, 1)), _reported1m, OrdersPerMinute, TimeSpan.FromMinutes(1), fraction));
+            wait = Later(wait, UntilAtMost(now, _weight1m, _reportedWeight, WeightPerMinute, TimeSpan.FromMinutes(1), fraction));
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+    }
+
+    private static TimeSpan Later(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>How long until one window's usage is down to what leaves <paramref name="fraction"/> of its safe limit free.</summary>
+    private TimeSpan UntilAtMost(long now, IEnumerable<(long At, int Weight)> entries, int reported, int limit, TimeSpan window, decimal fraction)
+    {
+        var allowed = (int)decimal.Floor((1m - fraction) * Math.Max(1, Safe(limit)));
+        var wait = TimeSpan.Zero;
+        if (Reported(now, reported, window) > allowed)
+        {
+            // The exchange's count stands until a window after it was reported.
+            wait = window - _time.GetElapsedTime(_reportedAt, now);
+        }
+
+        // Our own requests, oldest first: each leaves its window `window` after it was sent.
+        var used = entries.Sum(e => e.Weight);
+        foreach (var (at, weight) in entries)
+        {
+            if (used <= allowed)
+            {
+                break;
+            }
+
+            used -= weight;
+            wait = Later(wait, window - _time.GetElapsedTime(at, now));
+        }
+
+        return wait;
+    }
+
     // Keep 10 % of every limit in reserve for cancels and for requests of other clients on the same account.
     private static int Safe(int limit) => limit - (limit / 10);
 

@@ -304,6 +304,7 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
         if (orders10s is not null || orders1m is not null || weight1m is not null)
         {
             _connector.RateGuard.Observe(orders10s, orders1m, weight1m);
+            _connector.ReportBudget();
         }
 
         if (id is null || !_pending.TryRemove(id, out var pending))

@@ -38,6 +38,7 @@ public sealed class ChaserStateMachine
     private readonly List<ChildOrder> _children = [];
     private readonly Dictionary<string, ChildOrder> _childrenById = new(StringComparer.Ordinal);
     private readonly HashSet<long> _tradeIds = [];
+    private readonly string _clientIdTag;
 
     private ChildOrder? _open;
     private BookTop _book;
@@ -59,10 +60,21 @@ public sealed class ChaserStateMachine
     private bool _takeRemainderSent;
     private int _nextSequence = 1;
 
-    public ChaserStateMachine(ParentOrderSpec spec, SymbolRules rules, ChaserOptions? options = null, CancellationRatioTracker? cancelTracker = null)
+    /// <summary>
+    /// A chaser for <paramref name="spec"/>. <paramref name="clientIdTag"/> is the instance tag inside every client
+    /// order id (<see cref="ClientOrderIds"/>): the database's, so that fills of another database's orders on the same
+    /// account are never taken for ours; null draws a fresh random one.
+    /// </summary>
+    public ChaserStateMachine(ParentOrderSpec spec, SymbolRules rules, ChaserOptions? options = null, CancellationRatioTracker? cancelTracker = null, string? clientIdTag = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(rules);
+        _clientIdTag = clientIdTag is null ? ClientOrderIds.NewTag() : ClientOrderIds.ValidateTag(clientIdTag, nameof(clientIdTag));
+        if (!ClientOrderIds.Fits(spec.Id, 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(spec), spec.Id, "a parent order id must be positive and short enough for a client order id");
+        }
+
         if (!string.Equals(spec.Symbol, rules.Symbol, StringComparison.Ordinal))
         {
             throw new ArgumentException($"rules are for {rules.Symbol}, the order is for {spec.Symbol}", nameof(rules));
@@ -76,6 +88,9 @@ public sealed class ChaserStateMachine
     }
 
     public ParentOrderSpec Spec => _spec;
+
+    /// <summary>The instance tag in this chaser's client order ids.</summary>
+    public string ClientIdTag => _clientIdTag;
 
     public SymbolRules Rules => _rules;
 
@@ -295,8 +310,11 @@ public sealed class ChaserStateMachine
 
         if (!_childrenById.TryGetValue(fill.ClientOrderId, out var child))
         {
-            if (!ClientOrderIds.TryParse(fill.ClientOrderId, out var parentId, out var sequence) || parentId != _spec.Id)
+            if (!ClientOrderIds.TryParse(fill.ClientOrderId, out var tag, out var parentId, out var sequence)
+                || !string.Equals(tag, _clientIdTag, StringComparison.Ordinal)
+                || parentId != _spec.Id)
             {
+                // Another parent's, or another instance's (same parent id, other database): never counted as ours.
                 // Not one of ours: forget the trade id so it cannot shadow a real one.
                 _tradeIds.Remove(fill.TradeId);
                 return Nothing();
@@ -904,7 +922,14 @@ public sealed class ChaserStateMachine
 
     private void PlaceChild(ChildOrderType type, decimal price, decimal quantity, DecisionCause cause, DateTimeOffset now)
     {
-        var id = ClientOrderIds.For(_spec.Id, _nextSequence);
+        if (!ClientOrderIds.Fits(_spec.Id, _nextSequence))
+        {
+            // Called only with no child open: nothing is left on the exchange, so the order can end here.
+            Finish(FinishReason.Failed, cause, $"no client order id left for child {_nextSequence} within Binance's {ClientOrderIds.MaxLength} characters");
+            return;
+        }
+
+        var id = ClientOrderIds.For(_clientIdTag, _spec.Id, _nextSequence);
         var child = new ChildOrder(id, _nextSequence, type, price, quantity, now);
         _nextSequence++;
         child.Enter(ChildState.PendingNew, now);

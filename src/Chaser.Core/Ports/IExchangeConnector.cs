@@ -67,8 +67,11 @@ public interface IExchangeConnector : IAsyncDisposable
     /// </summary>
     long Submit(in OrderRequest request);
 
-    /// <summary>Cancels every open order of ours on a symbol (used when stopping, and after a restart).</summary>
-    Task CancelAllAsync(string symbol, CancellationToken cancellationToken);
+    /// <summary>
+    /// Cancels every open order of ours on a symbol (used after a restart): those whose client id carries
+    /// <paramref name="clientIdTag"/>. Other orders of the account, another instance's included, are left alone.
+    /// </summary>
+    Task CancelAllAsync(string symbol, string clientIdTag, CancellationToken cancellationToken);
 }
 
 /// <summary>The side of a parent order, for the queue policy.</summary>
@@ -83,7 +86,8 @@ public sealed record ChildHistory(string ClientOrderId, ExchangeOrderStatus Stat
 /// </summary>
 public interface IExchangeHistory
 {
-    Task<IReadOnlyList<ChildHistory>> GetChildHistoryAsync(string symbol, long parentId, DateTimeOffset since, CancellationToken cancellationToken);
+    /// <summary>The children whose client ids carry <paramref name="clientIdTag"/> and <paramref name="parentId"/>, with their trades.</summary>
+    Task<IReadOnlyList<ChildHistory>> GetChildHistoryAsync(string symbol, string clientIdTag, long parentId, DateTimeOffset since, CancellationToken cancellationToken);
 }
 
 /// <summary>
