@@ -46,7 +46,14 @@ internal static class Recording
         if (provider == DatabaseProvider.Sqlite)
         {
             var text = connectionString.Contains('=', StringComparison.Ordinal) ? connectionString : "Data Source=" + connectionString;
-            return "SQLite " + new SqliteConnectionStringBuilder(text).DataSource;
+            try
+            {
+                return "SQLite " + new SqliteConnectionStringBuilder(text).DataSource;
+            }
+            catch (ArgumentException)
+            {
+                return "SQLite (an unreadable connection string)";
+            }
         }
 
         try
@@ -63,9 +70,9 @@ internal static class Recording
     /// <summary>Applies the schema (idempotent); a database that can't be opened is a usage error naming --db.</summary>
     public static async Task<IReadOnlyList<int>> MigrateAsync(string connectionString, CancellationToken cancellationToken)
     {
-        await using var db = new ChaserDb(connectionString);
         try
         {
+            await using var db = new ChaserDb(connectionString);
             return await DatabaseMigrator.MigrateAsync(db, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or ArgumentException)

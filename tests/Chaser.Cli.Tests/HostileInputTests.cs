@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
 using Chaser.Tests.Shared;
 using Microsoft.Data.Sqlite;
 
@@ -107,6 +108,25 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public async Task A_headerless_agg_trades_dump_is_read_as_agg_trades()
+    {
+        // Binance's older aggTrades dumps have no header: seven columns tell them from raw trades (six).
+        var aggTrades = TradeLines().Skip(1).Select(l => l.Split(','))
+            .Select(t => string.Join(',', t[0], t[1], t[2], t[0], t[0], t[4], t[5]));
+        var trades = WriteText("BTCUSDT-aggTrades-headerless.csv", string.Join('\n', aggTrades) + "\n");
+        string[] order = ["backtest", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "15000", "--book", RecordedData.File(Window, "bookTicker"), "--json"];
+
+        var fromAgg = await RunAsync(null, [.. order, "--trades", trades]);
+        var fromRaw = await RunAsync(null, [.. order, "--trades", RecordedData.File(Window, "trades")]);
+
+        Assert.True(fromAgg.ExitCode == 0, $"exit {fromAgg.ExitCode}: {fromAgg.Error}");
+        using var agg = JsonDocument.Parse(fromAgg.Output);
+        using var raw = JsonDocument.Parse(fromRaw.Output);
+        Assert.Equal(raw.RootElement[0].GetProperty("filled_qty").GetDecimal(), agg.RootElement[0].GetProperty("filled_qty").GetDecimal());
+        Assert.Equal(raw.RootElement[0].GetProperty("fills").GetArrayLength(), agg.RootElement[0].GetProperty("fills").GetArrayLength());
+    }
+
+    [Fact]
     public async Task The_simulator_refuses_a_swapped_replay_file_before_it_starts()
     {
         var trades = RecordedData.File(Window, "trades");
@@ -133,6 +153,14 @@ public sealed class HostileInputTests : IDisposable
     }
 
     // ---- the database ----
+
+    [Fact]
+    public async Task An_unreadable_connection_string_is_named()
+    {
+        var outcome = await RunAsync(null, "report", "--db", "Data Source=x.db;Colour=blue");
+
+        AssertRefused(outcome, "option '--db': cannot open SQLite (an unreadable connection string): ", "'colour' is not supported");
+    }
 
     [Fact]
     public async Task A_read_only_database_is_refused_before_an_order_is_stored()
@@ -281,6 +309,15 @@ public sealed class HostileInputTests : IDisposable
     private static IEnumerable<string> BookLines()
     {
         using var reader = new StreamReader(new GZipStream(File.OpenRead(RecordedData.File(Window, "bookTicker")), CompressionMode.Decompress));
+        while (reader.ReadLine() is { } line)
+        {
+            yield return line;
+        }
+    }
+
+    private static IEnumerable<string> TradeLines()
+    {
+        using var reader = new StreamReader(new GZipStream(File.OpenRead(RecordedData.File(Window, "trades")), CompressionMode.Decompress));
         while (reader.ReadLine() is { } line)
         {
             yield return line;

@@ -172,7 +172,11 @@ public sealed class ReplaySource : IMarketSource
         }
     }
 
-    private static CsvLayout TradesLayoutOf(string path) => Csv.Header(path, TradesLayout) is { } header && header.Contains("agg_trade_id") ? AggTradesLayout : TradesLayout;
+    /// <summary>aggTrades by its header, or, in a dump without one (Binance's older aggTrades files), by its seven columns.</summary>
+    private static CsvLayout TradesLayoutOf(string path) => Csv.FirstLine(path, TradesLayout) is { Length: > 0 } line
+        && (char.IsLetter(line[0]) ? line.Split(',').Contains("agg_trade_id") : line.Split(',').Length == AggTradesLayout.Columns.Length)
+        ? AggTradesLayout
+        : TradesLayout;
 
     /// <summary>The snapshot, then the diffs synced to it as Binance documents (drop u &lt; lastUpdateId).</summary>
     public static IEnumerable<MarketEvent> Depth(string symbol, string snapshotPath, string updatesPath)
@@ -234,12 +238,11 @@ public sealed class ReplaySource : IMarketSource
     {
         private static readonly byte[] GzipMagic = [0x1f, 0x8b];
 
-        /// <summary>The first line, read as a header when it starts with a letter.</summary>
-        public static string[]? Header(string path, CsvLayout layout)
+        /// <summary>The first line (a header when it starts with a letter), or null for an empty file.</summary>
+        public static string? FirstLine(string path, CsvLayout layout)
         {
             using var file = Open(path, layout);
-            var line = file.ReadLine(1);
-            return line is not null && line.Length > 0 && char.IsLetter(line[0]) ? line.Split(',') : null;
+            return file.ReadLine(1);
         }
 
         /// <summary>Refuses a file whose first line is not of <paramref name="layout"/> (reads one row).</summary>
