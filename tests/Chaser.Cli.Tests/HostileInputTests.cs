@@ -282,6 +282,28 @@ public sealed class HostileInputTests : IDisposable
         Assert.EndsWith(outcome.Error.Trim(), logged, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_bug_is_one_line_on_stderr_with_its_trace_in_the_log()
+    {
+        var log = Path.Combine(_directory, "chaser.log");
+        var error = new StringWriter();
+        var context = new CommandContext(new RefusingWriter(), error, Interactive: false, name => name == "CHASER_LOG" ? log : null, TimeProvider.System, TestContext.Current.CancellationToken);
+
+        var code = await CommandLine.RunAsync(["help"], context);
+
+        Assert.Equal(1, code);
+        var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("chaser help: internal error: NotSupportedException: this writer refuses output", line, StringComparison.Ordinal);
+        Assert.Contains($"(details in {log})", line, StringComparison.Ordinal);
+        Assert.Contains("   at ", File.ReadAllText(log), StringComparison.Ordinal);
+    }
+
+    /// <summary>Stands for a defect: a stream that throws what no command expects.</summary>
+    private sealed class RefusingWriter : StringWriter
+    {
+        public override Task WriteLineAsync(string? value) => throw new NotSupportedException("this writer refuses output");
+    }
+
     private static void AssertRefused(CliRunner.Outcome outcome, params string[] expected)
     {
         var lines = outcome.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -405,7 +405,7 @@ public sealed class ReplaySource : IMarketSource
         {
             if (expectedLength is { } expected && (uint)decoded.Count != expected)
             {
-                throw new RecordedDataException(path, kind, lines, null, $"the gzip data ends early: {decoded.Count:N0} bytes decompressed, its trailer records {expected:N0} (the file was cut short or damaged)");
+                throw new RecordedDataException(path, kind, lines, null, string.Create(CultureInfo.InvariantCulture, $"the gzip data ends early: {decoded.Count:N0} bytes decompressed, its trailer records {expected:N0} (the file was cut short or damaged)"));
             }
         }
 
