@@ -1,6 +1,7 @@
 using System.Globalization;
 using Chaser.Backtesting;
 using Chaser.Simulator.Server;
+using Chaser.Simulator.Sources;
 
 namespace Chaser.Cli;
 
@@ -55,6 +56,10 @@ internal static class BacktestCommand
             // InvalidDataException: a bad cell in the replay files; the message names the file, line and column.
             throw new UsageException(ex.Message);
         }
+        catch (RecordedDataException ex)
+        {
+            throw new UsageException($"option '{OptionOf(ex.Kind)}': {ex.Message}");
+        }
 
         if (!output.Json)
         {
@@ -78,8 +83,26 @@ internal static class BacktestCommand
             throw new UsageException(snapshot is null ? "option '--depth-updates' needs '--depth-snapshot'" : "option '--depth-snapshot' needs '--depth-updates'");
         }
 
+        // Binance's dumps (and ours) are named <SYMBOL>-…: data of another symbol would fill at another market's prices.
+        foreach (var (option, path) in new[] { ("--book", book), ("--trades", trades), ("--depth-snapshot", snapshot), ("--depth-updates", updates) })
+        {
+            if (path is not null && ReplayFiles.SymbolInName(path) is { } named && named != symbol)
+            {
+                throw new UsageException($"option '{option}': {Path.GetFileName(path)} is {named} data but '--symbol' is {symbol}");
+            }
+        }
+
         return new ReplayFiles { Symbol = symbol, BookTicker = book, Trades = trades, DepthSnapshot = snapshot, DepthUpdates = updates };
     }
+
+    /// <summary>The option that gives a file of this kind (by kind, not path: one file may be given for two options).</summary>
+    private static string OptionOf(RecordedFileKind kind) => kind switch
+    {
+        RecordedFileKind.BookTicker => "--book",
+        RecordedFileKind.Trades or RecordedFileKind.AggTrades => "--trades",
+        RecordedFileKind.DepthSnapshot => "--depth-snapshot",
+        _ => "--depth-updates",
+    };
 
     private static string? ExistingFile(Arguments args, string option, bool required)
     {

@@ -1,4 +1,8 @@
+using System.Data.Common;
+using System.Globalization;
 using Chaser.Simulator;
+using Chaser.Simulator.Sources;
+using Microsoft.EntityFrameworkCore;
 
 namespace Chaser.Cli;
 
@@ -58,21 +62,19 @@ internal static class CommandLine
                 "db" => await DatabaseCommand.RunAsync(rest, context).ConfigureAwait(false),
                 "report" => await ReportCommand.RunAsync(rest, context).ConfigureAwait(false),
                 "serve" => await ServeCommand.RunAsync(rest, context).ConfigureAwait(false),
-                "sim" => await SimulatorCommand.RunAsync(rest, context.Output, context.Stop).ConfigureAwait(false),
+                "sim" => await SimulatorCommand.RunAsync(rest, context.Output, context.Error, context.Stop).ConfigureAwait(false),
                 "help" or "--help" or "-h" => await Help(context).ConfigureAwait(false),
                 _ => throw new UsageException($"unknown command '{command}' (try 'chaser help')"),
             };
         }
         catch (UsageException ex)
         {
-            await context.Error.WriteLineAsync($"chaser {command}: {ex.Message}").ConfigureAwait(false);
-            return OrderSession.ExitUsage;
+            return await RefuseAsync(context, command, ex.Message).ConfigureAwait(false);
         }
         catch (ArgumentException ex)
         {
             // A domain object refused a value (ParentOrderSpec, exchange rules): its message names the field.
-            await context.Error.WriteLineAsync($"chaser {command}: {ex.Message}").ConfigureAwait(false);
-            return OrderSession.ExitUsage;
+            return await RefuseAsync(context, command, ex.Message).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (context.Stop.IsCancellationRequested)
         {
@@ -83,6 +85,75 @@ internal static class CommandLine
         {
             await context.Error.WriteLineAsync($"chaser {command}: cannot reach the venue: {ex.Message}").ConfigureAwait(false);
             return OrderSession.ExitFailed;
+        }
+        catch (RecordedDataException ex)
+        {
+            // A replayed file the command did not attribute to its option: the message names the file, line and column.
+            return await RefuseAsync(context, command, ex.Message).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (DatabaseFailure(ex) is { } failure)
+        {
+            // Locked, read-only, damaged or unreachable: the database the command was given, named without its password.
+            var database = Recording.Describe(Recording.ConnectionString(rest, context.Environment));
+            return await RefuseAsync(context, command, $"option '--db': {database}: {failure.Message}").ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A file or socket the environment refused; the message names the path or address.
+            return await RefuseAsync(context, command, ex.Message).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // A bug, not bad input: one line for the trader, the whole trace in the log for us.
+            var log = Log(context, command, ex.ToString());
+            await context.Error.WriteLineAsync($"chaser {command}: internal error: {ex.GetType().Name}: {ex.Message}{(log is null ? "" : $" (details in {log})")}").ConfigureAwait(false);
+            return OrderSession.ExitFailed;
+        }
+    }
+
+    /// <summary>Where failures are logged: <c>CHASER_LOG</c>, else <c>chaser.log</c> in the temp directory's <c>chaser</c> folder.</summary>
+    public const string LogVariable = "CHASER_LOG";
+
+    /// <summary>Bad input or a refusing environment: one line naming the input and the reason, logged, exit code 2.</summary>
+    private static async Task<int> RefuseAsync(CommandContext context, string command, string message)
+    {
+        var line = $"chaser {command}: {message.ReplaceLineEndings(" ")}";
+        await context.Error.WriteLineAsync(line).ConfigureAwait(false);
+        Log(context, command, message);
+        return OrderSession.ExitUsage;
+    }
+
+    /// <summary>The innermost database error behind <paramref name="error"/> (EF wraps the provider's), if that is what it is.</summary>
+    private static Exception? DatabaseFailure(Exception error)
+    {
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            if (e is DbException)
+            {
+                return e;
+            }
+        }
+
+        return error is DbUpdateException ? error : null;
+    }
+
+    /// <summary>Appends to the log; a log that can't be written never hides the error itself. Returns the log's path.</summary>
+    private static string? Log(CommandContext context, string command, string text)
+    {
+        try
+        {
+            var path = context.Environment(LogVariable) is { Length: > 0 } chosen ? chosen : Path.Combine(Path.GetTempPath(), "chaser", "chaser.log");
+            if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory)
+            {
+                Directory.CreateDirectory(directory);
+            }
+
+            File.AppendAllText(path, string.Create(CultureInfo.InvariantCulture, $"{context.Time.GetUtcNow():yyyy-MM-dd'T'HH:mm:ss.fff'Z'} chaser {command}: {text}{Environment.NewLine}"));
+            return path;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return null;
         }
     }
 

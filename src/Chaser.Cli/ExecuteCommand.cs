@@ -40,6 +40,7 @@ internal static class ExecuteCommand
 
         var database = Recording.ConnectionString(args, context.Environment);
         await Recording.MigrateAsync(database, context.Stop).ConfigureAwait(false);
+        await Recording.EnsureWritableAsync(database, context.Stop).ConfigureAwait(false);
         await using var recorder = new StorageRecorder(database, context.Diagnostic);
         await using var venue = await Venue.OpenAsync(venueSettings, simulator, context.Environment, context.Diagnostic, recorder, await Recording.ClientIdTagAsync(database, context.Stop).ConfigureAwait(false), context.Stop).ConfigureAwait(false);
         await OrderSession.CheckAsync(venue.Engine, [spec], context.Stop).ConfigureAwait(false);

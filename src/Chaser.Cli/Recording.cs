@@ -16,7 +16,29 @@ internal static class Recording
     public const string DatabaseVariable = "CHASER_DB";
 
     public static string ConnectionString(Arguments args, Func<string, string?> environment) =>
-        args.Get("--db") ?? (environment(DatabaseVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : ChaserDb.DefaultSqlite);
+        args.Get("--db") ?? FromEnvironment(environment);
+
+    /// <summary>The same choice from raw arguments, for naming the database in an error after the command failed.</summary>
+    public static string ConnectionString(IReadOnlyList<string> argv, Func<string, string?> environment)
+    {
+        for (var i = 0; i < argv.Count; i++)
+        {
+            if (argv[i] == "--db" && i + 1 < argv.Count)
+            {
+                return argv[i + 1];
+            }
+
+            if (argv[i].StartsWith("--db=", StringComparison.Ordinal))
+            {
+                return argv[i]["--db=".Length..];
+            }
+        }
+
+        return FromEnvironment(environment);
+    }
+
+    private static string FromEnvironment(Func<string, string?> environment) =>
+        environment(DatabaseVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : ChaserDb.DefaultSqlite;
 
     /// <summary>Names the database without its password (connection strings never reach the output).</summary>
     public static string Describe(string connectionString)
@@ -25,7 +47,14 @@ internal static class Recording
         if (provider == DatabaseProvider.Sqlite)
         {
             var text = connectionString.Contains('=', StringComparison.Ordinal) ? connectionString : "Data Source=" + connectionString;
-            return "SQLite " + new SqliteConnectionStringBuilder(text).DataSource;
+            try
+            {
+                return "SQLite " + new SqliteConnectionStringBuilder(text).DataSource;
+            }
+            catch (ArgumentException)
+            {
+                return "SQLite (an unreadable connection string)";
+            }
         }
 
         try
@@ -42,9 +71,9 @@ internal static class Recording
     /// <summary>Applies the schema (idempotent); a database that can't be opened is a usage error naming --db.</summary>
     public static async Task<IReadOnlyList<int>> MigrateAsync(string connectionString, CancellationToken cancellationToken)
     {
-        await using var db = new ChaserDb(connectionString);
         try
         {
+            await using var db = new ChaserDb(connectionString);
             return await DatabaseMigrator.MigrateAsync(db, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or ArgumentException)
@@ -67,10 +96,50 @@ internal static class Recording
         }
     }
 
+    /// <summary>
+    /// Proves the database takes writes (a row inserted and rolled back) and, for SQLite, that its file is whole
+    /// (<c>PRAGMA quick_check</c>), so a read-only, locked or damaged database is refused before an order starts rather
+    /// than leaving the recorder retrying behind a live order, or writing into a damaged file. Waits the provider's busy
+    /// timeout for a lock.
+    /// </summary>
+    public static async Task EnsureWritableAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var db = new ChaserDb(connectionString);
+        var connection = db.Database.GetDbConnection();
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            if (db.Provider == DatabaseProvider.Sqlite)
+            {
+                await using var check = connection.CreateCommand();
+                check.CommandText = "PRAGMA quick_check(1)";
+                if (await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is var verdict && !Equals(verdict, "ok"))
+                {
+                    throw new UsageException($"option '--db': {Describe(connectionString)} is damaged ({verdict}); nothing was written to it");
+                }
+            }
+
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (var probe = connection.CreateCommand())
+            {
+                probe.Transaction = transaction;
+                probe.CommandText = "INSERT INTO schema_migrations (version, name) VALUES (-1, 'write probe')";
+                await probe.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            throw new UsageException($"option '--db': cannot write to {Describe(connectionString)}: {e.Message}");
+        }
+    }
+
     /// <summary>Migrates the database and stores the parent orders as new rows, returning them with their ids.</summary>
     public static async Task<IReadOnlyList<ParentOrderSpec>> CreateOrdersAsync(string connectionString, IReadOnlyList<ParentOrderSpec> specs, TimeProvider time, CancellationToken cancellationToken, bool explicitId = false)
     {
         await MigrateAsync(connectionString, cancellationToken).ConfigureAwait(false);
+        await EnsureWritableAsync(connectionString, cancellationToken).ConfigureAwait(false);
         await using var db = new ChaserDb(connectionString);
 
         var rows = specs.Select(spec => new OrderRow

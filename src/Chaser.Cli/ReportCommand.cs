@@ -51,26 +51,34 @@ internal static class ReportCommand
         var written = new List<string>();
         if (args.Get("--csv") is { } csvPath)
         {
-            await File.WriteAllTextAsync(csvPath, ReportFiles.ToCsv(report.Orders), context.Stop).ConfigureAwait(false);
+            await WriteAsync("--csv", csvPath, () => File.WriteAllTextAsync(csvPath, ReportFiles.ToCsv(report.Orders), context.Stop)).ConfigureAwait(false);
             written.Add(csvPath);
         }
 
         if (args.Get("--parquet") is { } parquetPath)
         {
-            await using var file = File.Create(parquetPath);
-            await ReportFiles.WriteParquetAsync(report.Orders, file, context.Stop).ConfigureAwait(false);
+            await WriteAsync("--parquet", parquetPath, async () =>
+            {
+                await using var file = File.Create(parquetPath);
+                await ReportFiles.WriteParquetAsync(report.Orders, file, context.Stop).ConfigureAwait(false);
+            }).ConfigureAwait(false);
             written.Add(parquetPath);
         }
 
         if (args.Get("--charts") is { } chartDirectory)
         {
-            Directory.CreateDirectory(chartDirectory);
-            foreach (var execution in executions)
+            await WriteAsync("--charts", chartDirectory, () =>
             {
-                var path = Path.Combine(chartDirectory, $"order-{execution.Order.Id}.png");
-                ExecutionChart.SavePng(execution, path);
-                written.Add(path);
-            }
+                Directory.CreateDirectory(chartDirectory);
+                foreach (var execution in executions)
+                {
+                    var path = Path.Combine(chartDirectory, $"order-{execution.Order.Id}.png");
+                    ExecutionChart.SavePng(execution, path);
+                    written.Add(path);
+                }
+
+                return Task.CompletedTask;
+            }).ConfigureAwait(false);
         }
 
         if (args.Has("--json"))
@@ -101,6 +109,20 @@ internal static class ReportCommand
         }
 
         return 0;
+    }
+
+    /// <summary>Runs one output's writes; a path the file system refuses is an error naming the option, the path and why.</summary>
+    private static async Task WriteAsync(string option, string path, Func<Task> write)
+    {
+        try
+        {
+            await write().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            var what = option == "--charts" ? "the charts directory" : "the file";
+            throw new UsageException($"option '{option}': cannot write {what} {path}: {e.Message}");
+        }
     }
 
     /// <summary>What was done and at what price (a terminal is too narrow for every column in one table).</summary>

@@ -4,6 +4,7 @@ using Chaser.Simulator.Server;
 using Chaser.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -29,10 +30,11 @@ internal static class ServeCommand
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CommandContext context)
     {
         var args = Arguments.Parse(argv, ValueOptions, []);
-        var urls = args.Get("--urls", "http://127.0.0.1:5080");
+        var urls = Urls(args);
         var database = Recording.ConnectionString(args, context.Environment);
         var venueSettings = VenueSettings.From(args);
         await Recording.MigrateAsync(database, context.Stop).ConfigureAwait(false);
+        await Recording.EnsureWritableAsync(database, context.Stop).ConfigureAwait(false);
 
         var token = context.Environment(TokenVariable);
         var generated = string.IsNullOrWhiteSpace(token);
@@ -69,7 +71,14 @@ internal static class ServeCommand
         });
         await using var app = builder.Build();
         app.MapChaserApi();
-        await app.StartAsync(context.Stop).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(context.Stop).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new UsageException($"option '--urls': cannot listen on {urls}: {e.Message}");
+        }
 
         await context.Output.WriteLineAsync($"chaser serve: {string.Join(", ", app.Urls)} on {venue.Name}, recording in {Recording.Describe(database)}").ConfigureAwait(false);
         await context.Output.WriteLineAsync(generated
@@ -94,6 +103,29 @@ internal static class ServeCommand
         }
 
         return 0;
+    }
+
+    /// <summary>The addresses to listen on (';'-separated), each checked as Kestrel will read it before anything starts.</summary>
+    private static string Urls(Arguments args)
+    {
+        var urls = args.Get("--urls", "http://127.0.0.1:5080");
+        foreach (var url in urls.Split(';', StringSplitOptions.TrimEntries))
+        {
+            try
+            {
+                var address = BindingAddress.Parse(url);
+                if (address.Scheme is not ("http" or "https") || address.Port is < 0 or > 65535)
+                {
+                    throw new FormatException($"'{url}' is not http:// or https://");
+                }
+            }
+            catch (FormatException)
+            {
+                throw new UsageException($"option '--urls' must be addresses like http://127.0.0.1:5080 (';' between several), got '{url}'");
+            }
+        }
+
+        return urls;
     }
 
     /// <summary>The command, not the web host, owns Ctrl-C and SIGTERM.</summary>

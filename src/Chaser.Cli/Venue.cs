@@ -79,11 +79,16 @@ internal sealed record Credentials(ApiKey ApiKey, IRequestSigner Signer)
     {
         var key = environment(VenueSettings.ApiKeyVariable);
         var secret = environment(VenueSettings.ApiSecretVariable);
+        var secretSource = "the environment variable " + VenueSettings.ApiSecretVariable;
         if (string.IsNullOrWhiteSpace(key) || string.IsNullOrWhiteSpace(secret))
         {
             var fromSecrets = UserSecrets();
             key = string.IsNullOrWhiteSpace(key) ? fromSecrets?[VenueSettings.ApiKeyVariable] : key;
-            secret = string.IsNullOrWhiteSpace(secret) ? fromSecrets?[VenueSettings.ApiSecretVariable] : secret;
+            if (string.IsNullOrWhiteSpace(secret))
+            {
+                secret = fromSecrets?[VenueSettings.ApiSecretVariable];
+                secretSource = VenueSettings.ApiSecretVariable + " in user-secrets";
+            }
         }
 
         var missing = new List<string>();
@@ -105,9 +110,29 @@ internal sealed record Credentials(ApiKey ApiKey, IRequestSigner Signer)
         }
 
         var signerSecret = Secret.FromText(secret!.Trim());
-        IRequestSigner signer = secret.TrimStart().StartsWith("-----BEGIN", StringComparison.Ordinal)
-            ? Ed25519Signer.FromPkcs8Pem(signerSecret)
-            : new HmacSha256Signer(signerSecret);
+        IRequestSigner signer;
+        if (secret.TrimStart().StartsWith("-----BEGIN", StringComparison.Ordinal))
+        {
+            try
+            {
+                signer = Ed25519Signer.FromPkcs8Pem(signerSecret);
+            }
+            catch (FormatException e)
+            {
+                // Our parser's and Convert's messages never echo the key.
+                throw new UsageException($"{secretSource} holds a PEM block that is not a usable Ed25519 key: {e.Message}");
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The ASN.1 decoder's own message may quote the key's bytes: not shown.
+                throw new UsageException($"{secretSource} holds a PEM block that is not a readable PKCS#8 Ed25519 private key");
+            }
+        }
+        else
+        {
+            signer = new HmacSha256Signer(signerSecret);
+        }
+
         return new Credentials(new ApiKey(key!.Trim()), signer);
     }
 

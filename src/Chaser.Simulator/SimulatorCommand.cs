@@ -1,12 +1,13 @@
 using System.Globalization;
 using Chaser.Simulator.Engine;
 using Chaser.Simulator.Server;
+using Chaser.Simulator.Sources;
 
 namespace Chaser.Simulator;
 
 /// <summary>
 /// The `chaser sim` command: parses its options, starts the simulator, prints the base URLs and runs until
-/// cancelled. Returns 0 on a clean stop, 2 on bad arguments, 1 when the server cannot start.
+/// cancelled. Returns 0 on a clean stop, 2 on bad arguments or when the server cannot start (port in use, bad replay file).
 /// </summary>
 public static class SimulatorCommand
 {
@@ -33,8 +34,11 @@ public static class SimulatorCommand
           --latency-ms      added latency for order entry and market data, in ms (default 0)
         """;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken ct)
+    /// <summary>Runs until <paramref name="ct"/> is cancelled; a bad option or a port in use is one line on <paramref name="error"/>.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
         SimulatorOptions options;
         try
         {
@@ -42,8 +46,7 @@ public static class SimulatorCommand
         }
         catch (ArgumentException ex)
         {
-            await output.WriteLineAsync("error: " + ex.Message);
-            await output.WriteLineAsync(Usage);
+            await error.WriteLineAsync("chaser sim: " + ex.Message + " (chaser sim --help for the options)");
             return 2;
         }
 
@@ -58,16 +61,26 @@ public static class SimulatorCommand
         {
             server = await SimulatorServer.StartAsync(options, ct);
         }
-        catch (InvalidDataException ex)
+        catch (RecordedDataException ex)
         {
-            // A bad cell in the replay files (the initial book is read at start): the message names file, line and column.
-            await output.WriteLineAsync("error: " + ex.Message);
+            await error.WriteLineAsync("chaser sim: " + ex.Message);
             return 2;
         }
-        catch (Exception ex) when (ex is IOException or ArgumentException or FormatException or System.Net.Sockets.SocketException)
+        catch (FileNotFoundException ex)
         {
-            await output.WriteLineAsync("error: the simulator could not start: " + ex.Message);
-            return 1;
+            await error.WriteLineAsync("chaser sim: " + ex.Message);
+            return 2;
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
+        {
+            // Kestrel reports a port in use as an IOException naming the address.
+            await error.WriteLineAsync($"chaser sim: option '--port': cannot listen on {options.Host}:{options.Port}: {ex.Message}");
+            return 2;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            await error.WriteLineAsync("chaser sim: the simulator could not start: " + ex.Message);
+            return 2;
         }
 
         await using (server)

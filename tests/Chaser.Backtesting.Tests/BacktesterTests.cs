@@ -1,14 +1,13 @@
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
 using Chaser.Simulator.Server;
+using Chaser.Tests.Shared;
 
 namespace Chaser.Backtesting.Tests;
 
 /// <summary>The chaser and the matching engine on virtual time, replaying the real recorded Binance data.</summary>
 public class BacktesterTests
 {
-    private static readonly string DataDirectory = FindData();
-
     [Fact]
     public void A_buy_on_real_btc_data_fills_to_target_as_maker_and_matches_the_exchange()
     {
@@ -94,7 +93,7 @@ public class BacktesterTests
 
     private static BacktestOptions Options(ParentOrderSpec order, string dataSymbol, bool depth)
     {
-        string File(string kind) => Path.Combine(DataDirectory, $"{dataSymbol}-UM-20240718T2357Z-{kind}.csv.gz");
+        string File(string kind) => RecordedData.File($"{dataSymbol}-UM-20240718T2357Z", kind);
         return new BacktestOptions
         {
             Order = order,
@@ -107,19 +106,5 @@ public class BacktesterTests
                 DepthUpdates = depth ? File("depthUpdates") : null,
             },
         };
-    }
-
-    private static string FindData()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "binance", "um");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("the recorded Binance data (../shared/data/binance/um) was not found above " + AppContext.BaseDirectory);
     }
 }

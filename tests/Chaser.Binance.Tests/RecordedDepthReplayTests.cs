@@ -3,11 +3,12 @@ using System.IO.Compression;
 using Chaser.Binance.Book;
 using Chaser.Binance.Parsing;
 using Chaser.Core.Market;
+using Chaser.Tests.Shared;
 
 namespace Chaser.Binance.Tests;
 
 /// <summary>
-/// Replays real recorded Binance data (shared/data/binance/um): the REST snapshot and the @depth@0ms diffs through
+/// Replays real recorded Binance data (data/binance/um in the repository): the REST snapshot and the @depth@0ms diffs through
 /// <see cref="LocalOrderBook"/>. Checks that the pu chain stays whole, and compares the book's top with the
 /// bookTicker stream. Alignment is by update id, not by clock: after applying the diff whose final id is u, the book
 /// must equal the bookTicker row with the largest update_id ≤ u (prices and quantities of both sides). bookTicker
@@ -22,9 +23,7 @@ public sealed class RecordedDepthReplayTests
     [InlineData("ETHUSDT-UM-20240718T2357Z")]
     public void Replay_keeps_the_chain_whole_and_matches_book_ticker(string window)
     {
-        var directory = DataDirectory();
-        Assert.True(directory is not null, "shared/data/binance/um not found above the test directory");
-
+        var directory = RecordedData.Directory;
         var snapshotRows = ReadCsv(Path.Combine(directory, $"{window}-depthSnapshot.csv.gz"));
         var snapshotLocalTs = long.Parse(snapshotRows[0][0], CultureInfo.InvariantCulture);
         var snapshot = new DepthSnapshot(
@@ -123,19 +122,5 @@ public sealed class RecordedDepthReplayTests
         }
 
         return rows;
-    }
-
-    private static string? DataDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "binance", "um");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
     }
 }

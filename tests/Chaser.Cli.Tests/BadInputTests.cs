@@ -136,9 +136,8 @@ public class BadInputTests
             var outcome = await CliRunner.RunAsync(null, args);
 
             Assert.Equal(2, outcome.ExitCode);
-            var text = command == "backtest" ? outcome.Error : outcome.Output;
-            var line = Assert.Single(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-            Assert.EndsWith($"{book} line 2, column 'best_bid_price': '28145.1O' is not a number: digits with at most one '.', e.g. 0.5", line.TrimEnd('\r'), StringComparison.Ordinal);
+            var line = Assert.Single(outcome.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.EndsWith($"{book}: line 2, column 'best_bid_price': '28145.1O' is not a number: digits with at most one '.', e.g. 0.5", line.TrimEnd('\r'), StringComparison.Ordinal);
         }
         finally
         {

@@ -29,14 +29,14 @@ public sealed class ReplaySourceTests : IDisposable
     [InlineData("2,28145.10,-3.8,28145.2,6.8,1680652700452,1680652700455", "line 3, column 'best_bid_qty': '-3.8' must not be negative")]
     [InlineData("2,28145.10,3.8,28145.2,,1680652700452,1680652700455", "line 3, column 'best_ask_qty': '' is empty")]
     [InlineData("2,28145.10,3.8,28145.2,6.8,1680652700452.5,1680652700455", "line 3, column 'transaction_time': '1680652700452.5' is not a whole number")]
-    [InlineData("2,28145.10,3.8,28145.2", "line 3, column 'transaction_time': is missing")]
+    [InlineData("2,28145.10,3.8,28145.2", "line 3: 4 columns where a bookTicker row has 7")]
     public void A_bad_cell_names_the_file_line_and_column(string badLine, string expected)
     {
         var path = Write("book.csv", BookHeader, "1,28145.10,3.868,28145.20,6.887,1680652700430,1680652700435", badLine);
 
-        var error = Assert.Throws<InvalidDataException>(() => ReplaySource.BookTickers("BTCUSDT", path).ToList());
+        var error = Assert.Throws<RecordedDataException>(() => ReplaySource.BookTickers("BTCUSDT", path).ToList());
 
-        Assert.Equal($"{path} {expected}", error.Message[..(path.Length + 1 + expected.Length)]);
+        Assert.Equal($"{path}: {expected}", error.Message[..(path.Length + 2 + expected.Length)]);
     }
 
     [Fact]
@@ -44,9 +44,9 @@ public sealed class ReplaySourceTests : IDisposable
     {
         var path = Write("trades.csv", "id,price,qty,quote_qty,time,is_buyer_maker", "1,28145.10,0.002,56.2902,1680652700452,maybe");
 
-        var error = Assert.Throws<InvalidDataException>(() => ReplaySource.Trades("BTCUSDT", path).ToList());
+        var error = Assert.Throws<RecordedDataException>(() => ReplaySource.Trades("BTCUSDT", path).ToList());
 
-        Assert.Equal($"{path} line 2, column 'is_buyer_maker': 'maybe' is not true or false", error.Message);
+        Assert.Equal($"{path}: line 2, column 'is_buyer_maker': 'maybe' must be true or false", error.Message);
     }
 
     private string Write(string name, params string[] lines)

@@ -125,4 +125,24 @@ public sealed record ReplayFiles
     public string? Trades { get; init; }
     public string? DepthSnapshot { get; init; }
     public string? DepthUpdates { get; init; }
+
+    private static readonly string[] QuoteAssets = ["USDT", "USDC", "FDUSD", "BUSD"];
+
+    /// <summary>
+    /// The symbol a public-data file name starts with (<c>BTCUSDT-UM-…</c>, <c>BTCUSDT-bookTicker-…</c>), or null when the
+    /// name does not start with one: the files carry no symbol inside, so their names are the only record of it.
+    /// </summary>
+    public static string? SymbolInName(string path)
+    {
+        var name = Path.GetFileName(path);
+        var dash = name.IndexOf('-', StringComparison.Ordinal);
+        if (dash <= 0)
+        {
+            return null;
+        }
+
+        var token = name[..dash].ToUpperInvariant();
+        var quote = QuoteAssets.FirstOrDefault(q => token.EndsWith(q, StringComparison.Ordinal));
+        return quote is not null && token.Length > quote.Length && token.Length <= 20 && token.All(char.IsAsciiLetterOrDigit) ? token : null;
+    }
 }

@@ -46,6 +46,23 @@ public sealed class ReplaySource : IMarketSource
             }
         }
 
+        // The first line of each file is checked now, so a swapped, empty or foreign file is refused before anything
+        // starts; damage further in surfaces as the replay reaches it.
+        if (files.DepthSnapshot is not null && files.DepthUpdates is not null)
+        {
+            Csv.Check(files.DepthSnapshot, DepthSnapshotLayout);
+            Csv.Check(files.DepthUpdates, DepthUpdatesLayout);
+        }
+        else if (files.BookTicker is not null)
+        {
+            Csv.Check(files.BookTicker, BookTickerLayout);
+        }
+
+        if (files.Trades is not null)
+        {
+            Csv.Check(files.Trades, TradesLayoutOf(files.Trades));
+        }
+
         return new ReplaySource(files, loop);
     }
 
@@ -128,29 +145,39 @@ public sealed class ReplaySource : IMarketSource
 
     private static (long, int) Key(MarketEvent e) => (e.Time, e is TradeEvent ? 0 : 1);
 
+    private static readonly CsvLayout BookTickerLayout = new(RecordedFileKind.BookTicker, "bookTicker", ["update_id", "best_bid_price", "best_bid_qty", "best_ask_price", "best_ask_qty", "transaction_time", "event_time"]);
+    private static readonly CsvLayout TradesLayout = new(RecordedFileKind.Trades, "trades", ["id", "price", "qty", "quote_qty", "time", "is_buyer_maker"]);
+    private static readonly CsvLayout AggTradesLayout = new(RecordedFileKind.AggTrades, "aggTrades", ["agg_trade_id", "price", "quantity", "first_trade_id", "last_trade_id", "transact_time", "is_buyer_maker"]);
+    private static readonly CsvLayout DepthSnapshotLayout = new(RecordedFileKind.DepthSnapshot, "depth snapshot", ["local_ts", "last_update_id", "event_time", "transaction_time", "side", "price", "qty"]);
+    private static readonly CsvLayout DepthUpdatesLayout = new(RecordedFileKind.DepthUpdates, "depth updates", ["local_ts", "event_time", "transaction_time", "first_update_id", "final_update_id", "prev_final_update_id", "side", "price", "qty"]);
+
     public static IEnumerable<MarketEvent> BookTickers(string symbol, string path)
     {
-        foreach (var row in Csv.Read(path, ["update_id", "best_bid_price", "best_bid_qty", "best_ask_price", "best_ask_qty", "transaction_time", "event_time"]))
+        foreach (var row in Csv.Read(path, BookTickerLayout))
         {
             yield return new BookEvent(symbol, row.Long("transaction_time"),
-                [new BookLevel(row.Decimal("best_bid_price"), row.Decimal("best_bid_qty"))],
-                [new BookLevel(row.Decimal("best_ask_price"), row.Decimal("best_ask_qty"))]);
+                [new BookLevel(row.Price("best_bid_price"), row.Quantity("best_bid_qty"))],
+                [new BookLevel(row.Price("best_ask_price"), row.Quantity("best_ask_qty"))]);
         }
     }
 
     /// <summary>Raw trades (id,price,qty,quote_qty,time,is_buyer_maker) or aggTrades (…,transact_time,…), by header.</summary>
     public static IEnumerable<MarketEvent> Trades(string symbol, string path)
     {
-        var isAgg = Csv.Header(path) is { } header && header.Contains("agg_trade_id");
-        var columns = isAgg
-            ? new[] { "agg_trade_id", "price", "quantity", "first_trade_id", "last_trade_id", "transact_time", "is_buyer_maker" }
-            : ["id", "price", "qty", "quote_qty", "time", "is_buyer_maker"];
-        foreach (var row in Csv.Read(path, columns))
+        var layout = TradesLayoutOf(path);
+        var isAgg = layout == AggTradesLayout;
+        foreach (var row in Csv.Read(path, layout))
         {
-            yield return new TradeEvent(symbol, row.Long(isAgg ? "transact_time" : "time"), row.Decimal("price"),
-                row.Decimal(isAgg ? "quantity" : "qty"), row.Bool("is_buyer_maker"));
+            yield return new TradeEvent(symbol, row.Long(isAgg ? "transact_time" : "time"), row.Price("price"),
+                row.Quantity(isAgg ? "quantity" : "qty"), row.Bool("is_buyer_maker"));
         }
     }
+
+    /// <summary>aggTrades by its header, or, in a dump without one (Binance's older aggTrades files), by its seven columns.</summary>
+    private static CsvLayout TradesLayoutOf(string path) => Csv.FirstLine(path, TradesLayout) is { Length: > 0 } line
+        && (char.IsLetter(line[0]) ? line.Split(',').Contains("agg_trade_id") : line.Split(',').Length == AggTradesLayout.Columns.Length)
+        ? AggTradesLayout
+        : TradesLayout;
 
     /// <summary>The snapshot, then the diffs synced to it as Binance documents (drop u &lt; lastUpdateId).</summary>
     public static IEnumerable<MarketEvent> Depth(string symbol, string snapshotPath, string updatesPath)
@@ -159,11 +186,11 @@ public sealed class ReplaySource : IMarketSource
         var asks = new List<BookLevel>();
         long lastUpdateId = 0;
         long snapshotTime = 0;
-        foreach (var row in Csv.Read(snapshotPath, ["local_ts", "last_update_id", "event_time", "transaction_time", "side", "price", "qty"]))
+        foreach (var row in Csv.Read(snapshotPath, DepthSnapshotLayout))
         {
             lastUpdateId = row.Long("last_update_id");
             snapshotTime = row.Long("transaction_time");
-            (row.Text("side") == "bid" ? bids : asks).Add(new BookLevel(row.Decimal("price"), row.Decimal("qty")));
+            (row.Side("side") == BookSide.Bid ? bids : asks).Add(new BookLevel(row.Price("price"), row.Quantity("qty")));
         }
 
         yield return new BookEvent(symbol, snapshotTime, bids, asks);
@@ -171,7 +198,7 @@ public sealed class ReplaySource : IMarketSource
         List<LevelChange>? pending = null;
         long pendingId = -1;
         long pendingTime = 0;
-        foreach (var row in Csv.Read(updatesPath, ["local_ts", "event_time", "transaction_time", "first_update_id", "final_update_id", "prev_final_update_id", "side", "price", "qty"]))
+        foreach (var row in Csv.Read(updatesPath, DepthUpdatesLayout))
         {
             var final = row.Long("final_update_id");
             if (final < lastUpdateId)
@@ -191,7 +218,7 @@ public sealed class ReplaySource : IMarketSource
                 pendingTime = row.Long("transaction_time");
             }
 
-            pending!.Add(new LevelChange(row.Text("side") == "bid" ? BookSide.Bid : BookSide.Ask, row.Decimal("price"), row.Decimal("qty")));
+            pending!.Add(new LevelChange(row.Side("side"), row.Price("price"), row.Quantity("qty")));
         }
 
         if (pending is not null)
@@ -200,83 +227,310 @@ public sealed class ReplaySource : IMarketSource
         }
     }
 
-    /// <summary>Minimal CSV reader for Binance dumps: optional header (then columns are found by name).</summary>
+    /// <summary>What a file of one kind holds: its name in messages, and its columns in the public dump's order.</summary>
+    private sealed record CsvLayout(RecordedFileKind Kind, string Name, string[] Columns);
+
+    /// <summary>
+    /// Minimal CSV reader for Binance dumps: optional header (then columns are found by name), gzip or plain. Every
+    /// problem is a <see cref="RecordedDataException"/> naming the file, line and column: a file that is empty, of
+    /// another kind, cut short (mid-line, or a gzip stream that ends before its trailer's length) or damaged.
+    /// </summary>
     private static class Csv
     {
-        public static StreamReader Open(string path)
+        private static readonly byte[] GzipMagic = [0x1f, 0x8b];
+
+        /// <summary>The first line (a header when it starts with a letter), or null for an empty file.</summary>
+        public static string? FirstLine(string path, CsvLayout layout)
         {
-            var stream = File.OpenRead(path);
-            var magic = new byte[2];
-            var isGzip = stream.Read(magic, 0, 2) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-            stream.Position = 0;
-            return new StreamReader(isGzip ? new GZipStream(stream, CompressionMode.Decompress) : stream);
+            using var file = Open(path, layout);
+            return file.ReadLine(1);
         }
 
-        public static string[]? Header(string path)
+        /// <summary>Refuses a file whose first line is not of <paramref name="layout"/> (reads one row).</summary>
+        public static void Check(string path, CsvLayout layout)
         {
-            using var reader = Open(path);
-            var line = reader.ReadLine();
-            return line is not null && line.Length > 0 && char.IsLetter(line[0]) ? line.Split(',') : null;
+            using var rows = Read(path, layout).GetEnumerator();
+            rows.MoveNext();
         }
 
-        public static IEnumerable<Row> Read(string path, string[] defaultColumns)
+        public static IEnumerable<Row> Read(string path, CsvLayout layout)
         {
-            using var reader = Open(path);
-            var index = defaultColumns.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal);
-            var firstLine = true;
-            long lineNumber = 0;
-            while (reader.ReadLine() is { } line)
+            using var file = Open(path, layout);
+            Dictionary<string, int>? index = null;
+            var width = layout.Columns.Length;
+            long number = 0;
+            while (file.ReadLine(number + 1) is { } line)
             {
-                lineNumber++;
+                number++;
                 if (line.Length == 0)
                 {
                     continue;
                 }
 
                 var cells = line.Split(',');
-                if (firstLine)
+                if (index is null)
                 {
-                    firstLine = false;
-                    if (char.IsLetter(line[0]))
+                    index = IndexOf(path, layout, line, cells, number, out var isHeader);
+                    width = isHeader ? cells.Length : layout.Columns.Length;
+                    if (isHeader)
                     {
-                        index = cells.Select((c, i) => (c.Trim(), i)).ToDictionary(x => x.Item1, x => x.i, StringComparer.Ordinal);
                         continue;
                     }
                 }
 
-                yield return new Row(cells, index, path, lineNumber);
+                if (cells.Length != width)
+                {
+                    var cut = file.EndsMidLine() ? " (the file ends mid-line: it was cut short)" : "";
+                    throw new RecordedDataException(path, layout.Kind, number, null, $"{cells.Length} columns where a {layout.Name} row has {width}{cut}");
+                }
+
+                yield return new Row(cells, index, path, layout.Kind, number);
+            }
+
+            if (number == 0)
+            {
+                throw new RecordedDataException(path, layout.Kind, null, null, $"the file is empty (expected {layout.Name} rows)");
+            }
+
+            file.CheckComplete(number);
+        }
+
+        private static Dictionary<string, int> IndexOf(string path, CsvLayout layout, string line, string[] cells, long number, out bool isHeader)
+        {
+            isHeader = char.IsLetter(line[0]);
+            if (!isHeader)
+            {
+                return layout.Columns.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal);
+            }
+
+            var index = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var i = 0; i < cells.Length; i++)
+            {
+                index.TryAdd(cells[i].Trim(), i);
+            }
+
+            if (layout.Columns.FirstOrDefault(c => !index.ContainsKey(c)) is { } missing)
+            {
+                var shown = line.Length > 120 ? line[..120] + "…" : line;
+                throw new RecordedDataException(path, layout.Kind, number, null, $"no column '{missing}': this is not a {layout.Name} file (its header is '{shown}'; a {layout.Name} file has {string.Join(",", layout.Columns)})");
+            }
+
+            return index;
+        }
+
+        private static LineSource Open(string path, CsvLayout layout)
+        {
+            FileStream stream;
+            try
+            {
+                stream = File.OpenRead(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new RecordedDataException(path, layout.Kind, null, null, "cannot be read: " + e.Message);
+            }
+
+            try
+            {
+                var magic = new byte[2];
+                var isGzip = stream.Read(magic, 0, 2) == 2 && magic.AsSpan().SequenceEqual(GzipMagic);
+                if (!isGzip && path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) && stream.Length > 0)
+                {
+                    throw new RecordedDataException(path, layout.Kind, null, null, "is not gzip data although its name ends in .gz");
+                }
+
+                // The gzip trailer's last four bytes are the uncompressed length (mod 2^32): what a complete stream yields.
+                uint? expectedLength = null;
+                if (isGzip)
+                {
+                    if (stream.Length < 18)
+                    {
+                        throw new RecordedDataException(path, layout.Kind, null, null, "the gzip data is cut short (shorter than a gzip header and trailer)");
+                    }
+
+                    var trailer = new byte[4];
+                    stream.Position = stream.Length - 4;
+                    stream.ReadExactly(trailer);
+                    expectedLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+                }
+
+                stream.Position = 0;
+                var decoded = new CountingStream(isGzip ? new GZipStream(stream, CompressionMode.Decompress) : stream);
+                return new LineSource(path, layout.Kind, decoded, expectedLength);
+            }
+            catch (Exception e) when (e is IOException)
+            {
+                stream.Dispose();
+                throw new RecordedDataException(path, layout.Kind, null, null, "cannot be read: " + e.Message);
+            }
+            catch
+            {
+                stream.Dispose();
+                throw;
             }
         }
     }
 
-    /// <summary>One CSV line; a bad or missing cell is an <see cref="InvalidDataException"/> naming the file, line and column.</summary>
-    private readonly record struct Row(string[] Cells, Dictionary<string, int> Index, string Path, long Line)
+    /// <summary>Lines of one file; read errors (damaged gzip, I/O) become <see cref="RecordedDataException"/> with the line.</summary>
+    private sealed class LineSource(string path, RecordedFileKind kind, CountingStream decoded, uint? expectedLength) : IDisposable
     {
-        public string Text(string column) =>
-            Index.TryGetValue(column, out var i) && i < Cells.Length ? Cells[i] : throw Bad(column, "is missing");
+        private readonly StreamReader reader = new(decoded);
 
-        public long Long(string column)
+        public string? ReadLine(long number)
         {
-            var text = Text(column);
-            return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
-                ? value
-                : throw Bad(column, $"'{Shown(text)}' is not a whole number");
+            try
+            {
+                return reader.ReadLine();
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                throw new RecordedDataException(path, kind, number, null, "the data is damaged: " + e.Message);
+            }
         }
 
-        public decimal Decimal(string column)
+        /// <summary>True when the last line read is not ended by a newline.</summary>
+        public bool EndsMidLine()
         {
-            var text = Text(column);
-            return DecimalText.TryParse(text, out var value, out var reason) ? value : throw Bad(column, $"'{Shown(text)}' {reason}");
+            try
+            {
+                return reader.EndOfStream && decoded.LastByte != (byte)'\n';
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                return false;
+            }
         }
 
-        public bool Bool(string column)
+        /// <summary>At the end: a gzip stream that yielded fewer bytes than its trailer records was cut short.</summary>
+        public void CheckComplete(long lines)
         {
-            var text = Text(column);
-            return bool.TryParse(text, out var value) ? value : throw Bad(column, $"'{Shown(text)}' is not true or false");
+            if (expectedLength is { } expected && (uint)decoded.Count != expected)
+            {
+                throw new RecordedDataException(path, kind, lines, null, string.Create(CultureInfo.InvariantCulture, $"the gzip data ends early: {decoded.Count:N0} bytes decompressed, its trailer records {expected:N0} (the file was cut short or damaged)"));
+            }
         }
 
-        private static string Shown(string text) => text.Length <= 40 ? text : text[..40] + "…";
-
-        private InvalidDataException Bad(string column, string problem) => new($"{Path} line {Line}, column '{column}': {problem}");
+        public void Dispose() => reader.Dispose();
     }
+
+    /// <summary>A read-only view that counts the bytes read and keeps the last one.</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long Count { get; private set; }
+
+        public byte LastByte { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => Count; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var read = inner.Read(buffer);
+            if (read > 0)
+            {
+                Count += read;
+                LastByte = buffer[read - 1];
+            }
+
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
+    private readonly record struct Row(string[] Cells, Dictionary<string, int> Index, string Path, RecordedFileKind Kind, long Line)
+    {
+        public string Text(string column) => Cells[Index[column]];
+
+        public long Long(string column) =>
+            long.TryParse(Text(column), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : throw Bad(column, "is not a whole number");
+
+        // Through the one parser for decimals: Binance's recordings hold plain unsigned decimals only.
+        public decimal Decimal(string column) =>
+            DecimalText.TryParse(Text(column), out var value, out var reason) ? value : throw Bad(column, reason!);
+
+        public decimal Price(string column) => Decimal(column) is var price && price > 0m ? price : throw Bad(column, "is not a price (must be greater than zero)");
+
+        public decimal Quantity(string column) => Decimal(column) is var quantity && quantity >= 0m ? quantity : throw Bad(column, "is not a quantity (must not be negative)");
+
+        public bool Bool(string column) => Text(column).Trim().ToLowerInvariant() switch
+        {
+            "true" => true,
+            "false" => false,
+            _ => throw Bad(column, "must be true or false"),
+        };
+
+        public BookSide Side(string column) => Text(column).Trim().ToLowerInvariant() switch
+        {
+            "bid" or "b" => BookSide.Bid,
+            "ask" or "a" => BookSide.Ask,
+            _ => throw Bad(column, "must be bid or ask"),
+        };
+
+        private RecordedDataException Bad(string column, string reason)
+        {
+            var text = Text(column);
+            return new RecordedDataException(Path, Kind, Line, column, $"'{(text.Length > 40 ? text[..40] + "…" : text)}' {reason}");
+        }
+    }
+}
+
+/// <summary>
+/// A recorded market-data file that can't be replayed: empty, of another kind, cut short, damaged, or holding a cell
+/// that is not what its column needs. The message names the file, the line and the column, and the reason.
+/// </summary>
+public sealed class RecordedDataException(string path, RecordedFileKind kind, long? line, string? column, string reason)
+    : Exception(Describe(path, line, column, reason))
+{
+    public string FilePath { get; } = path;
+
+    /// <summary>What the file was read as.</summary>
+    public RecordedFileKind Kind { get; } = kind;
+
+    /// <summary>The 1-based line (the header is line 1), when the problem is on one.</summary>
+    public long? Line { get; } = line;
+
+    public string? Column { get; } = column;
+
+    public string Reason { get; } = reason;
+
+    private static string Describe(string path, long? line, string? column, string reason) =>
+        path + (line is { } l ? $": line {l.ToString(CultureInfo.InvariantCulture)}" : "") + (column is not null ? $", column '{column}'" : "") + ": " + reason;
+}
+
+/// <summary>The kinds of recorded file a replay reads (the layouts of Binance's public data dumps).</summary>
+public enum RecordedFileKind
+{
+    BookTicker,
+    Trades,
+    AggTrades,
+    DepthSnapshot,
+    DepthUpdates,
 }
