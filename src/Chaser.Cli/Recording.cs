@@ -89,25 +89,50 @@ internal static class Recording
     /// </summary>
     public static async Task<ParentOrderSpec> UseIdAsync(string connectionString, ParentOrderSpec spec, TimeProvider time, CancellationToken cancellationToken)
     {
-        await using var db = new ChaserDb(connectionString);
-        if (await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == spec.Id, cancellationToken).ConfigureAwait(false) is { } stored)
+        if (await StoredAsync(connectionString, spec, cancellationToken).ConfigureAwait(false) is { } stored)
         {
-            if (stored.Status != OrderStatus.New)
-            {
-                throw new UsageException($"option '--id': order {spec.Id} is {stored.Status}; only a new order can be executed (an order is executed once)");
-            }
-
-            var asStored = OrderQueries.ToSpec(stored);
-            if (asStored.Symbol != spec.Symbol || asStored.Side != spec.Side || asStored.SizeType != spec.SizeType || asStored.Size != spec.Size)
-            {
-                throw new UsageException($"option '--id': order {spec.Id} is stored as {ExecuteCommand.Describe(asStored)}; give the same order or leave out --id");
-            }
-
-            return asStored;
+            return stored;
         }
 
-        var created = await CreateOrdersAsync(connectionString, [spec], time, cancellationToken, explicitId: true).ConfigureAwait(false);
-        return created[0];
+        try
+        {
+            var created = await CreateOrdersAsync(connectionString, [spec], time, cancellationToken, explicitId: true).ConfigureAwait(false);
+            return created[0];
+        }
+        catch (DbUpdateException)
+        {
+            // Another execute stored the id between our look and our insert: its row is the order, taken as stored
+            // (and the claim lets only one of us work it).
+            if (await StoredAsync(connectionString, spec, cancellationToken).ConfigureAwait(false) is { } theirs)
+            {
+                return theirs;
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>The order stored under the spec's id, when it is new and describes the same order; null when none is stored.</summary>
+    private static async Task<ParentOrderSpec?> StoredAsync(string connectionString, ParentOrderSpec spec, CancellationToken cancellationToken)
+    {
+        await using var db = new ChaserDb(connectionString);
+        if (await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == spec.Id, cancellationToken).ConfigureAwait(false) is not { } stored)
+        {
+            return null;
+        }
+
+        if (stored.Status != OrderStatus.New)
+        {
+            throw new UsageException($"option '--id': order {spec.Id} is {stored.Status}; only a new order can be executed (an order is executed once)");
+        }
+
+        var asStored = OrderQueries.ToSpec(stored);
+        if (asStored.Symbol != spec.Symbol || asStored.Side != spec.Side || asStored.SizeType != spec.SizeType || asStored.Size != spec.Size)
+        {
+            throw new UsageException($"option '--id': order {spec.Id} is stored as {ExecuteCommand.Describe(asStored)}; give the same order or leave out --id");
+        }
+
+        return asStored;
     }
 
     /// <summary>Claims the orders for execution on the engine's venue; an order that is not new any more is named (exit 2).</summary>

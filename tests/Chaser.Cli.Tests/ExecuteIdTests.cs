@@ -62,6 +62,30 @@ public class ExecuteIdTests
         Assert.Equal(sim.Engine.GetUserTrades("SOLUSDT", limit: 1000).Select(t => t.TradeId).Order(), fills);
     }
 
+    [Fact]
+    public async Task The_same_new_id_given_by_several_executes_at_once_is_stored_once_and_none_crashes()
+    {
+        // Two terminals run `chaser execute --id 11 …` at once: both find no order 11 and both insert it. The loser
+        // must see the winner's row (and then lose the claim with exit 2), not die on a unique-key violation.
+        var database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-id-{Guid.NewGuid():N}.db");
+        await Recording.MigrateAsync(database, Ct);
+        var spec = new Core.Domain.ParentOrderSpec(11, "SOLUSDT", Core.Domain.Side.Sell, Core.Domain.SizeType.Quantity, 3m);
+
+        using var start = new Barrier(8);
+        var attempts = Enumerable.Range(0, 8).Select(_ => Task.Run(
+            async () =>
+            {
+                start.SignalAndWait(Ct);
+                return await Recording.UseIdAsync(database, spec, TimeProvider.System, Ct);
+            },
+            Ct)).ToArray();
+        var used = await Task.WhenAll(attempts);
+
+        Assert.All(used, u => Assert.Equal((11L, "SOLUSDT", 3m), (u.Id, u.Symbol, u.Size)));
+        await using var db = new ChaserDb(database);
+        Assert.Equal(1, await db.Orders.CountAsync(Ct));
+    }
+
     private static async Task<(OrderRow Order, long[] Fills)> ReadAsync(string database, long id)
     {
         await using var db = new ChaserDb(database);
