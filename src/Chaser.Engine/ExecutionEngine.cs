@@ -133,12 +133,24 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     }
 
     /// <summary>
-    /// The symbol's rules, fetched once and shared: the fetch is not tied to the first caller's token (a cancel of
+    /// The symbol's rules, fetched once and shared. The fetch is not tied to the first caller's token (a cancel of
     /// that caller's order would leave a canceled fetch cached for every later order on the symbol); each caller stops
-    /// waiting on its own token.
+    /// waiting on its own token. A fetch that failed is dropped, so the next caller asks the venue again.
     /// </summary>
-    public Task<SymbolRules> GetRulesAsync(string symbol, CancellationToken cancellationToken) =>
-        _rules.GetOrAdd(symbol, s => _connector.GetSymbolRulesAsync(s, CancellationToken.None)).WaitAsync(cancellationToken);
+    public async Task<SymbolRules> GetRulesAsync(string symbol, CancellationToken cancellationToken)
+    {
+        var fetch = _rules.GetOrAdd(symbol, s => _connector.GetSymbolRulesAsync(s, CancellationToken.None));
+        try
+        {
+            return await fetch.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch when (fetch.IsFaulted || fetch.IsCanceled)
+        {
+            // Only this fetch: a newer one another caller started meanwhile stays.
+            _rules.TryRemove(KeyValuePair.Create(symbol, fetch));
+            throw;
+        }
+    }
 
     /// <summary>
     /// The latest sane book top of a symbol (subscribing to it first), or null when none arrived in time: the
@@ -183,7 +195,6 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
         catch (KeyNotFoundException)
         {
-            _rules.TryRemove(spec.Symbol, out _);
             return new OrderProblem("symbol", $"{spec.Symbol} is not traded on this exchange");
         }
 
@@ -248,18 +259,12 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             }
             catch (KeyNotFoundException)
             {
-                _rules.TryRemove(spec.Symbol, out _);
                 return EndedBeforeStart(spec, FinishReason.Failed, $"symbol {spec.Symbol} is not traded on this exchange");
             }
             catch (Exception e)
             {
                 // Whatever the venue threw (HttpClient's own timeout is a TaskCanceledException nobody asked for, a
                 // malformed answer a JsonException): the order ends failed with the reason, never thrown out unrecorded.
-                if (_rules.TryGetValue(spec.Symbol, out var cached) && cached.IsCompleted && !cached.IsCompletedSuccessfully)
-                {
-                    _rules.TryRemove(spec.Symbol, out _);
-                }
-
                 return EndedBeforeStart(spec, FinishReason.Failed, $"could not start: {e.Message}");
             }
             finally

@@ -201,6 +201,25 @@ public class ExecuteOnceTests
         Assert.Equal(FinishReason.Filled, (await second.WaitAsync(Patience, Ct)).Status);
     }
 
+    [Fact]
+    public async Task A_rules_request_that_failed_once_is_asked_again_once_the_venue_answers()
+    {
+        // The API checks every order before claiming it: a venue that failed one request must not refuse the symbol
+        // (503) for the rest of the host's life.
+        var exchange = new InMemoryExchange(Btc) { RulesFault = new HttpRequestException("connection refused") };
+        await using var engine = new ExecutionEngine(exchange);
+        await Assert.ThrowsAsync<HttpRequestException>(() => engine.CheckAsync(Buy(1, 0.01m), 0m, Ct));
+
+        exchange.RulesFault = null;
+        Assert.Null(await engine.CheckAsync(Buy(1, 0.01m), 0m, Ct));
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var run = engine.ExecuteAsync(Buy(1, 0.01m), Ct);
+        await Until(() => exchange.Orders.Count == 1 || run.IsCompleted);
+        Assert.False(run.IsCompleted, "the order ended before it worked");
+        exchange.TradeAgainstUs("BTCUSDT", 1m);
+        Assert.Equal(FinishReason.Filled, (await run.WaitAsync(Patience, Ct)).Status);
+    }
+
     private static ParentOrderSpec Buy(long id, decimal quantity) => new(id, "BTCUSDT", Side.Buy, SizeType.Quantity, quantity);
 
     private static async Task Until(Func<bool> condition)

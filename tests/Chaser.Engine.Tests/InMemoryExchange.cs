@@ -72,8 +72,16 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
     /// <summary>How long a rules request takes to answer (it honours its token meanwhile); none by default.</summary>
     public TimeSpan RulesDelay { get; init; }
 
+    /// <summary>Thrown by every rules request while set (the venue unreachable for a moment).</summary>
+    public Exception? RulesFault { get; set; }
+
     public async Task<SymbolRules> GetSymbolRulesAsync(string symbol, CancellationToken cancellationToken)
     {
+        if (RulesFault is { } fault)
+        {
+            throw fault;
+        }
+
         if (RulesDelay > TimeSpan.Zero)
         {
             await Task.Delay(RulesDelay, cancellationToken);
