@@ -93,6 +93,22 @@ public static class ChaserApi
 
         app.Use(async (context, next) =>
         {
+            // A database that is locked or unreachable is a passing condition of the host, not a bug: 503 with a
+            // problem body, never a 500 with a stack trace. Every write is one statement or one transaction, so a
+            // request that failed here changed nothing (an execute claimed no order).
+            try
+            {
+                await next(context);
+            }
+            catch (System.Data.Common.DbException e) when (!context.Response.HasStarted)
+            {
+                options.Diagnostics?.Invoke($"{context.Request.Method} {context.Request.Path}: the database did not answer: {e.GetType().Name}: {e.Message}");
+                await Results.Problem(statusCode: 503, title: "Database unavailable", detail: "the database is busy or unreachable; nothing was changed, try again").ExecuteAsync(context);
+            }
+        });
+
+        app.Use(async (context, next) =>
+        {
             // Everything the dashboard loads comes from here: no CDN, no inline script, images only from us or blobs.
             context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'";
             context.Response.Headers.XContentTypeOptions = "nosniff";

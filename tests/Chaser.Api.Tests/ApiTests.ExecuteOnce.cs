@@ -111,6 +111,38 @@ public sealed partial class ApiTests
         Assert.Contains((await WaitFinalAsync([ids[0]]))[0].GetProperty("status").GetString(), new[] { "canceled", "filled" });
     }
 
+    [Fact]
+    public async Task Execute_while_the_database_is_locked_answers_503_and_claims_nothing()
+    {
+        using var created = await PostAsync("/api/orders", """{"symbol":"BTCUSDT","side":1,"size":500,"size_type":"n"}""");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetInt64();
+
+        // Another process (a migration, a long report export) holds the write lock longer than the busy timeout.
+        await using (var holder = new Microsoft.Data.Sqlite.SqliteConnection(_database))
+        {
+            await holder.OpenAsync(Ct);
+            await using (var begin = holder.CreateCommand())
+            {
+                begin.CommandText = "BEGIN IMMEDIATE";
+                await begin.ExecuteNonQueryAsync(Ct);
+            }
+
+            using var locked = await PostAsync("/api/orders/execute", $$"""{"ids":[{{id}}]}""");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, locked.StatusCode);
+            Assert.Equal("application/problem+json", locked.Content.Headers.ContentType?.MediaType);
+            Assert.DoesNotContain("   at ", await locked.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+            await using var rollback = holder.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            await rollback.ExecuteNonQueryAsync(Ct);
+        }
+
+        Assert.Equal("new", JsonDocument.Parse(await GetStringAsync($"/api/orders/{id}")).RootElement.GetProperty("status").GetString());
+        using var execute = await PostAsync("/api/orders/execute", $$"""{"ids":[{{id}}]}""");
+        Assert.Equal(HttpStatusCode.Accepted, execute.StatusCode);
+        Assert.Contains((await WaitFinalAsync([id]))[0].GetProperty("status").GetString(), new[] { "filled", "canceled" });
+    }
+
     private async Task<JsonElement[]> WaitFinalAsync(long[] ids)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
