@@ -78,7 +78,11 @@ internal static class Recording
         if (explicitId && db.Provider == DatabaseProvider.PostgreSql)
         {
             // An id given by hand does not move PostgreSQL's identity sequence: move it, or a later order would get N.
-            await db.Database.ExecuteSqlRawAsync("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT MAX(id) FROM orders))", cancellationToken).ConfigureAwait(false);
+            // Forward only: an id the sequence already handed out (to an order another process has not committed
+            // yet, so not in MAX(id)) must never be handed out again.
+            await db.Database.ExecuteSqlRawAsync(
+                "SELECT setval(s.seq, GREATEST((SELECT MAX(id) FROM orders), COALESCE(pg_sequence_last_value(s.seq), 1))) FROM (SELECT pg_get_serial_sequence('orders', 'id')::regclass AS seq) AS s",
+                cancellationToken).ConfigureAwait(false);
         }
         return [.. rows.Select(OrderQueries.ToSpec)];
     }
