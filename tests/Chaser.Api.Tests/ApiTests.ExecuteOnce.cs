@@ -143,6 +143,26 @@ public sealed partial class ApiTests
         Assert.Contains((await WaitFinalAsync([id]))[0].GetProperty("status").GetString(), new[] { "filled", "canceled" });
     }
 
+    [Fact]
+    public async Task Cancel_of_an_order_another_process_on_the_same_account_works_is_refused_not_accepted_and_dropped()
+    {
+        using var created = await PostAsync("/api/orders", """{"symbol":"BTCUSDT","side":1,"size":500,"size_type":"n"}""");
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetInt64();
+
+        // A second `chaser serve` (or `chaser execute`) trading the same account claimed it: same venue, same key.
+        await using (var db = new Chaser.Storage.ChaserDb(_database))
+        {
+            await Chaser.Storage.OrderClaims.ClaimAsync(db.Orders, [id], _engine.Options.Venue, _engine.Options.Account, Ct);
+        }
+
+        using var cancel = await PostAsync($"/api/orders/{id}/cancel", "");
+
+        // 202 "canceling" would be a promise nobody keeps: this engine never holds the order.
+        Assert.Equal(HttpStatusCode.Conflict, cancel.StatusCode);
+        Assert.Contains("worked by another process", await cancel.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.False(_engine.Holds(id));
+    }
+
     private async Task<JsonElement[]> WaitFinalAsync(long[] ids)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
