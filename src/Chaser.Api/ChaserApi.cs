@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -35,6 +36,13 @@ public sealed record ApiOptions
     public Action<string>? Diagnostics { get; init; }
 
     public static byte[] HashToken(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    /// <summary>
+    /// Orders an execute of this host is claiming or handing to the engine (how many requests each), so that a cancel
+    /// in that moment knows the order is ours: the venue and account stamped on a claim are shared by every process
+    /// that trades the same account, so they can't tell.
+    /// </summary>
+    internal ConcurrentDictionary<long, int> Handing { get; } = new();
 }
 
 /// <summary>
@@ -163,7 +171,7 @@ public static class ChaserApi
             }
 
             // Claimed by this host a moment ago but not yet handed to the engine: the engine takes the cancel when it starts.
-            var ours = options.Engine.Holds(id) || (order.Venue == options.Engine.Options.Venue && order.Account == options.Engine.Options.Account);
+            var ours = options.Engine.Holds(id) || options.Handing.ContainsKey(id);
             if (!ours)
             {
                 return Results.Problem(statusCode: 409, title: "Not held here", detail: $"order {id} is worked by another process (venue {order.Venue ?? "unknown"}); cancel it there");
@@ -292,7 +300,17 @@ public static class ChaserApi
                 specs = await OrderQueries.CheckAsync(found, options.Engine, ct);
 
                 // The one atomic step that makes an order run once: new → working, here or in any other process.
-                await db.Orders.ClaimAsync(ids, options.Engine.Options.Venue, options.Engine.Options.Account, ct);
+                // Marked as ours before it commits, so that a cancel right after it finds the order here.
+                Handing(options, ids, +1);
+                try
+                {
+                    await db.Orders.ClaimAsync(ids, options.Engine.Options.Venue, options.Engine.Options.Account, ct);
+                }
+                catch
+                {
+                    Handing(options, ids, -1);
+                    throw;
+                }
             }
             catch (OrderClaimException e)
             {
@@ -313,7 +331,10 @@ public static class ChaserApi
             {
                 try
                 {
-                    await OrderClaims.WorkClaimedAsync(options.Engine, specs, CancellationToken.None);
+                    // Every order is held by the engine once this returns its task (each joins before its first await).
+                    var work = OrderClaims.WorkClaimedAsync(options.Engine, specs, CancellationToken.None);
+                    Handing(options, ids, -1);
+                    await work;
                 }
                 catch (Exception e)
                 {
@@ -541,6 +562,17 @@ public static class ChaserApi
             }
 
             await problem.ExecuteAsync(context);
+        }
+    }
+
+    private static void Handing(ApiOptions options, long[] ids, int change)
+    {
+        foreach (var id in ids)
+        {
+            if (options.Handing.AddOrUpdate(id, change, (_, n) => n + change) <= 0)
+            {
+                options.Handing.TryRemove(KeyValuePair.Create(id, 0));
+            }
         }
     }
 

@@ -161,7 +161,11 @@ internal static class Recording
         if (explicitId && db.Provider == DatabaseProvider.PostgreSql)
         {
             // An id given by hand does not move PostgreSQL's identity sequence: move it, or a later order would get N.
-            await db.Database.ExecuteSqlRawAsync("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT MAX(id) FROM orders))", cancellationToken).ConfigureAwait(false);
+            // Forward only: an id the sequence already handed out (to an order another process has not committed
+            // yet, so not in MAX(id)) must never be handed out again.
+            await db.Database.ExecuteSqlRawAsync(
+                "SELECT setval(s.seq, GREATEST((SELECT MAX(id) FROM orders), COALESCE(pg_sequence_last_value(s.seq), 1))) FROM (SELECT pg_get_serial_sequence('orders', 'id')::regclass AS seq) AS s",
+                cancellationToken).ConfigureAwait(false);
         }
         return [.. rows.Select(OrderQueries.ToSpec)];
     }
@@ -172,25 +176,50 @@ internal static class Recording
     /// </summary>
     public static async Task<ParentOrderSpec> UseIdAsync(string connectionString, ParentOrderSpec spec, TimeProvider time, CancellationToken cancellationToken)
     {
-        await using var db = new ChaserDb(connectionString);
-        if (await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == spec.Id, cancellationToken).ConfigureAwait(false) is { } stored)
+        if (await StoredAsync(connectionString, spec, cancellationToken).ConfigureAwait(false) is { } stored)
         {
-            if (stored.Status != OrderStatus.New)
-            {
-                throw new UsageException($"option '--id': order {spec.Id} is {stored.Status}; only a new order can be executed (an order is executed once)");
-            }
-
-            var asStored = OrderQueries.ToSpec(stored);
-            if (asStored.Symbol != spec.Symbol || asStored.Side != spec.Side || asStored.SizeType != spec.SizeType || asStored.Size != spec.Size)
-            {
-                throw new UsageException($"option '--id': order {spec.Id} is stored as {ExecuteCommand.Describe(asStored)}; give the same order or leave out --id");
-            }
-
-            return asStored;
+            return stored;
         }
 
-        var created = await CreateOrdersAsync(connectionString, [spec], time, cancellationToken, explicitId: true).ConfigureAwait(false);
-        return created[0];
+        try
+        {
+            var created = await CreateOrdersAsync(connectionString, [spec], time, cancellationToken, explicitId: true).ConfigureAwait(false);
+            return created[0];
+        }
+        catch (DbUpdateException)
+        {
+            // Another execute stored the id between our look and our insert: its row is the order, taken as stored
+            // (and the claim lets only one of us work it).
+            if (await StoredAsync(connectionString, spec, cancellationToken).ConfigureAwait(false) is { } theirs)
+            {
+                return theirs;
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>The order stored under the spec's id, when it is new and describes the same order; null when none is stored.</summary>
+    private static async Task<ParentOrderSpec?> StoredAsync(string connectionString, ParentOrderSpec spec, CancellationToken cancellationToken)
+    {
+        await using var db = new ChaserDb(connectionString);
+        if (await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == spec.Id, cancellationToken).ConfigureAwait(false) is not { } stored)
+        {
+            return null;
+        }
+
+        if (stored.Status != OrderStatus.New)
+        {
+            throw new UsageException($"option '--id': order {spec.Id} is {stored.Status}; only a new order can be executed (an order is executed once)");
+        }
+
+        var asStored = OrderQueries.ToSpec(stored);
+        if (asStored.Symbol != spec.Symbol || asStored.Side != spec.Side || asStored.SizeType != spec.SizeType || asStored.Size != spec.Size)
+        {
+            throw new UsageException($"option '--id': order {spec.Id} is stored as {ExecuteCommand.Describe(asStored)}; give the same order or leave out --id");
+        }
+
+        return asStored;
     }
 
     /// <summary>Claims the orders for execution on the engine's venue; an order that is not new any more is named (exit 2).</summary>

@@ -86,6 +86,10 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     private readonly ConcurrentDictionary<string, Task<SymbolRules>> _rules = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, byte> _userCanceled = new();
 
+    // Set by a graceful stop: an order handed over afterwards (a request that claimed it as the host stopped) ends
+    // canceled before anything is sent, instead of starting on a process that is about to exit.
+    private volatile bool _stopping;
+
     // Finished parent orders stay reachable so that a fill arriving after the finish is still counted and recorded.
     private readonly ConcurrentDictionary<long, ParentOrderRunner> _finished = new();
     private readonly ConcurrentDictionary<string, LastBook> _lastBooks = new(StringComparer.Ordinal);
@@ -140,8 +144,25 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
     }
 
-    public Task<SymbolRules> GetRulesAsync(string symbol, CancellationToken cancellationToken) =>
-        _rules.GetOrAdd(symbol, s => _connector.GetSymbolRulesAsync(s, cancellationToken));
+    /// <summary>
+    /// The symbol's rules, fetched once and shared. The fetch is not tied to the first caller's token (a cancel of
+    /// that caller's order would leave a canceled fetch cached for every later order on the symbol); each caller stops
+    /// waiting on its own token. A fetch that failed is dropped, so the next caller asks the venue again.
+    /// </summary>
+    public async Task<SymbolRules> GetRulesAsync(string symbol, CancellationToken cancellationToken)
+    {
+        var fetch = _rules.GetOrAdd(symbol, s => _connector.GetSymbolRulesAsync(s, CancellationToken.None));
+        try
+        {
+            return await fetch.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch when (fetch.IsFaulted || fetch.IsCanceled)
+        {
+            // Only this fetch: a newer one another caller started meanwhile stays.
+            _rules.TryRemove(KeyValuePair.Create(symbol, fetch));
+            throw;
+        }
+    }
 
     /// <summary>
     /// The latest sane book top of a symbol (subscribing to it first), or null when none arrived in time: the
@@ -186,7 +207,6 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
         catch (KeyNotFoundException)
         {
-            _rules.TryRemove(spec.Symbol, out _);
             return new OrderProblem("symbol", $"{spec.Symbol} is not traded on this exchange");
         }
 
@@ -229,7 +249,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         _waiting[spec.Id] = waiting;
         try
         {
-            if (_userCanceled.ContainsKey(spec.Id))
+            if (_stopping || _userCanceled.ContainsKey(spec.Id))
             {
                 await waiting.CancelAsync().ConfigureAwait(false);
             }
@@ -241,23 +261,22 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
                 rules = await GetRulesAsync(spec.Symbol, waiting.Token).ConfigureAwait(false);
                 await _connector.SubscribeAsync(spec.Symbol, waiting.Token).ConfigureAwait(false);
                 await turn.Ready.WaitAsync(waiting.Token).ConfigureAwait(false);
+
+                // A completed step does not look at its token: a cancel (or a stop) that came meanwhile is taken here.
+                waiting.Token.ThrowIfCancellationRequested();
             }
             catch (OperationCanceledException) when (waiting.IsCancellationRequested)
             {
-                return EndedBeforeStart(spec, FinishReason.Canceled, "canceled before it started working");
+                return EndedBeforeStart(spec, FinishReason.Canceled, CanceledBeforeStart);
             }
             catch (KeyNotFoundException)
             {
-                _rules.TryRemove(spec.Symbol, out _);
                 return EndedBeforeStart(spec, FinishReason.Failed, $"symbol {spec.Symbol} is not traded on this exchange");
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException or InvalidOperationException or System.Net.WebSockets.WebSocketException)
+            catch (Exception e)
             {
-                if (_rules.TryGetValue(spec.Symbol, out var cached) && cached.IsFaulted)
-                {
-                    _rules.TryRemove(spec.Symbol, out _);
-                }
-
+                // Whatever the venue threw (HttpClient's own timeout is a TaskCanceledException nobody asked for, a
+                // malformed answer a JsonException): the order ends failed with the reason, never thrown out unrecorded.
                 return EndedBeforeStart(spec, FinishReason.Failed, $"could not start: {e.Message}");
             }
             finally
@@ -279,11 +298,14 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     /// <summary>
     /// A graceful stop (SIGTERM, Ctrl-C, shutdown): every order not yet final is canceled, queued ones at once and
-    /// working ones by canceling their child and awaiting its final state. Returns the ids still not final when
+    /// working ones by canceling their child and awaiting its final state; an order given to the engine afterwards ends
+    /// canceled before it starts. Returns the ids still not final when
     /// <paramref name="timeout"/> ran out (empty when all ended).
     /// </summary>
     public async Task<IReadOnlyList<long>> StopAsync(TimeSpan timeout)
     {
+        // Before the orders are listed: one joining meanwhile either is listed or sees the flag (it checks after joining).
+        _stopping = true;
         foreach (var id in _unfinished.Keys)
         {
             Cancel(id);
@@ -340,7 +362,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
         catch (OperationCanceledException) when (!ran)
         {
-            return EndedBeforeStart(spec, FinishReason.Canceled, "canceled before it started working");
+            return EndedBeforeStart(spec, FinishReason.Canceled, CanceledBeforeStart);
         }
         finally
         {
@@ -358,6 +380,8 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             }
         }
     }
+
+    private string CanceledBeforeStart => _stopping ? "canceled before it started working: the engine is stopping" : "canceled before it started working";
 
     /// <summary>The end of an order that never sent anything: recorded like any other end, with the reason.</summary>
     private ExecutionResult EndedBeforeStart(ParentOrderSpec spec, FinishReason status, string detail)

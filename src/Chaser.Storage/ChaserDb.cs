@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Chaser.Core.Chasing;
 using Microsoft.EntityFrameworkCore;
@@ -36,7 +37,15 @@ public sealed class ChaserDb : DbContext
 
     public DatabaseProvider Provider { get; }
 
-    public DbSet<OrderRow> Orders => Set<OrderRow>();
+    public DbSet<OrderRow> Orders
+    {
+        get
+        {
+            var orders = Set<OrderRow>();
+            OrderQueryOwners.AddOrUpdate(((IQueryable)orders).Provider, this);
+            return orders;
+        }
+    }
 
     public DbSet<ChildOrderRow> ChildOrders => Set<ChildOrderRow>();
 
@@ -67,6 +76,13 @@ public sealed class ChaserDb : DbContext
             ? tag!
             : throw new InvalidOperationException($"instance.client_id_tag holds '{tag}', not a client id tag ({ClientOrderIds.TagLength} characters of [0-9a-z])");
     }
+
+    // Which context a query of Orders came from (EF gives each context its own query provider, and every query built
+    // on Orders keeps it): a claim runs its conditional updates in one transaction of that context.
+    private static readonly ConditionalWeakTable<IQueryProvider, ChaserDb> OrderQueryOwners = new();
+
+    /// <summary>The context a query built on <see cref="Orders"/> runs on, or null for a query from elsewhere.</summary>
+    internal static ChaserDb? Owning(IQueryable<OrderRow> query) => OrderQueryOwners.TryGetValue(query.Provider, out var db) ? db : null;
 
     /// <summary>The connection string as given; it may hold a password, so it is never logged.</summary>
     internal string ConnectionString => _connectionString;

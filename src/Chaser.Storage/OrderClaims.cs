@@ -19,8 +19,8 @@ public sealed class OrderClaimException(IReadOnlyDictionary<long, string> refuse
 /// <summary>
 /// Claiming stored orders for execution, the one step that makes "each order runs once" hold across requests,
 /// processes and hosts: a conditional update <c>new → working</c> per order (atomic in SQLite and PostgreSQL alike),
-/// stamped with the venue and account. A batch is claimed whole or not at all: when any order is not new, the ones
-/// this call claimed are given back and the refusal names the others.
+/// stamped with the venue and account. A batch is claimed whole or not at all, in one transaction: when any order is
+/// not new, nothing is claimed and the refusal names the orders that were not.
 /// </summary>
 public static class OrderClaims
 {
@@ -30,9 +30,16 @@ public static class OrderClaims
     {
         ArgumentNullException.ThrowIfNull(orders);
         ArgumentNullException.ThrowIfNull(ids);
+        var db = ChaserDb.Owning(orders) ?? throw new ArgumentException("orders must be a query of ChaserDb.Orders", nameof(orders));
         var wanted = ids.Distinct().Order().ToArray();
-        var claimed = new List<long>(wanted.Length);
-        try
+        var notNew = new List<long>();
+        List<OrderRow> rows;
+
+        // One transaction: a claim that fails midway (a dropped connection, a locked database) leaves nothing claimed,
+        // and no other claim ever sees part of this batch, so an overlapping batch that is refused can't make a valid
+        // one fail with it. Rows are updated in id order, so overlapping claims on PostgreSQL wait for each other in
+        // one order and never deadlock; SQLite runs each claim whole (BEGIN IMMEDIATE).
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
         {
             foreach (var id in wanted)
             {
@@ -43,32 +50,35 @@ public static class OrderClaims
                         .SetProperty(o => o.Venue, venue)
                         .SetProperty(o => o.Account, account),
                     cancellationToken).ConfigureAwait(false);
-                if (updated == 1)
+                if (updated == 0)
                 {
-                    claimed.Add(id);
+                    notNew.Add(id);
                 }
             }
 
-            if (claimed.Count < wanted.Length)
+            rows = notNew.Count == 0
+                ? await orders.AsNoTracking().Where(o => wanted.Contains(o.Id)).OrderBy(o => o.Id).ToListAsync(cancellationToken).ConfigureAwait(false)
+                : [];
+            if (notNew.Count == 0)
             {
-                await ReleaseAsync(orders, claimed).ConfigureAwait(false);
-                var states = await orders.AsNoTracking().Where(o => wanted.Contains(o.Id)).Select(o => new { o.Id, o.Status })
-                    .ToDictionaryAsync(o => o.Id, o => o.Status, cancellationToken).ConfigureAwait(false);
-                var refused = wanted.Except(claimed).ToDictionary(
-                    id => id,
-                    id => states.TryGetValue(id, out var status)
-                        ? $"order {id} is {status}; only new orders can be executed (an order is executed once)"
-                        : $"no such order: {id}");
-                throw new OrderClaimException(refused, refused.Keys.Any(id => !states.ContainsKey(id)));
+                // Not cancelable: a commit that went through must not be reported as a failed claim.
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             }
+        }
 
-            return await orders.AsNoTracking().Where(o => wanted.Contains(o.Id)).OrderBy(o => o.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OrderClaimException)
+        if (notNew.Count > 0)
         {
-            await ReleaseAsync(orders, claimed).ConfigureAwait(false);
-            throw;
+            var states = await orders.AsNoTracking().Where(o => wanted.Contains(o.Id)).Select(o => new { o.Id, o.Status })
+                .ToDictionaryAsync(o => o.Id, o => o.Status, cancellationToken).ConfigureAwait(false);
+            var refused = notNew.ToDictionary(
+                id => id,
+                id => states.TryGetValue(id, out var status)
+                    ? $"order {id} is {status}; only new orders can be executed (an order is executed once)"
+                    : $"no such order: {id}");
+            throw new OrderClaimException(refused, refused.Keys.Any(id => !states.ContainsKey(id)));
         }
+
+        return rows;
     }
 
     /// <summary>Cancels an order that was never claimed (<c>new → canceled</c>); false when it is not new any more.</summary>
@@ -112,22 +122,5 @@ public static class OrderClaims
             engine.Recorder.OrderCompleted(result);
             return result;
         }
-    }
-
-    private static async Task ReleaseAsync(IQueryable<OrderRow> orders, List<long> claimed)
-    {
-        if (claimed.Count == 0)
-        {
-            return;
-        }
-
-        // Ours since a moment ago and not started: nobody else can have claimed them meanwhile.
-        await orders.Where(o => claimed.Contains(o.Id) && o.Status == OrderStatus.Working && o.StartedAt == null).ExecuteUpdateAsync(
-            set => set
-                .SetProperty(o => o.Status, OrderStatus.New)
-                .SetProperty(o => o.StatusDetail, (string?)null)
-                .SetProperty(o => o.Venue, (string?)null)
-                .SetProperty(o => o.Account, (string?)null),
-            CancellationToken.None).ConfigureAwait(false);
     }
 }

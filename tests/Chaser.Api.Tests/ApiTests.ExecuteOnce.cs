@@ -123,6 +123,58 @@ public sealed partial class ApiTests
         Assert.Equal(90_000, JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("time_limit_ms").GetInt64());
     }
 
+    [Fact]
+    public async Task Execute_while_the_database_is_locked_answers_503_and_claims_nothing()
+    {
+        using var created = await PostAsync("/api/orders", """{"symbol":"BTCUSDT","side":1,"size":500,"size_type":"n"}""");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetInt64();
+
+        // Another process (a migration, a long report export) holds the write lock longer than the busy timeout.
+        await using (var holder = new Microsoft.Data.Sqlite.SqliteConnection(_database))
+        {
+            await holder.OpenAsync(Ct);
+            await using (var begin = holder.CreateCommand())
+            {
+                begin.CommandText = "BEGIN IMMEDIATE";
+                await begin.ExecuteNonQueryAsync(Ct);
+            }
+
+            using var locked = await PostAsync("/api/orders/execute", $$"""{"ids":[{{id}}]}""");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, locked.StatusCode);
+            Assert.Equal("application/problem+json", locked.Content.Headers.ContentType?.MediaType);
+            Assert.DoesNotContain("   at ", await locked.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+            await using var rollback = holder.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            await rollback.ExecuteNonQueryAsync(Ct);
+        }
+
+        Assert.Equal("new", JsonDocument.Parse(await GetStringAsync($"/api/orders/{id}")).RootElement.GetProperty("status").GetString());
+        using var execute = await PostAsync("/api/orders/execute", $$"""{"ids":[{{id}}]}""");
+        Assert.Equal(HttpStatusCode.Accepted, execute.StatusCode);
+        Assert.Contains((await WaitFinalAsync([id]))[0].GetProperty("status").GetString(), new[] { "filled", "canceled" });
+    }
+
+    [Fact]
+    public async Task Cancel_of_an_order_another_process_on_the_same_account_works_is_refused_not_accepted_and_dropped()
+    {
+        using var created = await PostAsync("/api/orders", """{"symbol":"BTCUSDT","side":1,"size":500,"size_type":"n"}""");
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetInt64();
+
+        // A second `chaser serve` (or `chaser execute`) trading the same account claimed it: same venue, same key.
+        await using (var db = new Chaser.Storage.ChaserDb(_database))
+        {
+            await Chaser.Storage.OrderClaims.ClaimAsync(db.Orders, [id], _engine.Options.Venue, _engine.Options.Account, Ct);
+        }
+
+        using var cancel = await PostAsync($"/api/orders/{id}/cancel", "");
+
+        // 202 "canceling" would be a promise nobody keeps: this engine never holds the order.
+        Assert.Equal(HttpStatusCode.Conflict, cancel.StatusCode);
+        Assert.Contains("worked by another process", await cancel.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.False(_engine.Holds(id));
+    }
+
     private async Task<JsonElement[]> WaitFinalAsync(long[] ids)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);

@@ -16,7 +16,8 @@ namespace Chaser.Api.Tests;
 public sealed partial class ApiTests : IAsyncLifetime
 {
     private const string Token = "test-token-7f3a";
-    private readonly string _database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-api-{Guid.NewGuid():N}.db");
+    // A short busy timeout, so that a test holding the database's write lock sees the API give up within seconds.
+    private readonly string _database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-api-{Guid.NewGuid():N}.db") + ";Default Timeout=3";
     private SimulatorServer _simulator = null!;
     private StorageRecorder _recorder = null!;
     private ExecutionEngine _engine = null!;

@@ -62,6 +62,81 @@ public class ExecuteIdTests
         Assert.Equal(sim.Engine.GetUserTrades("SOLUSDT", limit: 1000).Select(t => t.TradeId).Order(), fills);
     }
 
+    [Fact]
+    public async Task The_same_new_id_given_by_several_executes_at_once_is_stored_once_and_none_crashes()
+    {
+        // Two terminals run `chaser execute --id 11 …` at once: both find no order 11 and both insert it. The loser
+        // must see the winner's row (and then lose the claim with exit 2), not die on a unique-key violation.
+        var database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-id-{Guid.NewGuid():N}.db");
+        await Recording.MigrateAsync(database, Ct);
+        var spec = new Core.Domain.ParentOrderSpec(11, "SOLUSDT", Core.Domain.Side.Sell, Core.Domain.SizeType.Quantity, 3m);
+
+        using var start = new Barrier(8);
+        var attempts = Enumerable.Range(0, 8).Select(_ => Task.Run(
+            async () =>
+            {
+                start.SignalAndWait(Ct);
+                return await Recording.UseIdAsync(database, spec, TimeProvider.System, Ct);
+            },
+            Ct)).ToArray();
+        var used = await Task.WhenAll(attempts);
+
+        Assert.All(used, u => Assert.Equal((11L, "SOLUSDT", 3m), (u.Id, u.Symbol, u.Size)));
+        await using var db = new ChaserDb(database);
+        Assert.Equal(1, await db.Orders.CountAsync(Ct));
+    }
+
+    [Fact]
+    public async Task An_id_given_by_hand_on_PostgreSQL_never_moves_the_id_sequence_back_under_an_order_being_created()
+    {
+        var admin = Environment.GetEnvironmentVariable("CHASER_TEST_POSTGRES");
+        if (string.IsNullOrWhiteSpace(admin))
+        {
+            Assert.Skip("CHASER_TEST_POSTGRES is not set");
+        }
+
+        var name = $"chaser_test_{Guid.NewGuid():N}";
+        await using (var connection = new Npgsql.NpgsqlConnection(admin))
+        {
+            await connection.OpenAsync(Ct);
+            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            await create.ExecuteNonQueryAsync(Ct);
+        }
+
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
+        try
+        {
+            Core.Domain.ParentOrderSpec Sell(long id) => new(id, "SOLUSDT", Core.Domain.Side.Sell, Core.Domain.SizeType.Quantity, 3m);
+            await Recording.CreateOrdersAsync(database, [Sell(1), Sell(1), Sell(1)], TimeProvider.System, Ct);
+            await using (var db = new ChaserDb(database))
+            {
+                await db.Orders.Where(o => o.Id == 2).ExecuteDeleteAsync(Ct);
+            }
+
+            // Another process is storing an order: it drew id 4 from the sequence and has not committed yet.
+            await using var other = new ChaserDb(database);
+            await using var pending = await other.Database.BeginTransactionAsync(Ct);
+            var inFlight = new OrderRow { Symbol = "SOLUSDT", Side = -1, Size = 1m, SizeType = "q", CreatedAt = DateTimeOffset.UtcNow };
+            other.Orders.Add(inFlight);
+            await other.SaveChangesAsync(Ct);
+
+            // `execute --id 2` fills the gap meanwhile; then the other order commits and a third process stores one more.
+            Assert.Equal(2, (await Recording.UseIdAsync(database, Sell(2), TimeProvider.System, Ct)).Id);
+            await pending.CommitAsync(Ct);
+            var next = await Recording.CreateOrdersAsync(database, [Sell(1)], TimeProvider.System, Ct);
+
+            Assert.True(next[0].Id > inFlight.Id, $"order got id {next[0].Id}, at or below {inFlight.Id} which the sequence had already handed out");
+        }
+        finally
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            await using var connection = new Npgsql.NpgsqlConnection(admin);
+            await connection.OpenAsync(Ct);
+            await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync(Ct);
+        }
+    }
+
     private static async Task<(OrderRow Order, long[] Fills)> ReadAsync(string database, long id)
     {
         await using var db = new ChaserDb(database);

@@ -135,6 +135,83 @@ public class ExecuteOnceTests
         Assert.Contains(recorder.Completed, c => c.Spec.Id == 2 && c.Status == FinishReason.Failed);
     }
 
+    [Fact]
+    public async Task An_order_given_after_a_graceful_stop_began_ends_canceled_without_sending_anything()
+    {
+        // SIGTERM: the host stops the engine while a request that claimed an order is still handing it over.
+        var exchange = new InMemoryExchange(Btc);
+        var recorder = new ListRecorder();
+        await using var engine = new ExecutionEngine(exchange, recorder);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        Assert.Empty(await engine.StopAsync(Patience));
+
+        var late = engine.ExecuteAsync(Buy(1, 0.01m), Ct);
+        await Task.Delay(200, Ct);
+        Assert.Empty(exchange.Orders);
+        var result = await late.WaitAsync(Patience, Ct);
+
+        Assert.Equal(FinishReason.Canceled, result.Status);
+        Assert.Equal("canceled before it started working: the engine is stopping", result.Detail);
+        Assert.Empty(exchange.Orders);
+        Assert.Contains(recorder.Completed, c => c.Spec.Id == 1 && c.Status == FinishReason.Canceled);
+    }
+
+    [Fact]
+    public async Task A_setup_fault_of_any_kind_ends_the_order_failed_with_the_reason_instead_of_throwing()
+    {
+        // HttpClient reports its own timeout as a TaskCanceledException that nobody asked for; a malformed answer
+        // throws a JsonException. Either one thrown out of ExecuteAsync leaves a claimed order working for good.
+        foreach (var fault in new Exception[] { new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 10 seconds elapsing."), new System.Text.Json.JsonException("'<' is an invalid start of a value.") })
+        {
+            var exchange = new InMemoryExchange(Btc) { SubscribeFault = fault };
+            var recorder = new ListRecorder();
+            await using var engine = new ExecutionEngine(exchange, recorder);
+
+            var result = await engine.ExecuteAsync(Buy(1, 0.01m), Ct).WaitAsync(Patience, Ct);
+
+            Assert.Equal(FinishReason.Failed, result.Status);
+            Assert.Equal($"could not start: {fault.Message}", result.Detail);
+            Assert.Contains(recorder.Completed, c => c.Spec.Id == 1 && c.Status == FinishReason.Failed);
+            Assert.Empty(exchange.Orders);
+        }
+    }
+
+    [Fact]
+    public async Task Canceling_an_order_while_its_symbol_rules_load_does_not_fail_later_orders_on_the_symbol()
+    {
+        var exchange = new InMemoryExchange(Btc) { RulesDelay = TimeSpan.FromMilliseconds(300) };
+        await using var engine = new ExecutionEngine(exchange);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var first = engine.ExecuteAsync(Buy(1, 0.01m), Ct);
+        engine.Cancel(1);
+        Assert.Equal(FinishReason.Canceled, (await first.WaitAsync(Patience, Ct)).Status);
+
+        var second = engine.ExecuteAsync(Buy(2, 0.01m), Ct);
+        await Until(() => exchange.Orders.Count == 1 || second.IsCompleted);
+        Assert.False(second.IsCompleted, "the second order ended before it worked (a canceled rules fetch was cached)");
+        exchange.TradeAgainstUs("BTCUSDT", 1m);
+        Assert.Equal(FinishReason.Filled, (await second.WaitAsync(Patience, Ct)).Status);
+    }
+
+    [Fact]
+    public async Task A_rules_request_that_failed_once_is_asked_again_once_the_venue_answers()
+    {
+        // The API checks every order before claiming it: a venue that failed one request must not refuse the symbol
+        // (503) for the rest of the host's life.
+        var exchange = new InMemoryExchange(Btc) { RulesFault = new HttpRequestException("connection refused") };
+        await using var engine = new ExecutionEngine(exchange);
+        await Assert.ThrowsAsync<HttpRequestException>(() => engine.CheckAsync(Buy(1, 0.01m), 0m, Ct));
+
+        exchange.RulesFault = null;
+        Assert.Null(await engine.CheckAsync(Buy(1, 0.01m), 0m, Ct));
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var run = engine.ExecuteAsync(Buy(1, 0.01m), Ct);
+        await Until(() => exchange.Orders.Count == 1 || run.IsCompleted);
+        Assert.False(run.IsCompleted, "the order ended before it worked");
+        exchange.TradeAgainstUs("BTCUSDT", 1m);
+        Assert.Equal(FinishReason.Filled, (await run.WaitAsync(Patience, Ct)).Status);
+    }
+
     private static ParentOrderSpec Buy(long id, decimal quantity) => new(id, "BTCUSDT", Side.Buy, SizeType.Quantity, quantity);
 
     private static Task Until(Func<bool> condition) => ExecutionEngineTests.Until(condition);

@@ -69,14 +69,40 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
         return Task.CompletedTask;
     }
 
-    public Task<SymbolRules> GetSymbolRulesAsync(string symbol, CancellationToken cancellationToken) =>
-        _rules.TryGetValue(symbol, out var rules) ? Task.FromResult(rules) : Task.FromException<SymbolRules>(new KeyNotFoundException(symbol));
+    /// <summary>How long a rules request takes to answer (it honours its token meanwhile); none by default.</summary>
+    public TimeSpan RulesDelay { get; init; }
+
+    /// <summary>Thrown by every rules request while set (the venue unreachable for a moment).</summary>
+    public Exception? RulesFault { get; set; }
+
+    public async Task<SymbolRules> GetSymbolRulesAsync(string symbol, CancellationToken cancellationToken)
+    {
+        if (RulesFault is { } fault)
+        {
+            throw fault;
+        }
+
+        if (RulesDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(RulesDelay, cancellationToken);
+        }
+
+        return _rules.TryGetValue(symbol, out var rules) ? rules : throw new KeyNotFoundException(symbol);
+    }
 
     /// <summary>How long the n-th subscribe call (from 0) takes to answer; none by default.</summary>
     public Func<int, TimeSpan>? SubscribeDelay { get; init; }
 
+    /// <summary>Thrown by every subscribe call while set (a fault of the venue during an order's setup).</summary>
+    public Exception? SubscribeFault { get; set; }
+
     public async Task SubscribeAsync(string symbol, CancellationToken cancellationToken)
     {
+        if (SubscribeFault is { } fault)
+        {
+            throw fault;
+        }
+
         if (SubscribeDelay is { } delay)
         {
             await Task.Delay(delay(Interlocked.Increment(ref _subscribeCalls) - 1), cancellationToken);

@@ -112,6 +112,46 @@ public class ClaimTests
         Assert.All(rows.Skip(1), r => Assert.Equal(OrderStatus.Working, r.Status));
     }
 
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task A_batch_of_new_orders_is_never_refused_because_a_refused_batch_held_one_of_them_a_moment(DatabaseProvider provider)
+    {
+        // [2, 3] can never run (3 is filled); [1, 2] always can. A claim that holds 2 for a moment and gives it back
+        // must not make [1, 2] fail with "order 2 is new; only new orders can be executed".
+        await using var database = await TestDatabase.CreateAsync(provider);
+        var filled = New(3);
+        filled.Status = OrderStatus.Filled;
+        await SeedAsync(database, New(1), New(2), filled);
+        for (var round = 0; round < 40; round++)
+        {
+            using var start = new Barrier(2);
+            var valid = Task.Run(() => ClaimAfter(start, database, [1, 2]), Ct);
+            var doomed = Task.Run(() => ClaimAfter(start, database, [2, 3]), Ct);
+
+            Assert.Equal("refused", await doomed);
+            Assert.Equal("claimed", await valid);
+            await using var reset = new ChaserDb(database.ConnectionString);
+            await reset.Orders.Where(o => o.Id <= 2).ExecuteUpdateAsync(set => set.SetProperty(o => o.Status, OrderStatus.New).SetProperty(o => o.StatusDetail, (string?)null).SetProperty(o => o.Venue, (string?)null), Ct);
+        }
+    }
+
+    private static async Task<string> ClaimAfter(Barrier start, TestDatabase database, long[] ids)
+    {
+        await using var db = new ChaserDb(database.ConnectionString);
+        await db.Database.OpenConnectionAsync(Ct);
+        start.SignalAndWait(Ct);
+        try
+        {
+            await db.Orders.ClaimAsync(ids, "sim", "key-test", Ct);
+            return "claimed";
+        }
+        catch (OrderClaimException)
+        {
+            return "refused";
+        }
+    }
+
     private static OrderRow New(long id) => new() { Id = id, Symbol = "BTCUSDT", Size = 500m, SizeType = "n", Side = 1, CreatedAt = T0 };
 
     private static OrderRow Working(long id, string? venue, string? account)
