@@ -49,6 +49,12 @@ public sealed record EngineOptions
     /// </summary>
     public string? ClientIdTag { get; init; }
 
+    /// <summary>
+    /// How often the engine tells its recorder which orders it still holds (<see cref="IExecutionRecorder.Alive"/>):
+    /// the heartbeat that keeps another process's restart recovery off them.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Problems the engine works around (a dead-man renewal that failed); never a secret.</summary>
     public Action<string>? Diagnostics { get; init; }
 }
@@ -79,6 +85,9 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     // Orders waiting for their turn (or for the connection, rules and subscription): a cancel ends the wait at once.
     private readonly ConcurrentDictionary<long, CancellationTokenSource> _waiting = new();
+
+    // Says every HeartbeatInterval which orders this engine still holds (the recorder keeps it as their heartbeat).
+    private readonly ITimer _heartbeat;
 
     // Orders not yet final (queued or working), each done when its ExecuteAsync returns: what a graceful stop awaits.
     private readonly ConcurrentDictionary<long, Task> _unfinished = new();
@@ -114,6 +123,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         _options = options ?? new EngineOptions();
         _options.Chaser.Validate();
         ClientIdTag = _options.ClientIdTag is { } tag ? ClientOrderIds.ValidateTag(tag, nameof(EngineOptions.ClientIdTag)) : ClientOrderIds.NewTag();
+        _heartbeat = _time.CreateTimer(_ => SayAlive(), null, _options.HeartbeatInterval, _options.HeartbeatInterval);
     }
 
     /// <summary>The instance tag in this engine's client order ids.</summary>
@@ -423,6 +433,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _heartbeat.DisposeAsync().ConfigureAwait(false);
         try
         {
             CloseMarkoutTails(_ => true);
@@ -525,6 +536,14 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         foreach (var runner in _byParent.Values)
         {
             runner.Post(item);
+        }
+    }
+
+    private void SayAlive()
+    {
+        if (!_unfinished.IsEmpty)
+        {
+            _recorder.Alive([.. _unfinished.Keys], _time.GetUtcNow());
         }
     }
 

@@ -30,6 +30,14 @@ public interface IExecutionRecorder
     void Fill(FillRecord fill);
 
     void OrderCompleted(ExecutionResult result);
+
+    /// <summary>
+    /// The orders this engine holds that are not final yet (queued or working), said every few seconds: a live
+    /// process's heartbeat, so that another process's restart recovery leaves them alone.
+    /// </summary>
+    void Alive(IReadOnlyCollection<long> parentIds, DateTimeOffset time)
+    {
+    }
 }
 
 /// <summary>Records nothing (when a caller only wants the results).</summary>

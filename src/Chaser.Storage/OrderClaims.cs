@@ -33,6 +33,9 @@ public static class OrderClaims
         var db = ChaserDb.Owning(orders) ?? throw new ArgumentException("orders must be a query of ChaserDb.Orders", nameof(orders));
         var wanted = ids.Distinct().Order().ToArray();
         var notNew = new List<long>();
+
+        // The first heartbeat: from here the claiming process says it is alive until the order is final.
+        var now = DateTimeOffset.UtcNow;
         List<OrderRow> rows;
 
         // One transaction: a claim that fails midway (a dropped connection, a locked database) leaves nothing claimed,
@@ -48,7 +51,8 @@ public static class OrderClaims
                         .SetProperty(o => o.Status, OrderStatus.Working)
                         .SetProperty(o => o.StatusDetail, QueuedDetail)
                         .SetProperty(o => o.Venue, venue)
-                        .SetProperty(o => o.Account, account),
+                        .SetProperty(o => o.Account, account)
+                        .SetProperty(o => o.HeartbeatAt, now),
                     cancellationToken).ConfigureAwait(false);
                 if (updated == 0)
                 {
@@ -100,13 +104,18 @@ public static class OrderClaims
     public static async Task<ExecutionResult[]> WorkClaimedAsync(ExecutionEngine engine, IEnumerable<ParentOrderSpec> claimed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        var results = await Task.WhenAll(claimed.Select(spec => WorkOneAsync(engine, spec, cancellationToken))).ConfigureAwait(false);
-        if (engine.Recorder is StorageRecorder storage)
+        try
         {
-            await storage.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            return await Task.WhenAll(claimed.Select(spec => WorkOneAsync(engine, spec, cancellationToken))).ConfigureAwait(false);
         }
-
-        return results;
+        finally
+        {
+            // Whatever happened to the orders, what was recorded of them reaches the database.
+            if (engine.Recorder is StorageRecorder storage)
+            {
+                await storage.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
     }
 
     private static async Task<ExecutionResult> WorkOneAsync(ExecutionEngine engine, ParentOrderSpec spec, CancellationToken cancellationToken)

@@ -26,7 +26,10 @@ public sealed record RecoveryReport(int Orders, int OrphansCanceled, int FillsRe
 /// </summary>
 public static class RestartRecovery
 {
-    public static async Task<RecoveryReport> RecoverAsync(string database, IExchangeConnector connector, IExchangeHistory history, string venue, string account, Action<string>? diagnostics = null, CancellationToken cancellationToken = default)
+    /// <summary>How long after its last heartbeat an order counts as abandoned: several heartbeats missed.</summary>
+    public static readonly TimeSpan DefaultLease = TimeSpan.FromSeconds(10);
+
+    public static async Task<RecoveryReport> RecoverAsync(string database, IExchangeConnector connector, IExchangeHistory history, string venue, string account, Action<string>? diagnostics = null, TimeSpan? lease = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connector);
         ArgumentNullException.ThrowIfNull(history);
@@ -44,6 +47,12 @@ public static class RestartRecovery
         var others = all.Except(working)
             .Select(o => $"order {o.Id} ({o.Symbol}) is working on {(o.Venue is null ? "an unrecorded venue" : o.Venue)}{(o.Account is { Length: > 0 } a && o.Venue == venue ? $" account {a}" : "")}; not reconciled here")
             .ToList();
+
+        // An order whose heartbeat is fresh may be worked by a live process (a `chaser execute` on the same database):
+        // wait out its lease, and leave alone every one whose heartbeat went on meanwhile.
+        var live = await StillAliveAsync(database, working, lease ?? DefaultLease, diagnostics, cancellationToken).ConfigureAwait(false);
+        working.RemoveAll(o => live.Contains(o.Id));
+        others.AddRange(live.Order().Select(id => $"order {id} is worked by another live process (its heartbeat goes on); not reconciled here"));
         foreach (var other in others)
         {
             diagnostics?.Invoke(other);
@@ -102,6 +111,26 @@ public static class RestartRecovery
 
         await recorder.FlushAsync(cancellationToken).ConfigureAwait(false);
         return new RecoveryReport(working.Count, orphans, restored) { OtherVenues = others };
+    }
+
+    /// <summary>The orders among <paramref name="working"/> that another process keeps alive (or finished) while their lease runs out.</summary>
+    private static async Task<HashSet<long>> StillAliveAsync(string database, List<OrderRow> working, TimeSpan lease, Action<string>? diagnostics, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var fresh = working.Where(o => o.HeartbeatAt is { } beat && now - beat < lease).ToDictionary(o => o.Id, o => o.HeartbeatAt!.Value);
+        if (fresh.Count == 0)
+        {
+            return [];
+        }
+
+        var wait = fresh.Values.Max() + lease - now;
+        diagnostics?.Invoke($"recovery: {fresh.Count} order(s) had a heartbeat less than {lease.TotalSeconds:0} s ago; waiting {wait.TotalSeconds:0.0} s to see whether a live process works them");
+        await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+
+        await using var db = new ChaserDb(database);
+        var ids = fresh.Keys.ToArray();
+        var now2 = await db.Orders.AsNoTracking().Where(o => ids.Contains(o.Id)).Select(o => new { o.Id, o.Status, o.HeartbeatAt }).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return [.. now2.Where(o => o.Status != OrderStatus.Working || o.HeartbeatAt > fresh[o.Id]).Select(o => o.Id)];
     }
 
     private static async Task<int> CountOpenAsync(IExchangeHistory history, string tag, IEnumerable<OrderRow> orders, CancellationToken cancellationToken)

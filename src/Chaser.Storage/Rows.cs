@@ -62,6 +62,9 @@ public sealed class OrderRow
     /// <summary>The account on that venue: a fingerprint of the API key, never the key itself; null while new.</summary>
     public string? Account { get; set; }
 
+    /// <summary>When the process working the order (queued or working) last said it is alive; null while new.</summary>
+    public DateTimeOffset? HeartbeatAt { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset? StartedAt { get; set; }

@@ -78,6 +78,15 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
 
     public void OrderCompleted(ExecutionResult result) => Enqueue(new OrderCompletedWrite(result));
 
+    public void Alive(IReadOnlyCollection<long> parentIds, DateTimeOffset time)
+    {
+        ArgumentNullException.ThrowIfNull(parentIds);
+        foreach (var id in parentIds)
+        {
+            Enqueue(new AliveWrite(id, time));
+        }
+    }
+
     /// <summary>Returns once everything queued before the call is in the database.</summary>
     public Task FlushAsync(CancellationToken cancellationToken = default)
     {
@@ -190,6 +199,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
             {
                 OrderStartedWrite started => await ExecuteAsync(connection, transaction, UpsertStartedSql, StartedParameters(started)).ConfigureAwait(false),
                 ArrivalMidWrite arrival => await ExecuteAsync(connection, transaction, "UPDATE orders SET arrival_mid = @mid WHERE id = @id", [("@mid", Money(arrival.Mid)), ("@id", arrival.ParentId)]).ConfigureAwait(false),
+                AliveWrite alive => await ExecuteAsync(connection, transaction, "UPDATE orders SET heartbeat_at = @time WHERE id = @id AND status = 'working'", [("@time", Time(alive.Time)), ("@id", alive.ParentId)]).ConfigureAwait(false),
                 _ => 0,
             };
         }
@@ -582,6 +592,8 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     private sealed record FillWrite(FillRecord Fill) : Write;
 
     private sealed record OrderCompletedWrite(ExecutionResult Result) : Write;
+
+    private sealed record AliveWrite(long ParentId, DateTimeOffset Time) : Write;
 
     private sealed record FlushMarker : Write
     {

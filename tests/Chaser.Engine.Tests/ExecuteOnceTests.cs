@@ -212,6 +212,30 @@ public class ExecuteOnceTests
         Assert.Equal(FinishReason.Filled, (await run.WaitAsync(Patience, Ct)).Status);
     }
 
+    [Fact]
+    public async Task The_engine_says_every_interval_which_orders_it_still_holds()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var exchange = new InMemoryExchange(Btc);
+        var recorder = new ListRecorder();
+        await using var engine = new ExecutionEngine(exchange, recorder, time, new EngineOptions { HeartbeatInterval = TimeSpan.FromSeconds(2) });
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var working = engine.ExecuteAsync(Buy(1, 0.01m), Ct);
+        var queued = engine.ExecuteAsync(Buy(2, 0.01m), Ct);
+        await Until(() => exchange.Orders.Count == 1);
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal([1L, 2L], recorder.AliveSnapshot()[^1].Order());
+
+        exchange.TradeAgainstUs("BTCUSDT", 1m);
+        await working.WaitAsync(Patience, Ct);
+        engine.Cancel(2);
+        await queued.WaitAsync(Patience, Ct);
+        var said = recorder.AliveSnapshot().Count;
+        time.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal(said, recorder.AliveSnapshot().Count); // nothing held, nothing said
+    }
+
     private static ParentOrderSpec Buy(long id, decimal quantity) => new(id, "BTCUSDT", Side.Buy, SizeType.Quantity, quantity);
 
     private static Task Until(Func<bool> condition) => ExecutionEngineTests.Until(condition);

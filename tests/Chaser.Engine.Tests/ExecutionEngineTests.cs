@@ -300,6 +300,7 @@ public class ExecutionEngineTests
 internal sealed class ListRecorder : IExecutionRecorder
 {
     private readonly Lock _lock = new();
+    private readonly List<long[]> _alive = [];
 
     public List<FillRecord> Fills { get; } = [];
 
@@ -360,6 +361,22 @@ internal sealed class ListRecorder : IExecutionRecorder
         lock (_lock)
         {
             Completed.Add(result);
+        }
+    }
+
+    public void Alive(IReadOnlyCollection<long> parentIds, DateTimeOffset time)
+    {
+        lock (_lock)
+        {
+            _alive.Add([.. parentIds]);
+        }
+    }
+
+    public IReadOnlyList<long[]> AliveSnapshot()
+    {
+        lock (_lock)
+        {
+            return [.. _alive];
         }
     }
 }

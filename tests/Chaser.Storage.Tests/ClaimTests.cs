@@ -152,6 +152,46 @@ public class ClaimTests
         }
     }
 
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task Recovery_leaves_an_order_alone_while_a_live_process_keeps_its_heartbeat(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        var now = DateTimeOffset.UtcNow;
+        var alive = Working(1, "v", "a");
+        alive.HeartbeatAt = now;
+        var stopped = Working(2, "v", "a");
+        stopped.HeartbeatAt = now;
+        var stale = Working(3, "v", "a");
+        stale.HeartbeatAt = now - TimeSpan.FromMinutes(5);
+        await SeedAsync(database, alive, stopped, stale);
+
+        // Another process works order 1: its engine says so every 200 ms. Order 2's process died a moment ago.
+        await using var recorder = new StorageRecorder(database.ConnectionString);
+        using var beating = new CancellationTokenSource();
+        var heartbeat = Task.Run(async () =>
+        {
+            while (!beating.IsCancellationRequested)
+            {
+                recorder.Alive([1], DateTimeOffset.UtcNow);
+                await recorder.FlushAsync(CancellationToken.None);
+                await Task.Delay(200, CancellationToken.None);
+            }
+        }, Ct);
+
+        var exchange = new RecoveryDecisionTests.HistoryExchange();
+        var report = await RestartRecovery.RecoverAsync(database.ConnectionString, exchange, exchange, "v", "a", lease: TimeSpan.FromSeconds(1.5), cancellationToken: Ct);
+        await beating.CancelAsync();
+        await heartbeat;
+
+        Assert.Equal(2, report.Orders);
+        Assert.Contains("order 1 is worked by another live process (its heartbeat goes on); not reconciled here", report.OtherVenues);
+        await using var db = new ChaserDb(database.ConnectionString);
+        var rows = await db.Orders.AsNoTracking().OrderBy(o => o.Id).ToListAsync(Ct);
+        Assert.Equal([OrderStatus.Working, OrderStatus.Canceled, OrderStatus.Canceled], rows.Select(r => r.Status));
+    }
+
     private static OrderRow New(long id) => new() { Id = id, Symbol = "BTCUSDT", Size = 500m, SizeType = "n", Side = 1, CreatedAt = T0 };
 
     private static OrderRow Working(long id, string? venue, string? account)
@@ -219,7 +259,7 @@ public class RecoveryDecisionTests
     }
 
     /// <summary>An exchange that only remembers: rules, and each parent's child orders with their fills.</summary>
-    private sealed class HistoryExchange : Core.Ports.IExchangeConnector, Core.Ports.IExchangeHistory
+    internal sealed class HistoryExchange : Core.Ports.IExchangeConnector, Core.Ports.IExchangeHistory
     {
         public Dictionary<long, IReadOnlyList<Core.Ports.ChildHistory>> Children { get; } = [];
 
