@@ -52,8 +52,9 @@ public class TwoInstancesTests
             }
         }
 
-        // Between them, every trade of the account is someone's, and no trade was recorded by both.
-        Assert.Empty(recorderA.Fills.Select(f => f.TradeId).Intersect(recorderB.Fills.Select(f => f.TradeId)));
+        // Between them, every trade of the account is someone's, and no trade was recorded by both. Trade ids count
+        // per symbol, so a trade is its symbol (here: the parent id, the same symbol in both instances) and its id.
+        Assert.Empty(recorderA.Fills.Select(f => (f.ParentId, f.TradeId)).Intersect(recorderB.Fills.Select(f => (f.ParentId, f.TradeId))));
         Assert.Empty(a.Simulator.Engine.GetOpenOrders(null));
     }
 }
