@@ -2,11 +2,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Chaser.Binance.Connector;
-using Chaser.Binance.Signing;
 using Chaser.Engine;
 using Chaser.Simulator.Server;
 using Chaser.Storage;
+using Chaser.Tests.Shared;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 
@@ -38,14 +37,7 @@ public sealed partial class ApiTests : IAsyncLifetime
         _simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
         _recorder = new StorageRecorder(_database);
         _engine = new ExecutionEngine(
-            new BinanceConnector(new BinanceConnectorOptions
-            {
-                RestBaseUrl = _simulator.RestBaseUrl,
-                StreamBaseUrl = _simulator.WebSocketBaseUrl,
-                OrderEntryWebSocketUrl = _simulator.WebSocketApiUrl,
-                ApiKey = new ApiKey(_simulator.ApiKey),
-                Signer = new HmacSha256Signer(Secret.FromText(_simulator.ApiSecret)),
-            }),
+            SimulatorConnector.For(_simulator),
             _recorder,
             options: new EngineOptions { ClientIdTag = tag });
         var builder = WebApplication.CreateBuilder();

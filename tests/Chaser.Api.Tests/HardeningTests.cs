@@ -3,12 +3,11 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Chaser.Binance.Connector;
-using Chaser.Binance.Signing;
 using Chaser.Engine;
 using Chaser.Simulator.Server;
 using Chaser.Storage;
 using Chaser.Storage.Tests;
+using Chaser.Tests.Shared;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
@@ -29,14 +28,7 @@ public sealed class HardeningTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
-        _engine = new ExecutionEngine(new BinanceConnector(new BinanceConnectorOptions
-        {
-            RestBaseUrl = _simulator.RestBaseUrl,
-            StreamBaseUrl = _simulator.WebSocketBaseUrl,
-            OrderEntryWebSocketUrl = _simulator.WebSocketApiUrl,
-            ApiKey = new ApiKey(_simulator.ApiKey),
-            Signer = new HmacSha256Signer(Secret.FromText(_simulator.ApiSecret)),
-        }));
+        _engine = new ExecutionEngine(SimulatorConnector.For(_simulator));
     }
 
     public async ValueTask DisposeAsync()

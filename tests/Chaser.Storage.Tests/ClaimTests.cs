@@ -1,6 +1,5 @@
-using Chaser.Binance.Connector;
-using Chaser.Binance.Signing;
 using Chaser.Simulator.Server;
+using Chaser.Tests.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace Chaser.Storage.Tests;
@@ -92,13 +91,7 @@ public class ClaimTests
         await SeedAsync(database, ours, otherVenue, otherAccount, unrecorded);
 
         await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
-        await using var connector = new BinanceConnector(new BinanceConnectorOptions
-        {
-            RestBaseUrl = simulator.RestBaseUrl,
-            StreamBaseUrl = simulator.WebSocketBaseUrl,
-            ApiKey = new ApiKey(simulator.ApiKey),
-            Signer = new HmacSha256Signer(Secret.FromText(simulator.ApiSecret)),
-        });
+        await using var connector = SimulatorConnector.For(simulator, webSocketOrderEntry: false);
         var report = await RestartRecovery.RecoverAsync(database.ConnectionString, connector, connector, "sim here", "key-a", cancellationToken: Ct);
 
         Assert.Equal(1, report.Orders);

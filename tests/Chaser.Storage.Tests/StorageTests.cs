@@ -1,12 +1,11 @@
 using System.Diagnostics;
-using Chaser.Binance.Connector;
-using Chaser.Binance.Signing;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
 using Chaser.Core.Market;
 using Chaser.Core.Rules;
 using Chaser.Engine;
 using Chaser.Simulator.Server;
+using Chaser.Tests.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace Chaser.Storage.Tests;
@@ -114,13 +113,7 @@ public class StorageTests
         Place(ClientOrderIds.For("other1", 21, 1), Chaser.Simulator.Engine.OrderType.Limit, 0.1m);
         Place(ClientOrderIds.For("other1", 21, 2), Chaser.Simulator.Engine.OrderType.Market, 1.47m);
 
-        await using var connector = new BinanceConnector(new BinanceConnectorOptions
-        {
-            RestBaseUrl = simulator.RestBaseUrl,
-            StreamBaseUrl = simulator.WebSocketBaseUrl,
-            ApiKey = new ApiKey(simulator.ApiKey),
-            Signer = new HmacSha256Signer(Secret.FromText(simulator.ApiSecret)),
-        });
+        await using var connector = SimulatorConnector.For(simulator, webSocketOrderEntry: false);
         var report = await RestartRecovery.RecoverAsync(database.ConnectionString, connector, connector, "sim", "key-test", cancellationToken: Ct);
 
         Assert.Equal(1, report.Orders);
@@ -288,26 +281,18 @@ public class StorageTests
 
         await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
         await using var recorder = new StorageRecorder(database.ConnectionString);
-        BinanceConnector Connector() => new(new BinanceConnectorOptions
-        {
-            RestBaseUrl = simulator.RestBaseUrl,
-            StreamBaseUrl = simulator.WebSocketBaseUrl,
-            OrderEntryWebSocketUrl = simulator.WebSocketApiUrl,
-            ApiKey = new ApiKey(simulator.ApiKey),
-            Signer = new HmacSha256Signer(Secret.FromText(simulator.ApiSecret)),
-        });
         await using var db = new ChaserDb(database.ConnectionString);
         var ids = new long[] { 11, 12 };
 
         // An engine with a tag of its own would work this database's orders under ids a restart can't recognise.
-        await using (var untagged = new ExecutionEngine(Connector(), recorder))
+        await using (var untagged = new ExecutionEngine(SimulatorConnector.For(simulator), recorder))
         {
             var refused = await Assert.ThrowsAsync<ArgumentException>(() => db.Orders.Where(o => ids.Contains(o.Id)).ExecuteAsync(untagged, Ct));
             Assert.Equal("engine", refused.ParamName);
             Assert.Empty(simulator.Engine.GetOpenOrders(null));
         }
 
-        await using var engine = new ExecutionEngine(Connector(), recorder, options: new EngineOptions { ClientIdTag = await db.GetClientIdTagAsync(Ct) });
+        await using var engine = new ExecutionEngine(SimulatorConnector.For(simulator), recorder, options: new EngineOptions { ClientIdTag = await db.GetClientIdTagAsync(Ct) });
         var results = await db.Orders.Where(o => ids.Contains(o.Id)).ExecuteAsync(engine, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
 
         Assert.All(results, r => Assert.Equal(FinishReason.Filled, r.Status));
