@@ -53,7 +53,7 @@ internal static class DemoCommand
         var results = await OrderSession.WorkAsync(venue.Engine, specs, output, context.Stop).ConfigureAwait(false);
         var code = OrderSession.Report(results, output);
         await OrderSession.WaitForMarkoutsAsync(args.Has("--markouts"), venue.Engine.Options.MarkoutTail, output, context.Time, context.Stop).ConfigureAwait(false);
-        await recorder.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        await Recording.FinishAsync(recorder, database).ConfigureAwait(false);
         if (!output.Json)
         {
             await output.Output.WriteLineAsync($"recorded in {Recording.Describe(database)} (orders {string.Join(", ", specs.Select(s => s.Id))})").ConfigureAwait(false);

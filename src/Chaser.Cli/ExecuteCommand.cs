@@ -59,7 +59,7 @@ internal static class ExecuteCommand
         var results = await OrderSession.WorkAsync(venue.Engine, [spec], output, context.Stop).ConfigureAwait(false);
         var code = OrderSession.Report(results, output);
         await OrderSession.WaitForMarkoutsAsync(args.Has("--markouts"), venue.Engine.Options.MarkoutTail, output, context.Time, context.Stop).ConfigureAwait(false);
-        await recorder.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        await Recording.FinishAsync(recorder, database).ConfigureAwait(false);
         return code;
     }
 

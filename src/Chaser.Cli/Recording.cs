@@ -135,6 +135,23 @@ internal static class Recording
         }
     }
 
+    /// <summary>
+    /// The end of a run: what was recorded reaches the database, within the recorder's close timeout. A database that
+    /// failed mid-run is named (exit 2) instead of holding the process for good; the result was printed already and
+    /// the exchange's trades stay the truth (<c>chaser serve</c> reconciles orders left working when it starts).
+    /// </summary>
+    public static async Task FinishAsync(StorageRecorder recorder, string connectionString)
+    {
+        try
+        {
+            await recorder.FlushAsync(recorder.CloseTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new UsageException($"option '--db': {Describe(connectionString)}: {e.Message}");
+        }
+    }
+
     /// <summary>Migrates the database and stores the parent orders as new rows, returning them with their ids.</summary>
     public static async Task<IReadOnlyList<ParentOrderSpec>> CreateOrdersAsync(string connectionString, IReadOnlyList<ParentOrderSpec> specs, TimeProvider time, CancellationToken cancellationToken, bool explicitId = false)
     {

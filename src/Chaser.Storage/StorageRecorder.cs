@@ -102,15 +102,42 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
+        if (_closing.IsCancellationRequested)
+        {
+            return; // given up already, and said so, by a flush that ran out of time
+        }
+
         try
         {
             await _writer.WaitAsync(CloseTimeout).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            _closing.Cancel();
-            throw new TimeoutException($"storage: {Interlocked.Read(ref _enqueued) - Interlocked.Read(ref _settled)} queued write(s) could not reach the database within {CloseTimeout.TotalSeconds:0} s; the exchange remains the record of what was filled");
+            throw GiveUp(CloseTimeout);
         }
+    }
+
+    /// <summary>
+    /// The last flush of a run: what is queued reaches the database within <paramref name="timeout"/>, or the
+    /// recorder gives the queued writes up (it stops retrying, so nothing holds the process) and says how many.
+    /// </summary>
+    public async Task FlushAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await FlushAsync().WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _queue.Writer.TryComplete();
+            throw GiveUp(timeout);
+        }
+    }
+
+    private TimeoutException GiveUp(TimeSpan waited)
+    {
+        _closing.Cancel();
+        return new TimeoutException($"storage: {Interlocked.Read(ref _enqueued) - Interlocked.Read(ref _settled)} queued write(s) could not reach the database within {waited.TotalSeconds:0} s; the exchange remains the record of what was filled");
     }
 
     private void Enqueue(Write write)
@@ -120,7 +147,10 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
             throw new InvalidOperationException("the recorder is closed");
         }
 
-        Interlocked.Increment(ref _enqueued);
+        if (write is not FlushMarker)
+        {
+            Interlocked.Increment(ref _enqueued); // a flush marker is not a write: the counts say how many rows wait
+        }
     }
 
     private async Task WriteLoopAsync()
@@ -167,7 +197,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
                 marker.Done.TrySetResult();
             }
 
-            Interlocked.Add(ref _settled, batch.Count);
+            Interlocked.Add(ref _settled, batch.Count(w => w is not FlushMarker));
             batch.Clear();
         }
     }

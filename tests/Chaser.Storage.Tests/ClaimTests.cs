@@ -273,3 +273,36 @@ public class RecoveryDecisionTests
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
+
+/// <summary>The last flush of a run is bounded: a database that stopped taking writes can't hold the process for good.</summary>
+public class BoundedFlushTests
+{
+    [Fact]
+    public async Task A_flush_that_runs_out_of_time_gives_the_writes_up_and_closing_returns_at_once()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
+        await using (var db = new ChaserDb(database.ConnectionString))
+        {
+            await DatabaseMigrator.MigrateAsync(db, TestContext.Current.CancellationToken);
+        }
+
+        // Another process holds the write lock for the rest of the run.
+        await using var holder = new Microsoft.Data.Sqlite.SqliteConnection(database.ConnectionString);
+        await holder.OpenAsync(TestContext.Current.CancellationToken);
+        await using (var exclusive = holder.CreateCommand())
+        {
+            exclusive.CommandText = "BEGIN EXCLUSIVE";
+            await exclusive.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        var recorder = new StorageRecorder(database.ConnectionString) { CloseTimeout = TimeSpan.FromMinutes(5) };
+        recorder.ArrivalMid(1, 65_000m, DateTimeOffset.UtcNow);
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        var timeout = await Assert.ThrowsAsync<TimeoutException>(() => recorder.FlushAsync(TimeSpan.FromSeconds(1)));
+        await recorder.DisposeAsync();
+
+        Assert.Equal("storage: 1 queued write(s) could not reach the database within 1 s; the exchange remains the record of what was filled", timeout.Message);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"took {stopwatch.Elapsed.TotalSeconds:0.0} s, not bounded by the flush's 1 s");
+    }
+}
