@@ -66,6 +66,12 @@ public sealed record SimulatorOptions
 
     public TimeSpan WebSocketPongTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Binance closes a market/user stream connection that sends more messages than this in any one second.</summary>
+    public int StreamMessagesPerSecond { get; init; } = 10;
+
+    /// <summary>Binance refuses a SUBSCRIBE that would take one connection past this many streams.</summary>
+    public int StreamsPerConnection { get; init; } = 1024;
+
     /// <summary>Clock of the exchange (server time, recvWindow, rate-limit windows, listenKey expiry).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

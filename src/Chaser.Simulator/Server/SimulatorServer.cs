@@ -224,8 +224,15 @@ public sealed class SimulatorServer : IAsyncDisposable
         // SUBSCRIBE); a name that is neither a stream nor a live listen key simply delivers nothing.
         names.RemoveAll(n => !StreamName.TryParse(n, context.Engine, out _) && !context.ListenKeys.IsValid(n));
 
-        using var connection = new StreamConnection(hub, context.Clock, combined);
-        hub.Subscribe(connection, names, out _);
+        using var connection = new StreamConnection(hub, context.Clock, combined, context.Options.StreamMessagesPerSecond);
+        if (!hub.Subscribe(connection, names, out var refused))
+        {
+            // only the per-connection stream limit can refuse here: unknown names were dropped above
+            http.Response.StatusCode = 400;
+            await http.Response.WriteAsync(refused ?? "Invalid request", http.RequestAborted);
+            return;
+        }
+
         try
         {
             using var socket = await Accept(http);

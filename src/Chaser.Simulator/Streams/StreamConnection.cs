@@ -9,7 +9,9 @@ namespace Chaser.Simulator.Streams;
 /// <summary>
 /// One market/user stream WebSocket: an outgoing queue drained by a writer loop (which applies latency and
 /// delays), a reader loop for SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS / SET_PROPERTY / GET_PROPERTY.
-/// A client that cannot keep up (queue full) or sends more than 10 messages a second is disconnected.
+/// A client that cannot keep up (queue full) or sends more than the allowed messages in any one second (Binance: 10)
+/// is disconnected. Ids are echoed exactly as sent: an unsigned integer or a string (Binance's own USDⓈ-M connector
+/// sends 32-hex string ids).
 /// </summary>
 internal sealed class StreamConnection : IDisposable
 {
@@ -20,15 +22,20 @@ internal sealed class StreamConnection : IDisposable
     private readonly CancellationTokenSource stop = new();
     private readonly Lock gate = new();
     private readonly List<string> subscriptions = [];
+    private readonly long[] recentMessages;
+    private int recentCount;
+    private int recentNext;
 
     private WebSocket? socket;
 
     /// <summary>Created (and subscribed) before the handshake completes so no event slips between the two.</summary>
-    public StreamConnection(StreamHub hub, TimeProvider clock, bool combined)
+    public StreamConnection(StreamHub hub, TimeProvider clock, bool combined, int messagesPerSecond)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(messagesPerSecond, 1);
         this.hub = hub;
         this.clock = clock;
         Combined = combined;
+        recentMessages = new long[messagesPerSecond];
     }
 
     public bool Combined { get; private set; }
@@ -169,8 +176,6 @@ internal sealed class StreamConnection : IDisposable
     {
         var socket = this.socket!;
         var buffer = new byte[16 * 1024];
-        var windowStart = clock.GetTimestamp();
-        var messagesInWindow = 0;
         while (socket.State == WebSocketState.Open && !ct.IsCancellationRequested)
         {
             using var message = new MemoryStream();
@@ -192,13 +197,7 @@ internal sealed class StreamConnection : IDisposable
             }
             while (!result.EndOfMessage);
 
-            if (clock.GetElapsedTime(windowStart) > TimeSpan.FromSeconds(1))
-            {
-                windowStart = clock.GetTimestamp();
-                messagesInWindow = 0;
-            }
-
-            if (++messagesInWindow > 10)
+            if (!WithinMessageRate())
             {
                 Abort();
                 return;
@@ -208,6 +207,28 @@ internal sealed class StreamConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sliding one-second window over the last allowed-count messages: a fixed window would let twice the limit
+    /// through across its boundary. Pings and pongs are answered inside the WebSocket layer and never reach here.
+    /// </summary>
+    private bool WithinMessageRate()
+    {
+        var now = clock.GetTimestamp();
+        if (recentCount == recentMessages.Length && clock.GetElapsedTime(recentMessages[recentNext], now) < TimeSpan.FromSeconds(1))
+        {
+            return false;
+        }
+
+        recentMessages[recentNext] = now;
+        recentNext = (recentNext + 1) % recentMessages.Length;
+        recentCount = Math.Min(recentCount + 1, recentMessages.Length);
+        return true;
+    }
+
+    /// <summary>An id Binance's stream servers accept: an unsigned 64-bit integer or a string.</summary>
+    private static bool IsValidId(JsonElement id) =>
+        id.ValueKind == JsonValueKind.String || (id.ValueKind == JsonValueKind.Number && id.TryGetUInt64(out _));
+
     private void HandleControl(byte[] text)
     {
         JsonElement id = default;
@@ -215,23 +236,29 @@ internal sealed class StreamConnection : IDisposable
         {
             using var doc = JsonDocument.Parse(text);
             var root = doc.RootElement;
-            if (!root.TryGetProperty("id", out var idElement) || idElement.ValueKind != JsonValueKind.Number || !idElement.TryGetUInt64(out _))
+            if (root.ValueKind != JsonValueKind.Object)
             {
-                SendRaw(ControlError(2, "Invalid request: request ID must be an unsigned integer", default));
+                SendRaw(ControlError(3, "Invalid JSON: expected an object with method, params and id", default));
+                return;
+            }
+
+            if (!root.TryGetProperty("id", out var idElement) || !IsValidId(idElement))
+            {
+                SendRaw(ControlError(2, "Invalid request: request ID must be an unsigned integer or a string", default));
                 return;
             }
 
             id = idElement.Clone();
-            var method = root.TryGetProperty("method", out var m) ? m.GetString() : null;
+            var method = root.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
             var names = root.TryGetProperty("params", out var p) && p.ValueKind == JsonValueKind.Array
                 ? p.EnumerateArray().Select(e => e.ToString()).ToList()
                 : [];
             switch (method)
             {
                 case "SUBSCRIBE":
-                    if (!hub.Subscribe(this, names, out var bad))
+                    if (!hub.Subscribe(this, names, out var refused))
                     {
-                        SendRaw(ControlError(2, $"Invalid request: unknown stream {bad}", id));
+                        SendRaw(ControlError(2, refused ?? "Invalid request", id));
                         return;
                     }
 
@@ -260,6 +287,9 @@ internal sealed class StreamConnection : IDisposable
                     break;
                 case "GET_PROPERTY" when names.Count == 1 && names[0] == "combined":
                     SendRaw(ControlResult(id, w => w.WriteBoolean("result", Combined)));
+                    break;
+                case null:
+                    SendRaw(ControlError(2, "Invalid request: missing field `method` (a string)", id));
                     break;
                 default:
                     SendRaw(ControlError(2, $"Invalid request: unknown variant {method}, expected one of SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY, GET_PROPERTY", id));

@@ -31,10 +31,13 @@ internal sealed class StreamHub : IExchangeObserver
 
     private TimeSpan MarketLatency => context.Options.MarketDataLatency;
 
-    /// <summary>Subscribes market streams or (when the name is the active listen key) the user data stream.</summary>
-    public bool Subscribe(StreamConnection connection, IEnumerable<string> names, out string? invalid)
+    /// <summary>
+    /// Subscribes market streams or (when the name is the active listen key) the user data stream; all or nothing.
+    /// On refusal <paramref name="error"/> is Binance's message: an unknown name, or the connection's stream limit.
+    /// </summary>
+    public bool Subscribe(StreamConnection connection, IEnumerable<string> names, out string? error)
     {
-        invalid = null;
+        error = null;
         var parsed = new List<(string Name, StreamName? Market)>();
         foreach (var raw in names)
         {
@@ -48,13 +51,22 @@ internal sealed class StreamHub : IExchangeObserver
             }
             else
             {
-                invalid = raw;
+                error = $"Invalid request: unknown stream {raw}";
                 return false;
             }
         }
 
+        var limit = context.Options.StreamsPerConnection;
         lock (gate)
         {
+            // a connection's control messages are handled one at a time, so its subscriptions cannot grow meanwhile
+            var total = connection.Subscriptions.Union(parsed.Select(p => p.Name), StringComparer.Ordinal).Count();
+            if (total > limit)
+            {
+                error = $"Invalid request: at most {limit} streams per connection, this would make {total}";
+                return false;
+            }
+
             foreach (var (name, market) in parsed)
             {
                 var map = market is null ? users : subscribers;
