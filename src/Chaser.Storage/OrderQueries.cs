@@ -63,10 +63,11 @@ public static class OrderQueries
     {
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(engine);
-        var refused = rows.FirstOrDefault(r => r.Status != OrderStatus.New);
-        if (refused is not null)
+        // Every order that is not new is named, as the claim itself names them: a caller learns the whole answer at once.
+        var refused = rows.Where(r => r.Status != OrderStatus.New).ToDictionary(r => r.Id, r => $"order {r.Id} is {r.Status}; only new orders can be executed (an order is executed once)");
+        if (refused.Count > 0)
         {
-            throw new OrderClaimException(new Dictionary<long, string> { [refused.Id] = $"order {refused.Id} is {refused.Status}; only new orders can be executed (an order is executed once)" }, missing: false);
+            throw new OrderClaimException(refused, missing: false);
         }
 
         if (engine.Recorder is StorageRecorder recording)

@@ -1,3 +1,4 @@
+using Chaser.Engine;
 using Chaser.Simulator.Server;
 using Chaser.Tests.Shared;
 using Microsoft.EntityFrameworkCore;
@@ -183,6 +184,21 @@ public class ClaimTests
         await using var db = new ChaserDb(database.ConnectionString);
         var rows = await db.Orders.AsNoTracking().OrderBy(o => o.Id).ToListAsync(Ct);
         Assert.Equal([OrderStatus.Working, OrderStatus.Canceled, OrderStatus.Canceled], rows.Select(r => r.Status));
+    }
+
+    [Fact]
+    public async Task The_check_before_a_claim_names_every_order_that_is_not_new()
+    {
+        var filled = New(1);
+        filled.Status = OrderStatus.Filled;
+        var working = Working(2, "v", "a");
+        var exchange = new RecoveryDecisionTests.HistoryExchange();
+        await using var engine = new ExecutionEngine(exchange);
+
+        var refused = await Assert.ThrowsAsync<OrderClaimException>(() => OrderQueries.CheckAsync([filled, working, New(3)], engine, Ct));
+
+        Assert.Equal([1L, 2L], refused.Refused.Keys.Order());
+        Assert.Equal("order 1 is filled; only new orders can be executed (an order is executed once); order 2 is working; only new orders can be executed (an order is executed once)", refused.Message);
     }
 
     private static OrderRow New(long id) => new() { Id = id, Symbol = "BTCUSDT", Size = 500m, SizeType = "n", Side = 1, CreatedAt = T0 };
