@@ -249,7 +249,7 @@ public static class ChaserApi
         }
         catch (HttpRequestException e)
         {
-            options.Diagnostics?.Invoke($"create: the venue could not be asked about the orders: {e.Message}");
+            Log(options, $"create: the venue could not be asked about the orders: {e.Message}");
             return Results.Problem(statusCode: 503, title: "Venue unavailable", detail: "the exchange could not be reached to check the orders; nothing was stored, try again");
         }
 
@@ -322,7 +322,7 @@ public static class ChaserApi
             }
             catch (HttpRequestException e)
             {
-                options.Diagnostics?.Invoke($"execute {string.Join(",", ids)}: the venue could not be asked about the orders: {e.Message}");
+                Log(options, $"execute {string.Join(",", ids)}: the venue could not be asked about the orders: {e.Message}");
                 return Results.Problem(statusCode: 503, title: "Venue unavailable", detail: "the exchange could not be reached to check the orders; none was claimed, try again");
             }
 
@@ -338,7 +338,7 @@ public static class ChaserApi
                 }
                 catch (Exception e)
                 {
-                    options.Diagnostics?.Invoke($"execute {string.Join(",", ids)}: {e.GetType().Name}: {e.Message}");
+                    Log(options, $"execute {string.Join(",", ids)}: {e.GetType().Name}: {e.Message}");
                 }
             }, CancellationToken.None);
             return Results.Accepted("/api/orders?ids=" + string.Join(",", ids), new { ids, status = "working" });
