@@ -35,10 +35,19 @@ public class DashboardBrowserTests
         var directory = NodeTool.Directory("dashboard-check");
         await NodeTool.InstallAsync(directory, "playwright-core", Ct);
 
+        // A market whose price stands still (four trades a second, no bursts): the order fills by its queue, in
+        // steps over seconds. On the embedded default one trade through the price can fill it whole between two of
+        // the page's 250 ms snapshots on a loaded machine (CI saw new -> filled), and the page rightly never shows it
+        // working.
+        var slow = new SimulatorOptions
+        {
+            Synthetic = new Chaser.Simulator.Sources.SyntheticOptions { BurstTradesPerSecond = 4, VolatilityTicksPerSqrtSecond = 0 },
+        };
+        await using var simulator = await SimulatorServer.StartAsync(slow, Ct);
         var database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-dashboard-{Guid.NewGuid():N}.db");
         var url = $"http://127.0.0.1:{ServeProcess.FreePort()}";
         var screenshot = Path.Combine(Path.GetTempPath(), $"chaser-dashboard-{Guid.NewGuid():N}.png");
-        using var serve = await ServeProcess.StartAsync(Token, ["--urls", url, "--db", database], Ct);
+        using var serve = await ServeProcess.StartAsync(Token, ["--urls", url, "--db", database, "--rest-url", simulator.RestBaseUrl.ToString(), "--ws-url", simulator.WebSocketBaseUrl.ToString()], Ct);
         try
         {
             var run = await NodeTool.RunAsync("node", ["check.mjs", url, Token, screenshot], directory, TimeSpan.FromMinutes(4), Ct);
