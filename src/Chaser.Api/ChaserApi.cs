@@ -15,6 +15,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.OpenApi;
 
 namespace Chaser.Api;
 
@@ -72,7 +73,7 @@ public static class ChaserApi
         ArgumentNullException.ThrowIfNull(options);
         builder.Services.AddSingleton(options);
         builder.Services.AddProblemDetails();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(ApiDocument.Configure);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
@@ -143,15 +144,36 @@ public static class ChaserApi
         Dashboard.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
         var api = app.MapGroup("/api");
-        api.MapPost("/orders", CreateOrdersAsync);
-        api.MapPost("/orders/execute", ExecuteAsync);
+        api.MapPost("/orders", CreateOrdersAsync)
+            .Documented("createOrders", "Create parent orders", "Stores one order (an object) or several (an array) with status new, after checking each field, the symbol on the venue and that the size can be posted at the current price; a refused field is named (`[1].size` in an array) and nothing is stored. The answer has the same shape as the body.")
+            .OneOrMany<OrderRequest>("201", "One order, or an array of at most 1,000.", "The stored order(s), status new.", typeof(OrderView))
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        api.MapPost("/orders/execute", ExecuteAsync)
+            .Documented("executeOrders", "Execute orders", "Claims every listed order at once (new → working) and works them concurrently in the background; poll GET /api/orders?ids= until each is final (filled, canceled, failed or expired; the reason in status_detail). All or nothing: an unknown id is 404, an id already claimed is 409 (both name the ids under `ids`), and then nothing is claimed.")
+            .Body<ExecuteRequest>("The ids of new orders: {\"ids\":[1,2]}.")
+            .Produces<ExecuteAccepted>(StatusCodes.Status202Accepted).Answer(202, "Every order is claimed and working (or queued behind another on its symbol and side).")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .Answer(404, "An id is not an order; `ids` lists them. Nothing was claimed.").Answer(409, "An order is not new (claimed a moment ago or already run); `ids` lists them. Nothing was claimed.");
         api.MapGet("/orders/{id:long}", async (long id, CancellationToken ct) => await WithDb(options, async db =>
-            await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == id, ct) is { } order ? Results.Json(OrderView.Of(order), Json) : NotFound(id)));
-        api.MapGet("/orders", ListAsync);
-        api.MapGet("/orders/{id:long}/fills", (long id, CancellationToken ct) => Children(options, id, db => db.Fills.Where(f => f.OrderId == id).OrderBy(f => f.ExchangeTime), ct));
-        api.MapGet("/orders/{id:long}/mids", (long id, CancellationToken ct) => Children(options, id, db => db.Mids.Where(m => m.OrderId == id).OrderBy(m => m.ReceivedTime), ct));
-        api.MapGet("/orders/{id:long}/child-orders", (long id, CancellationToken ct) => Children(options, id, db => db.ChildOrders.Where(c => c.OrderId == id).OrderBy(c => c.Sequence), ct));
-        api.MapGet("/orders/{id:long}/events", (long id, CancellationToken ct) => Children(options, id, db => db.Events.Where(e => e.OrderId == id).OrderBy(e => e.Time), ct));
+            await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == id, ct) is { } order ? Results.Json(OrderView.Of(order), Json) : NotFound(id)))
+            .Documented("getOrder", "One order", "The parent order's row: its fields, status (with the reason in status_detail), fills so far and counters.")
+            .WithOrderId().Produces<OrderView>().Answer(200, "The order.").ProducesProblem(StatusCodes.Status404NotFound).Answer(404, "No such order.");
+        api.MapGet("/orders", ListAsync)
+            .Documented("listOrders", "List orders", "Orders by id, oldest first, at most 1,000, filtered by the query.")
+            .WithQuery(ApiDocument.IdsQuery, ("status", JsonSchemaType.String, "Only orders in this status: new, working, filled, canceled, failed or expired."), ApiDocument.StrategyQuery)
+            .Produces<OrderView[]>().Answer(200, "The matching orders.").ProducesValidationProblem();
+        api.MapGet("/orders/{id:long}/fills", (long id, CancellationToken ct) => Children(options, id, db => db.Fills.Where(f => f.OrderId == id).OrderBy(f => f.ExchangeTime), ct))
+            .Documented("getFills", "An order's fills", "Every execution of the order's child orders, in exchange time order; each trade once.")
+            .WithOrderId().Produces<FillRow[]>().Answer(200, "The fills.").ProducesProblem(StatusCodes.Status404NotFound).Answer(404, "No such order.");
+        api.MapGet("/orders/{id:long}/mids", (long id, CancellationToken ct) => Children(options, id, db => db.Mids.Where(m => m.OrderId == id).OrderBy(m => m.ReceivedTime), ct))
+            .Documented("getMids", "An order's mid samples", "The book's top (bid, ask, mid) each time its mid changed while the order worked, and for the markout tail after it.")
+            .WithOrderId().Produces<MidRow[]>().Answer(200, "The samples, in arrival order.").ProducesProblem(StatusCodes.Status404NotFound).Answer(404, "No such order.");
+        api.MapGet("/orders/{id:long}/child-orders", (long id, CancellationToken ct) => Children(options, id, db => db.ChildOrders.Where(c => c.OrderId == id).OrderBy(c => c.Sequence), ct))
+            .Documented("getChildOrders", "An order's child orders", "The latest known state of each post-only (or market) child order sent for the order.")
+            .WithOrderId().Produces<ChildOrderRow[]>().Answer(200, "The child orders, by sequence.").ProducesProblem(StatusCodes.Status404NotFound).Answer(404, "No such order.");
+        api.MapGet("/orders/{id:long}/events", (long id, CancellationToken ct) => Children(options, id, db => db.Events.Where(e => e.OrderId == id).OrderBy(e => e.Time), ct))
+            .Documented("getEvents", "An order's decisions", "Every decision of the chaser (place, modify, cancel, query, finish) with its trigger, rule and tick-to-order latency.")
+            .WithOrderId().Produces<EventRow[]>().Answer(200, "The decisions, in time order.").ProducesProblem(StatusCodes.Status404NotFound).Answer(404, "No such order.");
         api.MapPost("/orders/{id:long}/cancel", async (long id, CancellationToken ct) => await WithDb(options, async db =>
         {
             if (await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == id, ct) is not { } order)
@@ -167,7 +189,7 @@ public static class ChaserApi
             // A new order is canceled where it stands; a claimed one (queued or working) by the engine that holds it.
             if (await db.Orders.CancelNewAsync(id, DateTimeOffset.UtcNow, ct))
             {
-                return Results.Json(new { id, status = OrderStatus.Canceled }, Json);
+                return Results.Json(new CancelAnswer(id, OrderStatus.Canceled), Json);
             }
 
             // Claimed by this host a moment ago but not yet handed to the engine: the engine takes the cancel when it starts.
@@ -178,14 +200,25 @@ public static class ChaserApi
             }
 
             options.Engine.Cancel(id);
-            return Results.Accepted($"/api/orders/{id}", new { id, status = "canceling" });
-        }));
-        api.MapGet("/report", ReportAsync);
+            return Results.Accepted($"/api/orders/{id}", new CancelAnswer(id, "canceling"));
+        }))
+            .Documented("cancelOrder", "Cancel an order", "A new order is canceled where it stands (200); a queued or working one is canceled by the engine that holds it (202: poll the order until it is final).")
+            .WithOrderId().Produces<CancelAnswer>().Answer(200, "The order was new and is now canceled.")
+            .Produces<CancelAnswer>(StatusCodes.Status202Accepted).Answer(202, "The engine cancels it; its child order's final state is awaited.")
+            .ProducesProblem(StatusCodes.Status404NotFound).Answer(404, "No such order.")
+            .ProducesProblem(StatusCodes.Status409Conflict).Answer(409, "The order is already final, or is worked by another process.");
+        api.MapGet("/report", ReportAsync)
+            .Documented("getReport", "The post-trade report", "Per-order metrics (slippage against the arrival mid, price_expected and the market VWAP, positive = cost; fill rate, maker fraction, markouts, latency) and aggregates by symbol, side and strategy, over the newest `limit` matching orders. `Accept: text/csv` returns the rows as CSV.")
+            .WithQuery(ApiDocument.IdsQuery, ApiDocument.StrategyQuery, ("since", JsonSchemaType.String, "Only orders created at or after this ISO 8601 time, e.g. 2026-11-30T09:00:00Z."), ("limit", JsonSchemaType.Integer, "At most this many orders, the newest (1 to 10000; 1000 by default)."))
+            .Produces<ExecutionReport>().AlsoText("text/csv").Answer(200, "The report (JSON), or with Accept: text/csv its rows as CSV (the same column names).")
+            .ProducesValidationProblem();
         api.MapGet("/orders/{id:long}/chart.png", async (long id, CancellationToken ct) => await WithDb(options, async db =>
         {
             var executions = await StoredExecution.LoadAsync(db, db.Orders.Where(o => o.Id == id), ct);
             return executions.Count == 0 ? NotFound(id) : Results.Bytes(ExecutionChart.RenderPng(executions[0]), "image/png");
-        }));
+        }))
+            .Documented("getChart", "An order's chart", "A PNG: bid, ask and mid, our child order's price, fills sized by quantity, the arrival mid and the average price.")
+            .WithOrderId().Produces<byte[]>(StatusCodes.Status200OK, "image/png").Answer(200, "The chart.").ProducesProblem(StatusCodes.Status404NotFound).Answer(404, "No such order.");
         api.MapGet("/stream", (HttpContext context, IHostApplicationLifetime lifetime, CancellationToken ct) =>
         {
             context.Response.Headers.CacheControl = "no-cache";
@@ -195,7 +228,9 @@ public static class ChaserApi
             var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, lifetime.ApplicationStopping);
             context.Response.RegisterForDispose(stopping);
             return TypedResults.ServerSentEvents(Dashboard.StreamAsync(options, 100, stopping.Token));
-        });
+        })
+            .Documented("stream", "Live orders", "Server-sent events: the latest 100 orders with live progress, sent whenever something changes (the dashboard's feed).")
+            .Produces<string>(StatusCodes.Status200OK, "text/event-stream").Answer(200, "An event stream; each event's data is a JSON snapshot.");
     }
 
     private static bool Authorized(HttpRequest request, byte[] tokenHash)
@@ -341,7 +376,7 @@ public static class ChaserApi
                     Log(options, $"execute {string.Join(",", ids)}: {e.GetType().Name}: {e.Message}");
                 }
             }, CancellationToken.None);
-            return Results.Accepted("/api/orders?ids=" + string.Join(",", ids), new { ids, status = "working" });
+            return Results.Accepted("/api/orders?ids=" + string.Join(",", ids), new ExecuteAccepted(ids, "working"));
         });
     }
 

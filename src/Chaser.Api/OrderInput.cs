@@ -8,6 +8,12 @@ namespace Chaser.Api;
 /// <summary>Reads one order of a POST /api/orders body; every problem is recorded under the field's name.</summary>
 internal static class OrderInput
 {
+    /// <summary>
+    /// The names that mean Binance USDⓈ-M Futures, exactly as written: Chaser's own (stored), ccxt's id, and the
+    /// spelled-out name an existing settings constant is likely to hold. Every one is stored as <c>binfut</c>.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ExchangeNames = ["binfut", "binanceusdm", "binance_futures"];
+
     public static OrderRow? TryParse(JsonElement item, string prefix, Dictionary<string, string[]> errors)
     {
         if (item.ValueKind != JsonValueKind.Object)
@@ -125,9 +131,28 @@ internal static class OrderInput
             }
         }
 
-        if (item.TryGetProperty("exchange", out var exchange) && !(exchange.ValueKind == JsonValueKind.String && exchange.GetString() == "binfut"))
+        if (item.TryGetProperty("exchange", out var exchange) && !(exchange.ValueKind == JsonValueKind.String && ExchangeNames.Contains(exchange.GetString()!)))
         {
-            Fail("exchange", "must be the string 'binfut' (Binance USDⓈ-M Futures), the only exchange supported");
+            Fail("exchange", $"must be the string 'binfut' (Binance USDⓈ-M Futures; also accepted: {string.Join(", ", ExchangeNames.Where(n => n != "binfut"))}), the only exchange supported");
+        }
+
+        // The seed's _type: "l" (or "limit") is the post-only chase at the best price, the only kind Chaser works.
+        if (Text("type", "must be the string 'limit' (or 'l'): the post-only chase at the best price") is { } type && type is not ("limit" or "l"))
+        {
+            Fail("type", "must be 'limit' (or 'l'): the post-only chase at the best price is the only type Chaser works");
+        }
+
+        var liquidated = false;
+        if (item.TryGetProperty("liquidated", out var liquidatedValue))
+        {
+            if (liquidatedValue.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            {
+                liquidated = liquidatedValue.GetBoolean();
+            }
+            else
+            {
+                Fail("liquidated", "must be true or false");
+            }
         }
 
         if (errors.Count > before)
@@ -144,6 +169,7 @@ internal static class OrderInput
             PriceExpected = priceExpected,
             Strategy = strategy,
             ReduceOnly = reduceOnly,
+            Liquidated = liquidated,
             Deadline = deadline,
             TimeLimitMs = timeLimitMs,
         };

@@ -7,7 +7,9 @@ using Chaser.Simulator.Server;
 using Chaser.Storage;
 using Chaser.Tests.Shared;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Chaser.Api.Tests;
 
@@ -212,6 +214,109 @@ public sealed partial class ApiTests : IAsyncLifetime
         Assert.Contains("/api/report", paths);
         Assert.Contains("/api/orders/{id}/chart.png", paths);
         Assert.Contains("/api/stream", paths);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_every_api_route_with_schemas_status_codes_and_the_bearer_scheme()
+    {
+        using var doc = JsonDocument.Parse(await GetStringAsync("/openapi/v1.json"));
+        var root = doc.RootElement;
+        var scheme = root.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer");
+        Assert.Equal("http", scheme.GetProperty("type").GetString());
+        Assert.Equal("bearer", scheme.GetProperty("scheme").GetString());
+        Assert.True(root.GetProperty("security")[0].TryGetProperty("bearer", out _));
+        var schemas = root.GetProperty("components").GetProperty("schemas");
+
+        // Every route the app maps under /api is in the document, so a route added without its description fails here.
+        var routes = _app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText!.StartsWith("/api/", StringComparison.Ordinal))
+            .Select(e => (Path: System.Text.RegularExpressions.Regex.Replace(e.RoutePattern.RawText!, "{(\\w+):[^}]+}", "{$1}"), Method: e.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods.Single().ToLowerInvariant()))
+            .ToArray();
+        Assert.Equal(12, routes.Length);
+        var paths = root.GetProperty("paths");
+        foreach (var (path, method) in routes)
+        {
+            var where = $"{method} {path}";
+            Assert.True(paths.TryGetProperty(path, out var item) && item.TryGetProperty(method, out _), $"{where} is not in the document");
+            var operation = paths.GetProperty(path).GetProperty(method);
+            Assert.False(string.IsNullOrWhiteSpace(operation.GetProperty("operationId").GetString()), where);
+            Assert.False(string.IsNullOrWhiteSpace(operation.GetProperty("summary").GetString()), where);
+            Assert.False(string.IsNullOrWhiteSpace(operation.GetProperty("description").GetString()), where);
+            var responses = operation.GetProperty("responses");
+            foreach (var status in new[] { "401", "429", "500", "503" })
+            {
+                Assert.True(responses.TryGetProperty(status, out _), $"{where} lacks {status}");
+            }
+
+            Assert.Contains(responses.EnumerateObject(), r => r.Name.StartsWith('2'));
+            foreach (var response in responses.EnumerateObject())
+            {
+                Assert.False(string.IsNullOrWhiteSpace(response.Value.GetProperty("description").GetString()), $"{where} {response.Name}");
+                Assert.True(response.Value.TryGetProperty("content", out var content), $"{where} {response.Name} has no content");
+                foreach (var media in content.EnumerateObject())
+                {
+                    Assert.True(media.Value.TryGetProperty("schema", out var schema), $"{where} {response.Name} {media.Name} has no schema");
+                    AssertResolvable(schema, schemas, $"{where} {response.Name}");
+                }
+
+                if (!response.Name.StartsWith('2'))
+                {
+                    Assert.True(content.TryGetProperty("application/problem+json", out _), $"{where} {response.Name} is not a problem body");
+                }
+            }
+
+            if (path.StartsWith("/api/orders/{id}", StringComparison.Ordinal))
+            {
+                Assert.True(responses.TryGetProperty("404", out _), $"{where} lacks 404");
+            }
+
+            if (method == "post" && !path.EndsWith("/cancel", StringComparison.Ordinal))
+            {
+                var body = operation.GetProperty("requestBody");
+                Assert.True(body.GetProperty("required").GetBoolean(), where);
+                AssertResolvable(body.GetProperty("content").GetProperty("application/json").GetProperty("schema"), schemas, where);
+                Assert.True(responses.TryGetProperty("400", out _), $"{where} lacks 400");
+            }
+        }
+
+        string[] Query(string path) => [.. paths.GetProperty(path).GetProperty("get").GetProperty("parameters").EnumerateArray()
+            .Where(p => p.GetProperty("in").GetString() == "query" && p.GetProperty("description").GetString()!.Length > 0).Select(p => p.GetProperty("name").GetString()!)];
+        Assert.Equal(["ids", "status", "strategy"], Query("/api/orders"));
+        Assert.Equal(["ids", "strategy", "since", "limit"], Query("/api/report"));
+        Assert.True(paths.GetProperty("/api/report").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("text/csv", out _));
+
+        // The create body names the seed's fields, each described.
+        var order = paths.GetProperty("/api/orders").GetProperty("post").GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("oneOf")[0];
+        var fields = order.GetProperty("properties");
+        foreach (var field in new[] { "symbol", "side", "size", "size_type", "exchange", "type", "price_expected", "strategy", "reduce_only", "liquidated", "deadline", "time_limit" })
+        {
+            Assert.True(fields.TryGetProperty(field, out var property) && property.GetProperty("description").GetString()!.Length > 0, $"order field {field}");
+        }
+
+        Assert.Equal(["side", "size", "size_type", "symbol"], order.GetProperty("required").EnumerateArray().Select(r => r.GetString()).Order());
+    }
+
+    /// <summary>A schema that is empty, or a reference to nothing, would generate an untyped client.</summary>
+    private static void AssertResolvable(JsonElement schema, JsonElement schemas, string where)
+    {
+        if (schema.TryGetProperty("$ref", out var reference))
+        {
+            Assert.True(schemas.TryGetProperty(reference.GetString()!["#/components/schemas/".Length..], out _), $"{where}: {reference} is not defined");
+            return;
+        }
+
+        Assert.True(schema.TryGetProperty("type", out _) || schema.TryGetProperty("oneOf", out _), $"{where}: an untyped schema");
+    }
+
+    [Fact]
+    public async Task The_seed_fields_type_liquidated_and_exchange_aliases_are_taken_and_stored()
+    {
+        using var created = await PostAsync("/api/orders", """[{"exchange":"binance_futures","symbol":"BTCUSDT","type":"l","side":1,"size":500,"size_type":"n","liquidated":true},{"exchange":"binanceusdm","symbol":"ETHUSDT","type":"limit","side":-1,"size":0.5,"size_type":"q"}]""");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var rows = JsonDocument.Parse(await GetStringAsync("/api/orders")).RootElement.EnumerateArray().ToArray();
+        Assert.Equal(["binfut", "binfut"], rows.Select(r => r.GetProperty("exchange").GetString()));
+        Assert.Equal(["limit", "limit"], rows.Select(r => r.GetProperty("type").GetString()));
+        Assert.Equal([true, false], rows.Select(r => r.GetProperty("liquidated").GetBoolean()));
     }
 
     private async Task<HttpResponseMessage> PostAsync(string path, string json) =>

@@ -50,6 +50,11 @@ public sealed class HardeningTests : IAsyncLifetime
         { """{"symbol":"BTCUSDT","side":1,"size":100,"size_type":"n","deadline":1764590400}""", "deadline", "must be a string" },
         { """{"symbol":"BTCUSDT","side":1,"size":100,"size_type":"n","reduce_only":"yes"}""", "reduce_only", "must be true or false" },
         { """{"symbol":"BTCUSDT","side":1,"size":100,"size_type":"n","price_expected":[65000]}""", "price_expected", "must be a number" },
+        { """{"symbol":"BTCUSDT","side":1,"size":100,"size_type":"n","exchange":"binance"}""", "exchange", "must be the string 'binfut'" },
+        { """{"symbol":"BTCUSDT","side":1,"size":100,"size_type":"n","exchange":"BINFUT "}""", "exchange", "must be the string 'binfut'" },
+        { """{"symbol":"BTCUSDT","side":1,"size":100,"size_type":"n","type":"market"}""", "type", "must be 'limit' (or 'l')" },
+        { """{"symbol":"BTCUSDT","side":1,"size":100,"size_type":"n","type":1}""", "type", "must be the string 'limit'" },
+        { """{"symbol":"BTCUSDT","side":1,"size":100,"size_type":"n","liquidated":"no"}""", "liquidated", "must be true or false" },
     };
 
     [Theory]
