@@ -295,7 +295,8 @@ public static class ChaserApi
 
         return await WithDb(options, async db =>
         {
-            var now = DateTimeOffset.UtcNow;
+            // At the precision the database keeps (microseconds), so that the answer is the row as read back later.
+            var now = new DateTimeOffset(ChaserDb.ToStoredTicks(DateTimeOffset.UtcNow), TimeSpan.Zero);
             foreach (var row in rows)
             {
                 row.CreatedAt = now;

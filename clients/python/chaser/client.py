@@ -1,0 +1,307 @@
+"""A client of Chaser's HTTP API (``chaser serve``), standard library only.
+
+Money comes back as :class:`decimal.Decimal` (JSON numbers are parsed exactly) and goes out as decimal strings, so a
+size is never rounded through a float on its way to the exchange.
+"""
+
+import json
+import logging
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from decimal import Decimal
+
+from .errors import ConfigurationError, ConnectionFailed, ExecutionFailed, NotFoundError, WaitTimeout, api_error
+
+__all__ = ["Client", "FINAL_STATUSES", "DEFAULT_URL", "decimal_text"]
+
+log = logging.getLogger("chaser")
+
+DEFAULT_URL = "http://127.0.0.1:5080"
+FINAL_STATUSES = frozenset(["filled", "canceled", "failed", "expired"])
+
+# The API takes at most 1,000 orders or ids a request; reads by id go in smaller pieces to keep URLs short.
+MAX_ITEMS = 1000
+_IDS_PER_QUERY = 200
+
+
+def decimal_text(value, field):
+    """A number as the plain decimal text the API reads (``0.00001``, never ``1e-05``); other values pass unchanged
+    so that the API names the field and the reason (a bool, a list)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("%s: %r is not a finite number" % (field, value))
+        value = Decimal(repr(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("%s: %r is not a finite number" % (field, value))
+        return format(value, "f")
+    return value
+
+
+class Client:
+    """Chaser's HTTP API.
+
+    ``url`` defaults to ``CHASER_API_URL`` (else http://127.0.0.1:5080), ``token`` to ``CHASER_API_TOKEN``.
+    ``timeout`` is per request in seconds. Connection errors are retried ``retries`` times with doubling back-off —
+    for a POST only when the connection was refused (nothing was sent), so an order is never created twice; an
+    HTTP error answer is never retried.
+    """
+
+    def __init__(self, url=None, token=None, timeout=30.0, retries=3, backoff=0.5):
+        url = url or os.environ.get("CHASER_API_URL") or DEFAULT_URL
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ConfigurationError("url: %r is not an http:// or https:// address of chaser serve" % (url,))
+        self.url = url.rstrip("/")
+        token = token if token is not None else os.environ.get("CHASER_API_TOKEN")
+        if not token or not token.strip():
+            raise ConfigurationError(
+                "token: give the API token (the one chaser serve printed) as token= or in CHASER_API_TOKEN"
+            )
+        self._token = token.strip()
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+
+    def __repr__(self):
+        return "Client(url=%r)" % (self.url,)  # never the token
+
+    # -- orders -----------------------------------------------------------------------------------------------
+
+    def create_order(self, symbol, side, size, size_type, **fields):
+        """Creates one parent order (status ``new``) and returns it as stored. ``side`` is 1/-1 or "buy"/"sell";
+        ``size_type`` "n" (notional, USDT) or "q" (base quantity); other fields: exchange, type, price_expected,
+        strategy, reduce_only, liquidated, deadline (ISO 8601), time_limit ("10m")."""
+        order = dict(fields, symbol=symbol, side=side, size=size, size_type=size_type)
+        return self._request("POST", "/api/orders", body=self._order_body(order))
+
+    def create(self, orders):
+        """POST /api/orders as it stands: one order (a dict of API fields) or a list of them; returns the same shape.
+        A refused field of a list is named with its index (``[1].size``)."""
+        if isinstance(orders, dict):
+            return self._request("POST", "/api/orders", body=self._order_body(orders))
+        return self.create_orders(orders)
+
+    def create_orders(self, orders):
+        """Creates several orders in one request (all or none; at most 1,000); returns them as stored, in order."""
+        orders = list(orders)
+        if not orders:
+            return []
+        return self._request("POST", "/api/orders", body=[self._order_body(o) for o in orders])
+
+    def execute(self, ids):
+        """Claims the orders (all or none) and starts working them; returns at once with ``{"ids", "status"}``."""
+        return self._request("POST", "/api/orders/execute", body={"ids": self._ids(ids)})
+
+    def execute_and_wait(self, ids, timeout=None, progress=None, poll_interval=0.5, raise_on_failure=True):
+        """Executes the orders and waits until every one is final; raises :class:`ExecutionFailed` naming the
+        reasons of the orders that failed (``raise_on_failure``), else returns the final orders."""
+        ids = self._ids(ids)
+        for start in range(0, len(ids), MAX_ITEMS):
+            self.execute(ids[start:start + MAX_ITEMS])
+        final = self.wait(ids, timeout=timeout, progress=progress, poll_interval=poll_interval)
+        failures = {o["id"]: o.get("status_detail") for o in final if o["status"] == "failed"}
+        if failures and raise_on_failure:
+            raise ExecutionFailed(failures, final)
+        return final
+
+    def wait(self, ids, timeout=None, progress=None, poll_interval=0.5):
+        """Polls until every order is final and returns them (in the order of ``ids``). ``progress(orders)`` is
+        called whenever something changed (else the progress goes to the ``chaser`` logger); past ``timeout``
+        seconds :class:`WaitTimeout` is raised with the ids still working."""
+        ids = self._ids(ids)
+        started = time.monotonic()
+        last = None
+        while True:
+            orders = self.orders(ids=ids)
+            by_id = {o["id"]: o for o in orders}
+            missing = [i for i in ids if i not in by_id]
+            if missing:
+                raise NotFoundError(404, {"title": "Not found", "detail": "no such order: %s" % ", ".join(map(str, missing))}, "GET", "/api/orders")
+            orders = [by_id[i] for i in ids]
+            state = [(o["status"], o.get("filled_qty"), o.get("filled_notional")) for o in orders]
+            if state != last:
+                last = state
+                if progress is not None:
+                    progress(orders)
+                else:
+                    log.info("chaser: %s", _progress_line(orders))
+            pending = [o["id"] for o in orders if o["status"] not in FINAL_STATUSES]
+            if not pending:
+                return orders
+            if timeout is not None and time.monotonic() - started >= timeout:
+                raise WaitTimeout(pending, orders, timeout)
+            time.sleep(poll_interval)
+
+    def cancel(self, order_id):
+        """Cancels an order: a new one at once (``status`` "canceled"), a working one by its engine ("canceling")."""
+        return self._request("POST", "/api/orders/%d/cancel" % self._id(order_id))
+
+    def order(self, order_id):
+        return self._request("GET", "/api/orders/%d" % self._id(order_id))
+
+    def orders(self, ids=None, status=None, strategy=None):
+        """Orders by id (oldest first), filtered; more than the API's 1,000 a request are read in pieces."""
+        query = {}
+        if status is not None:
+            query["status"] = status
+        if strategy is not None:
+            query["strategy"] = strategy
+        if ids is None:
+            return self._request("GET", "/api/orders", query=query)
+        ids = self._ids(ids)
+        rows = []
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start:start + _IDS_PER_QUERY]
+            rows.extend(self._request("GET", "/api/orders", query=dict(query, ids=",".join(map(str, chunk)))))
+        return rows
+
+    def fills(self, order_id):
+        return self._request("GET", "/api/orders/%d/fills" % self._id(order_id))
+
+    def mids(self, order_id):
+        return self._request("GET", "/api/orders/%d/mids" % self._id(order_id))
+
+    def child_orders(self, order_id):
+        return self._request("GET", "/api/orders/%d/child-orders" % self._id(order_id))
+
+    def events(self, order_id):
+        return self._request("GET", "/api/orders/%d/events" % self._id(order_id))
+
+    def report(self, ids=None, strategy=None, since=None, limit=None):
+        """The post-trade report ``{"orders": [...], "aggregates": [...]}`` (the newest ``limit`` matching orders)."""
+        return self._request("GET", "/api/report", query=self._report_query(ids, strategy, since, limit))
+
+    def report_rows(self, ids=None, strategy=None, since=None, limit=None):
+        """The report's per-order rows; for many ids, read in pieces."""
+        if ids is None:
+            return self.report(strategy=strategy, since=since, limit=limit)["orders"]
+        ids = self._ids(ids)
+        rows = []
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start:start + _IDS_PER_QUERY]
+            rows.extend(self.report(ids=chunk, strategy=strategy, since=since, limit=limit or len(chunk))["orders"])
+        return rows
+
+    def report_csv(self, ids=None, strategy=None, since=None, limit=None):
+        """The report's rows as CSV text (RFC 4180, the same column names as the JSON)."""
+        return self._request("GET", "/api/report", query=self._report_query(ids, strategy, since, limit), accept="text/csv")
+
+    def openapi(self):
+        """The API's OpenAPI document."""
+        return self._request("GET", "/openapi/v1.json")
+
+    # -- plumbing ---------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _order_body(order):
+        if not isinstance(order, dict):
+            raise TypeError("each order must be a dict of fields, got %s" % type(order).__name__)
+        body = {}
+        for key, value in order.items():
+            if key in ("size", "price_expected"):
+                value = decimal_text(value, key)
+            elif hasattr(value, "isoformat"):
+                value = value.isoformat()
+            body[key] = value
+        return body
+
+    @staticmethod
+    def _id(order_id):
+        if isinstance(order_id, bool) or not isinstance(order_id, int) or order_id <= 0:
+            raise ValueError("order id: %r is not a positive whole number" % (order_id,))
+        return order_id
+
+    def _ids(self, ids):
+        if isinstance(ids, int):
+            ids = [ids]
+        ids = [self._id(i) for i in ids]
+        if not ids:
+            raise ValueError("ids: give at least one order id")
+        return ids
+
+    def _report_query(self, ids, strategy, since, limit):
+        query = {}
+        if ids is not None:
+            query["ids"] = ",".join(str(self._id(i)) for i in ([ids] if isinstance(ids, int) else ids))
+        if strategy is not None:
+            query["strategy"] = strategy
+        if since is not None:
+            query["since"] = since.isoformat() if hasattr(since, "isoformat") else since
+        if limit is not None:
+            query["limit"] = str(limit)
+        return query
+
+    def _request(self, method, path, body=None, query=None, accept="application/json"):
+        url = self.url + path
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        data = None
+        headers = {"Authorization": "Bearer " + self._token, "Accept": accept, "User-Agent": "chaser-python"}
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        elif method == "POST":
+            data = b""
+        attempt = 0
+        while True:
+            request = urllib.request.Request(url, data=data, headers=headers, method=method)
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    payload = response.read()
+                    content_type = response.headers.get("Content-Type", "")
+                break
+            except urllib.error.HTTPError as e:
+                raise self._error(e, method, path)
+            except (urllib.error.URLError, OSError) as e:
+                reason = e.reason if isinstance(e, urllib.error.URLError) else e
+                refused = isinstance(reason, ConnectionRefusedError)
+                # Past the connection, a POST may have been acted on: never sent again.
+                retryable = refused or method == "GET"
+                if not retryable or attempt >= self.retries:
+                    sent = not refused
+                    what = "the connection broke or timed out after the request was sent; its outcome is unknown" if sent and method == "POST" else "could not connect"
+                    raise ConnectionFailed(
+                        "%s %s: %s (%s: %s) at %s" % (method, path, what, type(reason).__name__, reason, self.url),
+                        sent=sent,
+                    ) from None
+                time.sleep(self.backoff * (2 ** attempt))
+                attempt += 1
+        if content_type.startswith("application/json") or content_type.startswith("application/problem+json"):
+            return json.loads(payload.decode("utf-8"), parse_float=Decimal)
+        if content_type.startswith("text/"):
+            return payload.decode("utf-8")
+        return payload
+
+    @staticmethod
+    def _error(e, method, path):
+        try:
+            problem = json.loads(e.read().decode("utf-8"), parse_float=Decimal)
+        except (ValueError, OSError):
+            problem = {"title": e.reason or "error"}
+        retry_after = e.headers.get("Retry-After") if e.headers else None
+        try:
+            retry_after = int(retry_after) if retry_after is not None else None
+        except ValueError:
+            retry_after = None
+        return api_error(e.code, problem, method, path, retry_after)
+
+
+def _progress_line(orders):
+    final = sum(1 for o in orders if o["status"] in FINAL_STATUSES)
+    parts = []
+    for o in orders[:10]:
+        target = o.get("size") or Decimal(0)
+        done = o.get("filled_notional") if o.get("size_type") == "n" else o.get("filled_qty")
+        share = (Decimal(done or 0) / Decimal(target) * 100) if target else Decimal(0)
+        parts.append("%s %s %.0f%%" % (o["id"], o["status"], share))
+    more = " …" if len(orders) > 10 else ""
+    return "%d/%d final: %s%s" % (final, len(orders), ", ".join(parts), more)
+

@@ -1,0 +1,197 @@
+"""The seed's snippet, verbatim, through ``chaser.django`` against ``chaser serve`` recording in PostgreSQL."""
+
+import datetime
+import os
+import secrets
+import unittest
+from decimal import Decimal
+
+import harness
+
+pg = harness.postgres_settings()
+serve = None
+database = None
+
+
+def _admin():
+    import psycopg2
+
+    connection = psycopg2.connect(host=pg["HOST"], port=pg["PORT"] or None, user=pg["USER"], password=pg["PASSWORD"], dbname="postgres")
+    connection.autocommit = True
+    return connection
+
+
+def setUpModule():
+    global serve, database
+    if pg is None:
+        if os.environ.get("CHASER_REQUIRE_POSTGRES") == "1":
+            raise RuntimeError("CHASER_TEST_POSTGRES is not set, and CHASER_REQUIRE_POSTGRES=1 says the Django tests must run")
+        raise unittest.SkipTest("CHASER_TEST_POSTGRES is not set")
+    database = "chaser_py_" + secrets.token_hex(6)
+    admin = _admin()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("CREATE DATABASE " + database)
+    finally:
+        admin.close()
+    net = os.environ["CHASER_TEST_POSTGRES"].rstrip(";") + ";Database=" + database
+    serve = harness.Serve(net)
+
+    import django
+    from django.conf import settings
+
+    from chaser.django import database_settings
+
+    settings.configure(
+        INSTALLED_APPS=["chaser.django"],
+        DATABASES={"default": database_settings(net)},
+        USE_TZ=True,
+        CHASER_API_URL=serve.url,
+        CHASER_API_TOKEN=serve.token,
+        BINANCE_FUTURES_STRING="binfut",
+    )
+    django.setup()
+
+
+def tearDownModule():
+    if serve is not None:
+        serve.stop()
+    if database is not None:
+        from django.db import connections
+
+        connections.close_all()
+        admin = _admin()
+        try:
+            with admin.cursor() as cursor:
+                cursor.execute("DROP DATABASE IF EXISTS %s WITH (FORCE)" % database)
+        finally:
+            admin.close()
+
+
+def _rows(sql, *args):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        return cursor.fetchall()
+
+
+def _ms(moment):
+    return (moment - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)) // datetime.timedelta(milliseconds=1)
+
+
+class SeedSnippetTests(unittest.TestCase):
+    def test_the_seed_snippet_verbatim(self):
+        from django.conf import settings
+
+        from chaser.django.models import Order  # was: from main.models import Order
+
+        # ---- the seed's snippet, as the issue gives it ----
+        order = Order.objects.create(exchange=settings.BINANCE_FUTURES_STRING, symbol="BTCUSDT", _type="l", sz=15_000,
+                                     sz_type="n", liquidated=False, reduce_only=False, price_expected=0, strategy="test")
+        orders = Order.objects.filter(id__in=[order.id])
+        orders.execute()        # works them concurrently on Chaser, returns when every one is final
+        df = orders.df()        # the post-trade table: id, created_at, completed_at, exchange, …, strategy, liquidated, side, slippage
+        mids = orders[0].mids   # [(63235.95, 1727171284697), …]   (mid, exchange time in ms)
+        trades = orders[0].trades  # [(63317.2, 0.014, 1727171378370), …]   (price, qty, exchange time in ms)
+        # ----
+
+        # The order as Chaser stored it: the seed's fields mapped onto its columns.
+        stored = _rows("SELECT exchange, symbol, type, size, size_type, side, liquidated, reduce_only, price_expected, strategy, status, filled_qty, avg_price FROM orders WHERE id = %s", order.id)
+        self.assertEqual(("binfut", "BTCUSDT", "limit", Decimal(15000), "n", 1, False, False, Decimal(0), "test", "filled"), stored[0][:11])
+        self.assertEqual((Decimal(15000), "n", 1, "l" if False else "limit"), (order.sz, order.sz_type, order.side, order._type))
+
+        # df(): one row, the issue's columns, the row's values.
+        self.assertEqual(["id", "created_at", "completed_at", "exchange"], list(df.columns[:4]))
+        self.assertEqual(["strategy", "liquidated", "side", "slippage"], list(df.columns[-4:]))
+        self.assertEqual(1, len(df))
+        row = df.iloc[0]
+        self.assertEqual((order.id, "binfut", "BTCUSDT", "filled", "test", False, 1), (row["id"], row["exchange"], row["symbol"], row["status"], row["strategy"], row["liquidated"], row["side"]))
+        self.assertAlmostEqual(float(stored[0][11]), row["filled_qty"])
+        self.assertAlmostEqual(float(stored[0][12]), row["avg_price"])
+        self.assertIsNotNone(row["completed_at"])
+        report = _rows("SELECT arrival_mid, avg_price FROM orders WHERE id = %s", order.id)[0]
+        expected_slippage = float((report[1] - report[0]) / report[0])
+        self.assertAlmostEqual(expected_slippage, row["slippage"], places=6)
+
+        # trades is the fills table, mids the mids table, in the seed's shapes.
+        fills = _rows("SELECT price, qty, exchange_time FROM fills WHERE order_id = %s ORDER BY exchange_time, id", order.id)
+        self.assertTrue(fills)
+        self.assertEqual([(float(p), float(q), _ms(t)) for p, q, t in fills], trades)
+        self.assertEqual(float(sum(q for _, q, _ in fills)), sum(q for _, q, _ in trades))
+        sampled = _rows("SELECT mid, exchange_time FROM mids WHERE order_id = %s ORDER BY received_time, id", order.id)
+        self.assertTrue(sampled)
+        self.assertEqual([(float(m), _ms(t)) for m, t in sampled], mids[:len(sampled)])
+        self.assertTrue(all(isinstance(m, float) and isinstance(t, int) for m, t in mids))
+        self.assertTrue(all(isinstance(p, float) and isinstance(q, float) and isinstance(t, int) for p, q, t in trades))
+
+        # The related rows.
+        self.assertEqual(len(fills), orders[0].fills.count())
+        self.assertGreater(orders[0].child_orders.count(), 0)
+        self.assertGreater(orders[0].mid_rows.count(), 0)
+
+
+class CreateTests(unittest.TestCase):
+    def test_a_negative_sz_sells_and_a_side_that_disagrees_is_refused_naming_side(self):
+        import chaser
+        from chaser.django.models import Order
+
+        sell = Order.objects.create(exchange="binance_futures", symbol="ETHUSDT", _type="l", sz=-500, sz_type="n", strategy="py-django")
+        self.assertEqual((-1, Decimal(500), "binfut"), (sell.side, sell.sz, sell.exchange))
+        explicit = Order.objects.create(symbol="ETHUSDT", _type="l", sz=-500, sz_type="n", side=-1, strategy="py-django")
+        self.assertEqual(-1, explicit.side)
+        count = Order.objects.count()
+        with self.assertRaises(chaser.ValidationError) as caught:
+            Order.objects.create(symbol="BTCUSDT", _type="l", sz=15_000, sz_type="n", side=-1)
+        self.assertEqual(["side"], list(caught.exception.errors))
+        self.assertEqual(count, Order.objects.count())
+
+    def test_chaser_validates_and_names_the_seed_field(self):
+        import chaser
+        from chaser.django.models import Order
+
+        count = Order.objects.count()
+        cases = [
+            (dict(exchange="binance", symbol="BTCUSDT", _type="l", sz=15_000, sz_type="n"), "exchange", "must be the string 'binfut'"),
+            (dict(symbol="BTCUSDT", _type="m", sz=15_000, sz_type="n"), "_type", "must be 'limit' (or 'l')"),
+            (dict(symbol="BTCUSDT", _type="l", sz=0, sz_type="n"), "sz", "must be greater than zero"),
+            (dict(symbol="BTCUSDT", _type="l", sz=15_000, sz_type="x"), "sz_type", "'n' (notional"),
+            (dict(symbol="NOPEUSDT", _type="l", sz=15_000, sz_type="n"), "symbol", "not traded"),
+            (dict(symbol="BTCUSDT", _type="l", sz=0.0000001, sz_type="q"), "sz", ""),
+        ]
+        for fields, field, reason in cases:
+            with self.subTest(field=field):
+                with self.assertRaises(chaser.ValidationError) as caught:
+                    Order.objects.create(**fields)
+                self.assertIn(field, caught.exception.errors)
+                self.assertIn(reason, caught.exception.errors[field][0])
+        with self.assertRaises(TypeError) as caught:
+            Order.objects.create(symbol="BTCUSDT", sz=100, sz_type="n", status="filled")
+        self.assertIn("status", str(caught.exception))
+        self.assertEqual(count, Order.objects.count())
+
+    def test_the_rows_are_chasers_to_write(self):
+        from django.db.utils import NotSupportedError
+
+        from chaser.django.models import Order
+
+        order = Order.objects.create(symbol="BTCUSDT", _type="l", sz=300, sz_type="n", strategy="py-ro")
+        order.status = "filled"
+        with self.assertRaises(NotSupportedError):
+            order.save()
+        with self.assertRaises(NotSupportedError):
+            Order.objects.filter(pk=order.pk).update(status="filled")
+        with self.assertRaises(NotSupportedError):
+            Order.objects.filter(pk=order.pk).delete()
+        self.assertEqual("new", Order.objects.get(pk=order.pk).status)
+        self.assertEqual("canceled", order.cancel()["status"])
+
+        # save() of a new instance creates it through Chaser, as create() does.
+        fresh = Order(symbol="ETHUSDT", _type="l", sz=Decimal("0.05"), sz_type="q", strategy="py-ro")
+        fresh.save()
+        self.assertIsNotNone(fresh.pk)
+        self.assertEqual((Decimal("0.05"), 1, "new"), (fresh.sz, fresh.side, Order.objects.get(pk=fresh.pk).status))
+
+
+if __name__ == "__main__":
+    unittest.main()
