@@ -4,8 +4,10 @@ Money comes back as :class:`decimal.Decimal` (JSON numbers are parsed exactly) a
 size is never rounded through a float on its way to the exchange.
 """
 
+import http.client
 import json
 import logging
+import numbers
 import os
 import time
 import urllib.error
@@ -61,11 +63,15 @@ class Client:
             raise ConfigurationError("url: %r is not an http:// or https:// address of chaser serve" % (url,))
         self.url = url.rstrip("/")
         token = token if token is not None else os.environ.get("CHASER_API_TOKEN")
-        if not token or not token.strip():
+        if not isinstance(token, str) or not token.strip():
             raise ConfigurationError(
                 "token: give the API token (the one chaser serve printed) as token= or in CHASER_API_TOKEN"
             )
-        self._token = token.strip()
+        token = token.strip()
+        # Checked here, never quoted: http.client's own refusal of such a header value would carry the token.
+        if any(not (0x21 <= ord(c) <= 0x7E) for c in token):
+            raise ConfigurationError("token: has a space, a control character or a non-ASCII character; give the token as chaser serve printed it")
+        self._token = token
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -215,12 +221,13 @@ class Client:
 
     @staticmethod
     def _id(order_id):
-        if isinstance(order_id, bool) or not isinstance(order_id, int) or order_id <= 0:
+        # numbers.Integral: numpy's and pandas' integers (ids taken from a data frame) are ids too.
+        if isinstance(order_id, bool) or not isinstance(order_id, numbers.Integral) or order_id <= 0:
             raise ValueError("order id: %r is not a positive whole number" % (order_id,))
-        return order_id
+        return int(order_id)
 
     def _ids(self, ids):
-        if isinstance(ids, int):
+        if isinstance(ids, numbers.Integral):
             ids = [ids]
         ids = [self._id(i) for i in ids]
         if not ids:
@@ -230,7 +237,7 @@ class Client:
     def _report_query(self, ids, strategy, since, limit):
         query = {}
         if ids is not None:
-            query["ids"] = ",".join(str(self._id(i)) for i in ([ids] if isinstance(ids, int) else ids))
+            query["ids"] = ",".join(str(i) for i in self._ids(ids))
         if strategy is not None:
             query["strategy"] = strategy
         if since is not None:
@@ -260,7 +267,7 @@ class Client:
                 break
             except urllib.error.HTTPError as e:
                 raise self._error(e, method, path)
-            except (urllib.error.URLError, OSError) as e:
+            except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
                 reason = e.reason if isinstance(e, urllib.error.URLError) else e
                 refused = isinstance(reason, ConnectionRefusedError)
                 # Past the connection, a POST may have been acted on: never sent again.

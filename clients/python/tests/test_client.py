@@ -1,5 +1,6 @@
 """The client against a real ``chaser serve`` on the embedded simulator, recording in SQLite."""
 
+import importlib.util
 import os
 import tempfile
 import threading
@@ -55,6 +56,13 @@ class ConfigurationTests(unittest.TestCase):
         self.assertNotIn(wrong, str(caught.exception))
         self.assertNotIn(wrong, repr(chaser.Client(serve.url, wrong)))
 
+    def test_a_token_that_cannot_be_a_header_is_refused_without_quoting_it(self):
+        for token in ("abc\ndef-secret", "abc def-secret", "abcdéf-secret"):
+            with self.assertRaises(chaser.ConfigurationError) as caught:
+                chaser.Client(serve.url, token).orders()
+            self.assertNotIn("secret", str(caught.exception))
+            self.assertTrue(str(caught.exception).startswith("token:"))
+
     def test_an_unreachable_server_is_retried_then_a_connection_error_saying_nothing_was_sent(self):
         lonely = chaser.Client("http://127.0.0.1:%d" % harness.free_port(), "t", retries=2, backoff=0.01)
         with self.assertRaises(chaser.ConnectionFailed) as caught:
@@ -73,6 +81,17 @@ class OrderTests(unittest.TestCase):
         self.assertEqual((1, "new", "binfut", "limit"), (order["side"], order["status"], order["exchange"], order["type"]))
         self.assertEqual(order, api.order(order["id"]))
         self.assertEqual([order["id"]], [o["id"] for o in api.orders(strategy="py-exact")])
+
+    @unittest.skipUnless(importlib.util.find_spec("numpy"), "numpy is not installed (python3-pandas brings it)")
+    def test_ids_from_a_data_frame_are_ids(self):
+        import numpy
+
+        api = client()
+        order = api.create_order("BTCUSDT", 1, 200, "n")
+        self.assertEqual(order, api.order(numpy.int64(order["id"])))
+        self.assertEqual([order["id"]], [o["id"] for o in api.orders(ids=numpy.array([order["id"]]))])
+        with self.assertRaises(ValueError):
+            api.order(True)
 
     def test_floats_go_out_as_plain_decimals_never_exponents(self):
         self.assertEqual("0.00001", decimal_text(1e-05, "size"))

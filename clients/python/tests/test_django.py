@@ -46,6 +46,7 @@ def setUpModule():
         INSTALLED_APPS=["chaser.django"],
         DATABASES={"default": database_settings(net)},
         USE_TZ=True,
+        TIME_ZONE="America/New_York",  # not UTC: a naive time must be read in it
         CHASER_API_URL=serve.url,
         CHASER_API_TOKEN=serve.token,
         BINANCE_FUTURES_STRING="binfut",
@@ -145,6 +146,33 @@ class CreateTests(unittest.TestCase):
             Order.objects.create(symbol="BTCUSDT", _type="l", sz=15_000, sz_type="n", side=-1)
         self.assertEqual(["side"], list(caught.exception.errors))
         self.assertEqual(count, Order.objects.count())
+
+    def test_sz_as_text_or_decimal_keeps_its_sign_and_its_digits(self):
+        from chaser.django.models import Order
+
+        sell = Order.objects.create(symbol="ETHUSDT", _type="l", sz="-0.123", sz_type="q", strategy="py-django")
+        self.assertEqual((-1, Decimal("0.123")), (sell.side, sell.sz))
+        buy = Order.objects.create(symbol="ETHUSDT", _type="l", sz=Decimal("0.05"), sz_type="q", strategy="py-django")
+        self.assertEqual((1, Decimal("0.05")), (buy.side, buy.sz))
+        tenth = Order.objects.create(symbol="ETHUSDT", _type="l", sz=-0.1, sz_type="q", strategy="py-django")
+        self.assertEqual((-1, Decimal("0.1")), (tenth.side, tenth.sz))
+
+    def test_a_naive_deadline_is_in_djangos_time_zone(self):
+        from django.utils import timezone
+
+        from chaser.django.models import Order
+
+        naive = datetime.datetime(2030, 1, 2, 9, 30)
+        order = Order.objects.create(symbol="BTCUSDT", _type="l", sz=300, sz_type="n", deadline=naive, strategy="py-django")
+        self.assertEqual(timezone.make_aware(naive, timezone.get_default_timezone()), order.deadline)
+        self.assertNotEqual(naive.replace(tzinfo=datetime.timezone.utc), order.deadline)
+
+    def test_a_sliced_query_executes(self):
+        from chaser.django.models import Order
+
+        order = Order.objects.create(symbol="ETHUSDT", _type="l", sz=150, sz_type="n", strategy="py-slice")
+        final = Order.objects.filter(strategy="py-slice")[:1].execute(timeout=120)
+        self.assertEqual([(order.id, "filled")], [(o["id"], o["status"]) for o in final])
 
     def test_chaser_validates_and_names_the_seed_field(self):
         import chaser

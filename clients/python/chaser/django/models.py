@@ -6,6 +6,7 @@ The models need PostgreSQL (Chaser's SQLite schema keeps money as text and times
 """
 
 import datetime
+import numbers
 from decimal import Decimal
 
 from django.db import models
@@ -73,6 +74,10 @@ def order_body(fields):
     for name in ("exchange", "symbol", "sz_type", "reduce_only", "liquidated", "price_expected", "strategy", "deadline", "time_limit"):
         if name in fields:
             body["size_type" if name == "sz_type" else name] = fields[name]
+    deadline = body.get("deadline")
+    if isinstance(deadline, datetime.datetime) and timezone.is_naive(deadline):
+        # As Django reads a naive time: in its time zone, not UTC.
+        body["deadline"] = timezone.make_aware(deadline, timezone.get_default_timezone())
     if "_type" in fields:
         body["type"] = fields["_type"]
     if "time_limit_ms" in fields:
@@ -83,13 +88,20 @@ def order_body(fields):
     if "sz" not in fields:
         raise _refused("sz", "required: the size; its sign gives the side (+ buy, − sell)")
     sz = fields["sz"]
-    size = sz
-    sign = None
-    if not isinstance(sz, bool) and isinstance(sz, (int, float, Decimal)):
-        number = Decimal(repr(sz)) if isinstance(sz, float) else Decimal(sz)
+    size, sign = sz, None
+    if isinstance(sz, str):
+        # Text is Chaser's to read (it refuses "1,000", "1e3"); only its sign is taken here.
+        text = sz.strip()
+        if text.startswith("-"):
+            size, sign = text[1:], -1
+        elif text and text.lstrip("+")[:1].isdigit():
+            size, sign = text.lstrip("+"), 1
+    elif isinstance(sz, Decimal) or (isinstance(sz, numbers.Real) and not isinstance(sz, bool)):
+        # A float through its shortest repr (0.1 is 0.1, not 0.1000000000000000055…); numpy numbers included.
+        number = sz if isinstance(sz, Decimal) else Decimal(int(sz)) if isinstance(sz, numbers.Integral) else Decimal(repr(float(sz)))
         if number.is_finite() and number != 0:
             sign = 1 if number > 0 else -1
-            size = abs(sz)
+            size = abs(number)
     if "side" in fields and fields["side"] is not None:
         side = _side(fields["side"])
         if side is None:
@@ -164,9 +176,9 @@ class OrderQuerySet(models.QuerySet):
 
     def execute(self, timeout=None, progress=None, poll_interval=0.5):
         """Works every order of the query concurrently on Chaser and returns when each is final (a list of the
-        final orders as the API returns them). Raises :class:`chaser.ExecutionFailed` with the reasons of the
+        final orders as the API returns them). Up to 1,000 orders are claimed all or none; more go in several claims. Raises :class:`chaser.ExecutionFailed` with the reasons of the
         orders that failed, :class:`chaser.WaitTimeout` past ``timeout`` seconds (the orders keep working)."""
-        ids = list(self.order_by().values_list("pk", flat=True))
+        ids = list(self.values_list("pk", flat=True))
         if not ids:
             return []
         final = chaser_client().execute_and_wait(sorted(ids), timeout=timeout, progress=progress, poll_interval=poll_interval)
