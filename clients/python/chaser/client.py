@@ -15,7 +15,16 @@ import urllib.parse
 import urllib.request
 from decimal import Decimal
 
-from .errors import ConfigurationError, ConnectionFailed, ExecutionFailed, NotFoundError, WaitTimeout, api_error
+from .errors import (
+    ConfigurationError,
+    ConnectionFailed,
+    ExecutionFailed,
+    NotFoundError,
+    RateLimitedError,
+    ServiceUnavailableError,
+    WaitTimeout,
+    api_error,
+)
 
 __all__ = ["Client", "FINAL_STATUSES", "DEFAULT_URL", "decimal_text"]
 
@@ -26,7 +35,7 @@ FINAL_STATUSES = frozenset(["filled", "canceled", "failed", "expired"])
 
 # The API takes at most 1,000 orders or ids a request; reads by id go in smaller pieces to keep URLs short.
 MAX_ITEMS = 1000
-_IDS_PER_QUERY = 200
+_IDS_PER_QUERY = 500
 
 
 def decimal_text(value, field):
@@ -121,12 +130,22 @@ class Client:
     def wait(self, ids, timeout=None, progress=None, poll_interval=0.5):
         """Polls until every order is final and returns them (in the order of ``ids``). ``progress(orders)`` is
         called whenever something changed (else the progress goes to the ``chaser`` logger); past ``timeout``
-        seconds :class:`WaitTimeout` is raised with the ids still working."""
+        seconds :class:`WaitTimeout` is raised with the ids still working. A busy database (503) or the rate limit
+        (429) only delays the next poll by its Retry-After: the orders work on regardless."""
         ids = self._ids(ids)
         started = time.monotonic()
         last = None
+        orders = []
         while True:
-            orders = self.orders(ids=ids)
+            try:
+                orders = self.orders(ids=ids)
+            except (RateLimitedError, ServiceUnavailableError) as e:
+                pause = e.retry_after if e.retry_after is not None else poll_interval
+                log.info("chaser: %s; polling again in %s s", e, pause)
+                if timeout is not None and time.monotonic() + pause - started >= timeout:
+                    raise WaitTimeout([o["id"] for o in orders if o["status"] not in FINAL_STATUSES] or ids, orders, timeout) from e
+                time.sleep(pause)
+                continue
             by_id = {o["id"]: o for o in orders}
             missing = [i for i in ids if i not in by_id]
             if missing:

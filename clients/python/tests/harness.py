@@ -1,5 +1,6 @@
 """Starts a real ``chaser serve`` (the built CLI, on the embedded simulator) on a free loopback port for the tests."""
 
+import atexit
 import os
 import secrets
 import signal
@@ -35,6 +36,8 @@ class Serve:
     as Ctrl-C: working orders are canceled and the writes flushed)."""
 
     def __init__(self, database, extra_args=()):
+        # Whatever ends the test run, no chaser serve is left behind.
+        atexit.register(self.stop)
         self.token = secrets.token_urlsafe(24)
         self.log_dir = tempfile.mkdtemp(prefix="chaser-py-")
         self.output = []
@@ -72,6 +75,8 @@ class Serve:
         return False
 
     def stop(self):
+        if getattr(self, "process", None) is None:
+            return
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
@@ -79,7 +84,8 @@ class Serve:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
-        self.process.stdout.close()
+        if not self.process.stdout.closed:
+            self.process.stdout.close()
 
 
 def postgres_settings():

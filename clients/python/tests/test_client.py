@@ -1,10 +1,14 @@
 """The client against a real ``chaser serve`` on the embedded simulator, recording in SQLite."""
 
+import http.server
 import importlib.util
+import json
 import os
 import tempfile
 import threading
+import time
 import unittest
+import urllib.request
 from decimal import Decimal
 
 import harness
@@ -69,6 +73,50 @@ class ConfigurationTests(unittest.TestCase):
             lonely.create_order("BTCUSDT", 1, 200, "n")
         self.assertFalse(caught.exception.sent)
         self.assertIn("could not connect", str(caught.exception))
+
+
+class BusyServerTests(unittest.TestCase):
+    def test_a_wait_rides_out_a_busy_database_and_the_rate_limit(self):
+        # Chaser answers 503 (database busy) and 429 with Retry-After; the wait polls again instead of giving up
+        # while the orders work on. A local server plays those answers, then passes the poll on to the real one.
+        api = client()
+        order = api.create_order("BTCUSDT", 1, 200, "n")
+        api.execute([order["id"]])
+        answers = [(503, "Database unavailable"), (429, "Too many requests")]
+
+        class Flaky(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if answers:
+                    status, title = answers.pop(0)
+                    body = json.dumps({"status": status, "title": title}).encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/problem+json")
+                    self.send_header("Retry-After", "1")
+                else:
+                    request = urllib.request.Request(serve.url + self.path, headers={"Authorization": self.headers["Authorization"]})
+                    with urllib.request.urlopen(request) as real:
+                        body = real.read()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            flaky = chaser.Client("http://127.0.0.1:%d" % server.server_address[1], serve.token)
+            started = time.monotonic()
+            final = flaky.wait([order["id"]], timeout=120, poll_interval=0.2)
+            self.assertEqual("filled", final[0]["status"])
+            self.assertEqual([], answers)
+            self.assertGreaterEqual(time.monotonic() - started, 2)  # each Retry-After was waited out
+        finally:
+            server.shutdown()
+            server.server_close()
 
 
 class OrderTests(unittest.TestCase):
