@@ -31,12 +31,21 @@ def free_port():
         return s.getsockname()[1]
 
 
+STARTED = []
+
+
+def stop_all():
+    for serve in STARTED:
+        serve.stop()
+
+
 class Serve:
     """``chaser serve --db DB`` on a free port, with a random token; ``url``, ``token``; ``stop()`` ends it (SIGINT,
     as Ctrl-C: working orders are canceled and the writes flushed)."""
 
     def __init__(self, database, extra_args=()):
         # Whatever ends the test run, no chaser serve is left behind.
+        STARTED.append(self)
         atexit.register(self.stop)
         self.token = secrets.token_urlsafe(24)
         self.log_dir = tempfile.mkdtemp(prefix="chaser-py-")
