@@ -133,6 +133,27 @@ class SeedSnippetTests(unittest.TestCase):
         self.assertGreater(orders[0].mid_rows.count(), 0)
 
 
+class FrameTests(unittest.TestCase):
+    def test_df_without_polars_or_pandas_names_both(self):
+        import sys
+
+        from chaser.django.models import Order
+
+        saved = {name: sys.modules.get(name) for name in ("polars", "pandas")}
+        sys.modules.update(polars=None, pandas=None)  # what an interpreter without them imports
+        try:
+            with self.assertRaises(ImportError) as caught:
+                Order.objects.all().df()
+        finally:
+            for name, module in saved.items():
+                if module is None:
+                    sys.modules.pop(name, None)
+                else:
+                    sys.modules[name] = module
+        self.assertIn("polars", str(caught.exception))
+        self.assertIn("pandas", str(caught.exception))
+
+
 class CreateTests(unittest.TestCase):
     def test_a_negative_sz_sells_and_a_side_that_disagrees_is_refused_naming_side(self):
         import chaser
