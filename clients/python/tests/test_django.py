@@ -179,6 +179,28 @@ class CreateTests(unittest.TestCase):
         tenth = Order.objects.create(symbol="ETHUSDT", _type="l", sz=-0.1, sz_type="q", strategy="py-django")
         self.assertEqual((-1, Decimal("0.1")), (tenth.side, tenth.sz))
 
+    def test_bulk_create_is_all_or_none_and_names_the_seed_field_with_its_index(self):
+        import chaser
+        from chaser.django.models import Order
+
+        count = Order.objects.count()
+        with self.assertRaises(chaser.ValidationError) as caught:
+            Order.objects.bulk_create([
+                Order(symbol="BTCUSDT", _type="l", sz=300, sz_type="n", strategy="py-bulk"),
+                Order(symbol="BTCUSDT", _type="l", sz=0, sz_type="n", strategy="py-bulk"),
+            ])
+        self.assertEqual(["[1].sz"], list(caught.exception.errors))
+        self.assertEqual(count, Order.objects.count())
+        with self.assertRaises(chaser.ValidationError) as caught:
+            Order.objects.create(symbol="BTCUSDT", _type="l", sz=float("nan"), sz_type="n")
+        self.assertEqual(["sz"], list(caught.exception.errors))
+        made = Order.objects.bulk_create([
+            Order(symbol="BTCUSDT", _type="l", sz=300, sz_type="n", strategy="py-bulk"),
+            Order(symbol="ETHUSDT", _type="l", sz=-0.2, sz_type="q", strategy="py-bulk"),
+        ])
+        self.assertEqual([(1, Decimal(300)), (-1, Decimal("0.2"))], [(o.side, o.sz) for o in made])
+        self.assertEqual([o.pk for o in made], list(Order.objects.filter(strategy="py-bulk").values_list("pk", flat=True)))
+
     def test_a_naive_deadline_is_in_djangos_time_zone(self):
         from django.utils import timezone
 

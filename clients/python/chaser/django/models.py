@@ -99,7 +99,9 @@ def order_body(fields):
     elif isinstance(sz, Decimal) or (isinstance(sz, numbers.Real) and not isinstance(sz, bool)):
         # A float through its shortest repr (0.1 is 0.1, not 0.1000000000000000055…); numpy numbers included.
         number = sz if isinstance(sz, Decimal) else Decimal(int(sz)) if isinstance(sz, numbers.Integral) else Decimal(repr(float(sz)))
-        if number.is_finite() and number != 0:
+        if not number.is_finite():
+            raise _refused("sz", "must be a finite number, got %r" % (sz,))
+        if number != 0:
             sign = 1 if number > 0 else -1
             size = abs(number)
     if "side" in fields and fields["side"] is not None:
