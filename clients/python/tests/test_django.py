@@ -218,6 +218,18 @@ class CreateTests(unittest.TestCase):
         final = Order.objects.filter(strategy="py-slice")[:1].execute(timeout=120)
         self.assertEqual([(order.id, "filled")], [(o["id"], o["status"]) for o in final])
 
+    def test_one_order_executes_and_a_query_cancels(self):
+        from chaser.django.models import Order
+
+        order = Order.objects.create(symbol="ETHUSDT", _type="l", sz=-120, sz_type="n", strategy="py-one")
+        final = order.execute(timeout=120)
+        self.assertEqual(("filled", "filled"), (final["status"], order.status))
+        self.assertTrue(order.trades)
+        self.assertEqual(order.filled_qty, sum(f.qty for f in order.fills.all()))
+        waiting = Order.objects.create(symbol="ETHUSDT", _type="l", sz=-120, sz_type="n", strategy="py-cancel")
+        self.assertEqual([{"id": waiting.pk, "status": "canceled"}], Order.objects.filter(strategy__in=["py-one", "py-cancel"]).cancel())
+        self.assertEqual("canceled", Order.objects.get(pk=waiting.pk).status)
+
     def test_chaser_validates_and_names_the_seed_field(self):
         import chaser
         from chaser.django.models import Order
