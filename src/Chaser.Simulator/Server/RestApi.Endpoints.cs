@@ -138,7 +138,7 @@ internal sealed partial class RestApi
             w.WriteStartObject();
             w.WriteString("symbol", s.Symbol);
             w.WriteString("pair", s.Symbol);
-            w.WriteString("contractType", "PERPETUAL");
+            w.WriteString("contractType", s.ContractType);
             w.WriteNumber("deliveryDate", 4133404800000);
             w.WriteNumber("onboardDate", 1569398400000);
             w.WriteString("status", "TRADING");

@@ -74,8 +74,8 @@ public sealed class SimulatorServer : IAsyncDisposable
             var specs = new List<SymbolSpec>();
             foreach (var name in names)
             {
-                specs.Add(SymbolSpec.Defaults.FirstOrDefault(s => string.Equals(s.Symbol, name, StringComparison.OrdinalIgnoreCase))
-                    ?? throw new ArgumentException($"Unknown symbol '{name}'; known: {string.Join(", ", SymbolSpec.Defaults.Select(s => s.Symbol))}", nameof(options)));
+                specs.Add(SymbolSpec.Find(name)
+                    ?? throw new ArgumentException($"Unknown symbol '{name}'; known: {string.Join(", ", SymbolSpec.KnownNames)}", nameof(options)));
             }
 
             engineOptions = engineOptions with { Symbols = specs };
