@@ -93,12 +93,15 @@ await check('REST queryOrder', async () => {
   assert(String(order.orderId) === String(resting.orderId) && order.status === 'NEW', `order ${JSON.stringify(order)}`);
   return `status ${order.status}, clientOrderId ${order.clientOrderId}`;
 });
-await check('REST modifyOrder', async () => {
+await check('REST modifyOrder + getOrderModifyHistory', async () => {
   const price = below(top.bid, 60);
   const modified = await data(rest.modifyOrder({ symbol, orderId: resting.orderId, side: 'BUY', quantity: 0.003, price }));
   assert(String(modified.orderId) === String(resting.orderId) && Number(modified.origQty) === 0.003 && Number(modified.price) === Number(price),
     `modified ${JSON.stringify(modified)}`);
-  return `now ${modified.origQty} @ ${modified.price}`;
+  const history = await data(rest.getOrderModifyHistory({ symbol, orderId: resting.orderId }));
+  assert(history.length === 1 && history[0].amendment.count === 1 && Number(history[0].amendment.price.after) === Number(price)
+    && Number(history[0].amendment.origQty.before) === 0.002, `modify history ${JSON.stringify(history)}`);
+  return `now ${modified.origQty} @ ${modified.price}; history: ${history[0].amendment.price.before} → ${history[0].amendment.price.after}`;
 });
 await check('REST cancelOrder', async () => {
   const canceled = await data(rest.cancelOrder({ symbol, orderId: resting.orderId }));
