@@ -173,6 +173,11 @@ public static class SimulatorCommand
                 throw new ArgumentException("option '--symbols' needs at least one symbol, e.g. BTCUSDT,ETHUSDT");
             }
 
+            if (list.GroupBy(s => s).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            {
+                throw new ArgumentException($"option '--symbols': {twice.Key} is listed twice");
+            }
+
             if (list.FirstOrDefault(s => SymbolSpec.Find(s) is null) is { } unknown)
             {
                 throw new ArgumentException($"option '--symbols': unknown symbol '{unknown}' (not a default one nor in the recorded exchangeInfo); known: {string.Join(",", SymbolSpec.KnownNames)}");

@@ -180,6 +180,17 @@ public class RecordedSymbolsTests
     }
 
     [Fact]
+    public async Task A_symbol_listed_twice_is_refused_naming_it()
+    {
+        // It was "An item with the same key has already been added" from the engine's dictionary.
+        var refused = Assert.Throws<ArgumentException>(() => SimulatorCommand.Parse(["--symbols", "DOGEUSDT,btcusdt,dogeusdt"]));
+        Assert.Equal("option '--symbols': DOGEUSDT is listed twice", refused.Message);
+
+        var library = await Assert.ThrowsAsync<ArgumentException>(() => SimulatorFixture.StartAsync(o => o with { Symbols = ["BTCUSDT", "btcusdt"] }));
+        Assert.StartsWith("Symbol 'BTCUSDT' is listed twice", library.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Sim_accepts_recorded_symbols_and_refuses_an_empty_list()
     {
         var options = SimulatorCommand.Parse(["--symbols", "dogeusdt,AVAXUSDT,BTCUSDT"])!;
