@@ -59,6 +59,11 @@ function nextMessage(stream, ms, what, accept = () => true) {
 
 const data = async (response) => (await response).data();
 const below = (price, ticks) => (Number(price) - ticks * 0.1).toFixed(1);
+// The synthetic market keeps moving: every price is taken from the book just before it is used.
+const touch = async () => {
+  const book = await data(rest.orderBook({ symbol, limit: 5 }));
+  return { bid: book.bids[0][0], ask: book.asks[0][0] };
+};
 
 let top;
 await check('REST exchangeInformation', async () => {
@@ -82,7 +87,7 @@ await check('REST orderBook', async () => {
 let resting;
 await check('REST newOrder post-only (GTX) limit below the best bid', async () => {
   resting = await data(rest.newOrder({
-    symbol, side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', quantity: 0.002, price: below(top.bid, 50),
+    symbol, side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', quantity: 0.002, price: below((await touch()).bid, 50),
     newClientOrderId: `bcc-${Date.now()}`, newOrderRespType: 'RESULT',
   }));
   assert(resting.orderId && resting.status === 'NEW' && resting.timeInForce === 'GTX', `order ${JSON.stringify(resting)}`);
@@ -94,7 +99,7 @@ await check('REST queryOrder', async () => {
   return `status ${order.status}, clientOrderId ${order.clientOrderId}`;
 });
 await check('REST modifyOrder + getOrderModifyHistory', async () => {
-  const price = below(top.bid, 60);
+  const price = below(resting.price, 10); // a dollar under where it rests: still passive, never the same price
   const modified = await data(rest.modifyOrder({ symbol, orderId: resting.orderId, side: 'BUY', quantity: 0.003, price }));
   assert(String(modified.orderId) === String(resting.orderId) && Number(modified.origQty) === 0.003 && Number(modified.price) === Number(price),
     `modified ${JSON.stringify(modified)}`);
@@ -110,7 +115,7 @@ await check('REST cancelOrder', async () => {
 });
 await check('REST a crossing post-only order is rejected with -5022', async () => {
   try {
-    const order = await data(rest.newOrder({ symbol, side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', quantity: 0.002, price: (Number(top.ask) + 50).toFixed(1) }));
+    const order = await data(rest.newOrder({ symbol, side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', quantity: 0.002, price: (Number((await touch()).ask) + 50).toFixed(1) }));
     throw new Error(`accepted: ${JSON.stringify(order)}`);
   } catch (error) {
     assert(String(error.message).includes('-5022') || error.code === -5022 || String(error.response?.data ?? '').includes('-5022'), `${error.constructor.name}: ${error.message}`);
@@ -131,13 +136,18 @@ await check('REST accountTradeList', async () => {
 });
 
 let ws;
-await check('WebSocket API newOrder / cancelOrder (ws-fapi)', async () => {
+await check('WebSocket API newOrder / modifyOrder / queryOrder / cancelOrder (ws-fapi)', async () => {
   ws = await withTimeout(client.websocketAPI.connect(), 10000, 'ws-fapi connect');
-  const placed = await withTimeout(ws.newOrder({ symbol, side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', quantity: 0.002, price: below(top.bid, 80) }), 10000, 'order.place');
+  const placed = await withTimeout(ws.newOrder({ symbol, side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', quantity: 0.002, price: below((await touch()).bid, 80) }), 10000, 'order.place');
   assert(placed.data.orderId && placed.data.status === 'NEW', `placed ${JSON.stringify(placed.data)}`);
+  const price = below(placed.data.price, 10);
+  const modified = await withTimeout(ws.modifyOrder({ symbol, orderId: placed.data.orderId, side: 'BUY', quantity: 0.002, price }), 10000, 'order.modify');
+  assert(Number(modified.data.price) === Number(price), `modified ${JSON.stringify(modified.data)}`);
+  const status = await withTimeout(ws.queryOrder({ symbol, orderId: placed.data.orderId }), 10000, 'order.status');
+  assert(status.data.status === 'NEW' && Number(status.data.price) === Number(price), `status ${JSON.stringify(status.data)}`);
   const canceled = await withTimeout(ws.cancelOrder({ symbol, orderId: placed.data.orderId }), 10000, 'order.cancel');
   assert(canceled.data.status === 'CANCELED', `canceled ${JSON.stringify(canceled.data)}`);
-  return `order ${placed.data.orderId} placed and canceled, rateLimits ${placed.rateLimits?.length ?? 0}`;
+  return `order ${placed.data.orderId} placed, modified, queried and canceled, rateLimits ${placed.rateLimits?.length ?? 0}`;
 });
 
 let streams;
@@ -166,17 +176,46 @@ await check('stream aggTrade (market route)', async () => {
   return `${trade.q} @ ${trade.p}, maker ${trade.m}`;
 });
 
+let user;
 await check('user stream: listen key + ORDER_TRADE_UPDATE after an order (private route)', async () => {
   const { listenKey } = await data(rest.startUserDataStream());
   assert(typeof listenKey === 'string' && listenKey.length > 0, `listenKey ${listenKey}`);
-  const user = streams.userData(listenKey);
+  const overWs = await withTimeout(ws.startUserDataStream(), 10000, 'userDataStream.start');
+  assert(overWs.data.listenKey === listenKey, `userDataStream.start gave ${overWs.data.listenKey}, REST ${listenKey}`);
+  user = streams.userData(listenKey);
   const update = nextMessage(user, 15000, 'ORDER_TRADE_UPDATE', (event) => event.e === 'ORDER_TRADE_UPDATE' && event.o?.X === 'NEW');
   await new Promise((resolve) => setTimeout(resolve, 500)); // the SUBSCRIBE goes out before the order
-  const order = await data(rest.newOrder({ symbol, side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', quantity: 0.002, price: below(top.bid, 90) }));
+  const order = await data(rest.newOrder({ symbol, side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', quantity: 0.002, price: below((await touch()).bid, 90) }));
   const event = await update;
   assert(String(event.o.i) === String(order.orderId) && event.o.x === 'NEW' && event.o.f === 'GTX', `event ${JSON.stringify(event)}`);
   await data(rest.cancelOrder({ symbol, orderId: order.orderId }));
   return `order ${event.o.i} ${event.o.x}/${event.o.X} ${event.o.q} @ ${event.o.p}`;
+});
+
+await check('a buy resting at the best bid filled as maker: ORDER_TRADE_UPDATE TRADE, then accountTradeList', async () => {
+  const fills = [];
+  const filled = nextMessage(user, 60000, 'the fill', (event) => {
+    if (event.e === 'ORDER_TRADE_UPDATE' && event.o?.x === 'TRADE') fills.push(event);
+    return event.e === 'ORDER_TRADE_UPDATE' && event.o?.X === 'FILLED';
+  });
+  let order;
+  for (let attempt = 1; !order; attempt++) {
+    // the touch can move between reading the book and the order arriving: a -5022 then is Binance being right
+    const book = await data(rest.orderBook({ symbol, limit: 5 }));
+    try {
+      order = await data(rest.newOrder({ symbol, side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', quantity: 0.005, price: book.bids[0][0] }));
+    } catch (error) {
+      if (attempt >= 5 || !String(error.message).includes('Post Only')) throw error;
+    }
+  }
+  const last = await filled;
+  assert(String(last.o.i) === String(order.orderId) && Number(last.o.z) === 0.005 && last.o.m === true, `fill ${JSON.stringify(last)}`);
+  const trades = (await data(rest.accountTradeList({ symbol, limit: 50 }))).filter((t) => String(t.orderId) === String(order.orderId));
+  const quantity = trades.reduce((sum, t) => sum + Number(t.qty), 0);
+  assert(trades.length > 0 && trades.length === fills.filter((f) => String(f.o.i) === String(order.orderId)).length
+    && trades.every((t) => t.maker === true && t.buyer === true) && Math.abs(quantity - 0.005) < 1e-9,
+    `trades ${JSON.stringify(trades)}`);
+  return `filled 0.005 @ ${last.o.ap} in ${trades.length} maker trade(s), commission ${trades.reduce((sum, t) => sum + Number(t.commission), 0).toFixed(8)} ${trades[0].commissionAsset}`;
 });
 
 console.log(failures === 0 ? `@binance/derivatives-trading-usds-futures ${version}: all checks passed` : `@binance/derivatives-trading-usds-futures ${version}: ${failures} check(s) failed`);
