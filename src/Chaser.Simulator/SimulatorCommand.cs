@@ -21,7 +21,8 @@ public static class SimulatorCommand
 
           --host            address to listen on (default 127.0.0.1)
           --port            port, 0 = any free port (default 8090)
-          --symbols         comma-separated symbols (default: BTCUSDT,ETHUSDT,SOLUSDT,BNBUSDT,XRPUSDT)
+          --symbols         comma-separated symbols (default: BTCUSDT,ETHUSDT,SOLUSDT,BNBUSDT,XRPUSDT; also the
+                            60 perpetuals of the recorded exchangeInfo in data/binance, e.g. DOGEUSDT,AVAXUSDT)
           --source          synthetic (seeded random market, default) or replay (Binance CSV files)
           --book            replay: bookTicker CSV (.csv or .csv.gz)
           --trades          replay: trades or aggTrades CSV
@@ -167,10 +168,19 @@ public static class SimulatorCommand
         if (values.TryGetValue("--symbols", out var symbols))
         {
             var list = symbols.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => s.ToUpperInvariant()).ToList();
-            var unknown = list.FirstOrDefault(s => SymbolSpec.Defaults.All(d => d.Symbol != s));
-            if (list.Count == 0 || unknown is not null)
+            if (list.Count == 0)
             {
-                throw new ArgumentException($"option '--symbols': unknown symbol '{unknown}'; known: {string.Join(",", SymbolSpec.Defaults.Select(s => s.Symbol))}");
+                throw new ArgumentException("option '--symbols' needs at least one symbol, e.g. BTCUSDT,ETHUSDT");
+            }
+
+            if (list.GroupBy(s => s).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            {
+                throw new ArgumentException($"option '--symbols': {twice.Key} is listed twice");
+            }
+
+            if (list.FirstOrDefault(s => SymbolSpec.Find(s) is null) is { } unknown)
+            {
+                throw new ArgumentException($"option '--symbols': unknown symbol '{unknown}' (not a default one nor in the recorded exchangeInfo); known: {string.Join(",", SymbolSpec.KnownNames)}");
             }
 
             options = options with { Symbols = list };
@@ -258,7 +268,7 @@ public static class SimulatorCommand
         var first = book ?? snapshot!;
         var fromName = Path.GetFileName(first).Split('-')[0].ToUpperInvariant();
         var symbol = symbols is { Count: > 0 } ? symbols[0] : fromName;
-        if (SymbolSpec.Defaults.All(s => s.Symbol != symbol))
+        if (SymbolSpec.Find(symbol) is null)
         {
             throw new ArgumentException($"option '--symbols' is needed: cannot tell the replayed symbol from '{Path.GetFileName(first)}'");
         }

@@ -257,6 +257,40 @@ public sealed class RestApiTests
     }
 
     [Fact]
+    public async Task Order_modify_history_lists_each_successful_modify_newest_first()
+    {
+        // Binance's own USDⓈ-M connector calls it (getOrderModifyHistory); the simulator answered 404 before.
+        await using var sim = await SimulatorFixture.StartAsync();
+        var (_, placed) = await sim.SendAsync(sim.SignedAsync(HttpMethod.Post, "/fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTX&quantity=0.010&price=64990.0&newClientOrderId=amend-1"));
+        var orderId = placed.GetProperty("orderId").GetInt64();
+        var (first, _) = await sim.SendAsync(sim.SignedAsync(HttpMethod.Put, "/fapi/v1/order", $"symbol=BTCUSDT&orderId={orderId}&side=BUY&quantity=0.010&price=64991.0"));
+        sim.Clock.Advance(TimeSpan.FromSeconds(1));
+        var (second, _) = await sim.SendAsync(sim.SignedAsync(HttpMethod.Put, "/fapi/v1/order", $"symbol=BTCUSDT&orderId={orderId}&side=BUY&quantity=0.020&price=64991.0"));
+        var (refused, _) = await sim.SendAsync(sim.SignedAsync(HttpMethod.Put, "/fapi/v1/order", $"symbol=BTCUSDT&orderId={orderId}&side=BUY&quantity=0.020&price=64991.0"));
+        Assert.Equal((200, 200, 400), (first, second, refused)); // the third changes nothing (-5027): not an amendment
+
+        var (status, history) = await sim.SendAsync(sim.SignedAsync(HttpMethod.Get, "/fapi/v1/orderAmendment", "symbol=BTCUSDT&origClientOrderId=amend-1"));
+        Assert.Equal(200, status);
+        Assert.Equal(2, history.GetArrayLength());
+        var newest = history[0];
+        Assert.Equal(orderId, newest.GetProperty("orderId").GetInt64());
+        Assert.Equal("amend-1", newest.GetProperty("clientOrderId").GetString());
+        Assert.Equal("BTCUSDT", newest.GetProperty("pair").GetString());
+        Assert.Equal(sim.Clock.NowMs, newest.GetProperty("time").GetInt64());
+        Assert.Equal("""{"price":{"before":"64991.0","after":"64991.0"},"origQty":{"before":"0.010","after":"0.020"},"count":2}""", newest.GetProperty("amendment").GetRawText());
+        Assert.Equal("""{"price":{"before":"64990.0","after":"64991.0"},"origQty":{"before":"0.010","after":"0.010"},"count":1}""", history[1].GetProperty("amendment").GetRawText());
+        Assert.True(newest.GetProperty("amendmentId").GetInt64() > history[1].GetProperty("amendmentId").GetInt64());
+
+        var (_, limited) = await sim.SendAsync(sim.SignedAsync(HttpMethod.Get, "/fapi/v1/orderAmendment", $"symbol=BTCUSDT&orderId={orderId}&limit=1&endTime={sim.Clock.NowMs - 1}"));
+        Assert.Equal(1, Assert.Single(limited.EnumerateArray()).GetProperty("amendment").GetProperty("count").GetInt32());
+
+        var (unknown, error) = await sim.SendAsync(sim.SignedAsync(HttpMethod.Get, "/fapi/v1/orderAmendment", "symbol=BTCUSDT&orderId=1"));
+        Assert.Equal((400, -2013), (unknown, error.GetProperty("code").GetInt32()));
+        var (neither, missing) = await sim.SendAsync(sim.SignedAsync(HttpMethod.Get, "/fapi/v1/orderAmendment", "symbol=BTCUSDT"));
+        Assert.Equal((400, -1102), (neither, missing.GetProperty("code").GetInt32()));
+    }
+
+    [Fact]
     public async Task Batch_orders_answer_per_element_in_request_order()
     {
         await using var sim = await SimulatorFixture.StartAsync();

@@ -110,6 +110,13 @@ public sealed record ModifyOrderRequest
     public string? PriceMatch { get; init; }
 }
 
+/// <summary>
+/// One successful modify of an order, as <c>GET /fapi/v1/orderAmendment</c> lists it: price and quantity before and
+/// after, and which modify of the order it was (1 = the first).
+/// </summary>
+public sealed record OrderAmendment(long AmendmentId, string Symbol, long OrderId, string ClientOrderId, long Time,
+    decimal PriceBefore, decimal PriceAfter, decimal QtyBefore, decimal QtyAfter, int Count);
+
 /// <summary>Result of placing an order: the state at acceptance (ACK) and after matching (RESULT).</summary>
 public sealed record PlaceResult(OrderSnapshot Accepted, OrderSnapshot Final);
 

@@ -22,6 +22,7 @@ public sealed partial class ExchangeEngine
     private IExchangeObserver[] observerSnapshot = [];
     private decimal walletBalance;
     private long nextClientIdSuffix = 1;
+    private long nextAmendmentId = 1;
 
     public ExchangeEngine(EngineOptions options, TimeProvider time)
     {
@@ -489,6 +490,8 @@ public sealed partial class ExchangeEngine
                 return order.Snapshot();
             }
 
+            order.Amendments.Add(new OrderAmendment(nextAmendmentId++, order.Symbol, order.OrderId, order.ClientOrderId, now,
+                order.Price, price, order.OrigQty, request.Quantity, order.ModifyCount + 1));
             order.Price = price;
             order.OrigQty = request.Quantity;
             order.ModifyCount++;
@@ -562,6 +565,20 @@ public sealed partial class ExchangeEngine
         lock (gate)
         {
             return [.. ordersById.Values.Where(o => o.IsOpen && (symbol is null || o.Symbol == symbol)).OrderBy(o => o.OrderId).Select(o => o.Snapshot())];
+        }
+    }
+
+    /// <summary>
+    /// The modifies of one order, newest first, within [startTime, endTime] (ms, inclusive), at most
+    /// <paramref name="limit"/> (<c>GET /fapi/v1/orderAmendment</c>; USDⓈ-M trade REST API, "Get Order Modify History").
+    /// </summary>
+    public IReadOnlyList<OrderAmendment> GetOrderAmendments(string symbol, long? orderId, string? origClientOrderId, long? startTime, long? endTime, int limit)
+    {
+        lock (gate)
+        {
+            var order = Find(Market(symbol), orderId, origClientOrderId) ?? throw BinanceErrors.OrderDoesNotExist();
+            return [.. order.Amendments.Where(a => (startTime is null || a.Time >= startTime) && (endTime is null || a.Time <= endTime))
+                .OrderByDescending(a => a.AmendmentId).Take(limit)];
         }
     }
 

@@ -22,6 +22,7 @@ internal sealed class SimOrder
     public long UpdateTime { get; set; }
     public decimal QueueAhead { get; set; }
     public int ModifyCount { get; set; }
+    public List<OrderAmendment> Amendments { get; } = [];
 
     public decimal Remaining => OrigQty - ExecutedQty;
     public bool IsOpen => Status is OrderStatus.New or OrderStatus.PartiallyFilled;

@@ -11,6 +11,7 @@ public sealed record SymbolSpec
     public required string Symbol { get; init; }
     public required string BaseAsset { get; init; }
     public string QuoteAsset { get; init; } = "USDT";
+    public string ContractType { get; init; } = "PERPETUAL";
     public required decimal TickSize { get; init; }
     public required decimal MinPrice { get; init; }
     public required decimal MaxPrice { get; init; }
@@ -49,40 +50,33 @@ public sealed record SymbolSpec
     }
 
     /// <summary>
-    /// Filters copied from Binance's exchangeInfo (2024–2025). SOLUSDT uses the step the brief asks for (0.01)
-    /// rather than Binance's real step of 1, so that small test orders are possible.
+    /// The real USDⓈ-M perpetuals of the recorded exchangeInfo (<see cref="RecordedSymbols"/>), with their filters
+    /// exactly as Binance served them.
+    /// </summary>
+    public static IReadOnlyList<SymbolSpec> Recorded => RecordedSymbols.All;
+
+    /// <summary>
+    /// A symbol the simulator can list, by name (any case): one of <see cref="Defaults"/> (the demo's and the tests'
+    /// five, whose filters stay as they are), else one of <see cref="Recorded"/>; null when neither has it.
+    /// </summary>
+    public static SymbolSpec? Find(string symbol) =>
+        Defaults.FirstOrDefault(s => string.Equals(s.Symbol, symbol, StringComparison.OrdinalIgnoreCase))
+        ?? Recorded.FirstOrDefault(s => string.Equals(s.Symbol, symbol, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Every name <see cref="Find"/> knows, defaults first.</summary>
+    public static IEnumerable<string> KnownNames => Defaults.Select(s => s.Symbol).Concat(Recorded.Select(s => s.Symbol).Except(Defaults.Select(s => s.Symbol)));
+
+    /// <summary>
+    /// The simulator's default listing, which the demo and the tests are tuned to: the recorded specs of these five
+    /// with the demo's starting prices and level sizes. SOLUSDT keeps a step of 0.01 where Binance's is 1, so that
+    /// small test orders are possible (the one deliberate deviation; a test pins it).
     /// </summary>
     public static IReadOnlyList<SymbolSpec> Defaults { get; } =
     [
-        new()
-        {
-            Symbol = "BTCUSDT", BaseAsset = "BTC", TickSize = 0.10m, MinPrice = 261.10m, MaxPrice = 809484m,
-            StepSize = 0.001m, MinQty = 0.001m, MaxQty = 1000m, MarketMaxQty = 120m, MinNotional = 100m,
-            PricePrecision = 2, QuantityPrecision = 3, InitialPrice = 65000.0m, TypicalLevelQty = 0.5m,
-        },
-        new()
-        {
-            Symbol = "ETHUSDT", BaseAsset = "ETH", TickSize = 0.01m, MinPrice = 39.86m, MaxPrice = 306177m,
-            StepSize = 0.001m, MinQty = 0.001m, MaxQty = 10000m, MarketMaxQty = 2000m, MinNotional = 20m,
-            PricePrecision = 2, QuantityPrecision = 3, InitialPrice = 3400.00m, TypicalLevelQty = 8m,
-        },
-        new()
-        {
-            Symbol = "SOLUSDT", BaseAsset = "SOL", TickSize = 0.01m, MinPrice = 0.42m, MaxPrice = 6857m,
-            StepSize = 0.01m, MinQty = 0.01m, MaxQty = 1000000m, MarketMaxQty = 5000m, MinNotional = 5m,
-            PricePrecision = 4, QuantityPrecision = 2, InitialPrice = 150.00m, TypicalLevelQty = 120m,
-        },
-        new()
-        {
-            Symbol = "BNBUSDT", BaseAsset = "BNB", TickSize = 0.01m, MinPrice = 6.60m, MaxPrice = 100000m,
-            StepSize = 0.01m, MinQty = 0.01m, MaxQty = 100000m, MarketMaxQty = 2000m, MinNotional = 5m,
-            PricePrecision = 3, QuantityPrecision = 2, InitialPrice = 580.00m, TypicalLevelQty = 20m,
-        },
-        new()
-        {
-            Symbol = "XRPUSDT", BaseAsset = "XRP", TickSize = 0.0001m, MinPrice = 0.0143m, MaxPrice = 100000m,
-            StepSize = 0.1m, MinQty = 0.1m, MaxQty = 10000000m, MarketMaxQty = 2000000m, MinNotional = 5m,
-            PricePrecision = 4, QuantityPrecision = 1, InitialPrice = 0.5000m, TypicalLevelQty = 20000m,
-        },
+        Recorded.Single(s => s.Symbol == "BTCUSDT") with { InitialPrice = 65000.0m, TypicalLevelQty = 0.5m },
+        Recorded.Single(s => s.Symbol == "ETHUSDT") with { InitialPrice = 3400.00m, TypicalLevelQty = 8m },
+        Recorded.Single(s => s.Symbol == "SOLUSDT") with { StepSize = 0.01m, MinQty = 0.01m, QuantityPrecision = 2, InitialPrice = 150.00m, TypicalLevelQty = 120m },
+        Recorded.Single(s => s.Symbol == "BNBUSDT") with { InitialPrice = 580.00m, TypicalLevelQty = 20m },
+        Recorded.Single(s => s.Symbol == "XRPUSDT") with { InitialPrice = 0.5000m, TypicalLevelQty = 20000m },
     ];
 }

@@ -50,6 +50,7 @@ internal sealed partial class RestApi
         Add("GET", "/fapi/v1/openOrder", Security.Signed, 1, QueryOpenOrder);
         Add("GET", "/fapi/v1/openOrders", Security.Signed, p => p.Has("symbol") ? 1 : 40, OpenOrders);
         Add("GET", "/fapi/v1/allOrders", Security.Signed, 5, AllOrders);
+        Add("GET", "/fapi/v1/orderAmendment", Security.Signed, 1, OrderAmendments);
         AddCancel("/fapi/v1/allOpenOrders", 1, CancelAll);
         AddOrder("POST", "/fapi/v1/batchOrders", 5, 5, 1, PlaceBatch);
         AddOrder("PUT", "/fapi/v1/batchOrders", 5, 5, 1, ModifyBatch);
@@ -138,7 +139,7 @@ internal sealed partial class RestApi
             w.WriteStartObject();
             w.WriteString("symbol", s.Symbol);
             w.WriteString("pair", s.Symbol);
-            w.WriteString("contractType", "PERPETUAL");
+            w.WriteString("contractType", s.ContractType);
             w.WriteNumber("deliveryDate", 4133404800000);
             w.WriteNumber("onboardDate", 1569398400000);
             w.WriteString("status", "TRADING");
@@ -489,6 +490,44 @@ internal sealed partial class RestApi
         var symbol = p.Symbol(Engine);
         var limit = (int)Math.Clamp(p.OptionalLong("limit") ?? 500, 1, 1000);
         return OrderList(Engine.GetAllOrders(symbol, p.OptionalLong("orderId"), limit));
+    }
+
+    // Binance's "Get Order Modify History" (GET /fapi/v1/orderAmendment): orderId or origClientOrderId, limit 50 by
+    // default and at most 100, newest first, prices and quantities as strings.
+    private byte[] OrderAmendments(RequestParameters p)
+    {
+        var (symbol, orderId, clientId) = OrderRequests.ParseOrderRef(p, Engine);
+        var limit = (int)Math.Clamp(p.OptionalLong("limit") ?? 50, 1, 100);
+        var amendments = Engine.GetOrderAmendments(symbol, orderId, clientId, p.OptionalLong("startTime"), p.OptionalLong("endTime"), limit);
+        var spec = Spec(symbol);
+        return Json(w =>
+        {
+            w.WriteStartArray();
+            foreach (var a in amendments)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("amendmentId", a.AmendmentId);
+                w.WriteString("symbol", a.Symbol);
+                w.WriteString("pair", a.Symbol);
+                w.WriteNumber("orderId", a.OrderId);
+                w.WriteString("clientOrderId", a.ClientOrderId);
+                w.WriteNumber("time", a.Time);
+                w.WriteStartObject("amendment");
+                w.WriteStartObject("price");
+                w.WriteString("before", spec.FormatPrice(a.PriceBefore));
+                w.WriteString("after", spec.FormatPrice(a.PriceAfter));
+                w.WriteEndObject();
+                w.WriteStartObject("origQty");
+                w.WriteString("before", spec.FormatQty(a.QtyBefore));
+                w.WriteString("after", spec.FormatQty(a.QtyAfter));
+                w.WriteEndObject();
+                w.WriteNumber("count", a.Count);
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        });
     }
 
     private byte[] OrderList(IReadOnlyList<OrderSnapshot> orders) => Json(w =>

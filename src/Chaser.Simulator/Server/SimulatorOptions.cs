@@ -26,7 +26,7 @@ public sealed record SimulatorOptions
     /// <summary>0 = an ephemeral port; read the bound address back from the server.</summary>
     public int Port { get; init; }
 
-    /// <summary>Symbols to list; null = all of <see cref="SymbolSpec.Defaults"/>.</summary>
+    /// <summary>Symbols to list, by name (see <see cref="SymbolSpec.Find"/>); null = all of <see cref="SymbolSpec.Defaults"/>.</summary>
     public IReadOnlyList<string>? Symbols { get; init; }
 
     public EngineOptions Engine { get; init; } = new();

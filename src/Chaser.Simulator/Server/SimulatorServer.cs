@@ -74,8 +74,14 @@ public sealed class SimulatorServer : IAsyncDisposable
             var specs = new List<SymbolSpec>();
             foreach (var name in names)
             {
-                specs.Add(SymbolSpec.Defaults.FirstOrDefault(s => string.Equals(s.Symbol, name, StringComparison.OrdinalIgnoreCase))
-                    ?? throw new ArgumentException($"Unknown symbol '{name}'; known: {string.Join(", ", SymbolSpec.Defaults.Select(s => s.Symbol))}", nameof(options)));
+                var spec = SymbolSpec.Find(name)
+                    ?? throw new ArgumentException($"Unknown symbol '{name}'; known: {string.Join(", ", SymbolSpec.KnownNames)}", nameof(options));
+                if (specs.Any(s => s.Symbol == spec.Symbol))
+                {
+                    throw new ArgumentException($"Symbol '{spec.Symbol}' is listed twice", nameof(options));
+                }
+
+                specs.Add(spec);
             }
 
             engineOptions = engineOptions with { Symbols = specs };
