@@ -285,6 +285,8 @@ public sealed class StreamRouteTests
     [InlineData("/private/ws?listenKey={0}")]
     [InlineData("/private/stream?listenKey={0}")]
     [InlineData("/private/stream?listenKey={1}&listenKey={0}")]
+    [InlineData("/private/ws?listenKey=")]
+    [InlineData("/private/ws?listenKey={0}&events=ORDER_TRADE_UPDATE")]
     public async Task An_unknown_listen_key_closes_the_connection_with_binances_message(string form)
     {
         await using var sim = await SimulatorFixture.StartAsync();

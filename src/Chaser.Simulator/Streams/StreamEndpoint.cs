@@ -63,7 +63,8 @@ internal sealed record StreamEndpoint(StreamRoute? Route, bool Combined, IReadOn
                 case "streams":
                     fromQuery.AddRange(items.Select(s => (s, (HashSet<string>?)null)));
                     break;
-                case "listenKey" when value.Length > 0:
+                case "listenKey":
+                    // an empty key is still a key asked for, and an unknown one
                     fromQuery.Add((value, null));
                     lastKey = fromQuery.Count - 1;
                     break;

@@ -320,8 +320,8 @@ internal sealed class KeepAliveStream : Stream
     {
         if (disposing)
         {
+            // the write gate stays undisposed: a send still finishing when the socket aborts must be able to release it
             inner.Dispose();
-            writing.Dispose();
         }
 
         base.Dispose(disposing);
@@ -330,7 +330,6 @@ internal sealed class KeepAliveStream : Stream
     public override async ValueTask DisposeAsync()
     {
         await inner.DisposeAsync();
-        writing.Dispose();
         await base.DisposeAsync();
     }
 }
