@@ -41,7 +41,7 @@ internal static class DemoCommand
         await using var venue = await Venue.OpenAsync(new VenueSettings(VenueKind.Sim, null, null), simulator, context.Environment, context.Diagnostic, recorder, await Recording.ClientIdTagAsync(database, context.Stop).ConfigureAwait(false), context.Stop).ConfigureAwait(false);
         if (!output.Json)
         {
-            await output.Output.WriteLineAsync($"chaser demo: simulator at {venue.Simulator!.RestBaseUrl} (seed {simulator.Seed})").ConfigureAwait(false);
+            await output.Output.WriteLineAsync($"chaser demo: simulator at {SimulatorServer.BaseText(venue.Simulator!.RestBaseUrl)} (seed {simulator.Seed})").ConfigureAwait(false);
             foreach (var spec in specs)
             {
                 await output.Output.WriteLineAsync("  " + ExecuteCommand.Describe(spec)).ConfigureAwait(false);

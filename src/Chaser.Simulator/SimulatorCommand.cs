@@ -17,7 +17,7 @@ public static class SimulatorCommand
         usage: chaser sim [--host 127.0.0.1] [--port 8090] [--symbols BTCUSDT,ETHUSDT]
                           [--source synthetic|replay] [--book FILE] [--trades FILE]
                           [--depth-snapshot FILE --depth-updates FILE] [--speed X] [--seed N]
-                          [--api-key K --api-secret S] [--latency-ms N]
+                          [--api-key K --api-secret S] [--latency-ms N] [--legacy-streams]
 
           --host            address to listen on (default 127.0.0.1)
           --port            port, 0 = any free port (default 8090)
@@ -33,6 +33,9 @@ public static class SimulatorCommand
           --api-key         API key clients must send (env CHASER_SIM_API_KEY; default: Binance's documented example key)
           --api-secret      HMAC secret (env CHASER_SIM_API_SECRET; default: Binance's documented example secret)
           --latency-ms      added latency for order entry and market data, in ms (default 0)
+          --legacy-streams  also serve every stream on the unrouted /ws and /stream URLs that
+                            Binance retired on 2026-04-23 (default: streams only on their
+                            routes /public, /market, /private, as Binance serves them now)
         """;
 
     /// <summary>Runs until <paramref name="ct"/> is cancelled; a bad option or a port in use is one line on <paramref name="error"/>.</summary>
@@ -87,8 +90,12 @@ public static class SimulatorCommand
         await using (server)
         {
             await output.WriteLineAsync("Chaser simulator — Binance USDⓈ-M Futures on loopback");
-            await output.WriteLineAsync($"  REST:          {server.RestBaseUrl}");
-            await output.WriteLineAsync($"  WebSocket:     {server.WebSocketBaseUrl}  (/ws/<stream>, /stream?streams=a/b, /public|/market|/private/…, /ws/<listenKey>)");
+            await output.WriteLineAsync($"  REST:          {SimulatorServer.BaseText(server.RestBaseUrl)}");
+            foreach (var line in WebSocketLines(server))
+            {
+                await output.WriteLineAsync(line);
+            }
+
             await output.WriteLineAsync($"  WebSocket API: {server.WebSocketApiUrl}");
             await output.WriteLineAsync($"  API key:       {server.ApiKey}");
             // The documented example secret is public and worth showing; a secret the user chose is never printed.
@@ -112,17 +119,46 @@ public static class SimulatorCommand
         return 0;
     }
 
+    /// <summary>
+    /// The stream base and its routed forms (binance-futures-api.md §6, §7), each line at most 80 columns: streams
+    /// flow only on their route, so a client must know which route serves which stream.
+    /// </summary>
+    private static IEnumerable<string> WebSocketLines(SimulatorServer server)
+    {
+        yield return $"  WebSocket:     {SimulatorServer.BaseText(server.WebSocketBaseUrl)}  (streams only on their routes)";
+        yield return "    /public/ws/<stream>, /public/stream?streams=a/b   bookTicker, depth, trade";
+        yield return "    /market/ws/<stream>, /market/stream?streams=a/b   aggTrade, markPrice";
+        yield return "    /private/ws/<listenKey>, /private/stream?listenKey=<key>&events=A/B";
+        if (server.Options.LegacyStreams)
+        {
+            yield return "    /ws/<stream>, /stream?streams=a/b   every stream (--legacy-streams)";
+        }
+    }
+
     /// <summary>Returns null for --help; throws ArgumentException naming the offending option.</summary>
     public static SimulatorOptions Parse(string[] args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         string[] known = ["--host", "--port", "--symbols", "--source", "--book", "--trades", "--depth-snapshot", "--depth-updates", "--speed", "--seed", "--api-key", "--api-secret", "--latency-ms"];
+        var legacyStreams = false;
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
             if (arg is "--help" or "-h")
             {
                 return null!;
+            }
+
+            // the one flag: it takes no value
+            if (arg == "--legacy-streams")
+            {
+                legacyStreams = true;
+                continue;
+            }
+
+            if (arg.StartsWith("--legacy-streams=", StringComparison.Ordinal))
+            {
+                throw new ArgumentException("option '--legacy-streams' takes no value");
             }
 
             var eq = arg.IndexOf('=', StringComparison.Ordinal);
@@ -149,7 +185,7 @@ public static class SimulatorCommand
             values[name] = value;
         }
 
-        var options = new SimulatorOptions { Port = 8090 };
+        var options = new SimulatorOptions { Port = 8090, LegacyStreams = legacyStreams };
         if (values.TryGetValue("--host", out var host))
         {
             if (host != "localhost" && !System.Net.IPAddress.TryParse(host, out _))

@@ -77,6 +77,15 @@ internal sealed class SimulatorFixture : IAsyncDisposable
         return json;
     }
 
+    /// <summary>POST /fapi/v1/listenKey: the account's active user-data key.</summary>
+    public async Task<string> ListenKeyAsync()
+    {
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/fapi/v1/listenKey");
+        post.Headers.Add("X-MBX-APIKEY", Server.ApiKey);
+        var (_, json) = await SendAsync(Http.SendAsync(post, TestContext.Current.CancellationToken));
+        return json.GetProperty("listenKey").GetString()!;
+    }
+
     public async Task<ClientWebSocket> ConnectAsync(string pathAndQuery)
     {
         var socket = new ClientWebSocket();

@@ -51,7 +51,7 @@ public sealed class StreamControlTests
     public async Task An_integer_id_is_echoed_as_the_same_integer_even_at_the_top_of_u64()
     {
         await using var sim = await SimulatorFixture.StartAsync();
-        using var ws = await sim.ConnectAsync("/ws");
+        using var ws = await sim.ConnectAsync("/market/ws");
 
         await ws.SendTextAsync("""{"method":"SUBSCRIBE","params":["btcusdt@aggTrade"],"id":0}""");
         Assert.Equal("""{"result":null,"id":0}""", (await ws.ReceiveJsonAsync()).GetRawText());
@@ -73,7 +73,7 @@ public sealed class StreamControlTests
     public async Task A_missing_or_invalid_id_gets_binances_error_with_a_null_id_and_the_connection_stays(string request)
     {
         await using var sim = await SimulatorFixture.StartAsync();
-        using var ws = await sim.ConnectAsync("/ws");
+        using var ws = await sim.ConnectAsync("/market/ws");
 
         await ws.SendTextAsync(request);
         var error = await ws.ReceiveJsonAsync();
@@ -97,7 +97,7 @@ public sealed class StreamControlTests
     public async Task A_malformed_message_or_method_gets_an_error_answer_and_the_connection_stays(string request, int code, string id)
     {
         await using var sim = await SimulatorFixture.StartAsync();
-        using var ws = await sim.ConnectAsync("/ws");
+        using var ws = await sim.ConnectAsync("/market/ws");
 
         await ws.SendTextAsync(request);
         var error = await ws.ReceiveJsonAsync();
@@ -113,7 +113,7 @@ public sealed class StreamControlTests
     public async Task The_eleventh_message_within_one_second_closes_the_connection()
     {
         await using var sim = await SimulatorFixture.StartAsync();
-        using var ws = await sim.ConnectAsync("/ws");
+        using var ws = await sim.ConnectAsync("/market/ws");
 
         for (var i = 1; i <= 10; i++)
         {
@@ -131,7 +131,7 @@ public sealed class StreamControlTests
         // limit 2: messages at 0 s, 0.7 s, 1.4 s are fine (each second holds two), a fourth at 1.4 s is not.
         // A fixed window restarting at 1.4 s would let the fourth through.
         await using var sim = await SimulatorFixture.StartAsync(o => o with { StreamMessagesPerSecond = 2 });
-        using var ws = await sim.ConnectAsync("/ws");
+        using var ws = await sim.ConnectAsync("/market/ws");
 
         for (var i = 1; i <= 3; i++)
         {

@@ -37,23 +37,25 @@ public sealed class WebSocketTests
     }
 
     [Fact]
-    public async Task Combined_stream_wraps_trades_and_agg_trades()
+    public async Task Combined_streams_wrap_agg_trades_on_market_and_trades_on_public()
     {
         await using var sim = await SimulatorFixture.StartAsync();
-        using var ws = await sim.ConnectAsync("/market/stream?streams=btcusdt@aggTrade/btcusdt@trade");
+        using var market = await sim.ConnectAsync("/market/stream?streams=btcusdt@aggTrade");
+        using var @public = await sim.ConnectAsync("/public/stream?streams=btcusdt@trade");
 
         sim.Engine.ApplyTrade(Btc, 65000.0m, 0.25m, buyerIsMaker: false);
 
-        var first = await ws.ReceiveJsonAsync();
-        var second = await ws.ReceiveJsonAsync();
+        var first = await market.ReceiveJsonAsync();
         Assert.Equal(["stream", "data"], first.PropertyNames());
-        var byStream = new[] { first, second }.ToDictionary(f => f.GetProperty("stream").GetString()!, f => f.GetProperty("data"));
-        var agg = byStream["btcusdt@aggTrade"];
+        Assert.Equal("btcusdt@aggTrade", first.GetProperty("stream").GetString());
+        var agg = first.GetProperty("data");
         Assert.Equal(["e", "E", "a", "s", "p", "q", "nq", "f", "l", "T", "m"], agg.PropertyNames());
         Assert.Equal("65000.0", agg.GetProperty("p").GetString());
         Assert.Equal("0.250", agg.GetProperty("q").GetString());
         Assert.False(agg.GetProperty("m").GetBoolean());
-        var trade = byStream["btcusdt@trade"];
+        var second = await @public.ReceiveJsonAsync();
+        Assert.Equal("btcusdt@trade", second.GetProperty("stream").GetString());
+        var trade = second.GetProperty("data");
         Assert.Equal(["e", "E", "T", "s", "t", "p", "q", "X", "m"], trade.PropertyNames());
         Assert.Equal("MARKET", trade.GetProperty("X").GetString());
     }
@@ -62,12 +64,12 @@ public sealed class WebSocketTests
     public async Task Live_subscribe_list_and_unsubscribe_reply_with_ids()
     {
         await using var sim = await SimulatorFixture.StartAsync();
-        using var ws = await sim.ConnectAsync("/ws");
+        using var ws = await sim.ConnectAsync("/public/ws");
 
-        await ws.SendTextAsync("""{"method":"SUBSCRIBE","params":["btcusdt@bookTicker","ethusdt@aggTrade"],"id":1}""");
+        await ws.SendTextAsync("""{"method":"SUBSCRIBE","params":["btcusdt@bookTicker","ethusdt@trade"],"id":1}""");
         Assert.Equal("""{"result":null,"id":1}""", (await ws.ReceiveJsonAsync()).GetRawText());
         await ws.SendTextAsync("""{"method":"LIST_SUBSCRIPTIONS","id":2}""");
-        Assert.Equal("""{"result":["btcusdt@bookTicker","ethusdt@aggTrade"],"id":2}""", (await ws.ReceiveJsonAsync()).GetRawText());
+        Assert.Equal("""{"result":["btcusdt@bookTicker","ethusdt@trade"],"id":2}""", (await ws.ReceiveJsonAsync()).GetRawText());
 
         sim.Engine.ApplyLevels(Btc, [new LevelChange(BookSide.Ask, 65000.0m, 1m)]);
         Assert.Equal("bookTicker", (await ws.ReceiveJsonAsync()).GetProperty("e").GetString());
@@ -75,7 +77,7 @@ public sealed class WebSocketTests
         await ws.SendTextAsync("""{"method":"UNSUBSCRIBE","params":["btcusdt@bookTicker"],"id":3}""");
         Assert.Equal("""{"result":null,"id":3}""", (await ws.ReceiveJsonAsync()).GetRawText());
         await ws.SendTextAsync("""{"method":"LIST_SUBSCRIPTIONS","id":4}""");
-        Assert.Equal("""{"result":["ethusdt@aggTrade"],"id":4}""", (await ws.ReceiveJsonAsync()).GetRawText());
+        Assert.Equal("""{"result":["ethusdt@trade"],"id":4}""", (await ws.ReceiveJsonAsync()).GetRawText());
 
         await ws.SendTextAsync("""{"method":"SUBSCRIBE","params":["nosuch@bookTicker"],"id":5}""");
         var error = await ws.ReceiveJsonAsync();
@@ -99,7 +101,7 @@ public sealed class WebSocketTests
     public async Task Depth_diffs_sync_with_the_rest_snapshot_as_binance_documents()
     {
         await using var sim = await SimulatorFixture.StartAsync();
-        using var ws = await sim.ConnectAsync("/ws/btcusdt@depth@100ms");
+        using var ws = await sim.ConnectAsync("/public/ws/btcusdt@depth@100ms");
         var rng = new Random(3);
 
         // Changes before and after the snapshot; the client buffers frames and syncs as documented.
@@ -180,7 +182,7 @@ public sealed class WebSocketTests
     public async Task Partial_depth_stream_sends_the_top_levels()
     {
         await using var sim = await SimulatorFixture.StartAsync();
-        using var ws = await sim.ConnectAsync("/ws/btcusdt@depth5@100ms");
+        using var ws = await sim.ConnectAsync("/public/ws/btcusdt@depth5@100ms");
         var frame = await ws.ReceiveJsonAsync();
         Assert.Equal(["e", "E", "T", "s", "U", "u", "pu", "b", "a"], frame.PropertyNames());
         Assert.Equal(2, frame.GetProperty("b").GetArrayLength());
@@ -214,6 +216,7 @@ public sealed class WebSocketTests
         Assert.Equal("64999.8", amended.GetProperty("p").GetString());
 
         sim.Engine.ApplyTrade(Btc, 64999.7m, 1m, buyerIsMaker: true);
+        Assert.Equal("TRADE_LITE", (await ws.ReceiveJsonAsync()).GetProperty("e").GetString());
         var fill = (await ws.ReceiveJsonAsync()).GetProperty("o");
         Assert.Equal("TRADE", fill.GetProperty("x").GetString());
         Assert.Equal("FILLED", fill.GetProperty("X").GetString());
@@ -233,7 +236,7 @@ public sealed class WebSocketTests
     {
         await using var sim = await SimulatorFixture.StartAsync();
         var key = await ListenKeyAsync(sim);
-        using var ws = await sim.ConnectAsync("/ws/" + key);
+        using var ws = await sim.ConnectAsync("/private/ws/" + key);
 
         sim.Clock.Advance(TimeSpan.FromMinutes(60));
 

@@ -18,6 +18,8 @@ function pointAtSimulator(exchange) {
   for (const key of ['fapiPublicV3', 'fapiPrivateV3']) api[key] = `${base}/fapi/v3`;
   api.fapiData = `${base}/futures/data`;
   if (api.ws) {
+    // ccxt (4.5.84) itself turns a futures base ending in /ws into Binance's routed URLs: /public/ws for book and
+    // trades, /market/ws for aggTrade and the rest, /private/ws?listenKey= for user data (pro/binance.js getWsUrl).
     api.ws.future = `${wsBase}/ws`;
     api.ws['ws-api'].future = `${wsBase}/ws-fapi/v1`;
   }

@@ -61,10 +61,24 @@ public sealed record SimulatorOptions
 
     public TimeSpan ListenKeyValidity { get; init; } = TimeSpan.FromMinutes(60);
 
-    /// <summary>Binance pings every 3 minutes and disconnects without a pong within 10 minutes.</summary>
-    public TimeSpan WebSocketPingInterval { get; init; } = TimeSpan.FromMinutes(3);
+    /// <summary>The server pings every connection this often (Binance: 3 minutes, binance-futures-api.md §6).</summary>
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromMinutes(3);
 
-    public TimeSpan WebSocketPongTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// A market/user stream connection from which no pong frame came back within this time after a ping is dropped
+    /// (Binance: 10 minutes; an unsolicited pong counts, other messages do not).
+    /// </summary>
+    public TimeSpan PongTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The server closes a market/user stream connection this long after it opened (Binance: 24 hours, §6).</summary>
+    public TimeSpan ConnectionLifetime { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Serve every stream on the unrouted /ws and /stream URLs, as before Binance retired them on 2026-04-23, for old
+    /// clients. Off (the default), those URLs accept connections and SUBSCRIBEs but deliver nothing, and each stream
+    /// flows only on its route: /public, /market, /private (binance-futures-api.md §6).
+    /// </summary>
+    public bool LegacyStreams { get; init; }
 
     /// <summary>Binance closes a market/user stream connection that sends more messages than this in any one second.</summary>
     public int StreamMessagesPerSecond { get; init; } = 10;

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Text;
 using Chaser.Simulator.Engine;
 using Chaser.Simulator.Sources;
 using Chaser.Simulator.Streams;
@@ -7,6 +9,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -14,13 +17,13 @@ using Microsoft.Extensions.Logging;
 namespace Chaser.Simulator.Server;
 
 /// <summary>
-/// A Binance USDⓈ-M Futures exchange on one loopback port: REST under /fapi, market and user streams under
-/// /ws, /stream and the routed /public, /market, /private forms, the WebSocket API at /ws-fapi/v1.
+/// A Binance USDⓈ-M Futures exchange on one loopback port: REST under /fapi, market and user streams on their
+/// routes /public, /market, /private (the retired unrouted /ws and /stream only with LegacyStreams), the
+/// WebSocket API at /ws-fapi/v1.
 /// <code>await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions());</code>
 /// </summary>
 public sealed class SimulatorServer : IAsyncDisposable
 {
-    private static readonly string[] Routes = ["/public", "/market", "/private"];
     private readonly WebApplication app;
     private readonly SimulatorContext context;
     private readonly StreamHub hub;
@@ -46,8 +49,21 @@ public sealed class SimulatorServer : IAsyncDisposable
     /// <summary>e.g. http://127.0.0.1:8090 — use as the REST base (paths start with /fapi).</summary>
     public Uri RestBaseUrl { get; private set; } = null!;
 
-    /// <summary>e.g. ws://127.0.0.1:8090 — append /ws/&lt;stream&gt;, /stream?streams=…, /private/ws/&lt;listenKey&gt;.</summary>
+    /// <summary>
+    /// e.g. ws://127.0.0.1:8090 — append /public/ws/&lt;stream&gt;, /market/stream?streams=…,
+    /// /private/ws/&lt;listenKey&gt;. (A Uri prints with a trailing slash; use <see cref="BaseText"/> to show it.)
+    /// </summary>
     public Uri WebSocketBaseUrl { get; private set; } = null!;
+
+    /// <summary>
+    /// A base URL as text without the trailing slash System.Uri prints ("http://127.0.0.1:8090", not
+    /// "http://127.0.0.1:8090/"): what is shown to users, whose libraries append paths to it.
+    /// </summary>
+    public static string BaseText(Uri baseUrl)
+    {
+        ArgumentNullException.ThrowIfNull(baseUrl);
+        return baseUrl.GetLeftPart(UriPartial.Authority);
+    }
 
     /// <summary>e.g. ws://127.0.0.1:8090/ws-fapi/v1.</summary>
     public Uri WebSocketApiUrl { get; private set; } = null!;
@@ -68,6 +84,19 @@ public sealed class SimulatorServer : IAsyncDisposable
 
     public static async Task<SimulatorServer> StartAsync(SimulatorOptions options, CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
+
+        // Task.Delay's own bound (about 49 days) is the longest lifetime a connection timer can wait.
+        if (options.ConnectionLifetime <= TimeSpan.Zero || options.ConnectionLifetime > TimeSpan.FromDays(49))
+        {
+            throw new ArgumentException($"ConnectionLifetime must be above zero and at most 49 days, got {options.ConnectionLifetime}", nameof(options));
+        }
+
+        if (options.PingInterval <= TimeSpan.Zero || options.PongTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"PingInterval and PongTimeout must be above zero, got {options.PingInterval} and {options.PongTimeout}", nameof(options));
+        }
+
         var engineOptions = options.Engine;
         if (options.Symbols is { } names)
         {
@@ -195,43 +224,41 @@ public sealed class SimulatorServer : IAsyncDisposable
             return;
         }
 
-        foreach (var route in Routes)
-        {
-            if (path.StartsWith(route + "/", StringComparison.Ordinal))
-            {
-                path = path[route.Length..];
-                break;
-            }
-        }
-
-        bool combined;
-        List<string> names;
-        if (path == "/ws" || path.StartsWith("/ws/", StringComparison.Ordinal))
-        {
-            combined = false;
-            names = [.. path.Length > 4 ? path[4..].Split('/', StringSplitOptions.RemoveEmptyEntries) : []];
-            if (http.Request.Query["listenKey"].ToString() is { Length: > 0 } key)
-            {
-                names.Add(key);
-            }
-        }
-        else if (path is "/stream" or "/stream/")
-        {
-            combined = true;
-            names = [.. http.Request.Query["streams"].ToString().Split('/', StringSplitOptions.RemoveEmptyEntries)];
-        }
-        else
+        if (StreamEndpoint.Parse(path, http.Request.QueryString.Value) is not { } endpoint)
         {
             http.Response.StatusCode = 404;
             return;
         }
 
         // Binance accepts the connection whatever the path names (clients such as ccxt connect to /ws/<n> and then
-        // SUBSCRIBE); a name that is neither a stream nor a live listen key simply delivers nothing.
-        names.RemoveAll(n => !StreamName.TryParse(n, context.Engine, out _) && !context.ListenKeys.IsValid(n));
+        // SUBSCRIBE); a name that is neither a stream nor a live listen key simply delivers nothing. On /private a
+        // name that is no stream is a listen key, and an unknown one is not left as a silent open socket: the
+        // connection is closed at once with Binance's -1125 text (Binance itself completes the handshake and then
+        // sends nothing, which a client cannot tell from a quiet account).
+        var streams = new List<string>();
+        string? unknownKey = null;
+        foreach (var name in endpoint.Requested.Select(r => r.Name))
+        {
+            if (StreamName.TryParse(name, context.Engine, out _) || context.ListenKeys.IsValid(name))
+            {
+                streams.Add(name);
+            }
+            else if (endpoint.Route == StreamRoute.Private)
+            {
+                unknownKey ??= name;
+            }
+        }
 
-        using var connection = new StreamConnection(hub, context.Clock, combined, context.Options.StreamMessagesPerSecond);
-        if (!hub.Subscribe(connection, names, out var refused))
+        using var connection = new StreamConnection(
+            hub, context.Clock, endpoint.Route, endpoint.Route is null && context.Options.LegacyStreams, endpoint.Combined,
+            context.Options.StreamMessagesPerSecond, context.Options.ConnectionLifetime);
+        // a key named twice (…listenKey=k&events=A&listenKey=k&events=B) gets both filters; once without events=, all
+        foreach (var named in endpoint.Requested.GroupBy(r => r.Name, StringComparer.Ordinal))
+        {
+            connection.SetEventFilter(named.Key, named.Any(r => r.Events is null) ? null : named.SelectMany(r => r.Events!).ToHashSet(StringComparer.Ordinal));
+        }
+
+        if (unknownKey is null && !hub.Subscribe(connection, streams, out var refused))
         {
             // only the per-connection stream limit can refuse here: unknown names were dropped above
             http.Response.StatusCode = 400;
@@ -241,9 +268,16 @@ public sealed class SimulatorServer : IAsyncDisposable
 
         try
         {
-            using var socket = await Accept(http);
+            var (socket, keepAlive) = await AcceptStreamAsync(http);
+            using var disposeSocket = socket;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping.Token);
-            await connection.RunAsync(socket, stop.Token);
+            if (unknownKey is not null)
+            {
+                await RefuseAsync(socket, stop.Token);
+                return;
+            }
+
+            await connection.RunAsync(socket, keepAlive, stop.Token);
         }
         finally
         {
@@ -251,10 +285,61 @@ public sealed class SimulatorServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Closes a just-accepted connection that names an unknown listen key, with Binance's -1125 message.</summary>
+    private static async Task RefuseAsync(System.Net.WebSockets.WebSocket socket, CancellationToken ct)
+    {
+        using var grace = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        grace.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.PolicyViolation, "This listenKey does not exist.", grace.Token);
+        }
+        catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or OperationCanceledException)
+        {
+            // the client went away first
+        }
+    }
+
+    /// <summary>RFC 6455 §1.3: the GUID appended to the client's key in the handshake.</summary>
+    private const string WebSocketGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+    /// <summary>
+    /// Accepts a market/user stream connection whose keep-alive follows Binance (binance-futures-api.md §6): a ping
+    /// every PingInterval, and only a pong frame (not any message) keeps it alive. The handshake is done here because Kestrel's
+    /// WebSocket accept gives no access to the byte stream; an HTTP/2 WebSocket falls back to Kestrel's keep-alive.
+    /// </summary>
+    private async Task<(System.Net.WebSockets.WebSocket Socket, StreamKeepAlive? KeepAlive)> AcceptStreamAsync(HttpContext http)
+    {
+        if (http.Features.Get<IHttpUpgradeFeature>() is not { IsUpgradableRequest: true } upgrade)
+        {
+            return (await Accept(http), null);
+        }
+
+#pragma warning disable CA5350 // RFC 6455 §4.2.2 fixes SHA-1 for Sec-WebSocket-Accept; it protects nothing
+        var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(http.Request.Headers.SecWebSocketKey.ToString() + WebSocketGuid)));
+#pragma warning restore CA5350
+        http.Response.Headers.Connection = "Upgrade";
+        http.Response.Headers.Upgrade = "websocket";
+        http.Response.Headers.SecWebSocketAccept = accept;
+        var opaque = await upgrade.UpgradeAsync();
+        var pongs = new PongWatch(context.Clock, context.Options.PongTimeout);
+        var stream = new KeepAliveStream(opaque, pongs);
+
+        // .NET's own keep-alive is off: StreamKeepAlive pings on Binance's schedule instead
+        var socket = System.Net.WebSockets.WebSocket.CreateFromStream(stream, new System.Net.WebSockets.WebSocketCreationOptions
+        {
+            IsServer = true,
+            KeepAliveInterval = TimeSpan.Zero,
+        });
+        return (socket, new StreamKeepAlive(stream, pongs, context.Clock, context.Options.PingInterval));
+    }
+
     private Task<System.Net.WebSockets.WebSocket> Accept(HttpContext http) => http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
     {
-        KeepAliveInterval = context.Options.WebSocketPingInterval,
-        KeepAliveTimeout = context.Options.WebSocketPongTimeout,
+        // Kestrel's keep-alive (the WebSocket API, and a stream connection over HTTP/2): a ping after PingInterval
+        // without traffic, a drop when nothing at all comes back within PongTimeout (looser than Binance's rule).
+        KeepAliveInterval = context.Options.PingInterval,
+        KeepAliveTimeout = context.Options.PongTimeout,
     });
 
     /// <summary>Fault injection on demand: abruptly closes the WebSocket connections of market streams and/or user streams.</summary>

@@ -26,21 +26,62 @@ internal sealed class StreamConnection : IDisposable
     private int recentCount;
     private int recentNext;
 
+    private readonly Dictionary<string, IReadOnlySet<string>?> eventFilters = new(StringComparer.Ordinal);
+    private readonly TimeSpan lifetime;
+
     private WebSocket? socket;
 
-    /// <summary>Created (and subscribed) before the handshake completes so no event slips between the two.</summary>
-    public StreamConnection(StreamHub hub, TimeProvider clock, bool combined, int messagesPerSecond)
+    /// <summary>
+    /// Created (and subscribed) before the handshake completes so no event slips between the two. A connection on
+    /// a route is served that route's streams only; an unrouted one (the retired /ws, /stream) none unless
+    /// <paramref name="servesEveryRoute"/> (SimulatorOptions.LegacyStreams).
+    /// </summary>
+    public StreamConnection(StreamHub hub, TimeProvider clock, StreamRoute? route, bool servesEveryRoute, bool combined, int messagesPerSecond, TimeSpan lifetime)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(messagesPerSecond, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lifetime, TimeSpan.Zero);
         this.hub = hub;
         this.clock = clock;
+        Route = route;
+        ServesEveryRoute = servesEveryRoute;
         Combined = combined;
         recentMessages = new long[messagesPerSecond];
+        this.lifetime = lifetime;
     }
+
+    public StreamRoute? Route { get; }
+
+    public bool ServesEveryRoute { get; }
 
     public bool Combined { get; private set; }
 
-    private readonly record struct OutFrame(byte[] Payload, long DueTimestamp, bool CloseAfter);
+    /// <summary>A frame to send, or (Payload null) a close handshake to start once the frames before it are out.</summary>
+    private readonly record struct OutFrame(byte[]? Payload, long DueTimestamp, bool CloseAfter, WebSocketCloseStatus CloseStatus = WebSocketCloseStatus.NormalClosure, string? CloseReason = null);
+
+    /// <summary>
+    /// Whether this connection delivers a stream of <paramref name="route"/>. Binance answers a SUBSCRIBE for a
+    /// stream on the wrong route like any other and then sends nothing for it (binance-futures-api.md §6;
+    /// BYTEX-TRADE/bytex#7: "accepts the connection and acknowledges a SUBSCRIBE … but never delivers it").
+    /// </summary>
+    public bool Serves(StreamRoute route) => ServesEveryRoute || Route == route;
+
+    /// <summary>Restricts a listen key's user events to <paramref name="events"/> (the URL's <c>events=</c>; null = all).</summary>
+    public void SetEventFilter(string listenKey, IReadOnlySet<string>? events)
+    {
+        lock (gate)
+        {
+            eventFilters[listenKey] = events;
+        }
+    }
+
+    /// <summary>Whether the user event <paramref name="eventType"/> (ORDER_TRADE_UPDATE, TRADE_LITE, …) of the key is wanted here.</summary>
+    public bool Wants(string listenKey, string eventType)
+    {
+        lock (gate)
+        {
+            return !eventFilters.TryGetValue(listenKey, out var events) || events is null || events.Contains(eventType);
+        }
+    }
 
     public IReadOnlyList<string> Subscriptions
     {
@@ -83,7 +124,11 @@ internal sealed class StreamConnection : IDisposable
 
     /// <summary>Sends a last frame and closes normally.</summary>
     public void SendAndClose(string stream, byte[] payload) =>
-        Enqueue(new OutFrame(Combined ? Wrap(stream, payload) : payload, 0, true));
+        Enqueue(new OutFrame(Combined ? Wrap(stream, payload) : payload, 0, true, WebSocketCloseStatus.NormalClosure, "listenKey closed"));
+
+    /// <summary>Starts the close handshake once the frames already queued are sent.</summary>
+    public void Close(WebSocketCloseStatus status, string reason) =>
+        Enqueue(new OutFrame(null, 0, true, status, reason));
 
     /// <summary>Fault injection and protocol violations: drop the connection without a close handshake.</summary>
     public void Abort()
@@ -120,11 +165,19 @@ internal sealed class StreamConnection : IDisposable
         return result;
     }
 
-    public async Task RunAsync(WebSocket webSocket, CancellationToken ct)
+    /// <summary>Serves the connection until it ends; <paramref name="keepAlive"/> (when given) pings it and drops it on a missed pong.</summary>
+    public async Task RunAsync(WebSocket webSocket, StreamKeepAlive? keepAlive, CancellationToken ct)
     {
         socket = webSocket;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, stop.Token);
         var writer = WriteLoopAsync(linked.Token);
+        _ = EndAtLifetimeAsync(linked.Token);
+        if (keepAlive is not null)
+        {
+            // dropped without a close handshake, as Binance drops a connection that misses its pong
+            _ = keepAlive.RunAsync(Abort, linked.Token);
+        }
+
         try
         {
             await ReadLoopAsync(linked.Token);
@@ -163,12 +216,38 @@ internal sealed class StreamConnection : IDisposable
                 }
             }
 
-            await socket.SendAsync(frame.Payload, WebSocketMessageType.Text, true, ct);
+            if (frame.Payload is not null)
+            {
+                await socket.SendAsync(frame.Payload, WebSocketMessageType.Text, true, ct);
+            }
+
             if (frame.CloseAfter)
             {
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "listenKey closed", ct);
+                await socket.CloseOutputAsync(frame.CloseStatus, frame.CloseReason, ct);
                 return;
             }
+        }
+    }
+
+    /// <summary>Close grace: a client that does not answer the close handshake in this time is dropped.</summary>
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A connection lives at most <see cref="lifetime"/> (Binance: 24 hours, binance-futures-api.md §6): then the
+    /// server closes it, and drops it if the client does not finish the close handshake.
+    /// </summary>
+    private async Task EndAtLifetimeAsync(CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(lifetime, clock, ct);
+            Close(WebSocketCloseStatus.EndpointUnavailable, "connection lifetime reached; reconnect");
+            await Task.Delay(CloseGrace, clock, ct);
+            Abort();
+        }
+        catch (OperationCanceledException)
+        {
+            // the connection ended first
         }
     }
 

@@ -34,6 +34,7 @@ internal sealed class StreamHub : IExchangeObserver
     /// <summary>
     /// Subscribes market streams or (when the name is the active listen key) the user data stream; all or nothing.
     /// On refusal <paramref name="error"/> is Binance's message: an unknown name, or the connection's stream limit.
+    /// A stream of another route than the connection's is subscribed (listed, counted) but never delivered.
     /// </summary>
     public bool Subscribe(StreamConnection connection, IEnumerable<string> names, out string? error)
     {
@@ -69,6 +70,12 @@ internal sealed class StreamHub : IExchangeObserver
 
             foreach (var (name, market) in parsed)
             {
+                connection.AddSubscription(name);
+                if (!connection.Serves(market?.Route ?? StreamRoute.Private))
+                {
+                    continue;
+                }
+
                 var map = market is null ? users : subscribers;
                 var current = map.TryGetValue(name, out var list) ? list : [];
                 if (!current.Contains(connection))
@@ -84,8 +91,6 @@ internal sealed class StreamHub : IExchangeObserver
                         diffs[name] = new DiffAggregator(market);
                     }
                 }
-
-                connection.AddSubscription(name);
             }
         }
 
@@ -246,13 +251,22 @@ internal sealed class StreamHub : IExchangeObserver
     public void OnOrderUpdate(OrderUpdate update)
     {
         var spec = Engine.GetSpec(update.Order.Symbol);
-        PublishUser(() => JsonFrame.Write(w => BinanceJson.WriteOrderTradeUpdate(w, spec, update)));
+
+        // Every trade of the account also goes out as the leaner TRADE_LITE, ahead of its ORDER_TRADE_UPDATE
+        // (binance-futures-api.md §7; Binance's USDⓈ-M "Event: Trade Lite": "only pushes TRADE Execution Type").
+        if (update.ExecutionType == ExecutionType.Trade && update.Trade is not null)
+        {
+            PublishUser(BinanceJson.TradeLite, () => JsonFrame.Write(w => BinanceJson.WriteTradeLite(w, spec, update)));
+        }
+
+        PublishUser(BinanceJson.OrderTradeUpdate, () => JsonFrame.Write(w => BinanceJson.WriteOrderTradeUpdate(w, spec, update)));
     }
 
     public void OnAccountUpdate(AccountUpdate update) =>
-        PublishUser(() => JsonFrame.Write(w => BinanceJson.WriteAccountUpdate(w, Engine.GetSpec, update)));
+        PublishUser(BinanceJson.AccountUpdate, () => JsonFrame.Write(w => BinanceJson.WriteAccountUpdate(w, Engine.GetSpec, update)));
 
-    private void PublishUser(Func<byte[]> format)
+    /// <summary>Queues a user event to every connection of each live listen key that wants its type (<c>events=</c>).</summary>
+    private void PublishUser(string eventType, Func<byte[]> format)
     {
         List<(string Key, StreamConnection[] Targets)> targets;
         lock (gate)
@@ -272,6 +286,11 @@ internal sealed class StreamHub : IExchangeObserver
             var duplicate = Faults.Roll(Faults.Options.DuplicateUserEventProbability);
             foreach (var c in connections)
             {
+                if (!c.Wants(key, eventType))
+                {
+                    continue;
+                }
+
                 c.Send(key, payload, delay);
                 if (duplicate)
                 {

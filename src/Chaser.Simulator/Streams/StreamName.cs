@@ -13,9 +13,35 @@ internal enum StreamKind
     MarkPrice,
 }
 
+/// <summary>
+/// Binance's routed stream entry points (binance-futures-api.md §6; Binance's "Important WebSocket Change Notice",
+/// 2026-03-06: legacy /ws and /stream retired 2026-04-23). A stream is served only on its own route.
+/// </summary>
+internal enum StreamRoute
+{
+    /// <summary>/public: high-frequency data (bookTicker, depth diffs, partial depth, rpiDepth, trade).</summary>
+    Public,
+
+    /// <summary>/market: regular data (aggTrade, markPrice, klines, tickers, forceOrder, contractInfo, assetIndex).</summary>
+    Market,
+
+    /// <summary>/private: user data (listen keys).</summary>
+    Private,
+}
+
 /// <summary>A parsed market stream name such as btcusdt@depth5@100ms; Name is its canonical spelling.</summary>
 internal sealed record StreamName(string Name, string Symbol, StreamKind Kind, int Levels, int IntervalMs)
 {
+    /// <summary>
+    /// The route that serves this stream. The undocumented <c>@trade</c> is on /public: ccxt 4.5.84 routes it there
+    /// (binance.js getFutureWsCategory) and a live frame count on each route found it there (BYTEX-TRADE/bytex#7).
+    /// </summary>
+    public StreamRoute Route => Kind switch
+    {
+        StreamKind.BookTicker or StreamKind.DiffDepth or StreamKind.PartialDepth or StreamKind.Trade => StreamRoute.Public,
+        _ => StreamRoute.Market,
+    };
+
     public static bool TryParse(string raw, Func<string, bool> isSymbol, out StreamName stream)
     {
         stream = null!;

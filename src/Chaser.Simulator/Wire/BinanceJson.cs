@@ -7,6 +7,13 @@ namespace Chaser.Simulator.Wire;
 /// <summary>Binance's JSON shapes: decimals as strings formatted to the symbol's tick/step, ids and times as numbers.</summary>
 internal static class BinanceJson
 {
+    /// <summary>User data event types, as in <c>e</c> and in a private URL's <c>events=</c> filter.</summary>
+    public const string OrderTradeUpdate = "ORDER_TRADE_UPDATE";
+
+    public const string TradeLite = "TRADE_LITE";
+
+    public const string AccountUpdate = "ACCOUNT_UPDATE";
+
     public static string Exact(decimal value) => (value / 1.000000000000000000000000000000000m).ToString(CultureInfo.InvariantCulture);
 
     public static string Fixed(decimal value, int decimals) =>
@@ -70,7 +77,7 @@ internal static class BinanceJson
         var o = u.Order;
         var t = u.Trade;
         w.WriteStartObject();
-        w.WriteString("e", "ORDER_TRADE_UPDATE");
+        w.WriteString("e", OrderTradeUpdate);
         w.WriteNumber("E", u.EventTime);
         w.WriteNumber("T", u.TransactionTime);
         w.WriteStartObject("o");
@@ -118,10 +125,36 @@ internal static class BinanceJson
         w.WriteEndObject();
     }
 
+    /// <summary>
+    /// TRADE_LITE (Binance's USDⓈ-M "Event: Trade Lite"): <c>q</c>/<c>p</c> the order's original quantity and
+    /// price, <c>L</c>/<c>l</c> this fill's price and quantity, all strings; <c>t</c> trade id and <c>i</c> order id
+    /// numbers; <c>m</c> maker.
+    /// </summary>
+    public static void WriteTradeLite(Utf8JsonWriter w, SymbolSpec spec, OrderUpdate u)
+    {
+        var o = u.Order;
+        var t = u.Trade!;
+        w.WriteStartObject();
+        w.WriteString("e", TradeLite);
+        w.WriteNumber("E", u.EventTime);
+        w.WriteNumber("T", u.TransactionTime);
+        w.WriteString("s", o.Symbol);
+        w.WriteString("q", spec.FormatQty(o.OrigQty));
+        w.WriteString("p", spec.FormatPrice(o.Price));
+        w.WriteBoolean("m", t.Maker);
+        w.WriteString("c", o.ClientOrderId);
+        w.WriteString("S", o.Side.ToWire());
+        w.WriteString("L", spec.FormatPrice(t.Price));
+        w.WriteString("l", spec.FormatQty(t.Qty));
+        w.WriteNumber("t", t.TradeId);
+        w.WriteNumber("i", o.OrderId);
+        w.WriteEndObject();
+    }
+
     public static void WriteAccountUpdate(Utf8JsonWriter w, Func<string, SymbolSpec> specs, AccountUpdate u)
     {
         w.WriteStartObject();
-        w.WriteString("e", "ACCOUNT_UPDATE");
+        w.WriteString("e", AccountUpdate);
         w.WriteNumber("E", u.EventTime);
         w.WriteNumber("T", u.TransactionTime);
         w.WriteStartObject("a");
