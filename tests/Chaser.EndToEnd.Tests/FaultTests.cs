@@ -137,9 +137,19 @@ public class FaultTests
             new ParentOrderSpec(1, "ETHUSDT", Side.Buy, SizeType.Quantity, 3m),
         ], Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
+        // Fills also come by query while the stream is down, so the order alone can't tell: the stream must be back.
         AssertFilledExactly(venue, results);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var userConnections = 0;
+        while (userConnections == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, Ct);
+            userConnections = venue.Simulator.DropStreamConnections(market: false, user: true);
+        }
+
         lock (venue.Diagnostics)
         {
+            Assert.True(userConnections > 0, $"the user stream did not come back; {string.Join(" | ", venue.Diagnostics.TakeLast(10))}");
             Assert.Contains(venue.Diagnostics, d => d.Contains("user stream reconnect failed (TaskCanceledException", StringComparison.Ordinal));
         }
     }
