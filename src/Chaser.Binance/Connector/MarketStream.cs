@@ -177,12 +177,11 @@ internal sealed class MarketStream : IAsyncDisposable
             return;
         }
 
-        if (trade.AggTradeId != 0 && trade.AggTradeId <= state.LastAggTradeId)
+        if (trade.AggTradeId != 0 && !state.FirstSighting(trade.AggTradeId))
         {
             return;
         }
 
-        state.LastAggTradeId = trade.AggTradeId;
         _sink.OnTrade(trade.Symbol, trade.ToTradePrint(_options.Time.GetUtcNow()));
     }
 
@@ -322,7 +321,25 @@ internal sealed class MarketStream : IAsyncDisposable
         // Written by one connection's handler only (handlers of a connection run one at a time).
         public long LastBookUpdateId { get; set; }
 
-        public long LastAggTradeId { get; set; }
+        // The latest aggregate trade ids delivered: during a replacement's overlap the lagging connection may bring an
+        // older trade after a newer one, which is new to us and must not be taken for a duplicate.
+        private readonly long[] _recentTrades = new long[32];
+        private int _nextTrade;
+        private long _lastTrade;
+
+        /// <summary>Whether this aggregate trade id is seen for the first time (allocation-free; older ids are checked against the recent ones).</summary>
+        public bool FirstSighting(long aggTradeId)
+        {
+            if (aggTradeId <= _lastTrade && Array.IndexOf(_recentTrades, aggTradeId) >= 0)
+            {
+                return false;
+            }
+
+            _lastTrade = Math.Max(_lastTrade, aggTradeId);
+            _recentTrades[_nextTrade] = aggTradeId;
+            _nextTrade = (_nextTrade + 1) % _recentTrades.Length;
+            return true;
+        }
     }
 
     /// <summary>One symbol's local book and where its synchronisation stands. Locked while touched.</summary>

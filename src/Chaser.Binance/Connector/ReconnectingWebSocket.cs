@@ -109,6 +109,9 @@ internal sealed class ReconnectingWebSocket : IAsyncDisposable
     {
         var uri = await _address(cancellationToken).ConfigureAwait(false);
         var socket = new ClientWebSocket();
+        // With a timeout set the socket sends pings (not unsolicited pongs) and aborts when no pong comes back. Binance
+        // answers a client's ping (binance-futures-connector-python issue 152, citing dev.binance.vision topic 43); the
+        // pongs to Binance's own pings (§6: every 3 minutes) are sent by the socket itself, echoing the payload.
         socket.Options.KeepAliveInterval = _options.WebSocketPingInterval;
         socket.Options.KeepAliveTimeout = _options.WebSocketPongTimeout;
         var link = new Link(socket, _options.Time, _messagesPerSecond);
@@ -129,8 +132,10 @@ internal sealed class ReconnectingWebSocket : IAsyncDisposable
         }
         catch
         {
-            // A replacement that failed leaves the old connection in place.
+            // A replacement that failed leaves the old connection in place; the loop, should it already wait on this
+            // link, must hear that it ended.
             Interlocked.CompareExchange(ref _current, previous, link);
+            link.SetEnded(new WebSocketException("the connection failed while opening"));
             link.Dispose();
             throw;
         }
