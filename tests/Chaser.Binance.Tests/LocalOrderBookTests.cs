@@ -65,6 +65,24 @@ public sealed class LocalOrderBookTests
     }
 
     [Fact]
+    public void A_diff_delivered_twice_is_dropped_not_taken_for_a_gap()
+    {
+        // A connection and its planned replacement overlap, so both may carry the same diff.
+        var book = new LocalOrderBook("BTCUSDT");
+        book.ApplySnapshot(Snapshot(100));
+        Assert.Equal(DiffOutcome.Applied, book.OnDiff(Diff(98, 102, 97)));
+        Assert.Equal(DiffOutcome.Applied, book.OnDiff(Diff(103, 104, 102, bids: [new PriceLevel(100.0m, 9m)])));
+
+        Assert.Equal(DiffOutcome.DroppedStale, book.OnDiff(Diff(103, 104, 102, bids: [new PriceLevel(100.0m, 9m)])));
+        Assert.Equal(DiffOutcome.DroppedStale, book.OnDiff(Diff(98, 102, 97, bids: [new PriceLevel(100.0m, 1m)])));
+
+        Assert.True(book.IsSynced);
+        Assert.Equal(DiffOutcome.Applied, book.OnDiff(Diff(105, 106, 104)));
+        Assert.True(book.TryGetBestBid(out var bid));
+        Assert.Equal((100.0m, 9m), (bid.Price, bid.Quantity));
+    }
+
+    [Fact]
     public void A_broken_pu_chain_is_a_gap_and_a_new_snapshot_recovers()
     {
         var book = new LocalOrderBook("BTCUSDT");

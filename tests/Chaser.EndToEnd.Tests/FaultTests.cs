@@ -123,6 +123,37 @@ public class FaultTests
         AssertFilledExactly(venue, results);
     }
 
+    [Fact]
+    public async Task A_listen_key_request_that_times_out_on_reconnect_does_not_stop_the_user_stream()
+    {
+        // HttpClient's timeout surfaces as TaskCanceledException, which the user stream's reconnect once let escape:
+        // the stream died silently and every order waited for order entry to come back.
+        await using var venue = await SimulatedVenue.StartAsync(connector: o => o with { RequestTimeout = TimeSpan.FromSeconds(2) });
+        venue.Simulator.HoldRequests("POST", "/fapi/v1/listenKey", count: 1, delay: TimeSpan.FromSeconds(4));
+        Assert.True(venue.Simulator.DropStreamConnections(market: false, user: true) > 0);
+
+        var results = await venue.Engine.ExecuteAllAsync(
+        [
+            new ParentOrderSpec(1, "ETHUSDT", Side.Buy, SizeType.Quantity, 3m),
+        ], Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        // Fills also come by query while the stream is down, so the order alone can't tell: the stream must be back.
+        AssertFilledExactly(venue, results);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var userConnections = 0;
+        while (userConnections == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, Ct);
+            userConnections = venue.Simulator.DropStreamConnections(market: false, user: true);
+        }
+
+        lock (venue.Diagnostics)
+        {
+            Assert.True(userConnections > 0, $"the user stream did not come back; {string.Join(" | ", venue.Diagnostics.TakeLast(10))}");
+            Assert.Contains(venue.Diagnostics, d => d.Contains("user stream reconnect failed (TaskCanceledException", StringComparison.Ordinal));
+        }
+    }
+
     private static async Task<(decimal Price, decimal Quantity)> WaitForRestingChildAsync(SimulatedVenue venue, string symbol)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
@@ -140,7 +171,7 @@ public class FaultTests
         throw new TimeoutException("no child order came to rest");
     }
 
-    private static void AssertFilledExactly(SimulatedVenue venue, IReadOnlyList<ExecutionResult> results)
+    internal static void AssertFilledExactly(SimulatedVenue venue, IReadOnlyList<ExecutionResult> results)
     {
         var diagnostics = string.Join(" | ", venue.Diagnostics.TakeLast(20));
         foreach (var result in results)

@@ -26,20 +26,21 @@ internal sealed class SimulatedVenue : IAsyncDisposable
 
     // restOrderEntry: orders over REST only; by default over the WebSocket API with REST as the fallback.
     // time: the connector's and the engine's clock (a test on fake time gives the simulator the same one).
-    public static async Task<SimulatedVenue> StartAsync(SimulatorOptions? options = null, EngineOptions? engineOptions = null, IExecutionRecorder? recorder = null, bool restOrderEntry = false, TimeProvider? time = null)
+    // connector: adjusts the connector's options (timeouts, a proxy's stream address).
+    public static async Task<SimulatedVenue> StartAsync(SimulatorOptions? options = null, EngineOptions? engineOptions = null, IExecutionRecorder? recorder = null, bool restOrderEntry = false, TimeProvider? time = null, Func<BinanceConnectorOptions, BinanceConnectorOptions>? connector = null)
     {
         var simulator = await SimulatorServer.StartAsync(options ?? new SimulatorOptions());
-        return await ConnectCoreAsync(simulator, engineOptions, recorder, restOrderEntry, time ?? TimeProvider.System, sharesSimulator: false);
+        return await ConnectCoreAsync(simulator, engineOptions, recorder, restOrderEntry, time ?? TimeProvider.System, sharesSimulator: false, connector);
     }
 
     /// <summary>Another engine on the same simulator account (another process or database of the same user).</summary>
-    public static Task<SimulatedVenue> ConnectAsync(SimulatorServer simulator, EngineOptions? engineOptions = null, IExecutionRecorder? recorder = null, bool restOrderEntry = false, TimeProvider? time = null) =>
-        ConnectCoreAsync(simulator, engineOptions, recorder, restOrderEntry, time ?? TimeProvider.System, sharesSimulator: true);
+    public static Task<SimulatedVenue> ConnectAsync(SimulatorServer simulator, EngineOptions? engineOptions = null, IExecutionRecorder? recorder = null, bool restOrderEntry = false, TimeProvider? time = null, Func<BinanceConnectorOptions, BinanceConnectorOptions>? connector = null) =>
+        ConnectCoreAsync(simulator, engineOptions, recorder, restOrderEntry, time ?? TimeProvider.System, sharesSimulator: true, connector);
 
-    private static async Task<SimulatedVenue> ConnectCoreAsync(SimulatorServer simulator, EngineOptions? engineOptions, IExecutionRecorder? recorder, bool restOrderEntry, TimeProvider time, bool sharesSimulator)
+    private static async Task<SimulatedVenue> ConnectCoreAsync(SimulatorServer simulator, EngineOptions? engineOptions, IExecutionRecorder? recorder, bool restOrderEntry, TimeProvider time, bool sharesSimulator, Func<BinanceConnectorOptions, BinanceConnectorOptions>? configure = null)
     {
         var diagnostics = new List<string>();
-        var connector = new BinanceConnector(new BinanceConnectorOptions
+        var options = new BinanceConnectorOptions
         {
             RestBaseUrl = simulator.RestBaseUrl,
             StreamBaseUrl = simulator.WebSocketBaseUrl,
@@ -54,7 +55,8 @@ internal sealed class SimulatedVenue : IAsyncDisposable
                 }
             },
             Time = time,
-        });
+        };
+        var connector = new BinanceConnector(configure is null ? options : configure(options));
         var engine = new ExecutionEngine(connector, recorder, time, engineOptions);
         await engine.ConnectAsync(CancellationToken.None);
         return new SimulatedVenue(simulator, connector, engine, diagnostics) { SharesSimulator = sharesSimulator };

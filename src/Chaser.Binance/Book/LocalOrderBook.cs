@@ -173,6 +173,12 @@ public sealed class LocalOrderBook
 
     private DiffOutcome Continue(long first, long final, long previousFinal, long time, IReadOnlyList<PriceLevel> bids, IReadOnlyList<PriceLevel> asks)
     {
+        if (final <= LastUpdateId)
+        {
+            // Already applied: the same diff a second time (a connection and its replacement both carried it).
+            return DiffOutcome.DroppedStale;
+        }
+
         if (previousFinal != LastUpdateId)
         {
             return ReportGap($"diff U={first} u={final} has pu={previousFinal}, expected {LastUpdateId}");

@@ -34,6 +34,30 @@ public sealed record BinanceConnectorOptions
 
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Every WebSocket pings this often and drops the connection when no pong comes back within
+    /// <see cref="WebSocketPongTimeout"/>: a dead connection is found even where data is rightly silent (user data).
+    /// </summary>
+    public TimeSpan WebSocketPingInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    public TimeSpan WebSocketPongTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>A market stream connection without a frame for this long is a dead feed: reconnect and resubscribe.</summary>
+    public TimeSpan MarketDataSilenceTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Binance closes a connection after 24 hours (§6): each WebSocket is replaced, make-before-break, after this long.</summary>
+    public TimeSpan WebSocketLifetime { get; init; } = TimeSpan.FromHours(23) + TimeSpan.FromMinutes(50);
+
+    /// <summary>
+    /// Messages a stream connection sends per second at most. Binance allows 10 incoming a second, pings and pongs
+    /// included (§6), and disconnects past that; the WebSocket layer's own pings and pongs are out of our sight, so
+    /// half is left to them.
+    /// </summary>
+    public int StreamMessagesPerSecond { get; init; } = 5;
+
+    /// <summary>Streams per market connection at most (Binance: 1024, §6); past it another connection is opened.</summary>
+    public int StreamsPerConnection { get; init; } = 1024;
+
     /// <summary>Receives diagnostics (reconnects, unexpected answers). Never given a secret.</summary>
     public Action<string>? Diagnostics { get; init; }
 

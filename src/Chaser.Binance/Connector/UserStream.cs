@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using System.Text.Json;
 using Chaser.Binance.Parsing;
 using Chaser.Binance.Requests;
@@ -8,8 +7,13 @@ using Chaser.Core.Ports;
 namespace Chaser.Binance.Connector;
 
 /// <summary>
-/// The user data stream: a listen key kept alive, one WebSocket, ORDER_TRADE_UPDATE mapped onto the chaser's events.
-/// A drop is reported as order entry lost; after the reconnect the chasers reconcile their children by query.
+/// The user data stream: a listen key kept alive, one <see cref="ReconnectingWebSocket"/> on Binance's private route
+/// (<c>/private/ws/&lt;listenKey&gt;</c>; the unrouted <c>/ws/&lt;listenKey&gt;</c> was retired on 2026-04-23, §7 of
+/// binance-futures-api.md), ORDER_TRADE_UPDATE mapped onto the chaser's events. TRADE_LITE, which Binance sends beside
+/// ORDER_TRADE_UPDATE for the same trade, is ignored: the fill is taken from ORDER_TRADE_UPDATE only (it carries the
+/// fee, the cumulative quantity and the status), so no fill is counted twice. A drop is reported as order entry lost;
+/// every connection asks for the listen key again (POST returns the active one, or a new one once it lapsed), and once
+/// back, order entry is reported restored and the chasers reconcile their children by query.
 /// </summary>
 internal sealed class UserStream : IAsyncDisposable
 {
@@ -18,8 +22,8 @@ internal sealed class UserStream : IAsyncDisposable
     private readonly IExchangeEventSink _sink;
     private readonly UserDataParser _parser;
     private readonly CancellationTokenSource _stop = new();
-    private readonly WebSocketFrames _frames = new();
-    private Task? _loop;
+    private readonly ReconnectingWebSocket _socket;
+    private ITimer? _keepAlive;
     private string? _listenKey;
 
     public UserStream(BinanceConnector connector, BinanceConnectorOptions options, IExchangeEventSink sink, Utf8StringCache strings)
@@ -28,30 +32,35 @@ internal sealed class UserStream : IAsyncDisposable
         _options = options;
         _sink = sink;
         _parser = new UserDataParser(strings);
+        _socket = new ReconnectingWebSocket(
+            "user stream",
+            options,
+            AddressAsync,
+            OnMessage,
+            onDown: () => _sink.OnConnectivity(ConnectionScope.OrderEntry, null, up: false),
+            onUp: () => _sink.OnConnectivity(ConnectionScope.OrderEntry, null, up: true),
+            messagesPerSecond: options.StreamMessagesPerSecond);
     }
+
+    /// <summary>Connections opened so far (for tests and diagnostics).</summary>
+    internal long Connections => _socket.Connections;
 
     /// <summary>Returns once the first connection is open, so that no order goes out before its events can be heard.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var socket = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        _loop = Task.Run(() => RunAsync(socket), CancellationToken.None);
+        await _socket.StartAsync(cancellationToken).ConfigureAwait(false);
+        _keepAlive = _options.Time.CreateTimer(_ => _ = KeepAliveAsync(), null, _options.ListenKeyKeepAlive, _options.ListenKeyKeepAlive);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        if (_loop is not null)
+        if (_keepAlive is not null)
         {
-            try
-            {
-                await _loop.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopping.
-            }
+            await _keepAlive.DisposeAsync().ConfigureAwait(false);
         }
 
+        await _socket.DisposeAsync().ConfigureAwait(false);
         if (_listenKey is not null)
         {
             try
@@ -65,11 +74,11 @@ internal sealed class UserStream : IAsyncDisposable
             }
         }
 
-        _frames.Dispose();
         _stop.Dispose();
     }
 
-    private async Task<ClientWebSocket> OpenAsync(CancellationToken cancellationToken)
+    /// <summary>The private route with a live listen key: asked for on every connection, since the old one may have lapsed.</summary>
+    private async Task<Uri> AddressAsync(CancellationToken cancellationToken)
     {
         var body = await _connector.CallAsync(HttpMethod.Post, BinanceEndpoint.StartListenKey.Path, cancellationToken).ConfigureAwait(false);
         using (var document = JsonDocument.Parse(body))
@@ -78,59 +87,7 @@ internal sealed class UserStream : IAsyncDisposable
                 ?? throw new FormatException("listenKey response has no listenKey");
         }
 
-        var socket = new ClientWebSocket();
-        socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(30);
-        await socket.ConnectAsync(new Uri(_options.StreamBaseUrl, "/ws/" + _listenKey), cancellationToken).ConfigureAwait(false);
-        return socket;
-    }
-
-    private async Task RunAsync(ClientWebSocket socket)
-    {
-        var token = _stop.Token;
-        var failures = 0;
-        using var keepAlive = _options.Time.CreateTimer(_ => _ = KeepAliveAsync(), null, _options.ListenKeyKeepAlive, _options.ListenKeyKeepAlive);
-        while (!token.IsCancellationRequested)
-        {
-            try
-            {
-                await _frames.ReadAllAsync(socket, _options.Time, OnMessage, token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
-            {
-                if (token.IsCancellationRequested)
-                {
-                    break;
-                }
-
-                _connector.Diagnose($"user stream dropped: {e.Message}");
-            }
-            finally
-            {
-                socket.Dispose();
-            }
-
-            if (token.IsCancellationRequested)
-            {
-                break;
-            }
-
-            _sink.OnConnectivity(ConnectionScope.OrderEntry, null, up: false);
-            while (!token.IsCancellationRequested)
-            {
-                await Task.Delay(Backoff.Jittered(failures++, _options.MaxReconnectDelay), _options.Time, token).ConfigureAwait(false);
-                try
-                {
-                    socket = await OpenAsync(token).ConfigureAwait(false);
-                    failures = 0;
-                    _sink.OnConnectivity(ConnectionScope.OrderEntry, null, up: true);
-                    break;
-                }
-                catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException)
-                {
-                    _connector.Diagnose($"user stream reconnect failed: {e.Message}");
-                }
-            }
-        }
+        return new Uri(_options.StreamBaseUrl, "/private/ws/" + Uri.EscapeDataString(_listenKey));
     }
 
     private void OnMessage(ReadOnlySpan<byte> message, long receivedTimestamp)
@@ -156,6 +113,9 @@ internal sealed class UserStream : IAsyncDisposable
                 }
 
                 break;
+            case UserEventType.TradeLite:
+                // The same trade comes again, complete, as ORDER_TRADE_UPDATE x=TRADE: counting both would double the fill.
+                break;
             case UserEventType.ListenKeyExpired:
                 // The stream will close; the reconnect creates a new key.
                 _connector.Diagnose("listen key expired");
@@ -171,19 +131,10 @@ internal sealed class UserStream : IAsyncDisposable
         {
             await _connector.CallAsync(HttpMethod.Put, BinanceEndpoint.KeepAliveListenKey.Path, _stop.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        catch (Exception e)
         {
-            _connector.Diagnose($"listen key keep-alive failed: {e.Message}");
+            // A timer callback: nothing may escape. A lapsed key ends the stream, whose reconnect asks for a new one.
+            _connector.Diagnose($"listen key keep-alive failed ({e.GetType().Name}: {e.Message})");
         }
-    }
-}
-
-/// <summary>Reconnect delays: exponential from 100 ms with full jitter, capped.</summary>
-internal static class Backoff
-{
-    public static TimeSpan Jittered(int failures, TimeSpan max)
-    {
-        var ceiling = Math.Min(max.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(failures, 10)));
-        return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling);
     }
 }

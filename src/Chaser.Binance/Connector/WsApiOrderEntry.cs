@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Chaser.Core.Chasing;
@@ -22,12 +21,9 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
     private readonly BinanceConnectorOptions _options;
     private readonly Uri _url;
     private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _sendGate = new(1, 1);
-    private readonly WebSocketFrames _frames = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly ITimer _sweeper;
-    private ClientWebSocket? _socket;
-    private Task? _loop;
+    private readonly ReconnectingWebSocket _socket;
     private long _nextId;
     private volatile bool _up;
 
@@ -37,6 +33,20 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
         _options = options;
         _url = url;
         _sweeper = options.Time.CreateTimer(_ => ExpireOverdue(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+
+        // The shared reconnecting socket: REST carries the orders while it is down; what was in flight is unknown.
+        _socket = new ReconnectingWebSocket(
+            "order-entry websocket",
+            options,
+            _ => Task.FromResult(_url),
+            OnMessage,
+            onDown: () =>
+            {
+                _up = false;
+                _options.Diagnostics?.Invoke("order-entry websocket down; using REST until it is back");
+                FailAllPending("connection lost");
+            },
+            onUp: () => _up = true);
     }
 
     /// <summary>Whether requests can go this way now; when false the connector uses REST.</summary>
@@ -47,9 +57,8 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _socket = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await _socket.StartAsync(cancellationToken).ConfigureAwait(false);
         _up = true;
-        _loop = Task.Run(RunAsync, CancellationToken.None);
     }
 
     /// <summary>
@@ -57,8 +66,7 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
     /// </summary>
     public bool TrySend(ChaserCommandKind kind, string clientOrderId, ReadOnlySpan<byte> signedRestQuery)
     {
-        var socket = _socket;
-        if (!_up || socket is null)
+        if (!_up)
         {
             return false;
         }
@@ -78,7 +86,7 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
         var id = clientOrderId + "." + Interlocked.Increment(ref _nextId).ToString(CultureInfo.InvariantCulture);
         var frame = Frame(id, method, signedRestQuery);
         _pending[id] = new Pending(kind, clientOrderId, _options.Time.GetTimestamp());
-        _ = SendAsync(socket, id, frame);
+        _ = SendAsync(id, frame);
         return true;
     }
 
@@ -87,21 +95,7 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
         _up = false;
         await _stop.CancelAsync().ConfigureAwait(false);
         await _sweeper.DisposeAsync().ConfigureAwait(false);
-        if (_loop is not null)
-        {
-            try
-            {
-                await _loop.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopping.
-            }
-        }
-
-        _socket?.Dispose();
-        _frames.Dispose();
-        _sendGate.Dispose();
+        await _socket.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
     }
 
@@ -165,88 +159,12 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
         return buffer.WrittenSpan.ToArray();
     }
 
-    private async Task SendAsync(ClientWebSocket socket, string id, byte[] frame)
+    private async Task SendAsync(string id, byte[] frame)
     {
-        try
+        // Part of the frame may have left before a failure: the exchange may have it.
+        if (!await _socket.SendAsync(frame, _stop.Token).ConfigureAwait(false) && _pending.TryRemove(id, out var pending))
         {
-            await _sendGate.WaitAsync(_stop.Token).ConfigureAwait(false);
-            try
-            {
-                await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _stop.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                _sendGate.Release();
-            }
-        }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
-        {
-            // Part of the frame may have left: the exchange may have it.
-            if (_pending.TryRemove(id, out var pending))
-            {
-                Unknown(pending, $"send failed: {e.Message}");
-            }
-        }
-    }
-
-    private async Task RunAsync()
-    {
-        var token = _stop.Token;
-        var failures = 0;
-        while (!token.IsCancellationRequested)
-        {
-            try
-            {
-                await _frames.ReadAllAsync(_socket!, _options.Time, OnMessage, token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
-            {
-                if (token.IsCancellationRequested)
-                {
-                    break;
-                }
-
-                _options.Diagnostics?.Invoke($"order-entry websocket dropped: {e.Message}; using REST until it is back");
-            }
-
-            _up = false;
-            FailAllPending("connection lost");
-            while (!token.IsCancellationRequested)
-            {
-                try
-                {
-                    await Task.Delay(Backoff.Jittered(failures++, _options.MaxReconnectDelay), _options.Time, token).ConfigureAwait(false);
-                    _socket?.Dispose();
-                    _socket = await OpenAsync(token).ConfigureAwait(false);
-                    failures = 0;
-                    _up = true;
-                    break;
-                }
-                catch (Exception e) when (e is WebSocketException or IOException)
-                {
-                    _options.Diagnostics?.Invoke($"order-entry websocket reconnect failed: {e.Message}");
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-    }
-
-    private async Task<ClientWebSocket> OpenAsync(CancellationToken cancellationToken)
-    {
-        var socket = new ClientWebSocket();
-        socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(30);
-        try
-        {
-            await socket.ConnectAsync(_url, cancellationToken).ConfigureAwait(false);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
+            Unknown(pending, "send failed");
         }
     }
 

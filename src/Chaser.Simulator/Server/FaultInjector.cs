@@ -5,6 +5,7 @@ internal sealed class FaultInjector(FaultOptions options)
 {
     private readonly Lock gate = new();
     private readonly Random random = new(options.Seed);
+    private (string Method, string Path, int Count, TimeSpan Delay) hold;
 
     public FaultOptions Options => options;
 
@@ -18,6 +19,31 @@ internal sealed class FaultInjector(FaultOptions options)
         lock (gate)
         {
             return random.NextDouble() < probability;
+        }
+    }
+
+    /// <summary>Holds the next <paramref name="count"/> requests to one endpoint for <paramref name="delay"/> before handling them.</summary>
+    public void HoldNext(string method, string path, int count, TimeSpan delay)
+    {
+        lock (gate)
+        {
+            hold = (method, path, count, delay);
+        }
+    }
+
+    /// <summary>Whether this request is one to hold, and for how long.</summary>
+    public bool TryTakeHold(string method, string path, out TimeSpan delay)
+    {
+        lock (gate)
+        {
+            delay = hold.Delay;
+            if (hold.Count <= 0 || !string.Equals(hold.Method, method, StringComparison.OrdinalIgnoreCase) || !string.Equals(hold.Path, path, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            hold.Count--;
+            return true;
         }
     }
 }

@@ -76,6 +76,12 @@ internal sealed partial class RestApi
         try
         {
             var p = new RequestParameters(request.QueryString.Value ?? string.Empty, body);
+            if (faults.TryTakeHold(request.Method, path, out var hold))
+            {
+                // A slow backend: the request is handled, late (the client may have given up by then).
+                await Task.Delay(hold, context.Clock, http.RequestAborted);
+            }
+
             if (faults.Roll(faults.Options.TimeoutProbability))
             {
                 await Task.Delay(faults.Options.TimeoutDelay, context.Clock, http.RequestAborted);

@@ -1,0 +1,242 @@
+using System.Collections.Concurrent;
+using Chaser.Binance.Connector;
+using Chaser.Binance.Signing;
+using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
+using Chaser.Core.Market;
+using Chaser.Core.Ports;
+using Chaser.Simulator.Engine;
+using Chaser.Simulator.Server;
+
+namespace Chaser.EndToEnd.Tests;
+
+/// <summary>
+/// The connector's streams as Binance serves them since 2026-04-23: routed URLs only, separate connections for book
+/// data and trades, at most 10 incoming messages a second and 1024 streams per connection, 24-hour connections, and
+/// feeds that may fall silent without closing. Behind <see cref="StrictRoutingProxy"/> where the route matters.
+/// </summary>
+public class StreamRoutingTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Book_data_trades_and_user_data_each_use_their_route_and_a_TRADE_LITE_beside_each_fill_counts_nothing_twice()
+    {
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
+        await using var proxy = await StrictRoutingProxy.StartAsync(simulator.WebSocketBaseUrl);
+        proxy.InjectTradeLite = true;
+        await using var venue = await SimulatedVenue.ConnectAsync(simulator, connector: o => o with { StreamBaseUrl = proxy.BaseUrl });
+
+        var results = await venue.Engine.ExecuteAllAsync(
+        [
+            new ParentOrderSpec(1, "ETHUSDT", Side.Buy, SizeType.Quantity, 3m),
+            new ParentOrderSpec(2, "BTCUSDT", Side.Sell, SizeType.Notional, 20_000m),
+        ], Ct).WaitAsync(Patience, Ct);
+
+        FaultTests.AssertFilledExactly(venue, results);
+        Assert.True(proxy.TradeLitesInjected > 0, "no fill came while TRADE_LITE was injected");
+        Assert.Empty(proxy.Misrouted);
+        Assert.All(proxy.ConnectionPaths, p => Assert.Matches("^/(public|market|private)/ws", p));
+        foreach (var symbol in new[] { "ethusdt", "btcusdt" })
+        {
+            Assert.Contains(("/public", symbol + "@bookTicker"), proxy.Requested);
+            Assert.Contains(("/public", symbol + "@depth@100ms"), proxy.Requested);
+            Assert.Contains(("/market", symbol + "@aggTrade"), proxy.Requested);
+        }
+
+        Assert.Contains(proxy.ConnectionPaths, p => p.StartsWith("/private/ws/", StringComparison.Ordinal) && p.Length > "/private/ws/".Length);
+    }
+
+    [Fact]
+    public async Task Sixty_symbols_subscribed_at_once_all_get_data_without_a_dropped_connection()
+    {
+        // Binance drops a connection that sends more than 10 messages in a second (§6); the simulator enforces it.
+        var template = SymbolSpec.Defaults[0];
+        var specs = Enumerable.Range(0, 60).Select(i => template with { Symbol = $"S{i:00}USDT", BaseAsset = $"S{i:00}" }).ToArray();
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { Engine = new EngineOptions { Symbols = specs } }, Ct);
+        await using var proxy = await StrictRoutingProxy.StartAsync(simulator.WebSocketBaseUrl);
+        var sink = new RecordingSink();
+        var diagnostics = new ConcurrentQueue<string>();
+        await using var connector = Connect(simulator, proxy.BaseUrl, diagnostics);
+        await connector.ConnectAsync(sink, Ct);
+
+        await Task.WhenAll(specs.Select(s => connector.SubscribeAsync(s.Symbol, Ct))).WaitAsync(Patience, Ct);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline && specs.Any(s => sink.Depths(s.Symbol) == 0 || sink.Trades(s.Symbol) == 0))
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        var story = string.Join(" | ", diagnostics.TakeLast(10));
+        Assert.All(specs, s => Assert.True(sink.Depths(s.Symbol) > 0 && sink.Trades(s.Symbol) > 0, $"{s.Symbol}: {sink.Depths(s.Symbol)} depth views, {sink.Trades(s.Symbol)} trades; {story}"));
+        Assert.Empty(sink.Lost);
+        Assert.Equal(1, proxy.ConnectionPaths.Count(p => p.StartsWith("/public/", StringComparison.Ordinal)));
+        Assert.Equal(1, proxy.ConnectionPaths.Count(p => p.StartsWith("/market/", StringComparison.Ordinal)));
+        Assert.DoesNotContain(diagnostics, d => d.Contains("dropped", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Streams_past_a_connections_limit_go_on_another_connection()
+    {
+        // Binance refuses a SUBSCRIBE past 1024 streams on one connection (§6); here the limit is 4.
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { StreamsPerConnection = 4 }, Ct);
+        var sink = new RecordingSink();
+        var diagnostics = new ConcurrentQueue<string>();
+        await using var connector = Connect(simulator, simulator.WebSocketBaseUrl, diagnostics, o => o with { StreamsPerConnection = 4 });
+        await connector.ConnectAsync(sink, Ct);
+        var symbols = SymbolSpec.Defaults.Select(s => s.Symbol).ToArray();
+
+        foreach (var symbol in symbols)
+        {
+            await connector.SubscribeAsync(symbol, Ct);
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline && symbols.Any(s => sink.Depths(s) == 0 || sink.Trades(s) == 0))
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        var story = string.Join(" | ", diagnostics.TakeLast(10));
+        Assert.All(symbols, s => Assert.True(sink.Depths(s) > 0 && sink.Trades(s) > 0, $"{s}: {sink.Depths(s)} depth views, {sink.Trades(s)} trades; {story}"));
+        Assert.DoesNotContain(diagnostics, d => d.Contains("error", StringComparison.OrdinalIgnoreCase));
+        Assert.Empty(sink.Lost);
+    }
+
+    [Fact]
+    public async Task A_market_feed_that_falls_silent_without_closing_is_reconnected_and_flows_again()
+    {
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
+        await using var proxy = await StrictRoutingProxy.StartAsync(simulator.WebSocketBaseUrl);
+        var sink = new RecordingSink();
+        var diagnostics = new ConcurrentQueue<string>();
+        await using var connector = Connect(simulator, proxy.BaseUrl, diagnostics, o => o with { MarketDataSilenceTimeout = TimeSpan.FromSeconds(1) });
+        await connector.ConnectAsync(sink, Ct);
+        await connector.SubscribeAsync("BTCUSDT", Ct);
+        await WaitUntilAsync(() => sink.Depths("BTCUSDT") > 0, "no depth before muting");
+
+        // The proxy keeps the connection open and answers pings, but forwards nothing: only silence gives it away.
+        Assert.Equal(1, proxy.MuteOpenConnections("/public"));
+        var before = sink.Depths("BTCUSDT");
+        await WaitUntilAsync(() => sink.Restored.Contains("BTCUSDT") && sink.Depths("BTCUSDT") > before + 5, $"the silent feed was not replaced; {string.Join(" | ", diagnostics.TakeLast(5))}");
+
+        Assert.Contains("BTCUSDT", sink.Lost);
+        Assert.Equal(2, proxy.ConnectionPaths.Count(p => p.StartsWith("/public/", StringComparison.Ordinal)));
+        Assert.Contains(diagnostics, d => d.Contains("no frame for", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Connections_replaced_before_their_lifetime_ends_lose_nothing_and_report_no_outage()
+    {
+        // Binance closes a connection after 24 hours (§6); here every connection is replaced after 1.5 s.
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
+        await using var proxy = await StrictRoutingProxy.StartAsync(simulator.WebSocketBaseUrl);
+        var recorder = new DecisionRecorder();
+        await using var venue = await SimulatedVenue.ConnectAsync(simulator, recorder: recorder, connector: o => o with
+        {
+            StreamBaseUrl = proxy.BaseUrl,
+            WebSocketLifetime = TimeSpan.FromSeconds(1.5),
+            RequestTimeout = TimeSpan.FromSeconds(2),
+        });
+
+        var results = await venue.Engine.ExecuteAllAsync(
+        [
+            new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Notional, 60_000m),
+            new ParentOrderSpec(2, "ETHUSDT", Side.Sell, SizeType.Notional, 30_000m),
+        ], Ct).WaitAsync(Patience, Ct);
+
+        // Long enough for more replacements of every connection than the orders took.
+        await Task.Delay(TimeSpan.FromSeconds(5), Ct);
+        FaultTests.AssertFilledExactly(venue, results);
+        Assert.True(proxy.ConnectionPaths.Count(p => p.StartsWith("/public/", StringComparison.Ordinal)) >= 3, string.Join(", ", proxy.ConnectionPaths));
+        Assert.True(proxy.ConnectionPaths.Count(p => p.StartsWith("/private/", StringComparison.Ordinal)) >= 3, string.Join(", ", proxy.ConnectionPaths));
+        string[] diagnostics;
+        lock (venue.Diagnostics)
+        {
+            diagnostics = [.. venue.Diagnostics];
+        }
+
+        // A duplicate diff from the overlap taken for a gap would resynchronise the book; a drop would be reported.
+        Assert.DoesNotContain(diagnostics, d => d.Contains("resynchronising", StringComparison.Ordinal) || d.Contains("dropped", StringComparison.Ordinal));
+        Assert.DoesNotContain(recorder.Decisions, d => d.Command.Cause.Trigger is EventKind.ConnectivityLost or EventKind.ConnectivityRestored);
+    }
+
+    private static BinanceConnector Connect(SimulatorServer simulator, Uri streams, ConcurrentQueue<string> diagnostics, Func<BinanceConnectorOptions, BinanceConnectorOptions>? configure = null)
+    {
+        var options = new BinanceConnectorOptions
+        {
+            RestBaseUrl = simulator.RestBaseUrl,
+            StreamBaseUrl = streams,
+            ApiKey = new ApiKey(simulator.ApiKey),
+            Signer = new HmacSha256Signer(Secret.FromText(simulator.ApiSecret)),
+            Diagnostics = diagnostics.Enqueue,
+        };
+        return new BinanceConnector(configure is null ? options : configure(options));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(50, Ct);
+        }
+    }
+
+    /// <summary>Counts what arrives per symbol and which symbols' market data was reported lost and restored.</summary>
+    private sealed class RecordingSink : IExchangeEventSink
+    {
+        private readonly ConcurrentDictionary<string, int> _depths = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, int> _trades = new(StringComparer.Ordinal);
+
+        public ConcurrentQueue<string> Lost { get; } = new();
+
+        public ConcurrentQueue<string> Restored { get; } = new();
+
+        public int Depths(string symbol) => _depths.GetValueOrDefault(symbol);
+
+        public int Trades(string symbol) => _trades.GetValueOrDefault(symbol);
+
+        public void OnBook(string symbol, in BookTop top, long receivedTimestamp)
+        {
+        }
+
+        public void OnDepth(string symbol, DepthLevels depth, long receivedTimestamp) => _depths.AddOrUpdate(symbol, 1, (_, n) => n + 1);
+
+        public void OnTrade(string symbol, in TradePrint trade) => _trades.AddOrUpdate(symbol, 1, (_, n) => n + 1);
+
+        public void OnAccepted(in OrderAccepted accepted)
+        {
+        }
+
+        public void OnRejected(in OrderRejected rejected)
+        {
+        }
+
+        public void OnFill(in Fill fill)
+        {
+        }
+
+        public void OnOrderFinished(in OrderFinished finished)
+        {
+        }
+
+        public void OnOutcomeUnknown(in RequestOutcomeUnknown unknown)
+        {
+        }
+
+        public void OnStatusReport(in OrderStatusReport report)
+        {
+        }
+
+        public void OnConnectivity(ConnectionScope scope, string? symbol, bool up) => (up ? Restored : Lost).Enqueue(symbol ?? scope.ToString());
+
+        public void OnRateBudget(decimal availableFraction)
+        {
+        }
+    }
+}
