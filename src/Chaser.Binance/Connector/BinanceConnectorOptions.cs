@@ -38,4 +38,7 @@ public sealed record BinanceConnectorOptions
     public Action<string>? Diagnostics { get; init; }
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>The HTTP handler REST goes through; tests script the exchange's answers with it. Default: pooled sockets.</summary>
+    internal HttpMessageHandler? HttpHandler { get; init; }
 }
