@@ -190,15 +190,64 @@ public sealed class ConnectorRestTests : IAsyncDisposable
             Assert.True(_connector.RateGuard.TryAcquire(1, 0, out _));
         }
 
-        var rules = new SymbolRules { Symbol = "BTCUSDT", TickSize = 0.1m, StepSize = 0.001m };
-        var place = new ChaserCommand(ChaserCommandKind.Place, "chs-ab12-7-1", Side.Buy, ChildOrderType.PostOnly, 65_000.1m, 0.01m, FinishReason.None, new DecisionCause(EventKind.Start, DecisionRule.PostAtBest));
-        _connector.Submit(new OrderRequest(place, "BTCUSDT", rules, ReduceOnly: false));
+        _connector.Submit(new OrderRequest(Place("chs-ab12-7-1"), "BTCUSDT", Btc, ReduceOnly: false));
 
         var rejected = Assert.Single(_sink.Rejected);
         Assert.Equal((RejectKind.Retryable, -1015), (rejected.Kind, rejected.Code));
         Assert.StartsWith("order rate limit: 270/300 per 10 s", rejected.Message, StringComparison.Ordinal);
         Assert.Empty(_exchange.Requests);
     }
+
+    [Fact]
+    public async Task An_order_over_rest_is_a_signed_request_with_the_key_and_its_answer_an_acceptance()
+    {
+        _exchange.Respond(HttpStatusCode.OK, Encoding.UTF8.GetString(Payload.Bytes("order-response.json")), ("X-MBX-ORDER-COUNT-10S", "1"), ("X-MBX-ORDER-COUNT-1M", "1"));
+
+        _connector.Submit(new OrderRequest(Place("chs-ab12-7-1"), "BTCUSDT", Btc, ReduceOnly: false));
+
+        await Until(() => _sink.Accepted.Count == 1);
+        var request = Assert.Single(_exchange.Requests);
+        Assert.Equal((HttpMethod.Post, "/fapi/v1/order", ApiKeyText), (request.Method, request.Path, request.ApiKey));
+        var at = request.Query.IndexOf("&signature=", StringComparison.Ordinal);
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(Encoding.ASCII.GetBytes(SecretText), Encoding.ASCII.GetBytes(request.Query[..at])));
+        Assert.Equal(expected, request.Query[(at + 11)..]);
+        Assert.Contains($"timestamp={request.SentAtMs}&", request.Query + "&", StringComparison.Ordinal);
+        Assert.Contains("timeInForce=GTX", request.Query, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_order_whose_connection_fails_has_an_unknown_outcome()
+    {
+        _exchange.Fail(new HttpRequestException(HttpRequestError.ConnectionError, "connection reset"));
+
+        _connector.Submit(new OrderRequest(Place("chs-ab12-7-2"), "BTCUSDT", Btc, ReduceOnly: false));
+
+        await Until(() => _sink.Unknown.Count == 1);
+        Assert.Equal("chs-ab12-7-2", _sink.Unknown[0].ClientOrderId);
+        Assert.Empty(_sink.Rejected);
+    }
+
+    [Fact]
+    public void The_options_never_show_the_key_or_the_secret()
+    {
+        var options = new BinanceConnectorOptions
+        {
+            RestBaseUrl = BinanceVenue.Demo.RestBaseUrl,
+            StreamBaseUrl = BinanceVenue.Demo.StreamBaseUrl,
+            ApiKey = new ApiKey(ApiKeyText),
+            Signer = new HmacSha256Signer(Secret.FromText(SecretText)),
+        };
+
+        var text = options.ToString();
+
+        Assert.DoesNotContain(SecretText, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(ApiKeyText, text, StringComparison.Ordinal);
+    }
+
+    private static readonly SymbolRules Btc = new() { Symbol = "BTCUSDT", TickSize = 0.1m, StepSize = 0.001m };
+
+    private static ChaserCommand Place(string clientOrderId) =>
+        new(ChaserCommandKind.Place, clientOrderId, Side.Buy, ChildOrderType.PostOnly, 65_000.1m, 0.01m, FinishReason.None, new DecisionCause(EventKind.Start, DecisionRule.PostAtBest));
 
     private static string ServerTime(DateTimeOffset at) => $$"""{"serverTime":{{at.ToUnixTimeMilliseconds()}}}""";
 
@@ -224,7 +273,7 @@ public sealed class ConnectorRestTests : IAsyncDisposable
     /// <summary>Answers requests from a script, in order, and records what was sent and when (on the fake clock).</summary>
     private sealed class ScriptedHandler(FakeTimeProvider time) : HttpMessageHandler
     {
-        private readonly Queue<(HttpStatusCode Status, string Body, (string Name, string Value)[] Headers)> _script = new();
+        private readonly Queue<(HttpStatusCode Status, string Body, (string Name, string Value)[] Headers, Exception? Error)> _script = new();
         private readonly List<SeenRequest> _requests = [];
 
         /// <summary>How long (fake time) each answer takes to come back.</summary>
@@ -245,7 +294,15 @@ public sealed class ConnectorRestTests : IAsyncDisposable
         {
             lock (_requests)
             {
-                _script.Enqueue((status, body, headers));
+                _script.Enqueue((status, body, headers, null));
+            }
+        }
+
+        public void Fail(Exception error)
+        {
+            lock (_requests)
+            {
+                _script.Enqueue((default, string.Empty, [], error));
             }
         }
 
@@ -256,7 +313,12 @@ public sealed class ConnectorRestTests : IAsyncDisposable
                 var uri = request.RequestUri!;
                 _requests.Add(new SeenRequest(request.Method, uri.AbsolutePath, uri.Query.TrimStart('?'), request.Headers.TryGetValues("X-MBX-APIKEY", out var keys) ? keys.Single() : null, time.GetUtcNow().ToUnixTimeMilliseconds()));
                 time.Advance(AnswerTakes);
-                var (status, body, headers) = _script.Count > 0 ? _script.Dequeue() : throw new InvalidOperationException($"no scripted answer for {uri}");
+                var (status, body, headers, error) = _script.Count > 0 ? _script.Dequeue() : throw new InvalidOperationException($"no scripted answer for {uri}");
+                if (error is not null)
+                {
+                    return Task.FromException<HttpResponseMessage>(error);
+                }
+
                 var response = new HttpResponseMessage(status) { Content = new StringContent(body) };
                 foreach (var (name, value) in headers)
                 {
@@ -274,6 +336,8 @@ public sealed class ConnectorRestTests : IAsyncDisposable
 
         public List<RequestOutcomeUnknown> Unknown { get; } = [];
 
+        public List<OrderAccepted> Accepted { get; } = [];
+
         public List<decimal> Budgets { get; } = [];
 
         public void OnBook(string symbol, in BookTop top, long receivedTimestamp)
@@ -290,6 +354,10 @@ public sealed class ConnectorRestTests : IAsyncDisposable
 
         public void OnAccepted(in OrderAccepted accepted)
         {
+            lock (Accepted)
+            {
+                Accepted.Add(accepted);
+            }
         }
 
         public void OnRejected(in OrderRejected rejected) => Rejected.Add(rejected);

@@ -168,6 +168,21 @@ public sealed class OrderRateGuardTests
     }
 
     [Theory]
+    [InlineData("Way too many requests; IP(203.0.113.7) banned until 9999999999999999.")]
+    [InlineData("Way too many requests; IP(203.0.113.7) banned until 0000000000.")]
+    public void A_garbled_ban_end_is_no_exception(string message)
+    {
+        var (guard, _) = Create();
+
+        guard.ObserveRateLimited(418, -1003, message, retryAfter: TimeSpan.MaxValue);
+        guard.ObserveRateLimited(418, -1003, message, retryAfter: null);
+
+        Assert.False(guard.TryAcquire(0, 1, out _));
+        Assert.True(guard.TimeUntilAcquirable(0, 1) > TimeSpan.FromDays(365));
+        Assert.Equal(0m, guard.AvailableFraction());
+    }
+
+    [Theory]
     [InlineData("Too many new orders; current limit is 300 orders per TEN_SECONDS.", 6)]
     [InlineData("Too many new orders; current limit is 1200 orders per ONE_MINUTE.", 56)]
     [InlineData("Too many new orders.", 56)]

@@ -737,14 +737,17 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
 
             // One timer for the account, not a poll per chaser. At least a step, so that chasers waking from zero
             // find room for more than one request between them.
+            // At most an hour ahead (a timer can't be set years out, which a garbled ban end could ask): it re-checks then.
             var due = RateGuard.TimeUntilAvailable(Math.Min(1m, _lastBudget + BudgetReportStep));
-            _budgetRecovery.Change(due > MinBudgetRecheck ? due : MinBudgetRecheck, Timeout.InfiniteTimeSpan);
+            _budgetRecovery.Change(due < MinBudgetRecheck ? MinBudgetRecheck : due > MaxBudgetRecheck ? MaxBudgetRecheck : due, Timeout.InfiniteTimeSpan);
         }
     }
 
     private const decimal BudgetReportStep = 0.05m;
 
     private static readonly TimeSpan MinBudgetRecheck = TimeSpan.FromMilliseconds(10);
+
+    private static readonly TimeSpan MaxBudgetRecheck = TimeSpan.FromHours(1);
 
     private static int? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) && int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;

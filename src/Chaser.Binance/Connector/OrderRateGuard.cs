@@ -131,7 +131,7 @@ public sealed partial class OrderRateGuard
                     : message is not null && (message.Contains("SECOND", StringComparison.OrdinalIgnoreCase) || message.Contains("10S", StringComparison.OrdinalIgnoreCase)) ? _orders10s
                     : _orders1m;
                 window.Roll(serverNow);
-                var until = retryAfter is { } wait ? now + wait : LocalTime(window.EndMs);
+                var until = retryAfter is { } wait ? Later(now, wait) : LocalTime(window.EndMs);
                 _ordersPausedUntil = Max(_ordersPausedUntil, until);
                 _pauseReason = $"too many orders (-1015): orders paused until {_ordersPausedUntil:O}";
                 return _pauseReason;
@@ -139,7 +139,7 @@ public sealed partial class OrderRateGuard
 
             if (httpStatus == 418)
             {
-                var until = retryAfter is { } wait ? now + wait
+                var until = retryAfter is { } wait ? Later(now, wait)
                     : BannedUntil(message) is { } serverMs ? LocalTime(serverMs)
                     : now + DefaultBan;
                 _bannedUntil = Max(_bannedUntil, until);
@@ -150,7 +150,7 @@ public sealed partial class OrderRateGuard
             if (httpStatus == 429)
             {
                 _weight1m.Roll(serverNow);
-                var until = retryAfter is { } wait ? now + wait : LocalTime(_weight1m.EndMs);
+                var until = retryAfter is { } wait ? Later(now, wait) : LocalTime(_weight1m.EndMs);
                 _bannedUntil = Max(_bannedUntil, until);
                 _pauseReason = $"rate limit broken (HTTP 429): paused until {_bannedUntil:O}";
                 return _pauseReason;
@@ -270,7 +270,9 @@ public sealed partial class OrderRateGuard
 
     private long ServerNowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds() + _clock.OffsetMs;
 
-    private DateTimeOffset LocalTime(long serverMs) => DateTimeOffset.FromUnixTimeMilliseconds(serverMs - _clock.OffsetMs);
+    // Clamped: a time past what DateTimeOffset holds (a garbled ban end) is "as long as can be", never an exception.
+    private DateTimeOffset LocalTime(long serverMs) => DateTimeOffset.FromUnixTimeMilliseconds(
+        Math.Clamp(serverMs - _clock.OffsetMs, DateTimeOffset.MinValue.ToUnixTimeMilliseconds(), DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()));
 
     /// <summary>The ban's end Binance states in a 418's message: "Way too many requests; IP(…) banned until 1615183669840."</summary>
     private static long? BannedUntil(string? message) =>
@@ -283,6 +285,10 @@ public sealed partial class OrderRateGuard
     private static partial Regex BannedUntilPattern();
 
     private static TimeSpan Later(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary><paramref name="now"/> + <paramref name="wait"/>, a negative wait as none and one past the calendar as its end.</summary>
+    private static DateTimeOffset Later(DateTimeOffset now, TimeSpan wait) =>
+        wait <= TimeSpan.Zero ? now : wait >= DateTimeOffset.MaxValue - now ? DateTimeOffset.MaxValue : now + wait;
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
