@@ -270,6 +270,24 @@ public sealed class OrderRateGuardTests
         Assert.Equal(Usable10s, granted);
     }
 
+    [Fact]
+    public void Taking_budget_for_an_order_allocates_nothing()
+    {
+        var (guard, time) = Create();
+        guard.SetLimits(ordersPer10s: int.MaxValue / 2, ordersPerMinute: int.MaxValue / 2, weightPerMinute: int.MaxValue / 2);
+
+        var allocated = Allocations.Minimum(() =>
+        {
+            for (var i = 0; i < 1_000; i++)
+            {
+                guard.TryAcquire(1, 1, out _);
+                time.Advance(TimeSpan.FromMilliseconds(7));
+            }
+        });
+
+        Assert.Equal(0, allocated);
+    }
+
     private static (OrderRateGuard Guard, FakeTimeProvider Time) Create(long serverAheadMs = 0)
     {
         var time = new FakeTimeProvider(Start);

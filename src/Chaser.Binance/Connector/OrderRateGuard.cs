@@ -25,9 +25,10 @@ public sealed partial class OrderRateGuard
     private readonly TimeProvider _time;
     private readonly ServerClock _clock;
     private readonly Lock _lock = new();
-    private readonly Window _orders10s = new(TimeSpan.FromSeconds(10));
-    private readonly Window _orders1m = new(TimeSpan.FromMinutes(1));
-    private readonly Window _weight1m = new(TimeSpan.FromMinutes(1));
+    private readonly Window _orders10s = new(TimeSpan.FromSeconds(10), "orders per 10 s");
+    private readonly Window _orders1m = new(TimeSpan.FromMinutes(1), "orders per minute");
+    private readonly Window _weight1m = new(TimeSpan.FromMinutes(1), "request weight per minute");
+    private readonly Window[] _windows;
     private DateTimeOffset _bannedUntil = DateTimeOffset.MinValue;
     private DateTimeOffset _ordersPausedUntil = DateTimeOffset.MinValue;
     private string _pauseReason = string.Empty;
@@ -36,23 +37,24 @@ public sealed partial class OrderRateGuard
     {
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _clock = clock ?? new ServerClock(time);
+        _windows = [_orders10s, _orders1m, _weight1m];
         SetLimits(ordersPer10s, ordersPerMinute, weightPerMinute);
     }
 
-    public int OrdersPer10s { get; private set; }
+    public int OrdersPer10s => _orders10s.Limit;
 
-    public int OrdersPerMinute { get; private set; }
+    public int OrdersPerMinute => _orders1m.Limit;
 
-    public int WeightPerMinute { get; private set; }
+    public int WeightPerMinute => _weight1m.Limit;
 
     /// <summary>Limits as exchangeInfo states them; a margin keeps us clear of the edge (the exchange counts requests we can't see).</summary>
     public void SetLimits(int ordersPer10s, int ordersPerMinute, int weightPerMinute)
     {
         lock (_lock)
         {
-            OrdersPer10s = ordersPer10s;
-            OrdersPerMinute = ordersPerMinute;
-            WeightPerMinute = weightPerMinute;
+            _orders10s.Limit = ordersPer10s;
+            _orders1m.Limit = ordersPerMinute;
+            _weight1m.Limit = weightPerMinute;
         }
     }
 
@@ -173,10 +175,10 @@ public sealed partial class OrderRateGuard
 
             var serverNow = ServerNowMs();
             var used = 0m;
-            foreach (var (window, limit) in Windows())
+            foreach (var window in _windows)
             {
                 window.Roll(serverNow);
-                used = Math.Max(used, (decimal)window.Used / Math.Max(1, Safe(limit)));
+                used = Math.Max(used, (decimal)window.Used / Math.Max(1, Safe(window.Limit)));
             }
 
             return Math.Clamp(1m - used, 0m, 1m);
@@ -196,10 +198,10 @@ public sealed partial class OrderRateGuard
             var now = _time.GetUtcNow();
             var wait = Later(_bannedUntil - now, _ordersPausedUntil - now);
             var serverNow = ServerNowMs();
-            foreach (var (window, limit) in Windows())
+            foreach (var window in _windows)
             {
                 window.Roll(serverNow);
-                var allowed = (int)decimal.Floor((1m - fraction) * Math.Max(1, Safe(limit)));
+                var allowed = (int)decimal.Floor((1m - fraction) * Math.Max(1, Safe(window.Limit)));
                 if (window.Used > allowed)
                 {
                     // A fixed window frees all of its budget at once, when it resets.
@@ -228,15 +230,15 @@ public sealed partial class OrderRateGuard
         }
 
         var serverNow = ServerNowMs();
-        var windows = Windows();
-        foreach (var (window, _) in windows)
+        foreach (var window in _windows)
         {
             window.Roll(serverNow);
         }
 
-        foreach (var (window, limit) in windows)
+        foreach (var window in _windows)
         {
             var cost = ReferenceEquals(window, _weight1m) ? weight : orderCount;
+            var limit = window.Limit;
             if (cost == 0)
             {
                 continue;
@@ -245,7 +247,7 @@ public sealed partial class OrderRateGuard
             if (cost > Safe(limit))
             {
                 wait = TimeSpan.MaxValue;
-                return $"not sent: a cost of {cost} is more than the {Safe(limit)} usable of {Describe(window, limit)}";
+                return $"not sent: a cost of {cost} is more than the {Safe(limit)} usable of {limit} {window.Name}";
             }
 
             if (window.Used + cost > Safe(limit))
@@ -260,13 +262,6 @@ public sealed partial class OrderRateGuard
         wait = TimeSpan.Zero;
         return null;
     }
-
-    private (Window Window, int Limit)[] Windows() => [(_orders10s, OrdersPer10s), (_orders1m, OrdersPerMinute), (_weight1m, WeightPerMinute)];
-
-    private string Describe(Window window, int limit) =>
-        ReferenceEquals(window, _weight1m) ? $"{limit} request weight per minute"
-        : ReferenceEquals(window, _orders10s) ? $"{limit} orders per 10 s"
-        : $"{limit} orders per minute";
 
     private long ServerNowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds() + _clock.OffsetMs;
 
@@ -299,11 +294,16 @@ public sealed partial class OrderRateGuard
     /// One fixed window on the exchange's clock: what we took in it and the most the exchange reported for it. The usage
     /// is the larger of ours and theirs — plus what we took after their count arrived, which it can't include.
     /// </summary>
-    private sealed class Window(TimeSpan length)
+    private sealed class Window(TimeSpan length, string name)
     {
         private readonly long _lengthMs = (long)length.TotalMilliseconds;
         private long _index = long.MinValue;
         private int _oursWhenReported;
+
+        public string Name { get; } = name;
+
+        /// <summary>The exchange's limit for the window (exchangeInfo); 10 % of it is kept in reserve.</summary>
+        public int Limit { get; set; }
 
         public int Ours { get; set; }
 
