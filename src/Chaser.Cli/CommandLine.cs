@@ -34,7 +34,7 @@ internal static class CommandLine
         usage: chaser <command> [options]        (chaser <command> --help for its options)
 
           demo       start the simulator and work three parent orders on it, then print the post-trade table
-          execute    work one parent order (buy/sell a notional or a quantity) on sim, testnet or live
+          execute    work one parent order (buy/sell a notional or a quantity) on sim, demo, testnet or live
           backtest   replay recorded Binance data through the chaser and the simulator's matching engine
           sim        run the Binance USDⓈ-M Futures simulator on loopback
           report     post-trade metrics of recorded orders: table, CSV, Parquet, JSON, PNG charts

@@ -4,17 +4,18 @@ using Chaser.Storage;
 
 namespace Chaser.Cli;
 
-/// <summary><c>chaser execute</c>: works one parent order on the simulator, Binance's testnet or Binance.</summary>
+/// <summary><c>chaser execute</c>: works one parent order on the simulator, Binance's demo trading or testnet, or Binance.</summary>
 internal static class ExecuteCommand
 {
     public const string Usage = """
         usage: chaser execute --symbol BTCUSDT --side buy|sell (--notional 15000 | --quantity 0.2)
-                              [--venue sim|testnet|live] [--rest-url URL --ws-url URL] [--deadline 10m]
+                              [--venue sim|demo|testnet|live] [--rest-url URL --ws-url URL] [--deadline 10m]
                               [--order-entry ws|rest] [--reduce-only] [--id N] [--db CONNECTION] [--markouts]
                               [--dead-man 120s] [--json]
 
-          --venue      sim (default: the simulator, in-process), testnet or live; testnet and live read the
-                       API key and secret from CHASER_BINANCE_API_KEY / CHASER_BINANCE_API_SECRET (or user-secrets)
+          --venue      sim (default: the simulator, in-process), demo (Binance demo trading), testnet or live;
+                       demo, testnet and live read the API key and secret of that venue (demo and testnet keys
+                       differ) from CHASER_BINANCE_API_KEY / CHASER_BINANCE_API_SECRET (or user-secrets)
           --order-entry  ws (default: Binance's WebSocket API, REST while it is down) or rest
           --deadline   stop after this long (90s, 10m, 1h): the resting child is canceled, status expired
           --dead-man   arm Binance's countdownCancelAll for the symbol (e.g. 120s, renewed every quarter of it): if

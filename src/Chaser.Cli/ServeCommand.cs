@@ -15,7 +15,7 @@ namespace Chaser.Cli;
 internal static class ServeCommand
 {
     public const string Usage = """
-        usage: chaser serve [--urls http://127.0.0.1:5080] [--db CONNECTION] [--venue sim|testnet|live]
+        usage: chaser serve [--urls http://127.0.0.1:5080] [--db CONNECTION] [--venue sim|demo|testnet|live]
                             [--rest-url URL --ws-url URL] [--order-entry ws|rest] [--dead-man 120s]
 
           --dead-man arms Binance's countdownCancelAll per symbol while orders work there (see chaser execute --help).

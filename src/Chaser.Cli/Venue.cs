@@ -7,10 +7,11 @@ using Microsoft.Extensions.Configuration;
 
 namespace Chaser.Cli;
 
-/// <summary>Where orders go: the in-process simulator (default), Binance's testnet, or Binance itself.</summary>
+/// <summary>Where orders go: the in-process simulator (default), Binance's demo trading or testnet, or Binance itself.</summary>
 internal enum VenueKind
 {
     Sim,
+    Demo,
     Testnet,
     Live,
 }
@@ -26,9 +27,10 @@ internal sealed record VenueSettings(VenueKind Kind, Uri? RestUrl, Uri? StreamUr
         var kind = args.Get("--venue", "sim") switch
         {
             "sim" => VenueKind.Sim,
+            "demo" => VenueKind.Demo,
             "testnet" => VenueKind.Testnet,
             "live" => VenueKind.Live,
-            var other => throw new UsageException($"option '--venue' must be sim, testnet or live, got '{other}'"),
+            var other => throw new UsageException($"option '--venue' must be sim, demo, testnet or live, got '{other}'"),
         };
         var rest = args.GetUri("--rest-url");
         var ws = args.GetUri("--ws-url");
@@ -52,23 +54,26 @@ internal sealed record VenueSettings(VenueKind Kind, Uri? RestUrl, Uri? StreamUr
         return new VenueSettings(kind, rest, ws, orderEntry, deadMan);
     }
 
-    /// <summary>The WebSocket API for order entry: Binance's, or the one a custom --ws-url host serves (as the simulator does).</summary>
-    public Uri? OrderEntryUrl(Uri streamBase) => RestOrderEntry ? null : Kind switch
+    /// <summary>Binance's published addresses of the venue (null for the simulator), from the adapter's one table.</summary>
+    public BinanceVenue? Published => Kind switch
     {
-        _ when RestUrl is not null => new Uri(streamBase, "/ws-fapi/v1"),
-        VenueKind.Testnet => new Uri("wss://testnet.binancefuture.com/ws-fapi/v1"),
-        VenueKind.Live => new Uri("wss://ws-fapi.binance.com/ws-fapi/v1"),
-        _ => new Uri(streamBase, "/ws-fapi/v1"),
+        VenueKind.Demo => BinanceVenue.Demo,
+        VenueKind.Testnet => BinanceVenue.Testnet,
+        VenueKind.Live => BinanceVenue.Live,
+        _ => null,
     };
 
+    /// <summary>The WebSocket API for order entry: Binance's, or the one a custom --ws-url host serves (as the simulator does).</summary>
+    public Uri? OrderEntryUrl(Uri streamBase) => RestOrderEntry ? null : RestUrl is null && Published is { } venue
+        ? venue.OrderEntryWebSocketUrl
+        : BinanceVenue.OrderEntryOn(streamBase);
+
     /// <summary>Binance's published addresses (see docs: every one can be overridden with --rest-url / --ws-url).</summary>
-    public (Uri RestBase, Uri StreamBase) Addresses() => Kind switch
-    {
-        _ when RestUrl is not null => (RestUrl, StreamUrl!),
-        VenueKind.Testnet => (new Uri("https://testnet.binancefuture.com"), new Uri("wss://fstream.binancefuture.com")),
-        VenueKind.Live => (new Uri("https://fapi.binance.com"), new Uri("wss://fstream.binance.com")),
-        _ => throw new InvalidOperationException("the simulator's addresses are known once it has started"),
-    };
+    public (Uri RestBase, Uri StreamBase) Addresses() => RestUrl is not null
+        ? (RestUrl, StreamUrl!)
+        : Published is { } venue
+            ? (venue.RestBaseUrl, venue.StreamBaseUrl)
+            : throw new InvalidOperationException("the simulator's addresses are known once it has started");
 }
 
 /// <summary>API credentials for testnet / live, from environment variables or .NET user-secrets; never logged.</summary>
@@ -104,8 +109,16 @@ internal sealed record Credentials(ApiKey ApiKey, IRequestSigner Signer)
 
         if (missing.Count > 0)
         {
+            // Demo and testnet keys are made on different sites and don't work on each other's venue: say whose are needed.
+            var whose = venue switch
+            {
+                VenueKind.Demo => " of Binance demo trading (made on demo.binance.com; testnet keys don't work there)",
+                VenueKind.Testnet => " of the Binance futures testnet (made on testnet.binancefuture.com; demo trading keys don't work there)",
+                VenueKind.Live => " of your Binance account",
+                _ => string.Empty,
+            };
             throw new UsageException(
-                $"option '--venue {venue.ToString().ToLowerInvariant()}' needs API credentials: set {string.Join(" and ", missing)} " +
+                $"option '--venue {venue.ToString().ToLowerInvariant()}' needs the API credentials{whose}: set {string.Join(" and ", missing)} " +
                 "(environment variables, or `dotnet user-secrets set` in src/Chaser.Cli)");
         }
 

@@ -1,4 +1,4 @@
-using Chaser.Binance.Rest;
+using Chaser.Binance.Connector;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Chaser.Binance.Tests;

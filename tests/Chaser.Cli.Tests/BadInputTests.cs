@@ -24,7 +24,7 @@ public class BadInputTests
     [InlineData("option '--deadline' must be a positive duration", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--deadline", "9999999999d")]
     [InlineData("option '--deadline' must be a positive duration", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--deadline", "0,5h")]
     [InlineData("option '--book': file not found: /nonexistent/book.csv", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--book", "/nonexistent/book.csv", "--trades", "/nonexistent/t.csv", "--backtest")]
-    [InlineData("option '--venue' must be sim, testnet or live, got 'paper'", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--venue", "paper")]
+    [InlineData("option '--venue' must be sim, demo, testnet or live, got 'paper'", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--venue", "paper")]
     [InlineData("option '--dead-man' must be at least 10s", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--dead-man", "5s")]
     public async Task Malformed_options_are_refused_before_anything_starts(string expected, params string[] options)
     {
@@ -60,7 +60,8 @@ public class BadInputTests
     [Theory]
     [InlineData("live")]
     [InlineData("testnet")]
-    public async Task Testnet_and_live_refuse_to_start_without_keys(string venue)
+    [InlineData("demo")]
+    public async Task Demo_testnet_and_live_refuse_to_start_without_keys(string venue)
     {
         var outcome = await CliRunner.RunAsync(
             new Dictionary<string, string> { ["CHASER_BINANCE_API_SECRET"] = "only-the-secret" },

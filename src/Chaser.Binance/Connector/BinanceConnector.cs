@@ -13,8 +13,10 @@ namespace Chaser.Binance.Connector;
 
 /// <summary>
 /// Binance USDⓈ-M Futures behind the engine's connector port: signed REST order entry with a local rate guard,
-/// clock sync, the user data stream and combined market streams. The same code talks to Binance, its testnet and the
-/// simulator; only the base URLs and keys differ.
+/// clock sync, the user data stream and combined market streams. The same code talks to Binance, its demo trading and
+/// testnet, and the simulator; only the base URLs and keys differ. Every REST call and every order request, over REST
+/// or the WebSocket API, goes through the one <see cref="OrderRateGuard"/>, and every signed one is stamped by the one
+/// <see cref="ServerClock"/>.
 /// </summary>
 public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDeadManSwitch
 {
@@ -28,7 +30,6 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     private IExchangeEventSink? _sink;
     private UserStream? _userStream;
     private MarketStream? _marketStream;
-    private long _clockOffsetMs;
     private int _clockResyncing;
     private readonly Lock _budgetLock = new();
     private readonly ITimer _budgetRecovery;
@@ -42,9 +43,10 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _time = options.Time;
-        RateGuard = new OrderRateGuard(_time);
+        Clock = new ServerClock(_time);
+        RateGuard = new OrderRateGuard(_time, clock: Clock);
         _budgetRecovery = _time.CreateTimer(_ => ReportBudget(recheck: true), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        var handler = new SocketsHttpHandler
+        var handler = options.HttpHandler ?? new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
             ConnectTimeout = TimeSpan.FromSeconds(5),
@@ -56,11 +58,14 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
 
     public OrderRateGuard RateGuard { get; }
 
+    /// <summary>The exchange's clock as we estimate it: the timestamps we sign and the rate windows we count in.</summary>
+    public ServerClock Clock { get; }
+
     /// <summary>How many 429 / 418 answers the exchange gave us: a rate-limit breach, which must stay at zero.</summary>
     public int RateLimitedResponses => Volatile.Read(ref _rateLimitedResponses);
 
     /// <summary>Server time minus local time, in milliseconds, from the last clock sync.</summary>
-    public long ClockOffsetMs => Interlocked.Read(ref _clockOffsetMs);
+    public long ClockOffsetMs => Clock.OffsetMs;
 
     public async Task ConnectAsync(IExchangeEventSink sink, CancellationToken cancellationToken)
     {
@@ -187,9 +192,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     /// <summary>The children of one parent order of ours (client ids <c>chs-&lt;tag&gt;-&lt;parent&gt;-…</c>) since a time, each with its trades.</summary>
     public async Task<IReadOnlyList<ChildHistory>> GetChildHistoryAsync(string symbol, string clientIdTag, long parentId, DateTimeOffset since, CancellationToken cancellationToken)
     {
-        var buffer = new byte[BinanceRequests.MaxQueryLength];
-        var length = BinanceRequests.AllOrders(buffer, symbol, since.ToUnixTimeMilliseconds(), 1000, new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs));
-        var body = await CallAsync(HttpMethod.Get, BinanceEndpoint.AllOrders.Path + "?" + Encoding.ASCII.GetString(buffer, 0, length), cancellationToken).ConfigureAwait(false);
+        var body = await CallAsync(BinanceEndpoint.AllOrders, Signed((b, s) => BinanceRequests.AllOrders(b, symbol, since.ToUnixTimeMilliseconds(), 1000, s)), cancellationToken).ConfigureAwait(false);
         var result = new List<ChildHistory>();
         var now = _time.GetUtcNow();
         foreach (var order in new RestResponseParser(_strings).ParseOrders(body))
@@ -203,8 +206,8 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
             var fills = new List<Fill>();
             if (order.ExecutedQuantity > 0)
             {
-                length = BinanceRequests.UserTrades(buffer, symbol, order.OrderId, fromTradeId: null, limit: 1000, new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs));
-                var trades = await CallAsync(HttpMethod.Get, BinanceEndpoint.UserTrades.Path + "?" + Encoding.ASCII.GetString(buffer, 0, length), cancellationToken).ConfigureAwait(false);
+                var orderId = order.OrderId;
+                var trades = await CallAsync(BinanceEndpoint.UserTrades, Signed((b, s) => BinanceRequests.UserTrades(b, symbol, orderId, fromTradeId: null, limit: 1000, s)), cancellationToken).ConfigureAwait(false);
                 var cumulative = 0m;
                 foreach (var trade in new RestResponseParser(_strings).ParseUserTrades(trades).OrderBy(t => t.TradeId))
                 {
@@ -222,24 +225,14 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     /// <summary>POST countdownCancelAll (weight 10): Binance cancels the symbol's open orders when the countdown runs out.</summary>
     public async Task ArmCancelAllAsync(string symbol, TimeSpan countdown, CancellationToken cancellationToken)
     {
-        var buffer = new byte[BinanceRequests.MaxQueryLength];
-        var length = BinanceRequests.CountdownCancelAll(buffer, symbol, (long)countdown.TotalMilliseconds, new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs));
-        await CallAsync(HttpMethod.Post, BinanceEndpoint.CountdownCancelAll.Path + "?" + Encoding.ASCII.GetString(buffer, 0, length), cancellationToken).ConfigureAwait(false);
+        var countdownMs = (long)countdown.TotalMilliseconds;
+        await CallAsync(BinanceEndpoint.CountdownCancelAll, Signed((b, s) => BinanceRequests.CountdownCancelAll(b, symbol, countdownMs, s)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Cancels every open order of ours (client id <c>chs-&lt;tag&gt;-…</c>) on a symbol; other orders of the account, another instance's included, are left alone.</summary>
     public async Task CancelAllAsync(string symbol, string clientIdTag, CancellationToken cancellationToken)
     {
-        var buffer = new byte[BinanceRequests.MaxQueryLength];
-        var length = BinanceRequests.OpenOrders(buffer, symbol, new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs));
-        using var response = await _http.GetAsync(new Uri(BinanceEndpoint.OpenOrdersOneSymbol.Path + "?" + Encoding.ASCII.GetString(buffer, 0, length), UriKind.Relative), cancellationToken).ConfigureAwait(false);
-        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        ObserveHeaders(response);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException($"openOrders for {symbol} failed: {Describe(body, (int)response.StatusCode)}");
-        }
-
+        var body = await CallAsync(BinanceEndpoint.OpenOrdersOneSymbol, Signed((b, s) => BinanceRequests.OpenOrders(b, symbol, s)), cancellationToken).ConfigureAwait(false);
         foreach (var order in new RestResponseParser(_strings).ParseOrders(body))
         {
             if (!ClientOrderIds.IsOurs(order.ClientOrderId, clientIdTag, out _))
@@ -247,9 +240,9 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
                 continue;
             }
 
-            length = BinanceRequests.CancelOrder(buffer, symbol, order.ClientOrderId, new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs));
-            using var cancel = await _http.DeleteAsync(new Uri(BinanceEndpoint.CancelOrder.Path + "?" + Encoding.ASCII.GetString(buffer, 0, length), UriKind.Relative), cancellationToken).ConfigureAwait(false);
-            ObserveHeaders(cancel);
+            // Once: a cancel that failed is found open again by the next sweep.
+            var clientOrderId = order.ClientOrderId;
+            await SendOnceAsync(BinanceEndpoint.CancelOrder, Signed((b, s) => BinanceRequests.CancelOrder(b, symbol, clientOrderId, s)), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -285,52 +278,131 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     /// <summary>
     /// A REST call outside the hot path (listen key, exchangeInfo, time, userTrades): the body, or an exception naming
     /// the endpoint. These calls are idempotent, so a 5xx, a 429 or a dropped connection is retried a few times with
-    /// jittered backoff (honouring Retry-After) before giving up; a 4xx or a 418 ban is not.
+    /// jittered backoff before giving up; a 4xx or a 418 ban is not. Each attempt first waits for the rate guard — a
+    /// full window until it resets, a 429's pause until its Retry-After — so a retry never lands in a pause.
     /// </summary>
-    internal async Task<byte[]> CallAsync(HttpMethod method, string pathAndQuery, CancellationToken cancellationToken)
+    internal Task<byte[]> CallAsync(HttpMethod method, string pathAndQuery, CancellationToken cancellationToken)
+    {
+        var at = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
+        var path = at < 0 ? pathAndQuery : pathAndQuery[..at];
+        var query = at < 0 ? null : pathAndQuery[(at + 1)..];
+        return CallAsync(EndpointOf(method, path, query), query is null ? null : () => query, cancellationToken);
+    }
+
+    /// <summary>As above for a known endpoint; <paramref name="query"/> is built for each attempt, so a signed one carries a fresh timestamp.</summary>
+    private async Task<byte[]> CallAsync(BinanceEndpoint endpoint, Func<string>? query, CancellationToken cancellationToken)
     {
         const int attempts = 5;
-        var path = pathAndQuery.Split('?')[0];
         for (var attempt = 1; ; attempt++)
         {
             TimeSpan wait;
             try
             {
-                using var message = new HttpRequestMessage(method, new Uri(pathAndQuery, UriKind.Relative));
-                using var response = await _http.SendAsync(message, cancellationToken).ConfigureAwait(false);
-                var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-                ObserveHeaders(response);
-                if (response.IsSuccessStatusCode)
+                var (status, body) = await SendOnceAsync(endpoint, query, cancellationToken).ConfigureAwait(false);
+                if (status is >= 200 and < 300)
                 {
                     return body;
                 }
 
-                var status = (int)response.StatusCode;
                 var retryable = status >= 500 || status == 429;
                 if (!retryable || attempt == attempts)
                 {
-                    throw new HttpRequestException($"{method} {path} failed: {Describe(body, status)}", null, response.StatusCode);
+                    throw new HttpRequestException($"{endpoint.Method.ToString().ToUpperInvariant()} {endpoint.Path} failed: {Describe(body, status)}", null, (HttpStatusCode)status);
                 }
 
-                wait = response.Headers.RetryAfter?.Delta is { } retryAfter && retryAfter <= TimeSpan.FromSeconds(5)
-                    ? retryAfter
-                    : Backoff.Jittered(attempt, TimeSpan.FromSeconds(2));
-                Diagnose($"{method} {path}: HTTP {status}, retrying in {wait.TotalMilliseconds:0} ms ({attempt}/{attempts})");
+                // After a 429 the guard holds every request until Retry-After (or the window's reset): the next attempt waits for that.
+                wait = status == 429 ? TimeSpan.Zero : Backoff.Jittered(attempt, TimeSpan.FromSeconds(2));
+                Diagnose($"{endpoint.Method.ToString().ToUpperInvariant()} {endpoint.Path}: HTTP {status}, retrying ({attempt}/{attempts})");
             }
             catch (HttpRequestException ex) when (ex.StatusCode is null && attempt < attempts && !cancellationToken.IsCancellationRequested)
             {
                 // No answer at all (connection refused or reset): the call can be repeated.
                 wait = Backoff.Jittered(attempt, TimeSpan.FromSeconds(2));
-                Diagnose($"{method} {path}: {ex.Message}, retrying in {wait.TotalMilliseconds:0} ms ({attempt}/{attempts})");
+                Diagnose($"{endpoint.Method.ToString().ToUpperInvariant()} {endpoint.Path}: {ex.Message}, retrying in {wait.TotalMilliseconds:0} ms ({attempt}/{attempts})");
             }
 
-            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
+    /// <summary>One request, once the rate guard lets it go; its answer's counts and pauses are taken in.</summary>
+    private async Task<(int Status, byte[] Body)> SendOnceAsync(BinanceEndpoint endpoint, Func<string>? query, CancellationToken cancellationToken)
+    {
+        await AcquireAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        using var message = new HttpRequestMessage(ToHttpMethod(endpoint.Method), new Uri(query is null ? endpoint.Path : endpoint.Path + "?" + query(), UriKind.Relative));
+        var sentAt = _time.GetUtcNow();
+        using var response = await _http.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        ObserveResponse(response, body, sentAt);
+        return ((int)response.StatusCode, body);
+    }
+
+    /// <summary>
+    /// Waits until the guard grants the request's weight and order count. A wait longer than
+    /// <see cref="MaxRateLimitWait"/> (an IP ban) fails the call with the reason instead: it has a status, so callers
+    /// don't take it for a dropped connection and retry.
+    /// </summary>
+    private async Task AcquireAsync(BinanceEndpoint endpoint, CancellationToken cancellationToken)
+    {
+        var deadline = _time.GetUtcNow() + MaxRateLimitWait;
+        string? refusal;
+        while (!RateGuard.TryAcquire(endpoint.OrderCount, endpoint.Weight, out refusal))
+        {
+            var wait = RateGuard.TimeUntilAcquirable(endpoint.OrderCount, endpoint.Weight);
+            if (wait == TimeSpan.MaxValue || _time.GetUtcNow() + wait > deadline)
+            {
+                throw new HttpRequestException($"{endpoint.Method.ToString().ToUpperInvariant()} {endpoint.Path} {refusal}", null, HttpStatusCode.TooManyRequests);
+            }
+
+            ReportBudget();
+            await Task.Delay(wait > MinBudgetRecheck ? wait : MinBudgetRecheck, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The longest a call outside the hot path waits for budget: a minute window's reset, with margin.</summary>
+    private static readonly TimeSpan MaxRateLimitWait = TimeSpan.FromSeconds(65);
+
+    /// <summary>A signed query, built when sent: timestamp from the server clock.</summary>
+    private Func<string> Signed(Func<Span<byte>, SigningContext, int> build) => () =>
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(BinanceRequests.MaxQueryLength);
+        try
+        {
+            var length = build(buffer, new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs));
+            return Encoding.ASCII.GetString(buffer, 0, length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    };
+
+    /// <summary>What a call given by path costs: the endpoint of that method and path (depth by its limit), else weight 1.</summary>
+    private static BinanceEndpoint EndpointOf(HttpMethod method, string path, string? query)
+    {
+        if (path == "/fapi/v1/depth")
+        {
+            var limit = query?.Split('&').Select(p => p.Split('=')).FirstOrDefault(p => p.Length == 2 && p[0] == "limit")?[1];
+            return BinanceEndpoint.Depth(int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out var levels) ? levels : 500);
+        }
+
+        return KnownEndpoints.FirstOrDefault(e => e.Path == path && ToHttpMethod(e.Method) == method)
+            ?? new BinanceEndpoint(ToRestMethod(method), path, SecurityType.None, 1, 0);
+    }
+
+    private static readonly BinanceEndpoint[] KnownEndpoints =
+    [
+        BinanceEndpoint.StartListenKey, BinanceEndpoint.KeepAliveListenKey, BinanceEndpoint.CloseListenKey,
+        BinanceEndpoint.ExchangeInfo, BinanceEndpoint.ServerTime, BinanceEndpoint.BookTickerOneSymbol,
+        BinanceEndpoint.AllOrders, BinanceEndpoint.UserTrades, BinanceEndpoint.CountdownCancelAll, BinanceEndpoint.CancelOrder, BinanceEndpoint.QueryOrder,
+    ];
+
     /// <summary>The REST depth snapshot a local book synchronises onto (1000 levels, as Binance's procedure asks).</summary>
     private Task<byte[]> FetchDepthSnapshotAsync(string symbol, CancellationToken cancellationToken) =>
-        CallAsync(HttpMethod.Get, BinanceEndpoint.Depth(1000).Path + "?symbol=" + symbol + "&limit=1000", cancellationToken);
+        CallAsync(BinanceEndpoint.Depth(1000), () => "symbol=" + symbol + "&limit=1000", cancellationToken);
 
     /// <summary>A request whose fate can't be known (its connection dropped): the chaser confirms by query.</summary>
     internal void ReportUnknown(string clientOrderId, ChaserCommandKind kind) =>
@@ -339,6 +411,9 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     internal void Diagnose(string message) => _options.Diagnostics?.Invoke(message);
 
     private IExchangeEventSink Sink => _sink ?? throw new InvalidOperationException("connect first");
+
+    /// <summary>Where events go without <see cref="ConnectAsync"/>: tests that drive the REST side with no streams.</summary>
+    internal void UseSink(IExchangeEventSink sink) => _sink = sink;
 
     private static string Describe(byte[] body, int status) =>
         RestResponseParser.TryParseError(body, status, out var error) ? error.ToString() : $"HTTP {status}";
@@ -358,7 +433,10 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         _ => HttpMethod.Get,
     };
 
-    private long Timestamp() => _time.GetUtcNow().ToUnixTimeMilliseconds() + Interlocked.Read(ref _clockOffsetMs);
+    private static RestMethod ToRestMethod(HttpMethod method) =>
+        method == HttpMethod.Post ? RestMethod.Post : method == HttpMethod.Put ? RestMethod.Put : method == HttpMethod.Delete ? RestMethod.Delete : RestMethod.Get;
+
+    private long Timestamp() => Clock.TimestampMs;
 
     private Task<ExchangeInfo> GetExchangeInfoAsync(CancellationToken cancellationToken)
     {
@@ -375,7 +453,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
 
     private async Task<ExchangeInfo> LoadExchangeInfoAsync(CancellationToken cancellationToken)
     {
-        var body = await CallAsync(HttpMethod.Get, BinanceEndpoint.ExchangeInfo.Path, cancellationToken).ConfigureAwait(false);
+        var body = await CallAsync(BinanceEndpoint.ExchangeInfo, null, cancellationToken).ConfigureAwait(false);
         return RestResponseParser.ParseExchangeInfo(body);
     }
 
@@ -401,19 +479,21 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         RateGuard.SetLimits(orders10s, orders1m, weight);
     }
 
-    /// <summary>Server clock offset from GET time, taking the round trip's midpoint as the server's reading time.</summary>
-    private async Task SyncClockAsync(CancellationToken cancellationToken)
-    {
-        var before = _time.GetUtcNow();
-        var body = await CallAsync(HttpMethod.Get, BinanceEndpoint.ServerTime.Path, cancellationToken).ConfigureAwait(false);
-        var after = _time.GetUtcNow();
-        var serverMs = RestResponseParser.ParseServerTime(body);
-        var localMidpointMs = (before.ToUnixTimeMilliseconds() + after.ToUnixTimeMilliseconds()) / 2;
-        Interlocked.Exchange(ref _clockOffsetMs, serverMs - localMidpointMs);
-    }
+    /// <summary>
+    /// The server clock from a few GET time samples (the shortest round trip wins), read so that our timestamps err
+    /// behind the server's, never more than 1 s ahead of it (API notes §5; <see cref="ServerClock"/>).
+    /// </summary>
+    private Task SyncClockAsync(CancellationToken cancellationToken) => SyncClockAsync(ClockSamples, cancellationToken);
 
+    private Task SyncClockAsync(int samples, CancellationToken cancellationToken) =>
+        Clock.SyncAsync(async token => RestResponseParser.ParseServerTime(await CallAsync(BinanceEndpoint.ServerTime, null, token).ConfigureAwait(false)), samples, cancellationToken);
+
+    private const int ClockSamples = 3;
+
+    /// <summary>After a -1021 (timestamp outside recvWindow): one sync, off the hot path; the chaser retries the request.</summary>
     private void ResyncClockInBackground()
     {
+        Clock.MarkNeedsResync();
         if (Interlocked.Exchange(ref _clockResyncing, 1) == 1)
         {
             return;
@@ -423,7 +503,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         {
             try
             {
-                await SyncClockAsync(_stopping.Token).ConfigureAwait(false);
+                await SyncClockAsync(1, _stopping.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
             {
@@ -440,6 +520,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     {
         var request = ToRequestKind(kind);
         HttpResponseMessage response;
+        var sentAt = _time.GetUtcNow();
         try
         {
             response = await _http.SendAsync(message, _stopping.Token).ConfigureAwait(false);
@@ -467,19 +548,26 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
                 return;
             }
 
-            ObserveHeaders(response);
-            HandleOrderAnswer(body, (int)response.StatusCode, kind, clientOrderId);
+            ObserveResponse(response, body, sentAt);
+            HandleOrderAnswer(body, (int)response.StatusCode, kind, clientOrderId, rateLimitObserved: true);
         }
     }
 
     /// <summary>
     /// What an answer to a place / modify / cancel means for the chaser, whichever way it came (REST or the
-    /// WebSocket API): accepted, finished, rejected, or an unknown outcome that must be confirmed by a query.
+    /// WebSocket API): accepted, finished, rejected, or an unknown outcome that must be confirmed by a query. A rate-limit
+    /// answer pauses the guard whichever way it came (the REST path has done so with the response's Retry-After).
     /// </summary>
-    internal void HandleOrderAnswer(ReadOnlySpan<byte> body, int status, ChaserCommandKind kind, string clientOrderId)
+    internal void HandleOrderAnswer(ReadOnlySpan<byte> body, int status, ChaserCommandKind kind, string clientOrderId, bool rateLimitObserved = false)
     {
         var request = ToRequestKind(kind);
         var now = _time.GetUtcNow();
+        if (!rateLimitObserved && status is not (>= 200 and < 300))
+        {
+            ObserveRateLimited(status, body, retryAfter: null);
+            ReportBudget();
+        }
+
         if (status is >= 200 and < 300)
         {
             var order = new RestResponseParser(_strings).ParseOrder(body);
@@ -511,8 +599,11 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
             ResyncClockInBackground();
         }
 
-        // 503 "Unknown error" and -1007: the exchange may or may not have executed it.
-        var unknown = error.Code == -1007 || (status == 503 && error.Message.Contains("Unknown error", StringComparison.OrdinalIgnoreCase)) || status == 408;
+        // -1007, 408 and a 5xx: the exchange may or may not have executed it, so the chaser queries before acting
+        // again. Only 503 "Service Unavailable." is a stated failure (API notes §4); a gateway's 502 / 504 or a 500
+        // says nothing of the order, and taking it for a reject would leave a live order the chaser has forgotten.
+        var unknown = error.Code == -1007 || status == 408
+            || (status >= 500 && !(status == 503 && error.Message.Contains("Service Unavailable", StringComparison.OrdinalIgnoreCase)));
         if (unknown)
         {
             Sink.OnOutcomeUnknown(new RequestOutcomeUnknown(clientOrderId, request, now));
@@ -528,11 +619,12 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         try
         {
             OrderResponse order;
+            var sentAt = _time.GetUtcNow();
             using (message)
             using (var response = await _http.SendAsync(message, _stopping.Token).ConfigureAwait(false))
             {
                 var body = await response.Content.ReadAsByteArrayAsync(_stopping.Token).ConfigureAwait(false);
-                ObserveHeaders(response);
+                ObserveResponse(response, body, sentAt);
                 if (!response.IsSuccessStatusCode)
                 {
                     if (RestResponseParser.TryParseError(body, (int)response.StatusCode, out var error) && error.Code == -2013)
@@ -566,15 +658,8 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
 
     private async Task FeedTradesAsync(string symbol, string clientOrderId, OrderResponse order)
     {
-        var buffer = new byte[BinanceRequests.MaxQueryLength];
-        var length = BinanceRequests.UserTrades(buffer, symbol, order.OrderId, fromTradeId: null, limit: 1000, new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs));
-        if (!RateGuard.TryAcquire(0, BinanceEndpoint.UserTrades.Weight, out var refusal))
-        {
-            Diagnose($"userTrades for {clientOrderId} deferred: {refusal}");
-            return;
-        }
-
-        var body = await CallAsync(HttpMethod.Get, BinanceEndpoint.UserTrades.Path + "?" + Encoding.ASCII.GetString(buffer, 0, length), _stopping.Token).ConfigureAwait(false);
+        var orderId = order.OrderId;
+        var body = await CallAsync(BinanceEndpoint.UserTrades, Signed((b, s) => BinanceRequests.UserTrades(b, symbol, orderId, fromTradeId: null, limit: 1000, s)), _stopping.Token).ConfigureAwait(false);
         var cumulative = 0m;
         var now = _time.GetUtcNow();
         foreach (var trade in new RestResponseParser(_strings).ParseUserTrades(body).OrderBy(t => t.TradeId))
@@ -584,17 +669,36 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         }
     }
 
-    private void ObserveHeaders(HttpResponseMessage response)
+    /// <summary>
+    /// A REST answer's rate-limit news: the usage headers (API notes §4: <c>X-MBX-USED-WEIGHT-1M</c>,
+    /// <c>X-MBX-ORDER-COUNT-10S|1M</c>, for the window the request was sent in) and a 429 / 418 / -1015 with its Retry-After.
+    /// </summary>
+    private void ObserveResponse(HttpResponseMessage response, ReadOnlySpan<byte> body, DateTimeOffset sentAt)
     {
-        if (response.StatusCode is HttpStatusCode.TooManyRequests or (HttpStatusCode)418)
+        RateGuard.Observe(Header(response, "X-MBX-ORDER-COUNT-10S"), Header(response, "X-MBX-ORDER-COUNT-1M"), Header(response, "X-MBX-USED-WEIGHT-1M"), sentAt);
+        if (!response.IsSuccessStatusCode)
         {
-            Interlocked.Increment(ref _rateLimitedResponses);
-            RateGuard.Ban(RetryAfter(response));
-            Diagnose($"rate limited by the exchange: HTTP {(int)response.StatusCode}");
+            ObserveRateLimited((int)response.StatusCode, body, RetryAfter(response));
         }
 
-        RateGuard.Observe(Header(response, "X-MBX-ORDER-COUNT-10S"), Header(response, "X-MBX-ORDER-COUNT-1M"), Header(response, "X-MBX-USED-WEIGHT-1M"));
         ReportBudget();
+    }
+
+    private void ObserveRateLimited(int status, ReadOnlySpan<byte> body, TimeSpan? retryAfter)
+    {
+        var parsed = RestResponseParser.TryParseError(body, status, out var error);
+        if (status is not (429 or 418) && !(parsed && error.Code == -1015))
+        {
+            return;
+        }
+
+        if (status is 429 or 418)
+        {
+            Interlocked.Increment(ref _rateLimitedResponses);
+        }
+
+        var paused = RateGuard.ObserveRateLimited(status, parsed ? error.Code : null, parsed ? error.Message : null, retryAfter);
+        Diagnose($"rate limited by the exchange: HTTP {status}{(parsed ? $" ({error.Code})" : string.Empty)}; {paused}");
     }
 
     /// <summary>
@@ -633,8 +737,9 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
 
             // One timer for the account, not a poll per chaser. At least a step, so that chasers waking from zero
             // find room for more than one request between them.
+            // At most an hour ahead (a timer can't be set years out, which a garbled ban end could ask): it re-checks then.
             var due = RateGuard.TimeUntilAvailable(Math.Min(1m, _lastBudget + BudgetReportStep));
-            _budgetRecovery.Change(due > MinBudgetRecheck ? due : MinBudgetRecheck, Timeout.InfiniteTimeSpan);
+            _budgetRecovery.Change(due < MinBudgetRecheck ? MinBudgetRecheck : due > MaxBudgetRecheck ? MaxBudgetRecheck : due, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -642,10 +747,12 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
 
     private static readonly TimeSpan MinBudgetRecheck = TimeSpan.FromMilliseconds(10);
 
+    private static readonly TimeSpan MaxBudgetRecheck = TimeSpan.FromHours(1);
+
     private static int? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) && int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;
 
-    // Binance documents Retry-After for spot only; without it, wait a minute (the weight window).
-    private TimeSpan RetryAfter(HttpResponseMessage response) =>
-        response.Headers.RetryAfter?.Delta ?? (response.Headers.RetryAfter?.Date is { } date ? date - _time.GetUtcNow() : TimeSpan.FromSeconds(60));
+    // Binance documents Retry-After for spot only (API notes §4): without it the guard waits for the broken window's reset.
+    private TimeSpan? RetryAfter(HttpResponseMessage response) =>
+        response.Headers.RetryAfter?.Delta ?? (response.Headers.RetryAfter?.Date is { } date ? date - _time.GetUtcNow() : null);
 }

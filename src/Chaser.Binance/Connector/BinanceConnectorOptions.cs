@@ -2,17 +2,17 @@ using Chaser.Binance.Signing;
 
 namespace Chaser.Binance.Connector;
 
-/// <summary>Where the connector talks to and as whom. Every address is configurable: Binance, its testnet or the simulator.</summary>
+/// <summary>Where the connector talks to and as whom. Every address is configurable: Binance's (<see cref="BinanceVenue"/>) or the simulator's.</summary>
 public sealed record BinanceConnectorOptions
 {
-    /// <summary>REST base, e.g. https://fapi.binance.com or http://127.0.0.1:8090.</summary>
+    /// <summary>REST base: a <see cref="BinanceVenue.RestBaseUrl"/> or the simulator's, e.g. http://127.0.0.1:8090.</summary>
     public required Uri RestBaseUrl { get; init; }
 
-    /// <summary>WebSocket base for market and user streams, e.g. wss://fstream.binance.com or ws://127.0.0.1:8090.</summary>
+    /// <summary>WebSocket base for market and user streams: a <see cref="BinanceVenue.StreamBaseUrl"/> or e.g. ws://127.0.0.1:8090.</summary>
     public required Uri StreamBaseUrl { get; init; }
 
     /// <summary>
-    /// The WebSocket API for order entry, e.g. wss://ws-fapi.binance.com/ws-fapi/v1; null sends orders over REST only.
+    /// The WebSocket API for order entry (a <see cref="BinanceVenue.OrderEntryWebSocketUrl"/>); null sends orders over REST only.
     /// REST is always the fallback while this connection is down.
     /// </summary>
     public Uri? OrderEntryWebSocketUrl { get; init; }
@@ -62,4 +62,7 @@ public sealed record BinanceConnectorOptions
     public Action<string>? Diagnostics { get; init; }
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>The HTTP handler REST goes through; tests script the exchange's answers with it. Default: pooled sockets.</summary>
+    internal HttpMessageHandler? HttpHandler { get; init; }
 }

@@ -1,46 +1,60 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
 namespace Chaser.Binance.Connector;
 
 /// <summary>
-/// The account's order-count limits (per 10 s and per minute) kept locally from our own sends, corrected upwards by
-/// the exchange's <c>X-MBX-ORDER-COUNT-*</c> headers, so that no order request is sent that would breach a limit. It
-/// also keeps the IP request weight per minute and any Retry-After ban. Thread-safe; time from a TimeProvider.
+/// The account's order-count limits (per 10 s and per minute) and the IP's request weight per minute, kept locally so
+/// that no request is sent that would breach one, plus the pauses the exchange orders (429, 418, -1015). The one rate
+/// governor of the connector: REST calls, REST and WebSocket API orders all go through it. Thread-safe; time from a
+/// TimeProvider, windows on the exchange's clock.
 /// </summary>
-public sealed class OrderRateGuard
+/// <remarks>
+/// Binance counts in fixed windows aligned to its clock, not sliding ones: "a 1 MINUTE interval starts every minute
+/// … once the 00:02:00 minute starts, the count will reset to zero", and 10 SECOND intervals reset at :00, :10, :20 …
+/// of each minute (Binance API docs, WebSocket API "Rate limits"; the USDⓈ-M pages share the limits, API notes §4, §8).
+/// So the windows here are numbered by server time (local time plus the <see cref="ServerClock"/> offset): a sliding
+/// window refuses orders the exchange would take right after a reset, and a window on the local clock lets orders
+/// through that fall into the exchange's current window.
+/// </remarks>
+public sealed partial class OrderRateGuard
 {
-    private readonly TimeProvider _time;
-    private readonly Lock _lock = new();
-    private readonly Queue<long> _orders10s = new();
-    private readonly Queue<long> _orders1m = new();
-    private readonly Queue<(long At, int Weight)> _weight1m = new();
-    private int _weightInWindow;
-    private int _reported10s;
-    private int _reported1m;
-    private int _reportedWeight;
-    private long _reportedAt;
-    private DateTimeOffset _bannedUntil = DateTimeOffset.MinValue;
+    /// <summary>An IP ban (418) that states no end: Binance's shortest ban is 2 minutes (API notes §4).</summary>
+    private static readonly TimeSpan DefaultBan = TimeSpan.FromMinutes(2);
 
-    public OrderRateGuard(TimeProvider time, int ordersPer10s = 300, int ordersPerMinute = 1_200, int weightPerMinute = 2_400)
+    private readonly TimeProvider _time;
+    private readonly ServerClock _clock;
+    private readonly Lock _lock = new();
+    private readonly Window _orders10s = new(TimeSpan.FromSeconds(10), "orders per 10 s");
+    private readonly Window _orders1m = new(TimeSpan.FromMinutes(1), "orders per minute");
+    private readonly Window _weight1m = new(TimeSpan.FromMinutes(1), "request weight per minute");
+    private readonly Window[] _windows;
+    private DateTimeOffset _bannedUntil = DateTimeOffset.MinValue;
+    private DateTimeOffset _ordersPausedUntil = DateTimeOffset.MinValue;
+    private string _pauseReason = string.Empty;
+
+    public OrderRateGuard(TimeProvider time, int ordersPer10s = 300, int ordersPerMinute = 1_200, int weightPerMinute = 2_400, ServerClock? clock = null)
     {
-        _time = time;
-        OrdersPer10s = ordersPer10s;
-        OrdersPerMinute = ordersPerMinute;
-        WeightPerMinute = weightPerMinute;
+        _time = time ?? throw new ArgumentNullException(nameof(time));
+        _clock = clock ?? new ServerClock(time);
+        _windows = [_orders10s, _orders1m, _weight1m];
+        SetLimits(ordersPer10s, ordersPerMinute, weightPerMinute);
     }
 
-    public int OrdersPer10s { get; private set; }
+    public int OrdersPer10s => _orders10s.Limit;
 
-    public int OrdersPerMinute { get; private set; }
+    public int OrdersPerMinute => _orders1m.Limit;
 
-    public int WeightPerMinute { get; private set; }
+    public int WeightPerMinute => _weight1m.Limit;
 
     /// <summary>Limits as exchangeInfo states them; a margin keeps us clear of the edge (the exchange counts requests we can't see).</summary>
     public void SetLimits(int ordersPer10s, int ordersPerMinute, int weightPerMinute)
     {
         lock (_lock)
         {
-            OrdersPer10s = ordersPer10s;
-            OrdersPerMinute = ordersPerMinute;
-            WeightPerMinute = weightPerMinute;
+            _orders10s.Limit = ordersPer10s;
+            _orders1m.Limit = ordersPerMinute;
+            _weight1m.Limit = weightPerMinute;
         }
     }
 
@@ -49,68 +63,102 @@ public sealed class OrderRateGuard
     {
         lock (_lock)
         {
-            var now = _time.GetTimestamp();
-            Trim(now);
-            if (_time.GetUtcNow() < _bannedUntil)
+            refusal = Refusal(orderCount, weight, out _);
+            if (refusal is not null)
             {
-                refusal = $"rate limited by the exchange until {_bannedUntil:O}";
                 return false;
             }
 
-            var orders10s = Math.Max(_orders10s.Count, Reported(now, _reported10s, TimeSpan.FromSeconds(10)));
-            var orders1m = Math.Max(_orders1m.Count, Reported(now, _reported1m, TimeSpan.FromMinutes(1)));
-            var weight1m = Math.Max(_weightInWindow, Reported(now, _reportedWeight, TimeSpan.FromMinutes(1)));
-            if (orderCount > 0 && (orders10s + orderCount > Safe(OrdersPer10s) || orders1m + orderCount > Safe(OrdersPerMinute)))
-            {
-                refusal = $"order rate limit: {orders10s}/{OrdersPer10s} per 10 s, {orders1m}/{OrdersPerMinute} per minute";
-                return false;
-            }
-
-            if (weight > 0 && weight1m + weight > Safe(WeightPerMinute))
-            {
-                refusal = $"request weight limit: {weight1m}/{WeightPerMinute} per minute";
-                return false;
-            }
-
-            for (var i = 0; i < orderCount; i++)
-            {
-                _orders10s.Enqueue(now);
-                _orders1m.Enqueue(now);
-            }
-
-            if (weight > 0)
-            {
-                _weight1m.Enqueue((now, weight));
-                _weightInWindow += weight;
-            }
-
-            refusal = null;
+            _orders10s.Ours += orderCount;
+            _orders1m.Ours += orderCount;
+            _weight1m.Ours += weight;
             return true;
         }
     }
 
-    /// <summary>The counts the exchange reported in its response headers (they include what other clients of the account sent).</summary>
-    public void Observe(int? orders10s, int? orders1m, int? usedWeight1m)
+    /// <summary>
+    /// How long until a request of this cost would be granted if nothing else is sent: zero when it would be now,
+    /// <see cref="TimeSpan.MaxValue"/> when it never can (it costs more than a whole window allows).
+    /// </summary>
+    public TimeSpan TimeUntilAcquirable(int orderCount, int weight)
     {
         lock (_lock)
         {
-            _reportedAt = _time.GetTimestamp();
-            _reported10s = orders10s ?? _reported10s;
-            _reported1m = orders1m ?? _reported1m;
-            _reportedWeight = usedWeight1m ?? _reportedWeight;
+            return Refusal(orderCount, weight, out var wait) is null ? TimeSpan.Zero : wait;
         }
     }
 
-    /// <summary>A 429 / 418: nothing more until the exchange's Retry-After has passed.</summary>
-    public void Ban(TimeSpan retryAfter)
+    /// <summary>
+    /// The counts the exchange reported (<c>X-MBX-ORDER-COUNT-10S|1M</c>, <c>X-MBX-USED-WEIGHT-1M</c>, or a WebSocket
+    /// API answer's <c>rateLimits</c>): they include what other clients of the account and IP sent, so they are the
+    /// truth for the window they were counted in, and the usage taken is the larger of theirs and ours (ours includes
+    /// requests still on their way), plus what we took after their count arrived. A report belongs to the current window only if the request was sent in it:
+    /// one that straddles a reset may be the previous window's count, and is dropped. Without
+    /// <paramref name="sentAt"/> the request is taken as sent now.
+    /// </summary>
+    public void Observe(int? orders10s, int? orders1m, int? usedWeight1m, DateTimeOffset? sentAt = null)
     {
         lock (_lock)
         {
-            var until = _time.GetUtcNow() + retryAfter;
-            if (until > _bannedUntil)
+            var now = ServerNowMs();
+            var sent = sentAt is { } at ? at.ToUnixTimeMilliseconds() + _clock.OffsetMs : now;
+            _orders10s.Report(orders10s, sent, now);
+            _orders1m.Report(orders1m, sent, now);
+            _weight1m.Report(usedWeight1m, sent, now);
+        }
+    }
+
+    /// <summary>
+    /// A rate-limit answer: HTTP 429 or 418, or code -1015 (too many orders), with the Retry-After it carried. Pauses
+    /// what it must until the exchange says, else until the window it broke resets (API notes §4, §12):
+    /// <list type="bullet">
+    /// <item>-1015: orders only (cancels, queries and reads go on) until Retry-After, else until the order window the
+    /// message names (or the longest) resets;</item>
+    /// <item>429 (-1003): every request until Retry-After, else until the weight window resets — carrying on after a
+    /// 429 is what earns the IP a ban;</item>
+    /// <item>418: every request until the ban ends: Retry-After, or the "banned until &lt;ms&gt;" (server time) of the
+    /// message, else Binance's shortest ban, 2 minutes.</item>
+    /// </list>
+    /// Returns what was paused and until when, for the diagnostics; null when the answer was no rate limit.
+    /// </summary>
+    public string? ObserveRateLimited(int httpStatus, int? code, string? message, TimeSpan? retryAfter)
+    {
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            var serverNow = ServerNowMs();
+            if (code == -1015)
             {
-                _bannedUntil = until;
+                var window = message is not null && message.Contains("MINUTE", StringComparison.OrdinalIgnoreCase) ? _orders1m
+                    : message is not null && (message.Contains("SECOND", StringComparison.OrdinalIgnoreCase) || message.Contains("10S", StringComparison.OrdinalIgnoreCase)) ? _orders10s
+                    : _orders1m;
+                window.Roll(serverNow);
+                var until = retryAfter is { } wait ? Later(now, wait) : LocalTime(window.EndMs);
+                _ordersPausedUntil = Max(_ordersPausedUntil, until);
+                _pauseReason = $"too many orders (-1015): orders paused until {_ordersPausedUntil:O}";
+                return _pauseReason;
             }
+
+            if (httpStatus == 418)
+            {
+                var until = retryAfter is { } wait ? Later(now, wait)
+                    : BannedUntil(message) is { } serverMs ? LocalTime(serverMs)
+                    : now + DefaultBan;
+                _bannedUntil = Max(_bannedUntil, until);
+                _pauseReason = $"IP banned (HTTP 418) until {_bannedUntil:O}";
+                return _pauseReason;
+            }
+
+            if (httpStatus == 429)
+            {
+                _weight1m.Roll(serverNow);
+                var until = retryAfter is { } wait ? Later(now, wait) : LocalTime(_weight1m.EndMs);
+                _bannedUntil = Max(_bannedUntil, until);
+                _pauseReason = $"rate limit broken (HTTP 429): paused until {_bannedUntil:O}";
+                return _pauseReason;
+            }
+
+            return null;
         }
     }
 
@@ -119,90 +167,173 @@ public sealed class OrderRateGuard
     {
         lock (_lock)
         {
-            var now = _time.GetTimestamp();
-            Trim(now);
-            if (_time.GetUtcNow() < _bannedUntil)
+            var now = _time.GetUtcNow();
+            if (now < _bannedUntil || now < _ordersPausedUntil)
             {
                 return 0m;
             }
 
-            var used10s = (decimal)Math.Max(_orders10s.Count, Reported(now, _reported10s, TimeSpan.FromSeconds(10))) / Math.Max(1, Safe(OrdersPer10s));
-            var used1m = (decimal)Math.Max(_orders1m.Count, Reported(now, _reported1m, TimeSpan.FromMinutes(1))) / Math.Max(1, Safe(OrdersPerMinute));
-            var usedWeight = (decimal)Math.Max(_weightInWindow, Reported(now, _reportedWeight, TimeSpan.FromMinutes(1))) / Math.Max(1, Safe(WeightPerMinute));
-            return Math.Clamp(1m - Math.Max(used10s, Math.Max(used1m, usedWeight)), 0m, 1m);
+            var serverNow = ServerNowMs();
+            var used = 0m;
+            foreach (var window in _windows)
+            {
+                window.Roll(serverNow);
+                used = Math.Max(used, (decimal)window.Used / Math.Max(1, Safe(window.Limit)));
+            }
+
+            return Math.Clamp(1m - used, 0m, 1m);
         }
     }
 
     /// <summary>
     /// How long until <see cref="AvailableFraction"/> reaches <paramref name="fraction"/> if nothing more is sent: when
-    /// enough of our requests have aged out of their windows, the exchange's reported counts have lapsed and any ban
-    /// has ended. Zero when it already has. What lets a budget that fell to zero come back on time alone.
+    /// every window that holds too much has reset and any pause has ended. Zero when it already has. What lets a budget
+    /// that fell to zero come back on time alone.
     /// </summary>
     public TimeSpan TimeUntilAvailable(decimal fraction)
     {
         fraction = Math.Clamp(fraction, 0m, 1m);
         lock (_lock)
         {
-            var now = _time.GetTimestamp();
-            Trim(now);
-            var wait = _bannedUntil - _time.GetUtcNow();
-            wait = Later(wait, UntilAtMost(now, _orders10s.Select(at => (at, 1)), _reported10s, OrdersPer10s, TimeSpan.FromSeconds(10), fraction));
-            wait = Later(wait, UntilAtMost(now, _orders1m.Select(at => (at, 1)), _reported1m, OrdersPerMinute, TimeSpan.FromMinutes(1), fraction));
-            wait = Later(wait, UntilAtMost(now, _weight1m, _reportedWeight, WeightPerMinute, TimeSpan.FromMinutes(1), fraction));
+            var now = _time.GetUtcNow();
+            var wait = Later(_bannedUntil - now, _ordersPausedUntil - now);
+            var serverNow = ServerNowMs();
+            foreach (var window in _windows)
+            {
+                window.Roll(serverNow);
+                var allowed = (int)decimal.Floor((1m - fraction) * Math.Max(1, Safe(window.Limit)));
+                if (window.Used > allowed)
+                {
+                    // A fixed window frees all of its budget at once, when it resets.
+                    wait = Later(wait, TimeSpan.FromMilliseconds(window.EndMs - serverNow));
+                }
+            }
+
             return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
         }
     }
 
-    private static TimeSpan Later(TimeSpan a, TimeSpan b) => a > b ? a : b;
-
-    /// <summary>How long until one window's usage is down to what leaves <paramref name="fraction"/> of its safe limit free.</summary>
-    private TimeSpan UntilAtMost(long now, IEnumerable<(long At, int Weight)> entries, int reported, int limit, TimeSpan window, decimal fraction)
+    /// <summary>Why a request of this cost can't go now, and how long until it could; null when it can.</summary>
+    private string? Refusal(int orderCount, int weight, out TimeSpan wait)
     {
-        var allowed = (int)decimal.Floor((1m - fraction) * Math.Max(1, Safe(limit)));
-        var wait = TimeSpan.Zero;
-        if (Reported(now, reported, window) > allowed)
+        var now = _time.GetUtcNow();
+        if (now < _bannedUntil)
         {
-            // The exchange's count stands until a window after it was reported.
-            wait = window - _time.GetElapsedTime(_reportedAt, now);
+            wait = _bannedUntil - now;
+            return $"not sent: {_pauseReason}";
         }
 
-        // Our own requests, oldest first: each leaves its window `window` after it was sent.
-        var used = entries.Sum(e => e.Weight);
-        foreach (var (at, weight) in entries)
+        if (orderCount > 0 && now < _ordersPausedUntil)
         {
-            if (used <= allowed)
+            wait = _ordersPausedUntil - now;
+            return $"not sent: {_pauseReason}";
+        }
+
+        var serverNow = ServerNowMs();
+        foreach (var window in _windows)
+        {
+            window.Roll(serverNow);
+        }
+
+        foreach (var window in _windows)
+        {
+            var cost = ReferenceEquals(window, _weight1m) ? weight : orderCount;
+            var limit = window.Limit;
+            if (cost == 0)
             {
-                break;
+                continue;
             }
 
-            used -= weight;
-            wait = Later(wait, window - _time.GetElapsedTime(at, now));
+            if (cost > Safe(limit))
+            {
+                wait = TimeSpan.MaxValue;
+                return $"not sent: a cost of {cost} is more than the {Safe(limit)} usable of {limit} {window.Name}";
+            }
+
+            if (window.Used + cost > Safe(limit))
+            {
+                wait = TimeSpan.FromMilliseconds(window.EndMs - serverNow);
+                return ReferenceEquals(window, _weight1m)
+                    ? $"request weight limit: {window.Used}/{limit} per minute"
+                    : $"order rate limit: {_orders10s.Used}/{OrdersPer10s} per 10 s, {_orders1m.Used}/{OrdersPerMinute} per minute";
+            }
         }
 
-        return wait;
+        wait = TimeSpan.Zero;
+        return null;
     }
+
+    private long ServerNowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds() + _clock.OffsetMs;
+
+    // Clamped: a time past what DateTimeOffset holds (a garbled ban end) is "as long as can be", never an exception.
+    private DateTimeOffset LocalTime(long serverMs) => DateTimeOffset.FromUnixTimeMilliseconds(
+        Math.Clamp(serverMs - _clock.OffsetMs, DateTimeOffset.MinValue.ToUnixTimeMilliseconds(), DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()));
+
+    /// <summary>The ban's end Binance states in a 418's message: "Way too many requests; IP(…) banned until 1615183669840."</summary>
+    private static long? BannedUntil(string? message) =>
+        message is not null && BannedUntilPattern().Match(message) is { Success: true } match
+            && long.TryParse(match.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            ? ms
+            : null;
+
+    [GeneratedRegex(@"banned until (\d{10,16})", RegexOptions.CultureInvariant)]
+    private static partial Regex BannedUntilPattern();
+
+    private static TimeSpan Later(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary><paramref name="now"/> + <paramref name="wait"/>, a negative wait as none and one past the calendar as its end.</summary>
+    private static DateTimeOffset Later(DateTimeOffset now, TimeSpan wait) =>
+        wait <= TimeSpan.Zero ? now : wait >= DateTimeOffset.MaxValue - now ? DateTimeOffset.MaxValue : now + wait;
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     // Keep 10 % of every limit in reserve for cancels and for requests of other clients on the same account.
     private static int Safe(int limit) => limit - (limit / 10);
 
-    private int Reported(long now, int reported, TimeSpan window) =>
-        _time.GetElapsedTime(_reportedAt, now) < window ? reported : 0;
-
-    private void Trim(long now)
+    /// <summary>
+    /// One fixed window on the exchange's clock: what we took in it and the most the exchange reported for it. The usage
+    /// is the larger of ours and theirs — plus what we took after their count arrived, which it can't include.
+    /// </summary>
+    private sealed class Window(TimeSpan length, string name)
     {
-        while (_orders10s.Count > 0 && _time.GetElapsedTime(_orders10s.Peek(), now) >= TimeSpan.FromSeconds(10))
+        private readonly long _lengthMs = (long)length.TotalMilliseconds;
+        private long _index = long.MinValue;
+        private int _oursWhenReported;
+
+        public string Name { get; } = name;
+
+        /// <summary>The exchange's limit for the window (exchangeInfo); 10 % of it is kept in reserve.</summary>
+        public int Limit { get; set; }
+
+        public int Ours { get; set; }
+
+        public int Reported { get; private set; }
+
+        public int Used => Math.Max(Ours, Reported + Ours - _oursWhenReported);
+
+        public long EndMs => (_index + 1) * _lengthMs;
+
+        public void Roll(long serverNowMs)
         {
-            _orders10s.Dequeue();
+            var index = Math.DivRem(serverNowMs, _lengthMs, out var remainder) - (remainder < 0 ? 1 : 0);
+            if (index != _index)
+            {
+                _index = index;
+                Ours = 0;
+                Reported = 0;
+                _oursWhenReported = 0;
+            }
         }
 
-        while (_orders1m.Count > 0 && _time.GetElapsedTime(_orders1m.Peek(), now) >= TimeSpan.FromMinutes(1))
+        public void Report(int? count, long sentServerMs, long serverNowMs)
         {
-            _orders1m.Dequeue();
-        }
-
-        while (_weight1m.Count > 0 && _time.GetElapsedTime(_weight1m.Peek().At, now) >= TimeSpan.FromMinutes(1))
-        {
-            _weightInWindow -= _weight1m.Dequeue().Weight;
+            Roll(serverNowMs);
+            // A lower count is an answer overtaken by later ones: it never lowers the usage.
+            if (count is { } value && sentServerMs / _lengthMs == _index && value > Reported + Ours - _oursWhenReported)
+            {
+                Reported = value;
+                _oursWhenReported = Ours;
+            }
         }
     }
 }

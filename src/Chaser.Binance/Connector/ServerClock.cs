@@ -1,11 +1,13 @@
-namespace Chaser.Binance.Rest;
+namespace Chaser.Binance.Connector;
 
 /// <summary>
 /// The offset between the exchange's clock and ours, from <c>GET /fapi/v1/time</c>: signed requests carry
 /// <c>timestamp = local + offset</c>. Binance rejects a timestamp more than 1 s ahead of its clock but accepts one
 /// up to recvWindow behind, so the estimate errs behind: it assumes the server read its clock at the very end of the
-/// round trip (when the answer arrived), not at the midpoint; the true offset is then at most one round trip later. Of several samples the one with the shortest round trip is kept (least
-/// uncertain). A -1021 marks the clock for resync. Thread-safe.
+/// round trip (when the answer arrived), not at the midpoint (API notes §5: accepted when timestamp &lt; serverTime +
+/// 1000 and serverTime − timestamp ≤ recvWindow); the true offset is then at most one round trip later. Of several
+/// samples the one with the shortest round trip is kept (least uncertain). A -1021 marks the clock for resync. The
+/// rate guard numbers its windows by this clock too. Thread-safe.
 /// </summary>
 public sealed class ServerClock
 {
