@@ -228,6 +228,39 @@ public sealed class ConnectorRestTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task An_order_without_an_answer_in_time_has_an_unknown_outcome()
+    {
+        await using var connector = new BinanceConnector(new BinanceConnectorOptions
+        {
+            RestBaseUrl = new Uri("http://exchange.test"),
+            StreamBaseUrl = new Uri("ws://exchange.test"),
+            ApiKey = new ApiKey(ApiKeyText),
+            Signer = new HmacSha256Signer(Secret.FromText(SecretText)),
+            Time = _time,
+            HttpHandler = _exchange,
+            RequestTimeout = TimeSpan.FromMilliseconds(200),
+        });
+        connector.UseSink(_sink);
+        _exchange.Hang();
+
+        connector.Submit(new OrderRequest(Place("chs-ab12-7-3"), "BTCUSDT", Btc, ReduceOnly: false));
+
+        await Until(() => _sink.Unknown.Count == 1);
+        Assert.Equal("chs-ab12-7-3", _sink.Unknown[0].ClientOrderId);
+        Assert.Empty(_sink.Rejected);
+    }
+
+    [Fact]
+    public void A_post_only_order_that_would_cross_is_that_reject_not_a_failure()
+    {
+        _connector.HandleOrderAnswer(Payload.Bytes("error-post-only.json"), 400, ChaserCommandKind.Place, "chs-ab12-7-1");
+
+        var rejected = Assert.Single(_sink.Rejected);
+        Assert.Equal((RejectKind.PostOnlyWouldCross, -5022), (rejected.Kind, rejected.Code));
+        Assert.Equal(1m, _connector.RateGuard.AvailableFraction());
+    }
+
+    [Fact]
     public void The_options_never_show_the_key_or_the_secret()
     {
         var options = new BinanceConnectorOptions
@@ -298,6 +331,9 @@ public sealed class ConnectorRestTests : IAsyncDisposable
             }
         }
 
+        /// <summary>The next request gets no answer until it is canceled.</summary>
+        public void Hang() => Fail(new HangRequest());
+
         public void Fail(Exception error)
         {
             lock (_requests)
@@ -314,6 +350,11 @@ public sealed class ConnectorRestTests : IAsyncDisposable
                 _requests.Add(new SeenRequest(request.Method, uri.AbsolutePath, uri.Query.TrimStart('?'), request.Headers.TryGetValues("X-MBX-APIKEY", out var keys) ? keys.Single() : null, time.GetUtcNow().ToUnixTimeMilliseconds()));
                 time.Advance(AnswerTakes);
                 var (status, body, headers, error) = _script.Count > 0 ? _script.Dequeue() : throw new InvalidOperationException($"no scripted answer for {uri}");
+                if (error is HangRequest)
+                {
+                    return Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith<HttpResponseMessage>(_ => throw new TaskCanceledException(), TaskScheduler.Default);
+                }
+
                 if (error is not null)
                 {
                     return Task.FromException<HttpResponseMessage>(error);
@@ -329,6 +370,8 @@ public sealed class ConnectorRestTests : IAsyncDisposable
             }
         }
     }
+
+    private sealed class HangRequest : Exception;
 
     private sealed class RecordingSink : IExchangeEventSink
     {
