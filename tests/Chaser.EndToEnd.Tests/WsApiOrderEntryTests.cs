@@ -76,8 +76,8 @@ public class WsApiOrderEntryTests
     {
         var before = signer.Signatures;
         var stamp = connector.Submit(request);
-        Assert.Equal(before + 1, signer.Signatures);
         Assert.True(stamp >= signer.LastSignedTimestamp, $"{request.Command.Kind}: stamp {stamp} was taken before the frame was signed at {signer.LastSignedTimestamp}");
+        Assert.Equal(before + 1, signer.Signatures);
         return stamp;
     }
 
