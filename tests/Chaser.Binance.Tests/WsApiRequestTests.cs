@@ -271,6 +271,44 @@ public sealed class WsApiRequestTests
     }
 
     [Fact]
+    public async Task Requests_sent_at_once_from_many_threads_go_one_at_a_time_each_with_its_own_id()
+    {
+        var time = new FakeTimeProvider();
+        var options = Options(time, Hmac);
+        await using var connector = new BinanceConnector(options);
+        await using var entry = new WsApiOrderEntry(connector, options, new Uri("ws://127.0.0.1:9/ws-fapi/v1"));
+        var socket = new RecordingSocket(time) { Yield = true };
+        var request = Request(ChaserCommandKind.Modify);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(() =>
+        {
+            var sent = 0;
+            for (var i = 0; i < 50; i++)
+            {
+                sent += entry.TrySend(socket, request, 1_764_000_000_000 + i, out _) ? 1 : 0;
+            }
+
+            return sent;
+        }, TestContext.Current.CancellationToken)));
+
+        Assert.Equal(0, socket.Overlaps);
+        List<byte[]> frames;
+        lock (socket.Frames)
+        {
+            frames = [.. socket.Frames];
+        }
+
+        Assert.Equal(results.Sum(), frames.Count);
+        Assert.Equal(frames.Count, entry.Sent);
+        var ids = frames.Select(f =>
+        {
+            using var json = JsonDocument.Parse(f);
+            return json.RootElement.GetProperty("id").GetString();
+        }).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+    }
+
+    [Fact]
     public async Task A_query_or_a_closed_socket_is_not_sent_this_way()
     {
         var time = new FakeTimeProvider();
@@ -362,6 +400,15 @@ public sealed class WsApiRequestTests
 
         public bool Closed { get; init; }
 
+        /// <summary>Complete each send a moment later on another thread, as a busy socket does.</summary>
+        public bool Yield { get; init; }
+
+        /// <summary>Sends begun while another was still in flight: a WebSocket allows one at a time.</summary>
+        public int Overlaps => Volatile.Read(ref _overlaps);
+
+        private int _inFlight;
+        private int _overlaps;
+
         public override WebSocketCloseStatus? CloseStatus => null;
 
         public override string? CloseStatusDescription => null;
@@ -379,6 +426,11 @@ public sealed class WsApiRequestTests
                 return ValueTask.CompletedTask;
             }
 
+            if (Yield)
+            {
+                return SendLaterAsync(buffer.ToArray());
+            }
+
             SendTimestamps.Add(time.GetTimestamp());
             Frames.Add(buffer.ToArray());
             return Hold is { } hold ? new ValueTask(hold.Task) : ValueTask.CompletedTask;
@@ -389,6 +441,22 @@ public sealed class WsApiRequestTests
 
         public override Task<WebSocketReceiveResult> ReceiveAsync(ArraySegment<byte> buffer, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
+
+        private async ValueTask SendLaterAsync(byte[] frame)
+        {
+            if (Interlocked.Increment(ref _inFlight) > 1)
+            {
+                Interlocked.Increment(ref _overlaps);
+            }
+
+            lock (Frames)
+            {
+                Frames.Add(frame);
+            }
+
+            await Task.Yield();
+            Interlocked.Decrement(ref _inFlight);
+        }
 
         public override void Abort()
         {

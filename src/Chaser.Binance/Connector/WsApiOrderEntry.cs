@@ -99,7 +99,7 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
 
         // One send at a time on a WebSocket. The gate is almost always free (a send into the socket buffer completes
         // at once); when another send holds it for long the socket is stuck, and REST is the faster way out.
-        if (!_sendGate.Wait(SendGateWait))
+        if (!WaitForSocket())
         {
             ArrayPool<byte>.Shared.Return(frame);
             return false;
@@ -133,6 +133,19 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
         }
 
         return true;
+    }
+
+    private bool WaitForSocket()
+    {
+        try
+        {
+            return _sendGate.Wait(SendGateWait);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopped under us: nothing was sent.
+            return false;
+        }
     }
 
     private int WriteFrame(byte[] frame, long id, in OrderRequest request, long timestampMs)
