@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Buffers.Text;
+using System.Net.WebSockets;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
@@ -16,7 +18,9 @@ namespace Chaser.Benchmarks;
 /// The hot path, stage by stage and whole: a combined-stream bookTicker frame → BookTop → one chaser decision → the
 /// signed request bytes the connector hands to the socket. Each iteration's frame raises the best bid by one tick
 /// (written into a reused buffer, as a socket receive would, so the cost of writing it is included), so every
-/// decision is a real re-price (a modify), answered by an accept so the next one can follow.
+/// decision is a real re-price (a modify), answered by an accept so the next one can follow. The WebSocket API rows
+/// end at the socket hand-off: the frame built and signed into a pooled buffer and given to a socket stand-in that
+/// copies the bytes (as a real send copies them into its buffer), then the buffer returned.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(Percentiles))]
@@ -44,10 +48,16 @@ public class HotPathBenchmarks : IDisposable
     private readonly byte[] _request = new byte[BinanceRequests.MaxQueryLength];
     private readonly HmacSha256Signer _signer = new(Secret.FromText("2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9"));
     private readonly byte[] _frame = new byte[256];
+    private readonly CopyingSocket _socket = new();
+    private readonly LegacyWsApiFrame _legacy;
     private long _tick;
     private ChaserStateMachine _machine = null!;
     private DateTimeOffset _now;
     private int _next;
+
+    public HotPathBenchmarks() => _legacy = new LegacyWsApiFrame(ApiKey, _signer);
+
+    private const string ApiKey = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
 
     [GlobalSetup]
     public void Setup()
@@ -69,13 +79,32 @@ public class HotPathBenchmarks : IDisposable
         bench.Setup();
         var decisions = 0;
         var requests = 0;
+        var sent = 0;
         for (var i = 0; i < iterations; i++)
         {
             decisions += bench.Decide() > 0 ? 1 : 0;
             requests += bench.FrameToRequest() > 0 ? 1 : 0;
+            sent += bench.FrameToSocket() > 0 ? 1 : 0;
         }
 
-        return $"{decisions}/{iterations} decisions re-priced, {requests}/{iterations} frames became signed requests, last price {bench._machine.OpenChild?.Price}";
+        // What the whole path to the socket allocates, measured after the loop above warmed it up.
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < iterations; i++)
+        {
+            sent += bench.FrameToSocket() > 0 ? 1 : 0;
+        }
+
+        var allocatedPerRequest = (double)(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / iterations;
+
+        // The old frame and the new one are the same request, byte for byte in their params (signature included).
+        var signing = new SigningContext(bench._signer, 1_764_000_000_000, 5_000);
+        var modify = new ModifyOrder("BTCUSDT", Side.Buy, "chs-1-1", 65_000.10m, 0.154m);
+        var restLength = BinanceRequests.ModifyOrder(bench._request, modify, Btc, signing);
+        using var before = System.Text.Json.JsonDocument.Parse(bench._legacy.Frame("1", "order.modify", bench._request.AsSpan(0, restLength)));
+        var frame = new byte[WsApiRequests.MaxFrameLength];
+        using var after = System.Text.Json.JsonDocument.Parse(frame.AsMemory(0, WsApiRequests.OrderModify(frame, 1, modify, Btc, ApiKey, signing)));
+        var same = before.RootElement.GetProperty("params").GetRawText() == after.RootElement.GetProperty("params").GetRawText();
+        return $"{decisions}/{iterations} decisions re-priced, {requests}/{iterations} frames became signed requests, {sent}/{2 * iterations} WebSocket API frames handed to the socket ({allocatedPerRequest:0.##} B allocated per frame → socket over the last {iterations}), last price {bench._machine.OpenChild?.Price}; old and new frames carry identical signed params: {same}";
     }
 
     [GlobalCleanup]
@@ -136,6 +165,59 @@ public class HotPathBenchmarks : IDisposable
         Acknowledge(command);
         return length;
     }
+
+    // Measured (bench/README.md, issue 12, a loaded 2-core machine): before 8.3 µs and 4,416 B per frame, after 2.9 µs and 0 B.
+
+    /// <summary>Before: what the connector did until now: the REST query built and signed, then decoded to strings, re-sorted, re-signed and re-serialised.</summary>
+    [Benchmark(Description = "WS API frame, before (REST query → re-parse, sort, re-sign)")]
+    public int FrameBefore() => _legacy.Frame("chs-1-1.42", "order.modify", _request.AsSpan(0, RestModify())).Length;
+
+    /// <summary>After: the frame written once, straight into a pooled buffer, signed once.</summary>
+    [Benchmark(Description = "WS API frame, after (built + signed once, pooled)")]
+    public int FrameAfter()
+    {
+        var frame = ArrayPool<byte>.Shared.Rent(WsApiRequests.MaxFrameLength);
+        var length = WsApiRequests.OrderModify(frame, _next++, new ModifyOrder("BTCUSDT", Side.Buy, "chs-1-1", 65_000.10m, 0.154m), Btc, ApiKey, new SigningContext(_signer, 1_764_000_000_000 + _next, 5_000));
+        ArrayPool<byte>.Shared.Return(frame);
+        return length;
+    }
+
+    [Benchmark(Description = "frame → decision → WS API frame → socket")]
+    public int FrameToSocket()
+    {
+        var top = Parse(NextFrame());
+        _now += Step;
+        var decisions = _machine.OnBookTop(top, _now);
+        if (decisions.Count == 0)
+        {
+            return 0;
+        }
+
+        var command = decisions[0];
+        var frame = ArrayPool<byte>.Shared.Rent(WsApiRequests.MaxFrameLength);
+        var length = WsApiRequests.OrderModify(
+            frame,
+            _next++,
+            new ModifyOrder("BTCUSDT", command.Side, command.ClientOrderId, command.Price, command.Quantity),
+            Btc,
+            ApiKey,
+            new SigningContext(_signer, _now.ToUnixTimeMilliseconds(), 5_000));
+        var send = _socket.SendAsync(frame.AsMemory(0, length), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+        if (!send.IsCompletedSuccessfully)
+        {
+            throw new InvalidOperationException("the stand-in completes every send at once");
+        }
+
+        ArrayPool<byte>.Shared.Return(frame);
+        Acknowledge(command);
+        return length;
+    }
+
+    private int RestModify() => BinanceRequests.ModifyOrder(
+        _request,
+        new ModifyOrder("BTCUSDT", Side.Buy, "chs-1-1", 65_000.10m, 0.154m),
+        Btc,
+        new SigningContext(_signer, 1_764_000_000_000 + _next++, 5_000));
 
     /// <summary>The next bookTicker frame, one tick higher than the last (wrapping within the symbol's price band).</summary>
     private ReadOnlySpan<byte> NextFrame()

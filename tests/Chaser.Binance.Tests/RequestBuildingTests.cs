@@ -59,7 +59,7 @@ public sealed class RequestBuildingTests
         var length = BinanceRequests.NewOrder(buffer, order, Btc, Signing);
 
         var query = Encoding.ASCII.GetString(buffer[..length]);
-        const string unsigned = "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTX&quantity=0.01&price=65000.1&newClientOrderId=chs-42-1&recvWindow=5000&timestamp=1591702613943";
+        const string unsigned = "newClientOrderId=chs-42-1&price=65000.1&quantity=0.01&recvWindow=5000&side=BUY&symbol=BTCUSDT&timeInForce=GTX&timestamp=1591702613943&type=LIMIT";
         Assert.Equal(unsigned + "&signature=" + HexHmac(unsigned), query);
     }
 
@@ -87,7 +87,7 @@ public sealed class RequestBuildingTests
         var order = new NewOrder("BTCUSDT", Side.Sell, ChildOrderType.Market, 0m, 0.005m, "chs-42-9", ReduceOnly: true, ResultResponse: true);
         var query = Build((buffer) => BinanceRequests.NewOrder(buffer, order, Btc, Signing));
 
-        Assert.StartsWith("symbol=BTCUSDT&side=SELL&type=MARKET&quantity=0.005&reduceOnly=true&newClientOrderId=chs-42-9&newOrderRespType=RESULT&recvWindow=5000&timestamp=1591702613943&signature=", query, StringComparison.Ordinal);
+        Assert.StartsWith("newClientOrderId=chs-42-9&newOrderRespType=RESULT&quantity=0.005&recvWindow=5000&reduceOnly=true&side=SELL&symbol=BTCUSDT&timestamp=1591702613943&type=MARKET&signature=", query, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -96,15 +96,15 @@ public sealed class RequestBuildingTests
         var modify = new ModifyOrder("BTCUSDT", Side.Buy, "chs-42-1", 64999.9m, 0.010m);
         var query = Build((buffer) => BinanceRequests.ModifyOrder(buffer, modify, Btc, Signing));
 
-        Assert.StartsWith("symbol=BTCUSDT&side=BUY&origClientOrderId=chs-42-1&quantity=0.01&price=64999.9&recvWindow=5000&timestamp=1591702613943&signature=", query, StringComparison.Ordinal);
+        Assert.StartsWith("origClientOrderId=chs-42-1&price=64999.9&quantity=0.01&recvWindow=5000&side=BUY&symbol=BTCUSDT&timestamp=1591702613943&signature=", query, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Cancel_query_open_orders_user_trades_and_countdown()
     {
-        Assert.StartsWith("symbol=BTCUSDT&origClientOrderId=chs-42-1&recvWindow=5000&timestamp=1591702613943&signature=",
+        Assert.StartsWith("origClientOrderId=chs-42-1&recvWindow=5000&symbol=BTCUSDT&timestamp=1591702613943&signature=",
             Build((b) => BinanceRequests.CancelOrder(b, "BTCUSDT", "chs-42-1", Signing)), StringComparison.Ordinal);
-        Assert.StartsWith("symbol=BTCUSDT&origClientOrderId=chs-42-1&recvWindow",
+        Assert.StartsWith("origClientOrderId=chs-42-1&recvWindow=5000&symbol=BTCUSDT",
             Build((b) => BinanceRequests.QueryOrder(b, "BTCUSDT", "chs-42-1", Signing)), StringComparison.Ordinal);
         Assert.StartsWith("recvWindow=5000&timestamp=1591702613943&signature=",
             Build((b) => BinanceRequests.OpenOrders(b, null, Signing)), StringComparison.Ordinal);

@@ -149,6 +149,12 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
             return _time.GetTimestamp();
         }
 
+        // Over the WebSocket API the frame is built, signed and handed to the socket in one go, stamped at the hand-off.
+        if (command.Kind != ChaserCommandKind.Query && _wsApi is { IsUp: true } wsApi && wsApi.TrySend(request, Timestamp(), out var handedOff))
+        {
+            return handedOff;
+        }
+
         var buffer = ArrayPool<byte>.Shared.Rent(BinanceRequests.MaxQueryLength);
         int length;
         var signing = new SigningContext(_options.Signer, Timestamp(), _options.RecvWindowMs);
@@ -168,20 +174,11 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
                 break;
         }
 
-        if (command.Kind != ChaserCommandKind.Query && _wsApi is { IsUp: true } wsApi)
-        {
-            var sent = _time.GetTimestamp();
-            var viaWebSocket = wsApi.TrySend(command.Kind, command.ClientOrderId, buffer.AsSpan(0, length));
-            if (viaWebSocket)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-                return sent;
-            }
-        }
-
         var uri = new Uri(endpoint.Path + "?" + Encoding.ASCII.GetString(buffer, 0, length), UriKind.Relative);
         ArrayPool<byte>.Shared.Return(buffer);
         var message = new HttpRequestMessage(ToHttpMethod(endpoint.Method), uri);
+        // The request goes to HttpClient.SendAsync right away (the first thing either method does): as near to the
+        // socket hand-off as REST lets us see.
         var sentAt = _time.GetTimestamp();
         _ = command.Kind == ChaserCommandKind.Query
             ? QueryAsync(message, request.Symbol, command.ClientOrderId)

@@ -88,6 +88,12 @@ internal sealed class ReconnectingWebSocket : IAsyncDisposable
     }
 
     /// <summary>Sends one text message on the current connection (paced); false when there is none or the send failed.</summary>
+    /// <summary>
+    /// The open socket now, for a sender that keeps its own send gate and stamps the hand-off itself (the WebSocket API
+    /// order entry); null while down. Such a connection must not also be sent on through <see cref="SendAsync"/>.
+    /// </summary>
+    public System.Net.WebSockets.WebSocket? CurrentSocket => _current is { IsOpen: true } link ? link.Socket : null;
+
     public ValueTask<bool> SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) =>
         _current is { } link ? link.SendAsync(message, cancellationToken) : ValueTask.FromResult(false);
 

@@ -1,30 +1,36 @@
 using System.Buffers;
-using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
+using System.Buffers.Text;
+using System.Net.WebSockets;
 using System.Text.Json;
+using Chaser.Binance.Requests;
 using Chaser.Core.Chasing;
+using Chaser.Core.Ports;
 
 namespace Chaser.Binance.Connector;
 
 /// <summary>
 /// Order entry over Binance's WebSocket API (<c>/ws-fapi/v1</c>: <c>order.place</c>, <c>order.modify</c>,
 /// <c>order.cancel</c>) on one long-lived connection, which saves the HTTP round-trip set-up of REST. The connector
-/// falls back to REST whenever this connection is not up. Requests are the REST requests' parameters (built and
-/// rounded in one place), re-signed over the alphabetically sorted parameters as the WebSocket API wants; answers
-/// are handled exactly as REST answers. A request still unanswered when the connection drops or its time runs out
-/// has an unknown outcome, which the chaser confirms by query.
+/// falls back to REST whenever this connection is not up. Each request is written once, straight into a pooled
+/// buffer (<see cref="WsApiRequests"/>: the REST requests' parameters, rounded and checked in one place, in the sorted
+/// order the WebSocket API signs, signed once); answers are handled exactly as REST answers. A request still
+/// unanswered when the connection drops or its time runs out has an unknown outcome, which the chaser confirms by query.
 /// </summary>
 internal sealed class WsApiOrderEntry : IAsyncDisposable
 {
     private readonly BinanceConnector _connector;
     private readonly BinanceConnectorOptions _options;
     private readonly Uri _url;
-    private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    // Keyed by the request id, under its own lock: a struct-valued dictionary reuses its entries, so the bookkeeping of
+    // a request allocates nothing once the table has grown to the number of requests in flight.
+    private readonly Dictionary<long, Pending> _pending = new(64);
+    private readonly Lock _pendingLock = new();
+    private readonly SemaphoreSlim _sendGate = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly ITimer _sweeper;
     private readonly ReconnectingWebSocket _socket;
     private long _nextId;
+    private long _sent;
     private volatile bool _up;
 
     public WsApiOrderEntry(BinanceConnector connector, BinanceConnectorOptions options, Uri url)
@@ -35,6 +41,7 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
         _sweeper = options.Time.CreateTimer(_ => ExpireOverdue(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
 
         // The shared reconnecting socket: REST carries the orders while it is down; what was in flight is unknown.
+        // Only this class sends on it (under its own gate, so that the latency stamp is the hand-off to the socket).
         _socket = new ReconnectingWebSocket(
             "order-entry websocket",
             options,
@@ -53,7 +60,7 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
     public bool IsUp => _up;
 
     /// <summary>Requests sent over this connection so far (for tests and diagnostics).</summary>
-    public long Sent => Interlocked.Read(ref _nextId);
+    public long Sent => Interlocked.Read(ref _sent);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -62,32 +69,107 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends one order request given as its signed REST query; false when the connection is not up (use REST).
+    /// Sends one place / modify / cancel; false when the connection is not up or not free in time (then use REST).
+    /// <paramref name="handedOff"/> is the <see cref="TimeProvider.GetTimestamp"/> reading taken as the frame's bytes
+    /// are handed to the socket (its <c>SendAsync</c> called), after the frame was built and signed: what
+    /// <c>IExchangeConnector.Submit</c> must return.
     /// </summary>
-    public bool TrySend(ChaserCommandKind kind, string clientOrderId, ReadOnlySpan<byte> signedRestQuery)
+    public bool TrySend(in OrderRequest request, long timestampMs, out long handedOff)
     {
-        if (!_up)
+        var socket = _socket.CurrentSocket;
+        if (!_up || socket is null)
+        {
+            handedOff = 0;
+            return false;
+        }
+
+        return TrySend(socket, request, timestampMs, out handedOff);
+    }
+
+    /// <summary>The send path on a given socket (tests and benchmarks hand it a stand-in).</summary>
+    internal bool TrySend(WebSocket socket, in OrderRequest request, long timestampMs, out long handedOff)
+    {
+        handedOff = 0;
+        var command = request.Command;
+        if (command.Kind is not (ChaserCommandKind.Place or ChaserCommandKind.Modify or ChaserCommandKind.Cancel) || socket.State != WebSocketState.Open)
         {
             return false;
         }
 
-        var method = kind switch
+        var id = Interlocked.Increment(ref _nextId);
+        var frame = ArrayPool<byte>.Shared.Rent(WsApiRequests.MaxFrameLength);
+        int length;
+        try
         {
-            ChaserCommandKind.Place => "order.place",
-            ChaserCommandKind.Modify => "order.modify",
-            ChaserCommandKind.Cancel => "order.cancel",
-            _ => null,
-        };
-        if (method is null)
+            length = WriteFrame(frame, id, request, timestampMs);
+        }
+        catch
         {
+            ArrayPool<byte>.Shared.Return(frame);
+            throw;
+        }
+
+        // One send at a time on a WebSocket. The gate is almost always free (a send into the socket buffer completes
+        // at once); when another send holds it for long the socket is stuck, and REST is the faster way out.
+        if (!WaitForSocket())
+        {
+            ArrayPool<byte>.Shared.Return(frame);
             return false;
         }
 
-        var id = clientOrderId + "." + Interlocked.Increment(ref _nextId).ToString(CultureInfo.InvariantCulture);
-        var frame = Frame(id, method, signedRestQuery);
-        _pending[id] = new Pending(kind, clientOrderId, _options.Time.GetTimestamp());
-        _ = SendAsync(id, frame);
+        lock (_pendingLock)
+        {
+            _pending[id] = new Pending(command.Kind, command.ClientOrderId, _options.Time.GetTimestamp());
+        }
+
+        ValueTask send;
+        handedOff = _options.Time.GetTimestamp();
+        try
+        {
+            send = socket.SendAsync(frame.AsMemory(0, length), WebSocketMessageType.Text, endOfMessage: true, _stop.Token);
+        }
+        catch (Exception e)
+        {
+            send = ValueTask.FromException(e);
+        }
+
+        Interlocked.Increment(ref _sent);
+        if (send.IsCompletedSuccessfully)
+        {
+            send.GetAwaiter().GetResult();
+            EndSend(frame);
+        }
+        else
+        {
+            _ = CompleteSendAsync(send, id, frame);
+        }
+
         return true;
+    }
+
+    private bool WaitForSocket()
+    {
+        try
+        {
+            return _sendGate.Wait(SendGateWait);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopped under us: nothing was sent.
+            return false;
+        }
+    }
+
+    private int WriteFrame(byte[] frame, long id, in OrderRequest request, long timestampMs)
+    {
+        var command = request.Command;
+        var signing = new SigningContext(_options.Signer, timestampMs, _options.RecvWindowMs);
+        return command.Kind switch
+        {
+            ChaserCommandKind.Place => WsApiRequests.OrderPlace(frame, id, new NewOrder(request.Symbol, command.Side, command.OrderType, command.Price, command.Quantity, command.ClientOrderId, request.ReduceOnly), request.Rules, _options.ApiKey.Value, signing),
+            ChaserCommandKind.Modify => WsApiRequests.OrderModify(frame, id, new ModifyOrder(request.Symbol, command.Side, command.ClientOrderId, command.Price, command.Quantity), request.Rules, _options.ApiKey.Value, signing),
+            _ => WsApiRequests.OrderCancel(frame, id, request.Symbol, command.ClientOrderId, _options.ApiKey.Value, signing),
+        };
     }
 
     public async ValueTask DisposeAsync()
@@ -96,81 +178,46 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         await _sweeper.DisposeAsync().ConfigureAwait(false);
         await _socket.DisposeAsync().ConfigureAwait(false);
+        _sendGate.Dispose();
         _stop.Dispose();
     }
 
-    /// <summary>The JSON request: the REST parameters plus apiKey, sorted, signed; integers as numbers, the rest as strings.</summary>
-    private byte[] Frame(string id, string method, ReadOnlySpan<byte> signedRestQuery)
+    private async Task CompleteSendAsync(ValueTask send, long id, byte[] frame)
     {
-        var parameters = new List<KeyValuePair<string, string>>(12)
-        {
-            KeyValuePair.Create("apiKey", _options.ApiKey.Value),
-        };
-        foreach (var pair in Encoding.ASCII.GetString(signedRestQuery).Split('&'))
-        {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            var key = pair[..equals];
-            if (key != "signature")
-            {
-                parameters.Add(KeyValuePair.Create(key, Uri.UnescapeDataString(pair[(equals + 1)..])));
-            }
-        }
-
-        parameters.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-        var payload = Encoding.UTF8.GetBytes(string.Join('&', parameters.Select(p => p.Key + "=" + p.Value)));
-        var signature = ArrayPool<byte>.Shared.Rent(_options.Signer.MaxSignatureLength);
-        string signatureText;
         try
         {
-            var length = _options.Signer.Sign(payload, signature);
-
-            // An Ed25519 signature comes URL-encoded for a query string; in JSON it is plain base64.
-            signatureText = Uri.UnescapeDataString(Encoding.ASCII.GetString(signature, 0, length));
+            await send.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
+        {
+            // Part of the frame may have left: the exchange may have it.
+            if (TryRemovePending(id, out var pending))
+            {
+                Unknown(pending, $"send failed: {e.Message}");
+            }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(signature);
+            EndSend(frame);
         }
-
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("id", id);
-            json.WriteString("method", method);
-            json.WriteStartObject("params");
-            foreach (var (key, value) in parameters)
-            {
-                if (key is "timestamp" or "recvWindow")
-                {
-                    json.WriteNumber(key, long.Parse(value, CultureInfo.InvariantCulture));
-                }
-                else
-                {
-                    json.WriteString(key, value);
-                }
-            }
-
-            json.WriteString("signature", signatureText);
-            json.WriteEndObject();
-            json.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
     }
 
-    private async Task SendAsync(string id, byte[] frame)
+    private void EndSend(byte[] frame)
     {
-        // Part of the frame may have left before a failure: the exchange may have it.
-        if (!await _socket.SendAsync(frame, _stop.Token).ConfigureAwait(false) && _pending.TryRemove(id, out var pending))
+        ArrayPool<byte>.Shared.Return(frame);
+        try
         {
-            Unknown(pending, "send failed");
+            _sendGate.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopped while the send was in flight.
         }
     }
 
     private void OnMessage(ReadOnlySpan<byte> message, long receivedTimestamp)
     {
-        string? id = null;
+        long? id = null;
         var status = 0;
         ReadOnlySpan<byte> body = default;
         int? orders10s = null, orders1m = null, weight1m = null;
@@ -187,7 +234,7 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
                 if (reader.ValueTextEquals("id"u8))
                 {
                     reader.Read();
-                    id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    id = ReadId(ref reader);
                 }
                 else if (reader.ValueTextEquals("status"u8))
                 {
@@ -225,12 +272,24 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
             _connector.ReportBudget();
         }
 
-        if (id is null || !_pending.TryRemove(id, out var pending))
+        if (id is not { } requestId || !TryRemovePending(requestId, out var pending))
         {
             return;
         }
 
         _connector.HandleOrderAnswer(body, status, pending.Kind, pending.ClientOrderId);
+    }
+
+    /// <summary>Our ids are strings of digits (<see cref="WsApiFrameWriter"/>); anything else is not an answer of ours.</summary>
+    private static long? ReadId(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped
+            && Utf8Parser.TryParse(reader.ValueSpan, out long value, out var consumed) && consumed == reader.ValueSpan.Length)
+        {
+            return value;
+        }
+
+        return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out value) ? value : null;
     }
 
     private static void ReadRateLimits(ref Utf8JsonReader reader, ref int? orders10s, ref int? orders1m, ref int? weight1m)
@@ -286,23 +345,45 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
 
     private void ExpireOverdue()
     {
-        foreach (var (id, pending) in _pending)
+        List<Pending>? overdue = null;
+        lock (_pendingLock)
         {
-            if (_options.Time.GetElapsedTime(pending.SentTimestamp) > _options.RequestTimeout && _pending.TryRemove(id, out _))
+            foreach (var (id, pending) in _pending)
             {
-                Unknown(pending, "no answer in time");
+                if (_options.Time.GetElapsedTime(pending.SentTimestamp) > _options.RequestTimeout)
+                {
+                    (overdue ??= []).Add(pending);
+                    _pending.Remove(id);
+                }
             }
+        }
+
+        foreach (var pending in overdue ?? [])
+        {
+            Unknown(pending, "no answer in time");
         }
     }
 
     private void FailAllPending(string reason)
     {
-        foreach (var id in _pending.Keys)
+        Pending[] failed;
+        lock (_pendingLock)
         {
-            if (_pending.TryRemove(id, out var pending))
-            {
-                Unknown(pending, reason);
-            }
+            failed = [.. _pending.Values];
+            _pending.Clear();
+        }
+
+        foreach (var pending in failed)
+        {
+            Unknown(pending, reason);
+        }
+    }
+
+    private bool TryRemovePending(long id, out Pending pending)
+    {
+        lock (_pendingLock)
+        {
+            return _pending.Remove(id, out pending);
         }
     }
 
@@ -311,6 +392,8 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
         _options.Diagnostics?.Invoke($"{pending.Kind} {pending.ClientOrderId} over the websocket API: {reason}; outcome unknown");
         _connector.ReportUnknown(pending.ClientOrderId, pending.Kind);
     }
+
+    private static readonly TimeSpan SendGateWait = TimeSpan.FromMilliseconds(50);
 
     private readonly record struct Pending(ChaserCommandKind Kind, string ClientOrderId, long SentTimestamp);
 }

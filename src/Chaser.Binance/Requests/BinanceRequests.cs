@@ -23,8 +23,10 @@ public readonly record struct ModifyOrder(string Symbol, Side Side, string Clien
 
 /// <summary>
 /// Writes the query strings of Binance's REST requests into a caller-supplied buffer and returns their length. Signed
-/// requests end with <c>timestamp</c>, <c>recvWindow</c> and <c>signature</c> (last, as Binance requires). Orders are
-/// addressed by our client order id so that a request never has to wait for the exchange's id.
+/// requests end with <c>signature</c> (last, as Binance requires) over everything before it; order requests take
+/// their parameters from <see cref="OrderParameters"/> (the same ones the WebSocket API frame carries, in sorted
+/// order), the others end with <c>recvWindow</c> and <c>timestamp</c>. Orders are addressed by our client order id
+/// so that a request never has to wait for the exchange's id.
 /// </summary>
 public static class BinanceRequests
 {
@@ -33,47 +35,18 @@ public static class BinanceRequests
 
     public static int NewOrder(Span<byte> destination, in NewOrder order, SymbolRules rules, in SigningContext signing)
     {
-        ArgumentNullException.ThrowIfNull(rules);
         var query = new QueryStringWriter(destination);
-        query.Add("symbol"u8, order.Symbol);
-        query.AddRaw("side"u8, SideText(order.Side));
-        if (order.Type == ChildOrderType.PostOnly)
-        {
-            query.AddRaw("type"u8, "LIMIT"u8);
-            query.AddRaw("timeInForce"u8, "GTX"u8);
-            query.AddOnGrid("quantity"u8, order.Quantity, rules.StepSize);
-            query.AddOnGrid("price"u8, order.Price, rules.TickSize, rules.MinPrice);
-        }
-        else
-        {
-            query.AddRaw("type"u8, "MARKET"u8);
-            query.AddOnGrid("quantity"u8, order.Quantity, rules.MarketStepSize > 0 ? rules.MarketStepSize : rules.StepSize);
-        }
-
-        if (order.ReduceOnly)
-        {
-            query.Add("reduceOnly"u8, true);
-        }
-
-        query.Add("newClientOrderId"u8, order.ClientOrderId);
-        if (order.ResultResponse)
-        {
-            query.AddRaw("newOrderRespType"u8, "RESULT"u8);
-        }
-
-        return Finish(ref query, signing);
+        OrderParameters.NewOrder(ref query, order, rules, signing);
+        query.Sign(signing.Signer);
+        return query.Length;
     }
 
     public static int ModifyOrder(Span<byte> destination, in ModifyOrder modify, SymbolRules rules, in SigningContext signing)
     {
-        ArgumentNullException.ThrowIfNull(rules);
         var query = new QueryStringWriter(destination);
-        query.Add("symbol"u8, modify.Symbol);
-        query.AddRaw("side"u8, SideText(modify.Side));
-        query.Add("origClientOrderId"u8, modify.ClientOrderId);
-        query.AddOnGrid("quantity"u8, modify.Quantity, rules.StepSize);
-        query.AddOnGrid("price"u8, modify.Price, rules.TickSize, rules.MinPrice);
-        return Finish(ref query, signing);
+        OrderParameters.ModifyOrder(ref query, modify, rules, signing);
+        query.Sign(signing.Signer);
+        return query.Length;
     }
 
     /// <summary>DELETE order by client order id.</summary>
@@ -156,9 +129,9 @@ public static class BinanceRequests
     private static int ByClientOrderId(Span<byte> destination, string symbol, string clientOrderId, in SigningContext signing)
     {
         var query = new QueryStringWriter(destination);
-        query.Add("symbol"u8, symbol);
-        query.Add("origClientOrderId"u8, clientOrderId);
-        return Finish(ref query, signing);
+        OrderParameters.ByClientOrderId(ref query, symbol, clientOrderId, signing);
+        query.Sign(signing.Signer);
+        return query.Length;
     }
 
     private static int Finish(ref QueryStringWriter query, in SigningContext signing)
@@ -168,11 +141,4 @@ public static class BinanceRequests
         query.Sign(signing.Signer);
         return query.Length;
     }
-
-    private static ReadOnlySpan<byte> SideText(Side side) => side switch
-    {
-        Side.Buy => "BUY"u8,
-        Side.Sell => "SELL"u8,
-        _ => throw new ArgumentOutOfRangeException(nameof(side), side, "side must be Buy or Sell"),
-    };
 }

@@ -6,7 +6,7 @@ namespace Chaser.Binance.Requests;
 /// Writes <c>name=value&amp;…</c> as UTF-8 into a caller-supplied buffer (stack or pool), then signs what it wrote and
 /// appends <c>signature</c> last. Nothing is allocated: values are formatted straight into the buffer.
 /// </summary>
-public ref struct QueryStringWriter
+public ref struct QueryStringWriter : IParameterWriter
 {
     private readonly Span<byte> _buffer;
     private int _length;
@@ -73,23 +73,6 @@ public ref struct QueryStringWriter
     {
         var target = StartParameter(name, DecimalWire.MaxLength);
         _length += DecimalWire.Format(value, target);
-    }
-
-    /// <summary>
-    /// A price or quantity that must lie on its exchange grid (tick or step). Off-grid means the caller skipped the
-    /// rounding in <c>SymbolRules</c>: fail here rather than spend rate budget on a certain -4014/-4023/-1111.
-    /// </summary>
-    public void AddOnGrid(ReadOnlySpan<byte> name, decimal value, decimal increment, decimal origin = 0m)
-    {
-        if (value <= 0 || (increment > 0 && (value - origin) % increment != 0))
-        {
-            throw new ArgumentOutOfRangeException(
-                nameof(value),
-                value,
-                $"'{System.Text.Encoding.ASCII.GetString(name)}' must be positive and a multiple of {increment}");
-        }
-
-        Add(name, value);
     }
 
     /// <summary>Signs everything written so far (Binance's totalParams) and appends <c>&amp;signature=…</c>.</summary>

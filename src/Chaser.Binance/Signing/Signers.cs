@@ -15,6 +15,31 @@ public interface IRequestSigner
 
     /// <summary>Writes the signature, already URL-encoded ASCII, and returns its length. Allocates nothing.</summary>
     int Sign(ReadOnlySpan<byte> totalParams, Span<byte> destination);
+
+    /// <summary>
+    /// Writes the signature as plain ASCII, not URL-encoded (a JSON string of the WebSocket API, API notes §8), and
+    /// returns its length; size the destination with <see cref="MaxSignatureLength"/>. Allocates nothing. By default
+    /// <see cref="Sign"/>'s text with its %XX escapes decoded.
+    /// </summary>
+    int SignPlain(ReadOnlySpan<byte> payload, Span<byte> destination)
+    {
+        var length = Sign(payload, destination);
+        var written = 0;
+        for (var read = 0; read < length; written++)
+        {
+            if (destination[read] == (byte)'%' && read + 2 < length && Hex.TryDigit(destination[read + 1], out var high) && Hex.TryDigit(destination[read + 2], out var low))
+            {
+                destination[written] = (byte)((high << 4) | low);
+                read += 3;
+            }
+            else
+            {
+                destination[written] = destination[read++];
+            }
+        }
+
+        return written;
+    }
 }
 
 /// <summary>HMAC-SHA256 keyed with the API secret, written as 64 lowercase hex digits (Binance's default scheme).</summary>
@@ -33,6 +58,9 @@ public sealed class HmacSha256Signer : IRequestSigner, IDisposable
     }
 
     public int MaxSignatureLength => HMACSHA256.HashSizeInBytes * 2;
+
+    // Hex digits need no escaping: the same text in a query string and in JSON.
+    public int SignPlain(ReadOnlySpan<byte> payload, Span<byte> destination) => Sign(payload, destination);
 
     public int Sign(ReadOnlySpan<byte> totalParams, Span<byte> destination)
     {
@@ -114,16 +142,23 @@ public sealed class Ed25519Signer : IRequestSigner
 
     public int Sign(ReadOnlySpan<byte> totalParams, Span<byte> destination)
     {
-        Span<byte> signature = stackalloc byte[SignatureSize];
-        _key.Sign(Ed25519.Algorithm.Ed25519, null, totalParams, signature);
         Span<byte> base64 = stackalloc byte[Base64Length];
-        var status = Base64.EncodeToUtf8(signature, base64, out _, out var written);
+        var written = SignPlain(totalParams, base64);
+        return UrlEncoding.Escape(base64[..written], destination);
+    }
+
+    /// <summary>The base64 signature as it is, for a JSON parameter (the WebSocket API).</summary>
+    public int SignPlain(ReadOnlySpan<byte> payload, Span<byte> destination)
+    {
+        Span<byte> signature = stackalloc byte[SignatureSize];
+        _key.Sign(Ed25519.Algorithm.Ed25519, null, payload, signature);
+        var status = Base64.EncodeToUtf8(signature, destination, out _, out var written);
         if (status != OperationStatus.Done)
         {
             throw new InvalidOperationException($"base64 encoding of the signature failed: {status}");
         }
 
-        return UrlEncoding.Escape(base64[..written], destination);
+        return written;
     }
 
     public override string ToString() => "Ed25519Signer(key redacted)";
@@ -147,5 +182,18 @@ internal static class Hex
         }
 
         return bytes.Length * 2;
+    }
+
+    /// <summary>The value of one hex digit, either case.</summary>
+    public static bool TryDigit(byte c, out int value)
+    {
+        value = c switch
+        {
+            >= (byte)'0' and <= (byte)'9' => c - '0',
+            >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
+            >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
+            _ => -1,
+        };
+        return value >= 0;
     }
 }

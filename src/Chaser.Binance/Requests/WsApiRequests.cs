@@ -1,0 +1,233 @@
+using System.Buffers.Text;
+using Chaser.Core.Rules;
+
+namespace Chaser.Binance.Requests;
+
+/// <summary>
+/// Writes the WebSocket API's order requests (<c>order.place</c>, <c>order.modify</c>, <c>order.cancel</c>) as
+/// complete JSON text frames into a caller-supplied buffer (stack or pool) and returns their length: the parameters
+/// from <see cref="OrderParameters"/> (the same as REST's, rounded and checked in the same place), with
+/// <c>apiKey</c>, signed once over the sorted <c>k=v&amp;…</c> payload, nothing allocated (API notes §8).
+/// </summary>
+public static class WsApiRequests
+{
+    /// <summary>Enough for any frame written here with the longest signer and a 64-character API key.</summary>
+    public const int MaxFrameLength = 2048;
+
+    public static int OrderPlace(Span<byte> destination, long requestId, in NewOrder order, SymbolRules rules, ReadOnlySpan<char> apiKey, in SigningContext signing)
+    {
+        Span<byte> payload = stackalloc byte[WsApiFrameWriter.MaxPayloadLength];
+        var frame = new WsApiFrameWriter(destination, payload, requestId, "order.place"u8, apiKey);
+        OrderParameters.NewOrder(ref frame, order, rules, signing);
+        return frame.Sign(signing.Signer);
+    }
+
+    public static int OrderModify(Span<byte> destination, long requestId, in ModifyOrder modify, SymbolRules rules, ReadOnlySpan<char> apiKey, in SigningContext signing)
+    {
+        Span<byte> payload = stackalloc byte[WsApiFrameWriter.MaxPayloadLength];
+        var frame = new WsApiFrameWriter(destination, payload, requestId, "order.modify"u8, apiKey);
+        OrderParameters.ModifyOrder(ref frame, modify, rules, signing);
+        return frame.Sign(signing.Signer);
+    }
+
+    /// <summary>Cancels by our client order id.</summary>
+    public static int OrderCancel(Span<byte> destination, long requestId, string symbol, string clientOrderId, ReadOnlySpan<char> apiKey, in SigningContext signing)
+    {
+        Span<byte> payload = stackalloc byte[WsApiFrameWriter.MaxPayloadLength];
+        var frame = new WsApiFrameWriter(destination, payload, requestId, "order.cancel"u8, apiKey);
+        OrderParameters.ByClientOrderId(ref frame, symbol, clientOrderId, signing);
+        return frame.Sign(signing.Signer);
+    }
+}
+
+/// <summary>
+/// One WebSocket API request frame, <c>{"id":"…","method":"…","params":{"apiKey":"…",…,"signature":"…"}}</c>,
+/// written in one pass: each parameter goes into the JSON frame (integers as numbers, everything else as strings,
+/// escaped) and, raw, into the signature payload. Parameters must come in ordinal order of their names (after
+/// <c>apiKey</c>), which is the order the payload is signed in; anything else is refused, never signed wrongly.
+/// </summary>
+public ref struct WsApiFrameWriter : IParameterWriter
+{
+    /// <summary>The longest signature payload accepted: every order request with a 64-character API key fits with room.</summary>
+    public const int MaxPayloadLength = 1024;
+
+    private readonly Span<byte> _frame;
+    private readonly Span<byte> _payload;
+    private int _frameLength;
+    private int _payloadLength;
+    private int _lastNameStart;
+    private int _lastNameLength;
+
+    /// <summary>Starts the frame: its id, method and the first parameter, <c>apiKey</c>.</summary>
+    public WsApiFrameWriter(Span<byte> frame, Span<byte> payload, long requestId, ReadOnlySpan<byte> method, ReadOnlySpan<char> apiKey)
+    {
+        _frame = frame;
+        _payload = payload;
+        _frameLength = 0;
+        _payloadLength = 0;
+        _lastNameStart = 0;
+        _lastNameLength = 0;
+
+        // A string id: Binance echoes it as sent, and its digits are read back without allocating.
+        Append("{\"id\":\""u8);
+        if (!Utf8Formatter.TryFormat(requestId, Reserve(20), out var written))
+        {
+            throw Overflow();
+        }
+
+        _frameLength += written;
+        Append("\",\"method\":\""u8);
+        AppendEscaped(method);
+        Append("\",\"params\":{"u8);
+        Add("apiKey"u8, apiKey);
+    }
+
+    public readonly int Length => _frameLength;
+
+    /// <summary>The signature payload written so far (what <see cref="Sign"/> signs).</summary>
+    public readonly ReadOnlySpan<byte> Payload => _payload[.._payloadLength];
+
+    public void AddRaw(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        StartParameter(name);
+        Append("\""u8);
+        AppendEscaped(value);
+        Append("\""u8);
+        AppendPayload(value);
+    }
+
+    public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<char> value)
+    {
+        StartParameter(name);
+        var start = _payloadLength;
+        var target = ReservePayload(value.Length);
+        for (var i = 0; i < value.Length; i++)
+        {
+            // As REST refuses it (QueryStringWriter): Binance's identifiers are ASCII.
+            if (value[i] > 0x7F)
+            {
+                throw new ArgumentException($"parameter '{System.Text.Encoding.ASCII.GetString(name)}' must be ASCII", nameof(value));
+            }
+
+            target[i] = (byte)value[i];
+        }
+
+        _payloadLength += value.Length;
+        Append("\""u8);
+        AppendEscaped(_payload[start.._payloadLength]);
+        Append("\""u8);
+    }
+
+    public void Add(ReadOnlySpan<byte> name, long value)
+    {
+        StartParameter(name);
+        if (!Utf8Formatter.TryFormat(value, ReservePayload(20), out var written))
+        {
+            throw Overflow();
+        }
+
+        var digits = _payload.Slice(_payloadLength, written);
+        _payloadLength += written;
+        Append(digits);
+    }
+
+    public void Add(ReadOnlySpan<byte> name, bool value) => AddRaw(name, value ? "true"u8 : "false"u8);
+
+    public void Add(ReadOnlySpan<byte> name, decimal value)
+    {
+        StartParameter(name);
+        var written = DecimalWire.Format(value, ReservePayload(DecimalWire.MaxLength));
+        var text = _payload.Slice(_payloadLength, written);
+        _payloadLength += written;
+        Append("\""u8);
+        Append(text);
+        Append("\""u8);
+    }
+
+    /// <summary>Signs the payload once and closes the frame with <c>signature</c>; returns the frame's length.</summary>
+    public int Sign(Signing.IRequestSigner signer)
+    {
+        ArgumentNullException.ThrowIfNull(signer);
+        Span<byte> signature = stackalloc byte[signer.MaxSignatureLength];
+        var length = signer.SignPlain(_payload[.._payloadLength], signature);
+        Append(",\"signature\":\""u8);
+        AppendEscaped(signature[..length]);
+        Append("\"}}"u8);
+        return _frameLength;
+    }
+
+    private void StartParameter(ReadOnlySpan<byte> name)
+    {
+        if (_lastNameLength > 0)
+        {
+            var last = _payload.Slice(_lastNameStart, _lastNameLength);
+            if (name.SequenceCompareTo(last) <= 0)
+            {
+                throw new InvalidOperationException(
+                    $"WebSocket API parameters are signed in alphabetical order: '{System.Text.Encoding.ASCII.GetString(name)}' came after '{System.Text.Encoding.ASCII.GetString(last)}'");
+            }
+
+            Append(","u8);
+            AppendPayload("&"u8);
+        }
+
+        Append("\""u8);
+        AppendEscaped(name);
+        Append("\":"u8);
+        _lastNameStart = _payloadLength;
+        _lastNameLength = name.Length;
+        AppendPayload(name);
+        AppendPayload("="u8);
+    }
+
+    private void Append(scoped ReadOnlySpan<byte> text)
+    {
+        text.CopyTo(Reserve(text.Length));
+        _frameLength += text.Length;
+    }
+
+    /// <summary>JSON string content: quote, backslash and control characters escaped, everything else as it is.</summary>
+    private void AppendEscaped(scoped ReadOnlySpan<byte> text)
+    {
+        foreach (var c in text)
+        {
+            if (c is (byte)'"' or (byte)'\\')
+            {
+                var target = Reserve(2);
+                target[0] = (byte)'\\';
+                target[1] = c;
+                _frameLength += 2;
+            }
+            else if (c < 0x20 || c == 0x7F)
+            {
+                var target = Reserve(6);
+                "\\u00"u8.CopyTo(target);
+                target[4] = HexDigit(c >> 4);
+                target[5] = HexDigit(c & 0xF);
+                _frameLength += 6;
+            }
+            else
+            {
+                Reserve(1)[0] = c;
+                _frameLength++;
+            }
+        }
+    }
+
+    private void AppendPayload(scoped ReadOnlySpan<byte> text)
+    {
+        text.CopyTo(ReservePayload(text.Length));
+        _payloadLength += text.Length;
+    }
+
+    private readonly Span<byte> Reserve(int length) =>
+        _frame.Length - _frameLength >= length ? _frame[_frameLength..] : throw Overflow();
+
+    private readonly Span<byte> ReservePayload(int length) =>
+        _payload.Length - _payloadLength >= length ? _payload[_payloadLength..] : throw Overflow();
+
+    private static byte HexDigit(int value) => (byte)(value < 10 ? '0' + value : 'a' + value - 10);
+
+    private static InvalidOperationException Overflow() =>
+        new("the request buffer is too small for the WebSocket API frame");
+}
