@@ -68,6 +68,22 @@ internal sealed class StrictRoutingProxy : IAsyncDisposable
         return proxy;
     }
 
+    /// <summary>
+    /// The next <paramref name="count"/> connections on a route are accepted and then neither read nor answered: a
+    /// peer gone dead without closing, which answers no ping either.
+    /// </summary>
+    public void BlackHoleNext(string route, int count)
+    {
+        _blackHoleRoute = route;
+        Volatile.Write(ref _blackHoles, count);
+    }
+
+    public int BlackHoled => Volatile.Read(ref _blackHoled);
+
+    private string? _blackHoleRoute;
+    private int _blackHoles;
+    private int _blackHoled;
+
     /// <summary>Stops forwarding data on every connection open now, leaving them open: their client must notice the silence.</summary>
     public int MuteOpenConnections(string route)
     {
@@ -130,6 +146,22 @@ internal sealed class StrictRoutingProxy : IAsyncDisposable
             {
                 _misrouted.Enqueue((route, stream));
             }
+        }
+
+        if (route == _blackHoleRoute && Interlocked.Decrement(ref _blackHoles) >= 0)
+        {
+            using var dead = await http.WebSockets.AcceptWebSocketAsync();
+            Interlocked.Increment(ref _blackHoled);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, http.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client gave up on it.
+            }
+
+            return;
         }
 
         var upstreamPath = path.StartsWith(route + "/ws", StringComparison.Ordinal)
