@@ -75,6 +75,11 @@ public class StreamRoutingTests
         Assert.Empty(sink.Lost);
         Assert.Equal(1, proxy.ConnectionPaths.Count(p => p.StartsWith("/public/", StringComparison.Ordinal)));
         Assert.Equal(1, proxy.ConnectionPaths.Count(p => p.StartsWith("/market/", StringComparison.Ordinal)));
+
+        // Batched: symbols that arrive while a SUBSCRIBE waits for its turn go together in the next one.
+        TestContext.Current.TestOutputHelper?.WriteLine($"SUBSCRIBE messages for 60 symbols: /public {proxy.Subscribes("/public")}, /market {proxy.Subscribes("/market")}");
+        Assert.InRange(proxy.Subscribes("/public"), 1, 10);
+        Assert.InRange(proxy.Subscribes("/market"), 1, 10);
         Assert.DoesNotContain(diagnostics, d => d.Contains("dropped", StringComparison.Ordinal));
     }
 

@@ -46,6 +46,11 @@ internal sealed class StrictRoutingProxy : IAsyncDisposable
 
     public IReadOnlyList<(string Route, string Stream)> Misrouted => [.. _misrouted];
 
+    /// <summary>SUBSCRIBE messages received, by route.</summary>
+    public int Subscribes(string route) => _subscribes.GetValueOrDefault(route);
+
+    private readonly ConcurrentDictionary<string, int> _subscribes = new(StringComparer.Ordinal);
+
     /// <summary>When set, frames of the private route that carry ORDER_TRADE_UPDATE x=TRADE are preceded by a TRADE_LITE for the same trade, as Binance sends.</summary>
     public bool InjectTradeLite { get; set; }
 
@@ -249,6 +254,7 @@ internal sealed class StrictRoutingProxy : IAsyncDisposable
             return bytes;
         }
 
+        _subscribes.AddOrUpdate(route, 1, (_, n) => n + 1);
         var kept = new List<string>();
         foreach (var name in root.GetProperty("params").EnumerateArray().Select(p => p.GetString()!))
         {
