@@ -75,6 +75,11 @@ public class StreamRoutingTests
         Assert.Empty(sink.Lost);
         Assert.Equal(1, proxy.ConnectionPaths.Count(p => p.StartsWith("/public/", StringComparison.Ordinal)));
         Assert.Equal(1, proxy.ConnectionPaths.Count(p => p.StartsWith("/market/", StringComparison.Ordinal)));
+
+        // Batched: symbols that arrive while a SUBSCRIBE waits for its turn go together in the next one.
+        TestContext.Current.TestOutputHelper?.WriteLine($"SUBSCRIBE messages for 60 symbols: /public {proxy.Subscribes("/public")}, /market {proxy.Subscribes("/market")}");
+        Assert.InRange(proxy.Subscribes("/public"), 1, 10);
+        Assert.InRange(proxy.Subscribes("/market"), 1, 10);
         Assert.DoesNotContain(diagnostics, d => d.Contains("dropped", StringComparison.Ordinal));
     }
 
@@ -126,6 +131,34 @@ public class StreamRoutingTests
         Assert.Contains("BTCUSDT", sink.Lost);
         Assert.Equal(2, proxy.ConnectionPaths.Count(p => p.StartsWith("/public/", StringComparison.Ordinal)));
         Assert.Contains(diagnostics, d => d.Contains("no frame for", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_user_stream_whose_peer_stops_answering_pings_is_reconnected()
+    {
+        // User data may rightly be silent for hours, so no silence timeout applies: the dead peer shows only by the
+        // pong that never comes back.
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
+        await using var proxy = await StrictRoutingProxy.StartAsync(simulator.WebSocketBaseUrl);
+        var sink = new RecordingSink();
+        var diagnostics = new ConcurrentQueue<string>();
+        await using var connector = Connect(simulator, proxy.BaseUrl, diagnostics, o => o with
+        {
+            WebSocketPingInterval = TimeSpan.FromMilliseconds(500),
+            WebSocketPongTimeout = TimeSpan.FromMilliseconds(500),
+        });
+        await connector.ConnectAsync(sink, Ct);
+
+        // The reconnect after this drop lands on a peer that accepts and then never reads (so never answers a ping).
+        proxy.BlackHoleNext("/private", 1);
+        Assert.True(simulator.DropStreamConnections(market: false, user: true) > 0);
+
+        // Up on the dead peer (its handshake worked), down when its pong fails to come, up again on a live one.
+        await WaitUntilAsync(
+            () => sink.Restored.Count(s => s == nameof(ConnectionScope.OrderEntry)) >= 2 && proxy.ConnectionPaths.Count(p => p.StartsWith("/private/", StringComparison.Ordinal)) >= 3,
+            $"the user stream did not come back; {string.Join(", ", proxy.ConnectionPaths)}; {string.Join(" | ", diagnostics.TakeLast(5))}");
+        Assert.Equal(1, proxy.BlackHoled);
+        Assert.Equal(2, sink.Lost.Count(s => s == nameof(ConnectionScope.OrderEntry)));
     }
 
     [Fact]

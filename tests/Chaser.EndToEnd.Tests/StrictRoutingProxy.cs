@@ -46,6 +46,11 @@ internal sealed class StrictRoutingProxy : IAsyncDisposable
 
     public IReadOnlyList<(string Route, string Stream)> Misrouted => [.. _misrouted];
 
+    /// <summary>SUBSCRIBE messages received, by route.</summary>
+    public int Subscribes(string route) => _subscribes.GetValueOrDefault(route);
+
+    private readonly ConcurrentDictionary<string, int> _subscribes = new(StringComparer.Ordinal);
+
     /// <summary>When set, frames of the private route that carry ORDER_TRADE_UPDATE x=TRADE are preceded by a TRADE_LITE for the same trade, as Binance sends.</summary>
     public bool InjectTradeLite { get; set; }
 
@@ -67,6 +72,22 @@ internal sealed class StrictRoutingProxy : IAsyncDisposable
         proxy.BaseUrl = new Uri($"ws://{bound.Host}:{bound.Port}");
         return proxy;
     }
+
+    /// <summary>
+    /// The next <paramref name="count"/> connections on a route are accepted and then neither read nor answered: a
+    /// peer gone dead without closing, which answers no ping either.
+    /// </summary>
+    public void BlackHoleNext(string route, int count)
+    {
+        _blackHoleRoute = route;
+        Volatile.Write(ref _blackHoles, count);
+    }
+
+    public int BlackHoled => Volatile.Read(ref _blackHoled);
+
+    private string? _blackHoleRoute;
+    private int _blackHoles;
+    private int _blackHoled;
 
     /// <summary>Stops forwarding data on every connection open now, leaving them open: their client must notice the silence.</summary>
     public int MuteOpenConnections(string route)
@@ -130,6 +151,22 @@ internal sealed class StrictRoutingProxy : IAsyncDisposable
             {
                 _misrouted.Enqueue((route, stream));
             }
+        }
+
+        if (route == _blackHoleRoute && Interlocked.Decrement(ref _blackHoles) >= 0)
+        {
+            using var dead = await http.WebSockets.AcceptWebSocketAsync();
+            Interlocked.Increment(ref _blackHoled);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, http.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client gave up on it.
+            }
+
+            return;
         }
 
         var upstreamPath = path.StartsWith(route + "/ws", StringComparison.Ordinal)
@@ -217,6 +254,7 @@ internal sealed class StrictRoutingProxy : IAsyncDisposable
             return bytes;
         }
 
+        _subscribes.AddOrUpdate(route, 1, (_, n) => n + 1);
         var kept = new List<string>();
         foreach (var name in root.GetProperty("params").EnumerateArray().Select(p => p.GetString()!))
         {
