@@ -336,8 +336,8 @@ public sealed class SimulatorServer : IAsyncDisposable
 
     private Task<System.Net.WebSockets.WebSocket> Accept(HttpContext http) => http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
     {
-        // Kestrel's keep-alive (the WebSocket API, and a stream connection over HTTP/2): a ping after PingInterval
-        // without traffic, a drop when nothing at all comes back within PongTimeout (looser than Binance's rule).
+        // Kestrel's keep-alive (the WebSocket API, and a stream connection over HTTP/2): a ping only once PingInterval
+        // passes with nothing received, and a drop when its pong is not back within PongTimeout.
         KeepAliveInterval = context.Options.PingInterval,
         KeepAliveTimeout = context.Options.PongTimeout,
     });

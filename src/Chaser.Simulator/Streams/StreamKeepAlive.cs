@@ -4,7 +4,7 @@ namespace Chaser.Simulator.Streams;
 /// Binance's keep-alive rule for the USDⓈ-M market/user streams (binance-futures-api.md §6; Binance's USDⓈ-M
 /// "Websocket Market Streams" page): the server pings every 3 minutes and drops a connection from which no pong frame
 /// came back within 10 minutes; unsolicited pongs are allowed and keep the connection (the page: "the client can send
-/// pong frames … to maintain the connection"). Only pong frames count: .NET's own keep-alive counts any bytes received.
+/// pong frames … to maintain the connection"). Only pong frames count, not other messages.
 /// </summary>
 internal sealed class PongWatch(TimeProvider clock, TimeSpan timeout)
 {
