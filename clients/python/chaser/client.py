@@ -4,6 +4,7 @@ Money comes back as :class:`decimal.Decimal` (JSON numbers are parsed exactly) a
 size is never rounded through a float on its way to the exchange.
 """
 
+import datetime
 import http.client
 import json
 import logging
@@ -64,6 +65,19 @@ def decimal_text(value, field):
     if not number.is_finite():
         raise ValueError("%s: %r is not a finite number" % (field, value))
     return format(number, "f")
+
+
+def time_text(value, field):
+    """A time as the ISO 8601 text the API reads, with its offset. A naive datetime is refused: Chaser would read it
+    as UTC, while ``datetime.now()`` is local time (a deadline hours off)."""
+    if isinstance(value, datetime.datetime):
+        if value.utcoffset() is None:
+            raise ValueError(
+                "%s: %s has no time zone (Chaser would read it as UTC; datetime.now() is local time): give an aware "
+                "datetime, e.g. datetime.now(timezone.utc) + timedelta(minutes=10)" % (field, value.isoformat())
+            )
+        return value.isoformat()
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _json_scalar(value):
@@ -328,8 +342,10 @@ class Client:
         for key, value in order.items():
             if key in ("size", "price_expected"):
                 value = decimal_text(value, key)
-            elif hasattr(value, "isoformat"):
-                value = value.isoformat()
+            elif key == "time_limit" and isinstance(value, datetime.timedelta):
+                value = "%dms" % (value // datetime.timedelta(milliseconds=1))
+            else:
+                value = time_text(value, key)
             body[key] = value
         return body
 
@@ -355,7 +371,7 @@ class Client:
         if strategy is not None:
             query["strategy"] = strategy
         if since is not None:
-            query["since"] = since.isoformat() if hasattr(since, "isoformat") else since
+            query["since"] = time_text(since, "since")
         if limit is not None:
             query["limit"] = str(limit)
         return query

@@ -355,6 +355,25 @@ class OrderTests(unittest.TestCase):
         self.assertEqual(Decimal(200), api.create_order("BTCUSDT", 1, numpy.int32(200), "n")["size"])
         self.assertEqual("0.25", decimal_text(numpy.float32(0.25), "size"))
 
+    def test_a_naive_deadline_is_refused_naming_it_and_a_time_limit_may_be_a_timedelta(self):
+        # A naive datetime reached Chaser without an offset and was read as UTC: datetime.now() + 10 minutes in New
+        # York was already past, in Singapore eight hours away.
+        import datetime
+
+        api = client()
+        for call in (
+            lambda: api.create_order("BTCUSDT", 1, 200, "n", deadline=datetime.datetime.now() + datetime.timedelta(minutes=10)),
+            lambda: api.report(since=datetime.datetime(2026, 11, 30, 9, 0)),
+        ):
+            with self.assertRaises(ValueError) as caught:
+                call()
+            self.assertRegex(str(caught.exception), r"^(deadline|since): .* has no time zone")
+        deadline = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=-5))).replace(microsecond=0) + datetime.timedelta(minutes=10)
+        order = api.create_order("BTCUSDT", 1, 200, "n", deadline=deadline, time_limit=datetime.timedelta(minutes=10), strategy="py-times")
+        self.assertEqual(deadline.astimezone(datetime.timezone.utc).isoformat(), order["deadline"])
+        self.assertEqual(600_000, order["time_limit_ms"])
+        api.cancel(order["id"])
+
     def test_floats_go_out_as_plain_decimals_never_exponents(self):
         self.assertEqual("0.00001", decimal_text(1e-05, "size"))
         self.assertEqual("15000", decimal_text(15_000, "size"))
