@@ -427,7 +427,17 @@ class Client:
                 time.sleep(pause if deadline is None else max(0, min(pause, deadline - time.monotonic())))
                 attempt += 1
         if content_type.startswith("application/json") or content_type.startswith("application/problem+json"):
-            return json.loads(payload.decode("utf-8"), parse_float=Decimal)
+            try:
+                return json.loads(payload.decode("utf-8"), parse_float=Decimal)
+            except ValueError:
+                raise ConnectionFailed("%s %s: the answer from %s is not valid JSON (cut short?)" % (method, path, self.url), sent=method == "POST") from None
+        if accept == "application/json":
+            # Some other web server (a proxy's login page, the Django site itself) is at the URL: its page would
+            # otherwise reach the caller as text where orders were expected.
+            raise ConfigurationError(
+                "url: %s answered %s %s with %s, not Chaser's JSON: is it the address chaser serve printed (CHASER_API_URL)?"
+                % (self.url, method, path, content_type or "no content type")
+            )
         if content_type.startswith("text/"):
             return payload.decode("utf-8")
         return payload

@@ -179,6 +179,27 @@ class ConfigurationTests(unittest.TestCase):
             elsewhere.close()
         self.assertEqual([None], seen)
 
+    def test_another_web_server_at_the_url_is_a_configuration_error_naming_url(self):
+        # Its 200 page came back as text where orders were expected: wait() and create() failed on "string indices".
+        def page(handler):
+            body = b"<html>Sign in</html>"
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html; charset=utf-8")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+            return True
+
+        other = _Proxy(page)
+        try:
+            for call in (lambda api: api.orders(), lambda api: api.create_order("BTCUSDT", 1, 200, "n"), lambda api: api.wait([1], timeout=5)):
+                with self.assertRaises(chaser.ConfigurationError) as caught:
+                    call(chaser.Client(other.url, serve.token))
+                self.assertTrue(str(caught.exception).startswith("url: %s answered" % other.url), str(caught.exception))
+                self.assertIn("text/html", str(caught.exception))
+        finally:
+            other.close()
+
     def test_a_timeout_that_is_not_seconds_is_refused_naming_timeout(self):
         # A setting read from the environment is text: it failed at the first request as a bare TypeError.
         for timeout in ("5", 0, -1, float("nan"), float("inf"), True):
