@@ -149,8 +149,13 @@ class Client:
         if timeout is not None and (seconds is None or not seconds.is_finite() or seconds <= 0):
             raise ConfigurationError("timeout: must be a positive number of seconds a request (or None), got %r" % (timeout,))
         self.timeout = None if timeout is None else float(seconds)
-        self.retries = retries
-        self.backoff = backoff
+        if isinstance(retries, bool) or not isinstance(retries, numbers.Integral) or retries < 0:
+            raise ConfigurationError("retries: must be a whole number of retries, 0 or more, got %r" % (retries,))
+        pause = decimal_number(backoff)
+        if pause is None or not pause.is_finite() or pause < 0:
+            raise ConfigurationError("backoff: must be seconds, 0 or more, got %r" % (backoff,))
+        self.retries = int(retries)
+        self.backoff = float(pause)
 
     def __repr__(self):
         return "Client(url=%r)" % (getattr(self, "url", None),)  # never the token; url is unset while __init__ refuses it

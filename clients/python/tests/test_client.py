@@ -179,6 +179,14 @@ class ConfigurationTests(unittest.TestCase):
             elsewhere.close()
         self.assertEqual([None], seen)
 
+    def test_retries_and_backoff_that_are_not_counts_and_seconds_are_refused_naming_them(self):
+        # They failed only when a connection did, as a TypeError comparing the attempt with "3".
+        for name, value in (("retries", "3"), ("retries", -1), ("retries", 1.5), ("retries", True), ("backoff", "0.5"), ("backoff", -1), ("backoff", float("nan"))):
+            with self.subTest(name=name, value=value):
+                with self.assertRaises(chaser.ConfigurationError) as caught:
+                    chaser.Client(serve.url, serve.token, **{name: value})
+                self.assertTrue(str(caught.exception).startswith(name + ":"))
+
     def test_another_web_server_at_the_url_is_a_configuration_error_naming_url(self):
         # Its 200 page came back as text where orders were expected: wait() and create() failed on "string indices".
         def page(handler):
