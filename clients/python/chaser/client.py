@@ -196,12 +196,29 @@ class Client:
             # before it had started theirs. Checked first, so that such a mistake claims nothing.
             self._check_new(ids)
         for start in range(0, len(ids), MAX_ITEMS):
-            self.execute(ids[start:start + MAX_ITEMS])
+            self._execute_or_learn(ids[start:start + MAX_ITEMS])
         final = self.wait(ids, timeout=timeout, progress=progress, poll_interval=poll_interval)
         failures = {o["id"]: o.get("status_detail") for o in final if o["status"] == "failed"}
         if failures and raise_on_failure:
             raise ExecutionFailed(failures, final)
         return final
+
+    def _execute_or_learn(self, ids):
+        """Executes the orders; when the answer is lost (the connection broke after the request went out), the
+        orders say whether they were claimed (a claim is all or none): if so they are waited for like any others,
+        else the error stands. Unreadable, they may be working: ConnectionLost names them."""
+        try:
+            self.execute(ids)
+        except ConnectionFailed as e:
+            if not e.sent:
+                raise
+            try:
+                claimed = [o for o in self.orders(ids=ids) if o["status"] != "new"]
+            except ConnectionFailed:
+                raise ConnectionLost(str(e), ids, []) from None
+            if not claimed:
+                raise
+            log.info("chaser: %s; the orders were claimed, waiting for them", e)
 
     def _check_new(self, ids):
         found = {o["id"]: o["status"] for o in self.orders(ids=ids)}

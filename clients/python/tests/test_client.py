@@ -291,6 +291,28 @@ class LostWaitTests(unittest.TestCase):
         finally:
             hung.close()
 
+    def test_an_execute_whose_answer_is_lost_after_the_claim_waits_for_the_orders(self):
+        # The connection broke after Chaser had claimed the orders: execute_and_wait raised "outcome unknown" while
+        # they worked on; a second execute would only be refused.
+        def claim_then_hang_up(handler):
+            if handler.command != "POST":
+                return False
+            body = handler.rfile.read(int(handler.headers["Content-Length"]))
+            request = urllib.request.Request(serve.url + handler.path, data=body, method="POST",
+                                             headers={"Authorization": handler.headers["Authorization"], "Content-Type": "application/json"})
+            urllib.request.urlopen(request).close()
+            handler.close_connection = True  # no answer: the client sees the connection close
+            return True
+
+        api = client()
+        order = api.create_order("ETHUSDT", 1, 150, "n", strategy="py-lost-answer")
+        proxy = _Proxy(claim_then_hang_up)
+        try:
+            final = chaser.Client(proxy.url, serve.token, backoff=0.01).execute_and_wait([order["id"]], timeout=120, poll_interval=0.2)
+        finally:
+            proxy.close()
+        self.assertEqual("filled", final[0]["status"])
+
     def test_more_than_one_claim_of_orders_claims_none_when_one_is_not_new(self):
         # Past 1,000 ids the orders are claimed in several requests: the first claimed (and started) its orders
         # before the second was refused for an order already filled.
@@ -510,14 +532,21 @@ class OrderTests(unittest.TestCase):
 
     def test_a_wait_past_its_timeout_names_the_orders_still_working_and_cancel_ends_them(self):
         api = client()
-        # Far above what the simulated book fills in a second.
-        order = api.create_order("BTCUSDT", 1, 900_000, "n", strategy="py-timeout")
+        # The order waits its turn behind a big one on its symbol and side, so that it cannot have filled by the
+        # cancel: alone, 900,000 USDT sometimes filled within the half second (then the cancel was a 409).
+        ahead = api.create_order("BTCUSDT", 1, 900_000, "n", strategy="py-timeout")
+        order = api.create_order("BTCUSDT", 1, 300, "n", strategy="py-timeout")
+        api.execute([ahead["id"]])
         api.execute([order["id"]])
-        with self.assertRaises(chaser.WaitTimeout) as caught:
-            api.wait([order["id"]], timeout=0.5, poll_interval=0.1)
-        self.assertEqual([order["id"]], caught.exception.pending)
-        self.assertEqual("canceling", api.cancel(order["id"])["status"])
-        self.assertEqual("canceled", api.wait([order["id"]], timeout=60, poll_interval=0.2)[0]["status"])
+        try:
+            with self.assertRaises(chaser.WaitTimeout) as caught:
+                api.wait([order["id"]], timeout=0.3, poll_interval=0.1)
+            self.assertEqual([order["id"]], caught.exception.pending)
+            self.assertEqual("canceling", api.cancel(order["id"])["status"])
+            self.assertEqual("canceled", api.wait([order["id"]], timeout=60, poll_interval=0.2)[0]["status"])
+        finally:
+            _cancel_unless_final(api, ahead["id"])
+        api.wait([ahead["id"]], timeout=60, poll_interval=0.2)
 
     def test_a_new_order_is_canceled_at_once_and_a_final_one_is_a_conflict(self):
         api = client()
