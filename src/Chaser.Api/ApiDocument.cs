@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.OpenApi;
@@ -40,6 +41,17 @@ internal static class ApiDocument
             return Task.CompletedTask;
         });
 
+        // What the order fields take, exactly as OrderInput reads them (the record's CLR types can't say it).
+        options.AddSchemaTransformer((schema, context, _) =>
+        {
+            if (context.JsonTypeInfo.Type == typeof(OrderRequest) && schema.Properties is { } properties)
+            {
+                DescribeOrderFields(properties);
+            }
+
+            return Task.CompletedTask;
+        });
+
         // The answers every route shares get a description that says when they happen.
         options.AddOperationTransformer((operation, _, _) =>
         {
@@ -53,6 +65,48 @@ internal static class ApiDocument
 
             return Task.CompletedTask;
         });
+    }
+
+    /// <summary>
+    /// A decimal as a string, as <see cref="Chaser.Core.Domain.DecimalText"/> reads it for the API: surrounding
+    /// whitespace, a sign, digits with at most one '.' (<c>0.5</c>, <c>.5</c>, <c>15000</c>); no exponent, no ','.
+    /// </summary>
+    public const string DecimalStringPattern = @"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)\s*$";
+
+    private static void DescribeOrderFields(IDictionary<string, IOpenApiSchema> properties)
+    {
+        // Each replaced schema keeps the description and default generated from the record.
+        void Replace(string name, OpenApiSchema schema)
+        {
+            if (properties.TryGetValue(name, out var generated))
+            {
+                schema.Description = generated.Description;
+                schema.Default = generated.Default;
+            }
+
+            properties[name] = schema;
+        }
+
+        static OpenApiSchema Strings(params string[] values) =>
+            new() { Type = JsonSchemaType.String, Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v))] };
+
+        static OpenApiSchema Decimal(bool nullable) => new()
+        {
+            OneOf = nullable
+                ? [new OpenApiSchema { Type = JsonSchemaType.Number }, new OpenApiSchema { Type = JsonSchemaType.String, Pattern = DecimalStringPattern }, new OpenApiSchema { Type = JsonSchemaType.Null }]
+                : [new OpenApiSchema { Type = JsonSchemaType.Number }, new OpenApiSchema { Type = JsonSchemaType.String, Pattern = DecimalStringPattern }],
+        };
+
+        Replace("side", new OpenApiSchema { OneOf = [new OpenApiSchema { Type = JsonSchemaType.Integer, Enum = [JsonValue.Create(1), JsonValue.Create(-1)] }, Strings("buy", "sell")] });
+        Replace("size", Decimal(nullable: false));
+        Replace("price_expected", Decimal(nullable: true));
+        Replace("size_type", Strings("n", "q"));
+        Replace("type", new OpenApiSchema { OneOf = [Strings("limit", "l"), new OpenApiSchema { Type = JsonSchemaType.Null }] });
+
+        // Not nullable: OrderInput refuses null for these (it is not one of the names, not true or false).
+        Replace("exchange", Strings([.. OrderInput.ExchangeNames]));
+        Replace("reduce_only", new OpenApiSchema { Type = JsonSchemaType.Boolean });
+        Replace("liquidated", new OpenApiSchema { Type = JsonSchemaType.Boolean });
     }
 
     private static readonly Dictionary<string, string> Shared = new()

@@ -4,6 +4,7 @@ Money comes back as :class:`decimal.Decimal` (JSON numbers are parsed exactly) a
 size is never rounded through a float on its way to the exchange.
 """
 
+import datetime
 import http.client
 import json
 import logging
@@ -17,7 +18,9 @@ from decimal import Decimal
 
 from .errors import (
     ConfigurationError,
+    ConflictError,
     ConnectionFailed,
+    ConnectionLost,
     ExecutionFailed,
     NotFoundError,
     RateLimitedError,
@@ -38,22 +41,84 @@ MAX_ITEMS = 1000
 _IDS_PER_QUERY = 500
 
 
+def decimal_number(value):
+    """A number as the Decimal it means, or None when it is not one (a bool, text, a list): an int exactly, a float
+    through its shortest repr (0.1 is 0.1, not 0.1000000000000000055…). numpy's and pandas' numbers (a size taken
+    from a data frame) are numbers too."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, numbers.Integral):
+        return Decimal(int(value))
+    if isinstance(value, numbers.Real):
+        return Decimal(repr(float(value)))
+    return None
+
+
 def decimal_text(value, field):
     """A number as the plain decimal text the API reads (``0.00001``, never ``1e-05``); other values pass unchanged
     so that the API names the field and the reason (a bool, a list)."""
-    if isinstance(value, bool) or value is None:
+    number = decimal_number(value)
+    if number is None:
         return value
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError("%s: %r is not a finite number" % (field, value))
-        value = Decimal(repr(value))
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError("%s: %r is not a finite number" % (field, value))
-        return format(value, "f")
-    return value
+    if not number.is_finite():
+        raise ValueError("%s: %r is not a finite number" % (field, value))
+    return format(number, "f")
+
+
+def time_text(value, field):
+    """A time as the ISO 8601 text the API reads, with its offset. A naive datetime is refused: Chaser would read it
+    as UTC, while ``datetime.now()`` is local time (a deadline hours off)."""
+    if isinstance(value, datetime.datetime):
+        if value.utcoffset() is None:
+            raise ValueError(
+                "%s: %s has no time zone (Chaser would read it as UTC; datetime.now() is local time): give an aware "
+                "datetime, e.g. datetime.now(timezone.utc) + timedelta(minutes=10)" % (field, value.isoformat())
+            )
+        return value.isoformat()
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _json_scalar(value):
+    """numpy's and pandas' scalars (a side or a flag taken from a data frame) as the Python value they hold."""
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "shape", None) == ():
+        return item()
+    raise TypeError("Object of type %s is not JSON serializable" % type(value).__name__)
+
+
+class _Secret:
+    """The token, kept out of every repr: an error reporter (Django's debug page, Sentry) shows the repr of each
+    local variable of the frames an exception passed through, and the client's frames hold it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value):
+        self._value = value._value if isinstance(value, _Secret) else value
+
+    def reveal(self):
+        return self._value
+
+    def __repr__(self):
+        return "<secret>"
+
+    def __eq__(self, other):
+        return isinstance(other, _Secret) and self._value == other._value
+
+    def __hash__(self):
+        return hash(self._value)
+
+
+def _token_problem(token):
+    if not isinstance(token, str) or not token.strip():
+        return "token: give the API token (the one chaser serve printed) as token= or in CHASER_API_TOKEN"
+    # Checked here, never quoted: http.client's own refusal of such a header value would carry the token.
+    if any(not (0x21 <= ord(c) <= 0x7E) for c in token.strip()):
+        return "token: has a space, a control character or a non-ASCII character; give the token as chaser serve printed it"
+    return None
 
 
 class Client:
@@ -66,27 +131,34 @@ class Client:
     """
 
     def __init__(self, url=None, token=None, timeout=30.0, retries=3, backoff=0.5):
+        # First of all, so that no frame of this client holds the token as text (see _Secret).
+        token = _Secret(token)
+        if token.reveal() is None:
+            token = _Secret(os.environ.get("CHASER_API_TOKEN"))
         url = url or os.environ.get("CHASER_API_URL") or DEFAULT_URL
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ConfigurationError("url: %r is not an http:// or https:// address of chaser serve" % (url,))
         self.url = url.rstrip("/")
-        token = token if token is not None else os.environ.get("CHASER_API_TOKEN")
-        if not isinstance(token, str) or not token.strip():
-            raise ConfigurationError(
-                "token: give the API token (the one chaser serve printed) as token= or in CHASER_API_TOKEN"
-            )
-        token = token.strip()
-        # Checked here, never quoted: http.client's own refusal of such a header value would carry the token.
-        if any(not (0x21 <= ord(c) <= 0x7E) for c in token):
-            raise ConfigurationError("token: has a space, a control character or a non-ASCII character; give the token as chaser serve printed it")
-        self._token = token
-        self.timeout = timeout
-        self.retries = retries
-        self.backoff = backoff
+        problem = _token_problem(token.reveal())
+        if problem is not None:
+            raise ConfigurationError(problem)
+        self._token = _Secret(token.reveal().strip())
+        # None waits forever; anything else must be seconds (a setting read from the environment is text).
+        seconds = decimal_number(timeout)
+        if timeout is not None and (seconds is None or not seconds.is_finite() or seconds <= 0):
+            raise ConfigurationError("timeout: must be a positive number of seconds a request (or None), got %r" % (timeout,))
+        self.timeout = None if timeout is None else float(seconds)
+        if isinstance(retries, bool) or not isinstance(retries, numbers.Integral) or retries < 0:
+            raise ConfigurationError("retries: must be a whole number of retries, 0 or more, got %r" % (retries,))
+        pause = decimal_number(backoff)
+        if pause is None or not pause.is_finite() or pause < 0:
+            raise ConfigurationError("backoff: must be seconds, 0 or more, got %r" % (backoff,))
+        self.retries = int(retries)
+        self.backoff = float(pause)
 
     def __repr__(self):
-        return "Client(url=%r)" % (self.url,)  # never the token
+        return "Client(url=%r)" % (getattr(self, "url", None),)  # never the token; url is unset while __init__ refuses it
 
     # -- orders -----------------------------------------------------------------------------------------------
 
@@ -119,13 +191,48 @@ class Client:
         """Executes the orders and waits until every one is final; raises :class:`ExecutionFailed` naming the
         reasons of the orders that failed (``raise_on_failure``), else returns the final orders."""
         ids = self._ids(ids)
+        if len(ids) > MAX_ITEMS:
+            # Several claims can't be all or none: an order that is not new would be refused only after the claims
+            # before it had started theirs. Checked first, so that such a mistake claims nothing.
+            self._check_new(ids)
         for start in range(0, len(ids), MAX_ITEMS):
-            self.execute(ids[start:start + MAX_ITEMS])
+            self._execute_or_learn(ids[start:start + MAX_ITEMS])
         final = self.wait(ids, timeout=timeout, progress=progress, poll_interval=poll_interval)
         failures = {o["id"]: o.get("status_detail") for o in final if o["status"] == "failed"}
         if failures and raise_on_failure:
             raise ExecutionFailed(failures, final)
         return final
+
+    def _execute_or_learn(self, ids):
+        """Executes the orders; when the answer is lost (the connection broke after the request went out), the
+        orders say whether they were claimed (a claim is all or none): if so they are waited for like any others,
+        else the error stands. Unreadable, they may be working: ConnectionLost names them."""
+        try:
+            self.execute(ids)
+        except ConnectionFailed as e:
+            if not e.sent:
+                raise
+            try:
+                claimed = [o for o in self.orders(ids=ids) if o["status"] != "new"]
+            except ConnectionFailed:
+                raise ConnectionLost(str(e), ids, []) from None
+            if not claimed:
+                raise
+            log.info("chaser: %s; the orders were claimed, waiting for them", e)
+
+    def _check_new(self, ids):
+        found = {o["id"]: o["status"] for o in self.orders(ids=ids)}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFoundError(404, {"title": "Not found", "detail": "no such order: %s; none was claimed" % ", ".join(map(str, missing)), "ids": missing}, "POST", "/api/orders/execute")
+        taken = [i for i in ids if found[i] != "new"]
+        if taken:
+            raise ConflictError(
+                409,
+                {"title": "Already executed", "detail": "; ".join("order %s is %s" % (i, found[i]) for i in taken) + "; only new orders can be executed, none was claimed", "ids": taken},
+                "POST",
+                "/api/orders/execute",
+            )
 
     def wait(self, ids, timeout=None, progress=None, poll_interval=0.5):
         """Polls until every order is final and returns them (in the order of ``ids``). ``progress(orders)`` is
@@ -133,12 +240,33 @@ class Client:
         seconds :class:`WaitTimeout` is raised with the ids still working. A busy database (503) or the rate limit
         (429) only delays the next poll by its Retry-After: the orders work on regardless."""
         ids = self._ids(ids)
+        try:
+            return self._wait(ids, timeout, progress, poll_interval)
+        except KeyboardInterrupt:
+            # Interrupting the wait stops nothing on Chaser: say so (a warning is printed even without logging set
+            # up), with the ids to cancel.
+            log.warning(
+                "chaser: interrupted while waiting; order(s) %s keep working on Chaser unless final: cancel them with "
+                "Client.cancel(id), or orders.cancel() in Django",
+                ", ".join(str(i) for i in ids),
+            )
+            raise
+
+    def _wait(self, ids, timeout, progress, poll_interval):
         started = time.monotonic()
+        # Each poll ends by the wait's own deadline: a server that does not answer must not hold it for the
+        # request timeout times the retries.
+        deadline = None if timeout is None else started + timeout
         last = None
         orders = []
         while True:
             try:
-                orders = self.orders(ids=ids)
+                orders = self._orders(ids, deadline=deadline)
+            except ConnectionFailed as e:
+                pending = [o["id"] for o in orders if o["status"] not in FINAL_STATUSES] if orders else ids
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise WaitTimeout(pending, orders, timeout) from None
+                raise ConnectionLost(str(e), pending, orders) from None
             except (RateLimitedError, ServiceUnavailableError) as e:
                 pause = e.retry_after if e.retry_after is not None else poll_interval
                 log.info("chaser: %s; polling again in %s s", e, pause)
@@ -174,18 +302,21 @@ class Client:
 
     def orders(self, ids=None, status=None, strategy=None):
         """Orders by id (oldest first), filtered; more than the API's 1,000 a request are read in pieces."""
+        return self._orders(ids, status, strategy)
+
+    def _orders(self, ids=None, status=None, strategy=None, deadline=None):
         query = {}
         if status is not None:
             query["status"] = status
         if strategy is not None:
             query["strategy"] = strategy
         if ids is None:
-            return self._request("GET", "/api/orders", query=query)
+            return self._request("GET", "/api/orders", query=query, deadline=deadline)
         ids = self._ids(ids)
         rows = []
         for start in range(0, len(ids), _IDS_PER_QUERY):
             chunk = ids[start:start + _IDS_PER_QUERY]
-            rows.extend(self._request("GET", "/api/orders", query=dict(query, ids=",".join(map(str, chunk)))))
+            rows.extend(self._request("GET", "/api/orders", query=dict(query, ids=",".join(map(str, chunk))), deadline=deadline))
         return rows
 
     def fills(self, order_id):
@@ -233,8 +364,10 @@ class Client:
         for key, value in order.items():
             if key in ("size", "price_expected"):
                 value = decimal_text(value, key)
-            elif hasattr(value, "isoformat"):
-                value = value.isoformat()
+            elif key == "time_limit" and isinstance(value, datetime.timedelta):
+                value = "%dms" % (value // datetime.timedelta(milliseconds=1))
+            else:
+                value = time_text(value, key)
             body[key] = value
         return body
 
@@ -260,27 +393,37 @@ class Client:
         if strategy is not None:
             query["strategy"] = strategy
         if since is not None:
-            query["since"] = since.isoformat() if hasattr(since, "isoformat") else since
+            query["since"] = time_text(since, "since")
         if limit is not None:
             query["limit"] = str(limit)
         return query
 
-    def _request(self, method, path, body=None, query=None, accept="application/json"):
+    def _request(self, method, path, body=None, query=None, accept="application/json", deadline=None):
+        """One request, retried on connection errors (see the class); ``deadline`` (time.monotonic()) cuts each
+        attempt's timeout, the back-off and the retries short."""
         url = self.url + path
         if query:
             url += "?" + urllib.parse.urlencode(query)
         data = None
-        headers = {"Authorization": "Bearer " + self._token, "Accept": accept, "User-Agent": "chaser-python"}
+        headers = {"Accept": accept, "User-Agent": "chaser-python"}
         if body is not None:
-            data = json.dumps(body).encode("utf-8")
+            data = json.dumps(body, default=_json_scalar).encode("utf-8")
             headers["Content-Type"] = "application/json"
         elif method == "POST":
             data = b""
         attempt = 0
         while True:
             request = urllib.request.Request(url, data=data, headers=headers, method=method)
+            # Unredirected: a redirect (to another host) never carries the token; and no local of this frame holds it.
+            request.add_unredirected_header("Authorization", "Bearer " + self._token.reveal())
+            timeout = self.timeout
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ConnectionFailed("%s %s: no answer from %s before the wait's timeout" % (method, path, self.url))
+                timeout = left if timeout is None else min(timeout, left)
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                with urllib.request.urlopen(request, timeout=timeout) as response:
                     payload = response.read()
                     content_type = response.headers.get("Content-Type", "")
                 break
@@ -293,15 +436,30 @@ class Client:
                 retryable = refused or method == "GET"
                 if not retryable or attempt >= self.retries:
                     sent = not refused
-                    what = "the connection broke or timed out after the request was sent; its outcome is unknown" if sent and method == "POST" else "could not connect"
+                    what = (
+                        "could not connect" if refused
+                        else "the connection broke or timed out after the request was sent; its outcome is unknown" if method == "POST"
+                        else "no answer (the connection broke or timed out)"
+                    )
                     raise ConnectionFailed(
                         "%s %s: %s (%s: %s) at %s" % (method, path, what, type(reason).__name__, reason, self.url),
                         sent=sent,
                     ) from None
-                time.sleep(self.backoff * (2 ** attempt))
+                pause = self.backoff * (2 ** attempt)
+                time.sleep(pause if deadline is None else max(0, min(pause, deadline - time.monotonic())))
                 attempt += 1
         if content_type.startswith("application/json") or content_type.startswith("application/problem+json"):
-            return json.loads(payload.decode("utf-8"), parse_float=Decimal)
+            try:
+                return json.loads(payload.decode("utf-8"), parse_float=Decimal)
+            except ValueError:
+                raise ConnectionFailed("%s %s: the answer from %s is not valid JSON (cut short?)" % (method, path, self.url), sent=method == "POST") from None
+        if accept == "application/json":
+            # Some other web server (a proxy's login page, the Django site itself) is at the URL: its page would
+            # otherwise reach the caller as text where orders were expected.
+            raise ConfigurationError(
+                "url: %s answered %s %s with %s, not Chaser's JSON: is it the address chaser serve printed (CHASER_API_URL)?"
+                % (self.url, method, path, content_type or "no content type")
+            )
         if content_type.startswith("text/"):
             return payload.decode("utf-8")
         return payload

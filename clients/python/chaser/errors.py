@@ -4,6 +4,7 @@ __all__ = [
     "ChaserError",
     "ConfigurationError",
     "ConnectionFailed",
+    "ConnectionLost",
     "ApiError",
     "ValidationError",
     "AuthenticationError",
@@ -35,6 +36,23 @@ class ConnectionFailed(ChaserError):
     def __init__(self, message, sent=False):
         super().__init__(message)
         self.sent = sent
+
+
+class ConnectionLost(ConnectionFailed):
+    """Chaser could not be reached while waiting for orders it had claimed. ``pending`` lists the ones not final when
+    last seen (``orders``): a child order of theirs may still rest on the exchange until ``chaser serve`` starts again
+    on the same database and recovers them; then waiting again returns their final state."""
+
+    def __init__(self, message, pending, orders):
+        self.pending = list(pending)
+        self.orders = list(orders)
+        super().__init__(
+            "%s — while waiting for %d order(s) not final when last seen: %s. A child order of theirs may still rest on "
+            "the exchange: chaser serve recovers them when it starts again on the same database (cancels what rests, "
+            "reconciles the fills); then wait again for their final state"
+            % (message, len(self.pending), ", ".join(str(i) for i in self.pending)),
+            sent=True,
+        )
 
 
 class ApiError(ChaserError):

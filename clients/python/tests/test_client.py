@@ -8,6 +8,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 import urllib.request
 from decimal import Decimal
 
@@ -31,6 +32,70 @@ def tearDownModule():
 
 def client(**kwargs):
     return chaser.Client(serve.url, serve.token, **kwargs)
+
+
+def reported(error):
+    """What an error reporter shows of an exception (Django's debug page, Sentry): the repr of every local of every
+    frame it and the exceptions it was raised from passed through."""
+    text = []
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        text.append(str(error))
+        tb = error.__traceback__
+        while tb is not None:
+            text.extend("%s=%r" % item for item in tb.tb_frame.f_locals.items())
+            tb = tb.tb_next
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    return "\n".join(text)
+
+
+def _answer(handler, status, value):
+    body = json.dumps(value).encode()
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the client gave up on the answer
+    return True
+
+
+class _Proxy:
+    """A local HTTP server passing GETs on to chaser serve unless ``answer(handler)`` answered (it answers every
+    POST) until closed."""
+
+    def __init__(self, answer=None):
+        upstream = serve.url
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if answer is not None and answer(self):
+                    return
+                request = urllib.request.Request(upstream + self.path, headers={"Authorization": self.headers["Authorization"] or ""})
+                with urllib.request.urlopen(request) as real:
+                    body = real.read()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                answer(self)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class ConfigurationTests(unittest.TestCase):
@@ -66,6 +131,91 @@ class ConfigurationTests(unittest.TestCase):
                 chaser.Client(serve.url, token).orders()
             self.assertNotIn("secret", str(caught.exception))
             self.assertTrue(str(caught.exception).startswith("token:"))
+
+    def test_no_frame_an_error_passed_through_holds_the_token(self):
+        # Django's debug page and error trackers show every local of the failing frames: the client's held the
+        # Authorization header (and __init__ the token) as text.
+        failures = []
+        for attempt in (
+            lambda: client().order(987654321),
+            lambda: chaser.Client("http://127.0.0.1:%d" % harness.free_port(), serve.token, retries=0).order(1),
+            lambda: chaser.Client("ftp://127.0.0.1", serve.token),
+            lambda: chaser.Client(serve.url, serve.token + " more"),
+            lambda: chaser.Client(serve.url, serve.token, timeout="5"),
+        ):
+            try:
+                attempt()
+            except chaser.ChaserError as e:
+                failures.append(e)
+        for error in failures:
+            with self.subTest(error=type(error).__name__):
+                self.assertNotIn(serve.token, reported(error))
+        self.assertEqual(5, len(failures))
+
+    def test_a_redirect_never_carries_the_token(self):
+        # A redirect to another host (a proxy's, a typo'd URL's) must not hand it the bearer token.
+        seen = []
+
+        def record(handler):
+            seen.append(handler.headers["Authorization"])
+            return _answer(handler, 200, [])
+
+        elsewhere = _Proxy(record)
+
+        def redirect(handler):
+            handler.send_response(307)
+            handler.send_header("Location", elsewhere.url + handler.path)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return True
+
+        redirecting = _Proxy(redirect)
+        try:
+            chaser.Client(redirecting.url, serve.token).orders()
+        except chaser.ChaserError:
+            pass
+        finally:
+            redirecting.close()
+            elsewhere.close()
+        self.assertEqual([None], seen)
+
+    def test_retries_and_backoff_that_are_not_counts_and_seconds_are_refused_naming_them(self):
+        # They failed only when a connection did, as a TypeError comparing the attempt with "3".
+        for name, value in (("retries", "3"), ("retries", -1), ("retries", 1.5), ("retries", True), ("backoff", "0.5"), ("backoff", -1), ("backoff", float("nan"))):
+            with self.subTest(name=name, value=value):
+                with self.assertRaises(chaser.ConfigurationError) as caught:
+                    chaser.Client(serve.url, serve.token, **{name: value})
+                self.assertTrue(str(caught.exception).startswith(name + ":"))
+
+    def test_another_web_server_at_the_url_is_a_configuration_error_naming_url(self):
+        # Its 200 page came back as text where orders were expected: wait() and create() failed on "string indices".
+        def page(handler):
+            body = b"<html>Sign in</html>"
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html; charset=utf-8")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+            return True
+
+        other = _Proxy(page)
+        try:
+            for call in (lambda api: api.orders(), lambda api: api.create_order("BTCUSDT", 1, 200, "n"), lambda api: api.wait([1], timeout=5)):
+                with self.assertRaises(chaser.ConfigurationError) as caught:
+                    call(chaser.Client(other.url, serve.token))
+                self.assertTrue(str(caught.exception).startswith("url: %s answered" % other.url), str(caught.exception))
+                self.assertIn("text/html", str(caught.exception))
+        finally:
+            other.close()
+
+    def test_a_timeout_that_is_not_seconds_is_refused_naming_timeout(self):
+        # A setting read from the environment is text: it failed at the first request as a bare TypeError.
+        for timeout in ("5", 0, -1, float("nan"), float("inf"), True):
+            with self.subTest(timeout=timeout):
+                with self.assertRaises(chaser.ConfigurationError) as caught:
+                    chaser.Client(serve.url, serve.token, timeout=timeout)
+                self.assertTrue(str(caught.exception).startswith("timeout:"))
+        self.assertEqual([], chaser.Client(serve.url, serve.token, timeout=Decimal("2.5")).orders(strategy="py-none"))
 
     def test_an_unreachable_server_is_retried_then_a_connection_error_saying_nothing_was_sent(self):
         lonely = chaser.Client("http://127.0.0.1:%d" % harness.free_port(), "t", retries=2, backoff=0.01)
@@ -119,6 +269,110 @@ class BusyServerTests(unittest.TestCase):
             server.server_close()
 
 
+def _cancel_unless_final(api, order_id):
+    if api.order(order_id)["status"] not in chaser.FINAL_STATUSES:
+        api.cancel(order_id)
+
+
+class LostWaitTests(unittest.TestCase):
+    def test_a_wait_ends_by_its_timeout_when_the_server_does_not_answer(self):
+        # Each poll took the request timeout, and was retried: a wait of 1 s on a hung server lasted minutes.
+        def hang(handler):
+            time.sleep(8)
+            return _answer(handler, 200, [])
+
+        hung = _Proxy(hang)
+        try:
+            started = time.monotonic()
+            with self.assertRaises(chaser.WaitTimeout) as caught:
+                chaser.Client(hung.url, serve.token, timeout=6, retries=3, backoff=0.2).wait([7], timeout=1, poll_interval=0.1)
+            self.assertLess(time.monotonic() - started, 3)
+            self.assertEqual([7], caught.exception.pending)
+        finally:
+            hung.close()
+
+    def test_an_execute_whose_answer_is_lost_after_the_claim_waits_for_the_orders(self):
+        # The connection broke after Chaser had claimed the orders: execute_and_wait raised "outcome unknown" while
+        # they worked on; a second execute would only be refused.
+        def claim_then_hang_up(handler):
+            if handler.command != "POST":
+                return False
+            body = handler.rfile.read(int(handler.headers["Content-Length"]))
+            request = urllib.request.Request(serve.url + handler.path, data=body, method="POST",
+                                             headers={"Authorization": handler.headers["Authorization"], "Content-Type": "application/json"})
+            urllib.request.urlopen(request).close()
+            handler.close_connection = True  # no answer: the client sees the connection close
+            return True
+
+        api = client()
+        order = api.create_order("ETHUSDT", 1, 150, "n", strategy="py-lost-answer")
+        proxy = _Proxy(claim_then_hang_up)
+        try:
+            final = chaser.Client(proxy.url, serve.token, backoff=0.01).execute_and_wait([order["id"]], timeout=120, poll_interval=0.2)
+        finally:
+            proxy.close()
+        self.assertEqual("filled", final[0]["status"])
+
+    def test_more_than_one_claim_of_orders_claims_none_when_one_is_not_new(self):
+        # Past 1,000 ids the orders are claimed in several requests: the first claimed (and started) its orders
+        # before the second was refused for an order already filled.
+        ids = list(range(1, 1_202))
+        claimed = []
+
+        def venue(handler):
+            if handler.command == "POST":
+                claimed.append(handler.path)
+                return _answer(handler, 202, {"ids": [], "status": "working"})
+            asked = [int(i) for i in urllib.parse.parse_qs(urllib.parse.urlsplit(handler.path).query)["ids"][0].split(",")]
+            return _answer(handler, 200, [{"id": i, "status": "filled" if i == 1_150 else "new"} for i in asked])
+
+        stub = _Proxy(venue)
+        try:
+            with self.assertRaises(chaser.ConflictError) as caught:
+                chaser.Client(stub.url, serve.token).execute_and_wait(ids, timeout=5)
+        finally:
+            stub.close()
+        self.assertEqual([], claimed)
+        self.assertEqual([1_150], caught.exception.ids)
+        self.assertIn("order 1150 is filled", str(caught.exception))
+
+    def test_losing_chaser_while_waiting_names_the_orders_left_working(self):
+        # chaser serve killed mid-execute(): the user saw only "GET /api/orders: could not connect", not that their
+        # order was claimed and may still rest on the exchange.
+        api = client()
+        order = api.create_order("BTCUSDT", 1, 900_000, "n", strategy="py-lost")
+        api.execute([order["id"]])
+        proxy = _Proxy()
+        try:
+            with self.assertRaises(chaser.ConnectionLost) as caught:
+                chaser.Client(proxy.url, serve.token, retries=1, backoff=0.01).wait([order["id"]], poll_interval=0.1, progress=lambda orders: proxy.close())
+        finally:
+            _cancel_unless_final(api, order["id"])
+        error = caught.exception
+        self.assertIsInstance(error, chaser.ConnectionFailed)
+        self.assertEqual([order["id"]], error.pending)
+        self.assertIn("order(s) not final when last seen: %d" % order["id"], str(error))
+        self.assertIn("may still rest on the exchange", str(error))
+        api.wait([order["id"]], timeout=60, poll_interval=0.2)
+
+    def test_an_interrupted_wait_warns_that_the_orders_keep_working(self):
+        api = client()
+        order = api.create_order("BTCUSDT", 1, 900_000, "n", strategy="py-interrupt")
+        api.execute([order["id"]])
+
+        def interrupt(orders):
+            raise KeyboardInterrupt
+
+        try:
+            with self.assertLogs("chaser", "WARNING") as logged:
+                with self.assertRaises(KeyboardInterrupt):
+                    api.wait([order["id"]], poll_interval=0.1, progress=interrupt)
+        finally:
+            _cancel_unless_final(api, order["id"])
+        self.assertIn("order(s) %d keep working on Chaser" % order["id"], logged.output[0])
+        api.wait([order["id"]], timeout=60, poll_interval=0.2)
+
+
 class OrderTests(unittest.TestCase):
     def test_an_order_is_stored_exactly_as_given_and_read_back_with_decimals(self):
         api = client()
@@ -140,6 +394,36 @@ class OrderTests(unittest.TestCase):
         self.assertEqual([order["id"]], [o["id"] for o in api.orders(ids=numpy.array([order["id"]]))])
         with self.assertRaises(ValueError):
             api.order(True)
+
+    @unittest.skipUnless(importlib.util.find_spec("numpy"), "numpy is not installed (python3-pandas brings it)")
+    def test_sizes_sides_and_flags_from_a_data_frame_are_numbers(self):
+        # They failed in json.dumps: "Object of type int64 is not JSON serializable".
+        import numpy
+
+        api = client()
+        order = api.create_order("ETHUSDT", numpy.int64(-1), numpy.float64(0.05), "q", reduce_only=numpy.bool_(False), price_expected=numpy.int64(3400))
+        self.assertEqual((-1, Decimal("0.05"), False, Decimal(3400)), (order["side"], order["size"], order["reduce_only"], order["price_expected"]))
+        self.assertEqual(Decimal(200), api.create_order("BTCUSDT", 1, numpy.int32(200), "n")["size"])
+        self.assertEqual("0.25", decimal_text(numpy.float32(0.25), "size"))
+
+    def test_a_naive_deadline_is_refused_naming_it_and_a_time_limit_may_be_a_timedelta(self):
+        # A naive datetime reached Chaser without an offset and was read as UTC: datetime.now() + 10 minutes in New
+        # York was already past, in Singapore eight hours away.
+        import datetime
+
+        api = client()
+        for call in (
+            lambda: api.create_order("BTCUSDT", 1, 200, "n", deadline=datetime.datetime.now() + datetime.timedelta(minutes=10)),
+            lambda: api.report(since=datetime.datetime(2026, 11, 30, 9, 0)),
+        ):
+            with self.assertRaises(ValueError) as caught:
+                call()
+            self.assertRegex(str(caught.exception), r"^(deadline|since): .* has no time zone")
+        deadline = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=-5))).replace(microsecond=0) + datetime.timedelta(minutes=10)
+        order = api.create_order("BTCUSDT", 1, 200, "n", deadline=deadline, time_limit=datetime.timedelta(minutes=10), strategy="py-times")
+        self.assertEqual(deadline.astimezone(datetime.timezone.utc).isoformat(), order["deadline"])
+        self.assertEqual(600_000, order["time_limit_ms"])
+        api.cancel(order["id"])
 
     def test_floats_go_out_as_plain_decimals_never_exponents(self):
         self.assertEqual("0.00001", decimal_text(1e-05, "size"))
@@ -248,14 +532,21 @@ class OrderTests(unittest.TestCase):
 
     def test_a_wait_past_its_timeout_names_the_orders_still_working_and_cancel_ends_them(self):
         api = client()
-        # Far above what the simulated book fills in a second.
-        order = api.create_order("BTCUSDT", 1, 900_000, "n", strategy="py-timeout")
+        # The order waits its turn behind a big one on its symbol and side, so that it cannot have filled by the
+        # cancel: alone, 900,000 USDT sometimes filled within the half second (then the cancel was a 409).
+        ahead = api.create_order("BTCUSDT", 1, 900_000, "n", strategy="py-timeout")
+        order = api.create_order("BTCUSDT", 1, 300, "n", strategy="py-timeout")
+        api.execute([ahead["id"]])
         api.execute([order["id"]])
-        with self.assertRaises(chaser.WaitTimeout) as caught:
-            api.wait([order["id"]], timeout=0.5, poll_interval=0.1)
-        self.assertEqual([order["id"]], caught.exception.pending)
-        self.assertEqual("canceling", api.cancel(order["id"])["status"])
-        self.assertEqual("canceled", api.wait([order["id"]], timeout=60, poll_interval=0.2)[0]["status"])
+        try:
+            with self.assertRaises(chaser.WaitTimeout) as caught:
+                api.wait([order["id"]], timeout=0.3, poll_interval=0.1)
+            self.assertEqual([order["id"]], caught.exception.pending)
+            self.assertEqual("canceling", api.cancel(order["id"])["status"])
+            self.assertEqual("canceled", api.wait([order["id"]], timeout=60, poll_interval=0.2)[0]["status"])
+        finally:
+            _cancel_unless_final(api, ahead["id"])
+        api.wait([ahead["id"]], timeout=60, poll_interval=0.2)
 
     def test_a_new_order_is_canceled_at_once_and_a_final_one_is_a_conflict(self):
         api = client()

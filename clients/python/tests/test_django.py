@@ -1,8 +1,11 @@
 """The seed's snippet, verbatim, through ``chaser.django`` against ``chaser serve`` recording in PostgreSQL."""
 
 import datetime
+import json
 import os
 import secrets
+import subprocess
+import sys
 import unittest
 from decimal import Decimal
 
@@ -50,6 +53,7 @@ def setUpModule():
         CHASER_API_URL=serve.url,
         CHASER_API_TOKEN=serve.token,
         BINANCE_FUTURES_STRING="binfut",
+        SECRET_KEY="chaser-python-tests",  # Django's error reporter reads it
     )
     django.setup()
 
@@ -133,6 +137,80 @@ class SeedSnippetTests(unittest.TestCase):
         self.assertGreater(orders[0].mid_rows.count(), 0)
 
 
+class ErrorPageTests(unittest.TestCase):
+    def test_djangos_error_page_never_shows_the_token(self):
+        # The debug page (DEBUG=True, the example desk's default) lists every local of every frame: the client's
+        # held the Authorization header, chaser.django.client() and Client.__init__ the token.
+        from django.test import override_settings
+        from django.views.debug import ExceptionReporter
+
+        import chaser
+        from chaser.django.models import Order
+
+        pages = []
+        # Not found (an HTTP error), a URL that is not http (refused building the client), nobody listening.
+        for url in (serve.url, "ftp://127.0.0.1", "http://127.0.0.1:%d" % harness.free_port()):
+            with override_settings(CHASER_API_URL=url):
+                try:
+                    Order(pk=987654321).cancel()
+                except chaser.ChaserError:
+                    pages.append(ExceptionReporter(None, *sys.exc_info()).get_traceback_html())
+        self.assertEqual(3, len(pages))
+        for page in pages:
+            self.assertNotIn(serve.token, page)
+
+
+    def test_without_the_setting_the_token_comes_from_the_environment(self):
+        from django.test import override_settings
+
+        import chaser
+        from chaser.django.models import Order
+
+        saved = os.environ.get("CHASER_API_TOKEN")
+        os.environ["CHASER_API_TOKEN"] = serve.token
+        try:
+            with override_settings(CHASER_API_TOKEN=None):
+                with self.assertRaises(chaser.NotFoundError):  # authenticated: the order is just not there
+                    Order(pk=987654321).cancel()
+        finally:
+            if saved is None:
+                os.environ.pop("CHASER_API_TOKEN", None)
+            else:
+                os.environ["CHASER_API_TOKEN"] = saved
+
+
+class TimeZoneTests(unittest.TestCase):
+    def test_exchange_times_in_ms_are_the_instants_under_use_tz_false_across_a_clock_change(self):
+        # With USE_TZ=False Django reads naive local times: 01:30 on the night New York's clocks go back is two
+        # instants an hour apart (pytz refused it: AmbiguousTimeError; zoneinfo takes the first).
+        from chaser.django.models import Order
+
+        order = Order.objects.create(symbol="BTCUSDT", _type="l", sz=300, sz_type="n", strategy="py-tz")
+        first, second = "2026-11-01T05:30:00.123+00:00", "2026-11-01T06:30:00.456+00:00"  # 01:30 EDT, 01:30 EST
+        # Rows Chaser would record, planted: the simulator's clock does not pass a clock change.
+        for trade_id, at in enumerate((first, second), 1):
+            _rows("INSERT INTO mids (order_id, bid, ask, mid, exchange_time, received_time) VALUES (%s, 1, 3, 2, %s, %s) RETURNING id", order.pk, at, at)
+            _rows("INSERT INTO fills (order_id, client_order_id, trade_id, price, qty, fee, fee_asset, is_maker, exchange_time, received_time) "
+                  "VALUES (%s, 'c', %s, 2, 0.001, 0, 'USDT', true, %s, %s) RETURNING id", order.pk, trade_id, at, at)
+        ms = [_ms(datetime.datetime.fromisoformat(at)) for at in (first, second)]
+        script = (
+            "import json, sys; import django; from django.conf import settings; "
+            "from chaser.django import database_settings; "
+            "settings.configure(INSTALLED_APPS=['chaser.django'], DATABASES={'default': database_settings(sys.argv[1])}, USE_TZ=False, TIME_ZONE='America/New_York'); "
+            "django.setup(); from chaser.django.models import Order; o = Order.objects.get(pk=int(sys.argv[2])); "
+            "print(json.dumps({'mids': o.mids, 'trades': o.trades}))"
+        )
+        net = os.environ["CHASER_TEST_POSTGRES"].rstrip(";") + ";Database=" + database
+        done = subprocess.run(
+            [sys.executable, "-c", script, net, str(order.pk)], capture_output=True, text=True, timeout=60,
+            env=dict(os.environ, PYTHONPATH=os.path.abspath(os.path.join(harness.HERE, ".."))),
+        )
+        self.assertEqual(0, done.returncode, done.stderr[-2000:])
+        read = json.loads(done.stdout)
+        self.assertEqual([[2.0, ms[0]], [2.0, ms[1]]], read["mids"])
+        self.assertEqual([[2.0, 0.001, ms[0]], [2.0, 0.001, ms[1]]], read["trades"])
+
+
 class FrameTests(unittest.TestCase):
     def test_df_without_polars_or_pandas_names_both(self):
         import sys
@@ -200,6 +278,15 @@ class CreateTests(unittest.TestCase):
         ])
         self.assertEqual([(1, Decimal(300)), (-1, Decimal("0.2"))], [(o.side, o.sz) for o in made])
         self.assertEqual([o.pk for o in made], list(Order.objects.filter(strategy="py-bulk").values_list("pk", flat=True)))
+
+    def test_sz_as_text_without_a_leading_digit_is_a_buy(self):
+        # ".5" was refused as "side: required" while "-.5" sold: the sign came only from text starting with a digit.
+        from chaser.django.models import Order
+
+        half = Order.objects.create(symbol="ETHUSDT", _type="l", sz=".5", sz_type="q", strategy="py-django")
+        self.assertEqual((1, Decimal("0.5")), (half.side, half.sz))
+        plus = Order.objects.create(symbol="ETHUSDT", _type="l", sz="+.25", sz_type="q", strategy="py-django")
+        self.assertEqual((1, Decimal("0.25")), (plus.side, plus.sz))
 
     def test_a_naive_deadline_is_in_djangos_time_zone(self):
         from django.utils import timezone

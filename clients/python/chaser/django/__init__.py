@@ -16,10 +16,11 @@ def client():
     """The API client for the current settings (one per URL and token)."""
     from django.conf import settings
 
-    from ..client import Client
+    from ..client import Client, _Secret
 
     url = getattr(settings, "CHASER_API_URL", None)
-    token = getattr(settings, "CHASER_API_TOKEN", None)
+    # Never as text in this frame: an error reporter shows its locals (see _Secret).
+    token = _Secret(getattr(settings, "CHASER_API_TOKEN", None))
     timeout = getattr(settings, "CHASER_API_TIMEOUT", 30.0)
     key = (url, token, timeout)
     with _lock:

@@ -6,15 +6,13 @@ The models need PostgreSQL (Chaser's SQLite schema keeps money as text and times
 """
 
 import datetime
-import numbers
-from decimal import Decimal
 
 from django.db import models
 from django.db.utils import NotSupportedError
 from django.utils import timezone
 
 from .. import errors
-from ..client import FINAL_STATUSES, MAX_ITEMS
+from ..client import FINAL_STATUSES, MAX_ITEMS, decimal_number
 from . import client as chaser_client
 
 __all__ = ["Order", "ChildOrder", "Fill", "Mid", "Event", "MarketTrade", "OrderQuerySet", "DF_COLUMNS"]
@@ -40,11 +38,12 @@ DF_COLUMNS = (
 _READ_ONLY = "Chaser is the only writer of its tables: create orders with Order.objects.create(...) (through its API), cancel with order.cancel()"
 
 
-def _epoch_ms(moment):
-    """Milliseconds since the Unix epoch, exactly (no float): a naive time is in Django's time zone (USE_TZ=False)."""
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.get_default_timezone())
-    return (moment - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)) // datetime.timedelta(milliseconds=1)
+class _EpochMs(models.Func):
+    """Milliseconds since the Unix epoch of a stored time, computed by PostgreSQL from the instant it holds: with
+    USE_TZ=False Django reads a naive local time, which the hour a clock change repeats makes ambiguous."""
+
+    template = "FLOOR(EXTRACT(EPOCH FROM %(expressions)s) * 1000)::bigint"
+    output_field = models.BigIntegerField()
 
 
 def _side(value):
@@ -90,15 +89,14 @@ def order_body(fields):
     sz = fields["sz"]
     size, sign = sz, None
     if isinstance(sz, str):
-        # Text is Chaser's to read (it refuses "1,000", "1e3"); only its sign is taken here.
+        # Text is Chaser's to read (it refuses "1,000" and "1e3"); only its sign is taken here: none buys (".5").
         text = sz.strip()
         if text.startswith("-"):
             size, sign = text[1:], -1
-        elif text and text.lstrip("+")[:1].isdigit():
-            size, sign = text.lstrip("+"), 1
-    elif isinstance(sz, Decimal) or (isinstance(sz, numbers.Real) and not isinstance(sz, bool)):
-        # A float through its shortest repr (0.1 is 0.1, not 0.1000000000000000055…); numpy numbers included.
-        number = sz if isinstance(sz, Decimal) else Decimal(int(sz)) if isinstance(sz, numbers.Integral) else Decimal(repr(float(sz)))
+        elif text:
+            size, sign = text[1:] if text.startswith("+") else text, 1
+    elif decimal_number(sz) is not None:
+        number = decimal_number(sz)
         if not number.is_finite():
             raise _refused("sz", "must be a finite number, got %r" % (sz,))
         if number != 0:
@@ -285,12 +283,14 @@ class Order(models.Model):
     @property
     def mids(self):
         """``[(mid, exchange time in ms), …]`` from the ``mids`` table, in arrival order."""
-        return [(float(m.mid), _epoch_ms(m.exchange_time)) for m in self.mid_rows.order_by("received_time", "id")]
+        rows = self.mid_rows.order_by("received_time", "id").annotate(exchange_ms=_EpochMs("exchange_time"))
+        return [(float(mid), ms) for mid, ms in rows.values_list("mid", "exchange_ms")]
 
     @property
     def trades(self):
         """``[(price, qty, exchange time in ms), …]`` from the ``fills`` table, in exchange time order."""
-        return [(float(f.price), float(f.qty), _epoch_ms(f.exchange_time)) for f in self.fills.order_by("exchange_time", "id")]
+        rows = self.fills.order_by("exchange_time", "id").annotate(exchange_ms=_EpochMs("exchange_time"))
+        return [(float(price), float(qty), ms) for price, qty, ms in rows.values_list("price", "qty", "exchange_ms")]
 
     def execute(self, timeout=None, progress=None, poll_interval=0.5):
         """Works this order on Chaser and returns when it is final (see ``OrderQuerySet.execute``)."""
