@@ -45,7 +45,7 @@ def main(argv):
     if len(argv) > 1:
         with open(argv[1], "w") as out:
             json.dump(counts, out)
-    return 0 if failed == 0 and counts["passed"] > 0 else 1
+    return 0 if counts["failed"] == 0 and counts["passed"] > 0 else 1
 
 
 if __name__ == "__main__":
