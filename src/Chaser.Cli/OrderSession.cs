@@ -105,7 +105,7 @@ internal static class OrderSession
         else
         {
             var console = ResultTable.ConsoleFor(output.Output, output.Interactive);
-            console.Write(ResultTable.Render(results));
+            console.Write(ResultTable.Render(results, console.Profile.Width));
             foreach (var result in results.Where(r => r.Detail is not null && r.Status != FinishReason.Filled))
             {
                 output.Output.WriteLine($"order {result.Spec.Id}: {ResultJson.StatusName(result.Status)}: {result.Detail}");

@@ -9,37 +9,76 @@ namespace Chaser.Cli;
 /// <summary>The post-trade table, like the seed's: one row per parent order.</summary>
 internal static class ResultTable
 {
-    public static IRenderable Render(IReadOnlyList<ExecutionResult> results)
+    /// <summary>Columns of the one wide table; a terminal narrower than this gets the same cells as two tables.</summary>
+    public const int WideWidth = 152;
+
+    /// <summary>
+    /// The table for a console <paramref name="width"/> columns wide: one table when it fits, else two stacked tables
+    /// sharing the id column (an 80-column terminal squeezed the one table into cells wrapped over five lines).
+    /// </summary>
+    public static IRenderable Render(IReadOnlyList<ExecutionResult> results, int width = WideWidth)
+    {
+        var cells = results.Select(Cells).ToList();
+        string[] columns = ["id", "symbol", "side", "target", "filled", "status", "avg price", "arrival mid", "slippage", "duration", "children", "fills", "tick→order p50/p99"];
+        if (width >= WideWidth)
+        {
+            return Table(columns, cells, Enumerable.Range(0, columns.Length).ToArray(), "slippage against the arrival mid, positive = cost");
+        }
+
+        columns[^1] = "p50/p99 µs";
+        var narrow = cells.Select(c => (string[])c.Clone()).ToList();
+        foreach (var row in narrow)
+        {
+            row[^1] = row[^1].Replace(" µs", string.Empty, StringComparison.Ordinal);
+        }
+
+        return new Rows(
+            Table(columns, narrow, [0, 1, 2, 3, 4, 5, 6], null),
+            Table(columns, narrow, [0, 7, 8, 9, 10, 11, 12], "slippage against the arrival mid, positive = cost; p50/p99: tick→order"));
+    }
+
+    private static Table Table(string[] columns, IReadOnlyList<string[]> rows, int[] pick, string? caption)
     {
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (var column in new[] { "id", "symbol", "side", "target", "filled", "status", "avg price", "arrival mid", "slippage", "duration", "children", "fills", "tick→order p50/p99" })
+        foreach (var index in pick)
         {
-            table.AddColumn(new TableColumn(column).RightAligned());
+            table.AddColumn(new TableColumn(columns[index]).RightAligned());
         }
 
-        foreach (var result in results)
+        foreach (var row in rows)
         {
-            var spec = result.Spec;
-            var target = spec.SizeType == SizeType.Notional ? Number(spec.Size) + " USDT" : Number(spec.Size) + " " + BaseAsset(spec.Symbol);
-            var filled = spec.SizeType == SizeType.Notional ? Number(result.FilledNotional) + " USDT" : Number(result.FilledQuantity) + " " + BaseAsset(spec.Symbol);
-            table.AddRow(
-                spec.Id.ToString(CultureInfo.InvariantCulture),
-                spec.Symbol,
-                spec.Side == Side.Buy ? "buy" : "sell",
-                target,
-                filled,
-                ResultJson.StatusName(result.Status),
-                Number(result.AveragePrice),
-                Number(result.ArrivalMid),
-                result.FilledQuantity == 0 ? "-" : result.SlippageBps.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) + " bp",
-                result.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s",
-                result.ChildOrders.ToString(CultureInfo.InvariantCulture),
-                result.Fills.Count.ToString(CultureInfo.InvariantCulture),
-                result.Latency.Count == 0 ? "-" : $"{result.Latency.P50:0} / {result.Latency.P99:0} µs");
+            table.AddRow(pick.Select(index => Markup.Escape(row[index])).ToArray());
         }
 
-        table.Caption("slippage against the arrival mid, positive = cost");
+        if (caption is not null)
+        {
+            table.Caption(caption);
+        }
+
         return table;
+    }
+
+    private static string[] Cells(ExecutionResult result)
+    {
+        var spec = result.Spec;
+        var target = spec.SizeType == SizeType.Notional ? Number(spec.Size) + " USDT" : Number(spec.Size) + " " + BaseAsset(spec.Symbol);
+        var filled = spec.SizeType == SizeType.Notional ? Number(result.FilledNotional) + " USDT" : Number(result.FilledQuantity) + " " + BaseAsset(spec.Symbol);
+        return
+        [
+            spec.Id.ToString(CultureInfo.InvariantCulture),
+            spec.Symbol,
+            spec.Side == Side.Buy ? "buy" : "sell",
+            target,
+            filled,
+            ResultJson.StatusName(result.Status),
+            Number(result.AveragePrice),
+            Number(result.ArrivalMid),
+            result.FilledQuantity == 0 ? "-" : result.SlippageBps.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) + " bp",
+            result.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s",
+            result.ChildOrders.ToString(CultureInfo.InvariantCulture),
+            result.Fills.Count.ToString(CultureInfo.InvariantCulture),
+            result.Latency.Count == 0 ? "-" : $"{result.Latency.P50:0} / {result.Latency.P99:0} µs",
+        ];
     }
 
     /// <summary>A console that writes to <paramref name="writer"/>: colours on a terminal, plain text when redirected.</summary>
