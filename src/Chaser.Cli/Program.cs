@@ -12,11 +12,14 @@ Console.CancelKeyPress += (_, e) =>
     }
 };
 
-// SIGTERM (kill, a service manager) stops as gracefully as the first Ctrl-C.
+// SIGTERM (kill, a service manager) stops as gracefully as the first Ctrl-C; a second one ends the process at once.
 using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, signal =>
 {
-    signal.Cancel = true;
-    stop.Cancel();
+    if (!stop.IsCancellationRequested)
+    {
+        signal.Cancel = true;
+        stop.Cancel();
+    }
 });
 
 var context = new CommandContext(

@@ -96,7 +96,8 @@ internal static class ServeCommand
 
         await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         var left = await venue.Engine.StopAsync(venue.Engine.Options.StopTimeout).ConfigureAwait(false);
-        await recorder.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        // Bounded, as execute's last flush: a database gone away must not hold the process (and the port) for good.
+        await Recording.FinishAsync(recorder, database).ConfigureAwait(false);
         if (left.Count > 0)
         {
             await context.Output.WriteLineAsync($"stopped with order(s) {string.Join(", ", left)} not final; the next start reconciles them with the exchange").ConfigureAwait(false);

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Http.Headers;
+using System.Text;
 
 namespace Chaser.Cli.Tests;
 
@@ -43,6 +45,73 @@ public class ServeShutdownTests
             {
                 serve.Kill();
             }
+        }
+    }
+
+    [Fact]
+    public async Task A_database_gone_mid_order_does_not_hold_the_shutdown_for_good()
+    {
+        var admin = Environment.GetEnvironmentVariable("CHASER_TEST_POSTGRES");
+        if (string.IsNullOrWhiteSpace(admin))
+        {
+            Assert.Skip("CHASER_TEST_POSTGRES is not set");
+        }
+
+        var name = $"chaser_test_{Guid.NewGuid():N}";
+        await using (var connection = new Npgsql.NpgsqlConnection(admin))
+        {
+            await connection.OpenAsync(Ct);
+            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            await create.ExecuteNonQueryAsync(Ct);
+        }
+
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
+        var url = $"http://127.0.0.1:{ServeProcess.FreePort()}";
+        using var serve = await ServeProcess.StartAsync(Token, ["--urls", url, "--db", database], Ct);
+        try
+        {
+            // An order working (it records mids and events all the time), then its database dropped under it.
+            using var client = new HttpClient { BaseAddress = new Uri(url) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+            using var created = await client.PostAsync(new Uri("/api/orders", UriKind.Relative), new StringContent("""{"symbol":"BTCUSDT","side":1,"size":3000000,"size_type":"n"}""", Encoding.UTF8, "application/json"), Ct);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var id = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetInt64();
+            using var execute = await client.PostAsync(new Uri("/api/orders/execute", UriKind.Relative), new StringContent($$"""{"ids":[{{id}}]}""", Encoding.UTF8, "application/json"), Ct);
+            Assert.Equal(HttpStatusCode.Accepted, execute.StatusCode);
+            await Task.Delay(1000, Ct);
+            await using (var connection = new Npgsql.NpgsqlConnection(admin))
+            {
+                await connection.OpenAsync(Ct);
+                await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE {name} WITH (FORCE)", connection);
+                await drop.ExecuteNonQueryAsync(Ct);
+            }
+
+            await Task.Delay(1000, Ct);
+            var stopwatch = Stopwatch.StartNew();
+            using (var kill = Process.Start("kill", ["-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync(Ct);
+            }
+
+            // The last flush waits the recorder's close timeout (30 s) and says so; before, it waited for good.
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            limit.CancelAfter(TimeSpan.FromSeconds(90));
+            await serve.WaitForExitAsync(limit.Token);
+            Assert.Equal(2, serve.ExitCode);
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(75), $"serve took {stopwatch.Elapsed.TotalSeconds:0.0} s to stop");
+        }
+        finally
+        {
+            if (!serve.HasExited)
+            {
+                serve.Kill();
+            }
+
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            await using var connection = new Npgsql.NpgsqlConnection(admin);
+            await connection.OpenAsync(Ct);
+            await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync(Ct);
         }
     }
 }
