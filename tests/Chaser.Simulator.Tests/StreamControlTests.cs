@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Chaser.Simulator.Engine;
+using Chaser.Simulator.Streams;
 
 namespace Chaser.Simulator.Tests;
 
@@ -123,6 +124,47 @@ public sealed class StreamControlTests
 
         await ws.SendTextAsync("""{"method":"LIST_SUBSCRIPTIONS","id":11}""");
         Assert.True(await IsClosedAsync(ws), "the 11th message in one second must close the connection");
+    }
+
+    [Fact]
+    public async Task A_message_over_the_size_limit_closes_the_connection_with_1009_instead_of_being_buffered()
+    {
+        await using var sim = await SimulatorFixture.StartAsync();
+        using var ws = await sim.ConnectAsync("/market/ws");
+        var ct = TestContext.Current.CancellationToken;
+
+        // a valid SUBSCRIBE padded with whitespace past the limit, sent in 16 KiB fragments as a streaming client would
+        var message = System.Text.Encoding.UTF8.GetBytes("""{"method":"SUBSCRIBE","params":["btcusdt@aggTrade"],"id":1""" + new string(' ', StreamConnection.MaxMessageBytes) + "}");
+        try
+        {
+            for (var offset = 0; offset < message.Length; offset += 16 * 1024)
+            {
+                var count = Math.Min(16 * 1024, message.Length - offset);
+                await ws.SendAsync(message.AsMemory(offset, count), WebSocketMessageType.Text, offset + count == message.Length, ct);
+            }
+        }
+        catch (WebSocketException)
+        {
+            // the server closed while the rest was still going out
+        }
+
+        var buffer = new byte[1024];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(5000);
+        var result = await ws.ReceiveAsync(buffer, timeout.Token);
+        Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, result.CloseStatus);
+    }
+
+    [Fact]
+    public async Task A_message_just_under_the_size_limit_is_still_answered()
+    {
+        await using var sim = await SimulatorFixture.StartAsync();
+        using var ws = await sim.ConnectAsync("/market/ws");
+        var head = """{"method":"LIST_SUBSCRIPTIONS","id":1""";
+
+        await ws.SendTextAsync(head + new string(' ', StreamConnection.MaxMessageBytes - head.Length - 1) + "}");
+        Assert.Equal("""{"result":[],"id":1}""", (await ws.ReceiveJsonAsync()).GetRawText());
     }
 
     [Fact]

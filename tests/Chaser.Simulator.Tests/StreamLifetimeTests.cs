@@ -87,6 +87,41 @@ public sealed class StreamLifetimeTests
     }
 
     [Theory]
+    [InlineData(RawWebSocket.Ping)]
+    [InlineData(RawWebSocket.Pong)]
+    public async Task Ping_and_pong_frames_count_in_the_ten_messages_a_second(int opcode)
+    {
+        // Binance's USDⓈ-M page: "a PING frame, a PONG frame, a JSON controlled message" each count. Nine frames and
+        // one SUBSCRIBE are ten; the eleventh frame in the same second closes the connection.
+        await using var sim = await SimulatorFixture.StartAsync();
+        using var client = await RawWebSocket.ConnectAsync(sim.Server.WebSocketBaseUrl, "/public/ws");
+        for (var i = 0; i < 9; i++)
+        {
+            await client.SendAsync(opcode, []);
+        }
+
+        await client.SendAsync(RawWebSocket.Text, Encoding.UTF8.GetBytes("""{"method":"LIST_SUBSCRIPTIONS","id":1}"""));
+        Assert.Equal("""{"result":[],"id":1}""", Encoding.UTF8.GetString((await NextDataFrameAsync(client))!.Payload));
+
+        await client.SendAsync(opcode, []);
+        Assert.Null(await NextDataFrameAsync(client));
+    }
+
+    /// <summary>The next frame that is no pong (the server answers each of the client's pings), null once closed.</summary>
+    private static async Task<RawWebSocket.Frame?> NextDataFrameAsync(RawWebSocket client)
+    {
+        while (await client.ReadFrameAsync(TimeSpan.FromSeconds(3)) is { } frame)
+        {
+            if (frame.Opcode != RawWebSocket.Pong)
+            {
+                return frame;
+            }
+        }
+
+        return null;
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public async Task A_client_that_answers_pings_or_sends_unsolicited_pongs_stays_connected(bool echoesPings)
@@ -95,7 +130,8 @@ public sealed class StreamLifetimeTests
         await using var sim = await SimulatorFixture.StartAsync(o => o with { PingInterval = TimeSpan.FromMilliseconds(200), PongTimeout = TimeSpan.FromMilliseconds(600) });
         using var client = await RawWebSocket.ConnectAsync(sim.Server.WebSocketBaseUrl, "/public/ws");
         using var pongs = new CancellationTokenSource();
-        var unsolicited = echoesPings ? Task.CompletedTask : client.RepeatAsync(RawWebSocket.Pong, string.Empty, TimeSpan.FromMilliseconds(100), pongs.Token);
+        // every 200 ms: within the pong timeout, and within the 10 messages a second that pongs count in
+        var unsolicited = echoesPings ? Task.CompletedTask : client.RepeatAsync(RawWebSocket.Pong, string.Empty, TimeSpan.FromMilliseconds(200), pongs.Token);
 
         var until = Stopwatch.StartNew();
         var pings = 0;

@@ -9,19 +9,28 @@ namespace Chaser.Simulator.Streams;
 /// <summary>
 /// One market/user stream WebSocket: an outgoing queue drained by a writer loop (which applies latency and
 /// delays), a reader loop for SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS / SET_PROPERTY / GET_PROPERTY.
-/// A client that cannot keep up (queue full) or sends more than the allowed messages in any one second (Binance: 10)
-/// is disconnected. Ids are echoed exactly as sent: an unsigned integer or a string (Binance's own USDⓈ-M connector
+/// A client that cannot keep up (queue full) or sends more than the allowed messages in any one second (Binance: 10,
+/// counting its ping and pong frames) is disconnected; a message larger than <see cref="MaxMessageBytes"/> closes the
+/// connection with 1009 (message too big) instead of being buffered. Ids are echoed exactly as sent: an unsigned integer or a string (Binance's own USDⓈ-M connector
 /// sends 32-hex string ids).
 /// </summary>
 internal sealed class StreamConnection : IDisposable
 {
     private const int QueueCapacity = 50_000;
+
+    /// <summary>
+    /// The largest message read from a client. Binance documents no size, but a message is only ever a control
+    /// message: this holds a SUBSCRIBE of all the 1,024 streams a connection may have, and keeps a client that
+    /// streams one endless message from growing the server's memory without bound.
+    /// </summary>
+    public const int MaxMessageBytes = 128 * 1024;
     private readonly StreamHub hub;
     private readonly TimeProvider clock;
     private readonly Channel<OutFrame> queue = Channel.CreateBounded<OutFrame>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource stop = new();
     private readonly Lock gate = new();
     private readonly List<string> subscriptions = [];
+    private readonly Lock rateGate = new();
     private readonly long[] recentMessages;
     private int recentCount;
     private int recentNext;
@@ -174,13 +183,17 @@ internal sealed class StreamConnection : IDisposable
         _ = EndAtLifetimeAsync(linked.Token);
         if (keepAlive is not null)
         {
+            // Binance counts the client's ping and pong frames in its 10 messages a second
+            keepAlive.ClientPingOrPong += OnClientPingOrPong;
+
             // dropped without a close handshake, as Binance drops a connection that misses its pong
             _ = keepAlive.RunAsync(Abort, linked.Token);
         }
 
+        var closing = false;
         try
         {
-            await ReadLoopAsync(linked.Token);
+            closing = await ReadLoopAsync(linked.Token);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
@@ -190,6 +203,12 @@ internal sealed class StreamConnection : IDisposable
         {
             hub.Remove(this);
             queue.Writer.TryComplete();
+            if (closing)
+            {
+                // let the writer send what is queued and then the close frame before the socket goes
+                await Task.WhenAny(writer, Task.Delay(CloseGrace, clock, CancellationToken.None));
+            }
+
             await stop.CancelAsync();
             try
             {
@@ -251,7 +270,16 @@ internal sealed class StreamConnection : IDisposable
         }
     }
 
-    private async Task ReadLoopAsync(CancellationToken ct)
+    private void OnClientPingOrPong()
+    {
+        if (!WithinMessageRate())
+        {
+            Abort();
+        }
+    }
+
+    /// <summary>Reads control messages until the connection ends; true when it ends by the server's close frame.</summary>
+    private async Task<bool> ReadLoopAsync(CancellationToken ct)
     {
         var socket = this.socket!;
         var buffer = new byte[16 * 1024];
@@ -269,7 +297,13 @@ internal sealed class StreamConnection : IDisposable
                         await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, ct);
                     }
 
-                    return;
+                    return false;
+                }
+
+                if (message.Length + result.Count > MaxMessageBytes)
+                {
+                    Close(WebSocketCloseStatus.MessageTooBig, $"a message may have at most {MaxMessageBytes} bytes");
+                    return true;
                 }
 
                 message.Write(buffer, 0, result.Count);
@@ -279,18 +313,30 @@ internal sealed class StreamConnection : IDisposable
             if (!WithinMessageRate())
             {
                 Abort();
-                return;
+                return false;
             }
 
             HandleControl(message.ToArray());
         }
+
+        return false;
     }
 
     /// <summary>
     /// Sliding one-second window over the last allowed-count messages: a fixed window would let twice the limit
-    /// through across its boundary. Pings and pongs are answered inside the WebSocket layer and never reach here.
+    /// through across its boundary. Counts control messages (from the read loop) and the client's ping and pong
+    /// frames (from the keep-alive's frame scanner), as Binance's page says: "a PING frame, a PONG frame, a JSON
+    /// controlled message".
     /// </summary>
     private bool WithinMessageRate()
+    {
+        lock (rateGate)
+        {
+            return WithinMessageRateLocked();
+        }
+    }
+
+    private bool WithinMessageRateLocked()
     {
         var now = clock.GetTimestamp();
         if (recentCount == recentMessages.Length && clock.GetElapsedTime(recentMessages[recentNext], now) < TimeSpan.FromSeconds(1))
