@@ -375,22 +375,29 @@ internal sealed class StreamConnection : IDisposable
 
             id = idElement.Clone();
             var method = root.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
-            var names = root.TryGetProperty("params", out var p) && p.ValueKind == JsonValueKind.Array
-                ? p.EnumerateArray().Select(e => e.ToString()).ToList()
-                : [];
+            var parameters = root.TryGetProperty("params", out var p) ? p : default;
             switch (method)
             {
-                case "SUBSCRIBE":
-                    if (!hub.Subscribe(this, names, out var refused))
+                case "SUBSCRIBE" or "UNSUBSCRIBE":
+                    // Unconfirmed what Binance answers here (its error table lists none); a bare string or no list at
+                    // all must not read as a success that then delivers nothing
+                    if (parameters.ValueKind != JsonValueKind.Array)
+                    {
+                        SendRaw(ControlError(2, "Invalid request: params must be a list of stream names", id));
+                        return;
+                    }
+
+                    var names = parameters.EnumerateArray().Select(e => e.ToString()).ToList();
+                    if (method == "UNSUBSCRIBE")
+                    {
+                        hub.Unsubscribe(this, names);
+                    }
+                    else if (!hub.Subscribe(this, names, out var refused))
                     {
                         SendRaw(ControlError(2, refused ?? "Invalid request", id));
                         return;
                     }
 
-                    SendRaw(ControlResult(id, w => w.WriteNull("result")));
-                    break;
-                case "UNSUBSCRIBE":
-                    hub.Unsubscribe(this, names);
                     SendRaw(ControlResult(id, w => w.WriteNull("result")));
                     break;
                 case "LIST_SUBSCRIPTIONS":
@@ -406,12 +413,8 @@ internal sealed class StreamConnection : IDisposable
                         w.WriteEndArray();
                     }));
                     break;
-                case "SET_PROPERTY" when names.Count == 2 && names[0] == "combined" && bool.TryParse(names[1], out var combined):
-                    Combined = combined;
-                    SendRaw(ControlResult(id, w => w.WriteNull("result")));
-                    break;
-                case "GET_PROPERTY" when names.Count == 1 && names[0] == "combined":
-                    SendRaw(ControlResult(id, w => w.WriteBoolean("result", Combined)));
+                case "SET_PROPERTY" or "GET_PROPERTY":
+                    HandleProperty(method == "SET_PROPERTY", parameters, id);
                     break;
                 case null:
                     SendRaw(ControlError(2, "Invalid request: missing field `method` (a string)", id));
@@ -424,6 +427,41 @@ internal sealed class StreamConnection : IDisposable
         catch (JsonException ex)
         {
             SendRaw(ControlError(3, "Invalid JSON: " + ex.Message, id));
+        }
+    }
+
+    /// <summary>
+    /// SET_PROPERTY ["combined", true|false] and GET_PROPERTY ["combined"], with the errors of Binance's table (USDⓈ-M
+    /// "Live Subscribing/Unsubscribing to streams", Error Messages): 2 a property name that is not a string or none,
+    /// 0 an unknown property, 1 a value that is not a JSON boolean, 2 too many parameters.
+    /// </summary>
+    private void HandleProperty(bool set, JsonElement parameters, JsonElement id)
+    {
+        var items = parameters.ValueKind == JsonValueKind.Array ? [.. parameters.EnumerateArray()] : new List<JsonElement>();
+        if (items.Count == 0 || items[0].ValueKind != JsonValueKind.String)
+        {
+            SendRaw(ControlError(2, "Invalid request: property name must be a string", id));
+        }
+        else if (items.Count > (set ? 2 : 1))
+        {
+            SendRaw(ControlError(2, "Invalid request: too many parameters", id));
+        }
+        else if (items[0].GetString() != "combined")
+        {
+            SendRaw(ControlError(0, "Unknown property", id));
+        }
+        else if (!set)
+        {
+            SendRaw(ControlResult(id, w => w.WriteBoolean("result", Combined)));
+        }
+        else if (items.Count < 2 || items[1].ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            SendRaw(ControlError(1, "Invalid value type: expected Boolean", id));
+        }
+        else
+        {
+            Combined = items[1].GetBoolean();
+            SendRaw(ControlResult(id, w => w.WriteNull("result")));
         }
     }
 
