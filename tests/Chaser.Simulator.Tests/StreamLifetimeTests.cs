@@ -107,6 +107,43 @@ public sealed class StreamLifetimeTests
         Assert.Null(await NextDataFrameAsync(client));
     }
 
+    [Fact]
+    public async Task A_client_that_never_reads_is_dropped_once_its_backlog_passes_the_byte_bound()
+    {
+        // 20,000 depth frames of ~2.4 KB (~48 MB): under the frame-count bound, so only a bound on queued bytes drops
+        // this client before its backlog holds them all in the server's memory
+        await using var sim = await SimulatorFixture.StartAsync();
+        using var client = await RawWebSocket.ConnectAsync(sim.Server.WebSocketBaseUrl, "/public/ws/btcusdt@depth@0ms");
+        var levels = new LevelChange[100];
+        for (var round = 0; round < 20_000; round++)
+        {
+            for (var i = 0; i < levels.Length; i++)
+            {
+                levels[i] = new LevelChange(BookSide.Bid, 60000.0m + (i * 0.1m), 1m + (round % 7) + (i * 0.001m));
+            }
+
+            sim.Engine.ApplyLevels(SimulatorFixture.Btc, levels);
+        }
+
+        // now read: what the kernel's buffers hold arrives, then the end of a dropped connection
+        long received = 0;
+        var open = false;
+        try
+        {
+            while (await client.ReadFrameAsync(TimeSpan.FromSeconds(3)) is { } frame)
+            {
+                received += frame.Payload.Length;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            open = true; // nothing more within 3 s and the connection still up: everything was queued and sent
+        }
+
+        Assert.False(open, $"a client that read nothing while ~48 MB were published is still connected ({received} bytes delivered)");
+        Assert.True(received < 40_000_000, $"{received} bytes delivered");
+    }
+
     /// <summary>The next frame that is no pong (the server answers each of the client's pings), null once closed.</summary>
     private static async Task<RawWebSocket.Frame?> NextDataFrameAsync(RawWebSocket client)
     {

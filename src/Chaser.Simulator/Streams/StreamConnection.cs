@@ -9,7 +9,7 @@ namespace Chaser.Simulator.Streams;
 /// <summary>
 /// One market/user stream WebSocket: an outgoing queue drained by a writer loop (which applies latency and
 /// delays), a reader loop for SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS / SET_PROPERTY / GET_PROPERTY.
-/// A client that cannot keep up (queue full) or sends more than the allowed messages in any one second (Binance: 10,
+/// A client that cannot keep up (queue full: <see cref="QueueCapacity"/> frames or <see cref="MaxQueuedBytes"/>) or sends more than the allowed messages in any one second (Binance: 10,
 /// counting its ping and pong frames) is disconnected; a message larger than <see cref="MaxMessageBytes"/> closes the
 /// connection with 1009 (message too big) instead of being buffered. Ids are echoed exactly as sent: an unsigned integer or a string (Binance's own USDⓈ-M connector
 /// sends 32-hex string ids).
@@ -17,6 +17,13 @@ namespace Chaser.Simulator.Streams;
 internal sealed class StreamConnection : IDisposable
 {
     private const int QueueCapacity = 50_000;
+
+    /// <summary>
+    /// The most bytes waiting for one client. Binance drops a consumer too slow for its streams (how far behind it may
+    /// fall is unpublished); a bound in frames alone let a client that never reads hold 50,000 depth frames (~100 MB)
+    /// of the server's memory. 16 MiB is seconds of every stream a connection may hold.
+    /// </summary>
+    public const long MaxQueuedBytes = 16L * 1024 * 1024;
 
     /// <summary>
     /// The largest message read from a client. Binance documents no size, but a message is only ever a control
@@ -33,6 +40,7 @@ internal sealed class StreamConnection : IDisposable
     private readonly Lock rateGate = new();
     private readonly long[] recentMessages;
     private int recentCount;
+    private long queuedBytes;
     private int recentNext;
 
     private readonly Dictionary<string, IReadOnlySet<string>?> eventFilters = new(StringComparer.Ordinal);
@@ -158,7 +166,7 @@ internal sealed class StreamConnection : IDisposable
 
     private void Enqueue(OutFrame frame)
     {
-        if (!queue.Writer.TryWrite(frame))
+        if (Interlocked.Add(ref queuedBytes, frame.Payload?.Length ?? 0) > MaxQueuedBytes || !queue.Writer.TryWrite(frame))
         {
             Abort(); // too slow to keep up: Binance disconnects such clients too
         }
@@ -238,6 +246,7 @@ internal sealed class StreamConnection : IDisposable
             if (frame.Payload is not null)
             {
                 await socket.SendAsync(frame.Payload, WebSocketMessageType.Text, true, ct);
+                Interlocked.Add(ref queuedBytes, -frame.Payload.Length);
             }
 
             if (frame.CloseAfter)
