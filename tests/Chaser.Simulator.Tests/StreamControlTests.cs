@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Chaser.Simulator.Engine;
+using Chaser.Simulator.Streams;
 
 namespace Chaser.Simulator.Tests;
 
@@ -109,6 +110,52 @@ public sealed class StreamControlTests
         Assert.Equal("""{"result":[],"id":7}""", (await ws.ReceiveJsonAsync()).GetRawText());
     }
 
+    // Binance's USDⓈ-M "Live Subscribing/Unsubscribing to streams", Error Messages: code 0 an unknown property, 1 a
+    // value that is not a JSON boolean, 2 a property name that is not a string (or none) and too many parameters.
+    [Theory]
+    [InlineData("""{"method":"SET_PROPERTY","params":["combined","true"],"id":1}""", 1, "Invalid value type: expected Boolean")]
+    [InlineData("""{"method":"SET_PROPERTY","params":["combined",1],"id":1}""", 1, "Invalid value type: expected Boolean")]
+    [InlineData("""{"method":"SET_PROPERTY","params":["combined"],"id":1}""", 1, "Invalid value type: expected Boolean")]
+    [InlineData("""{"method":"SET_PROPERTY","params":["compressed",true],"id":1}""", 0, "Unknown property")]
+    [InlineData("""{"method":"SET_PROPERTY","params":[true,true],"id":1}""", 2, "Invalid request: property name must be a string")]
+    [InlineData("""{"method":"SET_PROPERTY","params":[],"id":1}""", 2, "Invalid request: property name must be a string")]
+    [InlineData("""{"method":"SET_PROPERTY","params":["combined",true,false],"id":1}""", 2, "Invalid request: too many parameters")]
+    [InlineData("""{"method":"GET_PROPERTY","params":["compressed"],"id":1}""", 0, "Unknown property")]
+    [InlineData("""{"method":"GET_PROPERTY","id":1}""", 2, "Invalid request: property name must be a string")]
+    [InlineData("""{"method":"GET_PROPERTY","params":["combined","combined"],"id":1}""", 2, "Invalid request: too many parameters")]
+    public async Task A_bad_property_request_gets_binances_documented_error_and_changes_nothing(string request, int code, string message)
+    {
+        await using var sim = await SimulatorFixture.StartAsync();
+        using var ws = await sim.ConnectAsync("/market/ws");
+
+        await ws.SendTextAsync(request);
+        var error = await ws.ReceiveJsonAsync();
+        Assert.Equal(code, error.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal(message, error.GetProperty("error").GetProperty("msg").GetString());
+        Assert.Equal(1, error.GetProperty("id").GetInt32());
+
+        await ws.SendTextAsync("""{"method":"GET_PROPERTY","params":["combined"],"id":2}""");
+        Assert.Equal("""{"result":false,"id":2}""", (await ws.ReceiveJsonAsync()).GetRawText());
+    }
+
+    [Theory]
+    [InlineData("""{"method":"SUBSCRIBE","params":"btcusdt@aggTrade","id":1}""")]
+    [InlineData("""{"method":"SUBSCRIBE","params":{"stream":"btcusdt@aggTrade"},"id":1}""")]
+    [InlineData("""{"method":"SUBSCRIBE","id":1}""")]
+    [InlineData("""{"method":"UNSUBSCRIBE","params":"btcusdt@aggTrade","id":1}""")]
+    public async Task A_subscribe_whose_params_are_not_a_list_is_an_error_not_a_silent_success(string request)
+    {
+        // a client that sends params as a bare string would otherwise read "result": null and wait for data forever
+        await using var sim = await SimulatorFixture.StartAsync();
+        using var ws = await sim.ConnectAsync("/market/ws");
+
+        await ws.SendTextAsync(request);
+        var error = await ws.ReceiveJsonAsync();
+        Assert.Equal(2, error.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Contains("params", error.GetProperty("error").GetProperty("msg").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, error.GetProperty("id").GetInt32());
+    }
+
     [Fact]
     public async Task The_eleventh_message_within_one_second_closes_the_connection()
     {
@@ -123,6 +170,47 @@ public sealed class StreamControlTests
 
         await ws.SendTextAsync("""{"method":"LIST_SUBSCRIPTIONS","id":11}""");
         Assert.True(await IsClosedAsync(ws), "the 11th message in one second must close the connection");
+    }
+
+    [Fact]
+    public async Task A_message_over_the_size_limit_closes_the_connection_with_1009_instead_of_being_buffered()
+    {
+        await using var sim = await SimulatorFixture.StartAsync();
+        using var ws = await sim.ConnectAsync("/market/ws");
+        var ct = TestContext.Current.CancellationToken;
+
+        // a valid SUBSCRIBE padded with whitespace past the limit, sent in 16 KiB fragments as a streaming client would
+        var message = System.Text.Encoding.UTF8.GetBytes("""{"method":"SUBSCRIBE","params":["btcusdt@aggTrade"],"id":1""" + new string(' ', StreamConnection.MaxMessageBytes) + "}");
+        try
+        {
+            for (var offset = 0; offset < message.Length; offset += 16 * 1024)
+            {
+                var count = Math.Min(16 * 1024, message.Length - offset);
+                await ws.SendAsync(message.AsMemory(offset, count), WebSocketMessageType.Text, offset + count == message.Length, ct);
+            }
+        }
+        catch (WebSocketException)
+        {
+            // the server closed while the rest was still going out
+        }
+
+        var buffer = new byte[1024];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(5000);
+        var result = await ws.ReceiveAsync(buffer, timeout.Token);
+        Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, result.CloseStatus);
+    }
+
+    [Fact]
+    public async Task A_message_just_under_the_size_limit_is_still_answered()
+    {
+        await using var sim = await SimulatorFixture.StartAsync();
+        using var ws = await sim.ConnectAsync("/market/ws");
+        var head = """{"method":"LIST_SUBSCRIPTIONS","id":1""";
+
+        await ws.SendTextAsync(head + new string(' ', StreamConnection.MaxMessageBytes - head.Length - 1) + "}");
+        Assert.Equal("""{"result":[],"id":1}""", (await ws.ReceiveJsonAsync()).GetRawText());
     }
 
     [Fact]

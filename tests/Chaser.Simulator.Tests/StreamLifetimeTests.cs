@@ -87,6 +87,78 @@ public sealed class StreamLifetimeTests
     }
 
     [Theory]
+    [InlineData(RawWebSocket.Ping)]
+    [InlineData(RawWebSocket.Pong)]
+    public async Task Ping_and_pong_frames_count_in_the_ten_messages_a_second(int opcode)
+    {
+        // Binance's USDⓈ-M page: "a PING frame, a PONG frame, a JSON controlled message" each count. Nine frames and
+        // one SUBSCRIBE are ten; the eleventh frame in the same second closes the connection.
+        await using var sim = await SimulatorFixture.StartAsync();
+        using var client = await RawWebSocket.ConnectAsync(sim.Server.WebSocketBaseUrl, "/public/ws");
+        for (var i = 0; i < 9; i++)
+        {
+            await client.SendAsync(opcode, []);
+        }
+
+        await client.SendAsync(RawWebSocket.Text, Encoding.UTF8.GetBytes("""{"method":"LIST_SUBSCRIPTIONS","id":1}"""));
+        Assert.Equal("""{"result":[],"id":1}""", Encoding.UTF8.GetString((await NextDataFrameAsync(client))!.Payload));
+
+        await client.SendAsync(opcode, []);
+        Assert.Null(await NextDataFrameAsync(client));
+    }
+
+    [Fact]
+    public async Task A_client_that_never_reads_is_dropped_once_its_backlog_passes_the_byte_bound()
+    {
+        // 20,000 depth frames of ~2.4 KB (~48 MB): under the frame-count bound, so only a bound on queued bytes drops
+        // this client before its backlog holds them all in the server's memory
+        await using var sim = await SimulatorFixture.StartAsync();
+        using var client = await RawWebSocket.ConnectAsync(sim.Server.WebSocketBaseUrl, "/public/ws/btcusdt@depth@0ms");
+        var levels = new LevelChange[100];
+        for (var round = 0; round < 20_000; round++)
+        {
+            for (var i = 0; i < levels.Length; i++)
+            {
+                levels[i] = new LevelChange(BookSide.Bid, 60000.0m + (i * 0.1m), 1m + (round % 7) + (i * 0.001m));
+            }
+
+            sim.Engine.ApplyLevels(SimulatorFixture.Btc, levels);
+        }
+
+        // now read: what the kernel's buffers hold arrives, then the end of a dropped connection
+        long received = 0;
+        var open = false;
+        try
+        {
+            while (await client.ReadFrameAsync(TimeSpan.FromSeconds(3)) is { } frame)
+            {
+                received += frame.Payload.Length;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            open = true; // nothing more within 3 s and the connection still up: everything was queued and sent
+        }
+
+        Assert.False(open, $"a client that read nothing while ~48 MB were published is still connected ({received} bytes delivered)");
+        Assert.True(received < 40_000_000, $"{received} bytes delivered");
+    }
+
+    /// <summary>The next frame that is no pong (the server answers each of the client's pings), null once closed.</summary>
+    private static async Task<RawWebSocket.Frame?> NextDataFrameAsync(RawWebSocket client)
+    {
+        while (await client.ReadFrameAsync(TimeSpan.FromSeconds(3)) is { } frame)
+        {
+            if (frame.Opcode != RawWebSocket.Pong)
+            {
+                return frame;
+            }
+        }
+
+        return null;
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public async Task A_client_that_answers_pings_or_sends_unsolicited_pongs_stays_connected(bool echoesPings)
@@ -95,7 +167,8 @@ public sealed class StreamLifetimeTests
         await using var sim = await SimulatorFixture.StartAsync(o => o with { PingInterval = TimeSpan.FromMilliseconds(200), PongTimeout = TimeSpan.FromMilliseconds(600) });
         using var client = await RawWebSocket.ConnectAsync(sim.Server.WebSocketBaseUrl, "/public/ws");
         using var pongs = new CancellationTokenSource();
-        var unsolicited = echoesPings ? Task.CompletedTask : client.RepeatAsync(RawWebSocket.Pong, string.Empty, TimeSpan.FromMilliseconds(100), pongs.Token);
+        // every 200 ms: within the pong timeout, and within the 10 messages a second that pongs count in
+        var unsolicited = echoesPings ? Task.CompletedTask : client.RepeatAsync(RawWebSocket.Pong, string.Empty, TimeSpan.FromMilliseconds(200), pongs.Token);
 
         var until = Stopwatch.StartNew();
         var pings = 0;

@@ -294,4 +294,52 @@ public sealed class WebSocketTests
         await ws.SendTextAsync(Request("a6", "order.cancel", new(StringComparer.Ordinal) { ["symbol"] = Btc, ["orderId"] = orderId }));
         Assert.Equal("CANCELED", (await ws.ReceiveJsonAsync()).GetProperty("result").GetProperty("status").GetString());
     }
+
+    [Theory]
+    [InlineData("[1]")]
+    [InlineData("\"order.place\"")]
+    [InlineData("""{"id":"m1","method":7}""")]
+    [InlineData("""{"id":"m1","method":null}""")]
+    public async Task A_websocket_api_message_that_is_no_request_object_gets_a_400_and_the_connection_stays(string request)
+    {
+        // was: the handler threw (InvalidOperationException) and the connection dropped without an answer
+        await using var sim = await SimulatorFixture.StartAsync();
+        using var ws = await sim.ConnectAsync("/ws-fapi/v1");
+
+        await ws.SendTextAsync(request);
+        var error = await ws.ReceiveJsonAsync();
+        Assert.Equal(400, error.GetProperty("status").GetInt32());
+        Assert.True(error.GetProperty("error").GetProperty("code").GetInt32() < 0, error.GetRawText());
+
+        await ws.SendTextAsync("""{"id":"t","method":"time"}""");
+        Assert.Equal(200, (await ws.ReceiveJsonAsync()).GetProperty("status").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_websocket_api_message_over_the_size_limit_closes_the_connection_with_1009()
+    {
+        await using var sim = await SimulatorFixture.StartAsync();
+        using var ws = await sim.ConnectAsync("/ws-fapi/v1");
+        var ct = TestContext.Current.CancellationToken;
+
+        var message = System.Text.Encoding.UTF8.GetBytes("{\"id\":\"big\",\"method\":\"time\"" + new string(' ', 128 * 1024) + "}");
+        try
+        {
+            for (var offset = 0; offset < message.Length; offset += 16 * 1024)
+            {
+                var count = Math.Min(16 * 1024, message.Length - offset);
+                await ws.SendAsync(message.AsMemory(offset, count), WebSocketMessageType.Text, offset + count == message.Length, ct);
+            }
+        }
+        catch (WebSocketException)
+        {
+            // the server closed while the rest was still going out
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(5000);
+        var result = await ws.ReceiveAsync(new byte[1024], timeout.Token);
+        Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, result.CloseStatus);
+    }
 }

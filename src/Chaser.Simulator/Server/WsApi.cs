@@ -11,6 +11,9 @@ namespace Chaser.Simulator.Server;
 /// </summary>
 internal sealed class WsApi(SimulatorContext context)
 {
+    /// <summary>The largest request read (Binance documents none); the stream server's bound.</summary>
+    public const int MaxMessageBytes = Streams.StreamConnection.MaxMessageBytes;
+
     private ExchangeEngine Engine => context.Engine;
 
     public async Task RunAsync(WebSocket socket, string ip, CancellationToken ct)
@@ -42,6 +45,13 @@ internal sealed class WsApi(SimulatorContext context)
                         return;
                     }
 
+                    // a request is a few hundred bytes: one endless message must not grow the server's memory
+                    if (message.Length + result.Count > MaxMessageBytes)
+                    {
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, $"a message may have at most {MaxMessageBytes} bytes", ct);
+                        return;
+                    }
+
                     message.Write(buffer, 0, result.Count);
                 }
                 while (!result.EndOfMessage);
@@ -63,8 +73,15 @@ internal sealed class WsApi(SimulatorContext context)
         {
             using var doc = JsonDocument.Parse(text);
             var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return Respond(default, 400, null, new BinanceException(-1102, "Malformed request: expected a JSON object with id, method and params."), ip);
+            }
+
             id = root.TryGetProperty("id", out var idElement) ? idElement.Clone() : default;
-            var method = root.TryGetProperty("method", out var m) ? m.GetString() ?? string.Empty : string.Empty;
+
+            // a method that is no string is no method we serve (-1020), not a reason to drop the connection
+            var method = root.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : string.Empty;
             var values = new List<KeyValuePair<string, string>>();
             if (root.TryGetProperty("params", out var ps) && ps.ValueKind == JsonValueKind.Object)
             {

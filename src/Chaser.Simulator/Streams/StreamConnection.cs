@@ -9,21 +9,38 @@ namespace Chaser.Simulator.Streams;
 /// <summary>
 /// One market/user stream WebSocket: an outgoing queue drained by a writer loop (which applies latency and
 /// delays), a reader loop for SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS / SET_PROPERTY / GET_PROPERTY.
-/// A client that cannot keep up (queue full) or sends more than the allowed messages in any one second (Binance: 10)
-/// is disconnected. Ids are echoed exactly as sent: an unsigned integer or a string (Binance's own USDⓈ-M connector
+/// A client that cannot keep up (queue full: <see cref="QueueCapacity"/> frames or <see cref="MaxQueuedBytes"/>) or sends more than the allowed messages in any one second (Binance: 10,
+/// counting its ping and pong frames) is disconnected; a message larger than <see cref="MaxMessageBytes"/> closes the
+/// connection with 1009 (message too big) instead of being buffered. Ids are echoed exactly as sent: an unsigned integer or a string (Binance's own USDⓈ-M connector
 /// sends 32-hex string ids).
 /// </summary>
 internal sealed class StreamConnection : IDisposable
 {
     private const int QueueCapacity = 50_000;
+
+    /// <summary>
+    /// The most bytes waiting for one client. Binance drops a consumer too slow for its streams (how far behind it may
+    /// fall is unpublished); a bound in frames alone let a client that never reads hold 50,000 depth frames (~100 MB)
+    /// of the server's memory. 16 MiB is seconds of every stream a connection may hold.
+    /// </summary>
+    public const long MaxQueuedBytes = 16L * 1024 * 1024;
+
+    /// <summary>
+    /// The largest message read from a client. Binance documents no size, but a message is only ever a control
+    /// message: this holds a SUBSCRIBE of all the 1,024 streams a connection may have, and keeps a client that
+    /// streams one endless message from growing the server's memory without bound.
+    /// </summary>
+    public const int MaxMessageBytes = 128 * 1024;
     private readonly StreamHub hub;
     private readonly TimeProvider clock;
     private readonly Channel<OutFrame> queue = Channel.CreateBounded<OutFrame>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource stop = new();
     private readonly Lock gate = new();
     private readonly List<string> subscriptions = [];
+    private readonly Lock rateGate = new();
     private readonly long[] recentMessages;
     private int recentCount;
+    private long queuedBytes;
     private int recentNext;
 
     private readonly Dictionary<string, IReadOnlySet<string>?> eventFilters = new(StringComparer.Ordinal);
@@ -149,7 +166,7 @@ internal sealed class StreamConnection : IDisposable
 
     private void Enqueue(OutFrame frame)
     {
-        if (!queue.Writer.TryWrite(frame))
+        if (Interlocked.Add(ref queuedBytes, frame.Payload?.Length ?? 0) > MaxQueuedBytes || !queue.Writer.TryWrite(frame))
         {
             Abort(); // too slow to keep up: Binance disconnects such clients too
         }
@@ -174,13 +191,17 @@ internal sealed class StreamConnection : IDisposable
         _ = EndAtLifetimeAsync(linked.Token);
         if (keepAlive is not null)
         {
+            // Binance counts the client's ping and pong frames in its 10 messages a second
+            keepAlive.ClientPingOrPong += OnClientPingOrPong;
+
             // dropped without a close handshake, as Binance drops a connection that misses its pong
             _ = keepAlive.RunAsync(Abort, linked.Token);
         }
 
+        var closing = false;
         try
         {
-            await ReadLoopAsync(linked.Token);
+            closing = await ReadLoopAsync(linked.Token);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
@@ -190,6 +211,12 @@ internal sealed class StreamConnection : IDisposable
         {
             hub.Remove(this);
             queue.Writer.TryComplete();
+            if (closing)
+            {
+                // let the writer send what is queued and then the close frame before the socket goes
+                await Task.WhenAny(writer, Task.Delay(CloseGrace, clock, CancellationToken.None));
+            }
+
             await stop.CancelAsync();
             try
             {
@@ -219,6 +246,7 @@ internal sealed class StreamConnection : IDisposable
             if (frame.Payload is not null)
             {
                 await socket.SendAsync(frame.Payload, WebSocketMessageType.Text, true, ct);
+                Interlocked.Add(ref queuedBytes, -frame.Payload.Length);
             }
 
             if (frame.CloseAfter)
@@ -251,7 +279,16 @@ internal sealed class StreamConnection : IDisposable
         }
     }
 
-    private async Task ReadLoopAsync(CancellationToken ct)
+    private void OnClientPingOrPong()
+    {
+        if (!WithinMessageRate())
+        {
+            Abort();
+        }
+    }
+
+    /// <summary>Reads control messages until the connection ends; true when it ends by the server's close frame.</summary>
+    private async Task<bool> ReadLoopAsync(CancellationToken ct)
     {
         var socket = this.socket!;
         var buffer = new byte[16 * 1024];
@@ -269,7 +306,13 @@ internal sealed class StreamConnection : IDisposable
                         await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, ct);
                     }
 
-                    return;
+                    return false;
+                }
+
+                if (message.Length + result.Count > MaxMessageBytes)
+                {
+                    Close(WebSocketCloseStatus.MessageTooBig, $"a message may have at most {MaxMessageBytes} bytes");
+                    return true;
                 }
 
                 message.Write(buffer, 0, result.Count);
@@ -279,18 +322,30 @@ internal sealed class StreamConnection : IDisposable
             if (!WithinMessageRate())
             {
                 Abort();
-                return;
+                return false;
             }
 
             HandleControl(message.ToArray());
         }
+
+        return false;
     }
 
     /// <summary>
     /// Sliding one-second window over the last allowed-count messages: a fixed window would let twice the limit
-    /// through across its boundary. Pings and pongs are answered inside the WebSocket layer and never reach here.
+    /// through across its boundary. Counts control messages (from the read loop) and the client's ping and pong
+    /// frames (from the keep-alive's frame scanner), as Binance's page says: "a PING frame, a PONG frame, a JSON
+    /// controlled message".
     /// </summary>
     private bool WithinMessageRate()
+    {
+        lock (rateGate)
+        {
+            return WithinMessageRateLocked();
+        }
+    }
+
+    private bool WithinMessageRateLocked()
     {
         var now = clock.GetTimestamp();
         if (recentCount == recentMessages.Length && clock.GetElapsedTime(recentMessages[recentNext], now) < TimeSpan.FromSeconds(1))
@@ -329,22 +384,29 @@ internal sealed class StreamConnection : IDisposable
 
             id = idElement.Clone();
             var method = root.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
-            var names = root.TryGetProperty("params", out var p) && p.ValueKind == JsonValueKind.Array
-                ? p.EnumerateArray().Select(e => e.ToString()).ToList()
-                : [];
+            var parameters = root.TryGetProperty("params", out var p) ? p : default;
             switch (method)
             {
-                case "SUBSCRIBE":
-                    if (!hub.Subscribe(this, names, out var refused))
+                case "SUBSCRIBE" or "UNSUBSCRIBE":
+                    // Unconfirmed what Binance answers here (its error table lists none); a bare string or no list at
+                    // all must not read as a success that then delivers nothing
+                    if (parameters.ValueKind != JsonValueKind.Array)
+                    {
+                        SendRaw(ControlError(2, "Invalid request: params must be a list of stream names", id));
+                        return;
+                    }
+
+                    var names = parameters.EnumerateArray().Select(e => e.ToString()).ToList();
+                    if (method == "UNSUBSCRIBE")
+                    {
+                        hub.Unsubscribe(this, names);
+                    }
+                    else if (!hub.Subscribe(this, names, out var refused))
                     {
                         SendRaw(ControlError(2, refused ?? "Invalid request", id));
                         return;
                     }
 
-                    SendRaw(ControlResult(id, w => w.WriteNull("result")));
-                    break;
-                case "UNSUBSCRIBE":
-                    hub.Unsubscribe(this, names);
                     SendRaw(ControlResult(id, w => w.WriteNull("result")));
                     break;
                 case "LIST_SUBSCRIPTIONS":
@@ -360,12 +422,8 @@ internal sealed class StreamConnection : IDisposable
                         w.WriteEndArray();
                     }));
                     break;
-                case "SET_PROPERTY" when names.Count == 2 && names[0] == "combined" && bool.TryParse(names[1], out var combined):
-                    Combined = combined;
-                    SendRaw(ControlResult(id, w => w.WriteNull("result")));
-                    break;
-                case "GET_PROPERTY" when names.Count == 1 && names[0] == "combined":
-                    SendRaw(ControlResult(id, w => w.WriteBoolean("result", Combined)));
+                case "SET_PROPERTY" or "GET_PROPERTY":
+                    HandleProperty(method == "SET_PROPERTY", parameters, id);
                     break;
                 case null:
                     SendRaw(ControlError(2, "Invalid request: missing field `method` (a string)", id));
@@ -378,6 +436,41 @@ internal sealed class StreamConnection : IDisposable
         catch (JsonException ex)
         {
             SendRaw(ControlError(3, "Invalid JSON: " + ex.Message, id));
+        }
+    }
+
+    /// <summary>
+    /// SET_PROPERTY ["combined", true|false] and GET_PROPERTY ["combined"], with the errors of Binance's table (USDⓈ-M
+    /// "Live Subscribing/Unsubscribing to streams", Error Messages): 2 a property name that is not a string or none,
+    /// 0 an unknown property, 1 a value that is not a JSON boolean, 2 too many parameters.
+    /// </summary>
+    private void HandleProperty(bool set, JsonElement parameters, JsonElement id)
+    {
+        var items = parameters.ValueKind == JsonValueKind.Array ? [.. parameters.EnumerateArray()] : new List<JsonElement>();
+        if (items.Count == 0 || items[0].ValueKind != JsonValueKind.String)
+        {
+            SendRaw(ControlError(2, "Invalid request: property name must be a string", id));
+        }
+        else if (items.Count > (set ? 2 : 1))
+        {
+            SendRaw(ControlError(2, "Invalid request: too many parameters", id));
+        }
+        else if (items[0].GetString() != "combined")
+        {
+            SendRaw(ControlError(0, "Unknown property", id));
+        }
+        else if (!set)
+        {
+            SendRaw(ControlResult(id, w => w.WriteBoolean("result", Combined)));
+        }
+        else if (items.Count < 2 || items[1].ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            SendRaw(ControlError(1, "Invalid value type: expected Boolean", id));
+        }
+        else
+        {
+            Combined = items[1].GetBoolean();
+            SendRaw(ControlResult(id, w => w.WriteNull("result")));
         }
     }
 

@@ -201,6 +201,11 @@ internal sealed class KeepAliveStream : Stream
             {
                 watch.OnPongReceived();
             }
+
+            if (opcode is Ping or Pong)
+            {
+                ClientPingOrPong?.Invoke();
+            }
         });
         outgoing = new FrameScanner((opcode, _) =>
         {
@@ -210,6 +215,9 @@ internal sealed class KeepAliveStream : Stream
             }
         });
     }
+
+    /// <summary>A ping or pong frame came in from the client (answered by the WebSocket layer, never seen above it).</summary>
+    public event Action? ClientPingOrPong;
 
     /// <summary>Sends a ping frame (unmasked, as a server sends) as soon as no other frame is half written.</summary>
     public async Task SendPingAsync(byte[] payload, CancellationToken ct)
@@ -340,6 +348,13 @@ internal sealed class KeepAliveStream : Stream
 /// </summary>
 internal sealed class StreamKeepAlive(KeepAliveStream stream, PongWatch watch, TimeProvider clock, TimeSpan pingInterval)
 {
+    /// <summary>A ping or pong frame came in from the client.</summary>
+    public event Action? ClientPingOrPong
+    {
+        add => stream.ClientPingOrPong += value;
+        remove => stream.ClientPingOrPong -= value;
+    }
+
     /// <summary>Runs until <paramref name="ct"/> ends or the client misses a pong, then calls <paramref name="drop"/>.</summary>
     public async Task RunAsync(Action drop, CancellationToken ct)
     {
