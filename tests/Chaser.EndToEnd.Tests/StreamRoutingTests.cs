@@ -162,6 +162,59 @@ public class StreamRoutingTests
     }
 
     [Fact]
+    public async Task A_user_stream_left_open_after_its_listen_key_expired_is_replaced_on_a_new_key_and_hears_the_next_fill()
+    {
+        // Binance may keep the socket open after listenKeyExpired (§7): nothing more comes on it, so a client that
+        // waits for the close hears no fill again while its orders work on.
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { Source = MarketSourceKind.Manual, ListenKeyValidity = TimeSpan.FromSeconds(2) }, Ct);
+        simulator.Engine.ReplaceBook("BTCUSDT", [new BookLevel(64_999.9m, 5m)], [new BookLevel(65_000.0m, 5m)]);
+        await using var proxy = await StrictRoutingProxy.StartAsync(simulator.WebSocketBaseUrl);
+        proxy.KeepUserStreamsOpenAfterUpstreamCloses = true;
+        var sink = new RecordingSink();
+        var diagnostics = new ConcurrentQueue<string>();
+        // Never extended in time: the key lapses 2 s after it was made.
+        await using var connector = Connect(simulator, proxy.BaseUrl, diagnostics, o => o with { ListenKeyKeepAlive = TimeSpan.FromHours(1) });
+        await connector.ConnectAsync(sink, Ct);
+
+        await WaitUntilAsync(() => proxy.UserStreamsHeldOpen > 0, "the listen key did not lapse");
+        await WaitUntilAsync(
+            () => sink.Restored.Contains(nameof(ConnectionScope.OrderEntry)),
+            $"the user stream stayed on its expired key; {string.Join(", ", proxy.ConnectionPaths)}; {string.Join(" | ", diagnostics.TakeLast(5))}");
+        Assert.Contains(nameof(ConnectionScope.OrderEntry), sink.Lost);
+
+        // An order of the account fills: only the user stream tells (no answer of ours carries it).
+        simulator.Engine.PlaceOrder(new NewOrderRequest { Symbol = "BTCUSDT", Side = OrderSide.Buy, Type = OrderType.Limit, TimeInForce = TimeInForce.Gtx, Price = 64_999.9m, Quantity = 0.010m, NewClientOrderId = "chs-expiry-1-1" });
+        simulator.Engine.ApplyTrade("BTCUSDT", 64_999.0m, 1m, buyerIsMaker: true);
+        await WaitUntilAsync(() => sink.Fills.Contains("chs-expiry-1-1"), "the fill after the key lapsed was not heard");
+    }
+
+    [Fact]
+    public async Task A_keep_alive_refused_with_unknown_listen_key_replaces_a_user_stream_left_open_and_the_next_fill_is_heard()
+    {
+        // The key lapsed and no listenKeyExpired came (or it was missed), the socket stays open: the keep-alive's
+        // -1125 is the only sign, and the stream must not stay on the dead key.
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { Source = MarketSourceKind.Manual, ListenKeyValidity = TimeSpan.FromSeconds(2) }, Ct);
+        simulator.Engine.ReplaceBook("BTCUSDT", [new BookLevel(64_999.9m, 5m)], [new BookLevel(65_000.0m, 5m)]);
+        await using var proxy = await StrictRoutingProxy.StartAsync(simulator.WebSocketBaseUrl);
+        proxy.KeepUserStreamsOpenAfterUpstreamCloses = true;
+        proxy.DropListenKeyExpired = true;
+        var sink = new RecordingSink();
+        var diagnostics = new ConcurrentQueue<string>();
+        // Extended only after it lapsed: the PUT is answered -1125.
+        await using var connector = Connect(simulator, proxy.BaseUrl, diagnostics, o => o with { ListenKeyKeepAlive = TimeSpan.FromSeconds(3) });
+        await connector.ConnectAsync(sink, Ct);
+
+        await WaitUntilAsync(
+            () => sink.Restored.Contains(nameof(ConnectionScope.OrderEntry)),
+            $"the user stream stayed on its lapsed key; {string.Join(", ", proxy.ConnectionPaths)}; {string.Join(" | ", diagnostics.TakeLast(5))}");
+        Assert.True(proxy.UserStreamsHeldOpen > 0);
+
+        simulator.Engine.PlaceOrder(new NewOrderRequest { Symbol = "BTCUSDT", Side = OrderSide.Buy, Type = OrderType.Limit, TimeInForce = TimeInForce.Gtx, Price = 64_999.9m, Quantity = 0.010m, NewClientOrderId = "chs-keepalive-1-1" });
+        simulator.Engine.ApplyTrade("BTCUSDT", 64_999.0m, 1m, buyerIsMaker: true);
+        await WaitUntilAsync(() => sink.Fills.Contains("chs-keepalive-1-1"), "the fill after the refused keep-alive was not heard");
+    }
+
+    [Fact]
     public async Task Connections_replaced_before_their_lifetime_ends_lose_nothing_and_report_no_outage()
     {
         // Binance closes a connection after 24 hours (§6); here every connection is replaced after 1.5 s.
@@ -250,9 +303,9 @@ public class StreamRoutingTests
         {
         }
 
-        public void OnFill(in Fill fill)
-        {
-        }
+        public ConcurrentQueue<string> Fills { get; } = new();
+
+        public void OnFill(in Fill fill) => Fills.Enqueue(fill.ClientOrderId);
 
         public void OnOrderFinished(in OrderFinished finished)
         {
