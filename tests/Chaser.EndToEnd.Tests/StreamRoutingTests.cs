@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Chaser.Binance.Connector;
+using Chaser.Binance.Requests;
 using Chaser.Binance.Signing;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
@@ -81,6 +82,59 @@ public class StreamRoutingTests
         Assert.InRange(proxy.Subscribes("/public"), 1, 10);
         Assert.InRange(proxy.Subscribes("/market"), 1, 10);
         Assert.DoesNotContain(diagnostics, d => d.Contains("dropped", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Reconnects_resynchronising_sixty_books_leave_the_order_paths_budget_alone()
+    {
+        // Each reconnect of /public resynchronises every book with depth?limit=1000 (weight 20): 60 symbols take 1,200
+        // of the 2,400 a minute, after 1,320 to start with. The snapshots can wait; what the orders need can't: the
+        // chasers pace themselves by the budget left, and after a user stream drop each order is reconciled by a
+        // query (weight 1) and its trades (5).
+        var template = SymbolSpec.Defaults[0];
+        var specs = Enumerable.Range(0, 60).Select(i => template with { Symbol = $"S{i:00}USDT", BaseAsset = $"S{i:00}" }).ToArray();
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { Engine = new EngineOptions { Symbols = specs } }, Ct);
+        var sink = new RecordingSink();
+        var diagnostics = new ConcurrentQueue<string>();
+        await using var connector = Connect(simulator, simulator.WebSocketBaseUrl, diagnostics);
+        await connector.ConnectAsync(sink, Ct);
+        await Task.WhenAll(specs.Select(s => connector.SubscribeAsync(s.Symbol, Ct))).WaitAsync(Patience, Ct);
+        await WaitUntilAsync(() => specs.All(s => sink.Depths(s.Symbol) > 0), "the books did not synchronise");
+
+        // Two drops a few seconds apart: whichever side of a minute's reset they fall, one window is asked for more
+        // than it holds.
+        var reconcileAll = specs.Length * (BinanceEndpoint.QueryOrder.Weight + BinanceEndpoint.UserTrades.Weight);
+        var blocked = 0;
+        var leastFree = 1m;
+        var probeUntil = DateTime.UtcNow + TimeSpan.FromSeconds(12);
+        var drops = Task.Run(async () =>
+        {
+            Assert.True(simulator.DropStreamConnections(market: true, user: false) > 0);
+            await Task.Delay(TimeSpan.FromSeconds(4), Ct);
+            Assert.True(simulator.DropStreamConnections(market: true, user: false) > 0);
+        }, Ct);
+        while (DateTime.UtcNow < probeUntil)
+        {
+            leastFree = Math.Min(leastFree, connector.RateGuard.AvailableFraction());
+            if (connector.RateGuard.TimeUntilAcquirable(0, reconcileAll) > TimeSpan.Zero)
+            {
+                blocked++;
+            }
+
+            await Task.Delay(10, Ct);
+        }
+
+        await drops;
+        var story = $"{leastFree:P1} of the budget free at the least; {string.Join(" | ", diagnostics.TakeLast(3))}";
+        TestContext.Current.TestOutputHelper?.WriteLine(story);
+        Assert.True(blocked == 0, $"reconciling {specs.Length} orders ({reconcileAll} weight) found no room {blocked} times while the books resynchronised; {story}");
+        Assert.True(leastFree >= 0.25m, $"the chasers were left {leastFree:P1} of the budget; {story}");
+        Assert.Equal(0, connector.RateLimitedResponses);
+
+        // The books that waited for budget come back once the windows reset.
+        sink.ClearDepths();
+        await WaitUntilAsync(() => specs.All(s => sink.Depths(s.Symbol) > 0), $"not every book resynchronised; {story}", TimeSpan.FromSeconds(150));
+        Assert.Equal(0, connector.RateLimitedResponses);
     }
 
     [Fact]
@@ -263,9 +317,9 @@ public class StreamRoutingTests
         return new BinanceConnector(configure is null ? options : configure(options));
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
+    private static async Task WaitUntilAsync(Func<bool> condition, string failure, TimeSpan? patience = null)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + (patience ?? TimeSpan.FromSeconds(30));
         while (!condition())
         {
             Assert.True(DateTime.UtcNow < deadline, failure);
@@ -284,6 +338,8 @@ public class StreamRoutingTests
         public ConcurrentQueue<string> Restored { get; } = new();
 
         public int Depths(string symbol) => _depths.GetValueOrDefault(symbol);
+
+        public void ClearDepths() => _depths.Clear();
 
         public int Trades(string symbol) => _trades.GetValueOrDefault(symbol);
 
