@@ -138,6 +138,42 @@ public class StreamRoutingTests
     }
 
     [Fact]
+    public async Task A_book_replaced_by_a_second_reconnect_abandons_its_snapshot_still_waiting_for_budget()
+    {
+        // In a reconnect storm the snapshots of the first drop's books are still waiting for weight when the second
+        // drop replaces those books: fetching them anyway spends the budget the live books need.
+        var template = SymbolSpec.Defaults[0];
+        var specs = Enumerable.Range(0, 60).Select(i => template with { Symbol = $"S{i:00}USDT", BaseAsset = $"S{i:00}" }).ToArray();
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { Engine = new EngineOptions { Symbols = specs } }, Ct);
+        var sink = new RecordingSink();
+        var diagnostics = new ConcurrentQueue<string>();
+        var depthRequests = new CountingHandler("/fapi/v1/depth");
+        await using var connector = Connect(simulator, simulator.WebSocketBaseUrl, diagnostics, o => o with { HttpHandler = depthRequests });
+        await connector.ConnectAsync(sink, Ct);
+        await Task.WhenAll(specs.Select(s => connector.SubscribeAsync(s.Symbol, Ct))).WaitAsync(Patience, Ct);
+        await WaitUntilAsync(() => specs.All(s => sink.Depths(s.Symbol) > 0), "the books did not synchronise");
+
+        // The rest of this minute's weight is taken, so every snapshot asked for now waits for the reset.
+        while (connector.RateGuard.TryAcquire(0, 20, out _))
+        {
+        }
+
+        var before = depthRequests.Count;
+        Assert.True(simulator.DropStreamConnections(market: true, user: false) > 0);
+        await Task.Delay(TimeSpan.FromSeconds(2), Ct);
+        Assert.True(simulator.DropStreamConnections(market: true, user: false) > 0);
+        sink.ClearDepths();
+        await WaitUntilAsync(() => specs.All(s => sink.Depths(s.Symbol) > 0), "not every book resynchronised after the storm", TimeSpan.FromSeconds(150));
+        await Task.Delay(TimeSpan.FromSeconds(2), Ct);
+
+        // One snapshot per live book (a gap may ask for a few more), none for the books the second drop replaced.
+        var fetched = depthRequests.Count - before;
+        TestContext.Current.TestOutputHelper?.WriteLine($"depth snapshots after two drops of {specs.Length} books: {fetched}");
+        Assert.InRange(fetched, specs.Length, specs.Length + 6);
+        Assert.Equal(0, connector.RateLimitedResponses);
+    }
+
+    [Fact]
     public async Task Streams_past_a_connections_limit_go_on_another_connection()
     {
         // Binance refuses a SUBSCRIBE past 1024 streams on one connection (§6); here the limit is 4.
@@ -324,6 +360,24 @@ public class StreamRoutingTests
         {
             Assert.True(DateTime.UtcNow < deadline, failure);
             await Task.Delay(50, Ct);
+        }
+    }
+
+    /// <summary>Counts the REST requests to one path.</summary>
+    private sealed class CountingHandler(string path) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri?.AbsolutePath == path)
+            {
+                Interlocked.Increment(ref _count);
+            }
+
+            return base.SendAsync(request, cancellationToken);
         }
     }
 
