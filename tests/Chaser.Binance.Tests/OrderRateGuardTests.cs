@@ -31,6 +31,30 @@ public sealed class OrderRateGuardTests
     }
 
     [Fact]
+    public void Requests_that_can_wait_stop_at_sixty_percent_of_the_weight_and_the_rest_stays_for_order_entry()
+    {
+        var (guard, time) = Create();
+
+        // Book snapshots (weight 20): 72 of them make 1,440, 60 % of 2,400; the next waits for the minute's reset.
+        for (var i = 0; i < 72; i++)
+        {
+            Assert.True(guard.TryAcquire(0, 20, out var granted, deferrable: true), granted);
+        }
+
+        Assert.False(guard.TryAcquire(0, 20, out var refusal, deferrable: true));
+        Assert.Equal("request weight limit: 1440/2400 per minute (at most 1440 for requests that can wait)", refusal);
+        Assert.Equal(TimeSpan.FromMinutes(1), guard.TimeUntilAcquirable(0, 20, deferrable: true));
+
+        // Cancels, queries and trades still have up to the 10 % reserve: 720 more.
+        Assert.Equal(TimeSpan.Zero, guard.TimeUntilAcquirable(0, 720));
+        Assert.True(guard.TryAcquire(0, 720, out refusal), refusal);
+        Assert.False(guard.TryAcquire(0, 1, out _));
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.True(guard.TryAcquire(0, 20, out refusal, deferrable: true), refusal);
+    }
+
+    [Fact]
     public void The_minute_window_resets_on_the_minute()
     {
         var (guard, time) = Create();

@@ -309,6 +309,47 @@ public sealed class WsApiRequestTests
     }
 
     [Fact]
+    public async Task An_answer_straddling_a_window_reset_brings_the_old_windows_counts_which_do_not_fill_the_new_one()
+    {
+        // One minute window of the exchange ends at 1_764_000_000_000 ms (a multiple of 60,000); the clock has no offset.
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_764_000_000_000 - 10));
+        var options = Options(time, Hmac);
+        await using var connector = new BinanceConnector(options);
+        var sink = new RejectionCountingSink();
+        connector.UseSink(sink);
+        await using var entry = new WsApiOrderEntry(connector, options, new Uri("ws://127.0.0.1:9/ws-fapi/v1"));
+        var socket = new RecordingSocket(time);
+
+        // Sent 10 ms before the reset, answered 10 ms after it with the old minute's near-full count.
+        Assert.True(entry.TrySend(socket, Request(ChaserCommandKind.Place), time.GetUtcNow().ToUnixTimeMilliseconds(), out _));
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        entry.OnMessage(Answer(IdOf(socket.Frames[^1]), orders1m: 1_150, orders10s: 290), time.GetTimestamp());
+
+        Assert.Equal(1, sink.Rejections);
+        Assert.Equal(1m, connector.RateGuard.AvailableFraction());
+        Assert.True(connector.RateGuard.TryAcquire(1, 0, out var refusal), refusal);
+
+        // Sent and answered within the new window: its counts are the truth for it.
+        Assert.True(entry.TrySend(socket, Request(ChaserCommandKind.Place), time.GetUtcNow().ToUnixTimeMilliseconds(), out _));
+        time.Advance(TimeSpan.FromMilliseconds(5));
+        entry.OnMessage(Answer(IdOf(socket.Frames[^1]), orders1m: 1_000, orders10s: 100), time.GetTimestamp());
+
+        Assert.Equal(2, sink.Rejections);
+        Assert.Equal(1m - (1_000m / 1_080m), connector.RateGuard.AvailableFraction());
+
+        static string IdOf(byte[] frame)
+        {
+            using var json = JsonDocument.Parse(frame);
+            return json.RootElement.GetProperty("id").GetString()!;
+        }
+
+        static byte[] Answer(string id, int orders1m, int orders10s) => Encoding.UTF8.GetBytes(
+            "{\"id\":\"" + id + "\",\"status\":400,\"error\":{\"code\":-5022,\"msg\":\"Due to the order could not be executed as maker, the Post Only order will be rejected.\"},"
+            + "\"rateLimits\":[{\"rateLimitType\":\"ORDERS\",\"interval\":\"SECOND\",\"intervalNum\":10,\"limit\":300,\"count\":" + orders10s + "},"
+            + "{\"rateLimitType\":\"ORDERS\",\"interval\":\"MINUTE\",\"intervalNum\":1,\"limit\":1200,\"count\":" + orders1m + "}]}");
+    }
+
+    [Fact]
     public async Task A_query_or_a_closed_socket_is_not_sent_this_way()
     {
         var time = new FakeTimeProvider();
@@ -378,6 +419,54 @@ public sealed class WsApiRequestTests
         {
             time.Advance(cost);
             return inner.SignPlain(payload, destination);
+        }
+    }
+
+    /// <summary>Counts the rejections the answers bring; every other event is ignored.</summary>
+    private sealed class RejectionCountingSink : IExchangeEventSink
+    {
+        public int Rejections { get; private set; }
+
+        public void OnBook(string symbol, in Chaser.Core.Market.BookTop top, long receivedTimestamp)
+        {
+        }
+
+        public void OnDepth(string symbol, Chaser.Core.Market.DepthLevels depth, long receivedTimestamp)
+        {
+        }
+
+        public void OnTrade(string symbol, in TradePrint trade)
+        {
+        }
+
+        public void OnAccepted(in OrderAccepted accepted)
+        {
+        }
+
+        public void OnRejected(in OrderRejected rejected) => Rejections++;
+
+        public void OnFill(in Fill fill)
+        {
+        }
+
+        public void OnOrderFinished(in OrderFinished finished)
+        {
+        }
+
+        public void OnOutcomeUnknown(in RequestOutcomeUnknown unknown)
+        {
+        }
+
+        public void OnStatusReport(in OrderStatusReport report)
+        {
+        }
+
+        public void OnConnectivity(ConnectionScope scope, string? symbol, bool up)
+        {
+        }
+
+        public void OnRateBudget(decimal availableFraction)
+        {
         }
     }
 

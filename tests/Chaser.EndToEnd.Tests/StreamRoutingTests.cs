@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Chaser.Binance.Connector;
+using Chaser.Binance.Requests;
 using Chaser.Binance.Signing;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
@@ -84,6 +85,95 @@ public class StreamRoutingTests
     }
 
     [Fact]
+    public async Task Reconnects_resynchronising_sixty_books_leave_the_order_paths_budget_alone()
+    {
+        // Each reconnect of /public resynchronises every book with depth?limit=1000 (weight 20): 60 symbols take 1,200
+        // of the 2,400 a minute, after 1,320 to start with. The snapshots can wait; what the orders need can't: the
+        // chasers pace themselves by the budget left, and after a user stream drop each order is reconciled by a
+        // query (weight 1) and its trades (5).
+        var template = SymbolSpec.Defaults[0];
+        var specs = Enumerable.Range(0, 60).Select(i => template with { Symbol = $"S{i:00}USDT", BaseAsset = $"S{i:00}" }).ToArray();
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { Engine = new EngineOptions { Symbols = specs } }, Ct);
+        var sink = new RecordingSink();
+        var diagnostics = new ConcurrentQueue<string>();
+        await using var connector = Connect(simulator, simulator.WebSocketBaseUrl, diagnostics);
+        await connector.ConnectAsync(sink, Ct);
+        await Task.WhenAll(specs.Select(s => connector.SubscribeAsync(s.Symbol, Ct))).WaitAsync(Patience, Ct);
+        await WaitUntilAsync(() => specs.All(s => sink.Depths(s.Symbol) > 0), "the books did not synchronise");
+
+        // Two drops a few seconds apart: whichever side of a minute's reset they fall, one window is asked for more
+        // than it holds.
+        var reconcileAll = specs.Length * (BinanceEndpoint.QueryOrder.Weight + BinanceEndpoint.UserTrades.Weight);
+        var blocked = 0;
+        var leastFree = 1m;
+        var probeUntil = DateTime.UtcNow + TimeSpan.FromSeconds(12);
+        var drops = Task.Run(async () =>
+        {
+            Assert.True(simulator.DropStreamConnections(market: true, user: false) > 0);
+            await Task.Delay(TimeSpan.FromSeconds(4), Ct);
+            Assert.True(simulator.DropStreamConnections(market: true, user: false) > 0);
+        }, Ct);
+        while (DateTime.UtcNow < probeUntil)
+        {
+            leastFree = Math.Min(leastFree, connector.RateGuard.AvailableFraction());
+            if (connector.RateGuard.TimeUntilAcquirable(0, reconcileAll) > TimeSpan.Zero)
+            {
+                blocked++;
+            }
+
+            await Task.Delay(10, Ct);
+        }
+
+        await drops;
+        var story = $"{leastFree:P1} of the budget free at the least; {string.Join(" | ", diagnostics.TakeLast(3))}";
+        TestContext.Current.TestOutputHelper?.WriteLine(story);
+        Assert.True(blocked == 0, $"reconciling {specs.Length} orders ({reconcileAll} weight) found no room {blocked} times while the books resynchronised; {story}");
+        Assert.True(leastFree >= 0.25m, $"the chasers were left {leastFree:P1} of the budget; {story}");
+        Assert.Equal(0, connector.RateLimitedResponses);
+
+        // The books that waited for budget come back once the windows reset.
+        sink.ClearDepths();
+        await WaitUntilAsync(() => specs.All(s => sink.Depths(s.Symbol) > 0), $"not every book resynchronised; {story}", TimeSpan.FromSeconds(150));
+        Assert.Equal(0, connector.RateLimitedResponses);
+    }
+
+    [Fact]
+    public async Task A_book_replaced_by_a_second_reconnect_abandons_its_snapshot_still_waiting_for_budget()
+    {
+        // In a reconnect storm the snapshots of the first drop's books are still waiting for weight when the second
+        // drop replaces those books: fetching them anyway spends the budget the live books need.
+        var template = SymbolSpec.Defaults[0];
+        var specs = Enumerable.Range(0, 60).Select(i => template with { Symbol = $"S{i:00}USDT", BaseAsset = $"S{i:00}" }).ToArray();
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { Engine = new EngineOptions { Symbols = specs } }, Ct);
+        var sink = new RecordingSink();
+        var diagnostics = new ConcurrentQueue<string>();
+        var depthRequests = new CountingHandler("/fapi/v1/depth");
+        await using var connector = Connect(simulator, simulator.WebSocketBaseUrl, diagnostics, o => o with { HttpHandler = depthRequests });
+        await connector.ConnectAsync(sink, Ct);
+        await Task.WhenAll(specs.Select(s => connector.SubscribeAsync(s.Symbol, Ct))).WaitAsync(Patience, Ct);
+        await WaitUntilAsync(() => specs.All(s => sink.Depths(s.Symbol) > 0), "the books did not synchronise");
+
+        // The rest of this minute's weight is taken, so every snapshot asked for now waits for the reset.
+        while (connector.RateGuard.TryAcquire(0, 20, out _))
+        {
+        }
+
+        var before = depthRequests.Count;
+        Assert.True(simulator.DropStreamConnections(market: true, user: false) > 0);
+        await Task.Delay(TimeSpan.FromSeconds(2), Ct);
+        Assert.True(simulator.DropStreamConnections(market: true, user: false) > 0);
+        sink.ClearDepths();
+        await WaitUntilAsync(() => specs.All(s => sink.Depths(s.Symbol) > 0), "not every book resynchronised after the storm", TimeSpan.FromSeconds(150));
+        await Task.Delay(TimeSpan.FromSeconds(2), Ct);
+
+        // One snapshot per live book (a gap may ask for a few more), none for the books the second drop replaced.
+        var fetched = depthRequests.Count - before;
+        TestContext.Current.TestOutputHelper?.WriteLine($"depth snapshots after two drops of {specs.Length} books: {fetched}");
+        Assert.InRange(fetched, specs.Length, specs.Length + 6);
+        Assert.Equal(0, connector.RateLimitedResponses);
+    }
+
+    [Fact]
     public async Task Streams_past_a_connections_limit_go_on_another_connection()
     {
         // Binance refuses a SUBSCRIBE past 1024 streams on one connection (§6); here the limit is 4.
@@ -162,6 +252,59 @@ public class StreamRoutingTests
     }
 
     [Fact]
+    public async Task A_user_stream_left_open_after_its_listen_key_expired_is_replaced_on_a_new_key_and_hears_the_next_fill()
+    {
+        // Binance may keep the socket open after listenKeyExpired (§7): nothing more comes on it, so a client that
+        // waits for the close hears no fill again while its orders work on.
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { Source = MarketSourceKind.Manual, ListenKeyValidity = TimeSpan.FromSeconds(2) }, Ct);
+        simulator.Engine.ReplaceBook("BTCUSDT", [new BookLevel(64_999.9m, 5m)], [new BookLevel(65_000.0m, 5m)]);
+        await using var proxy = await StrictRoutingProxy.StartAsync(simulator.WebSocketBaseUrl);
+        proxy.KeepUserStreamsOpenAfterUpstreamCloses = true;
+        var sink = new RecordingSink();
+        var diagnostics = new ConcurrentQueue<string>();
+        // Never extended in time: the key lapses 2 s after it was made.
+        await using var connector = Connect(simulator, proxy.BaseUrl, diagnostics, o => o with { ListenKeyKeepAlive = TimeSpan.FromHours(1) });
+        await connector.ConnectAsync(sink, Ct);
+
+        await WaitUntilAsync(() => proxy.UserStreamsHeldOpen > 0, "the listen key did not lapse");
+        await WaitUntilAsync(
+            () => sink.Restored.Contains(nameof(ConnectionScope.OrderEntry)),
+            $"the user stream stayed on its expired key; {string.Join(", ", proxy.ConnectionPaths)}; {string.Join(" | ", diagnostics.TakeLast(5))}");
+        Assert.Contains(nameof(ConnectionScope.OrderEntry), sink.Lost);
+
+        // An order of the account fills: only the user stream tells (no answer of ours carries it).
+        simulator.Engine.PlaceOrder(new NewOrderRequest { Symbol = "BTCUSDT", Side = OrderSide.Buy, Type = OrderType.Limit, TimeInForce = TimeInForce.Gtx, Price = 64_999.9m, Quantity = 0.010m, NewClientOrderId = "chs-expiry-1-1" });
+        simulator.Engine.ApplyTrade("BTCUSDT", 64_999.0m, 1m, buyerIsMaker: true);
+        await WaitUntilAsync(() => sink.Fills.Contains("chs-expiry-1-1"), "the fill after the key lapsed was not heard");
+    }
+
+    [Fact]
+    public async Task A_keep_alive_refused_with_unknown_listen_key_replaces_a_user_stream_left_open_and_the_next_fill_is_heard()
+    {
+        // The key lapsed and no listenKeyExpired came (or it was missed), the socket stays open: the keep-alive's
+        // -1125 is the only sign, and the stream must not stay on the dead key.
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { Source = MarketSourceKind.Manual, ListenKeyValidity = TimeSpan.FromSeconds(2) }, Ct);
+        simulator.Engine.ReplaceBook("BTCUSDT", [new BookLevel(64_999.9m, 5m)], [new BookLevel(65_000.0m, 5m)]);
+        await using var proxy = await StrictRoutingProxy.StartAsync(simulator.WebSocketBaseUrl);
+        proxy.KeepUserStreamsOpenAfterUpstreamCloses = true;
+        proxy.DropListenKeyExpired = true;
+        var sink = new RecordingSink();
+        var diagnostics = new ConcurrentQueue<string>();
+        // Extended only after it lapsed: the PUT is answered -1125.
+        await using var connector = Connect(simulator, proxy.BaseUrl, diagnostics, o => o with { ListenKeyKeepAlive = TimeSpan.FromSeconds(3) });
+        await connector.ConnectAsync(sink, Ct);
+
+        await WaitUntilAsync(
+            () => sink.Restored.Contains(nameof(ConnectionScope.OrderEntry)),
+            $"the user stream stayed on its lapsed key; {string.Join(", ", proxy.ConnectionPaths)}; {string.Join(" | ", diagnostics.TakeLast(5))}");
+        Assert.True(proxy.UserStreamsHeldOpen > 0);
+
+        simulator.Engine.PlaceOrder(new NewOrderRequest { Symbol = "BTCUSDT", Side = OrderSide.Buy, Type = OrderType.Limit, TimeInForce = TimeInForce.Gtx, Price = 64_999.9m, Quantity = 0.010m, NewClientOrderId = "chs-keepalive-1-1" });
+        simulator.Engine.ApplyTrade("BTCUSDT", 64_999.0m, 1m, buyerIsMaker: true);
+        await WaitUntilAsync(() => sink.Fills.Contains("chs-keepalive-1-1"), "the fill after the refused keep-alive was not heard");
+    }
+
+    [Fact]
     public async Task Connections_replaced_before_their_lifetime_ends_lose_nothing_and_report_no_outage()
     {
         // Binance closes a connection after 24 hours (§6); here every connection is replaced after 1.5 s.
@@ -210,13 +353,31 @@ public class StreamRoutingTests
         return new BinanceConnector(configure is null ? options : configure(options));
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
+    private static async Task WaitUntilAsync(Func<bool> condition, string failure, TimeSpan? patience = null)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + (patience ?? TimeSpan.FromSeconds(30));
         while (!condition())
         {
             Assert.True(DateTime.UtcNow < deadline, failure);
             await Task.Delay(50, Ct);
+        }
+    }
+
+    /// <summary>Counts the REST requests to one path.</summary>
+    private sealed class CountingHandler(string path) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri?.AbsolutePath == path)
+            {
+                Interlocked.Increment(ref _count);
+            }
+
+            return base.SendAsync(request, cancellationToken);
         }
     }
 
@@ -231,6 +392,8 @@ public class StreamRoutingTests
         public ConcurrentQueue<string> Restored { get; } = new();
 
         public int Depths(string symbol) => _depths.GetValueOrDefault(symbol);
+
+        public void ClearDepths() => _depths.Clear();
 
         public int Trades(string symbol) => _trades.GetValueOrDefault(symbol);
 
@@ -250,9 +413,9 @@ public class StreamRoutingTests
         {
         }
 
-        public void OnFill(in Fill fill)
-        {
-        }
+        public ConcurrentQueue<string> Fills { get; } = new();
+
+        public void OnFill(in Fill fill) => Fills.Enqueue(fill.ClientOrderId);
 
         public void OnOrderFinished(in OrderFinished finished)
         {

@@ -89,6 +89,21 @@ internal sealed class StrictRoutingProxy : IAsyncDisposable
     private int _blackHoles;
     private int _blackHoled;
 
+    /// <summary>
+    /// When set, a <c>/private</c> connection whose upstream closed (a listen key that expired: the simulator sends
+    /// <c>listenKeyExpired</c> and closes) stays open towards the client, silent but answering pings, as Binance may
+    /// leave it (§7 of binance-futures-api.md).
+    /// </summary>
+    public bool KeepUserStreamsOpenAfterUpstreamCloses { get; set; }
+
+    /// <summary>When set, <c>listenKeyExpired</c> events are not passed on: a client then learns of the lapse only from the exchange's answers.</summary>
+    public bool DropListenKeyExpired { get; set; }
+
+    /// <summary>User stream connections held open after their upstream closed.</summary>
+    public int UserStreamsHeldOpen => Volatile.Read(ref _heldOpen);
+
+    private int _heldOpen;
+
     /// <summary>Stops forwarding data on every connection open now, leaving them open: their client must notice the silence.</summary>
     public int MuteOpenConnections(string route)
     {
@@ -187,7 +202,12 @@ internal sealed class StrictRoutingProxy : IAsyncDisposable
         {
             var down = PumpAsync(upstream, client, connection, fromClient: false, stop.Token);
             var up = PumpAsync(client, upstream, connection, fromClient: true, stop.Token);
-            await Task.WhenAny(down, up);
+            if (await Task.WhenAny(down, up) == down && route == "/private" && KeepUserStreamsOpenAfterUpstreamCloses)
+            {
+                // Reading on answers the client's pings: only data stops.
+                Interlocked.Increment(ref _heldOpen);
+                await up;
+            }
         }
         finally
         {
@@ -226,6 +246,10 @@ internal sealed class StrictRoutingProxy : IAsyncDisposable
                     bytes = FilterControl(connection.Route, bytes);
                 }
                 else if (connection.Muted)
+                {
+                    continue;
+                }
+                else if (connection.Route == "/private" && DropListenKeyExpired && bytes.AsSpan().IndexOf("\"listenKeyExpired\""u8) >= 0)
                 {
                     continue;
                 }

@@ -287,7 +287,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     }
 
     /// <summary>As above for a known endpoint; <paramref name="query"/> is built for each attempt, so a signed one carries a fresh timestamp.</summary>
-    private async Task<byte[]> CallAsync(BinanceEndpoint endpoint, Func<string>? query, CancellationToken cancellationToken)
+    private async Task<byte[]> CallAsync(BinanceEndpoint endpoint, Func<string>? query, CancellationToken cancellationToken, bool deferrable = false)
     {
         const int attempts = 5;
         for (var attempt = 1; ; attempt++)
@@ -295,7 +295,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
             TimeSpan wait;
             try
             {
-                var (status, body) = await SendOnceAsync(endpoint, query, cancellationToken).ConfigureAwait(false);
+                var (status, body) = await SendOnceAsync(endpoint, query, cancellationToken, deferrable).ConfigureAwait(false);
                 if (status is >= 200 and < 300)
                 {
                     return body;
@@ -326,9 +326,9 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     }
 
     /// <summary>One request, once the rate guard lets it go; its answer's counts and pauses are taken in.</summary>
-    private async Task<(int Status, byte[] Body)> SendOnceAsync(BinanceEndpoint endpoint, Func<string>? query, CancellationToken cancellationToken)
+    private async Task<(int Status, byte[] Body)> SendOnceAsync(BinanceEndpoint endpoint, Func<string>? query, CancellationToken cancellationToken, bool deferrable = false)
     {
-        await AcquireAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        await AcquireAsync(endpoint, deferrable, cancellationToken).ConfigureAwait(false);
         using var message = new HttpRequestMessage(ToHttpMethod(endpoint.Method), new Uri(query is null ? endpoint.Path : endpoint.Path + "?" + query(), UriKind.Relative));
         var sentAt = _time.GetUtcNow();
         using var response = await _http.SendAsync(message, cancellationToken).ConfigureAwait(false);
@@ -342,13 +342,13 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     /// <see cref="MaxRateLimitWait"/> (an IP ban) fails the call with the reason instead: it has a status, so callers
     /// don't take it for a dropped connection and retry.
     /// </summary>
-    private async Task AcquireAsync(BinanceEndpoint endpoint, CancellationToken cancellationToken)
+    private async Task AcquireAsync(BinanceEndpoint endpoint, bool deferrable, CancellationToken cancellationToken)
     {
         var deadline = _time.GetUtcNow() + MaxRateLimitWait;
         string? refusal;
-        while (!RateGuard.TryAcquire(endpoint.OrderCount, endpoint.Weight, out refusal))
+        while (!RateGuard.TryAcquire(endpoint.OrderCount, endpoint.Weight, out refusal, deferrable))
         {
-            var wait = RateGuard.TimeUntilAcquirable(endpoint.OrderCount, endpoint.Weight);
+            var wait = RateGuard.TimeUntilAcquirable(endpoint.OrderCount, endpoint.Weight, deferrable);
             if (wait == TimeSpan.MaxValue || _time.GetUtcNow() + wait > deadline)
             {
                 throw new HttpRequestException($"{endpoint.Method.ToString().ToUpperInvariant()} {endpoint.Path} {refusal}", null, HttpStatusCode.TooManyRequests);
@@ -397,9 +397,12 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         BinanceEndpoint.AllOrders, BinanceEndpoint.UserTrades, BinanceEndpoint.CountdownCancelAll, BinanceEndpoint.CancelOrder, BinanceEndpoint.QueryOrder,
     ];
 
-    /// <summary>The REST depth snapshot a local book synchronises onto (1000 levels, as Binance's procedure asks).</summary>
+    /// <summary>
+    /// The REST depth snapshot a local book synchronises onto (1000 levels, as Binance's procedure asks). It can wait
+    /// (the chasers price off bookTicker meanwhile), so it leaves the guard's share for order entry untouched.
+    /// </summary>
     private Task<byte[]> FetchDepthSnapshotAsync(string symbol, CancellationToken cancellationToken) =>
-        CallAsync(BinanceEndpoint.Depth(1000), () => "symbol=" + symbol + "&limit=1000", cancellationToken);
+        CallAsync(BinanceEndpoint.Depth(1000), () => "symbol=" + symbol + "&limit=1000", cancellationToken, deferrable: true);
 
     /// <summary>A request whose fate can't be known (its connection dropped): the chaser confirms by query.</summary>
     internal void ReportUnknown(string clientOrderId, ChaserCommandKind kind) =>

@@ -235,7 +235,10 @@ internal sealed class MarketStream : IAsyncDisposable
     /// <summary>Loads REST snapshots until the buffered diffs bridge onto one (Binance's documented procedure).</summary>
     private async Task SynchroniseAsync(DepthBook entry)
     {
-        var token = _stop.Token;
+        // Ends when the book is replaced (its connection reconnected; the new book fetches its own snapshot): a storm
+        // of reconnects must not queue a snapshot per symbol per drop into the weight budget.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, entry.Retired);
+        var token = linked.Token;
         for (var attempt = 0; !token.IsCancellationRequested; attempt++)
         {
             DepthSyncState state;
@@ -262,6 +265,12 @@ internal sealed class MarketStream : IAsyncDisposable
                 // Any failure (an HTTP error, a timeout, an unreadable body) is tried again: the book must come back.
                 _options.Diagnostics?.Invoke($"{entry.Symbol} depth snapshot failed ({e.GetType().Name}: {e.Message})");
                 state = DepthSyncState.ResyncNeeded;
+            }
+
+            if (token.IsCancellationRequested)
+            {
+                // Replaced meanwhile: this book's levels are no one's any more.
+                return;
             }
 
             if (state == DepthSyncState.Synced)
@@ -343,11 +352,31 @@ internal sealed class MarketStream : IAsyncDisposable
     }
 
     /// <summary>One symbol's local book and where its synchronisation stands. Locked while touched.</summary>
-    private sealed class DepthBook(string symbol)
+    private sealed class DepthBook : IDisposable
     {
-        public string Symbol { get; } = symbol;
+        public DepthBook(string symbol)
+        {
+            Symbol = symbol;
+            Book = new LocalOrderBook(symbol);
+            _retired = new CancellationTokenSource();
+            Retired = _retired.Token;
+        }
 
-        public LocalOrderBook Book { get; } = new(symbol);
+        public string Symbol { get; }
+
+        public LocalOrderBook Book { get; }
+
+        private readonly CancellationTokenSource _retired;
+
+        /// <summary>Cancelled once a new book replaced this one (taken at construction: it outlives the source).</summary>
+        public CancellationToken Retired { get; }
+
+        /// <summary>Retires the book: a snapshot still being fetched for it is abandoned.</summary>
+        public void Dispose()
+        {
+            _retired.Cancel();
+            _retired.Dispose();
+        }
 
         /// <summary>A snapshot request is under way.</summary>
         public bool Fetching { get; set; }
@@ -469,6 +498,7 @@ internal sealed class MarketStream : IAsyncDisposable
         private async Task OnConnectedAsync(ReconnectingWebSocket.Link link, bool rollover, CancellationToken cancellationToken)
         {
             List<string> all;
+            List<DepthBook> retired = [];
             lock (_pending)
             {
                 _subscribed.AddRange(_pending);
@@ -480,9 +510,20 @@ internal sealed class MarketStream : IAsyncDisposable
                     // replacement loses nothing (the old connection is read until the new one carries the streams).
                     foreach (var symbol in _symbols)
                     {
+                        if (symbol.Depth is { } old)
+                        {
+                            retired.Add(old);
+                        }
+
                         symbol.Depth = new DepthBook(symbol.Symbol);
                     }
                 }
+            }
+
+            // Outside the lock: cancelling runs the snapshot loops' continuations.
+            foreach (var old in retired)
+            {
+                old.Dispose();
             }
 
             for (var start = 0; start < all.Count; start += StreamsPerSubscribe)

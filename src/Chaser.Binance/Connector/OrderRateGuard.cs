@@ -58,12 +58,16 @@ public sealed partial class OrderRateGuard
         }
     }
 
-    /// <summary>Takes budget for one request, or says why not (nothing is taken then).</summary>
-    public bool TryAcquire(int orderCount, int weight, out string? refusal)
+    /// <summary>
+    /// Takes budget for one request, or says why not (nothing is taken then). A <paramref name="deferrable"/> request
+    /// (a book snapshot: it can wait for the next window) takes weight only up to <see cref="DeferrableUsable"/>, so that
+    /// a reconnect resynchronising many books never leaves a cancel or a query without room.
+    /// </summary>
+    public bool TryAcquire(int orderCount, int weight, out string? refusal, bool deferrable = false)
     {
         lock (_lock)
         {
-            refusal = Refusal(orderCount, weight, out _);
+            refusal = Refusal(orderCount, weight, deferrable, out _);
             if (refusal is not null)
             {
                 return false;
@@ -80,11 +84,11 @@ public sealed partial class OrderRateGuard
     /// How long until a request of this cost would be granted if nothing else is sent: zero when it would be now,
     /// <see cref="TimeSpan.MaxValue"/> when it never can (it costs more than a whole window allows).
     /// </summary>
-    public TimeSpan TimeUntilAcquirable(int orderCount, int weight)
+    public TimeSpan TimeUntilAcquirable(int orderCount, int weight, bool deferrable = false)
     {
         lock (_lock)
         {
-            return Refusal(orderCount, weight, out var wait) is null ? TimeSpan.Zero : wait;
+            return Refusal(orderCount, weight, deferrable, out var wait) is null ? TimeSpan.Zero : wait;
         }
     }
 
@@ -214,7 +218,7 @@ public sealed partial class OrderRateGuard
     }
 
     /// <summary>Why a request of this cost can't go now, and how long until it could; null when it can.</summary>
-    private string? Refusal(int orderCount, int weight, out TimeSpan wait)
+    private string? Refusal(int orderCount, int weight, bool deferrable, out TimeSpan wait)
     {
         var now = _time.GetUtcNow();
         if (now < _bannedUntil)
@@ -237,24 +241,26 @@ public sealed partial class OrderRateGuard
 
         foreach (var window in _windows)
         {
-            var cost = ReferenceEquals(window, _weight1m) ? weight : orderCount;
+            var isWeight = ReferenceEquals(window, _weight1m);
+            var cost = isWeight ? weight : orderCount;
             var limit = window.Limit;
             if (cost == 0)
             {
                 continue;
             }
 
-            if (cost > Safe(limit))
+            var usable = isWeight && deferrable ? DeferrableUsable(limit) : Safe(limit);
+            if (cost > usable)
             {
                 wait = TimeSpan.MaxValue;
-                return $"not sent: a cost of {cost} is more than the {Safe(limit)} usable of {limit} {window.Name}";
+                return $"not sent: a cost of {cost} is more than the {usable} usable of {limit} {window.Name}";
             }
 
-            if (window.Used + cost > Safe(limit))
+            if (window.Used + cost > usable)
             {
                 wait = TimeSpan.FromMilliseconds(window.EndMs - serverNow);
-                return ReferenceEquals(window, _weight1m)
-                    ? $"request weight limit: {window.Used}/{limit} per minute"
+                return isWeight
+                    ? $"request weight limit: {window.Used}/{limit} per minute{(deferrable ? $" (at most {usable} for requests that can wait)" : string.Empty)}"
                     : $"order rate limit: {_orders10s.Used}/{OrdersPer10s} per 10 s, {_orders1m.Used}/{OrdersPerMinute} per minute";
             }
         }
@@ -289,6 +295,10 @@ public sealed partial class OrderRateGuard
 
     // Keep 10 % of every limit in reserve for cancels and for requests of other clients on the same account.
     private static int Safe(int limit) => limit - (limit / 10);
+
+    // Requests that can wait (book snapshots: 20 weight each, one per symbol on every market reconnect, so 60 symbols
+    // take half the minute's weight) stop at 60 % of the limit: the rest is for order entry and its reconciliation.
+    private static int DeferrableUsable(int limit) => Safe(limit) - (limit * 3 / 10);
 
     /// <summary>
     /// One fixed window on the exchange's clock: what we took in it and the most the exchange reported for it. The usage

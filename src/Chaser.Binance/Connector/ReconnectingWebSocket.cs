@@ -97,6 +97,20 @@ internal sealed class ReconnectingWebSocket : IAsyncDisposable
     public ValueTask<bool> SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) =>
         _current is { } link ? link.SendAsync(message, cancellationToken) : ValueTask.FromResult(false);
 
+    /// <summary>
+    /// Drops the current connection so that the loop opens a new one (reported down, then up, as any drop): for a
+    /// connection the server left open though nothing more will come on it, such as a user stream whose listen key
+    /// expired (Binance may keep that socket open, §7).
+    /// </summary>
+    public void Reconnect(string reason)
+    {
+        if (_current is { } link && !_stop.IsCancellationRequested)
+        {
+            _options.Diagnostics?.Invoke($"{_name}: {reason}; reconnecting");
+            link.Abort();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);

@@ -11,7 +11,8 @@ namespace Chaser.Binance.Connector;
 /// (<c>/private/ws/&lt;listenKey&gt;</c>; the unrouted <c>/ws/&lt;listenKey&gt;</c> was retired on 2026-04-23, §7 of
 /// binance-futures-api.md), ORDER_TRADE_UPDATE mapped onto the chaser's events. TRADE_LITE, which Binance sends beside
 /// ORDER_TRADE_UPDATE for the same trade, is ignored: the fill is taken from ORDER_TRADE_UPDATE only (it carries the
-/// fee, the cumulative quantity and the status), so no fill is counted twice. A drop is reported as order entry lost;
+/// fee, the cumulative quantity and the status), so no fill is counted twice. A drop is reported as order entry lost
+/// (so is a listenKeyExpired, or a keep-alive the exchange refuses: the socket may stay open, deaf, so it is dropped);
 /// every connection asks for the listen key again (POST returns the active one, or a new one once it lapsed), and once
 /// back, order entry is reported restored and the chasers reconcile their children by query.
 /// </summary>
@@ -81,13 +82,15 @@ internal sealed class UserStream : IAsyncDisposable
     private async Task<Uri> AddressAsync(CancellationToken cancellationToken)
     {
         var body = await _connector.CallAsync(HttpMethod.Post, BinanceEndpoint.StartListenKey.Path, cancellationToken).ConfigureAwait(false);
+        string key;
         using (var document = JsonDocument.Parse(body))
         {
-            _listenKey = document.RootElement.GetProperty("listenKey").GetString()
+            key = document.RootElement.GetProperty("listenKey").GetString()
                 ?? throw new FormatException("listenKey response has no listenKey");
         }
 
-        return new Uri(_options.StreamBaseUrl, "/private/ws/" + Uri.EscapeDataString(_listenKey));
+        Volatile.Write(ref _listenKey, key);
+        return new Uri(_options.StreamBaseUrl, "/private/ws/" + Uri.EscapeDataString(key));
     }
 
     private void OnMessage(ReadOnlySpan<byte> message, long receivedTimestamp)
@@ -117,8 +120,16 @@ internal sealed class UserStream : IAsyncDisposable
                 // The same trade comes again, complete, as ORDER_TRADE_UPDATE x=TRADE: counting both would double the fill.
                 break;
             case UserEventType.ListenKeyExpired:
-                // The stream will close; the reconnect creates a new key.
-                _connector.Diagnose("listen key expired");
+                // Nothing more comes for this key, yet Binance may leave the socket open (§7): waiting for its close
+                // would leave every order deaf. The reconnect asks for a new key, and its down/up makes the chasers
+                // reconcile by query what happened meanwhile. The expiry of a key already replaced (the lagging
+                // connection of a planned replacement) is no news.
+                var expired = ExpiredKey(message);
+                if (expired is null || string.Equals(expired, Volatile.Read(ref _listenKey), StringComparison.Ordinal))
+                {
+                    _socket.Reconnect("listen key expired");
+                }
+
                 break;
             default:
                 break;
@@ -131,10 +142,31 @@ internal sealed class UserStream : IAsyncDisposable
         {
             await _connector.CallAsync(HttpMethod.Put, BinanceEndpoint.KeepAliveListenKey.Path, _stop.Token).ConfigureAwait(false);
         }
+        catch (HttpRequestException e) when (e.StatusCode is { } status && (int)status is >= 400 and < 500 and not 418 and not 429)
+        {
+            // The exchange refused to extend the key (-1125: it does not know it any more): the stream on it is as good
+            // as dead, whether or not its socket stays open, so it reconnects on a new key now.
+            _socket.Reconnect($"listen key keep-alive refused ({e.Message})");
+        }
         catch (Exception e)
         {
-            // A timer callback: nothing may escape. A lapsed key ends the stream, whose reconnect asks for a new one.
+            // A timer callback: nothing may escape. A key that lapses meanwhile is replaced on its listenKeyExpired.
             _connector.Diagnose($"listen key keep-alive failed ({e.GetType().Name}: {e.Message})");
         }
+    }
+
+    /// <summary>The key a listenKeyExpired event names; null when it names none.</summary>
+    private static string? ExpiredKey(ReadOnlySpan<byte> message)
+    {
+        var reader = new Utf8JsonReader(message);
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("listenKey"u8))
+            {
+                return reader.Read() && reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            }
+        }
+
+        return null;
     }
 }

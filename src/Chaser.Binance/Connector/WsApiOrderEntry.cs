@@ -215,7 +215,8 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
         }
     }
 
-    private void OnMessage(ReadOnlySpan<byte> message, long receivedTimestamp)
+    /// <summary>One answer of the WebSocket API (internal for tests that hand it answers).</summary>
+    internal void OnMessage(ReadOnlySpan<byte> message, long receivedTimestamp)
     {
         long? id = null;
         var status = 0;
@@ -266,15 +267,20 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
             return;
         }
 
-        if (orders10s is not null || orders1m is not null || weight1m is not null)
-        {
-            _connector.RateGuard.Observe(orders10s, orders1m, weight1m);
-            _connector.ReportBudget();
-        }
-
         if (id is not { } requestId || !TryRemovePending(requestId, out var pending))
         {
+            // Not an answer to a request of ours still waiting: its counts can't be placed in a window (below), so
+            // they are left out; our own counts cover what we sent.
             return;
+        }
+
+        if (orders10s is not null || orders1m is not null || weight1m is not null)
+        {
+            // The counts are those of the window the request was sent in, as REST's headers are: a request sent just
+            // before a reset and answered after it brings the old window's count, which must not fill the new one.
+            var sentAt = _options.Time.GetUtcNow() - _options.Time.GetElapsedTime(pending.SentTimestamp);
+            _connector.RateGuard.Observe(orders10s, orders1m, weight1m, sentAt);
+            _connector.ReportBudget();
         }
 
         _connector.HandleOrderAnswer(body, status, pending.Kind, pending.ClientOrderId);
