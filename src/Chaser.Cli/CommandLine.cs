@@ -48,7 +48,7 @@ internal static class CommandLine
         var rest = args.Skip(1).ToArray();
         if (rest.Any(a => a is "--help" or "-h"))
         {
-            await context.Output.WriteLineAsync(UsageOf(command) ?? Usage).ConfigureAwait(false);
+            await context.Output.WriteLineAsync(HelpText.Wrap(UsageOf(command) ?? Usage)).ConfigureAwait(false);
             return 0;
         }
 
@@ -171,7 +171,7 @@ internal static class CommandLine
 
     private static async Task<int> Help(CommandContext context)
     {
-        await context.Output.WriteLineAsync(Usage).ConfigureAwait(false);
+        await context.Output.WriteLineAsync(HelpText.Wrap(Usage)).ConfigureAwait(false);
         return 0;
     }
 }

@@ -18,7 +18,8 @@ internal static class ReportCommand
           --ids       only these parent orders (comma-separated ids)
           --strategy  only orders of this strategy
           --since     only orders created since T: an ISO 8601 time (2026-11-30T09:00Z) or a duration back from now (90m, 2h, 7d)
-          --csv       also write the rows as CSV to FILE          --parquet   ... and as Parquet to FILE
+          --csv       also write the rows as CSV to FILE
+          --parquet   ... and as Parquet to FILE
           --charts    write one PNG chart per order into DIR (order-<id>.png): bid/ask/mid, our order's price, fills
           --json      print the report (rows and aggregates) as JSON instead of the table
           --db        the database (default: CHASER_DB, else SQLite chaser.db)
