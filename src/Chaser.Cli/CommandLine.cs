@@ -91,6 +91,12 @@ internal static class CommandLine
             // A replayed file the command did not attribute to its option: the message names the file, line and column.
             return await RefuseAsync(context, command, ex.Message).ConfigureAwait(false);
         }
+        catch (Chaser.Storage.StorageUnreachableException ex)
+        {
+            // The recorder's last writes could not reach the database in time (it went away mid-run): named, exit 2.
+            var database = Recording.Describe(Recording.ConnectionString(rest, context.Environment));
+            return await RefuseAsync(context, command, $"option '--db': {database}: {ex.Message}").ConfigureAwait(false);
+        }
         catch (Exception ex) when (DatabaseFailure(ex) is { } failure)
         {
             // Locked, read-only, damaged or unreachable: the database the command was given, named without its password.

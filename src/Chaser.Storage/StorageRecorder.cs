@@ -134,10 +134,10 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         }
     }
 
-    private TimeoutException GiveUp(TimeSpan waited)
+    private StorageUnreachableException GiveUp(TimeSpan waited)
     {
         _closing.Cancel();
-        return new TimeoutException($"storage: {Interlocked.Read(ref _enqueued) - Interlocked.Read(ref _settled)} queued write(s) could not reach the database within {waited.TotalSeconds:0} s; the exchange remains the record of what was filled");
+        return new StorageUnreachableException($"storage: {Interlocked.Read(ref _enqueued) - Interlocked.Read(ref _settled)} queued write(s) could not reach the database within {waited.TotalSeconds:0} s; the exchange remains the record of what was filled");
     }
 
     private void Enqueue(Write write)
@@ -637,3 +637,6 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
+
+/// <summary>Recorded writes that could not reach the database in the time allowed: they are lost, and this says how many.</summary>
+public sealed class StorageUnreachableException(string message) : TimeoutException(message);

@@ -315,7 +315,7 @@ public class BoundedFlushTests
         recorder.ArrivalMid(1, 65_000m, DateTimeOffset.UtcNow);
 
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-        var timeout = await Assert.ThrowsAsync<TimeoutException>(() => recorder.FlushAsync(TimeSpan.FromSeconds(1)));
+        var timeout = await Assert.ThrowsAsync<StorageUnreachableException>(() => recorder.FlushAsync(TimeSpan.FromSeconds(1)));
 
         // What the run still records while it winds down (an engine's last markout mid) is lost with the rest; it
         // threw "the recorder is closed" out of `chaser serve`'s shutdown (exit 1, "internal error").
