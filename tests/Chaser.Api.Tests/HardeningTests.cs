@@ -6,7 +6,6 @@ using System.Text.Json;
 using Chaser.Engine;
 using Chaser.Simulator.Server;
 using Chaser.Storage;
-using Chaser.Storage.Tests;
 using Chaser.Tests.Shared;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

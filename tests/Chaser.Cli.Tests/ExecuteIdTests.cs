@@ -1,5 +1,6 @@
 using Chaser.Simulator.Server;
 using Chaser.Storage;
+using Chaser.Tests.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace Chaser.Cli.Tests;
@@ -89,52 +90,28 @@ public class ExecuteIdTests
     [Fact]
     public async Task An_id_given_by_hand_on_PostgreSQL_never_moves_the_id_sequence_back_under_an_order_being_created()
     {
-        var admin = Environment.GetEnvironmentVariable("CHASER_TEST_POSTGRES");
-        if (string.IsNullOrWhiteSpace(admin))
+        await using var postgres = await TestDatabase.CreateAsync(DatabaseProvider.PostgreSql);
+        var database = postgres.ConnectionString;
+        Core.Domain.ParentOrderSpec Sell(long id) => new(id, "SOLUSDT", Core.Domain.Side.Sell, Core.Domain.SizeType.Quantity, 3m);
+        await Recording.CreateOrdersAsync(database, [Sell(1), Sell(1), Sell(1)], TimeProvider.System, Ct);
+        await using (var db = new ChaserDb(database))
         {
-            Assert.Skip("CHASER_TEST_POSTGRES is not set");
+            await db.Orders.Where(o => o.Id == 2).ExecuteDeleteAsync(Ct);
         }
 
-        var name = $"chaser_test_{Guid.NewGuid():N}";
-        await using (var connection = new Npgsql.NpgsqlConnection(admin))
-        {
-            await connection.OpenAsync(Ct);
-            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", connection);
-            await create.ExecuteNonQueryAsync(Ct);
-        }
+        // Another process is storing an order: it drew id 4 from the sequence and has not committed yet.
+        await using var other = new ChaserDb(database);
+        await using var pending = await other.Database.BeginTransactionAsync(Ct);
+        var inFlight = new OrderRow { Symbol = "SOLUSDT", Side = -1, Size = 1m, SizeType = "q", CreatedAt = DateTimeOffset.UtcNow };
+        other.Orders.Add(inFlight);
+        await other.SaveChangesAsync(Ct);
 
-        var database = new Npgsql.NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
-        try
-        {
-            Core.Domain.ParentOrderSpec Sell(long id) => new(id, "SOLUSDT", Core.Domain.Side.Sell, Core.Domain.SizeType.Quantity, 3m);
-            await Recording.CreateOrdersAsync(database, [Sell(1), Sell(1), Sell(1)], TimeProvider.System, Ct);
-            await using (var db = new ChaserDb(database))
-            {
-                await db.Orders.Where(o => o.Id == 2).ExecuteDeleteAsync(Ct);
-            }
+        // `execute --id 2` fills the gap meanwhile; then the other order commits and a third process stores one more.
+        Assert.Equal(2, (await Recording.UseIdAsync(database, Sell(2), TimeProvider.System, Ct)).Id);
+        await pending.CommitAsync(Ct);
+        var next = await Recording.CreateOrdersAsync(database, [Sell(1)], TimeProvider.System, Ct);
 
-            // Another process is storing an order: it drew id 4 from the sequence and has not committed yet.
-            await using var other = new ChaserDb(database);
-            await using var pending = await other.Database.BeginTransactionAsync(Ct);
-            var inFlight = new OrderRow { Symbol = "SOLUSDT", Side = -1, Size = 1m, SizeType = "q", CreatedAt = DateTimeOffset.UtcNow };
-            other.Orders.Add(inFlight);
-            await other.SaveChangesAsync(Ct);
-
-            // `execute --id 2` fills the gap meanwhile; then the other order commits and a third process stores one more.
-            Assert.Equal(2, (await Recording.UseIdAsync(database, Sell(2), TimeProvider.System, Ct)).Id);
-            await pending.CommitAsync(Ct);
-            var next = await Recording.CreateOrdersAsync(database, [Sell(1)], TimeProvider.System, Ct);
-
-            Assert.True(next[0].Id > inFlight.Id, $"order got id {next[0].Id}, at or below {inFlight.Id} which the sequence had already handed out");
-        }
-        finally
-        {
-            Npgsql.NpgsqlConnection.ClearAllPools();
-            await using var connection = new Npgsql.NpgsqlConnection(admin);
-            await connection.OpenAsync(Ct);
-            await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync(Ct);
-        }
+        Assert.True(next[0].Id > inFlight.Id, $"order got id {next[0].Id}, at or below {inFlight.Id} which the sequence had already handed out");
     }
 
     private static async Task<(OrderRow Order, long[] Fills)> ReadAsync(string database, long id)

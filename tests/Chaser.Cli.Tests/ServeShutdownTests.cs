@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Chaser.Storage;
+using Chaser.Tests.Shared;
 
 namespace Chaser.Cli.Tests;
 
@@ -51,21 +53,8 @@ public class ServeShutdownTests
     [Fact]
     public async Task A_database_gone_mid_order_does_not_hold_the_shutdown_for_good()
     {
-        var admin = Environment.GetEnvironmentVariable("CHASER_TEST_POSTGRES");
-        if (string.IsNullOrWhiteSpace(admin))
-        {
-            Assert.Skip("CHASER_TEST_POSTGRES is not set");
-        }
-
-        var name = $"chaser_test_{Guid.NewGuid():N}";
-        await using (var connection = new Npgsql.NpgsqlConnection(admin))
-        {
-            await connection.OpenAsync(Ct);
-            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", connection);
-            await create.ExecuteNonQueryAsync(Ct);
-        }
-
-        var database = new Npgsql.NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
+        await using var postgres = await TestDatabase.CreateAsync(DatabaseProvider.PostgreSql);
+        var database = postgres.ConnectionString;
         var url = $"http://127.0.0.1:{ServeProcess.FreePort()}";
         using var serve = await ServeProcess.StartAsync(Token, ["--urls", url, "--db", database], Ct);
         try
@@ -79,12 +68,7 @@ public class ServeShutdownTests
             using var execute = await client.PostAsync(new Uri("/api/orders/execute", UriKind.Relative), new StringContent($$"""{"ids":[{{id}}]}""", Encoding.UTF8, "application/json"), Ct);
             Assert.Equal(HttpStatusCode.Accepted, execute.StatusCode);
             await Task.Delay(1000, Ct);
-            await using (var connection = new Npgsql.NpgsqlConnection(admin))
-            {
-                await connection.OpenAsync(Ct);
-                await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE {name} WITH (FORCE)", connection);
-                await drop.ExecuteNonQueryAsync(Ct);
-            }
+            await postgres.AdminAsync("DROP DATABASE {db} WITH (FORCE)");
 
             await Task.Delay(1000, Ct);
             var stopwatch = Stopwatch.StartNew();
@@ -106,12 +90,6 @@ public class ServeShutdownTests
             {
                 serve.Kill();
             }
-
-            Npgsql.NpgsqlConnection.ClearAllPools();
-            await using var connection = new Npgsql.NpgsqlConnection(admin);
-            await connection.OpenAsync(Ct);
-            await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync(Ct);
         }
     }
 }

@@ -1,6 +1,7 @@
+using Chaser.Storage;
 using Npgsql;
 
-namespace Chaser.Storage.Tests;
+namespace Chaser.Tests.Shared;
 
 /// <summary>
 /// A fresh, empty database for one test: a temporary SQLite file, or a new PostgreSQL database on the server named by
