@@ -18,23 +18,17 @@ internal static class ResultTable
     /// </summary>
     public static IRenderable Render(IReadOnlyList<ExecutionResult> results, int width = WideWidth)
     {
-        var cells = results.Select(Cells).ToList();
-        string[] columns = ["id", "symbol", "side", "target", "filled", "status", "avg price", "arrival mid", "slippage", "duration", "children", "fills", "tick→order p50/p99"];
-        if (width >= WideWidth)
+        var wide = width >= WideWidth;
+        var cells = results.Select(r => Cells(r, latencyUnit: wide)).ToList();
+        string[] columns = ["id", "symbol", "side", "target", "filled", "status", "avg price", "arrival mid", "slippage", "duration", "children", "fills", wide ? "tick→order p50/p99" : "p50/p99 µs"];
+        if (wide)
         {
             return Table(columns, cells, Enumerable.Range(0, columns.Length).ToArray(), "slippage against the arrival mid, positive = cost");
         }
 
-        columns[^1] = "p50/p99 µs";
-        var narrow = cells.Select(c => (string[])c.Clone()).ToList();
-        foreach (var row in narrow)
-        {
-            row[^1] = row[^1].Replace(" µs", string.Empty, StringComparison.Ordinal);
-        }
-
         return new Rows(
-            Table(columns, narrow, [0, 1, 2, 3, 4, 5, 6], null),
-            Table(columns, narrow, [0, 7, 8, 9, 10, 11, 12], "slippage against the arrival mid, positive = cost; p50/p99: tick→order"));
+            Table(columns, cells, [0, 1, 2, 3, 4, 5, 6], null),
+            Table(columns, cells, [0, 7, 8, 9, 10, 11, 12], "slippage against the arrival mid, positive = cost; p50/p99: tick→order"));
     }
 
     private static Table Table(string[] columns, IReadOnlyList<string[]> rows, int[] pick, string? caption)
@@ -58,7 +52,8 @@ internal static class ResultTable
         return table;
     }
 
-    private static string[] Cells(ExecutionResult result)
+    /// <summary>One order's cells; the latency's unit is in the narrow layout's column heading instead.</summary>
+    private static string[] Cells(ExecutionResult result, bool latencyUnit)
     {
         var spec = result.Spec;
         var target = spec.SizeType == SizeType.Notional ? Number(spec.Size) + " USDT" : Number(spec.Size) + " " + BaseAsset(spec.Symbol);
@@ -77,7 +72,7 @@ internal static class ResultTable
             result.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s",
             result.ChildOrders.ToString(CultureInfo.InvariantCulture),
             result.Fills.Count.ToString(CultureInfo.InvariantCulture),
-            result.Latency.Count == 0 ? "-" : $"{result.Latency.P50:0} / {result.Latency.P99:0} µs",
+            result.Latency.Count == 0 ? "-" : $"{result.Latency.P50:0} / {result.Latency.P99:0}" + (latencyUnit ? " µs" : string.Empty),
         ];
     }
 
