@@ -3,25 +3,12 @@ using Chaser.Binance.Requests;
 using Chaser.Binance.Signing;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
-using Chaser.Core.Rules;
 
 namespace Chaser.Binance.Tests;
 
 public sealed class RequestBuildingTests
 {
     private static readonly HmacSha256Signer Signer = new(Secret.FromText("2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9"));
-
-    private static readonly SymbolRules Btc = new()
-    {
-        Symbol = "BTCUSDT",
-        TickSize = 0.10m,
-        StepSize = 0.001m,
-        MinPrice = 261.10m,
-        MinQty = 0.001m,
-        MaxQty = 1000m,
-        MarketStepSize = 0.001m,
-        MinNotional = 100m,
-    };
 
     private static readonly SigningContext Signing = new(Signer, 1591702613943, 5000);
 
@@ -56,7 +43,7 @@ public sealed class RequestBuildingTests
         var order = new NewOrder("BTCUSDT", Side.Buy, ChildOrderType.PostOnly, 65000.10000000m, 0.0100m, "chs-42-1");
         Span<byte> buffer = stackalloc byte[BinanceRequests.MaxQueryLength];
 
-        var length = BinanceRequests.NewOrder(buffer, order, Btc, Signing);
+        var length = BinanceRequests.NewOrder(buffer, order, TestRules.Btc, Signing);
 
         var query = Encoding.ASCII.GetString(buffer[..length]);
         const string unsigned = "newClientOrderId=chs-42-1&price=65000.1&quantity=0.01&recvWindow=5000&side=BUY&symbol=BTCUSDT&timeInForce=GTX&timestamp=1591702613943&type=LIMIT";
@@ -85,7 +72,7 @@ public sealed class RequestBuildingTests
     public void Market_order_has_no_price_or_time_in_force()
     {
         var order = new NewOrder("BTCUSDT", Side.Sell, ChildOrderType.Market, 0m, 0.005m, "chs-42-9", ReduceOnly: true, ResultResponse: true);
-        var query = Build((buffer) => BinanceRequests.NewOrder(buffer, order, Btc, Signing));
+        var query = Build((buffer) => BinanceRequests.NewOrder(buffer, order, TestRules.Btc, Signing));
 
         Assert.StartsWith("newClientOrderId=chs-42-9&newOrderRespType=RESULT&quantity=0.005&recvWindow=5000&reduceOnly=true&side=SELL&symbol=BTCUSDT&timestamp=1591702613943&type=MARKET&signature=", query, StringComparison.Ordinal);
     }
@@ -94,7 +81,7 @@ public sealed class RequestBuildingTests
     public void Modify_sends_both_price_and_total_quantity()
     {
         var modify = new ModifyOrder("BTCUSDT", Side.Buy, "chs-42-1", 64999.9m, 0.010m);
-        var query = Build((buffer) => BinanceRequests.ModifyOrder(buffer, modify, Btc, Signing));
+        var query = Build((buffer) => BinanceRequests.ModifyOrder(buffer, modify, TestRules.Btc, Signing));
 
         Assert.StartsWith("origClientOrderId=chs-42-1&price=64999.9&quantity=0.01&recvWindow=5000&side=BUY&symbol=BTCUSDT&timestamp=1591702613943&signature=", query, StringComparison.Ordinal);
     }
@@ -145,7 +132,7 @@ public sealed class RequestBuildingTests
             decimal.Parse(price, System.Globalization.CultureInfo.InvariantCulture),
             decimal.Parse(quantity, System.Globalization.CultureInfo.InvariantCulture), "chs-1-1");
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => Build((b) => BinanceRequests.NewOrder(b, order, Btc, Signing)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Build((b) => BinanceRequests.NewOrder(b, order, TestRules.Btc, Signing)));
     }
 
     [Fact]
@@ -156,7 +143,7 @@ public sealed class RequestBuildingTests
         Assert.Throws<InvalidOperationException>(() =>
         {
             Span<byte> small = stackalloc byte[64];
-            BinanceRequests.NewOrder(small, order, Btc, Signing);
+            BinanceRequests.NewOrder(small, order, TestRules.Btc, Signing);
         });
     }
 
@@ -173,8 +160,8 @@ public sealed class RequestBuildingTests
             for (var i = 0; i < 1000; i++)
             {
                 var signing = Signing with { TimestampMs = Signing.TimestampMs + i };
-                total += BinanceRequests.NewOrder(buffer, place, Btc, signing);
-                total += BinanceRequests.ModifyOrder(buffer, modify, Btc, signing);
+                total += BinanceRequests.NewOrder(buffer, place, TestRules.Btc, signing);
+                total += BinanceRequests.ModifyOrder(buffer, modify, TestRules.Btc, signing);
                 total += BinanceRequests.CancelOrder(buffer, "BTCUSDT", "chs-42-1", signing);
             }
         });

@@ -8,7 +8,6 @@ using Chaser.Binance.Signing;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
 using Chaser.Core.Ports;
-using Chaser.Core.Rules;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Chaser.Binance.Tests;
@@ -24,18 +23,6 @@ public sealed class WsApiRequestTests
     private const string Key = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
 
     private static readonly HmacSha256Signer Hmac = new(Secret.FromText(SecretText));
-
-    private static readonly SymbolRules Btc = new()
-    {
-        Symbol = "BTCUSDT",
-        TickSize = 0.10m,
-        StepSize = 0.001m,
-        MinPrice = 261.10m,
-        MinQty = 0.001m,
-        MaxQty = 1000m,
-        MarketStepSize = 0.001m,
-        MinNotional = 100m,
-    };
 
     private static readonly SigningContext Signing = new(Hmac, 1591702613943, 5000);
 
@@ -68,9 +55,9 @@ public sealed class WsApiRequestTests
     {
         var order = new NewOrder("BTCUSDT", Side.Buy, ChildOrderType.PostOnly, 65000.10000000m, 0.0100m, "chs-42-1", ReduceOnly: true);
         var frame = new byte[WsApiRequests.MaxFrameLength];
-        var length = WsApiRequests.OrderPlace(frame, 7, order, Btc, Key, Signing);
+        var length = WsApiRequests.OrderPlace(frame, 7, order, TestRules.Btc, Key, Signing);
         var query = new byte[BinanceRequests.MaxQueryLength];
-        var queryLength = BinanceRequests.NewOrder(query, order, Btc, Signing);
+        var queryLength = BinanceRequests.NewOrder(query, order, TestRules.Btc, Signing);
 
         using var json = JsonDocument.Parse(frame.AsMemory(0, length));
         var fromFrame = json.RootElement.GetProperty("params").EnumerateObject()
@@ -168,7 +155,7 @@ public sealed class WsApiRequestTests
             decimal.Parse(quantity, System.Globalization.CultureInfo.InvariantCulture), "chs-1-1");
         var frame = new byte[WsApiRequests.MaxFrameLength];
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => WsApiRequests.OrderPlace(frame, 1, order, Btc, Key, Signing));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WsApiRequests.OrderPlace(frame, 1, order, TestRules.Btc, Key, Signing));
     }
 
     [Fact]
@@ -179,7 +166,7 @@ public sealed class WsApiRequestTests
         Assert.Throws<InvalidOperationException>(() =>
         {
             Span<byte> small = stackalloc byte[100];
-            WsApiRequests.OrderPlace(small, 1, order, Btc, Key, Signing);
+            WsApiRequests.OrderPlace(small, 1, order, TestRules.Btc, Key, Signing);
         });
     }
 
@@ -196,8 +183,8 @@ public sealed class WsApiRequestTests
             for (var i = 0; i < 1000; i++)
             {
                 var signing = Signing with { TimestampMs = Signing.TimestampMs + i };
-                total += WsApiRequests.OrderPlace(frame, i, place, Btc, Key, signing);
-                total += WsApiRequests.OrderModify(frame, i, modify, Btc, Key, signing);
+                total += WsApiRequests.OrderPlace(frame, i, place, TestRules.Btc, Key, signing);
+                total += WsApiRequests.OrderModify(frame, i, modify, TestRules.Btc, Key, signing);
                 total += WsApiRequests.OrderCancel(frame, i, "BTCUSDT", "chs-42-1", Key, signing);
             }
         });
@@ -372,16 +359,16 @@ public sealed class WsApiRequestTests
     };
 
     private static OrderRequest Request(ChaserCommandKind kind) =>
-        new(new ChaserCommand(kind, "chs-abc123-1-1", Side.Buy, ChildOrderType.PostOnly, 65000.1m, 0.01m, default, default), "BTCUSDT", Btc, false);
+        new(new ChaserCommand(kind, "chs-abc123-1-1", Side.Buy, ChildOrderType.PostOnly, 65000.1m, 0.01m, default, default), "BTCUSDT", TestRules.Btc, false);
 
     private static byte[] Write(string kind, in SigningContext signing)
     {
         var frame = new byte[WsApiRequests.MaxFrameLength];
         var length = kind switch
         {
-            "place" => WsApiRequests.OrderPlace(frame, 7, new NewOrder("BTCUSDT", Side.Buy, ChildOrderType.PostOnly, 65000.1m, 0.01m, "chs-42-1", ResultResponse: true), Btc, Key, signing),
-            "place-market" => WsApiRequests.OrderPlace(frame, 7, new NewOrder("BTCUSDT", Side.Sell, ChildOrderType.Market, 0m, 0.005m, "chs-42-9", ReduceOnly: true), Btc, Key, signing),
-            "modify" => WsApiRequests.OrderModify(frame, 7, new ModifyOrder("BTCUSDT", Side.Buy, "chs-42-1", 64999.9m, 0.02m), Btc, Key, signing),
+            "place" => WsApiRequests.OrderPlace(frame, 7, new NewOrder("BTCUSDT", Side.Buy, ChildOrderType.PostOnly, 65000.1m, 0.01m, "chs-42-1", ResultResponse: true), TestRules.Btc, Key, signing),
+            "place-market" => WsApiRequests.OrderPlace(frame, 7, new NewOrder("BTCUSDT", Side.Sell, ChildOrderType.Market, 0m, 0.005m, "chs-42-9", ReduceOnly: true), TestRules.Btc, Key, signing),
+            "modify" => WsApiRequests.OrderModify(frame, 7, new ModifyOrder("BTCUSDT", Side.Buy, "chs-42-1", 64999.9m, 0.02m), TestRules.Btc, Key, signing),
             _ => WsApiRequests.OrderCancel(frame, 7, "BTCUSDT", "chs-42-1", Key, signing),
         };
         return frame[..length];

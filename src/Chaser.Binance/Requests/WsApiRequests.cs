@@ -82,11 +82,6 @@ public ref struct WsApiFrameWriter : IParameterWriter
         Add("apiKey"u8, apiKey);
     }
 
-    public readonly int Length => _frameLength;
-
-    /// <summary>The signature payload written so far (what <see cref="Sign"/> signs).</summary>
-    public readonly ReadOnlySpan<byte> Payload => _payload[.._payloadLength];
-
     public void AddRaw(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         StartParameter(name);
