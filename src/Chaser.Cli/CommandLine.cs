@@ -91,12 +91,6 @@ internal static class CommandLine
             // A replayed file the command did not attribute to its option: the message names the file, line and column.
             return await RefuseAsync(context, command, ex.Message).ConfigureAwait(false);
         }
-        catch (Chaser.Storage.StorageUnreachableException ex)
-        {
-            // The recorder's last writes could not reach the database in time (it went away mid-run): named, exit 2.
-            var database = Recording.Describe(Recording.ConnectionString(rest, context.Environment));
-            return await RefuseAsync(context, command, $"option '--db': {database}: {ex.Message}").ConfigureAwait(false);
-        }
         catch (Exception ex) when (DatabaseFailure(ex) is { } failure)
         {
             // Locked, read-only, damaged or unreachable: the database the command was given, named without its password.
@@ -134,7 +128,8 @@ internal static class CommandLine
     {
         for (Exception? e = error; e is not null; e = e.InnerException)
         {
-            if (e is DbException)
+            // The recorder's last writes not reaching it in time (it went away mid-run) is a database failure too.
+            if (e is DbException or Chaser.Storage.StorageUnreachableException)
             {
                 return e;
             }
