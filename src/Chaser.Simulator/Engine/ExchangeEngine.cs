@@ -494,7 +494,6 @@ public sealed partial class ExchangeEngine
                 order.Price, price, order.OrigQty, request.Quantity, order.ModifyCount + 1));
             order.Price = price;
             order.OrigQty = request.Quantity;
-            order.ModifyCount++;
             order.UpdateTime = now;
             Publish(m, order, ExecutionType.Amendment, null, now);
             ExecuteAndRest(m, order, now);

@@ -21,8 +21,8 @@ internal sealed class SimOrder
     public OrderStatus Status { get; set; } = OrderStatus.New;
     public long UpdateTime { get; set; }
     public decimal QueueAhead { get; set; }
-    public int ModifyCount { get; set; }
     public List<OrderAmendment> Amendments { get; } = [];
+    public int ModifyCount => Amendments.Count;
 
     public decimal Remaining => OrigQty - ExecutedQty;
     public bool IsOpen => Status is OrderStatus.New or OrderStatus.PartiallyFilled;

@@ -341,22 +341,17 @@ internal sealed class StreamConnection : IDisposable
     {
         lock (rateGate)
         {
-            return WithinMessageRateLocked();
-        }
-    }
+            var now = clock.GetTimestamp();
+            if (recentCount == recentMessages.Length && clock.GetElapsedTime(recentMessages[recentNext], now) < TimeSpan.FromSeconds(1))
+            {
+                return false;
+            }
 
-    private bool WithinMessageRateLocked()
-    {
-        var now = clock.GetTimestamp();
-        if (recentCount == recentMessages.Length && clock.GetElapsedTime(recentMessages[recentNext], now) < TimeSpan.FromSeconds(1))
-        {
-            return false;
+            recentMessages[recentNext] = now;
+            recentNext = (recentNext + 1) % recentMessages.Length;
+            recentCount = Math.Min(recentCount + 1, recentMessages.Length);
+            return true;
         }
-
-        recentMessages[recentNext] = now;
-        recentNext = (recentNext + 1) % recentMessages.Length;
-        recentCount = Math.Min(recentCount + 1, recentMessages.Length);
-        return true;
     }
 
     /// <summary>An id Binance's stream servers accept: an unsigned 64-bit integer or a string.</summary>
