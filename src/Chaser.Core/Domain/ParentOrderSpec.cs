@@ -98,5 +98,59 @@ public sealed record ParentOrderSpec
 
     public DeadlineAction OnDeadline { get; init; } = DeadlineAction.CancelAndExpire;
 
+    /// <summary>A tag of at most 64 characters that groups orders in the report (the seed's <c>strategy</c>).</summary>
+    public string Strategy
+    {
+        get => _strategy;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Length > MaxStrategyLength)
+            {
+                throw new ArgumentException($"strategy must be at most {MaxStrategyLength} characters, got {value.Length}", nameof(Strategy));
+            }
+
+            _strategy = value;
+        }
+    }
+
+    public const int MaxStrategyLength = 64;
+
+    /// <summary>The trader's benchmark price for slippage (the seed's <c>price_expected</c>); 0 for none.</summary>
+    public decimal PriceExpected
+    {
+        get => _priceExpected;
+        init
+        {
+            if (value < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(PriceExpected), value, "price_expected must be zero or more");
+            }
+
+            _priceExpected = value;
+        }
+    }
+
+    /// <summary>
+    /// This order's minimum time between two re-pricing requests, overriding the engine's
+    /// <see cref="Chasing.ChaserOptions.MinRepriceInterval"/>; null keeps the engine's.
+    /// </summary>
+    public TimeSpan? MinRepriceInterval
+    {
+        get => _minRepriceInterval;
+        init
+        {
+            if (value is { } interval && (interval < TimeSpan.Zero || interval > TimeSpan.FromMinutes(10)))
+            {
+                throw new ArgumentOutOfRangeException(nameof(MinRepriceInterval), interval, "min_reprice_interval must be from 0 to 10 minutes");
+            }
+
+            _minRepriceInterval = value;
+        }
+    }
+
     private readonly TimeSpan? _timeLimit;
+    private readonly string _strategy = "";
+    private readonly decimal _priceExpected;
+    private readonly TimeSpan? _minRepriceInterval;
 }
