@@ -8,7 +8,9 @@ public sealed record LabelledMetrics(string Symbol, Side Side, string Strategy, 
 /// <summary>
 /// Metrics over many parent orders of one group (symbol, side, strategy), weighted by filled notional so that a large
 /// order counts for what it traded: the group's slippage is what the group as a whole paid. Orders without fills add
-/// to the counts but not to the weighted figures.
+/// to the counts but not to the weighted figures — except implementation shortfall, which also charges what was left
+/// unfilled: the group's is the sum of its orders' in the quote asset, and in bp of their targets' arrival notional
+/// (the mean of the orders' bp weighted by what each set out to trade).
 /// </summary>
 public sealed record ExecutionAggregate(
     string Symbol,
@@ -21,7 +23,9 @@ public sealed record ExecutionAggregate(
     decimal? SlippageVsExpectedBps,
     decimal? HalfSpreadCaptured,
     decimal? MakerFraction,
-    decimal? MarkoutBps1s)
+    decimal? MarkoutBps1s,
+    decimal? ImplementationShortfall,
+    decimal? ImplementationShortfallBps)
 {
     public static IReadOnlyList<ExecutionAggregate> Group(IEnumerable<LabelledMetrics> orders)
     {
@@ -50,6 +54,11 @@ public sealed record ExecutionAggregate(
             return weight > 0 ? sum / weight : null;
         }
 
+        // Over the orders that have one; a notional-weighted mean of bp would drop the unfilled orders, all opportunity cost.
+        var measured = metrics.Where(m => m.ImplementationShortfall is not null && m.ArrivalNotional > 0).ToArray();
+        decimal? shortfall = measured.Length > 0 ? measured.Sum(m => m.ImplementationShortfall!.Value) : null;
+        var arrivalNotional = measured.Sum(m => m.ArrivalNotional!.Value);
+
         return new ExecutionAggregate(
             symbol,
             side,
@@ -61,6 +70,8 @@ public sealed record ExecutionAggregate(
             Weighted(m => m.SlippageVsExpected * 10_000m),
             Weighted(m => m.HalfSpreadCaptured),
             Weighted(m => m.MakerFraction),
-            Weighted(m => m.MarkoutsBps.Count > 0 ? m.MarkoutsBps[0] : null));
+            Weighted(m => m.MarkoutsBps.Count > 0 ? m.MarkoutsBps[0] : null),
+            shortfall,
+            shortfall * 10_000m / arrivalNotional);
     }
 }

@@ -2,8 +2,8 @@ using Chaser.Core.Domain;
 
 namespace Chaser.Core.Analytics;
 
-/// <summary>One of our fills, as the metrics need it.</summary>
-public readonly record struct TraceFill(DateTimeOffset Time, decimal Price, decimal Quantity, decimal Fee, bool IsMaker);
+/// <summary>One of our fills, as the metrics need it: the fee is positive when paid, negative for a rebate, in <paramref name="FeeAsset"/> (null: the quote asset).</summary>
+public readonly record struct TraceFill(DateTimeOffset Time, decimal Price, decimal Quantity, decimal Fee, bool IsMaker, string? FeeAsset = null);
 
 /// <summary>A top-of-book sample (bid, ask) at a time.</summary>
 public readonly record struct TraceQuote(DateTimeOffset Time, decimal Bid, decimal Ask)
@@ -35,6 +35,18 @@ public sealed record ExecutionTrace
 
     /// <summary>The mid when the order started working (0 when unknown).</summary>
     public decimal ArrivalMid { get; init; }
+
+    /// <summary>
+    /// The mid when the order ended (or now, for one still working), which values the unfilled remainder; null when
+    /// none was recorded.
+    /// </summary>
+    public decimal? EndMid { get; init; }
+
+    /// <summary>
+    /// The asset prices, notionals and fees are stated in (USDT for BTCUSDT); a fee paid in another asset (BNB) can't
+    /// be added to a cost in it. Null when unknown: every fee is then taken as in the quote asset.
+    /// </summary>
+    public string? QuoteAsset { get; init; }
 
     public IReadOnlyList<TraceFill> Fills { get; init; } = [];
 
@@ -99,6 +111,32 @@ public sealed record ExecutionMetrics
 
     public decimal Fees { get; init; }
 
+    /// <summary>The target valued at the arrival mid, <c>S × M0</c> (the notional itself for a notional target): what shortfall in bp is of.</summary>
+    public decimal? ArrivalNotional { get; init; }
+
+    /// <summary>The mid the unfilled remainder is valued at (<see cref="ExecutionTrace.EndMid"/>).</summary>
+    public decimal? EndMid { get; init; }
+
+    /// <summary>
+    /// The target left unfilled, in base quantity: <c>S − Σq</c>, with a notional target converted at the arrival mid
+    /// (<c>S = notional / M0</c>). Negative when more was bought or sold than that (a notional buy while the price fell).
+    /// </summary>
+    public decimal? UnfilledQuantity { get; init; }
+
+    /// <summary>What not filling the remainder cost: <c>side × R × (M_end − M0)</c>, positive = the market moved away from us.</summary>
+    public decimal? OpportunityCost { get; init; }
+
+    /// <summary>
+    /// Implementation shortfall (Perold 1988) against the arrival mid, in the quote asset:
+    /// <c>side × Σ q_i (p_i − M0) + F + side × R × (M_end − M0)</c> — what the fills paid beyond the arrival mid, the fees
+    /// (a rebate counts negative) and the cost of the remainder left unfilled; positive = a cost. Null without an arrival
+    /// mid, with a remainder but no end mid, or with a fee in another asset than the quote's.
+    /// </summary>
+    public decimal? ImplementationShortfall { get; init; }
+
+    /// <summary>Implementation shortfall in basis points of <see cref="ArrivalNotional"/>.</summary>
+    public decimal? ImplementationShortfallBps => ImplementationShortfall * 10_000m / ArrivalNotional;
+
     public int ChildOrders { get; init; }
 
     public int Modifies { get; init; }
@@ -144,6 +182,7 @@ public sealed record ExecutionMetrics
             vwap = volume > 0 ? window.Sum(p => p.Price * p.Quantity) / volume : null;
         }
 
+        var shortfall = Shortfall(trace, side, quantity, notional);
         return new ExecutionMetrics
         {
             FilledQuantity = quantity,
@@ -160,6 +199,11 @@ public sealed record ExecutionMetrics
             FillRate = trace.Size > 0 ? (trace.SizeType == SizeType.Notional ? notional : quantity) / trace.Size : 0m,
             MakerFraction = quantity > 0 ? fills.Where(f => f.IsMaker).Sum(f => f.Quantity) / quantity : null,
             Fees = fills.Sum(f => f.Fee),
+            ArrivalNotional = shortfall.ArrivalNotional,
+            EndMid = trace.EndMid,
+            UnfilledQuantity = shortfall.Unfilled,
+            OpportunityCost = shortfall.OpportunityCost,
+            ImplementationShortfall = shortfall.Total,
             ChildOrders = trace.ChildOrders,
             Modifies = trace.Modifies,
             Cancels = trace.Cancels,
@@ -170,6 +214,41 @@ public sealed record ExecutionMetrics
             LatencyP99Microseconds = Percentile(trace.TickToOrderMicroseconds, 0.99),
             MarkoutsBps = [.. MarkoutHorizons.Select(h => Markout(trace, side, h))],
         };
+    }
+
+    /// <summary>Perold's implementation shortfall and its parts; see <see cref="ImplementationShortfall"/>.</summary>
+    private static (decimal? ArrivalNotional, decimal? Unfilled, decimal? OpportunityCost, decimal? Total) Shortfall(
+        ExecutionTrace trace, int side, decimal quantity, decimal notional)
+    {
+        var m0 = trace.ArrivalMid;
+        if (m0 <= 0 || trace.Size <= 0)
+        {
+            return (null, null, null, null);
+        }
+
+        var isNotional = trace.SizeType == SizeType.Notional;
+        var arrivalNotional = isNotional ? trace.Size : trace.Size * m0;
+        var unfilled = isNotional ? (trace.Size / m0) - quantity : trace.Size - quantity;
+
+        // Σ q_i (p_i − M0) = Σ q_i p_i − M0 Σ q_i: exact, no division.
+        var execution = side * (notional - (m0 * quantity));
+
+        decimal? opportunity = null;
+        if (unfilled == 0)
+        {
+            opportunity = 0m;
+        }
+        else if (trace.EndMid is { } end && end > 0)
+        {
+            // For a notional target, (S / M0 − Σq)(M_end − M0) as S (M_end − M0) / M0 − Σq (M_end − M0): one division, last.
+            var move = end - m0;
+            opportunity = side * (isNotional ? (trace.Size * move / m0) - (quantity * move) : unfilled * move);
+        }
+
+        var foreignFee = trace.Fills.Any(f => f.Fee != 0 && !string.IsNullOrEmpty(f.FeeAsset) && trace.QuoteAsset is { } quote
+            && !string.Equals(f.FeeAsset, quote, StringComparison.OrdinalIgnoreCase));
+        decimal? total = opportunity is { } o && !foreignFee ? execution + trace.Fills.Sum(f => f.Fee) + o : null;
+        return (arrivalNotional, unfilled, opportunity, total);
     }
 
     /// <summary>The quote in effect at a time: the last sample at or before it (strictly before, when asked).</summary>

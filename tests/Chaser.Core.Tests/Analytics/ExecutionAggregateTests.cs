@@ -30,4 +30,25 @@ public class ExecutionAggregateTests
         Assert.Null(btc.MarkoutBps1s);
         Assert.Equal(10m, groups[1].SlippageVsArrivalBps);  // a single order: its own 10 bp
     }
+
+    [Fact]
+    public void Shortfall_sums_in_usdt_and_weights_bp_by_the_target_at_arrival_so_unfilled_orders_count()
+    {
+        static ExecutionMetrics Shortfall(decimal filled, decimal? usdt, decimal? arrivalNotional) =>
+            new() { FilledNotional = filled, ImplementationShortfall = usdt, ArrivalNotional = arrivalNotional, MarkoutsBps = [null, null, null] };
+
+        var groups = ExecutionAggregate.Group(
+        [
+            new("BTCUSDT", Side.Buy, "a", Shortfall(3_000m, 0.6m, 3_000m)),   // 2 bp, filled
+            new("BTCUSDT", Side.Buy, "a", Shortfall(0m, 1m, 1_000m)),         // 10 bp, nothing filled: all opportunity cost
+            new("BTCUSDT", Side.Buy, "a", Shortfall(500m, null, null)),       // no arrival mid: left out
+            new("ETHUSDT", Side.Sell, "a", Shortfall(0m, null, null)),
+        ]);
+
+        // (0.6 + 1) / (3,000 + 1,000) = 4 bp; weighted by filled notional it would have been 2 bp, the unfilled order unseen.
+        Assert.Equal(1.6m, groups[0].ImplementationShortfall);
+        Assert.Equal(4m, groups[0].ImplementationShortfallBps);
+        Assert.Null(groups[1].ImplementationShortfall);
+        Assert.Null(groups[1].ImplementationShortfallBps);
+    }
 }
