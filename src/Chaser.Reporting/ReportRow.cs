@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json.Serialization;
 using Chaser.Core.Analytics;
 
@@ -95,6 +96,26 @@ public sealed class ReportRow
     [JsonPropertyName("fees")]
     public decimal Fees { get; init; }
 
+    /// <summary>The mid when the order ended (the last one it recorded), at which the unfilled remainder is valued.</summary>
+    [JsonPropertyName("end_mid")]
+    [Description("The mid when the order ended (the last one it recorded; now, for a working order), at which the unfilled remainder is valued.")]
+    public decimal? EndMid { get; init; }
+
+    /// <summary>What leaving the remainder unfilled cost: side × (target − filled, in base) × (end mid − arrival mid).</summary>
+    [JsonPropertyName("opportunity_cost")]
+    [Description("In the quote asset: side × unfilled base quantity (a notional target converted at the arrival mid) × (end mid − arrival mid); positive = a cost.")]
+    public decimal? OpportunityCost { get; init; }
+
+    /// <summary>Perold's implementation shortfall against the arrival mid, in the quote asset: fills beyond the mid + fees + opportunity cost.</summary>
+    [JsonPropertyName("implementation_shortfall")]
+    [Description("Implementation shortfall against the arrival mid, in the quote asset (USDT): side × Σ qty × (price − arrival mid) + fees + opportunity cost; positive = a cost. Null without an arrival mid, with a remainder but no end mid, or with a fee paid in another asset.")]
+    public decimal? ImplementationShortfall { get; init; }
+
+    /// <summary>Implementation shortfall in bp of the target valued at the arrival mid.</summary>
+    [JsonPropertyName("implementation_shortfall_bps")]
+    [Description("Implementation shortfall in basis points of the target valued at the arrival mid (target quantity × arrival mid, or the notional target).")]
+    public decimal? ImplementationShortfallBps { get; init; }
+
     [JsonPropertyName("child_orders")]
     public int ChildOrders { get; init; }
 
@@ -165,6 +186,10 @@ public sealed class ReportRow
             HalfSpreadCaptured = Round(m.HalfSpreadCaptured, 4),
             MakerFraction = Round(m.MakerFraction, 4),
             Fees = m.Fees,
+            EndMid = Round(m.EndMid, 8),
+            OpportunityCost = Round(m.OpportunityCost, 8),
+            ImplementationShortfall = Round(m.ImplementationShortfall, 8),
+            ImplementationShortfallBps = Round(m.ImplementationShortfallBps, 4),
             ChildOrders = m.ChildOrders,
             Modifies = m.Modifies,
             Cancels = m.Cancels,
@@ -196,14 +221,17 @@ public sealed record AggregateRow(
     [property: JsonPropertyName("slippage_vs_expected_bps")] decimal? SlippageVsExpectedBps,
     [property: JsonPropertyName("half_spread_captured")] decimal? HalfSpreadCaptured,
     [property: JsonPropertyName("maker_fraction")] decimal? MakerFraction,
-    [property: JsonPropertyName("markout_1s_bps")] decimal? Markout1sBps)
+    [property: JsonPropertyName("markout_1s_bps")] decimal? Markout1sBps,
+    [property: JsonPropertyName("implementation_shortfall"), Description("The sum of the group's implementation shortfalls, in the quote asset; positive = a cost.")] decimal? ImplementationShortfall,
+    [property: JsonPropertyName("implementation_shortfall_bps"), Description("The group's implementation shortfall in bp of its orders' targets valued at their arrival mids (unfilled orders count).")] decimal? ImplementationShortfallBps)
 {
     public static AggregateRow Of(ExecutionAggregate a)
     {
         ArgumentNullException.ThrowIfNull(a);
         static decimal? R(decimal? v) => ReportRow.Round(v, 4);
         return new AggregateRow(a.Symbol, a.Side == Core.Domain.Side.Buy ? "buy" : "sell", a.Strategy, a.Orders, a.FilledNotional, a.Fees,
-            R(a.SlippageVsArrivalBps), R(a.SlippageVsExpectedBps), R(a.HalfSpreadCaptured), R(a.MakerFraction), R(a.MarkoutBps1s));
+            R(a.SlippageVsArrivalBps), R(a.SlippageVsExpectedBps), R(a.HalfSpreadCaptured), R(a.MakerFraction), R(a.MarkoutBps1s),
+            ReportRow.Round(a.ImplementationShortfall, 8), R(a.ImplementationShortfallBps));
     }
 }
 

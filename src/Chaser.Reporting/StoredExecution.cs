@@ -48,6 +48,11 @@ public sealed record StoredExecution(
     public ExecutionTrace ToTrace(DateTimeOffset now)
     {
         var started = Order.StartedAt ?? Order.CreatedAt;
+        var completed = Order.CompletedAt ?? (now > started ? now : started);
+
+        // The end mid is the last one the order recorded, by when it was received (our clock, like completed_at): the
+        // markout tail's samples, taken after the end, are not it.
+        var end = Mids.LastOrDefault(m => m.Bid > 0 && m.Ask > 0 && m.ReceivedTime <= completed);
         return new ExecutionTrace
         {
             Side = Side,
@@ -55,9 +60,11 @@ public sealed record StoredExecution(
             Size = Order.Size,
             PriceExpected = Order.PriceExpected > 0 ? Order.PriceExpected : null,
             StartedAt = started,
-            CompletedAt = Order.CompletedAt ?? (now > started ? now : started),
+            CompletedAt = completed,
             ArrivalMid = Order.ArrivalMid,
-            Fills = [.. Fills.Select(f => new TraceFill(f.ExchangeTime, f.Price, f.Qty, f.Fee, f.IsMaker))],
+            EndMid = end is null ? null : (end.Bid + end.Ask) / 2m,
+            QuoteAsset = QuoteAssetOf(Order.Symbol),
+            Fills = [.. Fills.Select(f => new TraceFill(f.ExchangeTime, f.Price, f.Qty, f.Fee, f.IsMaker, f.FeeAsset))],
             Quotes = [.. Mids.Where(m => m.Bid > 0 && m.Ask > 0).OrderBy(m => m.ExchangeTime).Select(m => new TraceQuote(m.ExchangeTime, m.Bid, m.Ask))],
 
             // No recorded print means no tape was recorded (orders stored before market trades were), not a silent market.
@@ -72,4 +79,10 @@ public sealed record StoredExecution(
     }
 
     public ExecutionMetrics Metrics(DateTimeOffset now) => ExecutionMetrics.Compute(ToTrace(now));
+
+    // A USDⓈ-M symbol is its base asset followed by its margin asset, the one prices and fees are in.
+    private static readonly string[] MarginAssets = ["USDT", "USDC", "FDUSD", "BUSD"];
+
+    private static string? QuoteAssetOf(string symbol) =>
+        MarginAssets.FirstOrDefault(a => symbol.Length > a.Length && symbol.EndsWith(a, StringComparison.Ordinal));
 }

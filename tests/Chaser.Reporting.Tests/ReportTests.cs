@@ -132,6 +132,64 @@ public sealed class ReportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Implementation_shortfall_of_a_filled_order_is_its_cost_beyond_the_arrival_mid_plus_fees()
+    {
+        var r = (await BuildAsync()).Orders[0];
+
+        // Sell 0.3 at M0 = 65,000.05, all filled for 19,500.04: −1 × (19,500.04 − 0.3 × 65,000.05) = −0.025; fees 3.9;
+        // nothing left. 3.875 USDT of 0.3 × 65,000.05 = 19,500.015: 1.98717… bp. The end mid is the last mid received
+        // by the end (+4 s): the sample of +2 s, 65,000.05.
+        Assert.Equal(65_000.05m, r.EndMid);
+        Assert.Equal(0m, r.OpportunityCost);
+        Assert.Equal(3.875m, r.ImplementationShortfall);
+        Assert.Equal(Math.Round(3.875m / 19_500.015m * 10_000m, 4), r.ImplementationShortfallBps);
+
+        // The canceled ETH order never saw a book: no arrival mid, no shortfall.
+        var eth = (await BuildAsync()).Orders[1];
+        Assert.Null(eth.ImplementationShortfall);
+        Assert.Null(eth.ImplementationShortfallBps);
+    }
+
+    [Fact]
+    public async Task The_remainder_is_valued_at_the_last_mid_the_order_recorded_not_at_the_markout_tail()
+    {
+        // Buy 0.2 BTC at M0 = 65,000, expired at +4 s with 0.1 @ 65,000.5 (fee 1.3 USDT). Mids received at +0.01 s
+        // (65,000) and +3.01 s (65,010) while it worked; the markout tail's +4.5 s (65,100) is after its end.
+        // IS = 0.1 × 0.5 + 1.3 + 0.1 × (65,010 − 65,000) = 0.05 + 1.3 + 1 = 2.35 USDT, of 0.2 × 65,000 = 13,000: 1.8077 bp.
+        var id = await AddAsync(
+            new OrderRow { Symbol = "BTCUSDT", Side = 1, Size = 0.2m, SizeType = "q", Strategy = "s1", Status = OrderStatus.Expired, CreatedAt = T0, StartedAt = T0, CompletedAt = T0.AddSeconds(4), ArrivalMid = 65_000m },
+            id => [new FillRow { OrderId = id, ClientOrderId = $"chs-{id}-1", TradeId = 7, Price = 65_000.5m, Qty = 0.1m, Fee = 1.3m, FeeAsset = "USDT", IsMaker = true, ExchangeTime = T0.AddSeconds(1), ReceivedTime = T0.AddSeconds(1.01) }],
+            id => [Mid(id, 0, 64_999.5m, 65_000.5m), Mid(id, 3, 65_009.5m, 65_010.5m), Mid(id, 4.49, 65_099.5m, 65_100.5m)]);
+
+        var report = await BuildAsync();
+        var r = report.Orders.Single(o => o.Id == id);
+
+        Assert.Equal(65_010m, r.EndMid);
+        Assert.Equal(1m, r.OpportunityCost);
+        Assert.Equal(2.35m, r.ImplementationShortfall);
+        Assert.Equal(1.8077m, r.ImplementationShortfallBps);
+
+        // The group BTCUSDT/buy/s1 is this order alone.
+        var group = report.Aggregates.Single(a => a.Symbol == "BTCUSDT" && a.Side == "buy");
+        Assert.Equal((2.35m, 1.8077m), (group.ImplementationShortfall!.Value, group.ImplementationShortfallBps!.Value));
+    }
+
+    [Fact]
+    public async Task A_fee_paid_in_bnb_leaves_the_shortfall_empty_rather_than_adding_bnb_to_usdt()
+    {
+        var id = await AddAsync(
+            new OrderRow { Symbol = "BTCUSDT", Side = 1, Size = 0.1m, SizeType = "q", Strategy = "bnb", Status = OrderStatus.Filled, CreatedAt = T0, StartedAt = T0, CompletedAt = T0.AddSeconds(4), ArrivalMid = 65_000m },
+            id => [new FillRow { OrderId = id, ClientOrderId = $"chs-{id}-1", TradeId = 8, Price = 65_000.5m, Qty = 0.1m, Fee = 0.002m, FeeAsset = "BNB", IsMaker = true, ExchangeTime = T0.AddSeconds(1), ReceivedTime = T0.AddSeconds(1.01) }],
+            id => [Mid(id, 0, 64_999.5m, 65_000.5m)]);
+
+        var r = (await BuildAsync()).Orders.Single(o => o.Id == id);
+
+        Assert.NotNull(r.SlippageBps); // the fill's price is known; only its fee can't be stated in USDT
+        Assert.Null(r.ImplementationShortfall);
+        Assert.Null(r.ImplementationShortfallBps);
+    }
+
+    [Fact]
     public async Task Csv_and_parquet_carry_the_same_rows_and_columns()
     {
         var report = await BuildAsync();
@@ -181,6 +239,17 @@ public sealed class ReportTests : IAsyncLifetime
     {
         await using var db = new ChaserDb(Database);
         return ExecutionReport.Build(await StoredExecution.LoadAsync(db, db.Orders, Ct), T0.AddMinutes(5));
+    }
+
+    private async Task<long> AddAsync(OrderRow order, Func<long, FillRow[]> fills, Func<long, MidRow[]> mids)
+    {
+        await using var db = new ChaserDb(Database);
+        db.Orders.Add(order);
+        await db.SaveChangesAsync(Ct);
+        db.Fills.AddRange(fills(order.Id));
+        db.Mids.AddRange(mids(order.Id));
+        await db.SaveChangesAsync(Ct);
+        return order.Id;
     }
 
     private static MidRow Mid(long id, double seconds, decimal bid, decimal ask) =>
