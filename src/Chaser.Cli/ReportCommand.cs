@@ -129,7 +129,7 @@ internal static class ReportCommand
     /// <summary>What was done and at what price (a terminal is too narrow for every column in one table).</summary>
     private static Table OrdersTable(IReadOnlyList<ReportRow> rows)
     {
-        var table = Columns(["id", "symbol", "side", "strategy", "status", "target", "filled", "avg price", "arrival mid", "slip bp", "vs exp bp", "vs VWAP bp", "duration", "1st fill"]);
+        var table = Columns(["id", "symbol", "side", "strategy", "status", "target", "filled", "avg price", "arrival mid", "slip bp", "IS bp", "vs exp bp", "vs VWAP bp", "duration", "1st fill"]);
         foreach (var r in rows)
         {
             var unit = r.SizeType == "n" ? "USDT" : ResultTable.BaseAsset(r.Symbol);
@@ -137,11 +137,11 @@ internal static class ReportCommand
                 Text(r.Id), r.Symbol, r.Side, Markup.Escape(r.Strategy), r.Status,
                 $"{Number(r.Size)} {unit}",
                 r.SizeType == "n" ? $"{Number(r.FilledNotional)} USDT" : $"{Number(r.FilledQty)} {unit}",
-                Number(r.AvgPrice), Number(r.ArrivalMid), Bps(r.SlippageBps), Bps(r.SlippageVsExpectedBps), Bps(r.SlippageVsVwapBps),
+                Number(r.AvgPrice), Number(r.ArrivalMid), Bps(r.SlippageBps), Bps(r.ImplementationShortfallBps), Bps(r.SlippageVsExpectedBps), Bps(r.SlippageVsVwapBps),
                 Seconds(r.DurationSeconds), r.TimeToFirstFillSeconds is { } f ? Seconds(f) : "-");
         }
 
-        table.Caption("slippage vs the arrival mid, price_expected and the market's VWAP over the order's life: bp, positive = cost");
+        table.Caption("slippage vs the arrival mid, price_expected and the market's VWAP over the order's life; IS: shortfall vs the arrival mid with fees and the unfilled remainder; bp, positive = cost");
         return table;
     }
 
@@ -175,11 +175,11 @@ internal static class ReportCommand
 
     private static Table AggregateTable(IReadOnlyList<AggregateRow> rows)
     {
-        var table = Columns(["symbol", "side", "strategy", "orders", "filled USDT", "fees", "slip bp", "vs exp bp", "½-spread", "maker", "markout 1s bp"])
-            .Title("by symbol, side and strategy (weighted by filled notional)");
+        var table = Columns(["symbol", "side", "strategy", "orders", "filled USDT", "fees", "slip bp", "IS bp", "vs exp bp", "½-spread", "maker", "markout 1s bp"])
+            .Title("by symbol, side and strategy (weighted by filled notional; IS by each target's notional at arrival)");
         foreach (var a in rows)
         {
-            table.AddRow(a.Symbol, a.Side, Markup.Escape(a.Strategy), Text(a.Orders), Number(a.FilledNotional), Number(a.Fees), Bps(a.SlippageBps),
+            table.AddRow(a.Symbol, a.Side, Markup.Escape(a.Strategy), Text(a.Orders), Number(a.FilledNotional), Number(a.Fees), Bps(a.SlippageBps), Bps(a.ImplementationShortfallBps),
                 Bps(a.SlippageVsExpectedBps), Ratio(a.HalfSpreadCaptured), Percent(a.MakerFraction), Bps(a.Markout1sBps));
         }
 

@@ -21,6 +21,7 @@ public class ReportCommandTests
         Assert.True(report.ExitCode == 0, $"report: exit {report.ExitCode}: {report.Error}");
         Assert.Contains("½-spread earned", report.Output, StringComparison.Ordinal);
         Assert.Contains("by symbol, side and strategy", report.Output, StringComparison.Ordinal);
+        Assert.Contains("IS bp", report.Output, StringComparison.Ordinal);
         var lines = File.ReadAllLines(csv);
         Assert.Equal(4, lines.Length); // header + three orders
         Assert.StartsWith("id,symbol,side,strategy,status,", lines[0], StringComparison.Ordinal);
@@ -36,6 +37,14 @@ public class ReportCommandTests
         Assert.Equal((2L, "sell", "filled"), (order.GetProperty("id").GetInt64(), order.GetProperty("side").GetString(), order.GetProperty("status").GetString()));
         Assert.Equal(1m, order.GetProperty("maker_fraction").GetDecimal());
         Assert.True(order.GetProperty("fill_rate").GetDecimal() > 0.99m);
+
+        // Implementation shortfall is the fills' cost beyond the arrival mid (sell: −(notional − mid × qty)), the fees and
+        // the remainder's opportunity cost, each as reported (to 8 places).
+        decimal Field(string name) => order.GetProperty(name).GetDecimal();
+        var shortfall = -(Field("filled_notional") - (Field("arrival_mid") * Field("filled_qty"))) + Field("fees") + Field("opportunity_cost");
+        Assert.InRange(Field("implementation_shortfall") - shortfall, -0.00000002m, 0.00000002m);
+        Assert.InRange((Field("implementation_shortfall") / Field("size") * 10_000m) - Field("implementation_shortfall_bps"), -0.0002m, 0.0002m); // of 8,000 USDT
+        Assert.NotEqual(JsonValueKind.Null, doc.RootElement.GetProperty("aggregates")[0].GetProperty("implementation_shortfall_bps").ValueKind);
         Assert.Single(doc.RootElement.GetProperty("aggregates").EnumerateArray());
 
         var none = await CliRunner.RunAsync(null, "report", "--db", database, "--strategy", "no-such-strategy");
