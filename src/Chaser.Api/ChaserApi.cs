@@ -208,7 +208,7 @@ public static class ChaserApi
             .ProducesProblem(StatusCodes.Status404NotFound).Answer(404, "No such order.")
             .ProducesProblem(StatusCodes.Status409Conflict).Answer(409, "The order is already final, or is worked by another process.");
         api.MapGet("/report", ReportAsync)
-            .Documented("getReport", "The post-trade report", "Per-order metrics (slippage against the arrival mid, price_expected and the market VWAP, positive = cost; fill rate, maker fraction, markouts, latency) and aggregates by symbol, side and strategy, over the newest `limit` matching orders. `Accept: text/csv` returns the rows as CSV.")
+            .Documented("getReport", "The post-trade report", "Per-order metrics (slippage against the arrival mid, price_expected and the market VWAP, and implementation shortfall against the arrival mid with fees and the unfilled remainder valued at the end mid, all positive = cost; fill rate, maker fraction, markouts, latency) and aggregates by symbol, side and strategy, over the newest `limit` matching orders. `Accept: text/csv` returns the rows as CSV.")
             .WithQuery(ApiDocument.IdsQuery, ApiDocument.StrategyQuery, ("since", JsonSchemaType.String, "Only orders created at or after this ISO 8601 time, e.g. 2026-11-30T09:00:00Z."), ("limit", JsonSchemaType.Integer, "At most this many orders, the newest (1 to 10000; 1000 by default)."))
             .Produces<ExecutionReport>().AlsoText("text/csv").Answer(200, "The report (JSON), or with Accept: text/csv its rows as CSV (the same column names).")
             .ProducesValidationProblem();

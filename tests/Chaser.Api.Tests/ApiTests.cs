@@ -151,6 +151,19 @@ public sealed partial class ApiTests : IAsyncLifetime
         Assert.Equal(ids, reported.Select(r => r.GetProperty("id").GetInt64()));
         Assert.All(reported, r => Assert.Equal(1m, r.GetProperty("maker_fraction").GetDecimal()));
         Assert.All(reported, r => Assert.NotEqual(JsonValueKind.Null, r.GetProperty("slippage_bps").ValueKind));
+
+        // Implementation shortfall: side × (filled notional − arrival mid × filled qty) + fees + the remainder's opportunity
+        // cost, in USDT (each figure to 8 places), and in bp of the notional target; the aggregates carry it too.
+        Assert.All(reported, r =>
+        {
+            decimal Field(string name) => r.GetProperty(name).GetDecimal();
+            var side = r.GetProperty("side").GetString() == "buy" ? 1 : -1;
+            var shortfall = (side * (Field("filled_notional") - (Field("arrival_mid") * Field("filled_qty")))) + Field("fees") + Field("opportunity_cost");
+            Assert.InRange(Field("implementation_shortfall") - shortfall, -0.00000002m, 0.00000002m);
+            Assert.InRange((Field("implementation_shortfall") / Field("size") * 10_000m) - Field("implementation_shortfall_bps"), -0.0002m, 0.0002m);
+        });
+        Assert.All(report.RootElement.GetProperty("aggregates").EnumerateArray(), a => Assert.Equal(JsonValueKind.Number, a.GetProperty("implementation_shortfall_bps").ValueKind));
+        Assert.Contains(",implementation_shortfall,implementation_shortfall_bps,", lines[0], StringComparison.Ordinal);
         Assert.Equal(
             ["BTCUSDT/sell", "BTCUSDT/buy", "ETHUSDT/sell", "ETHUSDT/buy"],
             report.RootElement.GetProperty("aggregates").EnumerateArray().Select(a => $"{a.GetProperty("symbol").GetString()}/{a.GetProperty("side").GetString()}"));
@@ -284,6 +297,12 @@ public sealed partial class ApiTests : IAsyncLifetime
         Assert.Equal(["ids", "status", "strategy"], Query("/api/orders"));
         Assert.Equal(["ids", "strategy", "since", "limit"], Query("/api/report"));
         Assert.True(paths.GetProperty("/api/report").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("text/csv", out _));
+        foreach (var (schema, field) in new[] { ("ReportRow", "implementation_shortfall"), ("ReportRow", "implementation_shortfall_bps"), ("ReportRow", "opportunity_cost"), ("ReportRow", "end_mid"), ("AggregateRow", "implementation_shortfall_bps") })
+        {
+            Assert.True(schemas.GetProperty(schema).GetProperty("properties").TryGetProperty(field, out var property), $"{schema}.{field}");
+            Assert.False(string.IsNullOrWhiteSpace(property.GetProperty("description").GetString()), $"{schema}.{field} is not described");
+        }
+
 
         // The create body names the seed's fields, each described.
         var order = paths.GetProperty("/api/orders").GetProperty("post").GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("oneOf")[0];
