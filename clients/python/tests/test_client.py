@@ -495,6 +495,13 @@ class OrderTests(unittest.TestCase):
         rows = api.report_rows(ids=ids)
         self.assertEqual(ids, sorted(r["id"] for r in rows))
         self.assertTrue(all(r["slippage"] is not None for r in rows))
+        # Implementation shortfall (USDT): the fills' cost beyond the arrival mid, the fees, the remainder's opportunity cost.
+        for r in rows:
+            side = 1 if r["side"] == "buy" else -1
+            shortfall = side * (r["filled_notional"] - r["arrival_mid"] * r["filled_qty"]) + r["fees"] + r["opportunity_cost"]
+            self.assertIsInstance(r["implementation_shortfall"], Decimal)
+            self.assertLess(abs(r["implementation_shortfall"] - shortfall), Decimal("0.00000002"))
+            self.assertIsNotNone(r["implementation_shortfall_bps"])
         csv = api.report_csv(ids=ids).splitlines()
         self.assertEqual(3, len(csv))
         self.assertTrue(csv[0].startswith("id,symbol,side,strategy,status"))

@@ -108,7 +108,7 @@ class SeedSnippetTests(unittest.TestCase):
 
         # df(): one row, the columns, the row's values.
         self.assertEqual(["id", "created_at", "completed_at", "exchange"], list(df.columns[:4]))
-        self.assertEqual(["strategy", "liquidated", "side", "slippage"], list(df.columns[-4:]))
+        self.assertEqual(["strategy", "liquidated", "side", "slippage", "implementation_shortfall", "implementation_shortfall_bps"], list(df.columns[-6:]))
         self.assertEqual(1, len(df))
         row = df.iloc[0]
         self.assertEqual((order.id, "binfut", "BTCUSDT", "filled", "test", False, 1), (row["id"], row["exchange"], row["symbol"], row["status"], row["strategy"], row["liquidated"], row["side"]))
@@ -118,6 +118,11 @@ class SeedSnippetTests(unittest.TestCase):
         report = _rows("SELECT arrival_mid, avg_price FROM orders WHERE id = %s", order.id)[0]
         expected_slippage = float((report[1] - report[0]) / report[0])
         self.assertAlmostEqual(expected_slippage, row["slippage"], places=6)
+        from chaser.django import client as chaser_client
+
+        reported = chaser_client().report_rows(ids=[order.id])[0]
+        self.assertEqual(float(reported["implementation_shortfall"]), row["implementation_shortfall"])
+        self.assertEqual(float(reported["implementation_shortfall_bps"]), row["implementation_shortfall_bps"])
 
         # trades is the fills table, mids the mids table, in the seed's shapes.
         fills = _rows("SELECT price, qty, exchange_time FROM fills WHERE order_id = %s ORDER BY exchange_time, id", order.id)

@@ -32,8 +32,11 @@ _CREATE_FIELDS = (
 DF_COLUMNS = (
     "id", "created_at", "completed_at", "exchange", "symbol", "_type", "sz", "sz_type", "status", "status_detail",
     "filled_qty", "filled_notional", "avg_price", "arrival_mid", "price_expected", "fees", "reduce_only", "strategy",
-    "liquidated", "side", "slippage",
+    "liquidated", "side", "slippage", "implementation_shortfall", "implementation_shortfall_bps",
 )
+
+# df()'s columns that come from Chaser's post-trade report rather than the order's row.
+_REPORT_COLUMNS = ("slippage", "implementation_shortfall", "implementation_shortfall_bps")
 
 _READ_ONLY = "Chaser is the only writer of its tables: create orders with Order.objects.create(...) (through its API), cancel with order.cancel()"
 
@@ -193,14 +196,16 @@ class OrderQuerySet(models.QuerySet):
 
     def df(self):
         """The post-trade table, a row per order (``DF_COLUMNS``): polars when installed, else pandas. Money as
-        float for analysis (the rows keep it exact); ``slippage`` is Chaser's report's (fraction, positive = cost)."""
+        float for analysis (the rows keep it exact); from Chaser's report (positive = cost): ``slippage`` (fraction of
+        the arrival mid) and implementation shortfall against the arrival mid with fees and the unfilled remainder,
+        ``implementation_shortfall`` (USDT) and ``implementation_shortfall_bps`` (of the target at the arrival mid)."""
         frame = _frame_library()
         orders = list(self)
-        slippage = {}
+        reported = {}
         if orders:
             for row in chaser_client().report_rows(ids=[o.pk for o in orders]):
-                slippage[row["id"]] = row.get("slippage")
-        rows = [o._df_row(slippage.get(o.pk)) for o in orders]
+                reported[row["id"]] = row
+        rows = [o._df_row(reported.get(o.pk, {})) for o in orders]
         if frame.__name__ == "polars":
             return frame.DataFrame({c: [r[c] for r in rows] for c in DF_COLUMNS})
         return frame.DataFrame(rows, columns=list(DF_COLUMNS))
@@ -316,15 +321,16 @@ class Order(models.Model):
         """The fields a new instance was given, for save() and bulk_create()."""
         return {name: getattr(self, name) for name in _CREATE_FIELDS if getattr(self, name, None) is not None}
 
-    def _df_row(self, slippage):
+    def _df_row(self, report_row):
         def number(value):
             return None if value is None else float(value)
 
-        row = {c: getattr(self, c) for c in DF_COLUMNS if c not in ("id", "slippage")}
+        row = {c: getattr(self, c) for c in DF_COLUMNS if c != "id" and c not in _REPORT_COLUMNS}
         row["id"] = self.pk
         for c in ("sz", "filled_qty", "filled_notional", "avg_price", "arrival_mid", "price_expected", "fees"):
             row[c] = number(row[c])
-        row["slippage"] = number(slippage)
+        for c in _REPORT_COLUMNS:
+            row[c] = number(report_row.get(c))
         return row
 
 
