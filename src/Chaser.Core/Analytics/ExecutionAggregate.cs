@@ -54,10 +54,7 @@ public sealed record ExecutionAggregate(
             return weight > 0 ? sum / weight : null;
         }
 
-        // Over the orders that have one; a notional-weighted mean of bp would drop the unfilled orders, all opportunity cost.
-        var measured = metrics.Where(m => m.ImplementationShortfall is not null && m.ArrivalNotional > 0).ToArray();
-        decimal? shortfall = measured.Length > 0 ? measured.Sum(m => m.ImplementationShortfall!.Value) : null;
-        var arrivalNotional = measured.Sum(m => m.ArrivalNotional!.Value);
+        var (shortfall, shortfallBps) = Shortfall(metrics);
 
         return new ExecutionAggregate(
             symbol,
@@ -72,6 +69,26 @@ public sealed record ExecutionAggregate(
             Weighted(m => m.MakerFraction),
             Weighted(m => m.MarkoutsBps.Count > 0 ? m.MarkoutsBps[0] : null),
             shortfall,
-            shortfall * 10_000m / arrivalNotional);
+            shortfallBps);
+    }
+
+    // Over the orders that have one; a notional-weighted mean of bp would drop the unfilled orders, all opportunity cost.
+    private static (decimal? Usdt, decimal? Bps) Shortfall(IReadOnlyList<ExecutionMetrics> metrics)
+    {
+        var measured = metrics.Where(m => m.ImplementationShortfall is not null && m.ArrivalNotional > 0).ToArray();
+        if (measured.Length == 0)
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            var shortfall = measured.Sum(m => m.ImplementationShortfall!.Value);
+            return (shortfall, shortfall / measured.Sum(m => m.ArrivalNotional!.Value) * 10_000m);
+        }
+        catch (OverflowException)
+        {
+            return (null, null); // targets whose sum leaves the decimal range: no figure, rather than no report
+        }
     }
 }

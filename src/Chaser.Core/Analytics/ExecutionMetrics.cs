@@ -135,7 +135,7 @@ public sealed record ExecutionMetrics
     public decimal? ImplementationShortfall { get; init; }
 
     /// <summary>Implementation shortfall in basis points of <see cref="ArrivalNotional"/>.</summary>
-    public decimal? ImplementationShortfallBps => ImplementationShortfall * 10_000m / ArrivalNotional;
+    public decimal? ImplementationShortfallBps => ImplementationShortfall / ArrivalNotional * 10_000m; // divided first: a USDT amount × 10,000 may not fit a decimal
 
     public int ChildOrders { get; init; }
 
@@ -226,6 +226,21 @@ public sealed record ExecutionMetrics
             return (null, null, null, null);
         }
 
+        try
+        {
+            return ShortfallOf(trace, side, quantity, notional, m0);
+        }
+        catch (OverflowException)
+        {
+            // A target so large that S × M0 leaves the decimal range (past 79 × 10^27): a figure the report can't state,
+            // not a report that can't be built.
+            return (null, null, null, null);
+        }
+    }
+
+    private static (decimal? ArrivalNotional, decimal? Unfilled, decimal? OpportunityCost, decimal? Total) ShortfallOf(
+        ExecutionTrace trace, int side, decimal quantity, decimal notional, decimal m0)
+    {
         var isNotional = trace.SizeType == SizeType.Notional;
         var arrivalNotional = isNotional ? trace.Size : trace.Size * m0;
         var unfilled = isNotional ? (trace.Size / m0) - quantity : trace.Size - quantity;

@@ -51,4 +51,16 @@ public class ExecutionAggregateTests
         Assert.Null(groups[1].ImplementationShortfall);
         Assert.Null(groups[1].ImplementationShortfallBps);
     }
+
+    [Fact]
+    public void A_group_whose_shortfalls_sum_past_the_decimal_range_has_none_rather_than_no_report()
+    {
+        var huge = new ExecutionMetrics { FilledNotional = 1m, ImplementationShortfall = 50_000_000_000_000_000_000_000_000_000m, ArrivalNotional = 50_000_000_000_000_000_000_000_000_000m, MarkoutsBps = [null, null, null] };
+
+        var group = Assert.Single(ExecutionAggregate.Group([new("BTCUSDT", Side.Buy, "a", huge), new("BTCUSDT", Side.Buy, "a", huge)]));
+
+        Assert.Null(group.ImplementationShortfall);
+        Assert.Null(group.ImplementationShortfallBps);
+        Assert.Equal(2, group.Orders);
+    }
 }

@@ -102,13 +102,13 @@ public class ImplementationShortfallTests
     [Fact]
     public void A_notional_target_keeps_the_arithmetic_exact_when_the_arrival_mid_does_not_divide_it()
     {
-        // Buy 1,000 USDT at M0 = 3, nothing filled, M_end = 3.3: 1,000 / 3 × 0.3 = 100 exactly. Rounding S = 333.33…
-        // first would give 99.999…9.
-        var m = ExecutionMetrics.Compute(Trace(Side.Buy, SizeType.Notional, 1_000m, 3m, 3.3m));
+        // Buy 1,000 USDT at M0 = 3: 333 @ 3 (999 USDT), M_end = 6. Remainder 1,000 / 3 − 333 = 1/3, × 3 = 1 exactly
+        // (1,000 × 3 / 3 − 333 × 3). Rounding S = 333.33…33 first leaves 0.33…33 with two digits fewer: 0.99…99.
+        var m = ExecutionMetrics.Compute(Trace(Side.Buy, SizeType.Notional, 1_000m, 3m, 6m, Fill(3m, 333m)));
 
-        Assert.Equal(100m, m.OpportunityCost);
-        Assert.Equal(100m, m.ImplementationShortfall);
-        Assert.Equal(1_000m, m.ImplementationShortfallBps);
+        Assert.Equal(1m, m.OpportunityCost);
+        Assert.Equal(1m, m.ImplementationShortfall);
+        Assert.Equal(10m, m.ImplementationShortfallBps);
     }
 
     [Fact]
@@ -143,6 +143,23 @@ public class ImplementationShortfallTests
     }
 
     [Fact]
+    public void The_largest_target_a_user_can_give_is_measured_or_left_empty_never_an_overflow()
+    {
+        // 99,999,999,999,999,999,999 (20 digits, DecimalText's most) BTC at M0 = 100,000, nothing filled, M_end = 200,000:
+        // IS = S × 100,000 ≈ 10^25 USDT, the whole target's worth: 10,000 bp. IS × 10,000 would be 10^29, past decimal's range.
+        var size = 99_999_999_999_999_999_999m;
+        var m = ExecutionMetrics.Compute(Trace(Side.Buy, SizeType.Quantity, size, 100_000m, 200_000m));
+        Assert.Equal(size * 100_000m, m.ImplementationShortfall);
+        Assert.Equal(10_000m, m.ImplementationShortfallBps);
+
+        // At M0 = 10^9 even S × M0 doesn't fit: no figure, and the other metrics are still there.
+        var beyond = ExecutionMetrics.Compute(Trace(Side.Buy, SizeType.Quantity, size, 1_000_000_000m, 1_000_000_001m, Fill(1_000_000_000m, 1m)));
+        Assert.Null(beyond.ImplementationShortfall);
+        Assert.Null(beyond.ImplementationShortfallBps);
+        Assert.Equal(1_000_000_000m, beyond.AveragePrice);
+    }
+
+    [Fact]
     public void It_is_the_paper_portfolio_minus_the_real_one()
     {
         // Perold's definition: the paper portfolio trades S at M0 and is worth side × S × (M_end − M0) at the end; the
@@ -158,7 +175,7 @@ public class ImplementationShortfallTests
                 var paper = side * size * (end - m0);
                 var real = (side * fills.Sum(f => f.Quantity * (end - f.Price))) - fills.Sum(f => f.Fee);
                 Assert.Equal(paper - real, m.ImplementationShortfall);
-                Assert.Equal((paper - real) * 10_000m / (size * m0), m.ImplementationShortfallBps);
+                Assert.Equal((paper - real) / (size * m0) * 10_000m, m.ImplementationShortfallBps);
 
                 // The same target given as its notional at the arrival mid is the same order.
                 var notional = ExecutionMetrics.Compute(Trace(buy ? Side.Buy : Side.Sell, SizeType.Notional, size * m0, m0, end, fills));
