@@ -36,7 +36,7 @@ internal static class FittedTable
     /// </param>
     public static Table Build<TRow>(IReadOnlyList<FitColumn<TRow>> columns, IReadOnlyList<TRow> rows, int width, string? caption, bool unicode = true)
     {
-        var cells = rows.Select(row => columns.Select(column => column.Cell(row)).ToArray()).ToArray();
+        var cells = rows.Select(row => columns.Select(column => OneLine(column.Cell(row))).ToArray()).ToArray();
         var headings = columns.Select(column => unicode ? column.Heading : Plain(column.Heading)).ToArray();
         var picked = Pick(columns, headings, cells, width);
         if (picked.Count < columns.Count)
@@ -90,6 +90,9 @@ internal static class FittedTable
 
         return [.. taken];
     }
+
+    /// <summary>A cell on one line: a control character in recorded text (a strategy tag, a symbol) is shown as '?', never as a line break.</summary>
+    private static string OneLine(string text) => text.Any(char.IsControl) ? string.Concat(text.Select(c => char.IsControl(c) ? '?' : c)) : text;
 
     /// <summary>Our own words in ASCII: the arrow, micro and half of the headings and captions spelled out.</summary>
     public static string Plain(string text) =>

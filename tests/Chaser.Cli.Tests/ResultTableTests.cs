@@ -198,3 +198,80 @@ public class ResultTableTests
         Assert.Contains("\"side\": -1", ResultJson.Write([Demo[1]]), StringComparison.Ordinal);
     }
 }
+
+/// <summary>The fitting itself, on rows of plain text.</summary>
+public class FittedTableTests
+{
+    private sealed record Row(string Name, string Note, string Amount);
+
+    private static readonly FitColumn<Row>[] Columns =
+    [
+        new("name", FitColumn<Row>.Kept, r => r.Name),
+        new("a long note heading", "note", 2, r => r.Note),
+        new("amount", 1, r => r.Amount),
+    ];
+
+    private static string[] Draw(Row[] rows, int width)
+    {
+        var writer = new StringWriter();
+        var console = ResultTable.ConsoleFor(writer, interactive: false, width);
+        console.Write(FittedTable.Build(Columns, rows, width, "caption", unicode: false));
+        return writer.ToString().Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToArray();
+    }
+
+    [Fact]
+    public void A_column_too_wide_for_the_console_is_left_out_while_a_narrower_less_needed_one_stays()
+    {
+        var lines = Draw([new Row("a", new string('x', 60), "1,234.5")], 40);
+        Assert.All(lines, l => Assert.True(l.Length <= 40, $"{l.Length}: {l}"));
+        Assert.Single(lines, l => l.Contains("1,234.5", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains("xxxx", StringComparison.Ordinal));
+        Assert.Contains("not shown at 40 columns: note", string.Join(' ', string.Join(' ', lines).Split(' ', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Short_headings_are_used_only_when_not_every_column_fits()
+    {
+        Assert.Contains(Draw([new Row("a", "b", "1")], 200), l => l.Contains("a long note heading", StringComparison.Ordinal));
+        Assert.Contains(Draw([new Row("a", "b", "1")], 30), l => l.Contains("| note |", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_line_break_in_recorded_text_does_not_break_the_row()
+    {
+        var lines = Draw([new Row("evil\nname\r", "b", "1")], 200);
+        // Border, heading, separator, the one row, border.
+        Assert.Contains("evil?name?", lines[3], StringComparison.Ordinal);
+        Assert.StartsWith("+--", lines[4], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_vocabulary_of_figures_is_one_format_each()
+    {
+        // The process runs in invariant globalization mode; the formats name their culture anyway.
+        Assert.Equal("14,950.5", Display.Number(14_950.5m));
+        Assert.Equal("-", Display.Number(null));
+        Assert.Equal("+1.25", Display.Bps(1.25m));
+        Assert.Equal("-", Display.Bps(null));
+        Assert.Equal("0.0012", Display.Fee(0.00123456m));
+        Assert.Equal("-0.0010", Display.Fee(-0.001m));
+        Assert.Equal("2026-12-01 13:25:10.123Z", Display.Time(new DateTimeOffset(2026, 12, 1, 14, 25, 10, 123, TimeSpan.FromHours(1))));
+        Assert.Equal("2026-12-01 13:25:10.123Z", Display.Time((DateTime?)new DateTime(2026, 12, 1, 13, 25, 10, 123, DateTimeKind.Unspecified)));
+        Assert.Equal("12.5%", Display.Percent(0.125m));
+        Assert.Equal("3.1 s", Display.Seconds(3.1));
+        Assert.Equal(("buy", "sell"), (Display.Side(Side.Buy), Display.Side(Side.Sell)));
+    }
+
+    [Fact]
+    public void A_progress_line_fits_the_width_and_ends_on_the_final_state()
+    {
+        var spec = new ParentOrderSpec(1, "1000SHIBUSDT", Side.Buy, SizeType.Quantity, 123_456_789_012m);
+        var working = ProgressRow.Of(spec, new ExecutionProgress(1_000m, 0.01m, 0.0100001m, 0.01m, 0.01m, ParentStatus.Working) { BestPrice = 0.0100001m, Fills = 2 }, null);
+        var line = working.Line(80);
+        Assert.True(line.Length <= 80, line);
+        Assert.StartsWith("#1 1000SHIBUSDT buy 1,000 / 123,456,789,012 1000SHIB (0.0%) working", line, StringComparison.Ordinal);
+
+        var done = ProgressRow.Of(spec, null, new ExecutionResult { Spec = spec, Status = FinishReason.Filled, FilledQuantity = 123_456_789_012m, FilledNotional = 1_234_567.89m, Fills = [] });
+        Assert.Equal("#1 1000SHIBUSDT buy 123,456,789,012 / 123,456,789,012 1000SHIB (100.0%) filled, fills 0", done.Line(200));
+    }
+}
