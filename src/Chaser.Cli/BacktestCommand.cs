@@ -63,9 +63,9 @@ internal static class BacktestCommand
 
         if (!output.Json)
         {
-            await output.Output.WriteLineAsync(string.Create(
+            await output.SayAsync(string.Create(
                 CultureInfo.InvariantCulture,
-                $"backtest of {ExecuteCommand.Describe(order)}: replayed {result.MarketEvents:N0} market events from {result.DataStart:HH:mm:ss.fff} to {result.DataEnd:HH:mm:ss.fff} UTC in {result.WallTime.TotalMilliseconds:N0} ms, latency {options.Latency.TotalMilliseconds:0} ms")).ConfigureAwait(false);
+                $"backtest of {ExecuteCommand.Describe(order)}: replayed {result.MarketEvents:N0} market events from {Display.Time(result.DataStart)} to {Display.Time(result.DataEnd)} in {result.WallTime.TotalMilliseconds:N0} ms, latency {options.Latency.TotalMilliseconds:0} ms")).ConfigureAwait(false);
         }
 
         return OrderSession.Report([result.Execution], output);

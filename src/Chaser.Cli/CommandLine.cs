@@ -15,7 +15,10 @@ internal sealed record CommandContext(
     TimeProvider Time,
     CancellationToken Stop)
 {
-    public OutputOptions OutputFor(bool json) => new(Output, Error, json, Interactive);
+    public OutputOptions OutputFor(bool json) => new(Output, Error, json, Interactive) { Columns = Columns };
+
+    /// <summary>The width redirected output is laid out for: <c>COLUMNS</c> when set, else none (full width).</summary>
+    public int? Columns => ResultTable.ColumnsFrom(Environment);
 
     /// <summary>Connection diagnostics (reconnects, unexpected answers) go to stderr; they never carry a secret.</summary>
     public void Diagnostic(string message)

@@ -41,10 +41,10 @@ internal static class DemoCommand
         await using var venue = await Venue.OpenAsync(new VenueSettings(VenueKind.Sim, null, null), simulator, context.Environment, context.Diagnostic, recorder, await Recording.ClientIdTagAsync(database, context.Stop).ConfigureAwait(false), context.Stop).ConfigureAwait(false);
         if (!output.Json)
         {
-            await output.Output.WriteLineAsync($"chaser demo: simulator at {SimulatorServer.BaseText(venue.Simulator!.RestBaseUrl)} (seed {simulator.Seed})").ConfigureAwait(false);
+            await output.SayAsync($"chaser demo: simulator at {SimulatorServer.BaseText(venue.Simulator!.RestBaseUrl)} (seed {simulator.Seed})").ConfigureAwait(false);
             foreach (var spec in specs)
             {
-                await output.Output.WriteLineAsync("  " + ExecuteCommand.Describe(spec)).ConfigureAwait(false);
+                await output.SayAsync("  " + ExecuteCommand.Describe(spec)).ConfigureAwait(false);
             }
         }
 
@@ -56,7 +56,7 @@ internal static class DemoCommand
         await Recording.FinishAsync(recorder, database).ConfigureAwait(false);
         if (!output.Json)
         {
-            await output.Output.WriteLineAsync($"recorded in {Recording.Describe(database)} (orders {string.Join(", ", specs.Select(s => s.Id))})").ConfigureAwait(false);
+            await output.SayAsync($"recorded in {Recording.Describe(database)} (orders {string.Join(", ", specs.Select(s => s.Id))})").ConfigureAwait(false);
         }
 
         return code;

@@ -54,7 +54,7 @@ internal static class ExecuteCommand
         await Recording.ClaimAsync(database, [spec], venue.Engine, context.Stop).ConfigureAwait(false);
         if (!output.Json)
         {
-            await output.Output.WriteLineAsync($"working {Describe(spec)} on {venue.Name}").ConfigureAwait(false);
+            await output.SayAsync($"working {Describe(spec)} on {venue.Name}").ConfigureAwait(false);
         }
 
         var results = await OrderSession.WorkAsync(venue.Engine, [spec], output, context.Stop).ConfigureAwait(false);
@@ -103,5 +103,5 @@ internal static class ExecuteCommand
     }
 
     public static string Describe(ParentOrderSpec spec) =>
-        $"#{spec.Id}: {(spec.Side == Side.Buy ? "buy" : "sell")} {spec.Size} {(spec.SizeType == SizeType.Notional ? "USDT of " + spec.Symbol : spec.Symbol)}";
+        $"#{spec.Id}: {Display.Side(spec.Side)} {Display.Number(spec.Size)} {(spec.SizeType == SizeType.Notional ? "USDT of " + spec.Symbol : spec.Symbol)}";
 }

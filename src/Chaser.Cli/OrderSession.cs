@@ -1,4 +1,3 @@
-using System.Globalization;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
 using Chaser.Engine;
@@ -11,6 +10,12 @@ internal sealed record OutputOptions(TextWriter Output, TextWriter Error, bool J
 {
     /// <summary>Progress goes to stderr under <c>--json</c> so that stdout is exactly the JSON document.</summary>
     public TextWriter ProgressWriter => Json ? Error : Output;
+
+    /// <summary>The width redirected output is laid out for (<c>COLUMNS</c>); none = full width. A terminal gives its own.</summary>
+    public int? Columns { get; init; }
+
+    /// <summary>A line of prose to stdout, wrapped at spaces to <see cref="Columns"/> when set (a terminal wraps its own).</summary>
+    public Task SayAsync(string text) => Output.WriteLineAsync(Columns is { } width ? HelpText.Wrap(text, width) : text);
 }
 
 /// <summary>
@@ -61,14 +66,17 @@ internal static class OrderSession
                 engine.Cancel(spec.Id);
             }
         });
-        var run = engine.ExecuteAllAsync(specs, CancellationToken.None);
+
+        // One task per order (what ExecuteAllAsync does), so that the display shows each order's result as it ends.
+        var orders = specs.Select(spec => engine.ExecuteAsync(spec, CancellationToken.None)).ToArray();
+        var run = Task.WhenAll(orders);
         if (output.Interactive && !output.Json)
         {
-            await ShowLiveAsync(engine, specs, run, output.Output).ConfigureAwait(false);
+            await ShowLiveAsync(engine, specs, orders, run, output.Output).ConfigureAwait(false);
         }
         else
         {
-            await ShowLinesAsync(engine, specs, run, output.ProgressWriter).ConfigureAwait(false);
+            await ShowLinesAsync(engine, specs, orders, run, output.ProgressWriter, output.Columns ?? int.MaxValue).ConfigureAwait(false);
         }
 
         return await run.ConfigureAwait(false);
@@ -85,7 +93,8 @@ internal static class OrderSession
             return;
         }
 
-        await output.ProgressWriter.WriteLineAsync($"sampling the book for {tail.TotalSeconds:0} s more for markouts (Ctrl-C ends it early)").ConfigureAwait(false);
+        var line = $"sampling the book for {tail.TotalSeconds:0} s more for markouts (Ctrl-C ends it early)";
+        await output.ProgressWriter.WriteLineAsync(output.Columns is { } width ? HelpText.Wrap(line, width) : line).ConfigureAwait(false);
         try
         {
             await Task.Delay(tail, time, stop).ConfigureAwait(false);
@@ -104,11 +113,13 @@ internal static class OrderSession
         }
         else
         {
-            var console = ResultTable.ConsoleFor(output.Output, output.Interactive);
-            console.Write(ResultTable.Render(results, console.Profile.Width));
+            var console = ResultTable.ConsoleFor(output.Output, output.Interactive, output.Columns);
+            console.Write(ResultTable.Render(results, console.Profile.Width, console.Profile.Capabilities.Unicode));
             foreach (var result in results.Where(r => r.Detail is not null && r.Status != FinishReason.Filled))
             {
-                output.Output.WriteLine($"order {result.Spec.Id}: {ResultJson.StatusName(result.Status)}: {result.Detail}");
+                // Through the console: a long reason wraps at words within the width, as the table fits it.
+                console.Write(new Text($"order {result.Spec.Id}: {ResultJson.StatusName(result.Status)}: {result.Detail}"));
+                console.WriteLine();
             }
         }
 
@@ -120,78 +131,67 @@ internal static class OrderSession
         : results.All(r => r.Status == FinishReason.Filled) ? ExitFilled
         : ExitNotFilled;
 
-    public static string ProgressLine(ParentOrderSpec spec, ExecutionProgress? progress)
+    /// <summary>Each order as it stands: its result once it ended, else the engine's progress (kept once seen), else waiting.</summary>
+    private static ProgressRow[] Rows(ExecutionEngine engine, IReadOnlyList<ParentOrderSpec> specs, IReadOnlyList<Task<ExecutionResult>> orders, Dictionary<long, ExecutionProgress> seen)
     {
-        var side = spec.Side == Side.Buy ? "buy" : "sell";
-        if (progress is null)
+        foreach (var (id, current) in engine.Progress)
         {
-            return $"#{spec.Id} {spec.Symbol} {side}: waiting";
+            seen[id] = current;
         }
 
-        var (done, unit) = spec.SizeType == SizeType.Notional ? (progress.FilledNotional, "USDT") : (progress.FilledQuantity, "");
-        var percent = spec.Size == 0 ? 0 : done / spec.Size * 100m;
-        var resting = progress.RestingPrice is { } price ? price.ToString(CultureInfo.InvariantCulture) : "-";
-        return string.Create(
-            CultureInfo.InvariantCulture,
-            $"#{spec.Id} {spec.Symbol} {side}: {done:0.########}/{spec.Size:0.########}{(unit.Length > 0 ? " " + unit : "")} ({percent:0.0}%) resting {resting} best {progress.BestPrice} fills {progress.Fills}");
+        return specs.Select((spec, index) => ProgressRow.Of(
+            spec,
+            seen.GetValueOrDefault(spec.Id),
+            orders[index].IsCompletedSuccessfully ? orders[index].Result : null)).ToArray();
     }
 
-    private static async Task ShowLinesAsync(ExecutionEngine engine, IReadOnlyList<ParentOrderSpec> specs, Task run, TextWriter writer)
+    private static async Task ShowLinesAsync(ExecutionEngine engine, IReadOnlyList<ParentOrderSpec> specs, IReadOnlyList<Task<ExecutionResult>> orders, Task run, TextWriter writer, int width)
     {
         var last = new Dictionary<long, string>();
-        while (!run.IsCompleted)
+        var seen = new Dictionary<long, ExecutionProgress>();
+        var finished = false;
+        while (!finished)
         {
-            await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
-            var progress = engine.Progress;
-            foreach (var spec in specs)
+            // Read before the rows are drawn, so that the rows drawn after the run completed are the final ones.
+            finished = run.IsCompleted;
+            if (!finished)
             {
-                if (!progress.TryGetValue(spec.Id, out var current))
+                await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+                finished = run.IsCompleted;
+            }
+
+            foreach (var row in Rows(engine, specs, orders, seen))
+            {
+                if (row.State == "waiting")
                 {
                     continue;
                 }
 
-                var line = ProgressLine(spec, current);
-                if (!last.TryGetValue(spec.Id, out var previous) || previous != line)
+                var line = row.Line(width);
+                if (!last.TryGetValue(row.Spec.Id, out var previous) || previous != line)
                 {
-                    last[spec.Id] = line;
+                    last[row.Spec.Id] = line;
                     await writer.WriteLineAsync(line).ConfigureAwait(false);
                 }
             }
         }
     }
 
-    private static async Task ShowLiveAsync(ExecutionEngine engine, IReadOnlyList<ParentOrderSpec> specs, Task run, TextWriter writer)
+    private static async Task ShowLiveAsync(ExecutionEngine engine, IReadOnlyList<ParentOrderSpec> specs, IReadOnlyList<Task<ExecutionResult>> orders, Task run, TextWriter writer)
     {
-        var console = ResultTable.ConsoleFor(writer, interactive: true);
+        var console = ResultTable.ConsoleFor(writer, interactive: true, columns: null);
         var seen = new Dictionary<long, ExecutionProgress>();
-        var table = ProgressTable(engine, specs, seen);
-        await console.Live(table).StartAsync(async context =>
+        await console.Live(ProgressView.Render(Rows(engine, specs, orders, seen), console.Profile.Width, finished: false)).StartAsync(async context =>
         {
             while (!run.IsCompleted)
             {
                 await Task.WhenAny(run, Task.Delay(TimeSpan.FromMilliseconds(250))).ConfigureAwait(false);
-                context.UpdateTarget(ProgressTable(engine, specs, seen));
+                context.UpdateTarget(ProgressView.Render(Rows(engine, specs, orders, seen), console.Profile.Width, run.IsCompleted));
             }
+
+            // The last frame is the final state, from the results: drawn even if the run ended before the first wait.
+            context.UpdateTarget(ProgressView.Render(Rows(engine, specs, orders, seen), console.Profile.Width, finished: true));
+            context.Refresh();
         }).ConfigureAwait(false);
-    }
-
-    private static Table ProgressTable(ExecutionEngine engine, IReadOnlyList<ParentOrderSpec> specs, Dictionary<long, ExecutionProgress> seen)
-    {
-        var table = new Table().Border(TableBorder.Simple).Title("working");
-        table.AddColumn("order");
-        table.AddColumn("progress");
-        foreach (var (id, current) in engine.Progress)
-        {
-            seen[id] = current;
-        }
-
-        foreach (var spec in specs)
-        {
-            table.AddRow(
-                Markup.Escape($"#{spec.Id} {spec.Symbol}"),
-                Markup.Escape(ProgressLine(spec, seen.GetValueOrDefault(spec.Id))[($"#{spec.Id} {spec.Symbol} ").Length..]));
-        }
-
-        return table;
     }
 }

@@ -88,22 +88,24 @@ internal static class ReportCommand
             return 0;
         }
 
-        var console = ResultTable.ConsoleFor(context.Output, context.Interactive);
+        var console = ResultTable.ConsoleFor(context.Output, context.Interactive, context.Columns);
         if (report.Orders.Count == 0)
         {
             console.WriteLine($"no orders in {Recording.Describe(database)} match");
             return 0;
         }
 
-        console.Write(OrdersTable(report.Orders));
+        var (width, unicode) = (console.Profile.Width, console.Profile.Capabilities.Unicode);
+        console.Write(FittedTable.Build(OrderColumns, report.Orders, width, "slippage vs the arrival mid, price_expected and the market's VWAP over the order's life; IS: shortfall vs the arrival mid with fees and the unfilled remainder; bp, positive = cost", unicode));
         foreach (var r in report.Orders.Where(r => r.Status != "filled" && !string.IsNullOrEmpty(r.StatusDetail)))
         {
-            // The reason an order did not fill is part of its record, not only of a log.
-            console.WriteLine($"#{r.Id} {r.Status}: {r.StatusDetail}");
+            // The reason an order did not fill is part of its record, not only of a log; wrapped at words within the width.
+            console.Write(new Text($"#{r.Id} {r.Status}: {r.StatusDetail}"));
+            console.WriteLine();
         }
 
-        console.Write(QualityTable(report.Orders));
-        console.Write(AggregateTable(report.Aggregates));
+        console.Write(FittedTable.Build(QualityColumns, report.Orders, width, "½-spread earned: 1 = every fill at our touch, 0 = at the mid; markouts: mid move against us after each fill, size-weighted", unicode));
+        console.Write(FittedTable.Build(AggregateColumns, report.Aggregates, width, null, unicode).Title("by symbol, side and strategy (weighted by filled notional; IS by each target's notional at arrival)"));
         foreach (var path in written)
         {
             console.WriteLine("wrote " + path);
@@ -126,65 +128,63 @@ internal static class ReportCommand
         }
     }
 
-    /// <summary>What was done and at what price (a terminal is too narrow for every column in one table).</summary>
-    private static Table OrdersTable(IReadOnlyList<ReportRow> rows)
-    {
-        var table = Columns(["id", "symbol", "side", "strategy", "status", "target", "filled", "avg price", "arrival mid", "slip bp", "IS bp", "vs exp bp", "vs VWAP bp", "duration", "1st fill"]);
-        foreach (var r in rows)
-        {
-            var unit = r.SizeType == "n" ? "USDT" : ResultTable.BaseAsset(r.Symbol);
-            table.AddRow(
-                Text(r.Id), r.Symbol, r.Side, Markup.Escape(r.Strategy), r.Status,
-                $"{Number(r.Size)} {unit}",
-                r.SizeType == "n" ? $"{Number(r.FilledNotional)} USDT" : $"{Number(r.FilledQty)} {unit}",
-                Number(r.AvgPrice), Number(r.ArrivalMid), Bps(r.SlippageBps), Bps(r.ImplementationShortfallBps), Bps(r.SlippageVsExpectedBps), Bps(r.SlippageVsVwapBps),
-                Seconds(r.DurationSeconds), r.TimeToFirstFillSeconds is { } f ? Seconds(f) : "-");
-        }
+    // The report's tables, one column a line, each fitted to the console (see FittedTable): rank 0 is always shown,
+    // a higher rank is dropped sooner on a narrow console.
 
-        table.Caption("slippage vs the arrival mid, price_expected and the market's VWAP over the order's life; IS: shortfall vs the arrival mid with fees and the unfilled remainder; bp, positive = cost");
-        return table;
-    }
+    /// <summary>What was done and at what price.</summary>
+    private static readonly FitColumn<ReportRow>[] OrderColumns =
+    [
+        new("id", FitColumn<ReportRow>.Kept, r => Display.Count(r.Id)),
+        new("symbol", 1, r => r.Symbol),
+        new("side", FitColumn<ReportRow>.Kept, r => r.Side),
+        new("strategy", 6, r => r.Strategy.Length == 0 ? Display.Missing : r.Strategy),
+        new("status", FitColumn<ReportRow>.Kept, r => r.Status),
+        new("target", 5, r => $"{Display.Number(r.Size)} {Unit(r)}"),
+        new("filled", FitColumn<ReportRow>.Kept, r => r.SizeType == "n" ? $"{Display.Number(r.FilledNotional)} USDT" : $"{Display.Number(r.FilledQty)} {Unit(r)}"),
+        new("avg price", "avg", 2, r => Display.Number(r.AvgPrice)),
+        new("arrival mid", "mid", 7, r => Display.Number(r.ArrivalMid)),
+        new("slip bp", 3, r => Display.Bps(r.SlippageBps)),
+        new("IS bp", 4, r => Display.Bps(r.ImplementationShortfallBps)),
+        new("vs exp bp", "exp bp", 8, r => Display.Bps(r.SlippageVsExpectedBps)),
+        new("vs VWAP bp", "VWAP bp", 9, r => Display.Bps(r.SlippageVsVwapBps)),
+        new("started", 10, r => Display.Time(r.StartedAt)),
+        new("duration", "dur", 11, r => Display.Seconds(r.DurationSeconds)),
+        new("1st fill", 12, r => Display.Seconds(r.TimeToFirstFillSeconds)),
+    ];
 
     /// <summary>How it was done: spread earned, maker share, fees, order traffic, latency, adverse selection.</summary>
-    private static Table QualityTable(IReadOnlyList<ReportRow> rows)
-    {
-        var table = Columns(["id", "½-spread earned", "maker", "fees USDT", "children", "modifies", "cancels", "GTX rejects", "order budget 10s", "tick→order p50 / p99", "markout 1s / 10s / 60s bp"]);
-        foreach (var r in rows)
-        {
-            table.AddRow(
-                Text(r.Id), Ratio(r.HalfSpreadCaptured), Percent(r.MakerFraction), Number(r.Fees), Text(r.ChildOrders), Text(r.Modifies), Text(r.Cancels),
-                Text(r.PostOnlyRejects), Percent(r.OrderBudgetPeak10s),
-                r.TickToOrderP50Us is { } p50 ? $"{p50:0} / {r.TickToOrderP99Us:0} µs" : "-",
-                $"{Bps(r.Markout1sBps)} / {Bps(r.Markout10sBps)} / {Bps(r.Markout60sBps)}");
-        }
+    private static readonly FitColumn<ReportRow>[] QualityColumns =
+    [
+        new("id", FitColumn<ReportRow>.Kept, r => Display.Count(r.Id)),
+        new("½-spread earned", "½-spread", 1, r => Display.Ratio(r.HalfSpreadCaptured)),
+        new("maker", 2, r => Display.Percent(r.MakerFraction)),
+        new("fees USDT", "fees", 3, r => Display.Fee(r.Fees)),
+        new("children", "child", 6, r => Display.Count(r.ChildOrders)),
+        new("modifies", "mod", 7, r => Display.Count(r.Modifies)),
+        new("cancels", "cxl", 8, r => Display.Count(r.Cancels)),
+        new("GTX rejects", "GTX rej", 9, r => Display.Count(r.PostOnlyRejects)),
+        new("order budget 10s", "budget", 10, r => Display.Percent(r.OrderBudgetPeak10s)),
+        new("tick→order p50 / p99 µs", "p50/p99 µs", 5, r => r.TickToOrderP50Us is { } p50 ? string.Create(CultureInfo.InvariantCulture, $"{p50:0} / {r.TickToOrderP99Us:0}") : Display.Missing),
+        new("markout 1s / 10s / 60s bp", "mk 1/10/60s bp", 4, r => $"{Display.Bps(r.Markout1sBps)} / {Display.Bps(r.Markout10sBps)} / {Display.Bps(r.Markout60sBps)}"),
+    ];
 
-        table.Caption("½-spread earned: 1 = every fill at our touch, 0 = at the mid; markouts: mid move against us after each fill, size-weighted");
-        return table;
-    }
+    private static readonly FitColumn<AggregateRow>[] AggregateColumns =
+    [
+        new("symbol", FitColumn<AggregateRow>.Kept, a => a.Symbol),
+        new("side", FitColumn<AggregateRow>.Kept, a => a.Side),
+        new("strategy", 2, a => a.Strategy.Length == 0 ? Display.Missing : a.Strategy),
+        new("orders", 1, a => Display.Count(a.Orders)),
+        new("filled USDT", FitColumn<AggregateRow>.Kept, a => Display.Number(a.FilledNotional)),
+        new("fees USDT", "fees", 4, a => Display.Fee(a.Fees)),
+        new("slip bp", 3, a => Display.Bps(a.SlippageBps)),
+        new("IS bp", 4, a => Display.Bps(a.ImplementationShortfallBps)),
+        new("vs exp bp", "exp bp", 5, a => Display.Bps(a.SlippageVsExpectedBps)),
+        new("½-spread", 6, a => Display.Ratio(a.HalfSpreadCaptured)),
+        new("maker", 7, a => Display.Percent(a.MakerFraction)),
+        new("markout 1s bp", "mk 1s bp", 8, a => Display.Bps(a.Markout1sBps)),
+    ];
 
-    private static Table Columns(string[] names)
-    {
-        var table = new Table().Border(TableBorder.Rounded);
-        foreach (var name in names)
-        {
-            table.AddColumn(new TableColumn(name).RightAligned());
-        }
-
-        return table;
-    }
-
-    private static Table AggregateTable(IReadOnlyList<AggregateRow> rows)
-    {
-        var table = Columns(["symbol", "side", "strategy", "orders", "filled USDT", "fees", "slip bp", "IS bp", "vs exp bp", "½-spread", "maker", "markout 1s bp"])
-            .Title("by symbol, side and strategy (weighted by filled notional; IS by each target's notional at arrival)");
-        foreach (var a in rows)
-        {
-            table.AddRow(a.Symbol, a.Side, Markup.Escape(a.Strategy), Text(a.Orders), Number(a.FilledNotional), Number(a.Fees), Bps(a.SlippageBps), Bps(a.ImplementationShortfallBps),
-                Bps(a.SlippageVsExpectedBps), Ratio(a.HalfSpreadCaptured), Percent(a.MakerFraction), Bps(a.Markout1sBps));
-        }
-
-        return table;
-    }
+    private static string Unit(ReportRow r) => r.SizeType == "n" ? "USDT" : Display.BaseAsset(r.Symbol);
 
     private static long[]? Ids(string? text)
     {
@@ -226,19 +226,4 @@ internal static class ReportCommand
 
         throw new UsageException($"option '--since': '{text}' is neither an ISO 8601 time (2026-11-30T09:00Z) nor a duration (90m, 2h, 7d)");
     }
-
-    private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static string Number(decimal? value) => value?.ToString("#,0.########", CultureInfo.InvariantCulture) ?? "-";
-
-    private static string Bps(decimal? value) => value?.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) ?? "-";
-
-    private static string Ratio(decimal? value) => value?.ToString("0.00", CultureInfo.InvariantCulture) ?? "-";
-
-    private static string Percent(decimal? value) => value is { } v ? (v * 100m).ToString("0.#", CultureInfo.InvariantCulture) + "%" : "-";
-
-    private static string Seconds(double value) => value.ToString("0.0", CultureInfo.InvariantCulture) + " s";
-
 }

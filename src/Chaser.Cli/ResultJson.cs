@@ -48,21 +48,19 @@ internal static class ResultJson
         json.WriteString("size_type", spec.SizeType == SizeType.Notional ? "n" : "q");
         json.WriteBoolean("reduce_only", spec.ReduceOnly);
         json.WriteString("status", StatusName(result.Status));
-        if (result.Detail is not null)
-        {
-            json.WriteString("detail", result.Detail);
-        }
+        json.WriteString("detail", result.Detail);
 
         json.WriteNumber("target_notional", result.TargetNotional);
         json.WriteNumber("filled_qty", result.FilledQuantity);
         json.WriteNumber("filled_notional", result.FilledNotional);
-        json.WriteNumber("avg_price", result.AveragePrice);
-        json.WriteNumber("arrival_mid", result.ArrivalMid);
-        json.WriteNumber("slippage", Math.Round(result.Slippage, 10));
-        json.WriteNumber("slippage_bps", Math.Round(result.SlippageBps, 4));
+        // A figure that can't be computed (no fill, no book) is null, never 0: a 0 slippage reads as a perfect fill.
+        Number(json, "avg_price", ResultTable.AveragePrice(result));
+        Number(json, "arrival_mid", ResultTable.ArrivalMid(result));
+        Number(json, "slippage", ResultTable.Slippage(result) is { } slippage ? Math.Round(slippage, 10) : null);
+        Number(json, "slippage_bps", ResultTable.SlippageBps(result) is { } bps ? Math.Round(bps, 4) : null);
         json.WriteNumber("fees", result.Fees);
-        json.WriteString("started_at", result.StartedAt);
-        json.WriteString("completed_at", result.CompletedAt);
+        json.WriteString("started_at", Display.JsonTime(result.StartedAt));
+        json.WriteString("completed_at", Display.JsonTime(result.CompletedAt));
         json.WriteNumber("duration_s", Math.Round(result.Duration.TotalSeconds, 3));
         json.WriteNumber("child_orders", result.ChildOrders);
         json.WriteNumber("modifies", result.Modifies);
@@ -78,22 +76,44 @@ internal static class ResultJson
             json.WriteNumber("qty", fill.Quantity);
             json.WriteBoolean("maker", fill.IsMaker);
             json.WriteNumber("fee", fill.Fee);
-            if (fill.FeeAsset is not null)
-            {
-                json.WriteString("fee_asset", fill.FeeAsset);
-            }
-
-            json.WriteString("time", fill.ExchangeTime);
+            json.WriteString("fee_asset", fill.FeeAsset);
+            json.WriteString("time", Display.JsonTime(fill.ExchangeTime));
             json.WriteEndObject();
         }
 
         json.WriteEndArray();
         json.WriteStartObject("latency_us");
         json.WriteNumber("count", result.Latency.Count);
-        json.WriteNumber("p50", Math.Round(result.Latency.P50, 1));
-        json.WriteNumber("p99", Math.Round(result.Latency.P99, 1));
-        json.WriteNumber("max", Math.Round(result.Latency.Max, 1));
+        // No decision measured: no percentile (null), not a latency of 0 µs.
+        var measured = result.Latency.Count > 0;
+        Number(json, "p50", measured ? Math.Round(result.Latency.P50, 1) : null);
+        Number(json, "p99", measured ? Math.Round(result.Latency.P99, 1) : null);
+        Number(json, "max", measured ? Math.Round(result.Latency.Max, 1) : null);
         json.WriteEndObject();
         json.WriteEndObject();
+    }
+
+    private static void Number(Utf8JsonWriter json, string name, decimal? value)
+    {
+        if (value is { } v)
+        {
+            json.WriteNumber(name, v);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+
+    private static void Number(Utf8JsonWriter json, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            json.WriteNumber(name, v);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
     }
 }

@@ -6,78 +6,64 @@ using Spectre.Console.Rendering;
 
 namespace Chaser.Cli;
 
-/// <summary>The post-trade table, like the seed's: one row per parent order.</summary>
+/// <summary>The post-trade table, like the seed's: one line per parent order at any console width.</summary>
 internal static class ResultTable
 {
-    /// <summary>Columns of the one wide table; a terminal narrower than this gets the same cells as two tables.</summary>
-    public const int WideWidth = 152;
+    /// <summary>
+    /// The width redirected output (a file, a pipe, CI) is laid out for when <c>COLUMNS</c> doesn't say: wider than any
+    /// table, so that nothing is dropped or abbreviated and every figure keeps its full precision.
+    /// </summary>
+    public const int FullWidth = 1024;
 
     /// <summary>
-    /// The table for a console <paramref name="width"/> columns wide: one table when it fits, else two stacked tables
-    /// sharing the id column (an 80-column terminal squeezed the one table into cells wrapped over five lines).
+    /// Every column, most needed first by rank: which order, side, how much and how it ended are always shown; the
+    /// price and slippage next; the order traffic and latency go first on a narrow console.
     /// </summary>
-    public static IRenderable Render(IReadOnlyList<ExecutionResult> results, int width = WideWidth)
-    {
-        var wide = width >= WideWidth;
-        var cells = results.Select(r => Cells(r, latencyUnit: wide)).ToList();
-        string[] columns = ["id", "symbol", "side", "target", "filled", "status", "avg price", "arrival mid", "slippage", "duration", "children", "fills", wide ? "tick→order p50/p99" : "p50/p99 µs"];
-        if (wide)
-        {
-            return Table(columns, cells, Enumerable.Range(0, columns.Length).ToArray(), "slippage against the arrival mid, positive = cost");
-        }
+    private static readonly FitColumn<ExecutionResult>[] Columns =
+    [
+        new("id", FitColumn<ExecutionResult>.Kept, r => Display.Count(r.Spec.Id)),
+        new("symbol", 1, r => r.Spec.Symbol),
+        new("side", FitColumn<ExecutionResult>.Kept, r => Display.Side(r.Spec.Side)),
+        new("target", 4, r => Amount(r.Spec, r.Spec.Size)),
+        new("filled", FitColumn<ExecutionResult>.Kept, r => Amount(r.Spec, r.Spec.SizeType == SizeType.Notional ? r.FilledNotional : r.FilledQuantity)),
+        new("status", FitColumn<ExecutionResult>.Kept, r => ResultJson.StatusName(r.Status)),
+        new("avg price", "avg", 2, r => Display.Number(AveragePrice(r))),
+        new("arrival mid", "mid", 7, r => Display.Number(ArrivalMid(r))),
+        new("slippage bp", "slip bp", 3, r => Display.Bps(SlippageBps(r))),
+        new("fees USDT", "fees", 8, r => Display.Fee(r.Fees)),
+        new("duration", "dur", 6, r => Display.Seconds(r.Duration.TotalSeconds)),
+        new("children", "child", 10, r => Display.Count(r.ChildOrders)),
+        new("fills", 5, r => Display.Count(r.Fills.Count)),
+        new("tick→order p50/p99 µs", "p50/p99 µs", 9, r => r.Latency.Count == 0 ? Display.Missing : string.Create(CultureInfo.InvariantCulture, $"{r.Latency.P50:0} / {r.Latency.P99:0}")),
+    ];
 
-        return new Rows(
-            Table(columns, cells, [0, 1, 2, 3, 4, 5, 6], null),
-            Table(columns, cells, [0, 7, 8, 9, 10, 11, 12], "slippage against the arrival mid, positive = cost; p50/p99: tick→order"));
-    }
+    /// <summary>The table for a console <paramref name="width"/> columns wide (<paramref name="unicode"/>: see <see cref="FittedTable"/>).</summary>
+    public static IRenderable Render(IReadOnlyList<ExecutionResult> results, int width = FullWidth, bool unicode = true) =>
+        FittedTable.Build(Columns, results, width, "slippage against the arrival mid, positive = cost", unicode);
 
-    private static Table Table(string[] columns, IReadOnlyList<string[]> rows, int[] pick, string? caption)
-    {
-        var table = new Table().Border(TableBorder.Rounded);
-        foreach (var index in pick)
-        {
-            table.AddColumn(new TableColumn(columns[index]).RightAligned());
-        }
+    /// <summary>None until a share filled: an average of nothing is not a price of 0.</summary>
+    public static decimal? AveragePrice(ExecutionResult result) => result.FilledQuantity == 0 ? null : result.AveragePrice;
 
-        foreach (var row in rows)
-        {
-            table.AddRow(pick.Select(index => Markup.Escape(row[index])).ToArray());
-        }
+    /// <summary>None when no sane book was seen before the order ended.</summary>
+    public static decimal? ArrivalMid(ExecutionResult result) => result.ArrivalMid == 0 ? null : result.ArrivalMid;
 
-        if (caption is not null)
-        {
-            table.Caption(caption);
-        }
+    /// <summary>None without a fill or an arrival mid to compare it with (the engine's 0 would read as a perfect fill).</summary>
+    public static decimal? Slippage(ExecutionResult result) => result.FilledQuantity == 0 || result.ArrivalMid == 0 ? null : result.Slippage;
 
-        return table;
-    }
+    public static decimal? SlippageBps(ExecutionResult result) => Slippage(result) is null ? null : result.SlippageBps;
 
-    /// <summary>One order's cells; the latency's unit is in the narrow layout's column heading instead.</summary>
-    private static string[] Cells(ExecutionResult result, bool latencyUnit)
-    {
-        var spec = result.Spec;
-        var target = spec.SizeType == SizeType.Notional ? Number(spec.Size) + " USDT" : Number(spec.Size) + " " + BaseAsset(spec.Symbol);
-        var filled = spec.SizeType == SizeType.Notional ? Number(result.FilledNotional) + " USDT" : Number(result.FilledQuantity) + " " + BaseAsset(spec.Symbol);
-        return
-        [
-            spec.Id.ToString(CultureInfo.InvariantCulture),
-            spec.Symbol,
-            spec.Side == Side.Buy ? "buy" : "sell",
-            target,
-            filled,
-            ResultJson.StatusName(result.Status),
-            Number(result.AveragePrice),
-            Number(result.ArrivalMid),
-            result.FilledQuantity == 0 ? "-" : result.SlippageBps.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) + " bp",
-            result.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s",
-            result.ChildOrders.ToString(CultureInfo.InvariantCulture),
-            result.Fills.Count.ToString(CultureInfo.InvariantCulture),
-            result.Latency.Count == 0 ? "-" : $"{result.Latency.P50:0} / {result.Latency.P99:0}" + (latencyUnit ? " µs" : string.Empty),
-        ];
-    }
+    private static string Amount(ParentOrderSpec spec, decimal amount) =>
+        Display.Number(amount) + " " + (spec.SizeType == SizeType.Notional ? "USDT" : Display.BaseAsset(spec.Symbol));
 
-    /// <summary>A console that writes to <paramref name="writer"/>: colours on a terminal, plain text when redirected.</summary>
-    public static IAnsiConsole ConsoleFor(TextWriter writer, bool interactive)
+    /// <summary>The width to lay redirected output out for: <c>COLUMNS</c> when it is a positive number, else none (full width).</summary>
+    public static int? ColumnsFrom(Func<string, string?> environment) =>
+        int.TryParse(environment("COLUMNS"), NumberStyles.None, CultureInfo.InvariantCulture, out var columns) && columns > 0 ? columns : null;
+
+    /// <summary>
+    /// A console that writes to <paramref name="writer"/>: on a terminal, colours and the terminal's width; redirected,
+    /// plain ASCII text <paramref name="columns"/> wide (from <c>COLUMNS</c>), else <see cref="FullWidth"/>.
+    /// </summary>
+    public static IAnsiConsole ConsoleFor(TextWriter writer, bool interactive, int? columns)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -88,15 +74,10 @@ internal static class ResultTable
         });
         if (!interactive)
         {
-            // Redirected output (a file, a pipe, CI) has no terminal width: don't squeeze the table into 80 columns.
-            console.Profile.Width = 200;
+            console.Profile.Width = columns ?? FullWidth;
+            console.Profile.Capabilities.Unicode = false;
         }
 
         return console;
     }
-
-    private static string Number(decimal value) => value.ToString("#,0.########", CultureInfo.InvariantCulture);
-
-    public static string BaseAsset(string symbol) =>
-        symbol.EndsWith("USDT", StringComparison.Ordinal) ? symbol[..^4] : symbol.EndsWith("USDC", StringComparison.Ordinal) ? symbol[..^4] : symbol;
 }
