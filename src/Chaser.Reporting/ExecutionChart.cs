@@ -296,11 +296,15 @@ internal sealed class TimeTickGenerator : ITickGenerator
         };
 
         // On whole multiples of the step: a step of a day or less divides the day, so ticks fall on round times of day.
-        var first = new DateTime((from.Ticks + step.Ticks - 1) / step.Ticks * step.Ticks, DateTimeKind.Utc);
+        var first = new DateTime(Math.Min((from.Ticks + step.Ticks - 1) / step.Ticks * step.Ticks, DateTime.MaxValue.Ticks), DateTimeKind.Utc);
         var ticks = new List<(DateTime, string)>();
         for (var t = first; t <= to && ticks.Count <= most; t += step)
         {
             ticks.Add((t, t.ToString(format, CultureInfo.InvariantCulture)));
+            if (DateTime.MaxValue - t < step)
+            {
+                break; // the calendar's end: the next step would not be a date
+            }
         }
 
         return ticks;

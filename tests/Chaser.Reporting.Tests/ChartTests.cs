@@ -59,6 +59,16 @@ public class ChartTests
     }
 
     [Fact]
+    public void Time_labels_at_the_ends_of_the_calendar_or_of_no_width_are_few_not_a_crash()
+    {
+        Assert.NotEmpty(TimeTickGenerator.For(DateTime.MaxValue.AddYears(-5), DateTime.MaxValue, 8));
+        Assert.NotEmpty(TimeTickGenerator.For(DateTime.MaxValue.AddMilliseconds(-30), DateTime.MaxValue, 8));
+        Assert.NotEmpty(TimeTickGenerator.For(DateTime.MinValue, DateTime.MinValue.AddDays(3), 8));
+        Assert.Empty(TimeTickGenerator.For(T0.UtcDateTime, T0.UtcDateTime, 8));
+        Assert.InRange(TimeTickGenerator.For(DateTime.MinValue, DateTime.MaxValue, 8).Count, 1, 9);
+    }
+
+    [Fact]
     public void Time_labels_carry_the_precision_their_spacing_needs()
     {
         var start = T0.UtcDateTime;
