@@ -212,13 +212,29 @@ public static class ChaserApi
             .WithQuery(ApiDocument.IdsQuery, ApiDocument.StrategyQuery, ("since", JsonSchemaType.String, "Only orders created at or after this ISO 8601 time, e.g. 2026-11-30T09:00:00Z."), ("limit", JsonSchemaType.Integer, "At most this many orders, the newest (1 to 10000; 1000 by default)."))
             .Produces<ExecutionReport>().AlsoText("text/csv").Answer(200, "The report (JSON), or with Accept: text/csv its rows as CSV (the same column names).")
             .ProducesValidationProblem();
-        api.MapGet("/orders/{id:long}/chart.png", async (long id, CancellationToken ct) => await WithDb(options, async db =>
+        api.MapGet("/orders/{id:long}/chart.png", async (HttpRequest request, long id, CancellationToken ct) =>
         {
-            var executions = await StoredExecution.LoadAsync(db, db.Orders.Where(o => o.Id == id), ct);
-            return executions.Count == 0 ? NotFound(id) : Results.Bytes(ExecutionChart.RenderPng(executions[0]), "image/png");
-        }))
-            .Documented("getChart", "An order's chart", "A PNG: bid, ask and mid, our child order's price, fills sized by quantity, the arrival mid and the average price.")
-            .WithOrderId().Produces<byte[]>(StatusCodes.Status200OK, "image/png").Answer(200, "The chart.").ProducesProblem(StatusCodes.Status404NotFound).Answer(404, "No such order.");
+            // The dashboard is dark; files and other pages keep the light default.
+            var theme = request.Query["theme"].ToString().ToLowerInvariant() switch
+            {
+                "" or "light" => ChartTheme.Light,
+                "dark" => ChartTheme.Dark,
+                _ => (ChartTheme?)null,
+            };
+            if (theme is null)
+            {
+                return Refused(request, options, new Dictionary<string, string[]> { ["theme"] = ["must be light or dark"] });
+            }
+
+            return await WithDb(options, async db =>
+            {
+                var executions = await StoredExecution.LoadAsync(db, db.Orders.Where(o => o.Id == id), ct);
+                return executions.Count == 0 ? NotFound(id) : Results.Bytes(ExecutionChart.RenderPng(executions[0], theme: theme.Value), "image/png");
+            });
+        })
+            .Documented("getChart", "An order's chart", "A PNG: bid, ask and mid, our child order's price (a rejected post-only child as a mark, never as resting), fills sized by quantity, the arrival mid and the average price.")
+            .WithOrderId().WithQuery(("theme", JsonSchemaType.String, "light (the default) or dark, the dashboard's colours."))
+            .ProducesValidationProblem().Produces<byte[]>(StatusCodes.Status200OK, "image/png").Answer(200, "The chart.").ProducesProblem(StatusCodes.Status404NotFound).Answer(404, "No such order.");
         api.MapGet("/stream", (HttpContext context, IHostApplicationLifetime lifetime, CancellationToken ct) =>
         {
             context.Response.Headers.CacheControl = "no-cache";

@@ -28,7 +28,18 @@ public sealed record LiveOrder(
     [property: JsonPropertyName("mid")] decimal? Mid,
     [property: JsonPropertyName("arrival_mid")] decimal? ArrivalMid,
     [property: JsonPropertyName("fills")] int? Fills,
-    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt);
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt)
+{
+    /// <summary>Cost against the arrival mid in basis points (positive = cost); null before the first fill.</summary>
+    [JsonPropertyName("slippage_bps")]
+    public decimal? SlippageBps => AvgPrice is { } average && ArrivalMid is > 0
+        ? Math.Round(Side * (average - ArrivalMid.Value) / ArrivalMid.Value * 10_000m, 4)
+        : null;
+
+    /// <summary>For a queued order, the order right in front of it in its symbol and side's queue.</summary>
+    [JsonPropertyName("queued_behind")]
+    public long? QueuedBehind { get; init; }
+}
 
 /// <summary>
 /// The dashboard at <c>/</c>: a static page (HTML, JS, CSS embedded in this assembly, no CDN) that reads the API with
@@ -38,6 +49,9 @@ public sealed record LiveOrder(
 /// </summary>
 internal static class Dashboard
 {
+    /// <summary>The dashboard's status of a claimed order still waiting for its turn (stored as working).</summary>
+    public const string Queued = "queued";
+
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
     private static readonly Assembly Assembly = typeof(Dashboard).Assembly;
@@ -123,9 +137,20 @@ internal static class Dashboard
         var rows = await db.Orders.AsNoTracking().OrderByDescending(o => o.Id).Take(limit)
             .Select(o => new { Order = o, Fills = o.Fills.Count }).ToListAsync(ct).ConfigureAwait(false);
         var live = options.Engine.Progress;
+        var queued = options.Engine.Queued;
         return [.. rows.Select(r =>
         {
             var o = r.Order;
+            if (queued.TryGetValue(o.Id, out var place) && !OrderStatus.IsFinal(o.Status))
+            {
+                // Claimed, but waiting for the order in front of it on its symbol and side: nothing on the exchange yet.
+                var detail = place.Ahead == 1 ? $"queued behind #{place.Behind}" : $"queued behind #{place.Behind} ({place.Ahead} orders ahead)";
+                return new LiveOrder(o.Id, o.Symbol, o.Side, o.Size, o.SizeType, o.Strategy, Queued, detail, 0m, 0m, 0m, null, null, null, null, null, 0, o.CreatedAt)
+                {
+                    QueuedBehind = place.Behind,
+                };
+            }
+
             if (live.TryGetValue(o.Id, out var p) && !OrderStatus.IsFinal(o.Status))
             {
                 // Working now: the engine's numbers are fresher than the stored row.
@@ -135,7 +160,15 @@ internal static class Dashboard
                     p.Mid > 0 ? p.Mid : null, p.ArrivalMid > 0 ? p.ArrivalMid : null, p.Fills, o.CreatedAt);
             }
 
-            return new LiveOrder(o.Id, o.Symbol, o.Side, o.Size, o.SizeType, o.Strategy, o.Status, o.StatusDetail, o.FilledQty, o.FilledNotional,
+            // Claimed but not started: our engine holds it at the head of its queue (connecting, subscribing), or it
+            // waits in another process's queue or for the hand-over to ours, as the claim wrote.
+            var (status, statusDetail) = (o.Status, o.StatusDetail) switch
+            {
+                (OrderStatus.Working, OrderClaims.QueuedDetail) when options.Engine.Holds(o.Id) => (OrderStatus.Working, "starting"),
+                (OrderStatus.Working, OrderClaims.QueuedDetail) => (Queued, o.StatusDetail),
+                _ => (o.Status, o.StatusDetail),
+            };
+            return new LiveOrder(o.Id, o.Symbol, o.Side, o.Size, o.SizeType, o.Strategy, status, statusDetail, o.FilledQty, o.FilledNotional,
                 Fraction(o, o.FilledQty, o.FilledNotional), o.FilledQty > 0 ? o.AvgPrice : null, null, null, null,
                 o.ArrivalMid > 0 ? o.ArrivalMid : null, r.Fills, o.CreatedAt);
         })];

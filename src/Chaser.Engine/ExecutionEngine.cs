@@ -140,6 +140,13 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     public IReadOnlyDictionary<long, ExecutionProgress> Progress =>
         _byParent.ToDictionary(pair => pair.Key, pair => pair.Value.Progress);
 
+    /// <summary>
+    /// The parent orders waiting in a same-side queue for the orders in front of them to end (read-only, for progress
+    /// displays: they are held and claimed, but nothing of theirs is on the exchange yet).
+    /// </summary>
+    public IReadOnlyDictionary<long, QueuedOrder> Queued =>
+        _queues.Values.SelectMany(queue => queue.Waiting()).ToDictionary(w => w.ParentId, w => w.Place);
+
     /// <summary>Connects once; concurrent first callers all wait for the same connection (a failed one is retried).</summary>
     public Task ConnectAsync(CancellationToken cancellationToken)
     {
@@ -254,7 +261,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         _unfinished[spec.Id] = finished.Task;
 
         // The place in the same-side queue is taken before the first await, so orders keep the order they came in.
-        var turn = _queues.GetOrAdd(new SymbolSide(spec.Symbol, spec.Side), _ => new SameSideQueue()).Join();
+        var turn = _queues.GetOrAdd(new SymbolSide(spec.Symbol, spec.Side), _ => new SameSideQueue()).Join(spec.Id);
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _waiting[spec.Id] = waiting;
         try

@@ -9,9 +9,9 @@ internal sealed class SameSideQueue
     private readonly Lock _lock = new();
     private readonly LinkedList<Turn> _turns = new();
 
-    public Turn Join()
+    public Turn Join(long parentId)
     {
-        var turn = new Turn(this);
+        var turn = new Turn(this, parentId);
         lock (_lock)
         {
             turn.Node = _turns.AddLast(turn);
@@ -22,6 +22,25 @@ internal sealed class SameSideQueue
         }
 
         return turn;
+    }
+
+    /// <summary>The orders still waiting for their turn, each with the order right in front of it and how many are.</summary>
+    public IEnumerable<(long ParentId, QueuedOrder Place)> Waiting()
+    {
+        lock (_lock)
+        {
+            var waiting = new List<(long, QueuedOrder)>();
+            var ahead = 0;
+            for (var node = _turns.First; node is not null; node = node.Next, ahead++)
+            {
+                if (node.Previous is { } previous)
+                {
+                    waiting.Add((node.Value.ParentId, new QueuedOrder(previous.Value.ParentId, ahead)));
+                }
+            }
+
+            return waiting;
+        }
     }
 
     private void Leave(Turn turn)
@@ -43,11 +62,13 @@ internal sealed class SameSideQueue
     }
 
     /// <summary>One order's place in the queue: <see cref="Ready"/> completes when it is its turn.</summary>
-    public sealed class Turn(SameSideQueue queue)
+    public sealed class Turn(SameSideQueue queue, long parentId)
     {
         private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Task Ready => _ready.Task;
+
+        public long ParentId => parentId;
 
         internal LinkedListNode<Turn>? Node { get; set; }
 
@@ -57,3 +78,9 @@ internal sealed class SameSideQueue
         internal void Grant() => _ready.TrySetResult();
     }
 }
+
+/// <summary>
+/// A parent order waiting in its symbol and side's queue: <paramref name="Behind"/> is the order right in front of it,
+/// <paramref name="Ahead"/> how many orders are in front (1: it starts when <paramref name="Behind"/> ends).
+/// </summary>
+public sealed record QueuedOrder(long Behind, int Ahead);

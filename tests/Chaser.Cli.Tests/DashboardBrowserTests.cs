@@ -115,4 +115,73 @@ public class DashboardBrowserTests
             await serve.WaitForExitAsync(Ct);
         }
     }
+
+    [Fact]
+    public async Task The_page_asks_for_the_token_shows_why_an_order_failed_or_waits_and_brings_a_clicked_order_into_view()
+    {
+        SkipWithoutChromium();
+        var directory = NodeTool.Directory("dashboard-check");
+        await NodeTool.InstallAsync(directory, "playwright-core", Ct);
+
+        // Nothing trades and the price stands still: the working order stays working, the one behind it stays queued,
+        // so each state holds for as long as the page takes to show it.
+        var quiet = new SimulatorOptions
+        {
+            Synthetic = new Chaser.Simulator.Sources.SyntheticOptions { CalmTradesPerSecond = 0, BurstTradesPerSecond = 0, AddsPerSecond = 1, CancelsPerSecond = 1, VolatilityTicksPerSqrtSecond = 0 },
+        };
+        await using var simulator = await SimulatorServer.StartAsync(quiet, Ct);
+        var database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"chaser-dashboard-{Guid.NewGuid():N}.db");
+        var url = $"http://127.0.0.1:{ServeProcess.FreePort()}";
+        var screenshot = Path.Combine(Path.GetTempPath(), $"chaser-dashboard-reasons-{Guid.NewGuid():N}.png");
+        using var serve = await ServeProcess.StartAsync(Token, ["--urls", url, "--db", database, "--rest-url", simulator.RestBaseUrl.ToString(), "--ws-url", simulator.WebSocketBaseUrl.ToString()], Ct);
+        try
+        {
+            var run = await NodeTool.RunAsync("node", ["check.mjs", url, Token, screenshot, "reasons"], directory, TimeSpan.FromMinutes(4), Ct);
+            Assert.True(run.ExitCode == 0, "the browser check failed:\n" + run.Output);
+            var result = JsonDocument.Parse(run.Output.Split('\n').Last(l => l.StartsWith('{'))).RootElement;
+            TestContext.Current.SendDiagnosticMessage($"dashboard: {run.Output.Trim()} screenshot {screenshot}");
+            Assert.Empty(result.GetProperty("errors").EnumerateArray());
+            Assert.Empty(result.GetProperty("foreign").EnumerateArray());
+
+            // Before the token the page can't know the orders: it says a token is needed, not that there are none.
+            var before = result.GetProperty("beforeToken");
+            Assert.Contains("token is needed", before.GetProperty("needsToken").GetString(), StringComparison.Ordinal);
+            Assert.Equal(JsonValueKind.Null, before.GetProperty("empty").ValueKind);
+            var after = result.GetProperty("afterToken");
+            Assert.Equal(JsonValueKind.Null, after.GetProperty("needsToken").ValueKind);
+            Assert.StartsWith("No orders yet", after.GetProperty("empty").GetString(), StringComparison.Ordinal);
+
+            // The second order on the same symbol and side waits, and the page says behind which order; both can be canceled.
+            var working = result.GetProperty("working").GetInt64();
+            var rows = result.GetProperty("rows");
+            Assert.Equal("queued", rows.GetProperty("queued").GetProperty("status").GetString());
+            Assert.Equal($"queued behind #{working}", rows.GetProperty("queued").GetProperty("detail").GetString());
+            Assert.Equal("cancel", rows.GetProperty("queued").GetProperty("cancel").GetString());
+            Assert.Equal("working", rows.GetProperty("working").GetProperty("status").GetString());
+
+            // The exchange refused the reduce-only sell (no position): the reason is in the row and in the detail.
+            const string Reason = "order rejected by the exchange: -2022 ReduceOnly Order is rejected.";
+            Assert.Equal("failed", rows.GetProperty("failed").GetProperty("status").GetString());
+            Assert.Equal(Reason, rows.GetProperty("failed").GetProperty("detail").GetString());
+            var detail = result.GetProperty("detail");
+            Assert.Equal($"failed: {Reason}", detail.GetProperty("status").GetString());
+            Assert.StartsWith($"#{result.GetProperty("failed").GetInt64()} sell", detail.GetProperty("title").GetString(), StringComparison.Ordinal);
+
+            // The detail sits below the list; the click (at the page's top) scrolled it to the window's top.
+            Assert.Equal(0, result.GetProperty("scrollYBefore").GetDouble());
+            Assert.True(detail.GetProperty("offsetTop").GetDouble() > 100, "the detail is not below the list");
+            Assert.True(detail.GetProperty("scrollY").GetDouble() > 0, "the page did not scroll");
+            Assert.InRange(detail.GetProperty("top").GetDouble(), -2, 2);
+
+            // The chart comes in the page's dark theme.
+            Assert.All(result.GetProperty("charts").EnumerateArray(), c => Assert.EndsWith("/chart.png?theme=dark", c.GetString(), StringComparison.Ordinal));
+            Assert.NotEmpty(result.GetProperty("charts").EnumerateArray());
+            Assert.Equal("canceled before it started working", result.GetProperty("canceled").GetProperty("queued").GetString());
+        }
+        finally
+        {
+            serve.Kill();
+            await serve.WaitForExitAsync(Ct);
+        }
+    }
 }

@@ -67,6 +67,37 @@ public class ExecuteOnceTests
     }
 
     [Fact]
+    public async Task The_engine_says_which_orders_wait_in_a_queue_and_behind_which_order()
+    {
+        var exchange = new InMemoryExchange(Btc);
+        await using var engine = new ExecutionEngine(exchange);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        var runs = new[] { Buy(1, 0.01m), Buy(2, 0.01m), Buy(3, 0.01m) }.Select(spec => engine.ExecuteAsync(spec, Ct)).ToList();
+        var sell = engine.ExecuteAsync(new ParentOrderSpec(4, "BTCUSDT", Side.Sell, SizeType.Quantity, 0.01m), Ct);
+        await Until(() => exchange.Orders.Count == 2);
+
+        // 1 works, 2 and 3 wait behind it in line; the sell, on the other side, works beside them and waits for nothing.
+        Assert.Equal(new Dictionary<long, QueuedOrder> { [2] = new(1, 1), [3] = new(2, 2) }, engine.Queued);
+
+        // A queued order canceled leaves the line: the one behind it moves up.
+        engine.Cancel(2);
+        Assert.Equal(FinishReason.Canceled, (await runs[1].WaitAsync(Patience, Ct)).Status);
+        Assert.Equal(new Dictionary<long, QueuedOrder> { [3] = new(1, 1) }, engine.Queued);
+
+        // Its turn: working, no longer queued.
+        exchange.TradeAgainstUs("BTCUSDT", 1m);
+        await runs[0].WaitAsync(Patience, Ct);
+        await Until(() => exchange.Orders.Count == 3);
+        Assert.Empty(engine.Queued);
+        Assert.Contains(3L, engine.Progress.Keys);
+
+        engine.Cancel(3);
+        engine.Cancel(4);
+        await Task.WhenAll(runs[2], sell).WaitAsync(Patience, Ct);
+        Assert.Empty(engine.Queued);
+    }
+
+    [Fact]
     public async Task Same_side_orders_start_in_the_order_they_were_submitted_however_long_their_setup_takes()
     {
         // The first order's subscription answers last: a queue entered after the setup would let the others jump it.

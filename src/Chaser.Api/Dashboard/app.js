@@ -6,21 +6,36 @@ const state = { token: null, selected: null, orders: new Map(), updates: 0, char
 window.chaser = state; // for the browser test and the curious: state.updates counts stream events applied
 
 const $ = (id) => document.getElementById(id);
-const fmt = (v, digits) => v === null || v === undefined ? "–" : Number(v).toLocaleString("en-US", { maximumFractionDigits: digits ?? 8 });
-const bp = (v) => { if (v === null || v === undefined) return "–"; const r = Number(Number(v).toFixed(2)); return (r > 0 ? "+" : "") + (r === 0 ? "0.00" : r.toFixed(2)); };
-const pct = (v) => v === null || v === undefined ? "–" : (Number(v) * 100).toFixed(1) + "%";
+// A missing value is "-" everywhere, as in the terminal's tables.
+const none = "-";
+const fmt = (v, digits) => v === null || v === undefined ? none : Number(v).toLocaleString("en-US", { maximumFractionDigits: digits ?? 8 });
+const bp = (v) => { if (v === null || v === undefined) return none; const r = Number(Number(v).toFixed(2)); return (r > 0 ? "+" : "") + (r === 0 ? "0.00" : r.toFixed(2)); };
+const pct = (v) => v === null || v === undefined ? none : (Number(v) * 100).toFixed(1) + "%";
+// UTC to the millisecond: 2026-12-01 13:45:01.123.
+const utc = (t) => new Date(t).toISOString().replace("T", " ").replace("Z", "");
 const base = (symbol) => symbol.replace(/USDT$|USDC$/, "");
 const target = (o) => o.size_type === "n" ? `${fmt(o.size)} USDT` : `${fmt(o.size)} ${base(o.symbol)}`;
 const filled = (o) => o.size_type === "n" ? `${fmt(o.filled_notional, 2)} USDT` : `${fmt(o.filled_qty)} ${base(o.symbol)}`;
 const final = (status) => ["filled", "canceled", "expired", "failed"].includes(status);
+// Why an order is where it is: the reason it failed or was canceled, what a queued one waits for (a filled one needs none).
+const reason = (o) => o.status_detail && o.status !== "filled" ? o.status_detail : null;
 
 function authHeaders() { return { Authorization: "Bearer " + state.token }; }
 
 async function api(path, asBlob) {
   const response = await fetch(path, { headers: authHeaders() });
-  if (response.status === 401) { setConnected(false, "token refused"); throw new Error("unauthorized"); }
+  if (response.status === 401) { tokenRefused(); throw new Error("unauthorized"); }
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   return asBlob ? response.blob() : response.json();
+}
+
+// Until a token is accepted the page can't know whether there are orders: it says a token is needed, not "no orders".
+function tokenRefused() {
+  setConnected(false, "token refused");
+  state.token = null;
+  $("needs-token").hidden = false;
+  $("needs-token").textContent = "The token was refused: paste the API token chaser serve printed, then Connect.";
+  $("empty").hidden = true;
 }
 
 function setConnected(on, text) {
@@ -34,7 +49,7 @@ async function follow() {
   while (state.token) {
     try {
       const response = await fetch("/api/stream", { headers: { ...authHeaders(), Accept: "text/event-stream" } });
-      if (response.status === 401) { setConnected(false, "token refused"); return; }
+      if (response.status === 401) { tokenRefused(); return; }
       if (!response.ok || !response.body) throw new Error("HTTP " + response.status);
       setConnected(true);
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -89,6 +104,7 @@ function applyOrders(orders) {
   for (const row of [...body.rows]) {
     if (!seen.has(Number(row.dataset.id))) { row.remove(); state.orders.delete(Number(row.dataset.id)); }
   }
+  $("needs-token").hidden = true;
   $("empty").hidden = orders.length > 0;
   state.updates++;
   if (changedFinal) refreshAggregates();
@@ -105,10 +121,13 @@ function drawRow(row, o) {
   }
   row.className = state.selected === o.id ? "selected" : "";
   const status = escapeHtml(o.status);
-  row.innerHTML = `<td>${o.id}</td><td>${escapeHtml(o.symbol)}</td><td class="${side}">${side}</td><td>${escapeHtml(o.strategy)}</td><td>${escapeHtml(target(o))}</td>
-    <td><div class="bar" role="progressbar" aria-valuenow="${(share * 100).toFixed(1)}"><span></span><em>${(share * 100).toFixed(1)}%</em></div></td>
-    <td class="filled">${escapeHtml(filled(o))}</td><td>${resting}</td><td>${best}</td><td>${fmt(o.avg_price)}</td><td>${o.fills ?? "–"}</td>
-    <td><span class="status ${status}" title="${escapeHtml(o.status_detail ?? "")}">${status}</span>${o.status_detail && o.status !== "filled" ? ` <small class="detail">${escapeHtml(o.status_detail)}</small>` : ""}${o.status === "working" ? ` <button class="cancel" data-id="${o.id}" title="cancel the resting child and stop">cancel</button>` : ""}</td>`;
+  const why = reason(o);
+  const cancelable = o.status === "working" || o.status === "queued";
+  row.innerHTML = `<td class="time">${escapeHtml(utc(o.created_at))}</td><td>${o.id}</td><td>${escapeHtml(o.symbol)}</td><td class="${side}">${side}</td><td>${escapeHtml(o.strategy)}</td>
+    <td>${escapeHtml(target(o))}</td>
+    <td><div class="bar" role="progressbar" aria-valuenow="${(share * 100).toFixed(1)}"><span></span><em>${(share * 100).toFixed(1)}%</em></div><div class="filled">${escapeHtml(filled(o))}</div></td>
+    <td>${fmt(o.avg_price)}</td><td class="slippage">${bp(o.slippage_bps)}</td><td>${resting}</td><td>${best}</td><td>${o.fills ?? none}</td>
+    <td class="status-col"><span class="status ${status}">${status}</span>${cancelable ? ` <button class="cancel" data-id="${o.id}" title="cancel the order (a resting child is canceled first)">cancel</button>` : ""}${why ? `<div class="status-detail" title="${escapeHtml(why)}">${escapeHtml(why)}</div>` : ""}</td>`;
   // Set through the CSSOM: the page's Content-Security-Policy forbids inline style attributes.
   row.querySelector(".bar > span").style.width = `${(share * 100).toFixed(2)}%`;
 }
@@ -137,6 +156,8 @@ function select(id) {
   for (const row of $("orders").tBodies[0].rows) row.className = Number(row.dataset.id) === id ? "selected" : "";
   $("detail").hidden = false;
   refreshDetail();
+  // The detail sits below the list: bring it into view, or a click on a long list seems to do nothing.
+  $("detail").scrollIntoView({ block: "start" });
 }
 
 let detailBusy = false;
@@ -151,20 +172,25 @@ async function refreshDetail() {
     state.reportKey = key;
     state.chartAt = Date.now();
     $("detail-title").textContent = `#${o.id} ${o.side > 0 ? "buy" : "sell"} ${target(o)} of ${o.symbol} — ${o.status}`;
-    const [report, fills, chart] = await Promise.all([api(`/api/report?ids=${o.id}`), api(`/api/orders/${o.id}/fills`), api(`/api/orders/${o.id}/chart.png`, true)]);
+    const why = reason(o);
+    $("detail-status").hidden = !why;
+    $("detail-status").className = `detail-status ${o.status}`;
+    $("detail-status").textContent = why ? `${o.status}: ${why}` : "";
+    // The chart in the page's own (dark) colours.
+    const [report, fills, chart] = await Promise.all([api(`/api/report?ids=${o.id}`), api(`/api/orders/${o.id}/fills`), api(`/api/orders/${o.id}/chart.png?theme=dark`, true)]);
     const r = report.orders[0];
     const metrics = [
       ["filled", filled(o)], ["fill rate", pct(r.fill_rate)], ["avg price", fmt(r.avg_price)], ["arrival mid", fmt(r.arrival_mid)],
       ["slippage vs arrival", bp(r.slippage_bps) + " bp"], ["vs price_expected", bp(r.slippage_vs_expected_bps) + " bp"],
       ["vs market VWAP", bp(r.slippage_vs_vwap_bps) + " bp"], ["½-spread earned", fmt(r.half_spread_captured, 2)], ["maker", pct(r.maker_fraction)],
-      ["fees", fmt(r.fees, 6) + " USDT"], ["duration", fmt(r.duration_s, 1) + " s"], ["first fill after", r.time_to_first_fill_s === null ? "–" : fmt(r.time_to_first_fill_s, 2) + " s"],
+      ["fees", fmt(r.fees, 6) + " USDT"], ["duration", fmt(r.duration_s, 1) + " s"], ["first fill after", r.time_to_first_fill_s === null ? none : fmt(r.time_to_first_fill_s, 2) + " s"],
       ["children / modifies / cancels", `${r.child_orders} / ${r.modifies} / ${r.cancels}`], ["post-only rejects", r.post_only_rejects],
       ["order budget (peak 10 s)", pct(r.order_budget_peak_10s)],
-      ["tick→order p50 / p99", r.tick_to_order_p50_us === null ? "–" : `${fmt(r.tick_to_order_p50_us, 0)} / ${fmt(r.tick_to_order_p99_us, 0)} µs`],
+      ["tick→order p50 / p99", r.tick_to_order_p50_us === null ? none : `${fmt(r.tick_to_order_p50_us, 0)} / ${fmt(r.tick_to_order_p99_us, 0)} µs`],
       ["markout 1s / 10s / 60s", `${bp(r.markout_1s_bps)} / ${bp(r.markout_10s_bps)} / ${bp(r.markout_60s_bps)} bp`],
     ];
     $("metrics").innerHTML = metrics.map(([k, v]) => `<dt>${k}</dt><dd>${escapeHtml(v)}</dd>`).join("");
-    $("fills").tBodies[0].innerHTML = fills.map((f) => `<tr><td>${escapeHtml(f.exchange_time.replace("T", " ").replace(/\+00:00$|Z$/, ""))}</td><td>${f.trade_id}</td>
+    $("fills").tBodies[0].innerHTML = fills.map((f) => `<tr><td>${escapeHtml(utc(f.exchange_time))}</td><td>${f.trade_id}</td>
       <td>${fmt(f.price)}</td><td>${fmt(f.qty)}</td><td>${fmt(f.fee, 8)} ${escapeHtml(f.fee_asset ?? "")}</td><td>${f.is_maker ? "yes" : "no"}</td></tr>`).join("");
     if (state.chartUrl) URL.revokeObjectURL(state.chartUrl);
     state.chartUrl = URL.createObjectURL(chart);
@@ -179,11 +205,13 @@ async function refreshDetail() {
 // The token lives in this page's memory only (not in storage): a reload asks for it again.
 function start(token) {
   state.token = token;
+  $("needs-token").textContent = "Connecting…";
   setConnected(false, "connecting…");
   follow();
 }
 
-// Cancel from the list: the server cancels the resting child and the order ends canceled (or filled, if a fill wins).
+// Cancel from the list: a queued order ends at once; a working one's resting child is canceled and the order ends
+// canceled (or filled, if a fill wins).
 async function cancelOrder(id) {
   if (!window.confirm(`Cancel order #${id}? Its resting child order is canceled and the order stops.`)) return;
   const response = await fetch(`/api/orders/${id}/cancel`, { method: "POST", headers: authHeaders() });
