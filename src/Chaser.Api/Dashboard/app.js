@@ -9,6 +9,8 @@ const $ = (id) => document.getElementById(id);
 // A missing value is "-" everywhere, as in the terminal's tables.
 const none = "-";
 const fmt = (v, digits) => v === null || v === undefined ? none : Number(v).toLocaleString("en-US", { maximumFractionDigits: digits ?? 8 });
+// A figure in bp with its unit, or just "-" when there is none.
+const bpUnit = (v) => (v === null || v === undefined ? none : bp(v) + " bp");
 const bp = (v) => { if (v === null || v === undefined) return none; const r = Number(Number(v).toFixed(2)); return (r > 0 ? "+" : "") + (r === 0 ? "0.00" : r.toFixed(2)); };
 const pct = (v) => v === null || v === undefined ? none : (Number(v) * 100).toFixed(1) + "%";
 // UTC to the millisecond: 2026-12-01 13:45:01.123.
@@ -146,7 +148,7 @@ function refreshAggregates() {
     const report = await api(`/api/report?ids=${ids.join(",")}`);
     $("aggregates").tBodies[0].innerHTML = report.aggregates.map((a) => `<tr><td>${escapeHtml(a.symbol)}</td><td class="${escapeHtml(a.side)}">${escapeHtml(a.side)}</td>
       <td>${escapeHtml(a.strategy)}</td><td>${a.orders}</td><td>${fmt(a.filled_notional, 2)}</td><td>${fmt(a.fees, 4)}</td><td>${bp(a.slippage_bps)}</td>
-      <td>${bp(a.slippage_vs_expected_bps)}</td><td>${fmt(a.half_spread_captured, 2)}</td><td>${pct(a.maker_fraction)}</td><td>${bp(a.markout_1s_bps)}</td></tr>`).join("");
+      <td>${bp(a.implementation_shortfall_bps)}</td><td>${bp(a.slippage_vs_expected_bps)}</td><td>${fmt(a.half_spread_captured, 2)}</td><td>${pct(a.maker_fraction)}</td><td>${bp(a.markout_1s_bps)}</td></tr>`).join("");
   }, 300);
 }
 
@@ -181,9 +183,10 @@ async function refreshDetail() {
     const r = report.orders[0];
     const metrics = [
       ["filled", filled(o)], ["fill rate", pct(r.fill_rate)], ["avg price", fmt(r.avg_price)], ["arrival mid", fmt(r.arrival_mid)],
-      ["slippage vs arrival", bp(r.slippage_bps) + " bp"], ["vs price_expected", bp(r.slippage_vs_expected_bps) + " bp"],
-      ["vs market VWAP", bp(r.slippage_vs_vwap_bps) + " bp"], ["½-spread earned", fmt(r.half_spread_captured, 2)], ["maker", pct(r.maker_fraction)],
-      ["fees", fmt(r.fees, 6) + " USDT"], ["duration", fmt(r.duration_s, 1) + " s"], ["first fill after", r.time_to_first_fill_s === null ? none : fmt(r.time_to_first_fill_s, 2) + " s"],
+      ["slippage vs arrival", bpUnit(r.slippage_bps)], ["vs price_expected", bpUnit(r.slippage_vs_expected_bps)],
+      ["vs market VWAP", bpUnit(r.slippage_vs_vwap_bps)],
+      ["implementation shortfall", r.implementation_shortfall === null ? none : `${bpUnit(r.implementation_shortfall_bps)} (${fmt(r.implementation_shortfall, 4)} USDT)`], ["½-spread earned", fmt(r.half_spread_captured, 2)], ["maker", pct(r.maker_fraction)],
+      ["fees", fmt(r.fees, 4) + " USDT"], ["duration", fmt(r.duration_s, 1) + " s"], ["first fill after", r.time_to_first_fill_s === null ? none : fmt(r.time_to_first_fill_s, 2) + " s"],
       ["children / modifies / cancels", `${r.child_orders} / ${r.modifies} / ${r.cancels}`], ["post-only rejects", r.post_only_rejects],
       ["order budget (peak 10 s)", pct(r.order_budget_peak_10s)],
       ["tick→order p50 / p99", r.tick_to_order_p50_us === null ? none : `${fmt(r.tick_to_order_p50_us, 0)} / ${fmt(r.tick_to_order_p99_us, 0)} µs`],
