@@ -131,12 +131,18 @@ internal static class CliOption
 
     /// <summary>
     /// Reads the option's one value with <paramref name="convert"/>; a refused value becomes the option's parse error.
-    /// With no value or several (the option given twice), the parser's own arity error stands and is named later.
+    /// With no value, the parser's own arity error stands and is named later.
     /// </summary>
     public static Func<ArgumentResult, T> Parser<T>(string name, Func<string, T> convert) => result =>
     {
         if (result.Tokens.Count != 1)
         {
+            // Never a value from several: should an option gather more than one, that is an error, not the first or none.
+            if (result.Tokens.Count > 1)
+            {
+                result.AddError($"option '{name}' is given twice");
+            }
+
             return default!;
         }
 
@@ -176,7 +182,9 @@ internal static class CliOption
             : throw new UsageException($"option '{name}' must be a positive duration like 90s, 10m or 1h, got '{text}'");
 
     private static TimeSpan ParseBoundedDuration(string name, string text, TimeSpan max, string maxText) =>
-        DurationText.TryParse(text, out var value) && value >= TimeSpan.Zero && value <= max
+        // Zero needs no unit: "0" is as clear as "0s".
+        text.Trim() == "0" ? TimeSpan.Zero
+        : DurationText.TryParse(text, out var value) && value >= TimeSpan.Zero && value <= max
             ? value
             : throw new UsageException($"option '{name}' must be a duration from 0 to {maxText} like 200ms or 1s, got '{text}'");
 

@@ -17,6 +17,8 @@ internal static class ReportCommand
     {
         Description = "only these parent orders (comma-separated ids)",
         HelpName = "1,2",
+        // One value, as every option here: an array's default arity would gather "--ids 1 --ids 2" and "--ids 1 2".
+        Arity = ArgumentArity.ExactlyOne,
         CustomParser = CliOption.Parser<long[]?>("--ids", IdsFrom),
     };
 
