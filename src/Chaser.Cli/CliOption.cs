@@ -108,6 +108,13 @@ internal static class CliOption
     public static string NameOf<T>(T choice)
         where T : struct, Enum => choice.ToString().ToLowerInvariant();
 
+    /// <summary>
+    /// The option's value when it was given, else null: for a list, whose value when absent is System.CommandLine's
+    /// empty list ("no order"), where absent means "no filter".
+    /// </summary>
+    public static T? ValueGiven<T>(ParseResult args, Option<T?> option)
+        where T : class => args.GetResult(option) is { Implicit: false } ? args.GetValue(option) : null;
+
     /// <summary>A default value as the help prints it (and as the option would be given).</summary>
     public static string? DefaultText(Option option)
     {

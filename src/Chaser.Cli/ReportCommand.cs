@@ -47,7 +47,7 @@ internal static class ReportCommand
 
     public static async Task<int> RunAsync(ParseResult args, CommandContext context)
     {
-        var ids = args.GetValue(Ids);
+        var ids = CliOption.ValueGiven(args, Ids);
         var strategy = args.GetValue(Strategy);
         var since = SinceFrom(args.GetValue(Since), context.Time.GetUtcNow());
         var database = Recording.ConnectionString(args.GetValue(Database), context.Environment);
