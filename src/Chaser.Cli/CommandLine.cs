@@ -123,7 +123,8 @@ internal static class CommandLine
         var problems = new List<(int Position, string Message)>();
         for (var i = 0; i < tokens.Count; i++)
         {
-            if (tokens[i].Type == TokenType.Directive)
+            // No directives ("[diagram]") and no "--" (it ends options only where positional arguments exist).
+            if (tokens[i].Type is TokenType.Directive or TokenType.DoubleDash)
             {
                 problems.Add((i, $"unexpected argument '{tokens[i].Value}'"));
             }
