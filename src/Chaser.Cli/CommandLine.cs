@@ -57,7 +57,7 @@ internal static class CommandLine
 
     private static Command Define()
     {
-        var root = new Command("chaser", "usage: chaser <command> [options]")
+        var root = new Command("chaser", "works parent orders on Binance USDⓈ-M Futures with one post-only order at the best price")
         {
             new HelpOption("--help", "-h") { Description = "print the help of the command (or this list) and exit" },
             DemoCommand.Definition,
@@ -87,10 +87,8 @@ internal static class CommandLine
             return HelpText.ForCommands(Definition);
         }
 
-        var notes = Entries.FirstOrDefault(e => e.Definition == command)?.Notes ?? "";
-        return command.Subcommands.Count > 0
-            ? HelpText.ForGroup(command, c => Entries.First(e => e.Definition == c).Notes)
-            : HelpText.ForCommand(command, notes);
+        string NotesOf(Command c) => Entries.FirstOrDefault(e => e.Definition == c)?.Notes ?? "";
+        return command.Subcommands.Count > 0 ? HelpText.ForGroup(command, NotesOf) : HelpText.ForCommand(command, NotesOf(command));
     }
 
     /// <summary>
