@@ -1,5 +1,7 @@
+using System.CommandLine;
 using System.Globalization;
 using Chaser.Backtesting;
+using Chaser.Core.Chasing;
 using Chaser.Simulator.Server;
 using Chaser.Simulator.Sources;
 
@@ -11,41 +13,39 @@ namespace Chaser.Cli;
 /// </summary>
 internal static class BacktestCommand
 {
-    public const string Usage = """
-        usage: chaser backtest --symbol BTCUSDT --book FILE --trades FILE
-                               [--depth-snapshot FILE --depth-updates FILE]
-                               --side buy|sell (--notional N | --quantity Q)
-                               [--start TIME] [--latency-ms N] [--deadline 5m] [--json]
+    private static readonly OrderOptions Order = new("stop after this much market time (then expired, or the rest taken with --take-remainder) (default: none)");
+    private static readonly Option<string?> Book = CliOption.Text("--book", "FILE", "Binance bookTicker CSV (.csv or .csv.gz)", required: true);
+    private static readonly Option<string?> Trades = CliOption.Text("--trades", "FILE", "Binance trades or aggTrades CSV", required: true);
+    private static readonly Option<string?> DepthSnapshot = CliOption.Text(
+        "--depth-snapshot", "FILE", "a depth snapshot CSV, with --depth-updates: the queue ahead of us is the real displayed quantity");
+    private static readonly Option<string?> DepthUpdates = CliOption.Text("--depth-updates", "FILE", "the depth updates CSV that follow --depth-snapshot");
+    private static readonly Option<string?> Start = CliOption.Text(
+        "--start", "TIME", "exchange time to start at: ISO 8601 (2024-07-19T00:00:00Z) or unix ms (default: the first quote)");
+    private static readonly Option<int> LatencyMs = CliOption.Whole(
+        "--latency-ms", "N", 0, 60_000, 5,
+        "one-way latency to the exchange in ms, for market data and order entry");
+    private static readonly Option<bool> Json = CliOption.Json("print the result as JSON on stdout");
 
-          --book            Binance bookTicker CSV (.csv or .csv.gz)
-          --trades          Binance trades or aggTrades CSV
-          --depth-snapshot  depth snapshot + --depth-updates: the queue ahead of us is the real displayed quantity
-          --start           exchange time to start at (ISO 8601, e.g. 2024-07-19T00:00:00Z, or unix ms); default: first quote
-          --latency-ms      one-way latency to the exchange in ms, for market data and order entry (default 5)
-          --deadline        stop after this much market time (then expired)
-        Ends when the order is final or the data runs out (status expired). Exit codes as for execute.
-        """;
+    public static readonly Command Definition = Define();
 
-    private static readonly string[] ValueOptions =
-        ["--symbol", "--book", "--trades", "--depth-snapshot", "--depth-updates", "--side", "--notional", "--quantity", "--start", "--latency-ms", "--id", "--deadline"];
+    public const string Notes = "Ends when the order is final or the data runs out (status expired). Exit codes as for execute.";
 
-    private static readonly string[] FlagOptions = ["--json", "--reduce-only"];
-
-    public static async Task<int> RunAsync(IReadOnlyList<string> argv, CommandContext context)
+    private static Command Define()
     {
-        var args = Arguments.Parse(argv, ValueOptions, FlagOptions);
-        var files = FilesFrom(args);
-        var order = ExecuteCommand.SpecFrom(args, DateTimeOffset.UnixEpoch, defaultId: 1);
-
-        var options = new BacktestOptions
+        var command = new Command("backtest", "replay recorded Binance data through the chaser and the simulator's matching engine");
+        foreach (var option in Order.All.Concat([Book, Trades, DepthSnapshot, DepthUpdates, Start, LatencyMs, Json]))
         {
-            Order = order with { Deadline = null },
-            Data = files,
-            Start = StartFrom(args),
-            Latency = TimeSpan.FromMilliseconds(args.GetInt("--latency-ms", 0, 60_000) ?? 5),
-            Deadline = args.GetDuration("--deadline"),
-        };
-        var output = context.OutputFor(args.Has("--json"));
+            command.Add(option);
+        }
+
+        return command;
+    }
+
+    public static async Task<int> RunAsync(ParseResult args, CommandContext context)
+    {
+        var options = OptionsFrom(args);
+        var order = options.Order;
+        var output = context.OutputFor(args.GetValue(Json));
         BacktestResult result;
         try
         {
@@ -71,13 +71,30 @@ internal static class BacktestCommand
         return OrderSession.Report([result.Execution], output);
     }
 
-    private static ReplayFiles FilesFrom(Arguments args)
+    /// <summary>What to replay and how, from the options; every problem names its option.</summary>
+    public static BacktestOptions OptionsFrom(ParseResult args)
     {
-        var symbol = args.Require("--symbol").Trim().ToUpperInvariant();
-        var book = ExistingFile(args, "--book", required: true);
-        var trades = ExistingFile(args, "--trades", required: true);
-        var snapshot = ExistingFile(args, "--depth-snapshot", required: false);
-        var updates = ExistingFile(args, "--depth-updates", required: false);
+        var files = FilesFrom(args);
+        var order = Order.SpecFrom(args, defaultId: 1);
+        return new BacktestOptions
+        {
+            Order = order with { Deadline = null },
+            Data = files,
+            Start = StartFrom(args.GetValue(Start)),
+            Latency = TimeSpan.FromMilliseconds(args.GetValue(LatencyMs)),
+            Deadline = order.TimeLimit,
+            // The backtest's chaser is built from these options, not from an engine's: the order's own interval goes here.
+            Chaser = order.MinRepriceInterval is { } interval ? new ChaserOptions { MinRepriceInterval = interval } : new ChaserOptions(),
+        };
+    }
+
+    private static ReplayFiles FilesFrom(ParseResult args)
+    {
+        var symbol = args.GetValue(Order.Symbol)!.Trim().ToUpperInvariant();
+        var book = ExistingFile("--book", args.GetValue(Book));
+        var trades = ExistingFile("--trades", args.GetValue(Trades));
+        var snapshot = ExistingFile("--depth-snapshot", args.GetValue(DepthSnapshot));
+        var updates = ExistingFile("--depth-updates", args.GetValue(DepthUpdates));
         if ((snapshot is null) != (updates is null))
         {
             throw new UsageException(snapshot is null ? "option '--depth-updates' needs '--depth-snapshot'" : "option '--depth-snapshot' needs '--depth-updates'");
@@ -104,9 +121,8 @@ internal static class BacktestCommand
         _ => "--depth-updates",
     };
 
-    private static string? ExistingFile(Arguments args, string option, bool required)
+    private static string? ExistingFile(string option, string? path)
     {
-        var path = required ? args.Require(option) : args.Get(option);
         if (path is not null && !File.Exists(path))
         {
             throw new UsageException($"option '{option}': file not found: {path}");
@@ -115,9 +131,8 @@ internal static class BacktestCommand
         return path;
     }
 
-    private static DateTimeOffset? StartFrom(Arguments args)
+    private static DateTimeOffset? StartFrom(string? text)
     {
-        var text = args.Get("--start");
         if (text is null)
         {
             return null;

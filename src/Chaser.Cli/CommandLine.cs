@@ -1,6 +1,8 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using System.Data.Common;
 using System.Globalization;
-using Chaser.Simulator;
 using Chaser.Simulator.Sources;
 using Microsoft.EntityFrameworkCore;
 
@@ -33,42 +35,214 @@ internal sealed record CommandContext(
 /// <summary>Entry point of the <c>chaser</c> tool: dispatches to a command and maps errors to exit codes.</summary>
 internal static class CommandLine
 {
-    public const string Usage = """
-        usage: chaser <command> [options]        (chaser <command> --help for its options)
+    /// <summary>A command that runs: its one definition (options, descriptions, defaults), what its help adds, and its work.</summary>
+    private sealed record Entry(Command Definition, string Notes, Func<ParseResult, CommandContext, Task<int>> RunAsync);
 
-          demo       start the simulator and work three parent orders on it, then print the post-trade table
-          execute    work one parent order (buy/sell a notional or a quantity) on sim, demo, testnet or live
-          backtest   replay recorded Binance data through the chaser and the simulator's matching engine
-          sim        run the Binance USDⓈ-M Futures simulator on loopback
-          report     post-trade metrics of recorded orders: table, CSV, Parquet, JSON, PNG charts
-          serve      the HTTP API (orders, execute, fills, mids, report) over the database and a venue
-          db         db migrate: apply the database schema (SQLite chaser.db by default, or --db / CHASER_DB)
-        """;
+    private static readonly Entry[] Entries =
+    [
+        new(DemoCommand.Definition, DemoCommand.Notes, DemoCommand.RunAsync),
+        new(ExecuteCommand.Definition, ExecuteCommand.Notes, ExecuteCommand.RunAsync),
+        new(BacktestCommand.Definition, BacktestCommand.Notes, BacktestCommand.RunAsync),
+        new(SimCommand.Definition, SimCommand.Notes, SimCommand.RunAsync),
+        new(ReportCommand.Definition, ReportCommand.Notes, ReportCommand.RunAsync),
+        new(ServeCommand.Definition, ServeCommand.Notes, ServeCommand.RunAsync),
+        new(DatabaseCommand.Migrate, DatabaseCommand.Notes, DatabaseCommand.RunAsync),
+    ];
+
+    /// <summary>The whole command line: every command, every option. The help and the parser both read this.</summary>
+    public static readonly Command Definition = Define();
+
+    /// <summary>
+    /// Only what the definition says: no response files (<c>@file</c> stays text), no bundling of short options, so a
+    /// value is never reinterpreted.
+    /// </summary>
+    private static readonly ParserConfiguration Configuration = new() { EnablePosixBundling = false, ResponseFileTokenReplacer = null };
+
+    private static Command Define()
+    {
+        var root = new Command("chaser", "works parent orders on Binance USDⓈ-M Futures with one post-only order at the best price")
+        {
+            new HelpOption("--help", "-h") { Description = "print the help of the command (or this list) and exit" },
+            DemoCommand.Definition,
+            ExecuteCommand.Definition,
+            BacktestCommand.Definition,
+            SimCommand.Definition,
+            ReportCommand.Definition,
+            ServeCommand.Definition,
+            DatabaseCommand.Definition,
+        };
+        return root;
+    }
+
+    /// <summary>The commands that run (<c>db migrate</c>, not <c>db</c>), each with its path from the root.</summary>
+    public static IEnumerable<(string[] Path, Command Command)> Runnable =>
+        Entries.Select(e => (PathOf(e.Definition).Skip(1).ToArray(), e.Definition));
+
+    /// <summary>Every option <paramref name="command"/> accepts: its own and those its parents pass down (<c>--help</c>).</summary>
+    public static IEnumerable<Option> Accepted(Command command) =>
+        command.Options.Concat(Ancestors(command).SelectMany(a => a.Options.Where(o => o.Recursive)));
+
+    /// <summary>The command's help: generated from its definition, fitted to 80 columns.</summary>
+    public static string HelpOf(Command command)
+    {
+        if (command == Definition)
+        {
+            return HelpText.ForCommands(Definition);
+        }
+
+        string NotesOf(Command c) => Entries.FirstOrDefault(e => e.Definition == c)?.Notes ?? "";
+        return command.Subcommands.Count > 0 ? HelpText.ForGroup(command, NotesOf) : HelpText.ForCommand(command, NotesOf(command));
+    }
+
+    /// <summary>
+    /// Parses <paramref name="args"/> (without the program's name) against the definition; any problem is one
+    /// <see cref="UsageException"/> naming the option and the reason, never System.CommandLine's own multi-line report.
+    /// </summary>
+    public static ParseResult Parse(IReadOnlyList<string> args) => Parse(Definition, args);
+
+    /// <summary>As <see cref="Parse(IReadOnlyList{string})"/>, against any command (tests parse one option group alone).</summary>
+    public static ParseResult Parse(Command command, IReadOnlyList<string> args)
+    {
+        var result = command.Parse(args, Configuration);
+        if (result.Action is HelpAction)
+        {
+            return result;
+        }
+
+        if (FirstProblem(result) is { } problem)
+        {
+            throw new UsageException(problem);
+        }
+
+        return result;
+    }
+
+    /// <summary>The first problem in the order the user typed them; missing options after everything typed.</summary>
+    private static string? FirstProblem(ParseResult result)
+    {
+        var tokens = result.Tokens;
+        var problems = new List<(int Position, string Message)>();
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            // No directives ("[diagram]") and no "--" (it ends options only where positional arguments exist).
+            if (tokens[i].Type is TokenType.Directive or TokenType.DoubleDash)
+            {
+                problems.Add((i, $"unexpected argument '{tokens[i].Value}'"));
+            }
+        }
+
+        var searchFrom = 0;
+        foreach (var unmatched in result.UnmatchedTokens)
+        {
+            var position = IndexOf(tokens, t => t.Type == TokenType.Argument && t.Value == unmatched, searchFrom);
+            searchFrom = position + 1;
+            var before = position > 0 ? tokens[position - 1] : null;
+            var flag = before is { Type: TokenType.Option } ? Accepted(result.CommandResult.Command).FirstOrDefault(o => o.Name == before.Value || o.Aliases.Contains(before.Value)) : null;
+            problems.Add((position, flag is { Arity.MaximumNumberOfValues: 0 }
+                ? $"option '{flag.Name}' takes no value, got '{unmatched}'"
+                : unmatched.StartsWith('-') ? $"unknown option '{OptionName(unmatched)}'" : $"unexpected argument '{unmatched}'"));
+        }
+
+        foreach (var error in result.Errors)
+        {
+            switch (error.SymbolResult)
+            {
+                case OptionResult option:
+                    var name = option.Option.Name;
+                    var message = option.IdentifierTokenCount > 1 ? $"option '{name}' is given twice"
+                        : option.IdentifierTokenCount == 0 ? $"option '{name}' is required"
+                        : option.Tokens.Count == 0 && option.Option.Arity.MinimumNumberOfValues > 0 ? $"option '{name}' needs a value"
+                        : error.Message.StartsWith("option", StringComparison.Ordinal) ? error.Message
+                        : $"option '{name}': {error.Message}";
+                    var at = option.IdentifierToken is { } identifier ? IndexOf(tokens, t => t == identifier, 0) : -1;
+                    problems.Add((at < 0 ? int.MaxValue : at, message));
+                    break;
+                case CommandResult { Command.Subcommands.Count: > 0 } command when !result.UnmatchedTokens.Any():
+                    // "chaser db": a group without its command.
+                    problems.Add((int.MaxValue, $"expected '{string.Join(' ', PathOf(command.Command))} {string.Join('|', command.Command.Subcommands.Select(c => c.Name))}'"));
+                    break;
+                case ArgumentResult argument:
+                    problems.Add((int.MaxValue, $"argument '{argument.Argument.Name}': {error.Message}"));
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        if (problems.Count == 0 && result.Errors.Count > 0)
+        {
+            // Nothing above recognised it: still one line, in the parser's words.
+            return result.Errors[0].Message;
+        }
+
+        return problems.Count == 0 ? null : problems.OrderBy(p => p.Position).First().Message;
+    }
+
+    private static int IndexOf(IReadOnlyList<Token> tokens, Func<Token, bool> match, int from)
+    {
+        for (var i = Math.Max(from, 0); i < tokens.Count; i++)
+        {
+            if (match(tokens[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>"--notionl=100" names the option "--notionl".</summary>
+    private static string OptionName(string token)
+    {
+        var equals = token.IndexOf('=', StringComparison.Ordinal);
+        return token.StartsWith("--", StringComparison.Ordinal) && equals > 0 ? token[..equals] : token;
+    }
+
+    private static IEnumerable<Command> Ancestors(Command command)
+    {
+        for (var parent = command.Parents.OfType<Command>().FirstOrDefault(); parent is not null; parent = parent.Parents.OfType<Command>().FirstOrDefault())
+        {
+            yield return parent;
+        }
+    }
+
+    /// <summary>"chaser db migrate".</summary>
+    public static string[] PathOf(Command command) => [.. Ancestors(command).Reverse().Select(c => c.Name), command.Name];
 
     public static async Task<int> RunAsync(string[] args, CommandContext context)
     {
         var command = args.Length == 0 ? "help" : args[0];
         var rest = args.Skip(1).ToArray();
-        if (rest.Any(a => a is "--help" or "-h"))
-        {
-            await context.Output.WriteLineAsync(HelpText.Wrap(UsageOf(command) ?? Usage)).ConfigureAwait(false);
-            return 0;
-        }
-
         try
         {
-            return command switch
+            if (command is "help" or "--help" or "-h")
             {
-                "demo" => await DemoCommand.RunAsync(rest, context).ConfigureAwait(false),
-                "execute" => await ExecuteCommand.RunAsync(rest, context).ConfigureAwait(false),
-                "backtest" => await BacktestCommand.RunAsync(rest, context).ConfigureAwait(false),
-                "db" => await DatabaseCommand.RunAsync(rest, context).ConfigureAwait(false),
-                "report" => await ReportCommand.RunAsync(rest, context).ConfigureAwait(false),
-                "serve" => await ServeCommand.RunAsync(rest, context).ConfigureAwait(false),
-                "sim" => await SimulatorCommand.RunAsync(rest, context.Output, context.Error, context.Stop).ConfigureAwait(false),
-                "help" or "--help" or "-h" => await Help(context).ConfigureAwait(false),
-                _ => throw new UsageException($"unknown command '{command}' (try 'chaser help')"),
-            };
+                // "chaser help execute" is "chaser execute --help".
+                if (command == "help" && rest.Length > 0 && !Definition.Subcommands.Any(c => c.Name == rest[0]))
+                {
+                    throw new UsageException($"unknown command '{rest[0]}' (try 'chaser help')");
+                }
+
+                var topic = command == "help" && rest.Length > 0 ? Parse([.. rest, "--help"]).CommandResult.Command : Definition;
+                await context.Output.WriteLineAsync(HelpOf(topic)).ConfigureAwait(false);
+                return 0;
+            }
+
+            // The first word names a command; anything else ("--bogus", "chaser") is not one.
+            if (!Definition.Subcommands.Any(c => c.Name == command))
+            {
+                throw new UsageException($"unknown command '{command}' (try 'chaser help')");
+            }
+
+            var parsed = Parse(args);
+            if (parsed.Action is HelpAction)
+            {
+                await context.Output.WriteLineAsync(HelpOf(parsed.CommandResult.Command)).ConfigureAwait(false);
+                return 0;
+            }
+
+            var entry = Entries.First(e => e.Definition == parsed.CommandResult.Command);
+            return await entry.RunAsync(parsed, context).ConfigureAwait(false);
         }
         catch (UsageException ex)
         {
@@ -159,23 +333,5 @@ internal static class CommandLine
         {
             return null;
         }
-    }
-
-    private static string? UsageOf(string command) => command switch
-    {
-        "demo" => DemoCommand.Usage,
-        "execute" => ExecuteCommand.Usage,
-        "backtest" => BacktestCommand.Usage,
-        "db" => DatabaseCommand.Usage,
-        "report" => ReportCommand.Usage,
-        "serve" => ServeCommand.Usage,
-        "sim" => SimulatorCommand.Usage,
-        _ => null,
-    };
-
-    private static async Task<int> Help(CommandContext context)
-    {
-        await context.Output.WriteLineAsync(HelpText.Wrap(Usage)).ConfigureAwait(false);
-        return 0;
     }
 }

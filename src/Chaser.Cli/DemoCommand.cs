@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Chaser.Core.Domain;
 using Chaser.Simulator.Server;
 using Chaser.Storage;
@@ -10,17 +11,21 @@ namespace Chaser.Cli;
 /// </summary>
 internal static class DemoCommand
 {
-    public const string Usage = """
-        usage: chaser demo [--json] [--seed N] [--db CONNECTION] [--markouts]
+    private static readonly Option<int> Seed = CliOption.Seed();
+    private static readonly Option<string?> Database = CliOption.Database("where to record");
+    private static readonly Option<bool> Markouts = CliOption.Markouts();
+    private static readonly Option<bool> Json = CliOption.Json("print the result as JSON on stdout");
 
-          Starts the Binance Futures simulator in-process and works, concurrently:
-            #1 buy 15,000 USDT of BTCUSDT   #2 sell 8,000 USDT of ETHUSDT   #3 buy 0.5 ETHUSDT
-          each with one post-only order resting at the best price, then prints the post-trade table.
-          --markouts stays 60 s more, sampling the book, so that `chaser report` shows +1/+10/+60 s markouts.
+    public static readonly Command Definition = new("demo", "start the simulator and work three parent orders on it, then print the post-trade table")
+    {
+        Seed, Database, Markouts, Json,
+    };
+
+    public const string Notes = """
+          Starts the Binance Futures simulator in-process and works three orders concurrently, #1 buy 15,000 USDT of
+          BTCUSDT, #2 sell 8,000 USDT of ETHUSDT and #3 buy 0.5 ETHUSDT, each with one post-only order resting at the
+          best price, then prints the post-trade table.
         """;
-
-    private static readonly string[] ValueOptions = ["--seed", "--db"];
-    private static readonly string[] FlagOptions = ["--json", "--markouts"];
 
     public static IReadOnlyList<ParentOrderSpec> Orders(DateTimeOffset now) =>
     [
@@ -29,12 +34,11 @@ internal static class DemoCommand
         new ParentOrderSpec(3, "ETHUSDT", Side.Buy, SizeType.Quantity, 0.5m) { TimeLimit = TimeSpan.FromMinutes(2) },
     ];
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> argv, CommandContext context)
+    public static async Task<int> RunAsync(ParseResult args, CommandContext context)
     {
-        var args = Arguments.Parse(argv, ValueOptions, FlagOptions);
-        var output = context.OutputFor(args.Has("--json"));
-        var simulator = new SimulatorOptions { Seed = args.GetInt("--seed", 0, int.MaxValue) ?? 1 };
-        var database = Recording.ConnectionString(args, context.Environment);
+        var output = context.OutputFor(args.GetValue(Json));
+        var simulator = new SimulatorOptions { Seed = args.GetValue(Seed) };
+        var database = Recording.ConnectionString(args.GetValue(Database), context.Environment);
         var specs = await Recording.CreateOrdersAsync(database, Orders(context.Time.GetUtcNow()), context.Time, context.Stop).ConfigureAwait(false);
         await using var recorder = new StorageRecorder(database, context.Diagnostic);
 
@@ -52,7 +56,7 @@ internal static class DemoCommand
         await Recording.ClaimAsync(database, specs, venue.Engine, context.Stop).ConfigureAwait(false);
         var results = await OrderSession.WorkAsync(venue.Engine, specs, output, context.Stop).ConfigureAwait(false);
         var code = OrderSession.Report(results, output);
-        await OrderSession.WaitForMarkoutsAsync(args.Has("--markouts"), venue.Engine.Options.MarkoutTail, output, context.Time, context.Stop).ConfigureAwait(false);
+        await OrderSession.WaitForMarkoutsAsync(args.GetValue(Markouts), venue.Engine.Options.MarkoutTail, output, context.Time, context.Stop).ConfigureAwait(false);
         await Recording.FinishAsync(recorder, database).ConfigureAwait(false);
         if (!output.Json)
         {

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Help;
 using System.Text;
 
 namespace Chaser.Cli;
@@ -10,6 +12,79 @@ namespace Chaser.Cli;
 internal static class HelpText
 {
     public const int Width = 80;
+
+    /// <summary>The widest option column; a longer one (a long list of choices) puts its description after two spaces.</summary>
+    private const int MaxOptionColumn = 26;
+
+    /// <summary><c>chaser --help</c>: every command with its description.</summary>
+    public static string ForCommands(Command root)
+    {
+        var text = new StringBuilder();
+        text.Append("usage: ").Append(root.Name).Append(" <command> [options]      (").Append(root.Name).Append(" <command> --help: its options)\n\n");
+        var column = root.Subcommands.Max(c => c.Name.Length) + 3;
+        foreach (var command in root.Subcommands)
+        {
+            text.Append("  ").Append(command.Name.PadRight(column)).Append(command.Description).Append('\n');
+        }
+
+        text.Append('\n');
+        AppendOptions(text, [.. root.Options]);
+        return Wrap(text.ToString().TrimEnd());
+    }
+
+    /// <summary>
+    /// A command's help from its definition: the usage line (required options bare, the others in brackets), its
+    /// description, every option it accepts with its description, "(required)" and its default, then the notes.
+    /// </summary>
+    public static string ForCommand(Command command, string notes)
+    {
+        var text = new StringBuilder();
+        var options = CommandLine.Accepted(command).ToList();
+        text.Append("usage: ").Append(string.Join(' ', CommandLine.PathOf(command)));
+        foreach (var option in options.Where(o => o is not HelpOption))
+        {
+            text.Append(' ').Append(option.Required ? Label(option) : $"[{Label(option)}]");
+        }
+
+        text.Append("\n\n  ").Append(command.Description).Append("\n\n");
+        AppendOptions(text, options);
+        if (notes.Length > 0)
+        {
+            text.Append('\n').Append(notes.TrimEnd()).Append('\n');
+        }
+
+        return Wrap(text.ToString().TrimEnd());
+    }
+
+    /// <summary>A command of commands (<c>chaser db</c>): its description, then the help of each of its commands.</summary>
+    public static string ForGroup(Command group, Func<Command, string> notesOf) =>
+        Wrap($"  {group.Description}") + "\n\n" + string.Join("\n\n", group.Subcommands.Select(c => ForCommand(c, notesOf(c))));
+
+    /// <summary>"--symbol SYMBOL", "--json".</summary>
+    private static string Label(Option option) =>
+        option.Arity.MaximumNumberOfValues == 0 ? option.Name : $"{option.Name} {option.HelpName ?? "VALUE"}";
+
+    private static void AppendOptions(StringBuilder text, IReadOnlyCollection<Option> options)
+    {
+        static string First(Option option) => option is HelpOption ? string.Join(", ", option.Aliases.Order().Append(option.Name)) : Label(option);
+        var column = Math.Min(options.Max(o => First(o).Length), MaxOptionColumn) + 2;
+        foreach (var option in options)
+        {
+            var first = First(option);
+            text.Append("  ").Append(first.Length + 2 <= column ? first.PadRight(column) : first + "  ").Append(option.Description);
+            if (option.Required)
+            {
+                text.Append(" (required)");
+            }
+
+            if (CliOption.DefaultText(option) is { } value)
+            {
+                text.Append(" (default: ").Append(value).Append(')');
+            }
+
+            text.Append('\n');
+        }
+    }
 
     public static string Wrap(string text, int width = Width)
     {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Chaser.Core.Domain;
 using Chaser.Engine;
 using Chaser.Storage;
@@ -15,8 +16,8 @@ internal static class Recording
 {
     public const string DatabaseVariable = "CHASER_DB";
 
-    public static string ConnectionString(Arguments args, Func<string, string?> environment) =>
-        args.Get("--db") ?? FromEnvironment(environment);
+    public static string ConnectionString(string? option, Func<string, string?> environment) =>
+        option ?? FromEnvironment(environment);
 
     /// <summary>The same choice from raw arguments, for naming the database in an error after the command failed.</summary>
     public static string ConnectionString(IReadOnlyList<string> argv, Func<string, string?> environment)
@@ -257,22 +258,18 @@ internal static class Recording
 /// <summary><c>chaser db migrate [--db CONN]</c>: applies the schema explicitly (every command also does it on start).</summary>
 internal static class DatabaseCommand
 {
-    public const string Usage = """
-        usage: chaser db migrate [--db CONNECTION]
+    private static readonly Option<string?> Database = CliOption.Database("the database");
 
-          --db   SQLite file or connection string ("Data Source=chaser.db", the default) or PostgreSQL
-                 ("Host=…;Username=…;Password=…;Database=…" or postgres://…); also from CHASER_DB
-        """;
+    /// <summary><c>chaser db migrate</c>, the one command of <c>chaser db</c>.</summary>
+    public static readonly Command Migrate = new("migrate", "apply the database schema (every command also does it on start)") { Database };
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> argv, CommandContext context)
+    public static readonly Command Definition = new("db", "db migrate: apply the database schema (SQLite chaser.db by default, or --db / CHASER_DB)") { Migrate };
+
+    public const string Notes = "";
+
+    public static async Task<int> RunAsync(ParseResult args, CommandContext context)
     {
-        if (argv.Count == 0 || argv[0] != "migrate")
-        {
-            throw new UsageException("expected 'chaser db migrate'");
-        }
-
-        var args = Arguments.Parse([.. argv.Skip(1)], ["--db"], []);
-        var connectionString = Recording.ConnectionString(args, context.Environment);
+        var connectionString = Recording.ConnectionString(args.GetValue(Database), context.Environment);
         var applied = await Recording.MigrateAsync(connectionString, context.Stop).ConfigureAwait(false);
 
         await context.Output.WriteLineAsync(applied.Count == 0

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Chaser.Core.Domain;
 using Chaser.Reporting;
@@ -12,33 +13,44 @@ namespace Chaser.Cli;
 /// </summary>
 internal static class ReportCommand
 {
-    public const string Usage = """
-        usage: chaser report [--ids 1,2 | --strategy S | --since T] [--csv FILE] [--parquet FILE] [--charts DIR] [--json] [--db CONNECTION]
+    private static readonly Option<long[]?> Ids = new("--ids")
+    {
+        Description = "only these parent orders (comma-separated ids)",
+        HelpName = "1,2",
+        // One value, as every option here: an array's default arity would gather "--ids 1 --ids 2" and "--ids 1 2".
+        Arity = ArgumentArity.ExactlyOne,
+        CustomParser = CliOption.Parser<long[]?>("--ids", IdsFrom),
+    };
 
-          --ids       only these parent orders (comma-separated ids)
-          --strategy  only orders of this strategy
-          --since     only orders created since T: an ISO 8601 time (2026-11-30T09:00Z) or a duration back from now (90m, 2h, 7d)
-          --csv       also write the rows as CSV to FILE
-          --parquet   ... and as Parquet to FILE
-          --charts    write one PNG chart per order into DIR (order-<id>.png): bid/ask/mid, our order's price, fills
-          --json      print the report (rows and aggregates) as JSON instead of the table
-          --db        the database (default: CHASER_DB, else SQLite chaser.db)
+    private static readonly Option<string?> Strategy = CliOption.Text("--strategy", "TAG", "only orders of this strategy");
+    private static readonly Option<string?> Since = CliOption.Text(
+        "--since", "T", "only orders created since T: an ISO 8601 time (2026-11-30T09:00Z) or a duration back from now (90m, 2h, 7d)");
 
+    private static readonly Option<string?> Csv = CliOption.Text("--csv", "FILE", "also write the rows as CSV to FILE");
+    private static readonly Option<string?> Parquet = CliOption.Text("--parquet", "FILE", "also write the rows as Parquet to FILE");
+    private static readonly Option<string?> Charts = CliOption.Text(
+        "--charts", "DIR", "write one PNG chart per order into DIR (order-<id>.png): bid/ask/mid, our order's price, fills");
+
+    private static readonly Option<bool> Json = CliOption.Json("print the report (rows and aggregates) as JSON instead of the tables");
+    private static readonly Option<string?> Database = CliOption.Database("the database");
+
+    public static readonly Command Definition = new("report", "post-trade metrics of recorded orders: table, CSV, Parquet, JSON, PNG charts")
+    {
+        Ids, Strategy, Since, Csv, Parquet, Charts, Json, Database,
+    };
+
+    public const string Notes = """
           Slippage and markouts are in basis points, positive = cost. Markouts need the book after each fill: the engine
           samples it for 60 s after an order ends while the process runs (chaser serve); a horizon the record doesn't
           reach is shown as "-".
         """;
 
-    private static readonly string[] ValueOptions = ["--ids", "--strategy", "--since", "--csv", "--parquet", "--charts", "--db"];
-    private static readonly string[] FlagOptions = ["--json"];
-
-    public static async Task<int> RunAsync(IReadOnlyList<string> argv, CommandContext context)
+    public static async Task<int> RunAsync(ParseResult args, CommandContext context)
     {
-        var args = Arguments.Parse(argv, ValueOptions, FlagOptions);
-        var ids = Ids(args.Get("--ids"));
-        var strategy = args.Get("--strategy");
-        var since = Since(args.Get("--since"), context.Time.GetUtcNow());
-        var database = Recording.ConnectionString(args, context.Environment);
+        var ids = CliOption.ValueGiven(args, Ids);
+        var strategy = args.GetValue(Strategy);
+        var since = SinceFrom(args.GetValue(Since), context.Time.GetUtcNow());
+        var database = Recording.ConnectionString(args.GetValue(Database), context.Environment);
         await Recording.MigrateAsync(database, context.Stop).ConfigureAwait(false);
 
         await using var db = new ChaserDb(database);
@@ -50,13 +62,13 @@ internal static class ReportCommand
         }
 
         var written = new List<string>();
-        if (args.Get("--csv") is { } csvPath)
+        if (args.GetValue(Csv) is { } csvPath)
         {
             await WriteAsync("--csv", csvPath, () => File.WriteAllTextAsync(csvPath, ReportFiles.ToCsv(report.Orders), context.Stop)).ConfigureAwait(false);
             written.Add(csvPath);
         }
 
-        if (args.Get("--parquet") is { } parquetPath)
+        if (args.GetValue(Parquet) is { } parquetPath)
         {
             await WriteAsync("--parquet", parquetPath, async () =>
             {
@@ -66,7 +78,7 @@ internal static class ReportCommand
             written.Add(parquetPath);
         }
 
-        if (args.Get("--charts") is { } chartDirectory)
+        if (args.GetValue(Charts) is { } chartDirectory)
         {
             await WriteAsync("--charts", chartDirectory, () =>
             {
@@ -82,7 +94,7 @@ internal static class ReportCommand
             }).ConfigureAwait(false);
         }
 
-        if (args.Has("--json"))
+        if (args.GetValue(Json))
         {
             await context.Output.WriteLineAsync(ReportFiles.ToJson(report)).ConfigureAwait(false);
             return 0;
@@ -186,13 +198,8 @@ internal static class ReportCommand
 
     private static string Unit(ReportRow r) => r.SizeType == "n" ? "USDT" : Display.BaseAsset(r.Symbol);
 
-    private static long[]? Ids(string? text)
+    private static long[] IdsFrom(string text)
     {
-        if (text is null)
-        {
-            return null;
-        }
-
         var ids = new List<long>();
         foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
         {
@@ -207,7 +214,7 @@ internal static class ReportCommand
         return [.. ids];
     }
 
-    private static DateTimeOffset? Since(string? text, DateTimeOffset now)
+    private static DateTimeOffset? SinceFrom(string? text, DateTimeOffset now)
     {
         if (text is null)
         {

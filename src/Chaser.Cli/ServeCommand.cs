@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Security.Cryptography;
 using Chaser.Api;
 using Chaser.Simulator.Server;
@@ -14,25 +15,39 @@ namespace Chaser.Cli;
 /// <summary><c>chaser serve</c>: the HTTP API over a database and a venue.</summary>
 internal static class ServeCommand
 {
-    public const string Usage = """
-        usage: chaser serve [--urls http://127.0.0.1:5080] [--db CONNECTION] [--venue sim|demo|testnet|live]
-                            [--rest-url URL --ws-url URL] [--order-entry ws|rest] [--dead-man 120s]
+    private static readonly Option<string> Urls = CliOption.Text(
+        "--urls", "URLS", "the addresses to listen on (';' between several); 127.0.0.1 unless this says otherwise", "http://127.0.0.1:5080");
 
-          --dead-man arms Binance's countdownCancelAll per symbol while orders work there (see chaser execute --help).
-          The dashboard is at / (live orders, charts, fills, aggregates). Every API request needs Authorization: Bearer <token>. The token is CHASER_API_TOKEN, or, when that is unset,
-          one generated at start and printed once (only its hash is kept). Binds to 127.0.0.1 unless --urls says otherwise.
+    private static readonly Option<string?> Database = CliOption.Database("the database the API reads and records in");
+    private static readonly VenueOptions VenueChoice = new();
+    private static readonly Option<int> Seed = CliOption.Seed();
+
+    public static readonly Command Definition = Define();
+
+    public const string Notes = """
+          The dashboard is at / (live orders, charts, fills, aggregates). Every API request needs Authorization: Bearer
+          <token>. The token is CHASER_API_TOKEN, or, when that is unset, one generated at start and printed once (only
+          its hash is kept).
         """;
+
+    private static Command Define()
+    {
+        var command = new Command("serve", "the HTTP API (orders, execute, fills, mids, report) and the dashboard over the database and a venue");
+        foreach (var option in new Option[] { Urls, Database }.Concat(VenueChoice.All).Append(Seed))
+        {
+            command.Add(option);
+        }
+
+        return command;
+    }
 
     public const string TokenVariable = "CHASER_API_TOKEN";
 
-    private static readonly string[] ValueOptions = ["--urls", "--db", "--venue", "--rest-url", "--ws-url", "--order-entry", "--seed", "--dead-man"];
-
-    public static async Task<int> RunAsync(IReadOnlyList<string> argv, CommandContext context)
+    public static async Task<int> RunAsync(ParseResult args, CommandContext context)
     {
-        var args = Arguments.Parse(argv, ValueOptions, []);
-        var urls = Urls(args);
-        var database = Recording.ConnectionString(args, context.Environment);
-        var venueSettings = VenueSettings.From(args);
+        var urls = CheckedUrls(args.GetValue(Urls)!);
+        var database = Recording.ConnectionString(args.GetValue(Database), context.Environment);
+        var venueSettings = VenueSettings.From(VenueChoice, args);
         await Recording.MigrateAsync(database, context.Stop).ConfigureAwait(false);
         await Recording.EnsureWritableAsync(database, context.Stop).ConfigureAwait(false);
 
@@ -44,7 +59,7 @@ internal static class ServeCommand
         }
 
         await using var recorder = new StorageRecorder(database, context.Diagnostic);
-        await using var venue = await Venue.OpenAsync(venueSettings, new SimulatorOptions { Seed = args.GetInt("--seed", 0, int.MaxValue) ?? 1 }, context.Environment, context.Diagnostic, recorder, await Recording.ClientIdTagAsync(database, context.Stop).ConfigureAwait(false), context.Stop).ConfigureAwait(false);
+        await using var venue = await Venue.OpenAsync(venueSettings, new SimulatorOptions { Seed = args.GetValue(Seed) }, context.Environment, context.Diagnostic, recorder, await Recording.ClientIdTagAsync(database, context.Stop).ConfigureAwait(false), context.Stop).ConfigureAwait(false);
 
         // Orders a crash left working are reconciled with the exchange before anything new is accepted.
         var recovery = await RestartRecovery.RecoverAsync(database, venue.Connector, venue.Connector, venue.Engine.Options.Venue, venue.Engine.Options.Account, context.Diagnostic, cancellationToken: context.Stop).ConfigureAwait(false);
@@ -107,9 +122,8 @@ internal static class ServeCommand
     }
 
     /// <summary>The addresses to listen on (';'-separated), each checked as Kestrel will read it before anything starts.</summary>
-    private static string Urls(Arguments args)
+    private static string CheckedUrls(string urls)
     {
-        var urls = args.Get("--urls", "http://127.0.0.1:5080");
         foreach (var url in urls.Split(';', StringSplitOptions.TrimEntries))
         {
             try

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Reflection;
 using Chaser.Binance.Connector;
 using Chaser.Binance.Signing;
@@ -16,42 +17,61 @@ internal enum VenueKind
     Live,
 }
 
+/// <summary>How orders are sent: Binance's WebSocket API (REST while it is down), or REST only.</summary>
+internal enum OrderEntry
+{
+    Ws,
+    Rest,
+}
+
+/// <summary>The venue's options, shared by <c>execute</c> and <c>serve</c>.</summary>
+internal sealed class VenueOptions
+{
+    public Option<VenueKind> Venue { get; } = CliOption.Choice(
+        "--venue",
+        "where orders go: the simulator, in-process; Binance demo trading; the futures testnet; or Binance. demo, testnet " +
+        $"and live read the API key and secret of that venue (demo and testnet keys differ) from {VenueSettings.ApiKeyVariable} / " +
+        $"{VenueSettings.ApiSecretVariable} (or user-secrets)",
+        VenueKind.Sim,
+        [VenueKind.Sim, VenueKind.Demo, VenueKind.Testnet, VenueKind.Live]);
+
+    public Option<Uri?> RestUrl { get; } = CliOption.Url("--rest-url", "the venue's REST base instead of its published one (with --ws-url), e.g. a `chaser sim`");
+
+    public Option<Uri?> StreamUrl { get; } = CliOption.Url("--ws-url", "the venue's WebSocket base instead of its published one (with --rest-url)");
+
+    public Option<OrderEntry> OrderEntry { get; } = CliOption.Choice(
+        "--order-entry", "ws: Binance's WebSocket API, REST while it is down; rest: REST only", Cli.OrderEntry.Ws, [Cli.OrderEntry.Ws, Cli.OrderEntry.Rest]);
+
+    public Option<TimeSpan?> DeadMan { get; } = CliOption.Duration(
+        "--dead-man",
+        "arm Binance's countdownCancelAll for each symbol (at least 10s, renewed every quarter of it): if this process dies, " +
+        "the exchange cancels the symbol's open orders (all of the account's) (default: off)");
+
+    public IEnumerable<Option> All => [Venue, RestUrl, StreamUrl, OrderEntry, DeadMan];
+}
+
 /// <summary>How to reach a venue; resolved from the command line and the environment before anything connects.</summary>
 internal sealed record VenueSettings(VenueKind Kind, Uri? RestUrl, Uri? StreamUrl, bool RestOrderEntry = false, TimeSpan DeadMan = default)
 {
     public const string ApiKeyVariable = "CHASER_BINANCE_API_KEY";
     public const string ApiSecretVariable = "CHASER_BINANCE_API_SECRET";
 
-    public static VenueSettings From(Arguments args)
+    public static VenueSettings From(VenueOptions options, ParseResult args)
     {
-        var kind = args.Get("--venue", "sim") switch
-        {
-            "sim" => VenueKind.Sim,
-            "demo" => VenueKind.Demo,
-            "testnet" => VenueKind.Testnet,
-            "live" => VenueKind.Live,
-            var other => throw new UsageException($"option '--venue' must be sim, demo, testnet or live, got '{other}'"),
-        };
-        var rest = args.GetUri("--rest-url");
-        var ws = args.GetUri("--ws-url");
+        var rest = args.GetValue(options.RestUrl);
+        var ws = args.GetValue(options.StreamUrl);
         if ((rest is null) != (ws is null))
         {
             throw new UsageException(rest is null ? "option '--ws-url' needs '--rest-url' too" : "option '--rest-url' needs '--ws-url' too");
         }
 
-        var orderEntry = args.Get("--order-entry", "ws") switch
-        {
-            "ws" => false,
-            "rest" => true,
-            var other => throw new UsageException($"option '--order-entry' must be ws or rest, got '{other}'"),
-        };
-        var deadMan = args.GetDuration("--dead-man") ?? TimeSpan.Zero;
+        var deadMan = args.GetValue(options.DeadMan) ?? TimeSpan.Zero;
         if (deadMan != TimeSpan.Zero && deadMan < TimeSpan.FromSeconds(10))
         {
-            throw new UsageException($"option '--dead-man' must be at least 10s (it is renewed every quarter of it), got '{args.Get("--dead-man")}'");
+            throw new UsageException($"option '--dead-man' must be at least 10s (it is renewed every quarter of it), got '{args.GetResult(options.DeadMan)!.Tokens[0].Value}'");
         }
 
-        return new VenueSettings(kind, rest, ws, orderEntry, deadMan);
+        return new VenueSettings(args.GetValue(options.Venue), rest, ws, args.GetValue(options.OrderEntry) == OrderEntry.Rest, deadMan);
     }
 
     /// <summary>Binance's published addresses of the venue (null for the simulator), from the adapter's one table.</summary>

@@ -6,8 +6,6 @@ namespace Chaser.Cli.Tests;
 /// <summary>The venues the command line reaches: Binance's published addresses from the adapter's one table, and demo trading.</summary>
 public class VenueTests
 {
-    private static readonly string[] VenueOptions = ["--venue", "--rest-url", "--ws-url", "--order-entry", "--dead-man"];
-
     [Theory]
     [InlineData("demo", "https://demo-fapi.binance.com/", "wss://fstream.binancefuture.com/", "wss://testnet.binancefuture.com/ws-fapi/v1")]
     [InlineData("testnet", "https://testnet.binancefuture.com/", "wss://fstream.binancefuture.com/", "wss://testnet.binancefuture.com/ws-fapi/v1")]
@@ -97,5 +95,15 @@ public class VenueTests
         Assert.Empty(copies);
     }
 
-    private static VenueSettings Resolve(params string[] args) => VenueSettings.From(Arguments.Parse(args, VenueOptions, []));
+    private static VenueSettings Resolve(params string[] args)
+    {
+        var options = new VenueOptions();
+        var command = new System.CommandLine.Command("venue");
+        foreach (var option in options.All)
+        {
+            command.Add(option);
+        }
+
+        return VenueSettings.From(options, CommandLine.Parse(command, args));
+    }
 }
