@@ -1,0 +1,53 @@
+using Chaser.Core.Domain;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Chaser.Engine.Tests;
+
+/// <summary>What an order sets for itself (its re-price interval) applies to that order only, on an engine shared with others.</summary>
+public class OrderTunablesTests
+{
+    private static readonly TimeSpan Patience = ExecutionEngineTests.Patience;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task An_order_with_its_own_one_second_reprice_interval_reprices_no_sooner_while_another_keeps_the_engines_default()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var exchange = new InMemoryExchange(ExecutionEngineTests.Btc, ExecutionEngineTests.Eth);
+        await using var engine = new ExecutionEngine(exchange, time: time);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), engine.Options.Chaser.MinRepriceInterval);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
+        exchange.SetBook("ETHUSDT", 3_400.00m, 3_400.01m);
+        var slow = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m) { MinRepriceInterval = TimeSpan.FromSeconds(1) }, Ct);
+        var paced = engine.ExecuteAsync(new ParentOrderSpec(2, "ETHUSDT", Side.Buy, SizeType.Quantity, 0.1m), Ct);
+        await Until(() => exchange.Orders.Count == 2);
+        var btc = Child("BTCUSDT");
+        var eth = Child("ETHUSDT");
+
+        // 300 ms after both placed, both books move up: past the default 200 ms, within the order's own second.
+        time.Advance(TimeSpan.FromMilliseconds(300));
+        exchange.SetBook("BTCUSDT", 65_000.5m, 65_000.6m);
+        exchange.SetBook("ETHUSDT", 3_400.05m, 3_400.06m);
+        await Until(() => eth.Price == 3_400.05m);
+        await Task.Delay(100, Ct);
+        Assert.Equal(65_000.0m, btc.Price);
+
+        time.Advance(TimeSpan.FromMilliseconds(699));
+        await Task.Delay(100, Ct);
+        Assert.Equal(65_000.0m, btc.Price);
+
+        // One second after its placement: the order's own timer re-prices it, with no new book needed.
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await Until(() => btc.Price == 65_000.5m);
+
+        engine.Cancel(1);
+        engine.Cancel(2);
+        Assert.Equal(1, (await slow.WaitAsync(Patience, Ct)).Modifies);
+        Assert.Equal(1, (await paced.WaitAsync(Patience, Ct)).Modifies);
+
+        InMemoryExchange.RestingOrder Child(string symbol) => exchange.Orders.Values.Single(o => o.Symbol == symbol);
+    }
+
+    private static Task Until(Func<bool> condition) => ExecutionEngineTests.Until(condition);
+}
