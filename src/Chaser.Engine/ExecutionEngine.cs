@@ -210,6 +210,12 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     public async Task<OrderProblem?> CheckAsync(ParentOrderSpec spec, decimal referencePrice, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (spec.OnDeadline == DeadlineAction.TakeRemainder && spec.Deadline is null && spec.TimeLimit is null)
+        {
+            // Without a limit the moment never comes: the order would be worked as a plain chase, not as asked.
+            return new OrderProblem("deadline_action", "taking the remainder needs a deadline or a time limit: it happens when one is reached");
+        }
+
         SymbolRules rules;
         try
         {

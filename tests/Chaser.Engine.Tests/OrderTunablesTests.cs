@@ -49,5 +49,18 @@ public class OrderTunablesTests
         InMemoryExchange.RestingOrder Child(string symbol) => exchange.Orders.Values.Single(o => o.Symbol == symbol);
     }
 
+    [Fact]
+    public async Task Taking_the_remainder_without_a_deadline_or_time_limit_is_refused_before_anything_is_sent()
+    {
+        var exchange = new InMemoryExchange(ExecutionEngineTests.Btc);
+        await using var engine = new ExecutionEngine(exchange);
+        var take = new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m) { OnDeadline = DeadlineAction.TakeRemainder };
+
+        Assert.Equal(new OrderProblem("deadline_action", "taking the remainder needs a deadline or a time limit: it happens when one is reached"), await engine.CheckAsync(take, 0m, Ct));
+        Assert.Null(await engine.CheckAsync(take with { TimeLimit = TimeSpan.FromMinutes(1) }, 0m, Ct));
+        Assert.Null(await engine.CheckAsync(take with { Deadline = DateTimeOffset.UtcNow.AddMinutes(1) }, 0m, Ct));
+        Assert.Empty(exchange.Requests);
+    }
+
     private static Task Until(Func<bool> condition) => ExecutionEngineTests.Until(condition);
 }
