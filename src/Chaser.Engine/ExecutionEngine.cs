@@ -216,6 +216,12 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             return new OrderProblem("deadline_action", "taking the remainder needs a deadline or a time limit: it happens when one is reached");
         }
 
+        if (spec.OnDeadline == DeadlineAction.TakeRemainder && spec.Deadline is { } deadline && deadline <= _time.GetUtcNow())
+        {
+            // Started now, it would skip the chase and take the whole order with one market order at once.
+            return new OrderProblem("deadline", $"{deadline:O} has passed: taking the remainder now would take the whole order with a market order");
+        }
+
         SymbolRules rules;
         try
         {

@@ -64,6 +64,14 @@ public sealed partial class ApiTests
         Assert.Equal("'take' needs a deadline or a time_limit: it takes the remainder when one of them is reached", errors["[2].deadline_action"]);
         Assert.StartsWith("must be a duration from 0 to 10m in whole milliseconds", errors["[3].min_reprice_interval"], StringComparison.Ordinal);
         Assert.StartsWith("must be a string: a duration like 200ms", errors["[6].min_reprice_interval"], StringComparison.Ordinal);
+
+        // Taking the remainder at a deadline already past would take the whole order at market the moment it starts.
+        using var past = await PostAsync("/api/orders", $$"""{{{Order}},"deadline_action":"take","deadline":"2020-01-01T00:00:00Z"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, past.StatusCode);
+        using var pastProblem = JsonDocument.Parse(await past.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(
+            "2020-01-01T00:00:00.0000000+00:00 has passed: taking the remainder now would take the whole order with a market order",
+            pastProblem.RootElement.GetProperty("errors").GetProperty("deadline")[0].GetString());
         Assert.Equal("[]", await GetStringAsync("/api/orders"));
     }
 

@@ -62,5 +62,22 @@ public class OrderTunablesTests
         Assert.Empty(exchange.Requests);
     }
 
+    [Fact]
+    public async Task Taking_the_remainder_of_an_order_whose_deadline_has_passed_is_refused_rather_than_taking_it_all_at_market()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
+        var exchange = new InMemoryExchange(ExecutionEngineTests.Btc);
+        await using var engine = new ExecutionEngine(exchange, time: time);
+        var take = new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m) { OnDeadline = DeadlineAction.TakeRemainder, Deadline = time.GetUtcNow().AddMinutes(1) };
+        Assert.Null(await engine.CheckAsync(take, 0m, Ct));
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        var problem = await engine.CheckAsync(take, 0m, Ct);
+        Assert.Equal(new OrderProblem("deadline", "2026-12-01T12:01:00.0000000+00:00 has passed: taking the remainder now would take the whole order with a market order"), problem);
+
+        // Canceling at a passed deadline only ends the order: nothing to refuse.
+        Assert.Null(await engine.CheckAsync(take with { OnDeadline = DeadlineAction.CancelAndExpire }, 0m, Ct));
+    }
+
     private static Task Until(Func<bool> condition) => ExecutionEngineTests.Until(condition);
 }
