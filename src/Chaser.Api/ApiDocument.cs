@@ -102,6 +102,7 @@ internal static class ApiDocument
         Replace("price_expected", Decimal(nullable: true));
         Replace("size_type", Strings("n", "q"));
         Replace("type", new OpenApiSchema { OneOf = [Strings("limit", "l"), new OpenApiSchema { Type = JsonSchemaType.Null }] });
+        Replace("deadline_action", new OpenApiSchema { OneOf = [Strings("cancel", "take"), new OpenApiSchema { Type = JsonSchemaType.Null }] });
 
         // Not nullable: OrderInput refuses null for these (it is not one of the names, not true or false).
         Replace("exchange", Strings([.. OrderInput.ExchangeNames]));
@@ -243,7 +244,9 @@ public sealed record OrderRequest(
     [property: Description("Binance's reduceOnly on every child order.")] bool? ReduceOnly = false,
     [property: Description("The seed's liquidated flag, recorded with the order.")] bool? Liquidated = false,
     [property: Description("An ISO 8601 time at which the order is canceled and expires.")] DateTimeOffset? Deadline = null,
-    [property: Description("How long the order may work once it starts (not while queued): 90s, 10m, 1h.")] string? TimeLimit = null);
+    [property: Description("How long the order may work once it starts (not while queued): 90s, 10m, 1h.")] string? TimeLimit = null,
+    [property: Description("What happens when the deadline or time_limit is reached with the target not filled: cancel (cancel the child and expire) or take (then take the remainder with a market order; needs a deadline or time_limit).")] string? DeadlineAction = "cancel",
+    [property: Description("This order's least time between two re-pricing requests, from 0 to 10m in whole milliseconds: 200ms, 1s, 1.5s; left out, the engine's (200ms by default).")] string? MinRepriceInterval = null);
 
 /// <summary>The body of POST /api/orders/execute.</summary>
 public sealed record ExecuteRequest([property: Description("The orders to work: each new, listed once, at most 1,000.")] long[] Ids);

@@ -406,7 +406,18 @@ public static class ChaserApi
         for (var i = 0; i < rows.Count; i++)
         {
             var row = rows[i];
-            var probe = OrderQueries.ToSpec(new OrderRow { Id = 1, Symbol = row.Symbol, Side = row.Side, SizeType = row.SizeType, Size = row.Size, ReduceOnly = row.ReduceOnly });
+            var probe = OrderQueries.ToSpec(new OrderRow
+            {
+                Id = 1,
+                Symbol = row.Symbol,
+                Side = row.Side,
+                SizeType = row.SizeType,
+                Size = row.Size,
+                ReduceOnly = row.ReduceOnly,
+                Deadline = row.Deadline,
+                TimeLimitMs = row.TimeLimitMs,
+                DeadlineAction = row.DeadlineAction,
+            });
             var problem = await engine.CheckAsync(probe, 0m, ct);
             if (problem is null && await engine.WaitForBookAsync(row.Symbol, TimeSpan.FromSeconds(2), ct) is { } book)
             {

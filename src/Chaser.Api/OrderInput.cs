@@ -131,6 +131,35 @@ internal static class OrderInput
             }
         }
 
+        // One spelling, the stored column's (and the Django model's): a boolean take_remainder beside it would be a
+        // second way to say the same thing, and a body giving both could disagree with itself.
+        var deadlineAction = Text("deadline_action", "must be the string 'cancel' or 'take'") ?? "cancel";
+        if (!errors.ContainsKey(prefix + "deadline_action"))
+        {
+            if (deadlineAction is not ("cancel" or "take"))
+            {
+                Fail("deadline_action", "must be 'cancel' (cancel the child and expire at the deadline) or 'take' (take the remainder with a market order at the deadline)");
+            }
+            else if (deadlineAction == "take" && deadline is null && timeLimitMs is null && !errors.ContainsKey(prefix + "deadline") && !errors.ContainsKey(prefix + "time_limit"))
+            {
+                Fail("deadline_action", "'take' needs a deadline or a time_limit: it takes the remainder when one of them is reached");
+            }
+        }
+
+        long? minRepriceIntervalMs = null;
+        if (Text("min_reprice_interval", "must be a string: a duration like 200ms or 1s, from 0 to 10m") is { } intervalText)
+        {
+            if (DurationText.TryParse(intervalText, out var interval) && interval >= TimeSpan.Zero && interval <= MaxRepriceInterval
+                && interval.Ticks % TimeSpan.TicksPerMillisecond == 0)
+            {
+                minRepriceIntervalMs = (long)interval.TotalMilliseconds;
+            }
+            else
+            {
+                Fail("min_reprice_interval", "must be a duration from 0 to 10m in whole milliseconds, like 200ms, 1s or 1.5s: the least time between two re-pricing requests of this order");
+            }
+        }
+
         if (item.TryGetProperty("exchange", out var exchange) && !(exchange.ValueKind == JsonValueKind.String && ExchangeNames.Contains(exchange.GetString()!)))
         {
             Fail("exchange", $"must be the string 'binfut' (Binance USDⓈ-M Futures; also accepted: {string.Join(", ", ExchangeNames.Where(n => n != "binfut"))}), the only exchange supported");
@@ -172,8 +201,13 @@ internal static class OrderInput
             Liquidated = liquidated,
             Deadline = deadline,
             TimeLimitMs = timeLimitMs,
+            DeadlineAction = deadlineAction,
+            MinRepriceIntervalMs = minRepriceIntervalMs,
         };
     }
+
+    /// <summary>The longest re-price interval an order may ask for (<see cref="ParentOrderSpec.MinRepriceInterval"/>'s bound).</summary>
+    private static readonly TimeSpan MaxRepriceInterval = TimeSpan.FromMilliseconds(OrderQueries.MaxRepriceIntervalMs);
 
     /// <summary>
     /// A decimal given as a JSON number or a numeric string (Binance style), through <see cref="DecimalText"/>: null
@@ -213,12 +247,12 @@ internal static class OrderInput
 /// <summary>An order as the API returns it: its row without the related rows (those have their own routes).</summary>
 public sealed record OrderView(
     long Id, string Exchange, string Symbol, string Type, decimal Size, string SizeType, int Side, bool ReduceOnly, bool Liquidated,
-    decimal PriceExpected, string Strategy, DateTimeOffset? Deadline, long? TimeLimitMs, string Status, string? StatusDetail, DateTimeOffset CreatedAt,
+    decimal PriceExpected, string Strategy, DateTimeOffset? Deadline, long? TimeLimitMs, string DeadlineAction, long? MinRepriceIntervalMs, string Status, string? StatusDetail, DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, decimal ArrivalMid, decimal FilledQty, decimal FilledNotional,
     decimal AvgPrice, decimal Fees, int ChildOrders, int Modifies, int Cancels, int PostOnlyRejects)
 {
     public static OrderView Of(OrderRow o) => new(
         o.Id, o.Exchange, o.Symbol, o.Type, o.Size, o.SizeType, o.Side, o.ReduceOnly, o.Liquidated, o.PriceExpected, o.Strategy, o.Deadline, o.TimeLimitMs,
-        o.Status, o.StatusDetail, o.CreatedAt, o.StartedAt, o.CompletedAt, o.ArrivalMid, o.FilledQty, o.FilledNotional, o.AvgPrice, o.Fees,
+        o.DeadlineAction, o.MinRepriceIntervalMs, o.Status, o.StatusDetail, o.CreatedAt, o.StartedAt, o.CompletedAt, o.ArrivalMid, o.FilledQty, o.FilledNotional, o.AvgPrice, o.Fees,
         o.ChildOrders, o.Modifies, o.Cancels, o.PostOnlyRejects);
 }

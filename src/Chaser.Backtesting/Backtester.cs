@@ -13,7 +13,11 @@ namespace Chaser.Backtesting;
 /// <summary>What to replay and how.</summary>
 public sealed record BacktestOptions
 {
-    /// <summary>The parent order. Its symbol must be the replayed one; its deadline is ignored (see <see cref="Deadline"/>).</summary>
+    /// <summary>
+    /// The parent order. Its symbol must be the replayed one; its wall-clock deadline is ignored, its time limit counts
+    /// in market time like <see cref="Deadline"/> (the earlier of the two applies), and its deadline action, strategy
+    /// and re-price interval apply as they would live.
+    /// </summary>
     public required ParentOrderSpec Order { get; init; }
 
     /// <summary>Binance public-data CSV files of the order's symbol.</summary>
@@ -262,7 +266,10 @@ public static class Backtester
             }
 
             _startedAt = Now;
-            var order = _options.Order with { Deadline = _options.Deadline is { } d ? _startedAt + d : null };
+            // Limits count in market time from the replay's start: the backtest's Deadline and the order's own time
+            // limit, the earlier applying; the order's wall-clock deadline means nothing in a replay of the past.
+            var limited = _options.Order with { Deadline = _options.Deadline is { } d ? _startedAt + d : null };
+            var order = limited with { Deadline = limited.DeadlineFrom(_startedAt) };
             _machine = new ChaserStateMachine(order, RulesOf(_spec), _options.Chaser, new CancellationRatioTracker());
             _recorder.OrderStarted(order, _startedAt);
             Decide(_machine.Start(_startedAt));

@@ -153,6 +153,12 @@ internal static class Recording
         }
     }
 
+    /// <summary>The strategy tag of an order the command line stores without one: its runs group under it in the report.</summary>
+    public const string DefaultStrategy = "chaser-cli";
+
+    /// <summary>The tag an order is stored under: its own, else <see cref="DefaultStrategy"/>.</summary>
+    public static string StrategyOf(ParentOrderSpec spec) => spec.Strategy.Length > 0 ? spec.Strategy : DefaultStrategy;
+
     /// <summary>Migrates the database and stores the parent orders as new rows, returning them with their ids.</summary>
     public static async Task<IReadOnlyList<ParentOrderSpec>> CreateOrdersAsync(string connectionString, IReadOnlyList<ParentOrderSpec> specs, TimeProvider time, CancellationToken cancellationToken, bool explicitId = false)
     {
@@ -171,7 +177,9 @@ internal static class Recording
             Deadline = spec.Deadline,
             TimeLimitMs = spec.TimeLimit is { } limit ? (long)limit.TotalMilliseconds : null,
             DeadlineAction = spec.OnDeadline == DeadlineAction.TakeRemainder ? "take" : "cancel",
-            Strategy = "chaser-cli",
+            Strategy = StrategyOf(spec),
+            PriceExpected = spec.PriceExpected,
+            MinRepriceIntervalMs = OrderQueries.ToIntervalMs(spec.MinRepriceInterval),
             CreatedAt = time.GetUtcNow(),
         }).ToList();
         db.Orders.AddRange(rows);
@@ -237,7 +245,49 @@ internal static class Recording
             throw new UsageException($"option '--id': order {spec.Id} is stored as {ExecuteCommand.Describe(asStored)}; give the same order or leave out --id");
         }
 
+        // The rest of what the order is worked by must agree too, or --id would run something else than was asked.
+        var differences = Differences(asStored, spec);
+        if (differences.Count > 0)
+        {
+            throw new UsageException($"option '--id': order {spec.Id} is stored with {string.Join(", ", differences)}; give the same order or leave out --id");
+        }
+
         return asStored;
+    }
+
+    /// <summary>
+    /// Where an option given for the order disagrees with the stored order, each as "stored (not given)". An option left
+    /// out (no strategy, no benchmark price, the engine's interval, cancel at the deadline) takes the stored value.
+    /// </summary>
+    private static List<string> Differences(ParentOrderSpec stored, ParentOrderSpec given)
+    {
+        var differences = new List<string>();
+        if (given.Strategy.Length > 0 && !string.Equals(stored.Strategy, given.Strategy, StringComparison.Ordinal))
+        {
+            differences.Add($"strategy '{stored.Strategy}' (not '{given.Strategy}')");
+        }
+
+        if (given.PriceExpected != 0 && stored.PriceExpected != given.PriceExpected)
+        {
+            differences.Add($"price expected {Text(stored.PriceExpected)} (not {Text(given.PriceExpected)})");
+        }
+
+        if (given.OnDeadline == DeadlineAction.TakeRemainder && stored.OnDeadline != DeadlineAction.TakeRemainder)
+        {
+            differences.Add("cancel at the deadline (not take the remainder)");
+        }
+
+        var givenInterval = OrderQueries.ToIntervalMs(given.MinRepriceInterval);
+        if (givenInterval is not null && OrderQueries.ToIntervalMs(stored.MinRepriceInterval) != givenInterval)
+        {
+            differences.Add($"minimum re-price interval {Interval(stored.MinRepriceInterval)} (not {givenInterval} ms)");
+        }
+
+        return differences;
+
+        static string Text(decimal value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        static string Interval(TimeSpan? interval) => OrderQueries.ToIntervalMs(interval) is { } ms ? $"{ms} ms" : "the engine's";
     }
 
     /// <summary>Claims the orders for execution on the engine's venue; an order that is not new any more is named (exit 2).</summary>

@@ -217,6 +217,18 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     public async Task<OrderProblem?> CheckAsync(ParentOrderSpec spec, decimal referencePrice, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (spec.OnDeadline == DeadlineAction.TakeRemainder && spec.Deadline is null && spec.TimeLimit is null)
+        {
+            // Without a limit the moment never comes: the order would be worked as a plain chase, not as asked.
+            return new OrderProblem("deadline_action", "taking the remainder needs a deadline or a time limit: it happens when one is reached");
+        }
+
+        if (spec.OnDeadline == DeadlineAction.TakeRemainder && spec.Deadline is { } deadline && deadline <= _time.GetUtcNow())
+        {
+            // Started now, it would skip the chase and take the whole order with one market order at once.
+            return new OrderProblem("deadline", $"{deadline:O} has passed: taking the remainder now would take the whole order with a market order");
+        }
+
         SymbolRules rules;
         try
         {

@@ -125,6 +125,12 @@ public static class OrderQueries
         return orders;
     }
 
+    /// <summary>The largest per-order re-price interval (<see cref="ParentOrderSpec.MinRepriceInterval"/>'s bound), in milliseconds.</summary>
+    public const long MaxRepriceIntervalMs = 600_000;
+
+    /// <summary>An order's own re-price interval as the row keeps it (whole milliseconds).</summary>
+    public static long? ToIntervalMs(TimeSpan? interval) => interval is { } value ? (long)value.TotalMilliseconds : null;
+
     /// <summary>The parent order a stored row describes; every bad value is named.</summary>
     public static ParentOrderSpec ToSpec(OrderRow row)
     {
@@ -141,12 +147,42 @@ public static class OrderQueries
             -1 => Side.Sell,
             _ => throw new ArgumentException($"order {row.Id}: side must be 1 (buy) or -1 (sell), got {row.Side}", nameof(row)),
         };
+        var onDeadline = row.DeadlineAction switch
+        {
+            "cancel" => DeadlineAction.CancelAndExpire,
+            "take" => DeadlineAction.TakeRemainder,
+            _ => throw new ArgumentException($"order {row.Id}: deadline_action must be 'cancel' or 'take', got '{row.DeadlineAction}'", nameof(row)),
+        };
+        if (row.Strategy is null || row.Strategy.Length > ParentOrderSpec.MaxStrategyLength)
+        {
+            throw new ArgumentException($"order {row.Id}: strategy must be at most {ParentOrderSpec.MaxStrategyLength} characters", nameof(row));
+        }
+
+        if (row.PriceExpected < 0)
+        {
+            throw new ArgumentException($"order {row.Id}: price_expected must be zero or more, got {row.PriceExpected}", nameof(row));
+        }
+
+        if (row.MinRepriceIntervalMs is < 0 or > MaxRepriceIntervalMs)
+        {
+            throw new ArgumentException($"order {row.Id}: min_reprice_interval_ms must be from 0 to {MaxRepriceIntervalMs}, got {row.MinRepriceIntervalMs}", nameof(row));
+        }
+
+        if (row.TimeLimitMs is <= 0)
+        {
+            throw new ArgumentException($"order {row.Id}: time_limit_ms must be positive, got {row.TimeLimitMs}", nameof(row));
+        }
+
+        // Every field the order is worked by: restart recovery and execute run it exactly as it was stored.
         return new ParentOrderSpec(row.Id, row.Symbol, side, sizeType, row.Size)
         {
             ReduceOnly = row.ReduceOnly,
             Deadline = row.Deadline,
             TimeLimit = row.TimeLimitMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
-            OnDeadline = row.DeadlineAction == "take" ? DeadlineAction.TakeRemainder : DeadlineAction.CancelAndExpire,
+            OnDeadline = onDeadline,
+            Strategy = row.Strategy,
+            PriceExpected = row.PriceExpected,
+            MinRepriceInterval = row.MinRepriceIntervalMs is { } interval ? TimeSpan.FromMilliseconds(interval) : null,
         };
     }
 

@@ -52,6 +52,9 @@ public sealed class OrderRow
     /// <summary>"cancel" (cancel and expire) or "take" (take the remainder with a market order).</summary>
     public string DeadlineAction { get; set; } = "cancel";
 
+    /// <summary>The order's own minimum time between two re-pricing requests (0 to 600,000 ms); null keeps the engine's.</summary>
+    public long? MinRepriceIntervalMs { get; set; }
+
     public string Status { get; set; } = OrderStatus.New;
 
     public string? StatusDetail { get; set; }

@@ -296,8 +296,8 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     // ------------------------------------------------------------------ SQL (the same text serves both providers)
 
     private const string UpsertStartedSql = """
-        INSERT INTO orders (id, exchange, symbol, type, size, size_type, side, reduce_only, deadline, deadline_action, status, created_at, started_at)
-        VALUES (@id, 'binfut', @symbol, 'limit', @size, @size_type, @side, @reduce_only, @deadline, @deadline_action, 'working', @time, @time)
+        INSERT INTO orders (id, exchange, symbol, type, size, size_type, side, reduce_only, price_expected, strategy, deadline, deadline_action, time_limit_ms, min_reprice_interval_ms, status, created_at, started_at)
+        VALUES (@id, 'binfut', @symbol, 'limit', @size, @size_type, @side, @reduce_only, @price_expected, @strategy, @deadline, @deadline_action, @time_limit_ms, @min_reprice_interval_ms, 'working', @time, @time)
         ON CONFLICT (id) DO UPDATE SET status = 'working', status_detail = NULL, started_at = excluded.started_at
         WHERE orders.status IN ('new', 'working')
         """;
@@ -350,8 +350,13 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         ("@size_type", started.Spec.SizeType == SizeType.Notional ? "n" : "q"),
         ("@side", started.Spec.Side.Sign()),
         ("@reduce_only", started.Spec.ReduceOnly),
+        ("@price_expected", Money(started.Spec.PriceExpected)),
+        ("@strategy", started.Spec.Strategy),
         ("@deadline", Time(started.Spec.Deadline)),
         ("@deadline_action", started.Spec.OnDeadline == DeadlineAction.TakeRemainder ? "take" : "cancel"),
+        // Rounded up: a limit under a millisecond is still positive, as the column's CHECK requires (a refused row would hold the batch).
+        ("@time_limit_ms", started.Spec.TimeLimit is { } limit ? (long)Math.Ceiling(limit.TotalMilliseconds) : null),
+        ("@min_reprice_interval_ms", OrderQueries.ToIntervalMs(started.Spec.MinRepriceInterval)),
         ("@time", Time(started.Time)),
     ];
 

@@ -307,7 +307,7 @@ public sealed partial class ApiTests : IAsyncLifetime
         // The create body names the seed's fields, each described.
         var order = paths.GetProperty("/api/orders").GetProperty("post").GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("oneOf")[0];
         var fields = order.GetProperty("properties");
-        foreach (var field in new[] { "symbol", "side", "size", "size_type", "exchange", "type", "price_expected", "strategy", "reduce_only", "liquidated", "deadline", "time_limit" })
+        foreach (var field in new[] { "symbol", "side", "size", "size_type", "exchange", "type", "price_expected", "strategy", "reduce_only", "liquidated", "deadline", "time_limit", "deadline_action", "min_reprice_interval" })
         {
             Assert.True(fields.TryGetProperty(field, out var property) && property.GetProperty("description").GetString()!.Length > 0, $"order field {field}");
         }
@@ -339,8 +339,10 @@ public sealed partial class ApiTests : IAsyncLifetime
         Assert.Equal(["n", "q"], Enum(fields.GetProperty("size_type")));
         Assert.Equal(["limit", "l"], Enum(fields.GetProperty("type").GetProperty("oneOf")[0]));
         Assert.Equal(["binfut", "binanceusdm", "binance_futures"], Enum(fields.GetProperty("exchange")));
+        Assert.Equal(["cancel", "take"], Enum(fields.GetProperty("deadline_action").GetProperty("oneOf")[0]));
+        Assert.Equal("cancel", fields.GetProperty("deadline_action").GetProperty("default").GetString());
         Assert.Equal("binfut", fields.GetProperty("exchange").GetProperty("default").GetString());
-        foreach (var field in new[] { "side", "size", "size_type", "type", "exchange", "price_expected" })
+        foreach (var field in new[] { "side", "size", "size_type", "type", "exchange", "price_expected", "deadline_action", "min_reprice_interval" })
         {
             Assert.False(string.IsNullOrWhiteSpace(fields.GetProperty(field).GetProperty("description").GetString()), field);
         }
@@ -366,7 +368,7 @@ public sealed partial class ApiTests : IAsyncLifetime
             (schema.TryGetProperty("type", out var type) && (type.ValueKind == JsonValueKind.Array ? type.EnumerateArray().Any(t => t.GetString() == "null") : type.GetString() == "null"))
             || (schema.TryGetProperty("oneOf", out var oneOf) && oneOf.EnumerateArray().Any(Nullable));
         var fields = order.GetProperty("properties").EnumerateObject().ToArray();
-        Assert.Equal(12, fields.Length);
+        Assert.Equal(14, fields.Length);
         foreach (var field in fields)
         {
             var body = new Dictionary<string, object?> { ["symbol"] = "BTCUSDT", ["side"] = 1, ["size"] = 500, ["size_type"] = "n", [field.Name] = null };

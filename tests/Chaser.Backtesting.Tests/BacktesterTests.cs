@@ -1,5 +1,6 @@
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
+using Chaser.Engine;
 using Chaser.Simulator.Server;
 using Chaser.Tests.Shared;
 
@@ -85,6 +86,59 @@ public class BacktesterTests
     }
 
     [Fact]
+    public void An_order_that_asks_to_take_the_remainder_at_its_deadline_ends_filled_by_one_taker_order()
+    {
+        var options = Options(new ParentOrderSpec(7, "BTCUSDT", Side.Buy, SizeType.Notional, 150_000m) { OnDeadline = DeadlineAction.TakeRemainder }, "BTCUSDT", depth: true) with
+        {
+            Deadline = TimeSpan.FromSeconds(3),
+        };
+        var recorder = new DecisionList();
+        var result = Backtester.Run(options, recorder, TestContext.Current.CancellationToken);
+        var execution = result.Execution;
+
+        Assert.Equal(FinishReason.Filled, execution.Status);
+        Assert.InRange(execution.FilledNotional, 150_000m - (0.001m * 70_000m), 150_000m + (0.001m * 70_000m));
+        var takes = recorder.Decisions.Where(d => d.Command.Cause.Rule == DecisionRule.DeadlineTakeRemainder && d.Command.Kind == ChaserCommandKind.Place).ToArray();
+        Assert.Single(takes);
+        Assert.Equal(ChildOrderType.Market, takes[0].Command.OrderType);
+        Assert.Contains(execution.Fills, f => !f.IsMaker);
+        Assert.Equal(0, result.OpenOrdersLeft);
+        Assert.Equal(result.ExchangeTradeIds.Order(), execution.Fills.Select(f => f.TradeId).Order());
+    }
+
+    [Fact]
+    public void An_orders_own_reprice_interval_paces_its_reprices_in_the_backtest()
+    {
+        var order = new ParentOrderSpec(8, "BTCUSDT", Side.Buy, SizeType.Notional, 1_500_000m);
+        var window = TimeSpan.FromSeconds(60);
+        var engineDefault = new DecisionList();
+        var own = new DecisionList();
+        Backtester.Run(Options(order, "BTCUSDT", depth: true) with { Deadline = window }, engineDefault, TestContext.Current.CancellationToken);
+        Backtester.Run(Options(order with { MinRepriceInterval = TimeSpan.FromSeconds(1) }, "BTCUSDT", depth: true) with { Deadline = window }, own, TestContext.Current.CancellationToken);
+
+        // On this tape the engine-wide 200 ms lets two re-prices follow each other within a second; the order's own
+        // second holds every one back until a second after the last.
+        static TimeSpan[] Gaps(DateTimeOffset[] times) => [.. times.Zip(times.Skip(1), (a, b) => b - a)];
+        var fast = Gaps(engineDefault.Reprices());
+        var slow = Gaps(own.Reprices());
+        Assert.Contains(fast, gap => gap < TimeSpan.FromSeconds(1));
+        Assert.NotEmpty(slow);
+        Assert.All(slow, gap => Assert.True(gap >= TimeSpan.FromSeconds(1), $"re-priced {gap.TotalMilliseconds} ms after the last"));
+    }
+
+    [Fact]
+    public void An_orders_time_limit_stops_the_backtest_in_market_time()
+    {
+        // The backtest's own Deadline was the only limit: an order that carries its time limit ran until the data ended.
+        var options = Options(new ParentOrderSpec(9, "BTCUSDT", Side.Buy, SizeType.Notional, 1_500_000m) { TimeLimit = TimeSpan.FromSeconds(3) }, "BTCUSDT", depth: true);
+        var result = Backtester.Run(options, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(FinishReason.Expired, result.Execution.Status);
+        Assert.Equal("deadline reached", result.Execution.Detail);
+        Assert.InRange(result.Execution.Duration, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(4));
+    }
+
+    [Fact]
     public void Data_of_another_symbol_is_refused_naming_the_symbol()
     {
         var error = Assert.Throws<ArgumentException>(() => Backtester.Run(Options(new ParentOrderSpec(6, "ETHUSDT", Side.Buy, SizeType.Quantity, 1m), "BTCUSDT", depth: false), cancellationToken: TestContext.Current.CancellationToken));
@@ -106,5 +160,42 @@ public class BacktesterTests
                 DepthUpdates = depth ? File("depthUpdates") : null,
             },
         };
+    }
+}
+
+/// <summary>Keeps the decisions of a backtest, to see when each request was sent.</summary>
+internal sealed class DecisionList : IExecutionRecorder
+{
+    public List<DecisionRecord> Decisions { get; } = [];
+
+    /// <summary>When each re-pricing request (a modify, or a cancel to re-post) was sent.</summary>
+    public DateTimeOffset[] Reprices() => [.. Decisions
+        .Where(d => d.Command.Cause.Rule is DecisionRule.RepriceBehindBest or DecisionRule.RepriceAloneAtTop && d.Command.Kind is ChaserCommandKind.Modify or ChaserCommandKind.Cancel)
+        .Select(d => d.Time)];
+
+    public void OrderStarted(ParentOrderSpec spec, DateTimeOffset time)
+    {
+    }
+
+    public void ArrivalMid(long parentId, decimal mid, DateTimeOffset time)
+    {
+    }
+
+    public void Mid(MidSample sample)
+    {
+    }
+
+    public void Decision(DecisionRecord decision) => Decisions.Add(decision);
+
+    public void Child(long parentId, ChildOrder child, DateTimeOffset time)
+    {
+    }
+
+    public void Fill(FillRecord fill)
+    {
+    }
+
+    public void OrderCompleted(ExecutionResult result)
+    {
     }
 }

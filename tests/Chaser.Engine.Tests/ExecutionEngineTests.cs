@@ -16,7 +16,7 @@ public class ExecutionEngineTests
         MinNotional = 100m,
     };
 
-    private static readonly SymbolRules Eth = new()
+    internal static readonly SymbolRules Eth = new()
     {
         Symbol = "ETHUSDT",
         TickSize = 0.01m,

@@ -29,7 +29,7 @@ from .errors import (
     api_error,
 )
 
-__all__ = ["Client", "FINAL_STATUSES", "DEFAULT_URL", "decimal_text"]
+__all__ = ["Client", "FINAL_STATUSES", "DEFAULT_URL", "decimal_text", "duration_text"]
 
 log = logging.getLogger("chaser")
 
@@ -78,6 +78,16 @@ def time_text(value, field):
             )
         return value.isoformat()
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def duration_text(value):
+    """A timedelta as the duration text the API reads, exactly: whole milliseconds as ``"1500ms"``, a fraction of
+    one as ``"0.5ms"`` (which the API names and refuses where it needs whole milliseconds, rather than this client
+    rounding it away)."""
+    microseconds = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    if microseconds % 1000 == 0:
+        return "%dms" % (microseconds // 1000)
+    return "%sms" % format(Decimal(microseconds) / 1000, "f")
 
 
 def _json_scalar(value):
@@ -165,7 +175,9 @@ class Client:
     def create_order(self, symbol, side, size, size_type, **fields):
         """Creates one parent order (status ``new``) and returns it as stored. ``side`` is 1/-1 or "buy"/"sell";
         ``size_type`` "n" (notional, USDT) or "q" (base quantity); other fields: exchange, type, price_expected,
-        strategy, reduce_only, liquidated, deadline (ISO 8601), time_limit ("10m")."""
+        strategy, reduce_only, liquidated, deadline (ISO 8601), time_limit ("10m"), deadline_action ("cancel", or
+        "take": take the remainder with a market order at the deadline or time limit) and min_reprice_interval
+        ("200ms": this order's least time between two re-pricing requests). Durations may be timedeltas."""
         order = dict(fields, symbol=symbol, side=side, size=size, size_type=size_type)
         return self._request("POST", "/api/orders", body=self._order_body(order))
 
@@ -364,8 +376,8 @@ class Client:
         for key, value in order.items():
             if key in ("size", "price_expected"):
                 value = decimal_text(value, key)
-            elif key == "time_limit" and isinstance(value, datetime.timedelta):
-                value = "%dms" % (value // datetime.timedelta(milliseconds=1))
+            elif key in ("time_limit", "min_reprice_interval") and isinstance(value, datetime.timedelta):
+                value = duration_text(value)
             else:
                 value = time_text(value, key)
             body[key] = value

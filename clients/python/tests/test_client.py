@@ -15,7 +15,7 @@ from decimal import Decimal
 import harness
 
 import chaser
-from chaser.client import decimal_text
+from chaser.client import decimal_text, duration_text
 
 serve = None
 
@@ -429,6 +429,29 @@ class OrderTests(unittest.TestCase):
         self.assertEqual(deadline.astimezone(datetime.timezone.utc).isoformat(), order["deadline"])
         self.assertEqual(600_000, order["time_limit_ms"])
         api.cancel(order["id"])
+
+    def test_the_deadline_action_and_reprice_interval_pass_through_and_a_bad_one_is_named(self):
+        import datetime
+
+        api = client()
+        order = api.create_order(
+            "BTCUSDT", 1, 200, "n", strategy="py-pacing", time_limit="5m", deadline_action="take",
+            min_reprice_interval=datetime.timedelta(seconds=1, milliseconds=500),
+        )
+        self.assertEqual(("take", 1_500, 300_000), (order["deadline_action"], order["min_reprice_interval_ms"], order["time_limit_ms"]))
+        self.assertEqual(("take", 1_500), (api.order(order["id"])["deadline_action"], api.order(order["id"])["min_reprice_interval_ms"]))
+        api.cancel(order["id"])
+        self.assertEqual(("cancel", None), (lambda o: (o["deadline_action"], o["min_reprice_interval_ms"]))(api.create_order("BTCUSDT", 1, 200, "n", strategy="py-pacing")))
+
+        # A fraction of a millisecond goes out as it is, for Chaser to refuse by name, never rounded away here.
+        self.assertEqual("0.5ms", duration_text(datetime.timedelta(microseconds=500)))
+        with self.assertRaises(chaser.ValidationError) as caught:
+            api.create_orders([
+                {"symbol": "BTCUSDT", "side": 1, "size": 200, "size_type": "n", "strategy": "py-pacing-bad", "min_reprice_interval": datetime.timedelta(microseconds=500)},
+                {"symbol": "BTCUSDT", "side": 1, "size": 200, "size_type": "n", "strategy": "py-pacing-bad", "deadline_action": "take"},
+            ])
+        self.assertEqual(["[0].min_reprice_interval", "[1].deadline_action"], sorted(caught.exception.errors))
+        self.assertEqual([], api.orders(strategy="py-pacing-bad"))
 
     def test_floats_go_out_as_plain_decimals_never_exponents(self):
         self.assertEqual("0.00001", decimal_text(1e-05, "size"))

@@ -296,6 +296,24 @@ class CreateTests(unittest.TestCase):
         plus = Order.objects.create(symbol="ETHUSDT", _type="l", sz="+.25", sz_type="q", strategy="py-django")
         self.assertEqual((1, Decimal("0.25")), (plus.side, plus.sz))
 
+    def test_the_deadline_action_and_reprice_interval_are_created_through_chaser_and_read_back(self):
+        import chaser
+        from chaser.django.models import Order
+
+        order = Order.objects.create(symbol="BTCUSDT", _type="l", sz=300, sz_type="n", strategy="py-pacing", time_limit_ms=120_000, deadline_action="take", min_reprice_interval_ms=750)
+        self.assertEqual(("take", 750, 120_000), (order.deadline_action, order.min_reprice_interval_ms, order.time_limit_ms))
+        self.assertEqual([("take", 750)], _rows("SELECT deadline_action, min_reprice_interval_ms FROM orders WHERE id = %s", order.id))
+        order.cancel()
+        plain = Order.objects.create(symbol="BTCUSDT", _type="l", sz=300, sz_type="n", strategy="py-pacing")
+        self.assertEqual(("cancel", None), (plain.deadline_action, plain.min_reprice_interval_ms))
+        plain.cancel()
+        with self.assertRaises(chaser.ValidationError) as caught:
+            Order.objects.create(symbol="BTCUSDT", _type="l", sz=300, sz_type="n", min_reprice_interval_ms=-1)
+        self.assertEqual(["min_reprice_interval_ms"], list(caught.exception.errors))
+        with self.assertRaises(chaser.ValidationError) as caught:
+            Order.objects.create(symbol="BTCUSDT", _type="l", sz=300, sz_type="n", min_reprice_interval="11m")
+        self.assertEqual(["min_reprice_interval"], list(caught.exception.errors))
+
     def test_a_naive_deadline_is_in_djangos_time_zone(self):
         from django.utils import timezone
 

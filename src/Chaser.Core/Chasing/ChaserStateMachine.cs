@@ -82,7 +82,10 @@ public sealed class ChaserStateMachine
 
         _spec = spec;
         _rules = rules;
-        _options = options ?? new ChaserOptions();
+        // The order's own re-price interval, when it has one, is the one this chaser is built with: every pacing
+        // decision reads _options, so no caller (engine, backtester, a library user) can leave it out.
+        var configured = options ?? new ChaserOptions();
+        _options = spec.MinRepriceInterval is { } interval ? configured with { MinRepriceInterval = interval } : configured;
         _options.Validate();
         _cancelTracker = cancelTracker ?? new CancellationRatioTracker();
     }

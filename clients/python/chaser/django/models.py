@@ -22,10 +22,11 @@ _MONEY = dict(max_digits=38, decimal_places=18)
 # The seed's names for Chaser's API fields: refused fields are reported under the name the caller used.
 _SEED_NAMES = {"type": "_type", "size": "sz", "size_type": "sz_type"}
 
-# What create() takes (the seed's fields, and Chaser's time limits); everything else on the row is Chaser's to set.
+# What create() takes (the seed's fields, and Chaser's limits and pacing); everything else on the row is Chaser's to set.
 _CREATE_FIELDS = (
     "exchange", "symbol", "_type", "sz", "sz_type", "side", "reduce_only", "liquidated", "price_expected",
-    "strategy", "deadline", "time_limit", "time_limit_ms",
+    "strategy", "deadline", "time_limit", "time_limit_ms", "deadline_action", "min_reprice_interval",
+    "min_reprice_interval_ms",
 )
 
 # df()'s columns, in order.
@@ -73,7 +74,7 @@ def order_body(fields):
             raise TypeError("Order.objects.create(): %s set by Chaser, not given (%s)" % (", ".join(owned), _READ_ONLY))
         raise TypeError("Order.objects.create() got unexpected keyword argument(s): %s" % ", ".join(unknown))
     body = {}
-    for name in ("exchange", "symbol", "sz_type", "reduce_only", "liquidated", "price_expected", "strategy", "deadline", "time_limit"):
+    for name in ("exchange", "symbol", "sz_type", "reduce_only", "liquidated", "price_expected", "strategy", "deadline", "time_limit", "deadline_action", "min_reprice_interval"):
         if name in fields:
             body["size_type" if name == "sz_type" else name] = fields[name]
     deadline = body.get("deadline")
@@ -87,6 +88,11 @@ def order_body(fields):
         if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
             raise _refused("time_limit_ms", "must be a positive whole number of milliseconds")
         body["time_limit"] = "%dms" % limit
+    if "min_reprice_interval_ms" in fields:
+        interval = fields["min_reprice_interval_ms"]
+        if isinstance(interval, bool) or not isinstance(interval, int) or interval < 0:
+            raise _refused("min_reprice_interval_ms", "must be a whole number of milliseconds, 0 or more")
+        body["min_reprice_interval"] = "%dms" % interval
     if "sz" not in fields:
         raise _refused("sz", "required: the size; its sign gives the side (+ buy, − sell)")
     sz = fields["sz"]
@@ -250,8 +256,9 @@ class Order(models.Model):
     price_expected = models.DecimalField(default=0, **_MONEY)
     strategy = models.TextField(default="", blank=True)
     deadline = models.DateTimeField(null=True)
-    deadline_action = models.TextField(default="cancel")
+    deadline_action = models.TextField(default="cancel", help_text="cancel: cancel and expire at the deadline; take: then take the remainder with a market order.")
     time_limit_ms = models.BigIntegerField(null=True)
+    min_reprice_interval_ms = models.BigIntegerField(null=True, help_text="This order's least time between two re-pricing requests; null: the engine's.")
     status = models.TextField(default="new")
     status_detail = models.TextField(null=True)
     venue = models.TextField(null=True)
