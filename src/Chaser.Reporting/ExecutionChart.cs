@@ -131,9 +131,11 @@ public static class ExecutionChart
             average.LegendText = $"avg price {Price(order.AvgPrice)}";
         }
 
-        var side = order.Side > 0 ? "BUY" : "SELL";
-        var unit = order.SizeType == "n" ? "USDT" : order.Symbol.Replace("USDT", "", StringComparison.Ordinal);
-        plot.Title($"#{order.Id} {side} {Number(order.Size)} {unit} {order.Symbol} — {order.Status}, filled {Number(order.FilledNotional)} USDT in {execution.Fills.Count} fill(s)");
+        // The terminal's words: "#1 buy 15,000 USDT of BTCUSDT", "#3 buy 0.5 ETHUSDT".
+        var side = order.Side > 0 ? "buy" : "sell";
+        var what = order.SizeType == "n" ? $"{Number(order.Size)} USDT of {order.Symbol}" : $"{Number(order.Size)} {order.Symbol}";
+        var fills = execution.Fills.Count == 1 ? "1 fill" : $"{execution.Fills.Count} fills";
+        plot.Title($"#{order.Id} {side} {what} — {order.Status}: {Number(order.FilledNotional)} USDT filled in {fills}");
         plot.YLabel("price (USDT)");
         plot.XLabel("time (UTC)");
         plot.ShowLegend(Edge.Right);
