@@ -47,6 +47,11 @@ internal static class ResultJson
         json.WriteNumber("size", spec.Size);
         json.WriteString("size_type", spec.SizeType == SizeType.Notional ? "n" : "q");
         json.WriteBoolean("reduce_only", spec.ReduceOnly);
+        // The order's own fields, spelled as the API spells them (POST /api/orders), so one reader serves both.
+        json.WriteString("strategy", spec.Strategy);
+        Number(json, "price_expected", spec.PriceExpected > 0 ? spec.PriceExpected : null);
+        json.WriteString("deadline_action", spec.OnDeadline == DeadlineAction.TakeRemainder ? "take" : "cancel");
+        Number(json, "min_reprice_interval_ms", spec.MinRepriceInterval is { } interval ? (decimal)interval.TotalMilliseconds : null);
         json.WriteString("status", StatusName(result.Status));
         json.WriteString("detail", result.Detail);
 

@@ -197,6 +197,34 @@ public class ResultTableTests
         Assert.Equal(-1, ResultJson.Write([Demo[1]]).IndexOf("\"side\": 1", StringComparison.Ordinal));
         Assert.Contains("\"side\": -1", ResultJson.Write([Demo[1]]), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_json_carries_the_order_fields_it_was_worked_with_as_the_api_spells_them()
+    {
+        var tuned = Demo[0] with
+        {
+            Spec = new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Notional, 15_000m)
+            {
+                Strategy = "momentum",
+                PriceExpected = 64_990.5m,
+                TimeLimit = TimeSpan.FromMinutes(1),
+                OnDeadline = DeadlineAction.TakeRemainder,
+                MinRepriceInterval = TimeSpan.FromMilliseconds(750),
+            },
+        };
+        using var json = JsonDocument.Parse(ResultJson.Write([tuned, Demo[1]]));
+        var order = json.RootElement[0];
+        Assert.Equal("momentum", order.GetProperty("strategy").GetString());
+        Assert.Equal(64_990.5m, order.GetProperty("price_expected").GetDecimal());
+        Assert.Equal("take", order.GetProperty("deadline_action").GetString());
+        Assert.Equal(750m, order.GetProperty("min_reprice_interval_ms").GetDecimal());
+
+        // Not given: no benchmark and the engine's interval are null, not 0 (a 0 benchmark reads as a price of 0).
+        var plain = json.RootElement[1];
+        Assert.Equal(JsonValueKind.Null, plain.GetProperty("price_expected").ValueKind);
+        Assert.Equal(JsonValueKind.Null, plain.GetProperty("min_reprice_interval_ms").ValueKind);
+        Assert.Equal("cancel", plain.GetProperty("deadline_action").GetString());
+    }
 }
 
 /// <summary>The fitting itself, on rows of plain text.</summary>
