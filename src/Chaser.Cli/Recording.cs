@@ -277,6 +277,17 @@ internal static class Recording
             differences.Add("cancel at the deadline (not take the remainder)");
         }
 
+        // Reduce-only and a time limit decide what the order may do to a position and when it stops: never dropped silently.
+        if (given.ReduceOnly && !stored.ReduceOnly)
+        {
+            differences.Add("no reduce-only (not reduce-only)");
+        }
+
+        if (given.TimeLimit is { } limit && stored.TimeLimit != limit)
+        {
+            differences.Add(stored.TimeLimit is { } storedLimit ? $"time limit {storedLimit.TotalMilliseconds:0} ms (not {limit.TotalMilliseconds:0} ms)" : $"no time limit (not {limit.TotalMilliseconds:0} ms)");
+        }
+
         var givenInterval = OrderQueries.ToIntervalMs(given.MinRepriceInterval);
         if (givenInterval is not null && OrderQueries.ToIntervalMs(stored.MinRepriceInterval) != givenInterval)
         {

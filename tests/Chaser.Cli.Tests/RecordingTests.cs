@@ -72,6 +72,8 @@ public sealed class RecordingTests : IAsyncDisposable
             (bare with { PriceExpected = 64_000m }, "price expected 65000 (not 64000)"),
             (bare with { OnDeadline = DeadlineAction.TakeRemainder }, "cancel at the deadline (not take the remainder)"),
             (bare with { MinRepriceInterval = TimeSpan.FromSeconds(2) }, "minimum re-price interval 500 ms (not 2000 ms)"),
+            (bare with { ReduceOnly = true }, "no reduce-only (not reduce-only)"),
+            (bare with { TimeLimit = TimeSpan.FromMinutes(1) }, "no time limit (not 60000 ms)"),
         };
         foreach (var (given, difference) in cases)
         {
