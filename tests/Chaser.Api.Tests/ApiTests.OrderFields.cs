@@ -108,6 +108,14 @@ public sealed partial class ApiTests
         Assert.StartsWith("unknown field: an order is given with min_reprice_interval", errors["[1].min_reprice_interval_ms"], StringComparison.Ordinal);
         Assert.StartsWith("unknown field; an order's fields are ", errors["[2].deadline_acton"], StringComparison.Ordinal);
         Assert.Equal("[]", await GetStringAsync("/api/orders"));
+
+        // The document says so, and lists exactly the fields taken.
+        using var doc = JsonDocument.Parse(await GetStringAsync("/openapi/v1.json"));
+        var schema = doc.RootElement.GetProperty("paths").GetProperty("/api/orders").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("oneOf")[0];
+        Assert.False(schema.GetProperty("additionalProperties").GetBoolean());
+        var listed = errors["[2].deadline_acton"]["unknown field; an order's fields are ".Length..].Split(", ");
+        Assert.Equal(listed.Order(), schema.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order());
     }
 
     [Fact]
