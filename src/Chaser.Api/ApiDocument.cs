@@ -47,6 +47,9 @@ internal static class ApiDocument
             if (context.JsonTypeInfo.Type == typeof(OrderRequest) && schema.Properties is { } properties)
             {
                 DescribeOrderFields(properties);
+
+                // OrderInput refuses any other field, naming it.
+                schema.AdditionalPropertiesAllowed = false;
             }
 
             return Task.CompletedTask;

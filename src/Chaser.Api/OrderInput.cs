@@ -14,6 +14,20 @@ internal static class OrderInput
     /// </summary>
     public static readonly IReadOnlyList<string> ExchangeNames = ["binfut", "binanceusdm", "binance_futures"];
 
+    /// <summary>Every field an order is created with; <see cref="TryParse"/> refuses any other.</summary>
+    private static readonly string[] Fields =
+    [
+        "symbol", "side", "size", "size_type", "exchange", "type", "price_expected", "strategy", "reduce_only", "liquidated",
+        "deadline", "time_limit", "deadline_action", "min_reprice_interval",
+    ];
+
+    /// <summary>The fields an order is returned with in milliseconds, and the field each is given as.</summary>
+    private static readonly Dictionary<string, string> ReturnedAs = new(StringComparer.Ordinal)
+    {
+        ["time_limit_ms"] = "time_limit",
+        ["min_reprice_interval_ms"] = "min_reprice_interval",
+    };
+
     public static OrderRow? TryParse(JsonElement item, string prefix, Dictionary<string, string[]> errors)
     {
         if (item.ValueKind != JsonValueKind.Object)
@@ -181,6 +195,17 @@ internal static class OrderInput
             else
             {
                 Fail("liquidated", "must be true or false");
+            }
+        }
+
+        foreach (var property in item.EnumerateObject())
+        {
+            if (!Fields.Contains(property.Name))
+            {
+                // Dropped, a misspelled or returned-only field would leave the order worked without what it asked for.
+                Fail(property.Name, ReturnedAs.TryGetValue(property.Name, out var given)
+                    ? $"unknown field: an order is given with {given} (a duration like \"500ms\"); {property.Name} is how it is returned"
+                    : $"unknown field; an order's fields are {string.Join(", ", Fields)}");
             }
         }
 

@@ -189,9 +189,7 @@ internal static class CliOption
             : throw new UsageException($"option '{name}' must be a positive duration like 90s, 10m or 1h, got '{text}'");
 
     private static TimeSpan ParseBoundedDuration(string name, string text, TimeSpan max, string maxText) =>
-        // Zero needs no unit: "0" is as clear as "0s".
-        text.Trim() == "0" ? TimeSpan.Zero
-        : DurationText.TryParse(text, out var value) && value >= TimeSpan.Zero && value <= max
+        DurationText.TryParse(text, out var value) && value >= TimeSpan.Zero && value <= max
             ? value
             : throw new UsageException($"option '{name}' must be a duration from 0 to {maxText} like 200ms or 1s, got '{text}'");
 

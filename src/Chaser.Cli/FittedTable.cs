@@ -1,4 +1,3 @@
-using System.Globalization;
 using Spectre.Console;
 
 namespace Chaser.Cli;
@@ -69,8 +68,11 @@ internal static class FittedTable
     /// <summary>Console columns a rounded table of these column widths takes: "│ " before each cell, " " after, a closing "│".</summary>
     public static int TableWidth(IEnumerable<int> columnWidths) => 1 + columnWidths.Sum(w => w + 3);
 
-    /// <summary>Terminal cells of <paramref name="text"/> (a combined character is one).</summary>
-    public static int Measure(string text) => new StringInfo(text).LengthInTextElements;
+    /// <summary>
+    /// Terminal cells of <paramref name="text"/> as Spectre lays the table out: a wide character (CJK, most emoji) is
+    /// two, a combining mark none. Counted in characters, a wide strategy tag was given half its width and wrapped its row.
+    /// </summary>
+    public static int Measure(string text) => text.GetCellWidth();
 
     // The kept columns, then the others from the most needed, each taken if it fits beside those taken before it (a
     // narrow column the less needed may fit where a wide one did not); shown in the declared order.

@@ -257,7 +257,8 @@ internal static class Recording
 
     /// <summary>
     /// Where an option given for the order disagrees with the stored order, each as "stored (not given)". An option left
-    /// out (no strategy, no benchmark price, the engine's interval, cancel at the deadline) takes the stored value.
+    /// out (no strategy, no benchmark price, no deadline, not reduce-only, the engine's interval, cancel at the deadline)
+    /// takes the stored value.
     /// </summary>
     private static List<string> Differences(ParentOrderSpec stored, ParentOrderSpec given)
     {
@@ -277,15 +278,19 @@ internal static class Recording
             differences.Add("cancel at the deadline (not take the remainder)");
         }
 
-        // Reduce-only and a time limit decide what the order may do to a position and when it stops: never dropped silently.
-        if (given.ReduceOnly && !stored.ReduceOnly)
+        // --deadline is a time limit from the start; an order stored with none, another, or an absolute deadline would
+        // run past (or short of) the one asked for.
+        if (given.TimeLimit is { } limit && (stored.TimeLimit != limit || stored.Deadline is not null))
         {
-            differences.Add("no reduce-only (not reduce-only)");
+            var storedLimit = stored.Deadline is { } at ? $"deadline {at.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff}Z"
+                : stored.TimeLimit is { } own ? $"deadline {(long)own.TotalMilliseconds} ms after it starts"
+                : "no deadline";
+            differences.Add($"{storedLimit} (not {(long)limit.TotalMilliseconds} ms after it starts)");
         }
 
-        if (given.TimeLimit is { } limit && stored.TimeLimit != limit)
+        if (given.ReduceOnly && !stored.ReduceOnly)
         {
-            differences.Add(stored.TimeLimit is { } storedLimit ? $"time limit {storedLimit.TotalMilliseconds:0} ms (not {limit.TotalMilliseconds:0} ms)" : $"no time limit (not {limit.TotalMilliseconds:0} ms)");
+            differences.Add("reduce-only off (not --reduce-only)");
         }
 
         var givenInterval = OrderQueries.ToIntervalMs(given.MinRepriceInterval);

@@ -76,6 +76,49 @@ public sealed partial class ApiTests
     }
 
     [Fact]
+    public async Task A_reprice_interval_of_zero_is_taken_as_written_without_a_unit()
+    {
+        // The bound the API states is "from 0 to 10m", and the CLI takes "--min-reprice-interval 0".
+        using var created = await PostAsync("/api/orders", """{"symbol":"BTCUSDT","side":1,"size":500,"size_type":"n","min_reprice_interval":"0"}""");
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        using var answer = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(0, answer.RootElement.GetProperty("min_reprice_interval_ms").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_field_the_order_does_not_have_is_refused_naming_it_instead_of_dropped()
+    {
+        // The response's own names (time_limit_ms, min_reprice_interval_ms) sent back, and a misspelling: dropped, each
+        // would leave the order worked without the limit or pacing its sender asked for.
+        const string Order = "\"symbol\":\"BTCUSDT\",\"side\":1,\"size\":500,\"size_type\":\"n\"";
+        var bodies = new[]
+        {
+            $$"""{{{Order}},"time_limit_ms":5000}""",
+            $$"""{{{Order}},"min_reprice_interval_ms":500}""",
+            $$"""{{{Order}},"deadline_acton":"take","time_limit":"1m"}""",
+        };
+        using var response = await PostAsync("/api/orders", "[" + string.Join(',', bodies) + "]");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        var errors = problem.RootElement.GetProperty("errors").EnumerateObject().ToDictionary(e => e.Name, e => e.Value[0].GetString()!);
+        Assert.Equal(["[0].time_limit_ms", "[1].min_reprice_interval_ms", "[2].deadline_acton"], errors.Keys.Order());
+        Assert.StartsWith("unknown field: an order is given with time_limit", errors["[0].time_limit_ms"], StringComparison.Ordinal);
+        Assert.StartsWith("unknown field: an order is given with min_reprice_interval", errors["[1].min_reprice_interval_ms"], StringComparison.Ordinal);
+        Assert.StartsWith("unknown field; an order's fields are ", errors["[2].deadline_acton"], StringComparison.Ordinal);
+        Assert.Equal("[]", await GetStringAsync("/api/orders"));
+
+        // The document says so, and lists exactly the fields taken.
+        using var doc = JsonDocument.Parse(await GetStringAsync("/openapi/v1.json"));
+        var schema = doc.RootElement.GetProperty("paths").GetProperty("/api/orders").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("oneOf")[0];
+        Assert.False(schema.GetProperty("additionalProperties").GetBoolean());
+        var listed = errors["[2].deadline_acton"]["unknown field; an order's fields are ".Length..].Split(", ");
+        Assert.Equal(listed.Order(), schema.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order());
+    }
+
+    [Fact]
     public async Task An_order_asking_to_take_the_remainder_is_finished_by_one_market_order_at_its_time_limit()
     {
         // Far more than a second of maker fills on the simulator: what is left at the limit is taken.

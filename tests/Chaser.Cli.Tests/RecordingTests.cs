@@ -72,14 +72,24 @@ public sealed class RecordingTests : IAsyncDisposable
             (bare with { PriceExpected = 64_000m }, "price expected 65000 (not 64000)"),
             (bare with { OnDeadline = DeadlineAction.TakeRemainder }, "cancel at the deadline (not take the remainder)"),
             (bare with { MinRepriceInterval = TimeSpan.FromSeconds(2) }, "minimum re-price interval 500 ms (not 2000 ms)"),
-            (bare with { ReduceOnly = true }, "no reduce-only (not reduce-only)"),
-            (bare with { TimeLimit = TimeSpan.FromMinutes(1) }, "no time limit (not 60000 ms)"),
+
+            // Worked as stored, these would run without the deadline asked for, or open a position instead of reducing one.
+            (bare with { TimeLimit = TimeSpan.FromSeconds(3) }, "no deadline (not 3000 ms after it starts)"),
+            (bare with { ReduceOnly = true }, "reduce-only off (not --reduce-only)"),
         };
         foreach (var (given, difference) in cases)
         {
             var refused = await Assert.ThrowsAsync<UsageException>(() => Recording.UseIdAsync(Database, given, TimeProvider.System, Ct));
             Assert.Equal($"option '--id': order 7 is stored with {difference}; give the same order or leave out --id", refused.Message);
         }
+
+        // An order stored with a time limit of its own (the API's time_limit) and asked for with another.
+        await Recording.CreateOrdersAsync(Database, [new ParentOrderSpec(8, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m) { TimeLimit = TimeSpan.FromSeconds(10), ReduceOnly = true }], TimeProvider.System, Ct, explicitId: true);
+        var limited = new ParentOrderSpec(8, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m);
+        var other = await Assert.ThrowsAsync<UsageException>(() => Recording.UseIdAsync(Database, limited with { TimeLimit = TimeSpan.FromSeconds(3) }, TimeProvider.System, Ct));
+        Assert.Equal("option '--id': order 8 is stored with deadline 10000 ms after it starts (not 3000 ms after it starts); give the same order or leave out --id", other.Message);
+        var same = await Recording.UseIdAsync(Database, limited with { TimeLimit = TimeSpan.FromSeconds(10), ReduceOnly = true }, TimeProvider.System, Ct);
+        Assert.Equal((TimeSpan.FromSeconds(10), true), (same.TimeLimit!.Value, same.ReduceOnly));
 
         // Left out, or given the same: the order runs as stored.
         foreach (var given in new[] { bare, bare with { Strategy = "alpha", PriceExpected = 65_000.00m, MinRepriceInterval = TimeSpan.FromMilliseconds(500) } })

@@ -265,6 +265,19 @@ public class FittedTableTests
     }
 
     [Fact]
+    public void Wide_characters_are_measured_in_the_cells_they_take_so_their_column_is_left_out_rather_than_wrapped()
+    {
+        // 30 CJK characters are 60 terminal cells: counted as 30, the note was kept at 55 columns and wrapped its row.
+        var lines = Draw([new Row("a", new string('字', 30), "1,234.5")], 55);
+
+        Assert.All(lines, l => Assert.True(l.Sum(c => c == '字' ? 2 : 1) <= 55, l));
+        Assert.DoesNotContain(lines, l => l.Contains('字', StringComparison.Ordinal));
+        Assert.Single(lines, l => l.Contains("1,234.5", StringComparison.Ordinal));
+        Assert.Equal(4, FittedTable.Measure("字字"));
+        Assert.Equal(1, FittedTable.Measure("e\u0301"));
+    }
+
+    [Fact]
     public void A_line_break_in_recorded_text_does_not_break_the_row()
     {
         var lines = Draw([new Row("evil\nname\r", "b", "1")], 200);

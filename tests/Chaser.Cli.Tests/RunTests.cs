@@ -125,6 +125,8 @@ public class RunTests
     [InlineData("1h30m", 5_400_000)]
     [InlineData("500ms", 500)]
     [InlineData("00:02:00", 120_000)]
+    [InlineData("0", 0)]
+    [InlineData(" 0 ", 0)]
     public void Durations_parse(string text, long milliseconds)
     {
         Assert.True(DurationText.TryParse(text, out var value));

@@ -4,7 +4,7 @@ namespace Chaser.Core.Domain;
 
 /// <summary>
 /// The one parser for durations a user gives (a deadline, a time limit, a look-back): <c>90s</c>, <c>10m</c>,
-/// <c>1h30m</c>, <c>500ms</c>, <c>2d</c> or <c>00:10:00</c>; amounts through <see cref="DecimalText"/>, bounded, never
+/// <c>1h30m</c>, <c>500ms</c>, <c>2d</c>, <c>00:10:00</c> or <c>0</c>; amounts through <see cref="DecimalText"/>, bounded, never
 /// through floating point.
 /// </summary>
 public static class DurationText
@@ -24,6 +24,13 @@ public static class DurationText
         if (span.IsEmpty)
         {
             return false;
+        }
+
+        // Zero needs no unit ("0" is as clear as "0s"), and every caller that allows zero must read it alike: a bound
+        // of "0 to 10m" that refuses "0" is a contradiction. Another number without a unit stays ambiguous.
+        if (span is "0")
+        {
+            return true;
         }
 
         var total = 0m;
