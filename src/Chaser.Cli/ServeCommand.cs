@@ -110,7 +110,7 @@ internal static class ServeCommand
         }
 
         await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        var left = await venue.Engine.StopAsync(venue.Engine.Options.StopTimeout).ConfigureAwait(false);
+        var left = await venue.Engine.StopAsync().ConfigureAwait(false);
         // Bounded, as execute's last flush: a database gone away must not hold the process (and the port) for good.
         await Recording.FinishAsync(recorder, database).ConfigureAwait(false);
         if (left.Count > 0)

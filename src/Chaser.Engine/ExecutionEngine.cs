@@ -15,7 +15,10 @@ public sealed record EngineOptions
 {
     public ChaserOptions Chaser { get; init; } = new();
 
-    /// <summary>How long a graceful stop waits for canceled children to reach their final state.</summary>
+    /// <summary>
+    /// How long a graceful stop (<see cref="ExecutionEngine.StopAsync"/>) waits for canceled children to reach their
+    /// final state before it gives up on them.
+    /// </summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
@@ -80,7 +83,12 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     private readonly ConcurrentDictionary<string, ParentOrderRunner[]> _bySymbol = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<SymbolSide, SameSideQueue> _queues = new();
 
-    // Every parent id this engine was given, kept for its lifetime: an id is worked once, whatever its state now.
+    // A finished order stays reachable at least this long, markout tail or none, so that a fill the exchange reports
+    // after the order's finish (the user stream can lag the REST answer that ended it) is still counted and recorded.
+    private static readonly TimeSpan LateEventWindow = TimeSpan.FromSeconds(60);
+
+    // Every parent id this engine holds (queued, working, or finished and not yet forgotten): an id is worked once. After
+    // it is forgotten the store's claim (new -> working, once) is what keeps a host from handing it over again.
     private readonly ConcurrentDictionary<long, byte> _held = new();
 
     // Orders waiting for their turn (or for the connection, rules and subscription): a cancel ends the wait at once.
@@ -99,8 +107,10 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     // canceled before anything is sent, instead of starting on a process that is about to exit.
     private volatile bool _stopping;
 
-    // Finished parent orders stay reachable so that a fill arriving after the finish is still counted and recorded.
-    private readonly ConcurrentDictionary<long, ParentOrderRunner> _finished = new();
+    // Finished parent orders stay reachable so that a fill arriving after the finish is still counted and recorded,
+    // until their markout tail (and the late-event window) passed; then everything kept of them is dropped, so that a
+    // long `serve` holds nothing per order it has done.
+    private readonly ConcurrentDictionary<long, FinishedOrder> _finished = new();
     private readonly ConcurrentDictionary<string, LastBook> _lastBooks = new(StringComparer.Ordinal);
     private readonly Lock _routing = new();
     private Task? _connect;
@@ -123,7 +133,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         _options = options ?? new EngineOptions();
         _options.Chaser.Validate();
         ClientIdTag = _options.ClientIdTag is { } tag ? ClientOrderIds.ValidateTag(tag, nameof(EngineOptions.ClientIdTag)) : ClientOrderIds.NewTag();
-        _heartbeat = _time.CreateTimer(_ => SayAlive(), null, _options.HeartbeatInterval, _options.HeartbeatInterval);
+        _heartbeat = _time.CreateTimer(_ => OnHeartbeat(), null, _options.HeartbeatInterval, _options.HeartbeatInterval);
     }
 
     /// <summary>The instance tag in this engine's client order ids.</summary>
@@ -146,6 +156,10 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     /// </summary>
     public IReadOnlyDictionary<long, QueuedOrder> Queued =>
         _queues.Values.SelectMany(queue => queue.Waiting()).ToDictionary(w => w.ParentId, w => w.Place);
+
+    /// <summary>Entries kept per parent order (or per symbol and side queue) in all of the engine's tables: diagnostics for tests.</summary>
+    internal int PerOrderEntries =>
+        _held.Count + _finished.Count + _unfinished.Count + _waiting.Count + _userCanceled.Count + _byParent.Count + _queues.Count + _tails.Length;
 
     /// <summary>Connects once; concurrent first callers all wait for the same connection (a failed one is retried).</summary>
     public Task ConnectAsync(CancellationToken cancellationToken)
@@ -272,8 +286,17 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _unfinished[spec.Id] = finished.Task;
 
-        // The place in the same-side queue is taken before the first await, so orders keep the order they came in.
-        var turn = _queues.GetOrAdd(new SymbolSide(spec.Symbol, spec.Side), _ => new SameSideQueue()).Join(spec.Id);
+        // The place in the same-side queue is taken before the first await, so orders keep the order they came in. Under
+        // the routing lock: a queue left empty is dropped under it too, and no order may join a dropped one.
+        var side = new SymbolSide(spec.Symbol, spec.Side);
+        SameSideQueue queue;
+        SameSideQueue.Turn turn;
+        lock (_routing)
+        {
+            queue = _queues.GetOrAdd(side, _ => new SameSideQueue());
+            turn = queue.Join(spec.Id);
+        }
+
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _waiting[spec.Id] = waiting;
         try
@@ -320,6 +343,16 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         finally
         {
             turn.Leave();
+            lock (_routing)
+            {
+                if (queue.IsEmpty)
+                {
+                    _queues.TryRemove(KeyValuePair.Create(side, queue));
+                }
+            }
+
+            // An order that ended before it worked has no runner, but its id is held (and maybe canceled) until forgotten.
+            _finished.TryAdd(spec.Id, new FinishedOrder(null, ForgetAt()));
             _unfinished.TryRemove(spec.Id, out _);
             finished.TrySetResult();
         }
@@ -328,11 +361,12 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     /// <summary>
     /// A graceful stop (SIGTERM, Ctrl-C, shutdown): every order not yet final is canceled, queued ones at once and
     /// working ones by canceling their child and awaiting its final state; an order given to the engine afterwards ends
-    /// canceled before it starts. Returns the ids still not final when
-    /// <paramref name="timeout"/> ran out (empty when all ended).
+    /// canceled before it starts. Returns the ids still not final when <paramref name="timeout"/> (by default
+    /// <see cref="EngineOptions.StopTimeout"/>) ran out (empty when all ended).
     /// </summary>
-    public async Task<IReadOnlyList<long>> StopAsync(TimeSpan timeout)
+    public async Task<IReadOnlyList<long>> StopAsync(TimeSpan? timeout = null)
     {
+        var patience = timeout ?? _options.StopTimeout;
         // Before the orders are listed: one joining meanwhile either is listed or sees the flag (it checks after joining).
         _stopping = true;
         foreach (var id in _unfinished.Keys)
@@ -342,11 +376,11 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
         try
         {
-            await Task.WhenAll(_unfinished.Values).WaitAsync(timeout, _time).ConfigureAwait(false);
+            await Task.WhenAll(_unfinished.Values).WaitAsync(patience, _time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            _options.Diagnostics?.Invoke($"stop: {_unfinished.Count} order(s) not final after {timeout.TotalSeconds:0} s");
+            _options.Diagnostics?.Invoke($"stop: {_unfinished.Count} order(s) not final after {patience.TotalSeconds:0} s");
         }
 
         return [.. _unfinished.Keys.Order()];
@@ -396,7 +430,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         finally
         {
             RemoveRoute(runner);
-            _finished[spec.Id] = runner;
+            _finished[spec.Id] = new FinishedOrder(runner, ForgetAt());
             _byParent.TryRemove(spec.Id, out _);
             if (ran)
             {
@@ -558,6 +592,37 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
     }
 
+    private void OnHeartbeat()
+    {
+        SayAlive();
+        ForgetFinished();
+    }
+
+    /// <summary>When a finished order is forgotten: after its markout tail, and never before late events stop mattering.</summary>
+    private DateTimeOffset ForgetAt() => _time.GetUtcNow() + (_options.MarkoutTail > LateEventWindow ? _options.MarkoutTail : LateEventWindow);
+
+    /// <summary>
+    /// Drops everything kept of the orders whose time is up, and closes markout tails that ran out even if no book of
+    /// their symbol came to close them (a feed that went quiet).
+    /// </summary>
+    private void ForgetFinished()
+    {
+        var now = _time.GetUtcNow();
+        if (_tails.Any(t => now > t.Until))
+        {
+            CloseMarkoutTails(t => now > t.Until);
+        }
+
+        foreach (var (id, order) in _finished)
+        {
+            if (now >= order.ForgetAt && _finished.TryRemove(KeyValuePair.Create(id, order)))
+            {
+                _userCanceled.TryRemove(id, out _);
+                _held.TryRemove(id, out _);
+            }
+        }
+    }
+
     private void SayAlive()
     {
         if (!_unfinished.IsEmpty)
@@ -570,7 +635,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     {
         // Only ids with our tag: another database or process on the account may use the same parent ids.
         if (ClientOrderIds.IsOurs(clientOrderId, ClientIdTag, out var parentId)
-            && (_byParent.TryGetValue(parentId, out var runner) || _finished.TryGetValue(parentId, out runner)))
+            && (_byParent.TryGetValue(parentId, out var runner) || (_finished.TryGetValue(parentId, out var done) && (runner = done.Runner) is not null)))
         {
             runner.Post(item);
         }
@@ -795,6 +860,9 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             _bySymbol[runner.Spec.Symbol] = current.Where(r => !ReferenceEquals(r, runner)).ToArray();
         }
     }
+
+    /// <summary>A parent order that ended (its runner, null when it never worked) and when it is forgotten.</summary>
+    private sealed record FinishedOrder(ParentOrderRunner? Runner, DateTimeOffset ForgetAt);
 
     /// <summary>The dead-man switch of one symbol while orders work on it.</summary>
     private sealed class DeadMan

@@ -24,6 +24,18 @@ internal sealed class SameSideQueue
         return turn;
     }
 
+    /// <summary>Whether no order is in line (working or waiting): the queue can be dropped.</summary>
+    public bool IsEmpty
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _turns.Count == 0;
+            }
+        }
+    }
+
     /// <summary>The orders still waiting for their turn, each with the order right in front of it and how many are.</summary>
     public IEnumerable<(long ParentId, QueuedOrder Place)> Waiting()
     {

@@ -33,6 +33,9 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
 
     public List<OrderRequest> Requests { get; } = [];
 
+    /// <summary>Cancels are taken and never answered (an exchange that went quiet): the child stays live.</summary>
+    public bool IgnoreCancels { get; set; }
+
     /// <summary>Dead-man arms and order requests in the order they reached the exchange ("arm BTCUSDT 400", "place chs-1-1").</summary>
     public List<string> Log { get; } = [];
 
@@ -213,6 +216,11 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
                 break;
             case ChaserCommandKind.Cancel:
                 var canceled = Orders[command.ClientOrderId];
+                if (IgnoreCancels)
+                {
+                    break;
+                }
+
                 if (!canceled.Live)
                 {
                     _sink!.OnRejected(new OrderRejected(command.ClientOrderId, RequestKind.Cancel, RejectKind.UnknownOrder, -2011, "Unknown order sent.", now));
