@@ -270,8 +270,9 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     /// <summary>
     /// Works one parent order to its end and returns its result; cancel it with <see cref="Cancel"/>. An id this engine
-    /// already holds (queued, working or finished) is refused with <see cref="OrderAlreadyHeldException"/>: one parent
-    /// order is worked once, and its client order ids are never reused. Anything that stops the order before it works
+    /// already holds (queued, working, or finished and not yet forgotten: see <see cref="Holds"/>) is refused with
+    /// <see cref="OrderAlreadyHeldException"/>: one parent order is worked once, and its client order ids are never
+    /// reused. Beyond that the caller's store guards it (a stored order is claimed once). Anything that stops the order before it works
     /// (an unknown symbol, a failed snapshot request, a cancel while it waited in its queue) ends it as a result,
     /// failed or canceled with the reason, recorded like any other end: accepted work never vanishes.
     /// </summary>
@@ -481,7 +482,10 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
     }
 
-    /// <summary>Whether this engine was given the parent order (queued, working or finished).</summary>
+    /// <summary>
+    /// Whether this engine holds the parent order: queued, working, or finished less than its markout tail (and at
+    /// least a minute, for late fills) ago. Then it is forgotten, so that a long-running engine keeps nothing per order.
+    /// </summary>
     public bool Holds(long parentId) => _held.ContainsKey(parentId);
 
     public async ValueTask DisposeAsync()
@@ -634,10 +638,19 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     private void Route(string clientOrderId, in InboxItem item)
     {
         // Only ids with our tag: another database or process on the account may use the same parent ids.
-        if (ClientOrderIds.IsOurs(clientOrderId, ClientIdTag, out var parentId)
-            && (_byParent.TryGetValue(parentId, out var runner) || (_finished.TryGetValue(parentId, out var done) && (runner = done.Runner) is not null)))
+        if (!ClientOrderIds.IsOurs(clientOrderId, ClientIdTag, out var parentId))
+        {
+            return;
+        }
+
+        if (_byParent.TryGetValue(parentId, out var runner) || (_finished.TryGetValue(parentId, out var done) && (runner = done.Runner) is not null))
         {
             runner.Post(item);
+        }
+        else if (item.Kind == InboxKind.Fill)
+        {
+            // Not ours to count any more (forgotten, or a previous process's): never dropped without a word.
+            _options.Diagnostics?.Invoke($"fill {item.Fill.TradeId} of {clientOrderId} ({item.Fill.Quantity} at {item.Fill.Price}) is for order {parentId}, which this engine does not hold (finished and forgotten, or another process's): not counted or recorded");
         }
     }
 

@@ -66,7 +66,8 @@ public class ForgetFinishedTests
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc);
         var recorder = new ListRecorder();
-        await using var engine = new ExecutionEngine(exchange, recorder, time, new EngineOptions { MarkoutTail = TimeSpan.Zero });
+        var diagnostics = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var engine = new ExecutionEngine(exchange, recorder, time, new EngineOptions { MarkoutTail = TimeSpan.Zero, Diagnostics = diagnostics.Enqueue });
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         var run = engine.ExecuteAsync(Buy(1), Ct);
         await Until(() => exchange.Orders.Count == 1);
@@ -81,6 +82,11 @@ public class ForgetFinishedTests
 
         time.Advance(TimeSpan.FromSeconds(31));
         Assert.Equal(0, engine.PerOrderEntries);
+
+        // Forgotten: a fill later still is not counted here, and the engine says so rather than drop it unseen.
+        exchange.ReplayFill(new Fill(child.ClientOrderId, 1000, child.Price, 0.002m, 0m, "USDT", true, 0.006m, false, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
+        Assert.DoesNotContain(Fills(recorder), f => f.TradeId == 1000);
+        Assert.Contains(diagnostics, d => d.Contains("fill 1000 of", StringComparison.Ordinal) && d.Contains("order 1,", StringComparison.Ordinal));
     }
 
     [Fact]
