@@ -60,6 +60,10 @@ internal static class BacktestCommand
         {
             throw new UsageException($"option '{OptionOf(ex.Kind)}': {ex.Message}");
         }
+        catch (ReplayStartException ex)
+        {
+            throw new UsageException($"option '--start': {ex.Message}");
+        }
 
         if (!output.Json)
         {
