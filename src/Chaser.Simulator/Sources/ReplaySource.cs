@@ -73,10 +73,11 @@ public sealed class ReplaySource : IMarketSource
         {
             foreach (var (other, name) in new[] { (trades, tradesLayout?.Name), (depth, "depth updates") })
             {
-                if (other is { } span && (quotes.Last < span.First || quotes.First > span.Last))
+                // A minute of slack: files recorded side by side start and end a few milliseconds apart.
+                if (other is { } span && (quotes.Last + OverlapSlackMs < span.First || quotes.First > span.Last + OverlapSlackMs))
                 {
                     throw new RecordedDataException(files.BookTicker!, RecordedFileKind.BookTicker, null, null,
-                        $"its quotes ({Stamp(quotes.First)} to {Stamp(quotes.Last)}) do not overlap the {name} ({Stamp(span.First)} to {Stamp(span.Last)}): a recording of another time");
+                        $"its quotes ({Stamp(quotes.First)} to {Stamp(quotes.Last)}) do not overlap the {name} ({Stamp(span.First)} to {Stamp(span.Last)}), not even within a minute: a recording of another time");
                 }
             }
         }
@@ -85,6 +86,8 @@ public sealed class ReplaySource : IMarketSource
         var end = new[] { depth?.Last, book?.Last, trades?.Last }.Max() ?? 0;
         return new ReplaySource(files, loop, bookStart, end);
     }
+
+    private const long OverlapSlackMs = 60_000;
 
     private static string Stamp(long unixMs) =>
         DateTimeOffset.FromUnixTimeMilliseconds(unixMs).ToString("yyyy-MM-dd HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
