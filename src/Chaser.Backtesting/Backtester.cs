@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
 using Chaser.Core.Market;
@@ -23,7 +24,10 @@ public sealed record BacktestOptions
     /// <summary>Binance public-data CSV files of the order's symbol.</summary>
     public required ReplayFiles Data { get; init; }
 
-    /// <summary>Start at this exchange time instead of at the first quote.</summary>
+    /// <summary>
+    /// Start the order at this exchange time, on the market as of then (the book and depth after every event up to
+    /// it), instead of at the first quote; a time outside the data is refused (<see cref="ReplayStartException"/>).
+    /// </summary>
     public DateTimeOffset? Start { get; init; }
 
     /// <summary>One-way latency between us and the exchange, for market data and for order entry alike.</summary>
@@ -54,6 +58,9 @@ public sealed record BacktestResult(
     TimeSpan WallTime,
     IReadOnlyList<long> ExchangeTradeIds,
     int OpenOrdersLeft);
+
+/// <summary>A <see cref="BacktestOptions.Start"/> outside the replayed data; the message says where the data lies.</summary>
+public sealed class ReplayStartException(string message) : Exception(message);
 
 /// <summary>
 /// Runs the chaser (the same <see cref="ChaserStateMachine"/> the engine runs) against the simulator's matching engine
@@ -164,6 +171,7 @@ public static class Backtester
         private decimal _arrivalMid;
         private decimal _lastMid;
         private DateTimeOffset _startedAt;
+        private bool _startReached;
 
         public Replay(BacktestOptions options, SymbolSpec spec, IExecutionRecorder recorder, CancellationToken cancellation)
         {
@@ -178,7 +186,14 @@ public static class Backtester
         public BacktestResult Execute()
         {
             var wall = Stopwatch.StartNew();
-            using var events = ReplaySource.Create(_options.Data with { Symbol = _spec.Symbol }, loop: false).Events().GetEnumerator();
+            var source = ReplaySource.Create(_options.Data with { Symbol = _spec.Symbol }, loop: false);
+            if (_options.Start is { } start && (start < FromMs(source.BookStart) || start > FromMs(source.End)))
+            {
+                throw new ReplayStartException(string.Create(CultureInfo.InvariantCulture,
+                    $"{start:yyyy-MM-dd HH:mm:ss.fff'Z'} is outside the data, which holds the book from {FromMs(source.BookStart):yyyy-MM-dd HH:mm:ss.fff'Z'} to {FromMs(source.End):yyyy-MM-dd HH:mm:ss.fff'Z'}"));
+            }
+
+            using var events = source.Events().GetEnumerator();
             if (!events.MoveNext())
             {
                 throw new ArgumentException("data: the replay files hold no market events", nameof(_options));
@@ -194,6 +209,15 @@ public static class Backtester
             while (_machine?.Status != ParentStatus.Finished)
             {
                 _cancellation.ThrowIfCancellationRequested();
+                if (!_startReached && _options.Start is { } at && (!hasEvent || FromMs(events.Current.Time) > at))
+                {
+                    // Every event up to the start has been applied: the order starts then, on the book as it stood.
+                    _startReached = true;
+                    _clock.AdvanceTo(at);
+                    StartOrder(ToBookTop(_exchange.GetBookTicker(_spec.Symbol)));
+                    continue;
+                }
+
                 var nextMarket = hasEvent ? FromMs(events.Current.Time).UtcTicks : long.MaxValue;
                 var nextScheduled = _scheduled.TryPeek(out _, out var key) ? key.Ticks : long.MaxValue;
                 var nextTimer = _machine?.NextWakeUp is { } wake ? wake.UtcTicks : long.MaxValue;
@@ -235,7 +259,9 @@ public static class Backtester
             var book = _tape.Books.Count > 0 ? _tape.Books[^1] : null;
             if (_machine is null)
             {
-                if (book is not null && Now >= (_options.Start ?? DateTimeOffset.MinValue))
+                // Without a start the order starts at the first quote; with one, at a later quote only when the book
+                // was one-sided at the start.
+                if (book is not null && (_options.Start is null || _startReached))
                 {
                     StartOrder(ToBookTop(book));
                 }

@@ -14,13 +14,13 @@ namespace Chaser.Cli;
 internal static class BacktestCommand
 {
     private static readonly OrderOptions Order = new("stop after this much market time (then expired, or the rest taken with --take-remainder) (default: none)");
-    private static readonly Option<string?> Book = CliOption.Text("--book", "FILE", "Binance bookTicker CSV (.csv or .csv.gz)", required: true);
+    private static readonly Option<string?> Book = CliOption.Text("--book", "FILE", "Binance bookTicker CSV (.csv or .csv.gz): the top of book, with depth files too", required: true);
     private static readonly Option<string?> Trades = CliOption.Text("--trades", "FILE", "Binance trades or aggTrades CSV", required: true);
     private static readonly Option<string?> DepthSnapshot = CliOption.Text(
         "--depth-snapshot", "FILE", "a depth snapshot CSV, with --depth-updates: the queue ahead of us is the real displayed quantity");
     private static readonly Option<string?> DepthUpdates = CliOption.Text("--depth-updates", "FILE", "the depth updates CSV that follow --depth-snapshot");
     private static readonly Option<string?> Start = CliOption.Text(
-        "--start", "TIME", "exchange time to start at: ISO 8601 (2024-07-19T00:00:00Z) or unix ms (default: the first quote)");
+        "--start", "TIME", "exchange time to start the order at, on the market as it stood then, within the data: ISO 8601 (2024-07-19T00:00:00Z) or unix ms (default: the first quote)");
     private static readonly Option<int> LatencyMs = CliOption.Whole(
         "--latency-ms", "N", 0, 60_000, 5,
         "one-way latency to the exchange in ms, for market data and order entry");
@@ -59,6 +59,10 @@ internal static class BacktestCommand
         catch (RecordedDataException ex)
         {
             throw new UsageException($"option '{OptionOf(ex.Kind)}': {ex.Message}");
+        }
+        catch (ReplayStartException ex)
+        {
+            throw new UsageException($"option '--start': {ex.Message}");
         }
 
         if (!output.Json)

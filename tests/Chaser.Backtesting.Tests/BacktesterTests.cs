@@ -1,7 +1,9 @@
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
 using Chaser.Engine;
+using Chaser.Simulator.Engine;
 using Chaser.Simulator.Server;
+using Chaser.Simulator.Sources;
 using Chaser.Tests.Shared;
 
 namespace Chaser.Backtesting.Tests;
@@ -143,6 +145,97 @@ public class BacktesterTests
     {
         var error = Assert.Throws<ArgumentException>(() => Backtester.Run(Options(new ParentOrderSpec(6, "ETHUSDT", Side.Buy, SizeType.Quantity, 1m), "BTCUSDT", depth: false), cancellationToken: TestContext.Current.CancellationToken));
         Assert.StartsWith("symbol: the order is on ETHUSDT but the data is BTCUSDT", error.Message, StringComparison.Ordinal);
+    }
+
+    // Between two bookTicker rows: 23:59:04.279 (63,958.10 / 63,958.20) and 23:59:04.300 (63,956.20 / 63,956.30).
+    private static readonly DateTimeOffset QuietStart = DateTimeOffset.FromUnixTimeMilliseconds(1721347204290);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_start_begins_the_order_at_that_time_on_the_book_as_it_stood(bool depth)
+    {
+        // The order started at the first quote change after --start, on that later quote (and, with depth, on the
+        // depth's top, the bookTicker unread).
+        var options = Options(new ParentOrderSpec(10, "BTCUSDT", Side.Buy, SizeType.Notional, 1_500_000m), "BTCUSDT", depth) with
+        {
+            Start = QuietStart,
+            Deadline = TimeSpan.FromSeconds(1),
+        };
+        var result = Backtester.Run(options, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(QuietStart, result.Execution.StartedAt);
+        Assert.Equal(63_958.15m, result.Execution.ArrivalMid);
+    }
+
+    [Theory]
+    [InlineData(1721347022506L, "2024-07-18 23:57:02.506Z is outside the data")] // 1 ms before the first quote
+    [InlineData(1721347502291L, "2024-07-19 00:05:02.291Z is outside the data")] // 1 ms after the last one
+    [InlineData(1680652700430L, "2023-04-04 23:58:20.430Z is outside the data")] // another recording's day
+    public void A_start_outside_the_data_is_refused(long startMs, string expected)
+    {
+        // Before the data it started at the first quote; after it, the whole file was replayed to find nothing.
+        var options = Options(new ParentOrderSpec(11, "BTCUSDT", Side.Buy, SizeType.Notional, 1_000m), "BTCUSDT", depth: false) with
+        {
+            Start = DateTimeOffset.FromUnixTimeMilliseconds(startMs),
+        };
+        var error = Assert.Throws<ReplayStartException>(() => Backtester.Run(options, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.StartsWith(expected, error.Message, StringComparison.Ordinal);
+        Assert.Contains("2024-07-18 23:57:02.507Z to 2024-07-19 00:05:02.290Z", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_start_before_the_depth_snapshot_is_refused()
+    {
+        // With depth the book is known from the snapshot (23:57:02.750), not from the first bookTicker row.
+        var options = Options(new ParentOrderSpec(12, "BTCUSDT", Side.Buy, SizeType.Notional, 1_000m), "BTCUSDT", depth: true) with
+        {
+            Start = DateTimeOffset.FromUnixTimeMilliseconds(1721347022600),
+        };
+        var error = Assert.Throws<ReplayStartException>(() => Backtester.Run(options, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Contains("from 2024-07-18 23:57:02.750Z", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_depth_the_top_of_book_is_the_book_tickers_prices_and_sizes()
+    {
+        // The depth alone drove the book: the bookTicker was ignored, so the top's sizes (the queue we join) were the
+        // depth's, batched and late. Now after each millisecond the top is the bookTicker row in effect.
+        var files = Options(new ParentOrderSpec(13, "BTCUSDT", Side.Buy, SizeType.Notional, 1_000m), "BTCUSDT", depth: true).Data;
+        var tickers = ReplaySource.BookTickers("BTCUSDT", files.BookTicker!).Cast<BookEvent>()
+            .Where(t => t.Time >= 1721347022750).ToArray();
+        var clock = new VirtualClock(DateTimeOffset.FromUnixTimeMilliseconds(1721347022000));
+        var exchange = new ExchangeEngine(new Simulator.Engine.EngineOptions { Symbols = [SymbolSpec.Defaults.First(s => s.Symbol == "BTCUSDT")] }, clock);
+        using var events = ReplaySource.Create(files, loop: false).Events().GetEnumerator();
+        var hasEvent = events.MoveNext();
+        int matched = 0, compared = 0, next = 0;
+        while (next < tickers.Length)
+        {
+            // Every event of the ticker's millisecond and before, then the top as the chaser would see it.
+            var time = tickers[next].Time;
+            while (hasEvent && events.Current.Time <= time)
+            {
+                clock.AdvanceTo(DateTimeOffset.FromUnixTimeMilliseconds(events.Current.Time));
+                events.Current.ApplyTo(exchange);
+                hasEvent = events.MoveNext();
+            }
+
+            while (next + 1 < tickers.Length && tickers[next + 1].Time == time)
+            {
+                next++;
+            }
+
+            var row = tickers[next++];
+            var top = exchange.GetBookTicker("BTCUSDT");
+            compared++;
+            if ((top.BidPrice, top.BidQty, top.AskPrice, top.AskQty) == (row.Bids[0].Price, row.Bids[0].Qty, row.Asks[0].Price, row.Asks[0].Qty))
+            {
+                matched++;
+            }
+        }
+
+        Assert.True(compared > 20_000, $"{compared} rows compared");
+        Assert.True(matched == compared, $"the top was the bookTicker's at {matched} of {compared} rows");
     }
 
     private static BacktestOptions Options(ParentOrderSpec order, string dataSymbol, bool depth)

@@ -98,6 +98,37 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public async Task A_book_that_is_not_a_book_ticker_is_refused_also_beside_depth_files()
+    {
+        // With depth files the --book file was never read: a trades file given as --book passed silently.
+        var trades = RecordedData.File(Window, "trades");
+
+        AssertRefused(await BacktestAsync(trades, trades, "--depth-snapshot", RecordedData.File(Window, "depthSnapshot"), "--depth-updates", RecordedData.File(Window, "depthUpdates")),
+            "option '--book': ", "this is not a bookTicker file (its header is 'id,price,qty");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_book_of_another_time_than_the_other_files_is_refused(bool depth)
+    {
+        // The 2023 recording's quotes against the 2024 trades (and depth): prices of another day, filled at will.
+        var book = RecordedData.File("BTCUSDT-UM-20230404T2358Z", "bookTicker");
+        string[] more = depth ? ["--depth-snapshot", RecordedData.File(Window, "depthSnapshot"), "--depth-updates", RecordedData.File(Window, "depthUpdates")] : [];
+
+        AssertRefused(await BacktestAsync(book, null, more), "option '--book': ", "its quotes (2023-04-04 23:58:20.430Z to 2023-04-05 00:06:54.645Z) do not overlap the trades");
+    }
+
+    [Theory]
+    [InlineData("2024-07-18T23:00:00Z", "2024-07-18 23:00:00.000Z is outside the data, which holds the book from 2024-07-18 23:57:02.507Z to 2024-07-19 00:05:02.290Z")]
+    [InlineData("1721347502291", "2024-07-19 00:05:02.291Z is outside the data")]
+    public async Task A_start_outside_the_data_is_refused_naming_start(string start, string expected)
+    {
+        // Before the data the order started at the first quote; after it, the message did not name the option.
+        AssertRefused(await BacktestAsync(RecordedData.File(Window, "bookTicker"), null, "--start", start), "option '--start': " + expected);
+    }
+
+    [Fact]
     public async Task Data_named_for_another_symbol_is_refused()
     {
         var outcome = await RunAsync(null,

@@ -108,6 +108,49 @@ public sealed partial class ExchangeEngine
         }
     }
 
+    /// <summary>
+    /// A bookTicker row over a depth book: its best levels (price and size) become the top, and any level the depth
+    /// still shows better than them is gone (the bookTicker is the newer word on the touch).
+    /// </summary>
+    public void ApplyTopOfBook(string symbol, BookLevel bid, BookLevel ask)
+    {
+        lock (gate)
+        {
+            var m = Market(symbol);
+            var changes = new List<LevelChange>();
+            foreach (var price in m.ExternalBids.Keys)
+            {
+                if (price <= bid.Price)
+                {
+                    break;
+                }
+
+                changes.Add(new LevelChange(BookSide.Bid, price, 0m));
+            }
+
+            foreach (var price in m.ExternalAsks.Keys)
+            {
+                if (price >= ask.Price)
+                {
+                    break;
+                }
+
+                changes.Add(new LevelChange(BookSide.Ask, price, 0m));
+            }
+
+            changes.Add(new LevelChange(BookSide.Bid, bid.Price, bid.Qty));
+            changes.Add(new LevelChange(BookSide.Ask, ask.Price, ask.Qty));
+            var now = Now;
+            foreach (var change in changes)
+            {
+                ApplyLevel(m, change);
+            }
+
+            FillCrossedOrders(m, now);
+            Flush(m, now);
+        }
+    }
+
     /// <summary>A trade printed by other participants. buyerIsMaker = the seller was the aggressor.</summary>
     public void ApplyTrade(string symbol, decimal price, decimal qty, bool buyerIsMaker)
     {

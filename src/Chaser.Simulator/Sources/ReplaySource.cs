@@ -9,20 +9,29 @@ namespace Chaser.Simulator.Sources;
 /// <summary>
 /// Replays Binance public-data CSV files (gzip or plain, with or without the header row): bookTicker, trades or
 /// aggTrades, and optionally a depth snapshot plus depth updates. With depth, the book (and so the queue ahead
-/// of our orders) is the real displayed book; with bookTicker alone the book is just the best level each side.
-/// Events are merged by exchange time; on equal times trades go first so their volume is already taken out of
-/// our queue when the matching depth decrease arrives.
+/// of our orders) is the real displayed book, and the bookTicker rows, when given, set its top (best price and size
+/// each side); with bookTicker alone the book is just the best level each side. Events are merged by exchange time;
+/// on equal times trades go first so their volume is already taken out of our queue when the matching depth
+/// decrease arrives, and book events follow their order-book update ids.
 /// </summary>
 public sealed class ReplaySource : IMarketSource
 {
     private readonly ReplayFiles files;
     private readonly bool loop;
 
-    private ReplaySource(ReplayFiles files, bool loop)
+    private ReplaySource(ReplayFiles files, bool loop, long bookStart, long end)
     {
         this.files = files;
         this.loop = loop;
+        BookStart = bookStart;
+        End = end;
     }
+
+    /// <summary>Exchange time (ms) from which the replay knows the book: the depth snapshot's, else the first bookTicker row's.</summary>
+    public long BookStart { get; }
+
+    /// <summary>Exchange time (ms) of the last event of one pass over the files.</summary>
+    public long End { get; }
 
     public string Description => $"replay of {files.Symbol} ({string.Join(", ", new[] { files.BookTicker, files.Trades, files.DepthSnapshot, files.DepthUpdates }.Where(f => f is not null).Select(Path.GetFileName))}){(loop ? ", looping" : string.Empty)}";
 
@@ -46,25 +55,42 @@ public sealed class ReplaySource : IMarketSource
             }
         }
 
-        // The first line of each file is checked now, so a swapped, empty or foreign file is refused before anything
-        // starts; damage further in surfaces as the replay reaches it.
+        // Each file is read through once now, for its first and last exchange time, so a swapped, empty, foreign or
+        // cut file, or a bookTicker of another time than the rest, is refused before anything starts; a damaged cell
+        // further in surfaces as the replay reaches it.
+        (long First, long Last)? depth = null;
         if (files.DepthSnapshot is not null && files.DepthUpdates is not null)
         {
-            Csv.Check(files.DepthSnapshot, DepthSnapshotLayout);
-            Csv.Check(files.DepthUpdates, DepthUpdatesLayout);
-        }
-        else if (files.BookTicker is not null)
-        {
-            Csv.Check(files.BookTicker, BookTickerLayout);
+            var snapshot = Csv.Span(files.DepthSnapshot, DepthSnapshotLayout, "transaction_time");
+            var updates = Csv.Span(files.DepthUpdates, DepthUpdatesLayout, "transaction_time");
+            depth = (snapshot.First, Math.Max(snapshot.First, updates.Last));
         }
 
-        if (files.Trades is not null)
+        var book = files.BookTicker is null ? ((long First, long Last)?)null : Csv.Span(files.BookTicker, BookTickerLayout, "transaction_time");
+        var tradesLayout = files.Trades is null ? null : TradesLayoutOf(files.Trades);
+        var trades = files.Trades is null ? ((long First, long Last)?)null : Csv.Span(files.Trades, tradesLayout!, tradesLayout == AggTradesLayout ? "transact_time" : "time");
+        if (book is { } quotes)
         {
-            Csv.Check(files.Trades, TradesLayoutOf(files.Trades));
+            foreach (var (other, name) in new[] { (trades, tradesLayout?.Name), (depth, "depth updates") })
+            {
+                // A minute of slack: files recorded side by side start and end a few milliseconds apart.
+                if (other is { } span && (quotes.Last + OverlapSlackMs < span.First || quotes.First > span.Last + OverlapSlackMs))
+                {
+                    throw new RecordedDataException(files.BookTicker!, RecordedFileKind.BookTicker, null, null,
+                        $"its quotes ({Stamp(quotes.First)} to {Stamp(quotes.Last)}) do not overlap the {name} ({Stamp(span.First)} to {Stamp(span.Last)}), not even within a minute: a recording of another time");
+                }
+            }
         }
 
-        return new ReplaySource(files, loop);
+        var bookStart = depth?.First ?? book?.First ?? long.MaxValue;
+        var end = new[] { depth?.Last, book?.Last, trades?.Last }.Max() ?? 0;
+        return new ReplaySource(files, loop, bookStart, end);
     }
+
+    private const long OverlapSlackMs = 60_000;
+
+    private static string Stamp(long unixMs) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(unixMs).ToString("yyyy-MM-dd HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     public IEnumerable<MarketEvent> Events()
     {
@@ -105,6 +131,10 @@ public sealed class ReplaySource : IMarketSource
             if (files.DepthSnapshot is not null && files.DepthUpdates is not null)
             {
                 inputs.Add(Depth(files.Symbol, files.DepthSnapshot, files.DepthUpdates).GetEnumerator());
+                if (files.BookTicker is not null)
+                {
+                    inputs.Add(TopsOfBook(files.Symbol, files.BookTicker, SnapshotUpdateId(files.DepthSnapshot)).GetEnumerator());
+                }
             }
             else if (files.BookTicker is not null)
             {
@@ -116,7 +146,7 @@ public sealed class ReplaySource : IMarketSource
                 inputs.Add(Trades(files.Symbol, files.Trades).GetEnumerator());
             }
 
-            var queue = new PriorityQueue<IEnumerator<MarketEvent>, (long Time, int Rank)>();
+            var queue = new PriorityQueue<IEnumerator<MarketEvent>, (long Time, int Rank, long UpdateId)>();
             foreach (var input in inputs)
             {
                 if (input.MoveNext())
@@ -143,7 +173,7 @@ public sealed class ReplaySource : IMarketSource
         }
     }
 
-    private static (long, int) Key(MarketEvent e) => (e.Time, e is TradeEvent ? 0 : 1);
+    private static (long, int, long) Key(MarketEvent e) => (e.Time, e is TradeEvent ? 0 : 1, e.UpdateId);
 
     private static readonly CsvLayout BookTickerLayout = new(RecordedFileKind.BookTicker, "bookTicker", ["update_id", "best_bid_price", "best_bid_qty", "best_ask_price", "best_ask_qty", "transaction_time", "event_time"]);
     private static readonly CsvLayout TradesLayout = new(RecordedFileKind.Trades, "trades", ["id", "price", "qty", "quote_qty", "time", "is_buyer_maker"]);
@@ -159,6 +189,37 @@ public sealed class ReplaySource : IMarketSource
                 [new BookLevel(row.Price("best_bid_price"), row.Quantity("best_bid_qty"))],
                 [new BookLevel(row.Price("best_ask_price"), row.Quantity("best_ask_qty"))]);
         }
+    }
+
+    /// <summary>
+    /// bookTicker rows as the top of a depth book; rows older than the snapshot (update id below its last one) are
+    /// dropped as Binance's sync drops such diffs: the snapshot already holds what they said.
+    /// </summary>
+    public static IEnumerable<MarketEvent> TopsOfBook(string symbol, string path, long snapshotUpdateId)
+    {
+        foreach (var row in Csv.Read(path, BookTickerLayout))
+        {
+            var updateId = row.Long("update_id");
+            if (updateId < snapshotUpdateId)
+            {
+                continue;
+            }
+
+            yield return new TopOfBookEvent(symbol, row.Long("transaction_time"),
+                new BookLevel(row.Price("best_bid_price"), row.Quantity("best_bid_qty")),
+                new BookLevel(row.Price("best_ask_price"), row.Quantity("best_ask_qty")))
+            { UpdateId = updateId };
+        }
+    }
+
+    private static long SnapshotUpdateId(string snapshotPath)
+    {
+        foreach (var row in Csv.Read(snapshotPath, DepthSnapshotLayout))
+        {
+            return row.Long("last_update_id");
+        }
+
+        return 0;
     }
 
     /// <summary>Raw trades (id,price,qty,quote_qty,time,is_buyer_maker) or aggTrades (…,transact_time,…), by header.</summary>
@@ -193,7 +254,7 @@ public sealed class ReplaySource : IMarketSource
             (row.Side("side") == BookSide.Bid ? bids : asks).Add(new BookLevel(row.Price("price"), row.Quantity("qty")));
         }
 
-        yield return new BookEvent(symbol, snapshotTime, bids, asks);
+        yield return new BookEvent(symbol, snapshotTime, bids, asks) { UpdateId = lastUpdateId };
 
         List<LevelChange>? pending = null;
         long pendingId = -1;
@@ -210,7 +271,7 @@ public sealed class ReplaySource : IMarketSource
             {
                 if (pending is not null)
                 {
-                    yield return new LevelsEvent(symbol, Math.Max(pendingTime, snapshotTime), pending);
+                    yield return new LevelsEvent(symbol, Math.Max(pendingTime, snapshotTime), pending) { UpdateId = pendingId };
                 }
 
                 pending = [];
@@ -223,7 +284,7 @@ public sealed class ReplaySource : IMarketSource
 
         if (pending is not null)
         {
-            yield return new LevelsEvent(symbol, Math.Max(pendingTime, snapshotTime), pending);
+            yield return new LevelsEvent(symbol, Math.Max(pendingTime, snapshotTime), pending) { UpdateId = pendingId };
         }
     }
 
@@ -246,11 +307,40 @@ public sealed class ReplaySource : IMarketSource
             return file.ReadLine(1);
         }
 
-        /// <summary>Refuses a file whose first line is not of <paramref name="layout"/> (reads one row).</summary>
-        public static void Check(string path, CsvLayout layout)
+        /// <summary>
+        /// The first and last value of a time column. Every line is read (so a cut file is refused now) but only the
+        /// first and last rows are split into cells: a depth updates file holds hundreds of thousands of rows.
+        /// </summary>
+        public static (long First, long Last) Span(string path, CsvLayout layout, string column)
         {
-            using var rows = Read(path, layout).GetEnumerator();
-            rows.MoveNext();
+            Row head;
+            using (var rows = Read(path, layout).GetEnumerator())
+            {
+                head = rows.MoveNext() ? rows.Current : throw new RecordedDataException(path, layout.Kind, 1, null, $"the file holds a header and no {layout.Name} rows");
+            }
+
+            using var file = Open(path, layout);
+            string? last = null;
+            long number = 0;
+            long lastNumber = 0;
+            while (file.ReadLine(number + 1) is { } line)
+            {
+                number++;
+                if (line.Length > 0)
+                {
+                    (last, lastNumber) = (line, number);
+                }
+            }
+
+            var cells = last!.Split(',');
+            if (cells.Length != head.Cells.Length)
+            {
+                var cut = file.EndsMidLine() ? " (the file ends mid-line: it was cut short)" : "";
+                throw new RecordedDataException(path, layout.Kind, lastNumber, null, $"{cells.Length} columns where a {layout.Name} row has {head.Cells.Length}{cut}");
+            }
+
+            file.CheckComplete(number);
+            return (head.Long(column), new Row(cells, head.Index, path, layout.Kind, lastNumber).Long(column));
         }
 
         public static IEnumerable<Row> Read(string path, CsvLayout layout)
