@@ -100,10 +100,10 @@ internal static class OrderInput
             Fail("price_expected", priceProblem ?? "must be zero or more");
         }
 
-        var strategy = Text("strategy", "must be a string of at most 64 characters") ?? "";
-        if (strategy.Length > 64)
+        var strategy = Text("strategy", $"must be a string of at most {ParentOrderSpec.MaxStrategyLength} characters") ?? "";
+        if (strategy.Length > ParentOrderSpec.MaxStrategyLength)
         {
-            Fail("strategy", "must be a string of at most 64 characters");
+            Fail("strategy", $"must be a string of at most {ParentOrderSpec.MaxStrategyLength} characters");
         }
 
         var reduceOnly = false;
@@ -163,7 +163,7 @@ internal static class OrderInput
         long? minRepriceIntervalMs = null;
         if (Text("min_reprice_interval", "must be a string: a duration like 200ms or 1s, from 0 to 10m") is { } intervalText)
         {
-            if (DurationText.TryParse(intervalText, out var interval) && interval >= TimeSpan.Zero && interval <= MaxRepriceInterval
+            if (DurationText.TryParse(intervalText, out var interval) && interval >= TimeSpan.Zero && interval <= ParentOrderSpec.MaxMinRepriceInterval
                 && interval.Ticks % TimeSpan.TicksPerMillisecond == 0)
             {
                 minRepriceIntervalMs = (long)interval.TotalMilliseconds;
@@ -230,9 +230,6 @@ internal static class OrderInput
             MinRepriceIntervalMs = minRepriceIntervalMs,
         };
     }
-
-    /// <summary>The longest re-price interval an order may ask for (<see cref="ParentOrderSpec.MinRepriceInterval"/>'s bound).</summary>
-    private static readonly TimeSpan MaxRepriceInterval = TimeSpan.FromMilliseconds(OrderQueries.MaxRepriceIntervalMs);
 
     /// <summary>
     /// A decimal given as a JSON number or a numeric string (Binance style), through <see cref="DecimalText"/>: null

@@ -7,9 +7,6 @@ namespace Chaser.Cli;
 /// <summary>The parent order's options, shared by <c>execute</c> and <c>backtest</c>: one definition, one reading.</summary>
 internal sealed class OrderOptions(string deadlineDescription)
 {
-    /// <summary>The longest minimum re-price interval a parent order takes (<see cref="ParentOrderSpec.MinRepriceInterval"/>).</summary>
-    private static readonly TimeSpan MaxRepriceInterval = TimeSpan.FromMinutes(10);
-
     public Option<string?> Symbol { get; } = CliOption.Text("--symbol", "SYMBOL", "the Binance symbol, e.g. BTCUSDT", required: true);
 
     public Option<Side> Side { get; } = CliOption.Choice(
@@ -34,7 +31,7 @@ internal sealed class OrderOptions(string deadlineDescription)
         "--price-expected", "PRICE", "your benchmark price: the report states slippage against it too (default: none)");
 
     public Option<TimeSpan?> MinRepriceInterval { get; } = CliOption.Duration(
-        "--min-reprice-interval", MaxRepriceInterval, "10m",
+        "--min-reprice-interval", ParentOrderSpec.MaxMinRepriceInterval, "10m",
         $"the least time between two re-pricings of the resting order, 0 to 10m (default: the chaser's {new ChaserOptions().MinRepriceInterval.TotalMilliseconds:0}ms)");
 
     public Option<bool> ReduceOnly { get; } = CliOption.Flag("--reduce-only", "only reduce an open position (Binance's reduceOnly)");

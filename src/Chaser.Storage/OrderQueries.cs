@@ -125,9 +125,6 @@ public static class OrderQueries
         return orders;
     }
 
-    /// <summary>The largest per-order re-price interval (<see cref="ParentOrderSpec.MinRepriceInterval"/>'s bound), in milliseconds.</summary>
-    public const long MaxRepriceIntervalMs = 600_000;
-
     /// <summary>An order's own re-price interval as the row keeps it (whole milliseconds).</summary>
     public static long? ToIntervalMs(TimeSpan? interval) => interval is { } value ? (long)value.TotalMilliseconds : null;
 
@@ -163,9 +160,9 @@ public static class OrderQueries
             throw new ArgumentException($"order {row.Id}: price_expected must be zero or more, got {row.PriceExpected}", nameof(row));
         }
 
-        if (row.MinRepriceIntervalMs is < 0 or > MaxRepriceIntervalMs)
+        if (row.MinRepriceIntervalMs is < 0 or > ParentOrderSpec.MaxMinRepriceIntervalMs)
         {
-            throw new ArgumentException($"order {row.Id}: min_reprice_interval_ms must be from 0 to {MaxRepriceIntervalMs}, got {row.MinRepriceIntervalMs}", nameof(row));
+            throw new ArgumentException($"order {row.Id}: min_reprice_interval_ms must be from 0 to {ParentOrderSpec.MaxMinRepriceIntervalMs}, got {row.MinRepriceIntervalMs}", nameof(row));
         }
 
         if (row.TimeLimitMs is <= 0)

@@ -140,7 +140,7 @@ public sealed record ParentOrderSpec
         get => _minRepriceInterval;
         init
         {
-            if (value is { } interval && (interval < TimeSpan.Zero || interval > TimeSpan.FromMinutes(10)))
+            if (value is { } interval && (interval < TimeSpan.Zero || interval > MaxMinRepriceInterval))
             {
                 throw new ArgumentOutOfRangeException(nameof(MinRepriceInterval), interval, "min_reprice_interval must be from 0 to 10 minutes");
             }
@@ -148,6 +148,12 @@ public sealed record ParentOrderSpec
             _minRepriceInterval = value;
         }
     }
+
+    /// <summary>The longest <see cref="MinRepriceInterval"/> an order may ask for, in milliseconds (the stored column's bound too).</summary>
+    public const long MaxMinRepriceIntervalMs = 600_000;
+
+    /// <summary>The longest <see cref="MinRepriceInterval"/> an order may ask for: 10 minutes.</summary>
+    public static readonly TimeSpan MaxMinRepriceInterval = TimeSpan.FromMilliseconds(MaxMinRepriceIntervalMs);
 
     private readonly TimeSpan? _timeLimit;
     private readonly string _strategy = "";
