@@ -46,7 +46,4 @@ internal static class Display
 
     public static string Count(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The base asset of a USDⓈ-M symbol (BTCUSDT → BTC), the unit of a quantity.</summary>
-    public static string BaseAsset(string symbol) =>
-        symbol.EndsWith("USDT", StringComparison.Ordinal) ? symbol[..^4] : symbol.EndsWith("USDC", StringComparison.Ordinal) ? symbol[..^4] : symbol;
 }

@@ -33,7 +33,7 @@ internal sealed record ProgressRow(ParentOrderSpec Spec, string State, decimal D
         return new ProgressRow(spec, state, Filled(spec, progress.FilledQuantity, progress.FilledNotional), progress.RestingPrice, progress.BestPrice > 0 ? progress.BestPrice : null, progress.Fills);
     }
 
-    public string Unit => Spec.SizeType == SizeType.Notional ? "USDT" : Display.BaseAsset(Spec.Symbol);
+    public string Unit => Spec.SizeType == SizeType.Notional ? "USDT" : SymbolAssets.BaseAsset(Spec.Symbol);
 
     public string Percent => (Spec.Size == 0 ? 0m : Done / Spec.Size * 100m).ToString("0.0", CultureInfo.InvariantCulture) + "%";
 

@@ -196,7 +196,7 @@ internal static class ReportCommand
         new("markout 1s bp", "mk 1s bp", 8, a => Display.Bps(a.Markout1sBps)),
     ];
 
-    private static string Unit(ReportRow r) => r.SizeType == "n" ? "USDT" : Display.BaseAsset(r.Symbol);
+    private static string Unit(ReportRow r) => r.SizeType == "n" ? "USDT" : SymbolAssets.BaseAsset(r.Symbol);
 
     private static long[] IdsFrom(string text)
     {

@@ -53,7 +53,7 @@ internal static class ResultTable
     public static decimal? SlippageBps(ExecutionResult result) => Slippage(result) is null ? null : result.SlippageBps;
 
     private static string Amount(ParentOrderSpec spec, decimal amount) =>
-        Display.Number(amount) + " " + (spec.SizeType == SizeType.Notional ? "USDT" : Display.BaseAsset(spec.Symbol));
+        Display.Number(amount) + " " + (spec.SizeType == SizeType.Notional ? "USDT" : SymbolAssets.BaseAsset(spec.Symbol));
 
     /// <summary>The width to lay redirected output out for: <c>COLUMNS</c> when it is a positive number, else none (full width).</summary>
     public static int? ColumnsFrom(Func<string, string?> environment) =>

@@ -63,7 +63,7 @@ public sealed record StoredExecution(
             CompletedAt = completed,
             ArrivalMid = Order.ArrivalMid,
             EndMid = end is null ? null : (end.Bid + end.Ask) / 2m,
-            QuoteAsset = QuoteAssetOf(Order.Symbol),
+            QuoteAsset = SymbolAssets.QuoteAsset(Order.Symbol),
             Fills = [.. Fills.Select(f => new TraceFill(f.ExchangeTime, f.Price, f.Qty, f.Fee, f.IsMaker, f.FeeAsset))],
             Quotes = [.. Mids.Where(m => m.Bid > 0 && m.Ask > 0).OrderBy(m => m.ExchangeTime).Select(m => new TraceQuote(m.ExchangeTime, m.Bid, m.Ask))],
 
@@ -79,10 +79,4 @@ public sealed record StoredExecution(
     }
 
     public ExecutionMetrics Metrics(DateTimeOffset now) => ExecutionMetrics.Compute(ToTrace(now));
-
-    // A USDⓈ-M symbol is its base asset followed by its margin asset, the one prices and fees are in.
-    private static readonly string[] MarginAssets = ["USDT", "USDC", "FDUSD", "BUSD"];
-
-    private static string? QuoteAssetOf(string symbol) =>
-        MarginAssets.FirstOrDefault(a => symbol.Length > a.Length && symbol.EndsWith(a, StringComparison.Ordinal));
 }

@@ -1,3 +1,4 @@
+using Chaser.Core.Domain;
 using Chaser.Simulator.Engine;
 using Chaser.Simulator.Sources;
 
@@ -146,8 +147,6 @@ public sealed record ReplayFiles
     public string? DepthSnapshot { get; init; }
     public string? DepthUpdates { get; init; }
 
-    private static readonly string[] QuoteAssets = ["USDT", "USDC", "FDUSD", "BUSD"];
-
     /// <summary>
     /// The symbol a public-data file name starts with (<c>BTCUSDT-UM-…</c>, <c>BTCUSDT-bookTicker-…</c>), or null when the
     /// name does not start with one: the files carry no symbol inside, so their names are the only record of it.
@@ -162,7 +161,6 @@ public sealed record ReplayFiles
         }
 
         var token = name[..dash].ToUpperInvariant();
-        var quote = QuoteAssets.FirstOrDefault(q => token.EndsWith(q, StringComparison.Ordinal));
-        return quote is not null && token.Length > quote.Length && token.Length <= 20 && token.All(char.IsAsciiLetterOrDigit) ? token : null;
+        return SymbolAssets.QuoteAsset(token) is not null && token.Length <= 20 && token.All(char.IsAsciiLetterOrDigit) ? token : null;
     }
 }
