@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
-using Chaser.Engine;
+using Chaser.Core.Ports;
 using Chaser.Storage;
 
 // Write throughput of the storage recorder: N parent orders, each with R fills, R mids and R decisions, written

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.RateLimiting;
 using Chaser.Core.Domain;
+using Chaser.Core.Ports;
 using Chaser.Engine;
 using Chaser.Reporting;
 using Chaser.Storage;
@@ -349,7 +350,7 @@ public static class ChaserApi
                     return Results.Problem(statusCode: 404, title: "Not found", detail: $"no such order: {string.Join(", ", missing)}");
                 }
 
-                specs = await OrderQueries.CheckAsync(found, options.Engine, ct);
+                specs = await StoredOrders.CheckAsync(new OrderStore(options.Database), [.. found.Select(OrderStore.Describe)], options.Engine, ct);
 
                 // The one atomic step that makes an order run once: new → working, here or in any other process.
                 // Marked as ours before it commits, so that a cancel right after it finds the order here.
@@ -384,7 +385,7 @@ public static class ChaserApi
                 try
                 {
                     // Every order is held by the engine once this returns its task (each joins before its first await).
-                    var work = OrderClaims.WorkClaimedAsync(options.Engine, specs, CancellationToken.None);
+                    var work = StoredOrders.WorkClaimedAsync(options.Engine, specs, CancellationToken.None);
                     Handing(options, ids, -1);
                     await work;
                 }

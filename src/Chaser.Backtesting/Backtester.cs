@@ -3,8 +3,8 @@ using System.Globalization;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
 using Chaser.Core.Market;
+using Chaser.Core.Ports;
 using Chaser.Core.Rules;
-using Chaser.Engine;
 using Chaser.Simulator.Engine;
 using Chaser.Simulator.Server;
 using Chaser.Simulator.Sources;
@@ -508,7 +508,7 @@ public static class Backtester
                 if (!_childSnapshots.TryGetValue(child.ClientOrderId, out var previous) || previous != snapshot)
                 {
                     _childSnapshots[child.ClientOrderId] = snapshot;
-                    _recorder.Child(machine.Spec.Id, child, Now);
+                    _recorder.Child(ChildOrderSnapshot.Of(machine.Spec.Id, child, Now));
                 }
             }
         }

@@ -1,5 +1,6 @@
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
+using Chaser.Core.Ports;
 using Chaser.Engine;
 using Spectre.Console;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
+using Chaser.Core.Ports;
 using Chaser.Engine;
 using Spectre.Console;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Chaser.Core.Domain;
+using Chaser.Core.Ports;
 using Chaser.Engine;
 using Chaser.Storage;
 using Microsoft.Data.Sqlite;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
-using Chaser.Engine;
+using Chaser.Core.Ports;
 
 namespace Chaser.Cli;
 

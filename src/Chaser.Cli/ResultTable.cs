@@ -1,6 +1,6 @@
 using System.Globalization;
 using Chaser.Core.Domain;
-using Chaser.Engine;
+using Chaser.Core.Ports;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 

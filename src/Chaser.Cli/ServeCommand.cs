@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using Chaser.Api;
+using Chaser.Engine;
 using Chaser.Simulator.Server;
 using Chaser.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -62,7 +63,7 @@ internal static class ServeCommand
         await using var venue = await Venue.OpenAsync(venueSettings, new SimulatorOptions { Seed = args.GetValue(Seed) }, context.Environment, context.Diagnostic, recorder, await Recording.ClientIdTagAsync(database, context.Stop).ConfigureAwait(false), context.Stop).ConfigureAwait(false);
 
         // Orders a crash left working are reconciled with the exchange before anything new is accepted.
-        var recovery = await RestartRecovery.RecoverAsync(database, venue.Connector, venue.Connector, venue.Engine.Options.Venue, venue.Engine.Options.Account, context.Diagnostic, cancellationToken: context.Stop).ConfigureAwait(false);
+        var recovery = await RestartRecovery.RecoverAsync(new OrderStore(database), recorder, venue.Connector, venue.Connector, venue.Engine.Options.Venue, venue.Engine.Options.Account, context.Diagnostic, cancellationToken: context.Stop).ConfigureAwait(false);
         if (recovery.Orders > 0)
         {
             await context.Output.WriteLineAsync($"recovered {recovery.Orders} order(s) left working: {recovery.OrphansCanceled} open child order(s) canceled, {recovery.FillsRestored} fill(s) reconciled").ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Reflection;
 using Chaser.Binance.Connector;
 using Chaser.Binance.Signing;
+using Chaser.Core.Ports;
 using Chaser.Engine;
 using Chaser.Simulator.Server;
 using Microsoft.Extensions.Configuration;

@@ -347,7 +347,7 @@ internal sealed class ParentOrderRunner : IDisposable
         }
 
         _childSnapshots[child.ClientOrderId] = snapshot;
-        _recorder.Child(Spec.Id, child, now);
+        _recorder.Child(ChildOrderSnapshot.Of(Spec.Id, child, now));
     }
 
     private void ScheduleWake(DateTimeOffset now)

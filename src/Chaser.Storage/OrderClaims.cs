@@ -1,20 +1,7 @@
-using Chaser.Core.Chasing;
-using Chaser.Core.Domain;
-using Chaser.Engine;
+using Chaser.Core.Ports;
 using Microsoft.EntityFrameworkCore;
 
 namespace Chaser.Storage;
-
-/// <summary>Orders that could not be claimed for execution: each id with the reason (missing, or not new).</summary>
-public sealed class OrderClaimException(IReadOnlyDictionary<long, string> refused, bool missing)
-    : InvalidOperationException(string.Join("; ", refused.OrderBy(r => r.Key).Select(r => r.Value)))
-{
-    /// <summary>Every id that was refused, with its reason.</summary>
-    public IReadOnlyDictionary<long, string> Refused { get; } = refused;
-
-    /// <summary>True when at least one id names no stored order (a 404 rather than a 409).</summary>
-    public bool Missing { get; } = missing;
-}
 
 /// <summary>
 /// Claiming stored orders for execution, the one step that makes "each order runs once" hold across requests,
@@ -95,41 +82,5 @@ public static class OrderClaims
                 .SetProperty(o => o.StatusDetail, "canceled before it was executed")
                 .SetProperty(o => o.CompletedAt, now),
             cancellationToken).ConfigureAwait(false) == 1;
-    }
-
-    /// <summary>
-    /// Works claimed orders concurrently until each is final. An order the engine refuses (it already holds the id)
-    /// ends failed with the reason, recorded, instead of staying claimed; the others go on.
-    /// </summary>
-    public static async Task<ExecutionResult[]> WorkClaimedAsync(ExecutionEngine engine, IEnumerable<ParentOrderSpec> claimed, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(engine);
-        try
-        {
-            return await Task.WhenAll(claimed.Select(spec => WorkOneAsync(engine, spec, cancellationToken))).ConfigureAwait(false);
-        }
-        finally
-        {
-            // Whatever happened to the orders, what was recorded of them reaches the database.
-            if (engine.Recorder is StorageRecorder storage)
-            {
-                await storage.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private static async Task<ExecutionResult> WorkOneAsync(ExecutionEngine engine, ParentOrderSpec spec, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await engine.ExecuteAsync(spec, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OrderAlreadyHeldException e)
-        {
-            var now = engine.Time.GetUtcNow();
-            var result = new ExecutionResult { Spec = spec, Status = FinishReason.Failed, Detail = e.Message, StartedAt = now, CompletedAt = now };
-            engine.Recorder.OrderCompleted(result);
-            return result;
-        }
     }
 }

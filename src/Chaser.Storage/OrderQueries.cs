@@ -1,5 +1,4 @@
 using Chaser.Core.Domain;
-using Chaser.Engine;
 using Microsoft.EntityFrameworkCore;
 
 namespace Chaser.Storage;
@@ -28,71 +27,15 @@ public sealed record OrderReport(
     int Fills);
 
 /// <summary>
-/// The library API the seed offered through Django: select stored orders with LINQ, work them, read them back.
+/// The library API the seed offered through Django: select stored orders with LINQ and read them back; working them
+/// is the engine's (<c>engine.ExecuteStoredAsync(new OrderStore(connectionString), ids)</c>).
 /// <code>
 /// var orders = db.Orders.Where(o => ids.Contains(o.Id));
-/// await orders.ExecuteAsync(engine);        // works them all concurrently, returns when every one is final
 /// var report = await orders.ReportAsync();  // post-trade metrics per order
 /// </code>
 /// </summary>
 public static class OrderQueries
 {
-    /// <summary>
-    /// Works every order the query selects, concurrently, and returns when each is final. Every order is checked
-    /// first (a bad row or an unknown symbol is refused, naming the order, and nothing is claimed); then the orders are
-    /// claimed for execution in one all-or-nothing step (<see cref="OrderClaims"/>): an order that is not new, because
-    /// it ran or runs already (here or in another process), is refused with <see cref="OrderClaimException"/> naming
-    /// it. The engine should record into the same database (a <see cref="StorageRecorder"/>) with the database's client
-    /// id tag (refused otherwise); its rows are flushed before this returns.
-    /// </summary>
-    public static async Task<IReadOnlyList<ExecutionResult>> ExecuteAsync(this IQueryable<OrderRow> orders, ExecutionEngine engine, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(orders);
-        ArgumentNullException.ThrowIfNull(engine);
-        var rows = await orders.AsNoTracking().OrderBy(o => o.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
-        var specs = await CheckAsync(rows, engine, cancellationToken).ConfigureAwait(false);
-        await orders.ClaimAsync([.. rows.Select(r => r.Id)], engine.Options.Venue, engine.Options.Account, cancellationToken).ConfigureAwait(false);
-        return await OrderClaims.WorkClaimedAsync(engine, specs, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// The parent orders stored rows describe, each checked against the exchange (known symbol, postable size);
-    /// the first problem is an <see cref="ArgumentException"/> naming the order.
-    /// </summary>
-    public static async Task<IReadOnlyList<ParentOrderSpec>> CheckAsync(IReadOnlyList<OrderRow> rows, ExecutionEngine engine, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(rows);
-        ArgumentNullException.ThrowIfNull(engine);
-        // Every order that is not new is named, as the claim itself names them: a caller learns the whole answer at once.
-        var refused = rows.Where(r => r.Status != OrderStatus.New).ToDictionary(r => r.Id, r => $"order {r.Id} is {r.Status}; only new orders can be executed (an order is executed once)");
-        if (refused.Count > 0)
-        {
-            throw new OrderClaimException(refused, missing: false);
-        }
-
-        if (engine.Recorder is StorageRecorder recording)
-        {
-            // Orders of this database must carry its tag, or a restart (recovery reads by tag) would not find them.
-            var tag = await recording.GetClientIdTagAsync(cancellationToken).ConfigureAwait(false);
-            if (!string.Equals(tag, engine.ClientIdTag, StringComparison.Ordinal))
-            {
-                throw new ArgumentException($"engine: its client id tag '{engine.ClientIdTag}' is not the database's '{tag}'; build it with EngineOptions.ClientIdTag = await db.GetClientIdTagAsync()", nameof(engine));
-            }
-        }
-
-        var specs = rows.Select(ToSpec).ToList();
-        foreach (var spec in specs)
-        {
-            var problem = await engine.ValidateAsync(spec, 0m, cancellationToken).ConfigureAwait(false);
-            if (problem is not null)
-            {
-                throw new ArgumentException($"order {spec.Id}: {problem}", nameof(rows));
-            }
-        }
-
-        return specs;
-    }
-
     /// <summary>Per-order figures from the stored rows: slippage against the arrival mid and against price_expected, signed so positive is a cost.</summary>
     public static async Task<IReadOnlyList<OrderReport>> ReportAsync(this IQueryable<OrderRow> orders, CancellationToken cancellationToken = default)
     {

@@ -2,7 +2,7 @@ using System.Data.Common;
 using System.Threading.Channels;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
-using Chaser.Engine;
+using Chaser.Core.Ports;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
@@ -66,12 +66,10 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
 
     public void Decision(DecisionRecord decision) => Enqueue(new EventWrite(decision));
 
-    public void Child(long parentId, ChildOrder child, DateTimeOffset time)
+    public void Child(ChildOrderSnapshot child)
     {
         ArgumentNullException.ThrowIfNull(child);
-
-        // ChildOrder is the chaser's live object: copy what the row needs now, on the caller's loop.
-        Enqueue(new ChildWrite(parentId, child.ClientOrderId, child.ExchangeOrderId, child.Sequence, child.OrderType, child.Price, child.Quantity, child.State, child.FilledQuantity, child.PlacedAt, time));
+        Enqueue(new ChildWrite(child));
     }
 
     public void Fill(FillRecord fill) => Enqueue(new FillWrite(fill));
@@ -94,6 +92,8 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         Enqueue(marker);
         return marker.Done.Task.WaitAsync(cancellationToken);
     }
+
+    ValueTask IExecutionRecorder.FlushAsync(CancellationToken cancellationToken) => new(FlushAsync(cancellationToken));
 
     /// <summary>How long closing waits for queued writes to reach the database before giving up loudly.</summary>
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -243,7 +243,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
 
         foreach (var child in data.OfType<ChildWrite>())
         {
-            rows += await ExecuteAsync(connection, transaction, UpsertChildSql, ChildParameters(child)).ConfigureAwait(false);
+            rows += await ExecuteAsync(connection, transaction, UpsertChildSql, ChildParameters(child.Child)).ConfigureAwait(false);
         }
 
         var fills = data.OfType<FillWrite>().Select(f => f.Fill).ToList();
@@ -360,7 +360,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         ("@time", Time(started.Time)),
     ];
 
-    private (string, object?)[] ChildParameters(ChildWrite child)
+    private (string, object?)[] ChildParameters(ChildOrderSnapshot child)
     {
         var final = child.State == ChildState.Final;
         return
@@ -369,22 +369,22 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
             ("@client_order_id", child.ClientOrderId),
             ("@exchange_order_id", child.ExchangeOrderId),
             ("@sequence", child.Sequence),
-            ("@type", child.Type == ChildOrderType.Market ? "market" : "post_only"),
+            ("@type", child.OrderType == ChildOrderType.Market ? "market" : "post_only"),
             ("@price", Money(child.Price)),
             ("@qty", Money(child.Quantity)),
             ("@status", StatusOf(child)),
-            ("@filled_qty", Money(child.Filled)),
-            ("@sent_at", Time(child.PlacedAt)),
+            ("@filled_qty", Money(child.FilledQuantity)),
+            ("@sent_at", Time(child.SentAt)),
             ("@acked_at", child.ExchangeOrderId != 0 ? Time(child.Time) : null),
             ("@done_at", final ? Time(child.Time) : null),
             ("@updated_at", Time(child.Time)),
         ];
     }
 
-    private static string StatusOf(ChildWrite child) => child.State switch
+    private static string StatusOf(ChildOrderSnapshot child) => child.State switch
     {
-        ChildState.Final when child.Filled >= child.Quantity && child.Quantity > 0 => "filled",
-        ChildState.Final when child.ExchangeOrderId == 0 && child.Filled == 0 => "rejected",
+        ChildState.Final when child.FilledQuantity >= child.Quantity && child.Quantity > 0 => "filled",
+        ChildState.Final when child.ExchangeOrderId == 0 && child.FilledQuantity == 0 => "rejected",
         ChildState.Final => "closed",
         _ => ChaserDb.SnakeCase(child.State.ToString()),
     };
@@ -627,9 +627,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
 
     private sealed record EventWrite(DecisionRecord Decision) : Write;
 
-    private sealed record ChildWrite(
-        long ParentId, string ClientOrderId, long ExchangeOrderId, int Sequence, ChildOrderType Type, decimal Price, decimal Quantity,
-        ChildState State, decimal Filled, DateTimeOffset PlacedAt, DateTimeOffset Time) : Write;
+    private sealed record ChildWrite(ChildOrderSnapshot Child) : Write;
 
     private sealed record FillWrite(FillRecord Fill) : Write;
 

@@ -1,6 +1,6 @@
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
-using Chaser.Engine;
+using Chaser.Core.Ports;
 using Chaser.Simulator.Engine;
 using Chaser.Simulator.Server;
 using Chaser.Simulator.Sources;
@@ -280,7 +280,7 @@ internal sealed class DecisionList : IExecutionRecorder
 
     public void Decision(DecisionRecord decision) => Decisions.Add(decision);
 
-    public void Child(long parentId, ChildOrder child, DateTimeOffset time)
+    public void Child(ChildOrderSnapshot child)
     {
     }
 

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
+using Chaser.Core.Ports;
 using Chaser.Engine;
 
 namespace Chaser.Cli.Tests;

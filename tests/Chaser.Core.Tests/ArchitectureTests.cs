@@ -1,9 +1,10 @@
 using System.Reflection;
+using System.Xml.Linq;
 using Chaser.Core.Chasing;
 
 namespace Chaser.Core.Tests;
 
-/// <summary>The core stays pure: it references nothing of ours and no I/O, networking or clock APIs.</summary>
+/// <summary>The core stays pure: it references nothing of ours and no I/O, networking or clock APIs; every dependency points inward.</summary>
 public class ArchitectureTests
 {
     private static readonly Assembly Core = typeof(ChaserStateMachine).Assembly;
@@ -38,6 +39,55 @@ public class ArchitectureTests
             .Select(m => $"{m.DeclaringType}.{m.Name}")
             .ToArray();
         Assert.Empty(offenders);
+    }
+
+    /// <summary>
+    /// Which of our projects each project may reference: dependencies point inward. The core references nothing of ours;
+    /// the adapters (Binance, storage, the simulator's exchange) and the engine only the core; reporting reads stored
+    /// rows; the backtester drives the engine over the simulator's matching; the hosts (CLI, API) may use anything.
+    /// </summary>
+    private static readonly Dictionary<string, string[]?> AllowedReferences = new(StringComparer.Ordinal)
+    {
+        ["Chaser.Core"] = [],
+        ["Chaser.Binance"] = ["Chaser.Core"],
+        ["Chaser.Storage"] = ["Chaser.Core"],
+        ["Chaser.Simulator"] = ["Chaser.Core"],
+        ["Chaser.Engine"] = ["Chaser.Core"],
+        ["Chaser.Reporting"] = ["Chaser.Core", "Chaser.Storage"],
+        ["Chaser.Backtesting"] = ["Chaser.Core", "Chaser.Engine", "Chaser.Simulator"],
+        ["Chaser.Api"] = null,
+        ["Chaser.Cli"] = null,
+    };
+
+    [Fact]
+    public void Every_project_references_only_projects_further_in()
+    {
+        var projects = Directory.GetFiles(Path.Combine(RepositoryRoot(), "src"), "*.csproj", SearchOption.AllDirectories);
+        Assert.NotEmpty(projects);
+        var outward = new List<string>();
+        foreach (var project in projects)
+        {
+            var name = Path.GetFileNameWithoutExtension(project);
+            Assert.True(AllowedReferences.TryGetValue(name, out var allowed), $"{name} is a new project: say in {nameof(AllowedReferences)} which of ours it may reference");
+            var references = XDocument.Load(project).Descendants("ProjectReference")
+                .Select(r => Path.GetFileNameWithoutExtension(r.Attribute("Include")!.Value.Replace('\\', '/')));
+            outward.AddRange(references.Where(r => allowed is not null && !allowed.Contains(r, StringComparer.Ordinal)).Select(r => $"{name} → {r}"));
+        }
+
+        Assert.Empty(outward);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Chaser.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Chaser.sln not found above " + AppContext.BaseDirectory);
     }
 
     private static IEnumerable<Type> UsedTypes() =>

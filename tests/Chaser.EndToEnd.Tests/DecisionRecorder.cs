@@ -1,6 +1,5 @@
-using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
-using Chaser.Engine;
+using Chaser.Core.Ports;
 
 namespace Chaser.EndToEnd.Tests;
 
@@ -53,7 +52,7 @@ internal sealed class DecisionRecorder : IExecutionRecorder
         }
     }
 
-    public void Child(long parentId, ChildOrder child, DateTimeOffset time)
+    public void Child(ChildOrderSnapshot child)
     {
     }
 

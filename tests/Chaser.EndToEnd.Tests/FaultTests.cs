@@ -1,6 +1,6 @@
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
-using Chaser.Engine;
+using Chaser.Core.Ports;
 using Chaser.Simulator.Server;
 
 namespace Chaser.EndToEnd.Tests;

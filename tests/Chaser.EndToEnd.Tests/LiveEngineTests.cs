@@ -1,5 +1,6 @@
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
+using Chaser.Core.Ports;
 
 namespace Chaser.EndToEnd.Tests;
 
@@ -66,7 +67,7 @@ public class LiveEngineTests
     }
 
     /// <summary>What we counted equals what the exchange's userTrades say, and nothing of ours is left open.</summary>
-    private static void AssertMatchesExchange(SimulatedVenue venue, IReadOnlyList<Chaser.Engine.ExecutionResult> results)
+    private static void AssertMatchesExchange(SimulatedVenue venue, IReadOnlyList<ExecutionResult> results)
     {
         foreach (var symbol in results.Select(r => r.Spec.Symbol).Distinct())
         {

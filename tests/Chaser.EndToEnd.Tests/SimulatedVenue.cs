@@ -1,5 +1,6 @@
 using Chaser.Binance.Connector;
 using Chaser.Binance.Signing;
+using Chaser.Core.Ports;
 using Chaser.Engine;
 using Chaser.Simulator.Server;
 

@@ -1,5 +1,6 @@
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
+using Chaser.Core.Ports;
 using Chaser.Core.Rules;
 
 namespace Chaser.Engine.Tests;
@@ -344,7 +345,7 @@ internal sealed class ListRecorder : IExecutionRecorder
         }
     }
 
-    public void Child(long parentId, ChildOrder child, DateTimeOffset time)
+    public void Child(ChildOrderSnapshot child)
     {
     }
 

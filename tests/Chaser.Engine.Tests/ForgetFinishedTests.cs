@@ -1,5 +1,6 @@
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
+using Chaser.Core.Ports;
 using Chaser.Core.Rules;
 using Microsoft.Extensions.Time.Testing;
 

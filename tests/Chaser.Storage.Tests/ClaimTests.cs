@@ -1,3 +1,4 @@
+using Chaser.Core.Ports;
 using Chaser.Engine;
 using Chaser.Simulator.Server;
 using Chaser.Tests.Shared;
@@ -93,7 +94,7 @@ public class ClaimTests
 
         await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
         await using var connector = SimulatorConnector.For(simulator, webSocketOrderEntry: false);
-        var report = await RestartRecovery.RecoverAsync(database.ConnectionString, connector, connector, "sim here", "key-a", cancellationToken: Ct);
+        var report = await Recovery.RecoverAsync(database.ConnectionString, connector, connector, "sim here", "key-a", cancellationToken: Ct);
 
         Assert.Equal(1, report.Orders);
         Assert.Equal(3, report.OtherVenues.Count);
@@ -175,7 +176,7 @@ public class ClaimTests
         }, Ct);
 
         var exchange = new RecoveryDecisionTests.HistoryExchange();
-        var report = await RestartRecovery.RecoverAsync(database.ConnectionString, exchange, exchange, "v", "a", lease: TimeSpan.FromSeconds(1.5), cancellationToken: Ct);
+        var report = await Recovery.RecoverAsync(database.ConnectionString, exchange, exchange, "v", "a", lease: TimeSpan.FromSeconds(1.5), cancellationToken: Ct);
         await beating.CancelAsync();
         await heartbeat;
 
@@ -195,7 +196,7 @@ public class ClaimTests
         var exchange = new RecoveryDecisionTests.HistoryExchange();
         await using var engine = new ExecutionEngine(exchange);
 
-        var refused = await Assert.ThrowsAsync<OrderClaimException>(() => OrderQueries.CheckAsync([filled, working, New(3)], engine, Ct));
+        var refused = await Assert.ThrowsAsync<OrderClaimException>(() => StoredOrders.CheckAsync(new OrderStore("Data Source=:memory:"), [.. new[] { filled, working, New(3) }.Select(OrderStore.Describe)], engine, Ct));
 
         Assert.Equal([1L, 2L], refused.Refused.Keys.Order());
         Assert.Equal("order 1 is filled; only new orders can be executed (an order is executed once); order 2 is working; only new orders can be executed (an order is executed once)", refused.Message);
@@ -251,7 +252,7 @@ public class RecoveryDecisionTests
             exchange.Children[2] = [Child(tag, 2, 1, 0.012m)];
         }
 
-        var report = await RestartRecovery.RecoverAsync(database.ConnectionString, exchange, exchange, "v", "a", cancellationToken: Ct);
+        var report = await Recovery.RecoverAsync(database.ConnectionString, exchange, exchange, "v", "a", cancellationToken: Ct);
 
         Assert.Equal(2, report.Orders);
         await using var check = new ChaserDb(database.ConnectionString);

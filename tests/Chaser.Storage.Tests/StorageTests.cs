@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
 using Chaser.Core.Market;
+using Chaser.Core.Ports;
 using Chaser.Core.Rules;
 using Chaser.Engine;
 using Chaser.Simulator.Server;
@@ -114,7 +115,7 @@ public class StorageTests
         Place(ClientOrderIds.For("other1", 21, 2), Chaser.Simulator.Engine.OrderType.Market, 1.47m);
 
         await using var connector = SimulatorConnector.For(simulator, webSocketOrderEntry: false);
-        var report = await RestartRecovery.RecoverAsync(database.ConnectionString, connector, connector, "sim", "key-test", cancellationToken: Ct);
+        var report = await Recovery.RecoverAsync(database.ConnectionString, connector, connector, "sim", "key-test", cancellationToken: Ct);
 
         Assert.Equal(1, report.Orders);
         Assert.Equal(1, report.OrphansCanceled);
@@ -149,7 +150,7 @@ public class StorageTests
             recorder.MarketTrade(new MarketTradeSample(7, 65_000.1m, 0.123m, false, T0.AddMilliseconds(3), T0.AddMilliseconds(4)));
             recorder.MarketTrade(new MarketTradeSample(7, 65_000m, 0.0001m, true, T0.AddMilliseconds(5), T0.AddMilliseconds(6)));
             recorder.Decision(new DecisionRecord(7, T0, place, 123.4));
-            recorder.Child(7, child, T0);
+            recorder.Child(ChildOrderSnapshot.Of(7, child, T0));
             recorder.Fill(fill);
             recorder.Fill(fill with { ReceivedAt = T0.AddSeconds(3) }); // the same trade again, from userTrades
             recorder.Decision(new DecisionRecord(7, T0.AddSeconds(1), finish, null));
@@ -282,18 +283,19 @@ public class StorageTests
         await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
         await using var recorder = new StorageRecorder(database.ConnectionString);
         await using var db = new ChaserDb(database.ConnectionString);
+        var store = new OrderStore(database.ConnectionString);
         var ids = new long[] { 11, 12 };
 
         // An engine with a tag of its own would work this database's orders under ids a restart can't recognise.
         await using (var untagged = new ExecutionEngine(SimulatorConnector.For(simulator), recorder))
         {
-            var refused = await Assert.ThrowsAsync<ArgumentException>(() => db.Orders.Where(o => ids.Contains(o.Id)).ExecuteAsync(untagged, Ct));
+            var refused = await Assert.ThrowsAsync<ArgumentException>(() => untagged.ExecuteStoredAsync(store, ids, Ct));
             Assert.Equal("engine", refused.ParamName);
             Assert.Empty(simulator.Engine.GetOpenOrders(null));
         }
 
         await using var engine = new ExecutionEngine(SimulatorConnector.For(simulator), recorder, options: new EngineOptions { ClientIdTag = await db.GetClientIdTagAsync(Ct) });
-        var results = await db.Orders.Where(o => ids.Contains(o.Id)).ExecuteAsync(engine, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
+        var results = await engine.ExecuteStoredAsync(store, ids, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
 
         Assert.All(results, r => Assert.Equal(FinishReason.Filled, r.Status));
         var stored = await db.Orders.Include(o => o.Fills).Include(o => o.Mids).Where(o => ids.Contains(o.Id)).OrderBy(o => o.Id).ToListAsync(Ct);
@@ -317,7 +319,7 @@ public class StorageTests
         Assert.Equal(stored[0].Fills.Count, report[0].Fills);
 
         // A finished order can't be worked again.
-        var again = await Assert.ThrowsAsync<OrderClaimException>(() => db.Orders.Where(o => o.Id == 11).ExecuteAsync(engine, Ct));
+        var again = await Assert.ThrowsAsync<OrderClaimException>(() => engine.ExecuteStoredAsync(store, [11], Ct));
         Assert.StartsWith("order 11 is filled; only new orders can be executed", again.Message, StringComparison.Ordinal);
     }
 

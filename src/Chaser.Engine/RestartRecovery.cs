@@ -1,9 +1,7 @@
 using Chaser.Core.Chasing;
 using Chaser.Core.Ports;
-using Chaser.Engine;
-using Microsoft.EntityFrameworkCore;
 
-namespace Chaser.Storage;
+namespace Chaser.Engine;
 
 /// <summary>
 /// What a restart found and did. <see cref="OtherVenues"/> are orders left working on another venue or account than
@@ -29,19 +27,22 @@ public static class RestartRecovery
     /// <summary>How long after its last heartbeat an order counts as abandoned: several heartbeats missed.</summary>
     public static readonly TimeSpan DefaultLease = TimeSpan.FromSeconds(10);
 
-    public static async Task<RecoveryReport> RecoverAsync(string database, IExchangeConnector connector, IExchangeHistory history, string venue, string account, Action<string>? diagnostics = null, TimeSpan? lease = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Reconciles the store's working orders of <paramref name="venue"/> and <paramref name="account"/> with the
+    /// exchange; restored fills and the final rows go through <paramref name="recorder"/> (the store's own), flushed
+    /// before this returns.
+    /// </summary>
+    public static async Task<RecoveryReport> RecoverAsync(IOrderStore store, IExecutionRecorder recorder, IExchangeConnector connector, IExchangeHistory history, string venue, string account, Action<string>? diagnostics = null, TimeSpan? lease = null, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(recorder);
         ArgumentNullException.ThrowIfNull(connector);
         ArgumentNullException.ThrowIfNull(history);
-        List<OrderRow> all;
-        string tag;
-        await using (var db = new ChaserDb(database))
-        {
-            all = await db.Orders.AsNoTracking().Where(o => o.Status == OrderStatus.Working).OrderBy(o => o.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+        time ??= TimeProvider.System;
+        var all = await store.GetWorkingAsync(cancellationToken).ConfigureAwait(false);
 
-            // Only this database's orders are ours: another one on the same account uses the same parent ids.
-            tag = await db.GetClientIdTagAsync(cancellationToken).ConfigureAwait(false);
-        }
+        // Only this database's orders are ours: another one on the same account uses the same parent ids.
+        var tag = await store.GetClientIdTagAsync(cancellationToken).ConfigureAwait(false);
 
         var working = all.Where(o => o.Venue == venue && o.Account == account).ToList();
         var others = all.Except(working)
@@ -50,7 +51,7 @@ public static class RestartRecovery
 
         // An order whose heartbeat is fresh may be worked by a live process (a `chaser execute` on the same database):
         // wait out its lease, and leave alone every one whose heartbeat went on meanwhile.
-        var live = await StillAliveAsync(database, working, lease ?? DefaultLease, diagnostics, cancellationToken).ConfigureAwait(false);
+        var live = await StillAliveAsync(store, working, lease ?? DefaultLease, diagnostics, time, cancellationToken).ConfigureAwait(false);
         working.RemoveAll(o => live.Contains(o.Id));
         others.AddRange(live.Order().Select(id => $"order {id} is worked by another live process (its heartbeat goes on); not reconciled here"));
         foreach (var other in others)
@@ -72,7 +73,6 @@ public static class RestartRecovery
         }
 
         var restored = 0;
-        await using var recorder = new StorageRecorder(database, diagnostics);
         foreach (var order in working)
         {
             var since = (order.StartedAt ?? order.CreatedAt) - TimeSpan.FromMinutes(1);
@@ -84,7 +84,7 @@ public static class RestartRecovery
             }
 
             restored += fills.Count;
-            var spec = OrderQueries.ToSpec(order);
+            var spec = order.Spec ?? throw new ArgumentException(order.Problem, nameof(store));
             var filledQuantity = fills.Sum(f => f.Quantity);
             var filledNotional = fills.Sum(f => f.Quantity * f.Price);
             var rules = await connector.GetSymbolRulesAsync(order.Symbol, cancellationToken).ConfigureAwait(false);
@@ -102,7 +102,7 @@ public static class RestartRecovery
                 Fees = fills.Sum(f => f.Fee),
                 ArrivalMid = order.ArrivalMid,
                 StartedAt = order.StartedAt ?? order.CreatedAt,
-                CompletedAt = DateTimeOffset.UtcNow,
+                CompletedAt = time.GetUtcNow(),
                 ChildOrders = children.Count,
                 Fills = [],
             });
@@ -114,9 +114,9 @@ public static class RestartRecovery
     }
 
     /// <summary>The orders among <paramref name="working"/> that another process keeps alive (or finished) while their lease runs out.</summary>
-    private static async Task<HashSet<long>> StillAliveAsync(string database, List<OrderRow> working, TimeSpan lease, Action<string>? diagnostics, CancellationToken cancellationToken)
+    private static async Task<HashSet<long>> StillAliveAsync(IOrderStore store, List<StoredOrder> working, TimeSpan lease, Action<string>? diagnostics, TimeProvider time, CancellationToken cancellationToken)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         var fresh = working.Where(o => o.HeartbeatAt is { } beat && now - beat < lease).ToDictionary(o => o.Id, o => o.HeartbeatAt!.Value);
         if (fresh.Count == 0)
         {
@@ -125,15 +125,13 @@ public static class RestartRecovery
 
         var wait = fresh.Values.Max() + lease - now;
         diagnostics?.Invoke($"recovery: {fresh.Count} order(s) had a heartbeat less than {lease.TotalSeconds:0} s ago; waiting {wait.TotalSeconds:0.0} s to see whether a live process works them");
-        await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+        await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
 
-        await using var db = new ChaserDb(database);
-        var ids = fresh.Keys.ToArray();
-        var now2 = await db.Orders.AsNoTracking().Where(o => ids.Contains(o.Id)).Select(o => new { o.Id, o.Status, o.HeartbeatAt }).ToListAsync(cancellationToken).ConfigureAwait(false);
-        return [.. now2.Where(o => o.Status != OrderStatus.Working || o.HeartbeatAt > fresh[o.Id]).Select(o => o.Id)];
+        var later = await store.GetAsync(fresh.Keys, cancellationToken).ConfigureAwait(false);
+        return [.. later.Where(o => !o.IsWorking || o.HeartbeatAt > fresh[o.Id]).Select(o => o.Id)];
     }
 
-    private static async Task<int> CountOpenAsync(IExchangeHistory history, string tag, IEnumerable<OrderRow> orders, CancellationToken cancellationToken)
+    private static async Task<int> CountOpenAsync(IExchangeHistory history, string tag, IEnumerable<StoredOrder> orders, CancellationToken cancellationToken)
     {
         var open = 0;
         foreach (var order in orders)

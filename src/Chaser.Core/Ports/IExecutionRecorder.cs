@@ -1,13 +1,13 @@
-using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
 
-namespace Chaser.Engine;
+namespace Chaser.Core.Ports;
 
 /// <summary>
 /// Where the engine records everything it does, off the hot path: calls must not block (a storage implementation
 /// queues to a background writer). Every method is called from the parent order's own loop, so calls for one parent
 /// order arrive in order; after <see cref="OrderCompleted"/> only <see cref="Mid"/> samples of the markout tail follow
-/// (the engine keeps sampling the book for markouts after the order ended).
+/// (the engine keeps sampling the book for markouts after the order ended). Everything handed over is an immutable
+/// value, so an implementation may keep it and write it later. A port: the engine drives it, storage implements it.
 /// </summary>
 public interface IExecutionRecorder
 {
@@ -24,8 +24,8 @@ public interface IExecutionRecorder
 
     void Decision(DecisionRecord decision);
 
-    /// <summary>A child order's state changed (placed, accepted, modified, finished).</summary>
-    void Child(long parentId, ChildOrder child, DateTimeOffset time);
+    /// <summary>A child order's state changed (placed, accepted, modified, filled, finished): the child as it is now.</summary>
+    void Child(ChildOrderSnapshot child);
 
     void Fill(FillRecord fill);
 
@@ -38,6 +38,12 @@ public interface IExecutionRecorder
     void Alive(IReadOnlyCollection<long> parentIds, DateTimeOffset time)
     {
     }
+
+    /// <summary>
+    /// Completes once everything recorded before the call is durable (in the database). A recorder that keeps nothing
+    /// back has nothing to wait for.
+    /// </summary>
+    ValueTask FlushAsync(CancellationToken cancellationToken) => default;
 }
 
 /// <summary>Records nothing (when a caller only wants the results).</summary>
@@ -61,7 +67,7 @@ public sealed class NullRecorder : IExecutionRecorder
     {
     }
 
-    public void Child(long parentId, ChildOrder child, DateTimeOffset time)
+    public void Child(ChildOrderSnapshot child)
     {
     }
 

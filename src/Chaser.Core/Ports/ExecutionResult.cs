@@ -1,7 +1,7 @@
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
 
-namespace Chaser.Engine;
+namespace Chaser.Core.Ports;
 
 /// <summary>One execution of a child order, as recorded.</summary>
 public sealed record FillRecord(
@@ -51,7 +51,7 @@ public sealed record LatencySummary(int Count, double P50, double P99, double Ma
         sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 }
 
-/// <summary>The outcome of one parent order: what the post-trade table and <c>--json</c> print.</summary>
+/// <summary>The outcome of one parent order: what the post-trade table and <c>--json</c> print, and what storage finalises the row with.</summary>
 public sealed record ExecutionResult
 {
     public required ParentOrderSpec Spec { get; init; }
@@ -86,7 +86,12 @@ public sealed record ExecutionResult
 
     public int PostOnlyRejects { get; init; }
 
-    public IReadOnlyList<FillRecord> Fills { get; init; } = [];
+    /// <summary>The fills, copied when set: a result is a value, and a list the caller keeps filling must not change it.</summary>
+    public IReadOnlyList<FillRecord> Fills
+    {
+        get;
+        init => field = value is null ? [] : [.. value];
+    } = [];
 
     public LatencySummary Latency { get; init; } = new(0, 0, 0, 0);
 
@@ -97,11 +102,4 @@ public sealed record ExecutionResult
     public decimal Slippage => FilledQuantity == 0 || ArrivalMid == 0 ? 0m : Spec.Side.Sign() * (AveragePrice - ArrivalMid) / ArrivalMid;
 
     public decimal SlippageBps => Slippage * 10_000m;
-}
-
-/// <summary>A parent order id the engine already holds (queued, working or finished): one order is worked once.</summary>
-public sealed class OrderAlreadyHeldException(long parentId)
-    : InvalidOperationException($"order {parentId} is already being executed (or was) by this engine; an order is executed once")
-{
-    public long ParentId { get; } = parentId;
 }
