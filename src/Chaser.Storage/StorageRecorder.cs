@@ -304,10 +304,10 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
 
     private const string UpsertChildSql = """
         INSERT INTO child_orders (order_id, client_order_id, exchange_order_id, sequence, type, price, qty, status, filled_qty, modifies, sent_at, acked_at, done_at, updated_at)
-        VALUES (@order_id, @client_order_id, @exchange_order_id, @sequence, @type, @price, @qty, @status, @filled_qty, 0, @sent_at, @acked_at, @done_at, @updated_at)
+        VALUES (@order_id, @client_order_id, @exchange_order_id, @sequence, @type, @price, @qty, @status, @filled_qty, @modifies, @sent_at, @acked_at, @done_at, @updated_at)
         ON CONFLICT (client_order_id) DO UPDATE SET
             exchange_order_id = CASE WHEN excluded.exchange_order_id <> 0 THEN excluded.exchange_order_id ELSE child_orders.exchange_order_id END,
-            modifies = child_orders.modifies + CASE WHEN excluded.price <> child_orders.price AND excluded.status = 'live' THEN 1 ELSE 0 END,
+            modifies = excluded.modifies,
             price = excluded.price, qty = excluded.qty, status = excluded.status, filled_qty = excluded.filled_qty,
             acked_at = COALESCE(child_orders.acked_at, excluded.acked_at),
             done_at = COALESCE(child_orders.done_at, excluded.done_at),
@@ -374,6 +374,9 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
             ("@qty", Money(child.Quantity)),
             ("@status", StatusOf(child)),
             ("@filled_qty", Money(child.FilledQuantity)),
+
+            // The chaser's own count: a modify accepted and followed at once by the next is never seen resting.
+            ("@modifies", child.Modifies),
             ("@sent_at", Time(child.SentAt)),
             ("@acked_at", child.ExchangeOrderId != 0 ? Time(child.Time) : null),
             ("@done_at", final ? Time(child.Time) : null),

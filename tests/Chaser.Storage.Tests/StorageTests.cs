@@ -203,6 +203,52 @@ public class StorageTests
     [Theory]
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task A_child_row_counts_every_modify_the_chaser_made_also_one_answered_at_once_by_the_next(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await MigrateAsync(database);
+        var spec = new ParentOrderSpec(7, "BTCUSDT", Side.Buy, SizeType.Notional, 1_000m);
+        var machine = new ChaserStateMachine(spec, Btc);
+        var time = T0;
+        await using (var recorder = new StorageRecorder(database.ConnectionString))
+        {
+            recorder.OrderStarted(spec, T0);
+
+            // What the runner does: one event, then the child as it stands after the chaser's decisions.
+            void Record(Func<DateTimeOffset, ChaserDecisions> handle)
+            {
+                time = time.AddSeconds(1);
+                handle(time);
+                recorder.Child(ChildOrderSnapshot.Of(7, machine.Children[0], time));
+            }
+
+            string Id() => machine.Children[0].ClientOrderId;
+            decimal Resting() => machine.Children[0].Price;
+            decimal Quantity() => machine.Children[0].Quantity;
+            machine.Start(T0);
+            Record(now => machine.OnBookTop(new BookTop(65_000.0m, 1m, 65_000.1m, 1m, 1, now), now));
+            Record(now => machine.OnAccepted(new OrderAccepted(Id(), 1, Resting(), Quantity(), false, now, now)));
+            Record(now => machine.OnBookTop(new BookTop(65_000.5m, 1m, 65_000.6m, 1m, 2, now), now));
+            Record(now => machine.OnBookTop(new BookTop(65_001.0m, 1m, 65_001.1m, 1m, 3, now), now));
+
+            // The first modify is accepted while the book moved on: the chaser sends the next one at once, so the
+            // child is pending again (at the accepted price) when it is recorded.
+            Record(now => machine.OnAccepted(new OrderAccepted(Id(), 1, 65_000.5m, Quantity(), true, now, now)));
+            Assert.Equal((ChildState.PendingModify, 65_000.5m), (machine.Children[0].State, machine.Children[0].Price));
+            Record(now => machine.OnAccepted(new OrderAccepted(Id(), 1, 65_001.0m, Quantity(), true, now, now)));
+            Assert.Equal(2, machine.Children[0].Modifies);
+            await recorder.FlushAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        }
+
+        await using var db = new ChaserDb(database.ConnectionString);
+        var child = await db.ChildOrders.AsNoTracking().SingleAsync(Ct);
+        Assert.Equal(("live", 65_001.0m, 2), (child.Status, child.Price, child.Modifies));
+        Assert.Equal(T0.AddSeconds(1), child.SentAt);
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
     public async Task Concurrent_recorders_lose_nothing(DatabaseProvider provider)
     {
         await using var database = await TestDatabase.CreateAsync(provider);
