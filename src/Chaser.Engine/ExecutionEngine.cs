@@ -404,17 +404,17 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             // The book may have arrived before this order was routed: start from the latest one.
             if (_lastBooks.TryGetValue(spec.Symbol, out var last) && last.TryGet(out var book))
             {
-                runner.Post(new InboxItem { Kind = InboxKind.Book, Book = book });
+                runner.Post(ChaserInput.OfBook(spec.Symbol, book, receivedTimestamp: 0));
             }
 
             ran = true;
             var run = runner.RunAsync(_budget);
             if (_userCanceled.ContainsKey(spec.Id))
             {
-                runner.Post(new InboxItem { Kind = InboxKind.UserCancel });
+                runner.Post(ChaserInput.UserCancel);
             }
 
-            using (cancellationToken.Register(() => runner.Post(new InboxItem { Kind = InboxKind.UserCancel })))
+            using (cancellationToken.Register(() => runner.Post(ChaserInput.UserCancel)))
             {
                 return await run.ConfigureAwait(false);
             }
@@ -478,7 +478,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
         if (_byParent.TryGetValue(parentId, out var runner))
         {
-            runner.Post(new InboxItem { Kind = InboxKind.UserCancel });
+            runner.Post(ChaserInput.UserCancel);
         }
     }
 
@@ -517,7 +517,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
         if (_bySymbol.TryGetValue(symbol, out var runners))
         {
-            var item = new InboxItem { Kind = InboxKind.Book, Book = top, ReceivedTimestamp = receivedTimestamp };
+            var item = ChaserInput.OfBook(symbol, top, receivedTimestamp);
             foreach (var runner in runners)
             {
                 runner.Post(item);
@@ -536,7 +536,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     {
         if (_bySymbol.TryGetValue(symbol, out var runners))
         {
-            var item = new InboxItem { Kind = InboxKind.Depth, Depth = depth, ReceivedTimestamp = receivedTimestamp };
+            var item = ChaserInput.OfDepth(symbol, depth, receivedTimestamp);
             foreach (var runner in runners)
             {
                 runner.Post(item);
@@ -548,7 +548,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     {
         if (_bySymbol.TryGetValue(symbol, out var runners))
         {
-            var item = new InboxItem { Kind = InboxKind.Trade, Trade = trade };
+            var item = ChaserInput.OfTrade(symbol, trade);
             foreach (var runner in runners)
             {
                 runner.Post(item);
@@ -557,26 +557,26 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     }
 
     void IExchangeEventSink.OnAccepted(in OrderAccepted accepted) =>
-        Route(accepted.ClientOrderId, new InboxItem { Kind = InboxKind.Accepted, Accepted = accepted });
+        Route(accepted.ClientOrderId, ChaserInput.OfAccepted(accepted));
 
     void IExchangeEventSink.OnRejected(in OrderRejected rejected) =>
-        Route(rejected.ClientOrderId, new InboxItem { Kind = InboxKind.Rejected, Rejected = rejected });
+        Route(rejected.ClientOrderId, ChaserInput.OfRejected(rejected));
 
     void IExchangeEventSink.OnFill(in Fill fill) =>
-        Route(fill.ClientOrderId, new InboxItem { Kind = InboxKind.Fill, Fill = fill });
+        Route(fill.ClientOrderId, ChaserInput.OfFill(fill));
 
     void IExchangeEventSink.OnOrderFinished(in OrderFinished finished) =>
-        Route(finished.ClientOrderId, new InboxItem { Kind = InboxKind.Finished, Finished = finished });
+        Route(finished.ClientOrderId, ChaserInput.OfFinished(finished));
 
     void IExchangeEventSink.OnOutcomeUnknown(in RequestOutcomeUnknown unknown) =>
-        Route(unknown.ClientOrderId, new InboxItem { Kind = InboxKind.Unknown, Unknown = unknown });
+        Route(unknown.ClientOrderId, ChaserInput.OfUnknown(unknown));
 
     void IExchangeEventSink.OnStatusReport(in OrderStatusReport report) =>
-        Route(report.ClientOrderId, new InboxItem { Kind = InboxKind.Status, Status = report });
+        Route(report.ClientOrderId, ChaserInput.OfStatus(report));
 
     void IExchangeEventSink.OnConnectivity(ConnectionScope scope, string? symbol, bool up)
     {
-        var item = new InboxItem { Kind = up ? InboxKind.Restored : InboxKind.Lost, Scope = scope };
+        var item = ChaserInput.OfConnectivity(scope, symbol, up);
         foreach (var runner in _byParent.Values)
         {
             if (scope == ConnectionScope.OrderEntry || symbol is null || string.Equals(runner.Spec.Symbol, symbol, StringComparison.Ordinal))
@@ -589,7 +589,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     void IExchangeEventSink.OnRateBudget(decimal availableFraction)
     {
         _budget = availableFraction;
-        var item = new InboxItem { Kind = InboxKind.Budget, Budget = availableFraction };
+        var item = ChaserInput.OfRateBudget(availableFraction);
         foreach (var runner in _byParent.Values)
         {
             runner.Post(item);
@@ -635,7 +635,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
     }
 
-    private void Route(string clientOrderId, in InboxItem item)
+    private void Route(string clientOrderId, in ChaserInput item)
     {
         // Only ids with our tag: another database or process on the account may use the same parent ids.
         if (!ClientOrderIds.IsOurs(clientOrderId, ClientIdTag, out var parentId))
@@ -647,7 +647,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         {
             runner.Post(item);
         }
-        else if (item.Kind == InboxKind.Fill)
+        else if (item.Kind == EventKind.Fill)
         {
             // Not ours to count any more (forgotten, or a previous process's): never dropped without a word.
             _options.Diagnostics?.Invoke($"fill {item.Fill.TradeId} of {clientOrderId} ({item.Fill.Quantity} at {item.Fill.Price}) is for order {parentId}, which this engine does not hold (finished and forgotten, or another process's): not counted or recorded");

@@ -12,6 +12,17 @@ namespace Chaser.Core.Ports;
 /// <param name="ReduceOnly">The parent order's reduce-only flag, carried to every child.</param>
 public readonly record struct OrderRequest(ChaserCommand Command, string Symbol, SymbolRules Rules, bool ReduceOnly);
 
+/// <summary>Where a host hands the requests its chaser decided: the exchange connector live, a scheduler in a backtest.</summary>
+public interface IOrderGateway
+{
+    /// <summary>
+    /// Sends one request without waiting for its answer (which arrives through the sink: accepted, rejected, order
+    /// finished, unknown outcome, or for a query the order's trades as fills then its status). Returns the
+    /// <see cref="TimeProvider.GetTimestamp"/> reading when the request's bytes were handed to the socket.
+    /// </summary>
+    long Submit(in OrderRequest request);
+}
+
 /// <summary>
 /// Where a connector delivers what it hears: market data by symbol, and answers and user-stream events about our
 /// orders (routed by client order id). Implementations must be thread-safe and must not block.
@@ -50,7 +61,7 @@ public interface IExchangeEventSink
 /// A port: the engine drives it, the Binance adapter implements it (for Binance and so for the simulator), tests
 /// implement it in memory. Declared in the core so that adapters depend inward only.
 /// </summary>
-public interface IExchangeConnector : IAsyncDisposable
+public interface IExchangeConnector : IOrderGateway, IAsyncDisposable
 {
     /// <summary>Starts the user data stream (and whatever order entry needs), delivering into <paramref name="sink"/>.</summary>
     Task ConnectAsync(IExchangeEventSink sink, CancellationToken cancellationToken);
@@ -59,13 +70,6 @@ public interface IExchangeConnector : IAsyncDisposable
 
     /// <summary>Starts book (and depth, trade) streams for a symbol; idempotent.</summary>
     Task SubscribeAsync(string symbol, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Sends one request without waiting for its answer (which arrives through the sink: accepted, rejected, order
-    /// finished, unknown outcome, or for a query the order's trades as fills then its status). Returns the
-    /// <see cref="TimeProvider.GetTimestamp"/> reading when the request's bytes were handed to the socket.
-    /// </summary>
-    long Submit(in OrderRequest request);
 
     /// <summary>
     /// Cancels every open order of ours on a symbol (used after a restart): those whose client id carries
