@@ -508,91 +508,74 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
     }
 
-    void IExchangeEventSink.OnBook(string symbol, in BookTop top, long receivedTimestamp)
+    /// <summary>
+    /// The connector's one way in: market data goes to the orders working its symbol, order events to the order their
+    /// client id names, connectivity and the rate budget to every order they concern.
+    /// </summary>
+    void IExchangeEventSink.OnInput(in ChaserInput input)
     {
-        if (!_lastBooks.GetOrAdd(symbol, _ => new LastBook()).SetIfNotOlder(top))
+        switch (input.Kind)
+        {
+            case EventKind.BookTop:
+                OnBook(input);
+                break;
+            case EventKind.Depth or EventKind.Trade:
+                ToSymbol(input.Symbol!, input);
+                break;
+            case EventKind.ConnectivityLost or EventKind.ConnectivityRestored:
+                foreach (var runner in _byParent.Values)
+                {
+                    if (input.Scope == ConnectionScope.OrderEntry || input.Symbol is null || string.Equals(runner.Spec.Symbol, input.Symbol, StringComparison.Ordinal))
+                    {
+                        runner.Post(input);
+                    }
+                }
+
+                break;
+            case EventKind.RateBudget:
+                _budget = input.Budget;
+                foreach (var runner in _byParent.Values)
+                {
+                    runner.Post(input);
+                }
+
+                break;
+            default:
+                if (input.ClientOrderId is { } clientOrderId)
+                {
+                    Route(clientOrderId, input);
+                }
+
+                break;
+        }
+    }
+
+    private void OnBook(in ChaserInput input)
+    {
+        var symbol = input.Symbol!;
+        if (!_lastBooks.GetOrAdd(symbol, _ => new LastBook()).SetIfNotOlder(input.Book))
         {
             return;
         }
 
-        if (_bySymbol.TryGetValue(symbol, out var runners))
-        {
-            var item = ChaserInput.OfBook(symbol, top, receivedTimestamp);
-            foreach (var runner in runners)
-            {
-                runner.Post(item);
-            }
-        }
+        ToSymbol(symbol, input);
 
         // After the working orders have the book: sampling for finished ones must not delay a live decision.
         var tails = _tails;
         if (tails.Length > 0)
         {
-            SampleMarkoutTails(tails, symbol, top);
+            SampleMarkoutTails(tails, symbol, input.Book);
         }
     }
 
-    void IExchangeEventSink.OnDepth(string symbol, DepthLevels depth, long receivedTimestamp)
+    private void ToSymbol(string symbol, in ChaserInput input)
     {
         if (_bySymbol.TryGetValue(symbol, out var runners))
         {
-            var item = ChaserInput.OfDepth(symbol, depth, receivedTimestamp);
             foreach (var runner in runners)
             {
-                runner.Post(item);
+                runner.Post(input);
             }
-        }
-    }
-
-    void IExchangeEventSink.OnTrade(string symbol, in TradePrint trade)
-    {
-        if (_bySymbol.TryGetValue(symbol, out var runners))
-        {
-            var item = ChaserInput.OfTrade(symbol, trade);
-            foreach (var runner in runners)
-            {
-                runner.Post(item);
-            }
-        }
-    }
-
-    void IExchangeEventSink.OnAccepted(in OrderAccepted accepted) =>
-        Route(accepted.ClientOrderId, ChaserInput.OfAccepted(accepted));
-
-    void IExchangeEventSink.OnRejected(in OrderRejected rejected) =>
-        Route(rejected.ClientOrderId, ChaserInput.OfRejected(rejected));
-
-    void IExchangeEventSink.OnFill(in Fill fill) =>
-        Route(fill.ClientOrderId, ChaserInput.OfFill(fill));
-
-    void IExchangeEventSink.OnOrderFinished(in OrderFinished finished) =>
-        Route(finished.ClientOrderId, ChaserInput.OfFinished(finished));
-
-    void IExchangeEventSink.OnOutcomeUnknown(in RequestOutcomeUnknown unknown) =>
-        Route(unknown.ClientOrderId, ChaserInput.OfUnknown(unknown));
-
-    void IExchangeEventSink.OnStatusReport(in OrderStatusReport report) =>
-        Route(report.ClientOrderId, ChaserInput.OfStatus(report));
-
-    void IExchangeEventSink.OnConnectivity(ConnectionScope scope, string? symbol, bool up)
-    {
-        var item = ChaserInput.OfConnectivity(scope, symbol, up);
-        foreach (var runner in _byParent.Values)
-        {
-            if (scope == ConnectionScope.OrderEntry || symbol is null || string.Equals(runner.Spec.Symbol, symbol, StringComparison.Ordinal))
-            {
-                runner.Post(item);
-            }
-        }
-    }
-
-    void IExchangeEventSink.OnRateBudget(decimal availableFraction)
-    {
-        _budget = availableFraction;
-        var item = ChaserInput.OfRateBudget(availableFraction);
-        foreach (var runner in _byParent.Values)
-        {
-            runner.Post(item);
         }
     }
 

@@ -1,6 +1,5 @@
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
-using Chaser.Core.Market;
 using Chaser.Core.Rules;
 
 namespace Chaser.Core.Ports;
@@ -24,36 +23,16 @@ public interface IOrderGateway
 }
 
 /// <summary>
-/// Where a connector delivers what it hears: market data by symbol, and answers and user-stream events about our
-/// orders (routed by client order id). Implementations must be thread-safe and must not block.
-/// <c>receivedTimestamp</c> values are <see cref="TimeProvider.GetTimestamp"/> readings taken when the
-/// frame arrived, so the engine can measure tick-to-order latency.
+/// Where a connector delivers what it hears, each as one <see cref="ChaserInput"/>: market data by symbol (book,
+/// depth, trade), answers and user-stream events about our orders (routed by client order id), a connection going
+/// down or coming back (<see cref="ChaserInput.OfConnectivity"/>: market data for a symbol or every symbol, or order
+/// entry), and the share of the account's order-rate budget still available. Implementations must be thread-safe and
+/// must not block. A market frame's <see cref="ChaserInput.ReceivedTimestamp"/> is the
+/// <see cref="TimeProvider.GetTimestamp"/> reading taken when it arrived, so the engine can measure tick-to-order latency.
 /// </summary>
 public interface IExchangeEventSink
 {
-    void OnBook(string symbol, in BookTop top, long receivedTimestamp);
-
-    void OnDepth(string symbol, DepthLevels depth, long receivedTimestamp);
-
-    void OnTrade(string symbol, in TradePrint trade);
-
-    void OnAccepted(in OrderAccepted accepted);
-
-    void OnRejected(in OrderRejected rejected);
-
-    void OnFill(in Fill fill);
-
-    void OnOrderFinished(in OrderFinished finished);
-
-    void OnOutcomeUnknown(in RequestOutcomeUnknown unknown);
-
-    void OnStatusReport(in OrderStatusReport report);
-
-    /// <summary>Market data for a symbol (or every symbol, when null) or order entry went down or came back.</summary>
-    void OnConnectivity(ConnectionScope scope, string? symbol, bool up);
-
-    /// <summary>The share of the account's order-rate budget still available (0..1).</summary>
-    void OnRateBudget(decimal availableFraction);
+    void OnInput(in ChaserInput input);
 }
 
 /// <summary>
