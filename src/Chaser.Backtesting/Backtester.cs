@@ -5,6 +5,7 @@ using Chaser.Core.Domain;
 using Chaser.Core.Market;
 using Chaser.Core.Ports;
 using Chaser.Core.Rules;
+using Chaser.Engine;
 using Chaser.Simulator.Engine;
 using Chaser.Simulator.Server;
 using Chaser.Simulator.Sources;
@@ -153,24 +154,24 @@ public static class Backtester
         }
     }
 
-    private sealed class Replay
+    /// <summary>
+    /// The virtual-time scheduler around one <see cref="OrderHost"/>: market events at their exchange times, our
+    /// requests reaching the exchange one latency after they were sent (it is the host's gateway), and what the
+    /// exchange answers or publishes reaching the host one latency later.
+    /// </summary>
+    private sealed class Replay : IOrderGateway
     {
         private readonly BacktestOptions _options;
         private readonly SymbolSpec _spec;
         private readonly IExecutionRecorder _recorder;
         private readonly CancellationToken _cancellation;
-        private readonly PriorityQueue<Action, (long Ticks, long Sequence)> _scheduled = new();
+        private readonly PriorityQueue<Scheduled, (long Ticks, long Sequence)> _scheduled = new();
         private readonly Tape _tape = new();
-        private readonly List<FillRecord> _fills = [];
-        private readonly Dictionary<string, (ChildState, decimal, decimal, decimal)> _childSnapshots = new(StringComparer.Ordinal);
         private VirtualClock _clock = null!;
         private ExchangeEngine _exchange = null!;
-        private ChaserStateMachine? _machine;
+        private OrderHost? _host;
         private long _sequence;
         private long _marketEvents;
-        private decimal _arrivalMid;
-        private decimal _lastMid;
-        private DateTimeOffset _startedAt;
         private bool _startReached;
 
         public Replay(BacktestOptions options, SymbolSpec spec, IExecutionRecorder recorder, CancellationToken cancellation)
@@ -206,7 +207,7 @@ public static class Backtester
 
             var hasEvent = true;
             var dataRanOut = false;
-            while (_machine?.Status != ParentStatus.Finished)
+            while (_host?.IsFinished != true)
             {
                 _cancellation.ThrowIfCancellationRequested();
                 if (!_startReached && _options.Start is { } at && (!hasEvent || FromMs(events.Current.Time) > at))
@@ -220,7 +221,7 @@ public static class Backtester
 
                 var nextMarket = hasEvent ? FromMs(events.Current.Time).UtcTicks : long.MaxValue;
                 var nextScheduled = _scheduled.TryPeek(out _, out var key) ? key.Ticks : long.MaxValue;
-                var nextTimer = _machine?.NextWakeUp is { } wake ? wake.UtcTicks : long.MaxValue;
+                var nextTimer = _host?.NextWakeUp is { } wake ? wake.UtcTicks : long.MaxValue;
                 if (!hasEvent && nextScheduled == long.MaxValue)
                 {
                     // Nothing more will happen: the market data is exhausted and nothing is in flight.
@@ -228,14 +229,22 @@ public static class Backtester
                     break;
                 }
 
-                if (nextTimer <= nextMarket && nextTimer <= nextScheduled && _machine is not null)
+                if (nextTimer <= nextMarket && nextTimer <= nextScheduled && _host is not null)
                 {
                     _clock.AdvanceTo(new DateTimeOffset(nextTimer, TimeSpan.Zero));
-                    Decide(_machine.OnTimer(Now));
+                    _host.Handle(ChaserInput.Timer);
                 }
                 else if (nextScheduled <= nextMarket)
                 {
-                    _scheduled.Dequeue()();
+                    var due = _scheduled.Dequeue();
+                    if (due.IsRequest)
+                    {
+                        AtExchange(due.Request);
+                    }
+                    else
+                    {
+                        _host!.Handle(due.Input);
+                    }
                 }
                 else
                 {
@@ -244,10 +253,24 @@ public static class Backtester
                 }
             }
 
-            var result = Result(dataRanOut);
-            _recorder.OrderCompleted(result);
+            if (_host is null)
+            {
+                throw new InvalidOperationException(
+                    _options.Start is { } from
+                        ? $"start: the data has no two-sided quote at or after {from:O}"
+                        : "data: the replay files hold no two-sided quote");
+            }
+
+            var result = _host.Complete(dataRanOut ? "the market data ran out" : "stopped");
             var exchangeTrades = _exchange.GetUserTrades(_spec.Symbol, limit: int.MaxValue).Select(t => t.TradeId).ToArray();
             return new BacktestResult(result, _marketEvents, dataStart, Now, wall.Elapsed, exchangeTrades, _exchange.GetOpenOrders(_spec.Symbol).Count);
+        }
+
+        /// <summary>The host's gateway: the request reaches the matching engine one latency from now.</summary>
+        public long Submit(in OrderRequest request)
+        {
+            Schedule(Now + _options.Latency, Scheduled.AtExchange(request));
+            return _clock.GetTimestamp();
         }
 
         private void ApplyMarket(MarketEvent marketEvent)
@@ -257,7 +280,7 @@ public static class Backtester
             _tape.Clear();
             marketEvent.ApplyTo(_exchange);
             var book = _tape.Books.Count > 0 ? _tape.Books[^1] : null;
-            if (_machine is null)
+            if (_host is null)
             {
                 // Without a start the order starts at the first quote; with one, at a later quote only when the book
                 // was one-sided at the start.
@@ -273,14 +296,12 @@ public static class Backtester
             var arrival = Now + _options.Latency;
             foreach (var trade in _tape.Trades)
             {
-                var print = new TradePrint(trade.Price, trade.Qty, trade.BuyerIsMaker, FromMs(trade.Time), arrival);
-                Schedule(arrival, () => Decide(_machine.OnTrade(print with { Time = Now })));
+                Deliver(arrival, ChaserInput.OfTrade(_spec.Symbol, new TradePrint(trade.Price, trade.Qty, trade.BuyerIsMaker, FromMs(trade.Time), arrival)));
             }
 
             if (book is not null)
             {
-                var top = ToBookTop(book);
-                Schedule(arrival, () => DeliverBook(top));
+                Deliver(arrival, ChaserInput.OfBook(_spec.Symbol, ToBookTop(book), VirtualClock.TimestampAt(arrival)));
             }
         }
 
@@ -291,61 +312,24 @@ public static class Backtester
                 return;
             }
 
-            _startedAt = Now;
+            var startedAt = Now;
             // Limits count in market time from the replay's start: the backtest's Deadline and the order's own time
             // limit, the earlier applying; the order's wall-clock deadline means nothing in a replay of the past.
-            var limited = _options.Order with { Deadline = _options.Deadline is { } d ? _startedAt + d : null };
-            var order = limited with { Deadline = limited.DeadlineFrom(_startedAt) };
-            _machine = new ChaserStateMachine(order, RulesOf(_spec), _options.Chaser, new CancellationRatioTracker());
-            _recorder.OrderStarted(order, _startedAt);
-            Decide(_machine.Start(_startedAt));
-            DeliverBook(top);
-        }
-
-        private void DeliverBook(BookTop top)
-        {
-            if (top.IsSane)
-            {
-                var mid = top.Mid;
-                if (_arrivalMid == 0)
-                {
-                    _arrivalMid = mid;
-                    _recorder.ArrivalMid(_machine!.Spec.Id, mid, Now);
-                }
-
-                if (mid != _lastMid)
-                {
-                    _lastMid = mid;
-                    _recorder.Mid(new MidSample(_machine!.Spec.Id, top.Bid, top.Ask, top.ExchangeTime, Now));
-                }
-            }
-
-            Decide(_machine!.OnBookTop(top, Now));
-        }
-
-        private void Decide(ChaserDecisions decisions)
-        {
-            var machine = _machine!;
-            foreach (var command in decisions)
-            {
-                _recorder.Decision(new DecisionRecord(machine.Spec.Id, Now, command, null));
-                if (command.Kind != ChaserCommandKind.Finish)
-                {
-                    var copy = command;
-                    Schedule(Now + _options.Latency, () => AtExchange(copy));
-                }
-            }
-
-            RecordChildren();
+            var limited = _options.Order with { Deadline = _options.Deadline is { } d ? startedAt + d : null };
+            var order = limited with { Deadline = limited.DeadlineFrom(startedAt) };
+            _host = new OrderHost(new ChaserStateMachine(order, RulesOf(_spec), _options.Chaser, new CancellationRatioTracker()), this, _recorder, _clock);
+            _host.Start(initialBudget: 1m);
+            _host.Handle(ChaserInput.OfBook(_spec.Symbol, top, _clock.GetTimestamp()));
         }
 
         /// <summary>A request reaches the matching engine; its answer, and what it caused on the stream, travel back.</summary>
-        private void AtExchange(ChaserCommand command)
+        private void AtExchange(in OrderRequest request)
         {
+            var command = request.Command;
             var symbol = _spec.Symbol;
             var id = command.ClientOrderId;
             _tape.Clear();
-            var answers = new List<Action>();
+            var answers = new List<ChaserInput>();
             var kind = command.Kind switch
             {
                 ChaserCommandKind.Place => RequestKind.Place,
@@ -365,7 +349,7 @@ public static class Backtester
                             TimeInForce = command.OrderType == ChildOrderType.Market ? null : TimeInForce.Gtx,
                             Quantity = command.Quantity,
                             Price = command.OrderType == ChildOrderType.Market ? null : command.Price,
-                            ReduceOnly = _options.Order.ReduceOnly,
+                            ReduceOnly = request.ReduceOnly,
                             NewClientOrderId = id,
                         }).Final;
                         answers.Add(Answer(placed, isModify: false, isCancel: false));
@@ -385,14 +369,13 @@ public static class Backtester
                         answers.Add(Answer(_exchange.CancelOrder(symbol, null, id), isModify: false, isCancel: true));
                         break;
                     case ChaserCommandKind.Query:
-                        answers.Add(QueryAnswer(id));
+                        QueryAnswer(id, answers);
                         break;
                 }
             }
             catch (BinanceException ex) when (command.Kind != ChaserCommandKind.Query)
             {
-                var rejected = new OrderRejected(id, kind, BinanceRejects.Classify(ex.Code, ex.HttpStatus), ex.Code, ex.Message, Now);
-                answers.Add(() => Decide(_machine!.OnRejected(rejected with { Time = Now })));
+                answers.Add(ChaserInput.OfRejected(new OrderRejected(id, kind, BinanceRejects.Classify(ex.Code, ex.HttpStatus), ex.Code, ex.Message, Now)));
             }
 
             // Stream events (fills, cancels caused by the exchange) race the REST answer; both arrive after one latency.
@@ -400,25 +383,23 @@ public static class Backtester
             var arrival = Now + _options.Latency;
             foreach (var answer in answers)
             {
-                Schedule(arrival, answer);
+                Deliver(arrival, answer);
             }
         }
 
-        private Action Answer(OrderSnapshot order, bool isModify, bool isCancel)
+        private ChaserInput Answer(OrderSnapshot order, bool isModify, bool isCancel)
         {
             var id = order.ClientOrderId;
-            var final = !order.IsOpen;
-            if (isCancel || final)
+            if (isCancel || !order.IsOpen)
             {
-                var finished = new OrderFinished(id, ToCore(order.Status), order.ExecutedQty, FromMs(order.UpdateTime), Now);
-                return () => Decide(_machine!.OnOrderFinished(finished with { Time = Now }));
+                return ChaserInput.OfFinished(new OrderFinished(id, ToCore(order.Status), order.ExecutedQty, FromMs(order.UpdateTime), Now));
             }
 
-            var accepted = new OrderAccepted(id, order.OrderId, order.Price, order.OrigQty, isModify, FromMs(order.UpdateTime), Now);
-            return () => Decide(_machine!.OnAccepted(accepted with { Time = Now }));
+            return ChaserInput.OfAccepted(new OrderAccepted(id, order.OrderId, order.Price, order.OrigQty, isModify, FromMs(order.UpdateTime), Now));
         }
 
-        private Action QueryAnswer(string id)
+        /// <summary>A status query's answer as the connector gives it: the order's trades as fills, then its status.</summary>
+        private void QueryAnswer(string id, List<ChaserInput> answers)
         {
             OrderSnapshot order;
             try
@@ -427,25 +408,21 @@ public static class Backtester
             }
             catch (BinanceException ex) when (ex.Code == -2013)
             {
-                var missing = new OrderStatusReport(id, false, ExchangeOrderStatus.New, 0m, 0m, 0m, Now);
-                return () => Decide(_machine!.OnStatusReport(missing with { Time = Now }));
+                answers.Add(ChaserInput.OfStatus(new OrderStatusReport(id, false, ExchangeOrderStatus.New, 0m, 0m, 0m, Now)));
+                return;
             }
 
-            var trades = order.ExecutedQty > 0
-                ? _exchange.GetUserTrades(_spec.Symbol, limit: 100_000).Where(t => t.OrderId == order.OrderId).OrderBy(t => t.TradeId).ToArray()
-                : [];
-            var report = new OrderStatusReport(id, true, ToCore(order.Status), order.Price, order.OrigQty, order.ExecutedQty, Now);
-            return () =>
+            if (order.ExecutedQty > 0)
             {
                 var cumulative = 0m;
-                foreach (var trade in trades)
+                foreach (var trade in _exchange.GetUserTrades(_spec.Symbol, limit: 100_000).Where(t => t.OrderId == order.OrderId).OrderBy(t => t.TradeId))
                 {
                     cumulative += trade.Qty;
-                    CountFill(ToFill(id, trade, cumulative, cumulative >= order.OrigQty));
+                    answers.Add(ChaserInput.OfFill(ToFill(id, trade, cumulative, cumulative >= order.OrigQty)));
                 }
+            }
 
-                Decide(_machine!.OnStatusReport(report with { Time = Now }));
-            };
+            answers.Add(ChaserInput.OfStatus(new OrderStatusReport(id, true, ToCore(order.Status), order.Price, order.OrigQty, order.ExecutedQty, Now)));
         }
 
         /// <summary>ORDER_TRADE_UPDATE events of ours produced by the step that just ran, delivered after one latency.</summary>
@@ -458,13 +435,11 @@ public static class Backtester
                 var id = order.ClientOrderId;
                 if (update.ExecutionType == ExecutionType.Trade && update.Trade is { } trade)
                 {
-                    var fill = ToFill(id, trade, order.ExecutedQty, order.Status == OrderStatus.Filled);
-                    Schedule(arrival, () => CountFill(fill));
+                    Deliver(arrival, ChaserInput.OfFill(ToFill(id, trade, order.ExecutedQty, order.Status == OrderStatus.Filled)));
                 }
                 else if (update.ExecutionType is ExecutionType.Canceled or ExecutionType.Expired)
                 {
-                    var finished = new OrderFinished(id, ToCore(order.Status), order.ExecutedQty, FromMs(update.TransactionTime), arrival);
-                    Schedule(arrival, () => Decide(_machine!.OnOrderFinished(finished with { Time = Now })));
+                    Deliver(arrival, ChaserInput.OfFinished(new OrderFinished(id, ToCore(order.Status), order.ExecutedQty, FromMs(update.TransactionTime), arrival)));
                 }
             }
 
@@ -474,79 +449,19 @@ public static class Backtester
         private Fill ToFill(string clientOrderId, UserTrade trade, decimal cumulative, bool fullyFilled) =>
             new(clientOrderId, trade.TradeId, trade.Price, trade.Qty, trade.Commission, trade.CommissionAsset, trade.Maker, cumulative, fullyFilled, FromMs(trade.Time), Now);
 
-        private void CountFill(Fill fill)
-        {
-            var machine = _machine!;
-            var before = machine.FillCount;
-            var decisions = machine.OnFill(fill with { Time = Now });
-            if (machine.FillCount != before)
-            {
-                var record = new FillRecord(machine.Spec.Id, fill.ClientOrderId, fill.TradeId, fill.Price, fill.Quantity, fill.Fee, fill.FeeAsset, fill.IsMaker, fill.ExchangeTime, Now);
-                _fills.Add(record);
-                _recorder.Fill(record);
-            }
+        private void Deliver(DateTimeOffset time, in ChaserInput input) => Schedule(time, Scheduled.ToHost(input));
 
-            Decide(decisions);
-        }
-
-        private void RecordChildren()
-        {
-            var machine = _machine!;
-            if (machine.Children.Count == 0)
-            {
-                return;
-            }
-
-            foreach (var child in new[] { machine.Children[^1], machine.OpenChild })
-            {
-                if (child is null)
-                {
-                    continue;
-                }
-
-                var snapshot = (child.State, child.Price, child.Quantity, child.FilledQuantity);
-                if (!_childSnapshots.TryGetValue(child.ClientOrderId, out var previous) || previous != snapshot)
-                {
-                    _childSnapshots[child.ClientOrderId] = snapshot;
-                    _recorder.Child(ChildOrderSnapshot.Of(machine.Spec.Id, child, Now));
-                }
-            }
-        }
-
-        private void Schedule(DateTimeOffset time, Action action) => _scheduled.Enqueue(action, (time.UtcTicks, _sequence++));
-
-        private ExecutionResult Result(bool dataRanOut)
-        {
-            var machine = _machine;
-            if (machine is null)
-            {
-                throw new InvalidOperationException(
-                    _options.Start is { } start
-                        ? $"start: the data has no two-sided quote at or after {start:O}"
-                        : "data: the replay files hold no two-sided quote");
-            }
-
-            var unfinished = machine.Status != ParentStatus.Finished;
-            return new ExecutionResult
-            {
-                Spec = machine.Spec,
-                Status = unfinished ? FinishReason.Expired : machine.FinishReason,
-                Detail = unfinished ? (dataRanOut ? "the market data ran out" : "stopped") : machine.FinishDetail,
-                FilledQuantity = machine.FilledQuantity,
-                FilledNotional = machine.FilledNotional,
-                Fees = machine.Fees,
-                ArrivalMid = _arrivalMid,
-                StartedAt = _startedAt,
-                CompletedAt = Now,
-                ChildOrders = machine.Children.Count(c => !c.WasRejected),
-                Modifies = machine.Modifies,
-                Cancels = machine.Cancels,
-                PostOnlyRejects = machine.PostOnlyRejects,
-                Fills = [.. _fills],
-            };
-        }
+        private void Schedule(DateTimeOffset time, in Scheduled what) => _scheduled.Enqueue(what, (time.UtcTicks, _sequence++));
 
         private static BookTop ToBookTop(BookTicker ticker) =>
             new(ticker.BidPrice, ticker.BidQty, ticker.AskPrice, ticker.AskQty, ticker.UpdateId, FromMs(ticker.TransactionTime));
+    }
+
+    /// <summary>What happens at a scheduled time: a request of ours reaches the exchange, or an input reaches the host.</summary>
+    private readonly record struct Scheduled(bool IsRequest, OrderRequest Request, ChaserInput Input)
+    {
+        public static Scheduled AtExchange(in OrderRequest request) => new(true, request, default);
+
+        public static Scheduled ToHost(in ChaserInput input) => new(false, default, input);
     }
 }

@@ -11,6 +11,9 @@ public sealed class VirtualClock(DateTimeOffset start) : TimeProvider
 
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
+    /// <summary>The <see cref="GetTimestamp"/> reading this clock gives at <paramref name="time"/>.</summary>
+    public static long TimestampAt(DateTimeOffset time) => time.UtcTicks;
+
     /// <summary>Moves forward to <paramref name="time"/>; time never goes back.</summary>
     public void AdvanceTo(DateTimeOffset time)
     {

@@ -404,17 +404,17 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             // The book may have arrived before this order was routed: start from the latest one.
             if (_lastBooks.TryGetValue(spec.Symbol, out var last) && last.TryGet(out var book))
             {
-                runner.Post(new InboxItem { Kind = InboxKind.Book, Book = book });
+                runner.Post(ChaserInput.OfBook(spec.Symbol, book, receivedTimestamp: 0));
             }
 
             ran = true;
             var run = runner.RunAsync(_budget);
             if (_userCanceled.ContainsKey(spec.Id))
             {
-                runner.Post(new InboxItem { Kind = InboxKind.UserCancel });
+                runner.Post(ChaserInput.UserCancel);
             }
 
-            using (cancellationToken.Register(() => runner.Post(new InboxItem { Kind = InboxKind.UserCancel })))
+            using (cancellationToken.Register(() => runner.Post(ChaserInput.UserCancel)))
             {
                 return await run.ConfigureAwait(false);
             }
@@ -478,7 +478,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
         if (_byParent.TryGetValue(parentId, out var runner))
         {
-            runner.Post(new InboxItem { Kind = InboxKind.UserCancel });
+            runner.Post(ChaserInput.UserCancel);
         }
     }
 
@@ -508,91 +508,74 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
     }
 
-    void IExchangeEventSink.OnBook(string symbol, in BookTop top, long receivedTimestamp)
+    /// <summary>
+    /// The connector's one way in: market data goes to the orders working its symbol, order events to the order their
+    /// client id names, connectivity and the rate budget to every order they concern.
+    /// </summary>
+    void IExchangeEventSink.OnInput(in ChaserInput input)
     {
-        if (!_lastBooks.GetOrAdd(symbol, _ => new LastBook()).SetIfNotOlder(top))
+        switch (input.Kind)
+        {
+            case EventKind.BookTop:
+                OnBook(input);
+                break;
+            case EventKind.Depth or EventKind.Trade:
+                ToSymbol(input.Symbol!, input);
+                break;
+            case EventKind.ConnectivityLost or EventKind.ConnectivityRestored:
+                foreach (var runner in _byParent.Values)
+                {
+                    if (input.Scope == ConnectionScope.OrderEntry || input.Symbol is null || string.Equals(runner.Spec.Symbol, input.Symbol, StringComparison.Ordinal))
+                    {
+                        runner.Post(input);
+                    }
+                }
+
+                break;
+            case EventKind.RateBudget:
+                _budget = input.Budget;
+                foreach (var runner in _byParent.Values)
+                {
+                    runner.Post(input);
+                }
+
+                break;
+            default:
+                if (input.ClientOrderId is { } clientOrderId)
+                {
+                    Route(clientOrderId, input);
+                }
+
+                break;
+        }
+    }
+
+    private void OnBook(in ChaserInput input)
+    {
+        var symbol = input.Symbol!;
+        if (!_lastBooks.GetOrAdd(symbol, _ => new LastBook()).SetIfNotOlder(input.Book))
         {
             return;
         }
 
-        if (_bySymbol.TryGetValue(symbol, out var runners))
-        {
-            var item = new InboxItem { Kind = InboxKind.Book, Book = top, ReceivedTimestamp = receivedTimestamp };
-            foreach (var runner in runners)
-            {
-                runner.Post(item);
-            }
-        }
+        ToSymbol(symbol, input);
 
         // After the working orders have the book: sampling for finished ones must not delay a live decision.
         var tails = _tails;
         if (tails.Length > 0)
         {
-            SampleMarkoutTails(tails, symbol, top);
+            SampleMarkoutTails(tails, symbol, input.Book);
         }
     }
 
-    void IExchangeEventSink.OnDepth(string symbol, DepthLevels depth, long receivedTimestamp)
+    private void ToSymbol(string symbol, in ChaserInput input)
     {
         if (_bySymbol.TryGetValue(symbol, out var runners))
         {
-            var item = new InboxItem { Kind = InboxKind.Depth, Depth = depth, ReceivedTimestamp = receivedTimestamp };
             foreach (var runner in runners)
             {
-                runner.Post(item);
+                runner.Post(input);
             }
-        }
-    }
-
-    void IExchangeEventSink.OnTrade(string symbol, in TradePrint trade)
-    {
-        if (_bySymbol.TryGetValue(symbol, out var runners))
-        {
-            var item = new InboxItem { Kind = InboxKind.Trade, Trade = trade };
-            foreach (var runner in runners)
-            {
-                runner.Post(item);
-            }
-        }
-    }
-
-    void IExchangeEventSink.OnAccepted(in OrderAccepted accepted) =>
-        Route(accepted.ClientOrderId, new InboxItem { Kind = InboxKind.Accepted, Accepted = accepted });
-
-    void IExchangeEventSink.OnRejected(in OrderRejected rejected) =>
-        Route(rejected.ClientOrderId, new InboxItem { Kind = InboxKind.Rejected, Rejected = rejected });
-
-    void IExchangeEventSink.OnFill(in Fill fill) =>
-        Route(fill.ClientOrderId, new InboxItem { Kind = InboxKind.Fill, Fill = fill });
-
-    void IExchangeEventSink.OnOrderFinished(in OrderFinished finished) =>
-        Route(finished.ClientOrderId, new InboxItem { Kind = InboxKind.Finished, Finished = finished });
-
-    void IExchangeEventSink.OnOutcomeUnknown(in RequestOutcomeUnknown unknown) =>
-        Route(unknown.ClientOrderId, new InboxItem { Kind = InboxKind.Unknown, Unknown = unknown });
-
-    void IExchangeEventSink.OnStatusReport(in OrderStatusReport report) =>
-        Route(report.ClientOrderId, new InboxItem { Kind = InboxKind.Status, Status = report });
-
-    void IExchangeEventSink.OnConnectivity(ConnectionScope scope, string? symbol, bool up)
-    {
-        var item = new InboxItem { Kind = up ? InboxKind.Restored : InboxKind.Lost, Scope = scope };
-        foreach (var runner in _byParent.Values)
-        {
-            if (scope == ConnectionScope.OrderEntry || symbol is null || string.Equals(runner.Spec.Symbol, symbol, StringComparison.Ordinal))
-            {
-                runner.Post(item);
-            }
-        }
-    }
-
-    void IExchangeEventSink.OnRateBudget(decimal availableFraction)
-    {
-        _budget = availableFraction;
-        var item = new InboxItem { Kind = InboxKind.Budget, Budget = availableFraction };
-        foreach (var runner in _byParent.Values)
-        {
-            runner.Post(item);
         }
     }
 
@@ -635,7 +618,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
     }
 
-    private void Route(string clientOrderId, in InboxItem item)
+    private void Route(string clientOrderId, in ChaserInput item)
     {
         // Only ids with our tag: another database or process on the account may use the same parent ids.
         if (!ClientOrderIds.IsOurs(clientOrderId, ClientIdTag, out var parentId))
@@ -647,7 +630,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         {
             runner.Post(item);
         }
-        else if (item.Kind == InboxKind.Fill)
+        else if (item.Kind == EventKind.Fill)
         {
             // Not ours to count any more (forgotten, or a previous process's): never dropped without a word.
             _options.Diagnostics?.Invoke($"fill {item.Fill.TradeId} of {clientOrderId} ({item.Fill.Quantity} at {item.Fill.Price}) is for order {parentId}, which this engine does not hold (finished and forgotten, or another process's): not counted or recorded");

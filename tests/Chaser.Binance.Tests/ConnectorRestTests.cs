@@ -4,7 +4,6 @@ using Chaser.Binance.Connector;
 using Chaser.Binance.Signing;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
-using Chaser.Core.Market;
 using Chaser.Core.Ports;
 using Chaser.Core.Rules;
 using Microsoft.Extensions.Time.Testing;
@@ -383,46 +382,27 @@ public sealed class ConnectorRestTests : IAsyncDisposable
 
         public List<decimal> Budgets { get; } = [];
 
-        public void OnBook(string symbol, in BookTop top, long receivedTimestamp)
+        public void OnInput(in ChaserInput input)
         {
-        }
-
-        public void OnDepth(string symbol, DepthLevels depth, long receivedTimestamp)
-        {
-        }
-
-        public void OnTrade(string symbol, in TradePrint trade)
-        {
-        }
-
-        public void OnAccepted(in OrderAccepted accepted)
-        {
-            lock (Accepted)
+            switch (input.Kind)
             {
-                Accepted.Add(accepted);
+                case EventKind.Accepted:
+                    lock (Accepted)
+                    {
+                        Accepted.Add(input.Accepted);
+                    }
+
+                    break;
+                case EventKind.Rejected:
+                    Rejected.Add(input.Rejected);
+                    break;
+                case EventKind.OutcomeUnknown:
+                    Unknown.Add(input.Unknown);
+                    break;
+                case EventKind.RateBudget:
+                    Budgets.Add(input.Budget);
+                    break;
             }
         }
-
-        public void OnRejected(in OrderRejected rejected) => Rejected.Add(rejected);
-
-        public void OnFill(in Fill fill)
-        {
-        }
-
-        public void OnOrderFinished(in OrderFinished finished)
-        {
-        }
-
-        public void OnOutcomeUnknown(in RequestOutcomeUnknown unknown) => Unknown.Add(unknown);
-
-        public void OnStatusReport(in OrderStatusReport report)
-        {
-        }
-
-        public void OnConnectivity(ConnectionScope scope, string? symbol, bool up)
-        {
-        }
-
-        public void OnRateBudget(decimal availableFraction) => Budgets.Add(availableFraction);
     }
 }

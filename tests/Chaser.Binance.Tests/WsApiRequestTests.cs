@@ -414,46 +414,12 @@ public sealed class WsApiRequestTests
     {
         public int Rejections { get; private set; }
 
-        public void OnBook(string symbol, in Chaser.Core.Market.BookTop top, long receivedTimestamp)
+        public void OnInput(in ChaserInput input)
         {
-        }
-
-        public void OnDepth(string symbol, Chaser.Core.Market.DepthLevels depth, long receivedTimestamp)
-        {
-        }
-
-        public void OnTrade(string symbol, in TradePrint trade)
-        {
-        }
-
-        public void OnAccepted(in OrderAccepted accepted)
-        {
-        }
-
-        public void OnRejected(in OrderRejected rejected) => Rejections++;
-
-        public void OnFill(in Fill fill)
-        {
-        }
-
-        public void OnOrderFinished(in OrderFinished finished)
-        {
-        }
-
-        public void OnOutcomeUnknown(in RequestOutcomeUnknown unknown)
-        {
-        }
-
-        public void OnStatusReport(in OrderStatusReport report)
-        {
-        }
-
-        public void OnConnectivity(ConnectionScope scope, string? symbol, bool up)
-        {
-        }
-
-        public void OnRateBudget(decimal availableFraction)
-        {
+            if (input.Kind == EventKind.Rejected)
+            {
+                Rejections++;
+            }
         }
     }
 

@@ -59,56 +59,22 @@ public class MarketStreamTests
 
         public DepthLevels? LastDepth { get; private set; }
 
-        public void OnBook(string symbol, in BookTop top, long receivedTimestamp)
+        public void OnInput(in ChaserInput input)
         {
-        }
-
-        public void OnDepth(string symbol, DepthLevels depth, long receivedTimestamp)
-        {
-            LastDepth = depth;
-            Interlocked.Increment(ref _depthCount);
-        }
-
-        public void OnTrade(string symbol, in TradePrint trade)
-        {
-            Assert.True(trade.Price > 0 && trade.Quantity > 0);
-            Interlocked.Increment(ref _tradeCount);
-        }
-
-        public void OnAccepted(in OrderAccepted accepted)
-        {
-        }
-
-        public void OnRejected(in OrderRejected rejected)
-        {
-        }
-
-        public void OnFill(in Fill fill)
-        {
-        }
-
-        public void OnOrderFinished(in OrderFinished finished)
-        {
-        }
-
-        public void OnOutcomeUnknown(in RequestOutcomeUnknown unknown)
-        {
-        }
-
-        public void OnStatusReport(in OrderStatusReport report)
-        {
-        }
-
-        public void OnConnectivity(ConnectionScope scope, string? symbol, bool up)
-        {
-            if (!up)
+            switch (input.Kind)
             {
-                Interlocked.Increment(ref _lostCount);
+                case EventKind.Depth:
+                    LastDepth = input.Depth;
+                    Interlocked.Increment(ref _depthCount);
+                    break;
+                case EventKind.Trade:
+                    Assert.True(input.Trade.Price > 0 && input.Trade.Quantity > 0);
+                    Interlocked.Increment(ref _tradeCount);
+                    break;
+                case EventKind.ConnectivityLost:
+                    Interlocked.Increment(ref _lostCount);
+                    break;
             }
-        }
-
-        public void OnRateBudget(decimal availableFraction)
-        {
         }
     }
 }

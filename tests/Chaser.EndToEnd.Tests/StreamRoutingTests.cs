@@ -4,7 +4,6 @@ using Chaser.Binance.Requests;
 using Chaser.Binance.Signing;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
-using Chaser.Core.Market;
 using Chaser.Core.Ports;
 using Chaser.Simulator.Engine;
 using Chaser.Simulator.Server;
@@ -391,48 +390,31 @@ public class StreamRoutingTests
 
         public ConcurrentQueue<string> Restored { get; } = new();
 
+        public ConcurrentQueue<string> Fills { get; } = new();
+
         public int Depths(string symbol) => _depths.GetValueOrDefault(symbol);
 
         public void ClearDepths() => _depths.Clear();
 
         public int Trades(string symbol) => _trades.GetValueOrDefault(symbol);
 
-        public void OnBook(string symbol, in BookTop top, long receivedTimestamp)
+        public void OnInput(in ChaserInput input)
         {
-        }
-
-        public void OnDepth(string symbol, DepthLevels depth, long receivedTimestamp) => _depths.AddOrUpdate(symbol, 1, (_, n) => n + 1);
-
-        public void OnTrade(string symbol, in TradePrint trade) => _trades.AddOrUpdate(symbol, 1, (_, n) => n + 1);
-
-        public void OnAccepted(in OrderAccepted accepted)
-        {
-        }
-
-        public void OnRejected(in OrderRejected rejected)
-        {
-        }
-
-        public ConcurrentQueue<string> Fills { get; } = new();
-
-        public void OnFill(in Fill fill) => Fills.Enqueue(fill.ClientOrderId);
-
-        public void OnOrderFinished(in OrderFinished finished)
-        {
-        }
-
-        public void OnOutcomeUnknown(in RequestOutcomeUnknown unknown)
-        {
-        }
-
-        public void OnStatusReport(in OrderStatusReport report)
-        {
-        }
-
-        public void OnConnectivity(ConnectionScope scope, string? symbol, bool up) => (up ? Restored : Lost).Enqueue(symbol ?? scope.ToString());
-
-        public void OnRateBudget(decimal availableFraction)
-        {
+            switch (input.Kind)
+            {
+                case EventKind.Depth:
+                    _depths.AddOrUpdate(input.Symbol!, 1, (_, n) => n + 1);
+                    break;
+                case EventKind.Trade:
+                    _trades.AddOrUpdate(input.Symbol!, 1, (_, n) => n + 1);
+                    break;
+                case EventKind.Fill:
+                    Fills.Enqueue(input.Fill.ClientOrderId);
+                    break;
+                case EventKind.ConnectivityLost or EventKind.ConnectivityRestored:
+                    (input.Kind == EventKind.ConnectivityRestored ? Restored : Lost).Enqueue(input.Symbol ?? input.Scope.ToString());
+                    break;
+            }
         }
     }
 }

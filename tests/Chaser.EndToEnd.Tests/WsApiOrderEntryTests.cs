@@ -3,7 +3,6 @@ using Chaser.Binance.Connector;
 using Chaser.Binance.Signing;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
-using Chaser.Core.Market;
 using Chaser.Core.Ports;
 using Chaser.Simulator.Server;
 using Microsoft.Extensions.Time.Testing;
@@ -142,36 +141,22 @@ public class WsApiOrderEntryTests
             return default!;
         }
 
-        public void OnBook(string symbol, in BookTop top, long receivedTimestamp)
+        public void OnInput(in ChaserInput input)
         {
-        }
-
-        public void OnDepth(string symbol, DepthLevels depth, long receivedTimestamp)
-        {
-        }
-
-        public void OnTrade(string symbol, in TradePrint trade)
-        {
-        }
-
-        public void OnAccepted(in OrderAccepted accepted) => Events.Enqueue(accepted);
-
-        public void OnRejected(in OrderRejected rejected) => Events.Enqueue(rejected);
-
-        public void OnFill(in Fill fill) => Events.Enqueue(fill);
-
-        public void OnOrderFinished(in OrderFinished finished) => Events.Enqueue(finished);
-
-        public void OnOutcomeUnknown(in RequestOutcomeUnknown unknown) => Events.Enqueue(unknown);
-
-        public void OnStatusReport(in OrderStatusReport report) => Events.Enqueue(report);
-
-        public void OnConnectivity(ConnectionScope scope, string? symbol, bool up)
-        {
-        }
-
-        public void OnRateBudget(decimal availableFraction)
-        {
+            object? order = input.Kind switch
+            {
+                EventKind.Accepted => input.Accepted,
+                EventKind.Rejected => input.Rejected,
+                EventKind.Fill => input.Fill,
+                EventKind.OrderFinished => input.Finished,
+                EventKind.OutcomeUnknown => input.Unknown,
+                EventKind.StatusReport => input.Status,
+                _ => null,
+            };
+            if (order is not null)
+            {
+                Events.Enqueue(order);
+            }
         }
     }
 }

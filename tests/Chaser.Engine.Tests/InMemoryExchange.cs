@@ -118,7 +118,7 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
 
         if (_books.TryGetValue(symbol, out var book))
         {
-            _sink!.OnBook(symbol, book, TimeProvider.System.GetTimestamp());
+            _sink!.OnInput(ChaserInput.OfBook(symbol, book, TimeProvider.System.GetTimestamp()));
         }
     }
 
@@ -130,7 +130,7 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
     {
         var book = new BookTop(bid, 3m, ask, 3m, Interlocked.Increment(ref _updateId), DateTimeOffset.UtcNow);
         _books[symbol] = book;
-        _sink?.OnBook(symbol, book, TimeProvider.System.GetTimestamp());
+        _sink?.OnInput(ChaserInput.OfBook(symbol, book, TimeProvider.System.GetTimestamp()));
     }
 
     /// <summary>A taker hits our side at our price: fills up to <paramref name="quantity"/> of each resting order of ours there.</summary>
@@ -154,17 +154,17 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
 
         foreach (var (order, take, executed, live) in fills)
         {
-            _sink!.OnFill(new Fill(order.ClientOrderId, Interlocked.Increment(ref _tradeId), order.Price, take, order.Price * take * 0.0002m, "USDT", true, executed, !live, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
+            _sink!.OnInput(ChaserInput.OfFill(new Fill(order.ClientOrderId, Interlocked.Increment(ref _tradeId), order.Price, take, order.Price * take * 0.0002m, "USDT", true, executed, !live, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow)));
         }
     }
 
-    public void ReplayFill(Fill fill) => _sink!.OnFill(fill);
+    public void ReplayFill(Fill fill) => _sink!.OnInput(ChaserInput.OfFill(fill));
 
-    public void ReplayFinished(OrderFinished finished) => _sink!.OnOrderFinished(finished);
+    public void ReplayFinished(OrderFinished finished) => _sink!.OnInput(ChaserInput.OfFinished(finished));
 
     /// <summary>A print on the market's tape (someone else's trade).</summary>
     public void PublishTrade(string symbol, decimal price, decimal quantity) =>
-        _sink!.OnTrade(symbol, new TradePrint(price, quantity, false, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
+        _sink!.OnInput(ChaserInput.OfTrade(symbol, new TradePrint(price, quantity, false, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow)));
 
     public long Submit(in OrderRequest request)
     {
@@ -189,7 +189,7 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
                 var crosses = command.Side == Side.Buy ? command.Price >= book.Ask : command.Price <= book.Bid;
                 if (crosses)
                 {
-                    _sink!.OnRejected(new OrderRejected(command.ClientOrderId, RequestKind.Place, RejectKind.PostOnlyWouldCross, -5022, "post only", now));
+                    _sink!.OnInput(ChaserInput.OfRejected(new OrderRejected(command.ClientOrderId, RequestKind.Place, RejectKind.PostOnlyWouldCross, -5022, "post only", now)));
                     break;
                 }
 
@@ -200,19 +200,19 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
                 var liveOnSymbol = Orders.Values.Count(o => o.Live && o.Symbol == request.Symbol);
                 MaxLiveBySymbol[request.Symbol] = Math.Max(MaxLiveBySymbol.GetValueOrDefault(request.Symbol), liveOnSymbol);
 
-                _sink!.OnAccepted(new OrderAccepted(order.ClientOrderId, order.OrderId, order.Price, order.Quantity, false, now, now));
+                _sink!.OnInput(ChaserInput.OfAccepted(new OrderAccepted(order.ClientOrderId, order.OrderId, order.Price, order.Quantity, false, now, now)));
                 break;
             case ChaserCommandKind.Modify:
                 var modified = Orders[command.ClientOrderId];
                 if (!modified.Live)
                 {
-                    _sink!.OnRejected(new OrderRejected(command.ClientOrderId, RequestKind.Modify, RejectKind.UnknownOrder, -2013, "Order does not exist.", now));
+                    _sink!.OnInput(ChaserInput.OfRejected(new OrderRejected(command.ClientOrderId, RequestKind.Modify, RejectKind.UnknownOrder, -2013, "Order does not exist.", now)));
                     break;
                 }
 
                 modified.Price = command.Price;
                 modified.Quantity = command.Quantity;
-                _sink!.OnAccepted(new OrderAccepted(modified.ClientOrderId, modified.OrderId, modified.Price, modified.Quantity, true, now, now));
+                _sink!.OnInput(ChaserInput.OfAccepted(new OrderAccepted(modified.ClientOrderId, modified.OrderId, modified.Price, modified.Quantity, true, now, now)));
                 break;
             case ChaserCommandKind.Cancel:
                 var canceled = Orders[command.ClientOrderId];
@@ -223,12 +223,12 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
 
                 if (!canceled.Live)
                 {
-                    _sink!.OnRejected(new OrderRejected(command.ClientOrderId, RequestKind.Cancel, RejectKind.UnknownOrder, -2011, "Unknown order sent.", now));
+                    _sink!.OnInput(ChaserInput.OfRejected(new OrderRejected(command.ClientOrderId, RequestKind.Cancel, RejectKind.UnknownOrder, -2011, "Unknown order sent.", now)));
                     break;
                 }
 
                 canceled.Live = false;
-                _sink!.OnOrderFinished(new OrderFinished(canceled.ClientOrderId, ExchangeOrderStatus.Canceled, canceled.Executed, now, now));
+                _sink!.OnInput(ChaserInput.OfFinished(new OrderFinished(canceled.ClientOrderId, ExchangeOrderStatus.Canceled, canceled.Executed, now, now)));
                 break;
             default:
                 break;

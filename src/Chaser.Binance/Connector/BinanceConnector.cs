@@ -121,7 +121,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
             // coming, so the book starts from the REST snapshot (older books are dropped by update id downstream).
             var received = _time.GetTimestamp();
             var body = await CallAsync(HttpMethod.Get, BinanceEndpoint.BookTickerOneSymbol.Path + "?symbol=" + symbol, cancellationToken).ConfigureAwait(false);
-            Sink.OnBook(symbol, RestResponseParser.ParseBookTicker(body), received);
+            Sink.OnInput(ChaserInput.OfBook(symbol, RestResponseParser.ParseBookTicker(body), received));
         }
     }
 
@@ -142,7 +142,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
             // Never send what would breach a limit: the chaser backs off as after the exchange's own -1015.
             if (command.Kind != ChaserCommandKind.Query)
             {
-                Sink.OnRejected(new OrderRejected(command.ClientOrderId, ToRequestKind(command.Kind), RejectKind.Retryable, -1015, refusal, _time.GetUtcNow()));
+                Sink.OnInput(ChaserInput.OfRejected(new OrderRejected(command.ClientOrderId, ToRequestKind(command.Kind), RejectKind.Retryable, -1015, refusal, _time.GetUtcNow())));
             }
 
             ReportBudget();
@@ -406,7 +406,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
 
     /// <summary>A request whose fate can't be known (its connection dropped): the chaser confirms by query.</summary>
     internal void ReportUnknown(string clientOrderId, ChaserCommandKind kind) =>
-        Sink.OnOutcomeUnknown(new RequestOutcomeUnknown(clientOrderId, ToRequestKind(kind), _time.GetUtcNow()));
+        Sink.OnInput(ChaserInput.OfUnknown(new RequestOutcomeUnknown(clientOrderId, ToRequestKind(kind), _time.GetUtcNow())));
 
     internal void Diagnose(string message) => _options.Diagnostics?.Invoke(message);
 
@@ -530,7 +530,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
             // Sent or not, we can't tell: the chaser queries before doing anything else with this child.
             message.Dispose();
             Diagnose($"{kind} {clientOrderId}: outcome unknown ({e.GetType().Name})");
-            Sink.OnOutcomeUnknown(new RequestOutcomeUnknown(clientOrderId, request, _time.GetUtcNow()));
+            Sink.OnInput(ChaserInput.OfUnknown(new RequestOutcomeUnknown(clientOrderId, request, _time.GetUtcNow())));
             return;
         }
 
@@ -544,7 +544,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                Sink.OnOutcomeUnknown(new RequestOutcomeUnknown(clientOrderId, request, _time.GetUtcNow()));
+                Sink.OnInput(ChaserInput.OfUnknown(new RequestOutcomeUnknown(clientOrderId, request, _time.GetUtcNow())));
                 return;
             }
 
@@ -575,15 +575,15 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
             if (kind == ChaserCommandKind.Place && order.Status is BinanceOrderStatus.Expired or BinanceOrderStatus.ExpiredInMatch)
             {
                 // The pre-2023 way of refusing a post-only order that would cross: accepted, then expired.
-                Sink.OnRejected(new OrderRejected(clientOrderId, request, RejectKind.PostOnlyWouldCross, -5022, "post-only order expired", now));
+                Sink.OnInput(ChaserInput.OfRejected(new OrderRejected(clientOrderId, request, RejectKind.PostOnlyWouldCross, -5022, "post-only order expired", now)));
             }
             else if (kind == ChaserCommandKind.Cancel || final)
             {
-                Sink.OnOrderFinished(new OrderFinished(clientOrderId, order.Status.ToCore(), order.ExecutedQuantity, JsonRead.Time(order.UpdateTimeMs), now));
+                Sink.OnInput(ChaserInput.OfFinished(new OrderFinished(clientOrderId, order.Status.ToCore(), order.ExecutedQuantity, JsonRead.Time(order.UpdateTimeMs), now)));
             }
             else
             {
-                Sink.OnAccepted(order.ToAccepted(kind == ChaserCommandKind.Modify, now));
+                Sink.OnInput(ChaserInput.OfAccepted(order.ToAccepted(kind == ChaserCommandKind.Modify, now)));
             }
 
             return;
@@ -606,11 +606,11 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
             || (status >= 500 && !(status == 503 && error.Message.Contains("Service Unavailable", StringComparison.OrdinalIgnoreCase)));
         if (unknown)
         {
-            Sink.OnOutcomeUnknown(new RequestOutcomeUnknown(clientOrderId, request, now));
+            Sink.OnInput(ChaserInput.OfUnknown(new RequestOutcomeUnknown(clientOrderId, request, now)));
             return;
         }
 
-        Sink.OnRejected(new OrderRejected(clientOrderId, request, BinanceRejects.Classify(error.Code, status), error.Code, error.Message, now));
+        Sink.OnInput(ChaserInput.OfRejected(new OrderRejected(clientOrderId, request, BinanceRejects.Classify(error.Code, status), error.Code, error.Message, now)));
     }
 
     /// <summary>GET order, then its trades (fed as fills, which the chaser counts once), then its status.</summary>
@@ -629,7 +629,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
                 {
                     if (RestResponseParser.TryParseError(body, (int)response.StatusCode, out var error) && error.Code == -2013)
                     {
-                        Sink.OnStatusReport(new OrderStatusReport(clientOrderId, false, ExchangeOrderStatus.New, 0m, 0m, 0m, _time.GetUtcNow()));
+                        Sink.OnInput(ChaserInput.OfStatus(new OrderStatusReport(clientOrderId, false, ExchangeOrderStatus.New, 0m, 0m, 0m, _time.GetUtcNow())));
                     }
                     else
                     {
@@ -647,7 +647,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
                 await FeedTradesAsync(symbol, clientOrderId, order).ConfigureAwait(false);
             }
 
-            Sink.OnStatusReport(order.ToStatusReport(_time.GetUtcNow()));
+            Sink.OnInput(ChaserInput.OfStatus(order.ToStatusReport(_time.GetUtcNow())));
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or FormatException)
         {
@@ -665,7 +665,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         foreach (var trade in new RestResponseParser(_strings).ParseUserTrades(body).OrderBy(t => t.TradeId))
         {
             cumulative += trade.Quantity;
-            Sink.OnFill(trade.ToFill(clientOrderId, cumulative, cumulative >= order.OriginalQuantity, now));
+            Sink.OnInput(ChaserInput.OfFill(trade.ToFill(clientOrderId, cumulative, cumulative >= order.OriginalQuantity, now)));
         }
     }
 
@@ -721,7 +721,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
             if (report)
             {
                 _lastBudget = budget;
-                _sink?.OnRateBudget(budget);
+                _sink?.OnInput(ChaserInput.OfRateBudget(budget));
             }
             else if (!recheck)
             {

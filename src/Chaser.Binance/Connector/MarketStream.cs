@@ -166,7 +166,7 @@ internal sealed class MarketStream : IAsyncDisposable
         }
 
         state.LastBookUpdateId = ticker.UpdateId;
-        _sink.OnBook(ticker.Symbol, ticker.ToBookTop(), receivedTimestamp);
+        _sink.OnInput(ChaserInput.OfBook(ticker.Symbol, ticker.ToBookTop(), receivedTimestamp));
     }
 
     private void OnTrade(MarketDataParser parser)
@@ -182,7 +182,7 @@ internal sealed class MarketStream : IAsyncDisposable
             return;
         }
 
-        _sink.OnTrade(trade.Symbol, trade.ToTradePrint(_options.Time.GetUtcNow()));
+        _sink.OnInput(ChaserInput.OfTrade(trade.Symbol, trade.ToTradePrint(_options.Time.GetUtcNow())));
     }
 
     private void OnDiff(DepthDiff diff, long receivedTimestamp)
@@ -218,7 +218,7 @@ internal sealed class MarketStream : IAsyncDisposable
 
         if (lost)
         {
-            _sink.OnConnectivity(ConnectionScope.MarketData, diff.Symbol, up: false);
+            _sink.OnInput(ChaserInput.OfConnectivity(ConnectionScope.MarketData, diff.Symbol, up: false));
         }
 
         if (fetch)
@@ -228,7 +228,7 @@ internal sealed class MarketStream : IAsyncDisposable
 
         if (levels is not null)
         {
-            _sink.OnDepth(diff.Symbol, levels, receivedTimestamp);
+            _sink.OnInput(ChaserInput.OfDepth(diff.Symbol, levels, receivedTimestamp));
         }
     }
 
@@ -284,10 +284,10 @@ internal sealed class MarketStream : IAsyncDisposable
                     levels = entry.Book.Levels(_options.DepthLevels);
                 }
 
-                _sink.OnDepth(entry.Symbol, levels, _options.Time.GetTimestamp());
+                _sink.OnInput(ChaserInput.OfDepth(entry.Symbol, levels, _options.Time.GetTimestamp()));
                 if (restored)
                 {
-                    _sink.OnConnectivity(ConnectionScope.MarketData, entry.Symbol, up: true);
+                    _sink.OnInput(ChaserInput.OfConnectivity(ConnectionScope.MarketData, entry.Symbol, up: true));
                 }
 
                 return;
@@ -546,7 +546,7 @@ internal sealed class MarketStream : IAsyncDisposable
 
             foreach (var symbol in Symbols())
             {
-                _owner._sink.OnConnectivity(ConnectionScope.MarketData, symbol, up: false);
+                _owner._sink.OnInput(ChaserInput.OfConnectivity(ConnectionScope.MarketData, symbol, up: false));
             }
         }
 
@@ -559,7 +559,7 @@ internal sealed class MarketStream : IAsyncDisposable
 
             foreach (var symbol in Symbols())
             {
-                _owner._sink.OnConnectivity(ConnectionScope.MarketData, symbol, up: true);
+                _owner._sink.OnInput(ChaserInput.OfConnectivity(ConnectionScope.MarketData, symbol, up: true));
             }
         }
 

@@ -38,8 +38,8 @@ internal sealed class UserStream : IAsyncDisposable
             options,
             AddressAsync,
             OnMessage,
-            onDown: () => _sink.OnConnectivity(ConnectionScope.OrderEntry, null, up: false),
-            onUp: () => _sink.OnConnectivity(ConnectionScope.OrderEntry, null, up: true),
+            onDown: () => _sink.OnInput(ChaserInput.OfConnectivity(ConnectionScope.OrderEntry, null, up: false)),
+            onUp: () => _sink.OnInput(ChaserInput.OfConnectivity(ConnectionScope.OrderEntry, null, up: true)),
             messagesPerSecond: options.StreamMessagesPerSecond);
     }
 
@@ -103,13 +103,13 @@ internal sealed class UserStream : IAsyncDisposable
                 switch (core.Kind)
                 {
                     case CoreOrderEventKind.Accepted:
-                        _sink.OnAccepted(core.Accepted);
+                        _sink.OnInput(ChaserInput.OfAccepted(core.Accepted));
                         break;
                     case CoreOrderEventKind.Fill:
-                        _sink.OnFill(core.Fill);
+                        _sink.OnInput(ChaserInput.OfFill(core.Fill));
                         break;
                     case CoreOrderEventKind.Finished:
-                        _sink.OnOrderFinished(core.Finished);
+                        _sink.OnInput(ChaserInput.OfFinished(core.Finished));
                         break;
                     default:
                         break;

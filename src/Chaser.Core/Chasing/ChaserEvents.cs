@@ -1,3 +1,5 @@
+using Chaser.Core.Market;
+
 namespace Chaser.Core.Chasing;
 
 /// <summary>Which request to the exchange an answer is about.</summary>
@@ -100,3 +102,94 @@ public readonly record struct OrderStatusReport(
 
 /// <summary>A print on the tape (aggTrade).</summary>
 public readonly record struct TradePrint(decimal Price, decimal Quantity, bool BuyerIsMaker, DateTimeOffset ExchangeTime, DateTimeOffset Time);
+
+/// <summary>
+/// One input of a parent order's chaser, as it travels from the socket to the state machine: the connector's sink,
+/// the engine's routing, a runner's inbox, the host and <see cref="ChaserStateMachine.Apply"/> all speak it, so the
+/// vocabulary is declared once (<see cref="EventKind"/> names it; the record structs above carry it). A struct, so
+/// queueing a market-data frame allocates nothing; only the field of its kind is set.
+/// </summary>
+public readonly struct ChaserInput
+{
+    public EventKind Kind { get; private init; }
+
+    /// <summary>The symbol of a market-data input (book, depth, trade) or a market-data outage (null: every symbol).</summary>
+    public string? Symbol { get; private init; }
+
+    /// <summary>
+    /// The <see cref="TimeProvider.GetTimestamp"/> reading when a market-data frame arrived (0 when unknown): where
+    /// tick-to-order latency is measured from.
+    /// </summary>
+    public long ReceivedTimestamp { get; private init; }
+
+    public BookTop Book { get; private init; }
+
+    public DepthLevels? Depth { get; private init; }
+
+    public TradePrint Trade { get; private init; }
+
+    public OrderAccepted Accepted { get; private init; }
+
+    public OrderRejected Rejected { get; private init; }
+
+    public Fill Fill { get; private init; }
+
+    public OrderFinished Finished { get; private init; }
+
+    public RequestOutcomeUnknown Unknown { get; private init; }
+
+    public OrderStatusReport Status { get; private init; }
+
+    /// <summary>Which connection a <see cref="EventKind.ConnectivityLost"/> / <see cref="EventKind.ConnectivityRestored"/> is about.</summary>
+    public ConnectionScope Scope { get; private init; }
+
+    /// <summary>The share of the account's order-rate budget still available (0..1), for <see cref="EventKind.RateBudget"/>.</summary>
+    public decimal Budget { get; private init; }
+
+    /// <summary>The client order id an order event names; null for market data, timers and the rest.</summary>
+    public string? ClientOrderId => Kind switch
+    {
+        EventKind.Accepted => Accepted.ClientOrderId,
+        EventKind.Rejected => Rejected.ClientOrderId,
+        EventKind.Fill => Fill.ClientOrderId,
+        EventKind.OrderFinished => Finished.ClientOrderId,
+        EventKind.OutcomeUnknown => Unknown.ClientOrderId,
+        EventKind.StatusReport => Status.ClientOrderId,
+        _ => null,
+    };
+
+    /// <summary>Whether this is market data (book, depth): a frame the chaser prices from.</summary>
+    public bool IsPriceFrame => Kind is EventKind.BookTop or EventKind.Depth;
+
+    public static ChaserInput Start { get; } = new() { Kind = EventKind.Start };
+
+    public static ChaserInput Timer { get; } = new() { Kind = EventKind.Timer };
+
+    public static ChaserInput UserCancel { get; } = new() { Kind = EventKind.UserCancel };
+
+    public static ChaserInput OfBook(string symbol, in BookTop top, long receivedTimestamp) =>
+        new() { Kind = EventKind.BookTop, Symbol = symbol, Book = top, ReceivedTimestamp = receivedTimestamp };
+
+    public static ChaserInput OfDepth(string symbol, DepthLevels depth, long receivedTimestamp) =>
+        new() { Kind = EventKind.Depth, Symbol = symbol, Depth = depth ?? throw new ArgumentNullException(nameof(depth)), ReceivedTimestamp = receivedTimestamp };
+
+    public static ChaserInput OfTrade(string symbol, in TradePrint trade) => new() { Kind = EventKind.Trade, Symbol = symbol, Trade = trade };
+
+    public static ChaserInput OfAccepted(in OrderAccepted accepted) => new() { Kind = EventKind.Accepted, Accepted = accepted };
+
+    public static ChaserInput OfRejected(in OrderRejected rejected) => new() { Kind = EventKind.Rejected, Rejected = rejected };
+
+    public static ChaserInput OfFill(in Fill fill) => new() { Kind = EventKind.Fill, Fill = fill };
+
+    public static ChaserInput OfFinished(in OrderFinished finished) => new() { Kind = EventKind.OrderFinished, Finished = finished };
+
+    public static ChaserInput OfUnknown(in RequestOutcomeUnknown unknown) => new() { Kind = EventKind.OutcomeUnknown, Unknown = unknown };
+
+    public static ChaserInput OfStatus(in OrderStatusReport report) => new() { Kind = EventKind.StatusReport, Status = report };
+
+    /// <summary>A connection went down (<paramref name="up"/> false) or came back; <paramref name="symbol"/> null: every symbol.</summary>
+    public static ChaserInput OfConnectivity(ConnectionScope scope, string? symbol, bool up) =>
+        new() { Kind = up ? EventKind.ConnectivityRestored : EventKind.ConnectivityLost, Scope = scope, Symbol = symbol };
+
+    public static ChaserInput OfRateBudget(decimal availableFraction) => new() { Kind = EventKind.RateBudget, Budget = availableFraction };
+}

@@ -138,6 +138,35 @@ public sealed class ChaserStateMachine
     /// <summary>First decision: post at the best price once a book is known. Call once, with the start time.</summary>
     public ChaserDecisions Start(DateTimeOffset time) => Evaluate(EventKind.Start, time);
 
+    /// <summary>
+    /// The one entry point of a host: applies any input at <paramref name="now"/> (the time the host handles it, which
+    /// every order event is stamped with) and returns the commands it decided.
+    /// </summary>
+    public ChaserDecisions Apply(in ChaserInput input, DateTimeOffset now) => input.Kind switch
+    {
+        EventKind.Start => Start(now),
+        EventKind.BookTop => OnBookTop(input.Book, now),
+        EventKind.Depth => OnDepth(input.Depth!, now),
+        EventKind.Trade => OnTrade(input.Trade with { Time = now }),
+        EventKind.Accepted => OnAccepted(input.Accepted with { Time = now }),
+        EventKind.Rejected => OnRejected(input.Rejected with { Time = now }),
+        EventKind.Fill => OnFill(input.Fill with { Time = now }),
+        EventKind.OrderFinished => OnOrderFinished(input.Finished with { Time = now }),
+        EventKind.OutcomeUnknown => OnOutcomeUnknown(input.Unknown with { Time = now }),
+        EventKind.StatusReport => OnStatusReport(input.Status with { Time = now }),
+        EventKind.ConnectivityLost => OnConnectivityLost(input.Scope, now),
+        EventKind.ConnectivityRestored => OnConnectivityRestored(input.Scope, now),
+        EventKind.RateBudget => OnRateBudget(input.Budget, now),
+        EventKind.UserCancel => OnUserCancel(now),
+        _ => OnTimer(now),
+    };
+
+    /// <summary>
+    /// Whether the live child rests at a price that is not the one the chaser wants any more (the book moved away or
+    /// past it): a host measures tick-to-order from the frame after which this became true.
+    /// </summary>
+    public bool RestingIsStale => _book.IsSane && _open is { State: ChildState.Live } child && DesiredPrice(child) != child.Price;
+
     public ChaserDecisions OnBookTop(in BookTop top, DateTimeOffset time)
     {
         // Out-of-order frames (a reconnect replays, or two connections) must not move the book backwards.

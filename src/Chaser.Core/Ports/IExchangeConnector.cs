@@ -1,6 +1,5 @@
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
-using Chaser.Core.Market;
 using Chaser.Core.Rules;
 
 namespace Chaser.Core.Ports;
@@ -12,37 +11,28 @@ namespace Chaser.Core.Ports;
 /// <param name="ReduceOnly">The parent order's reduce-only flag, carried to every child.</param>
 public readonly record struct OrderRequest(ChaserCommand Command, string Symbol, SymbolRules Rules, bool ReduceOnly);
 
+/// <summary>Where a host hands the requests its chaser decided: the exchange connector live, a scheduler in a backtest.</summary>
+public interface IOrderGateway
+{
+    /// <summary>
+    /// Sends one request without waiting for its answer (which arrives through the sink: accepted, rejected, order
+    /// finished, unknown outcome, or for a query the order's trades as fills then its status). Returns the
+    /// <see cref="TimeProvider.GetTimestamp"/> reading when the request's bytes were handed to the socket.
+    /// </summary>
+    long Submit(in OrderRequest request);
+}
+
 /// <summary>
-/// Where a connector delivers what it hears: market data by symbol, and answers and user-stream events about our
-/// orders (routed by client order id). Implementations must be thread-safe and must not block.
-/// <c>receivedTimestamp</c> values are <see cref="TimeProvider.GetTimestamp"/> readings taken when the
-/// frame arrived, so the engine can measure tick-to-order latency.
+/// Where a connector delivers what it hears, each as one <see cref="ChaserInput"/>: market data by symbol (book,
+/// depth, trade), answers and user-stream events about our orders (routed by client order id), a connection going
+/// down or coming back (<see cref="ChaserInput.OfConnectivity"/>: market data for a symbol or every symbol, or order
+/// entry), and the share of the account's order-rate budget still available. Implementations must be thread-safe and
+/// must not block. A market frame's <see cref="ChaserInput.ReceivedTimestamp"/> is the
+/// <see cref="TimeProvider.GetTimestamp"/> reading taken when it arrived, so the engine can measure tick-to-order latency.
 /// </summary>
 public interface IExchangeEventSink
 {
-    void OnBook(string symbol, in BookTop top, long receivedTimestamp);
-
-    void OnDepth(string symbol, DepthLevels depth, long receivedTimestamp);
-
-    void OnTrade(string symbol, in TradePrint trade);
-
-    void OnAccepted(in OrderAccepted accepted);
-
-    void OnRejected(in OrderRejected rejected);
-
-    void OnFill(in Fill fill);
-
-    void OnOrderFinished(in OrderFinished finished);
-
-    void OnOutcomeUnknown(in RequestOutcomeUnknown unknown);
-
-    void OnStatusReport(in OrderStatusReport report);
-
-    /// <summary>Market data for a symbol (or every symbol, when null) or order entry went down or came back.</summary>
-    void OnConnectivity(ConnectionScope scope, string? symbol, bool up);
-
-    /// <summary>The share of the account's order-rate budget still available (0..1).</summary>
-    void OnRateBudget(decimal availableFraction);
+    void OnInput(in ChaserInput input);
 }
 
 /// <summary>
@@ -50,7 +40,7 @@ public interface IExchangeEventSink
 /// A port: the engine drives it, the Binance adapter implements it (for Binance and so for the simulator), tests
 /// implement it in memory. Declared in the core so that adapters depend inward only.
 /// </summary>
-public interface IExchangeConnector : IAsyncDisposable
+public interface IExchangeConnector : IOrderGateway, IAsyncDisposable
 {
     /// <summary>Starts the user data stream (and whatever order entry needs), delivering into <paramref name="sink"/>.</summary>
     Task ConnectAsync(IExchangeEventSink sink, CancellationToken cancellationToken);
@@ -59,13 +49,6 @@ public interface IExchangeConnector : IAsyncDisposable
 
     /// <summary>Starts book (and depth, trade) streams for a symbol; idempotent.</summary>
     Task SubscribeAsync(string symbol, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Sends one request without waiting for its answer (which arrives through the sink: accepted, rejected, order
-    /// finished, unknown outcome, or for a query the order's trades as fills then its status). Returns the
-    /// <see cref="TimeProvider.GetTimestamp"/> reading when the request's bytes were handed to the socket.
-    /// </summary>
-    long Submit(in OrderRequest request);
 
     /// <summary>
     /// Cancels every open order of ours on a symbol (used after a restart): those whose client id carries
