@@ -113,18 +113,29 @@ public static class OrderQueries
             throw new ArgumentException($"order {row.Id}: time_limit_ms must be positive, got {row.TimeLimitMs}", nameof(row));
         }
 
-        // Every field the order is worked by: restart recovery and execute run it exactly as it was stored.
-        return new ParentOrderSpec(row.Id, row.Symbol, side, sizeType, row.Size)
+        try
         {
-            ReduceOnly = row.ReduceOnly,
-            Deadline = row.Deadline,
-            TimeLimit = row.TimeLimitMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
-            OnDeadline = onDeadline,
-            Strategy = row.Strategy,
-            PriceExpected = row.PriceExpected,
-            MinRepriceInterval = row.MinRepriceIntervalMs is { } interval ? TimeSpan.FromMilliseconds(interval) : null,
-        };
+            // Every field the order is worked by: restart recovery and execute run it exactly as it was stored.
+            return new ParentOrderSpec(row.Id, row.Symbol, side, sizeType, row.Size)
+            {
+                ReduceOnly = row.ReduceOnly,
+                Deadline = row.Deadline,
+                TimeLimit = row.TimeLimitMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+                OnDeadline = onDeadline,
+                Strategy = row.Strategy,
+                PriceExpected = row.PriceExpected,
+                MinRepriceInterval = row.MinRepriceIntervalMs is { } interval ? TimeSpan.FromMilliseconds(interval) : null,
+            };
+        }
+        catch (ArgumentException e)
+        {
+            // What the spec itself refuses (a zero size, an empty symbol) names the order too: one of a batch of ids.
+            throw new ArgumentException($"order {row.Id}: {ReasonOf(e)}", nameof(row), e);
+        }
     }
+
+    /// <summary>An argument exception's reason, without the parameter name and value .NET appends to its message.</summary>
+    internal static string ReasonOf(ArgumentException e) => e.Message.Split(" (Parameter", 2)[0];
 
     private static OrderReport Report(OrderRow o, int fills)
     {

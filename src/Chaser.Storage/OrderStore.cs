@@ -51,8 +51,7 @@ public sealed class OrderStore(string? connectionString = null) : IOrderStore
         }
         catch (ArgumentException e)
         {
-            // The reason only: which .NET parameter refused it says nothing to whoever reads the message.
-            problem = e.Message.Split(" (Parameter", 2)[0];
+            problem = OrderQueries.ReasonOf(e);
         }
 
         return new StoredOrder

@@ -93,6 +93,8 @@ public class OrderFieldsTests
             (Row().With(r => r.MinRepriceIntervalMs = -1), "order 5: min_reprice_interval_ms must be from 0 to 600000, got -1"),
             (Row().With(r => r.DeadlineAction = "market"), "order 5: deadline_action must be 'cancel' or 'take', got 'market'"),
             (Row().With(r => r.TimeLimitMs = 0), "order 5: time_limit_ms must be positive, got 0"),
+            (Row().With(r => r.Size = 0m), "order 5: size must be greater than zero"),
+            (Row().With(r => r.Symbol = " "), "order 5: symbol must not be empty"),
         };
         foreach (var (row, message) in cases)
         {
