@@ -187,6 +187,59 @@ public class ClaimTests
         Assert.Equal([OrderStatus.Working, OrderStatus.Canceled, OrderStatus.Canceled], rows.Select(r => r.Status));
     }
 
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task Executing_the_same_stored_order_twice_at_once_works_it_once(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await SeedAsync(database, New(1));
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
+        await using var recorder = new StorageRecorder(database.ConnectionString);
+        var store = new OrderStore(database.ConnectionString);
+        await using var engine = new ExecutionEngine(SimulatorConnector.For(simulator), recorder, options: new EngineOptions { ClientIdTag = await store.GetClientIdTagAsync(Ct) });
+
+        using var start = new Barrier(2);
+        var runs = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+        {
+            start.SignalAndWait(Ct);
+            try
+            {
+                return (await engine.ExecuteStoredAsync(store, [1], Ct)).Single().Status.ToString();
+            }
+            catch (OrderClaimException e)
+            {
+                return e.Message;
+            }
+        }, Ct)).ToArray();
+        var outcomes = await Task.WhenAll(runs).WaitAsync(TimeSpan.FromSeconds(90), Ct);
+
+        Assert.Single(outcomes, o => o == nameof(Core.Chasing.FinishReason.Filled));
+        Assert.Single(outcomes, o => o.StartsWith("order 1 is working; only new orders can be executed", StringComparison.Ordinal));
+        await using var db = new ChaserDb(database.ConnectionString);
+        var order = await db.Orders.Include(o => o.Fills).AsNoTracking().SingleAsync(Ct);
+        var exchange = simulator.Engine.GetUserTrades("BTCUSDT", limit: 10_000);
+        Assert.Equal((OrderStatus.Filled, exchange.Sum(t => t.Qty)), (order.Status, order.FilledQty));
+        Assert.Equal(exchange.Select(t => t.TradeId).Order(), order.Fills.Select(f => f.TradeId).Order());
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task Executing_stored_orders_with_an_unknown_id_claims_none_of_them(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await SeedAsync(database, New(1));
+        var store = new OrderStore(database.ConnectionString);
+        await using var engine = new ExecutionEngine(new RecoveryDecisionTests.HistoryExchange(), options: new EngineOptions { ClientIdTag = await store.GetClientIdTagAsync(Ct) });
+
+        var refused = await Assert.ThrowsAsync<OrderClaimException>(() => engine.ExecuteStoredAsync(store, [1, 99, 99], Ct));
+
+        Assert.True(refused.Missing);
+        Assert.Equal("no such order: 99", refused.Message);
+        Assert.True(Assert.Single(await store.GetAsync([1], Ct)).IsNew);
+    }
+
     [Fact]
     public async Task The_check_before_a_claim_names_every_order_that_is_not_new()
     {
