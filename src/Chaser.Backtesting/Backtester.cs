@@ -132,9 +132,10 @@ public static class Backtester
 
         public List<OrderUpdate> Orders { get; } = [];
 
-        public void OnDepthUpdate(DepthUpdate update)
-        {
-        }
+        /// <summary>The depth changed during this step: its top levels go to the chaser, as the live depth stream's do.</summary>
+        public bool DepthChanged { get; private set; }
+
+        public void OnDepthUpdate(DepthUpdate update) => DepthChanged = true;
 
         public void OnBookTicker(BookTicker ticker) => Books.Add(ticker);
 
@@ -151,6 +152,7 @@ public static class Backtester
             Books.Clear();
             Trades.Clear();
             Orders.Clear();
+            DepthChanged = false;
         }
     }
 
@@ -161,6 +163,9 @@ public static class Backtester
     /// </summary>
     private sealed class Replay : IOrderGateway
     {
+        // As many levels as the live connector hands the chaser (BinanceConnectorOptions.DepthLevels).
+        private const int DepthLevelsDelivered = 5;
+
         private readonly BacktestOptions _options;
         private readonly SymbolSpec _spec;
         private readonly IExecutionRecorder _recorder;
@@ -236,7 +241,9 @@ public static class Backtester
                 }
                 else if (nextScheduled <= nextMarket)
                 {
+                    // The clock moves to the delayed action's time first: the exchange stamps what it does then.
                     var due = _scheduled.Dequeue();
+                    _clock.AdvanceTo(new DateTimeOffset(nextScheduled, TimeSpan.Zero));
                     if (due.IsRequest)
                     {
                         AtExchange(due.Request);
@@ -292,17 +299,7 @@ public static class Backtester
                 return;
             }
 
-            PublishOrderUpdates();
-            var arrival = Now + _options.Latency;
-            foreach (var trade in _tape.Trades)
-            {
-                Deliver(arrival, ChaserInput.OfTrade(_spec.Symbol, new TradePrint(trade.Price, trade.Qty, trade.BuyerIsMaker, FromMs(trade.Time), arrival)));
-            }
-
-            if (book is not null)
-            {
-                Deliver(arrival, ChaserInput.OfBook(_spec.Symbol, ToBookTop(book), VirtualClock.TimestampAt(arrival)));
-            }
+            PublishTape();
         }
 
         private void StartOrder(BookTop top)
@@ -378,8 +375,9 @@ public static class Backtester
                 answers.Add(ChaserInput.OfRejected(new OrderRejected(id, kind, BinanceRejects.Classify(ex.Code, ex.HttpStatus), ex.Code, ex.Message, Now)));
             }
 
-            // Stream events (fills, cancels caused by the exchange) race the REST answer; both arrive after one latency.
-            PublishOrderUpdates();
+            // Stream events (fills, cancels caused by the exchange, the book our order changed) race the REST answer;
+            // both arrive after one latency.
+            PublishTape();
             var arrival = Now + _options.Latency;
             foreach (var answer in answers)
             {
@@ -425,10 +423,14 @@ public static class Backtester
             answers.Add(ChaserInput.OfStatus(new OrderStatusReport(id, true, ToCore(order.Status), order.Price, order.OrigQty, order.ExecutedQty, Now)));
         }
 
-        /// <summary>ORDER_TRADE_UPDATE events of ours produced by the step that just ran, delivered after one latency.</summary>
-        private void PublishOrderUpdates()
+        /// <summary>
+        /// What the exchange published during the step that just ran, delivered after one latency as the live streams
+        /// deliver it: our ORDER_TRADE_UPDATEs, the prints, the top of book, and the depth's top levels when it changed.
+        /// </summary>
+        private void PublishTape()
         {
             var arrival = Now + _options.Latency;
+            var received = VirtualClock.TimestampAt(arrival);
             foreach (var update in _tape.Orders)
             {
                 var order = update.Order;
@@ -443,8 +445,27 @@ public static class Backtester
                 }
             }
 
-            _tape.Orders.Clear();
+            foreach (var trade in _tape.Trades)
+            {
+                Deliver(arrival, ChaserInput.OfTrade(_spec.Symbol, new TradePrint(trade.Price, trade.Qty, trade.BuyerIsMaker, FromMs(trade.Time), arrival)));
+            }
+
+            if (_tape.Books.Count > 0)
+            {
+                Deliver(arrival, ChaserInput.OfBook(_spec.Symbol, ToBookTop(_tape.Books[^1]), received));
+            }
+
+            if (_tape.DepthChanged)
+            {
+                var depth = _exchange.GetDepth(_spec.Symbol, DepthLevelsDelivered);
+                var levels = new DepthLevels([.. depth.Bids.Select(ToLevel)], [.. depth.Asks.Select(ToLevel)], depth.LastUpdateId, FromMs(depth.TransactionTime));
+                Deliver(arrival, ChaserInput.OfDepth(_spec.Symbol, levels, received));
+            }
+
+            _tape.Clear();
         }
+
+        private static PriceLevel ToLevel(BookLevel level) => new(level.Price, level.Qty);
 
         private Fill ToFill(string clientOrderId, UserTrade trade, decimal cumulative, bool fullyFilled) =>
             new(clientOrderId, trade.TradeId, trade.Price, trade.Qty, trade.Commission, trade.CommissionAsset, trade.Maker, cumulative, fullyFilled, FromMs(trade.Time), Now);

@@ -141,6 +141,105 @@ public class BacktesterTests
     }
 
     [Fact]
+    public void A_request_reaches_the_exchange_one_latency_after_it_is_sent_and_its_fills_come_back_one_latency_later()
+    {
+        // The clock stood still while a delayed request ran: with 500 ms latency the market order traded 476 ms after
+        // it was sent (the exchange stamped it with the last market event's time) and its fills came back early too.
+        var latency = TimeSpan.FromMilliseconds(500);
+        var options = Options(new ParentOrderSpec(14, "BTCUSDT", Side.Buy, SizeType.Notional, 150_000m) { OnDeadline = DeadlineAction.TakeRemainder }, "BTCUSDT", depth: true) with
+        {
+            Deadline = TimeSpan.FromSeconds(3),
+            Latency = latency,
+        };
+        var recorder = new DecisionList();
+        var execution = Backtester.Run(options, recorder, TestContext.Current.CancellationToken).Execution;
+
+        var sent = recorder.Decisions.Where(d => d.Command.Kind == ChaserCommandKind.Place).ToDictionary(d => d.Command.ClientOrderId, d => d.Time);
+        Assert.Contains(execution.Fills, f => !f.IsMaker);
+        var tick = TimeSpan.FromMilliseconds(1);
+        Assert.All(execution.Fills, f =>
+        {
+            // Exchange times are whole milliseconds.
+            Assert.True(f.ExchangeTime > sent[f.ClientOrderId] + latency - tick, $"{f.ClientOrderId} traded {(f.ExchangeTime - sent[f.ClientOrderId]).TotalMilliseconds} ms after it was sent");
+            Assert.True(f.ReceivedAt > f.ExchangeTime + latency - tick, $"trade {f.TradeId} reached us {(f.ReceivedAt - f.ExchangeTime).TotalMilliseconds} ms after it happened");
+        });
+    }
+
+    [Fact]
+    public void With_depth_the_chaser_steps_back_when_its_order_is_alone_at_the_top()
+    {
+        // The depth the exchange published never reached the chaser, so the step-back rule could not fire in a
+        // backtest. Here the others at our bid leave (depth 60,000.0 -> 0, the bookTicker's bid 59,999.9): our buy
+        // is alone at the top, and the next level is known only from the depth.
+        var directory = Directory.CreateTempSubdirectory("chaser-stepback-");
+        try
+        {
+            const long t0 = 1_721_347_022_000;
+            string Write(string kind, params string[] lines)
+            {
+                var path = Path.Combine(directory.FullName, $"BTCUSDT-{kind}.csv");
+                File.WriteAllLines(path, lines);
+                return path;
+            }
+
+            var data = new ReplayFiles
+            {
+                Symbol = "BTCUSDT",
+                DepthSnapshot = Write(
+                    "depthSnapshot",
+                    "local_ts,last_update_id,event_time,transaction_time,side,price,qty",
+                    $"0,100,{t0},{t0},bid,60000.0,1.000",
+                    $"0,100,{t0},{t0},bid,59999.9,2.000",
+                    $"0,100,{t0},{t0},bid,59999.8,3.000",
+                    $"0,100,{t0},{t0},ask,60000.5,1.000",
+                    $"0,100,{t0},{t0},ask,60000.6,2.000"),
+                DepthUpdates = Write(
+                    "depthUpdates",
+                    "local_ts,event_time,transaction_time,first_update_id,final_update_id,prev_final_update_id,side,price,qty",
+                    $"0,{t0 + 500},{t0 + 500},101,101,100,bid,60000.0,0"),
+                BookTicker = Write(
+                    "bookTicker",
+                    "update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time",
+                    $"100,60000.0,1.000,60000.5,1.000,{t0 + 10},{t0 + 10}",
+                    $"101,59999.9,2.000,60000.5,1.000,{t0 + 500},{t0 + 500}",
+                    $"102,59999.9,2.000,60000.5,1.200,{t0 + 900},{t0 + 900}"),
+                Trades = Write(
+                    "trades",
+                    "id,price,qty,quote_qty,time,is_buyer_maker",
+                    $"1,60000.5,0.001,60.0005,{t0 + 50},false"),
+            };
+            var recorder = new DecisionList();
+            Backtester.Run(new BacktestOptions { Order = new ParentOrderSpec(15, "BTCUSDT", Side.Buy, SizeType.Notional, 1_000m), Data = data }, recorder, TestContext.Current.CancellationToken);
+
+            var stepBack = Assert.Single(recorder.Decisions, d => d.Command.Cause.Rule == DecisionRule.RepriceAloneAtTop);
+            Assert.Equal(ChaserCommandKind.Modify, stepBack.Command.Kind);
+            Assert.Equal(59_999.9m, stepBack.Command.Price);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Every_child_is_recorded_in_its_final_state()
+    {
+        // Only the newest and the open child were recorded: a child whose cancel or last fill led straight to the next
+        // child stayed "pending cancel" or "live" in the record.
+        var recorder = new DecisionList();
+        var options = Options(new ParentOrderSpec(16, "BTCUSDT", Side.Buy, SizeType.Notional, 1_500_000m), "BTCUSDT", depth: true) with
+        {
+            Deadline = TimeSpan.FromSeconds(120),
+            Chaser = new ChaserOptions { PreferModify = false },
+        };
+        var result = Backtester.Run(options, recorder, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, result.OpenOrdersLeft);
+        Assert.True(recorder.ChildStates.Count > 1, $"{recorder.ChildStates.Count} children");
+        Assert.All(recorder.ChildStates, child => Assert.True(child.Value == ChildState.Final, $"{child.Key} recorded {child.Value}"));
+    }
+
+    [Fact]
     public void Data_of_another_symbol_is_refused_naming_the_symbol()
     {
         var error = Assert.Throws<ArgumentException>(() => Backtester.Run(Options(new ParentOrderSpec(6, "ETHUSDT", Side.Buy, SizeType.Quantity, 1m), "BTCUSDT", depth: false), cancellationToken: TestContext.Current.CancellationToken));
@@ -280,9 +379,10 @@ internal sealed class DecisionList : IExecutionRecorder
 
     public void Decision(DecisionRecord decision) => Decisions.Add(decision);
 
-    public void Child(ChildOrderSnapshot child)
-    {
-    }
+    /// <summary>Each child's state as last recorded.</summary>
+    public Dictionary<string, ChildState> ChildStates { get; } = new(StringComparer.Ordinal);
+
+    public void Child(ChildOrderSnapshot child) => ChildStates[child.ClientOrderId] = child.State;
 
     public void Fill(FillRecord fill)
     {
