@@ -163,6 +163,7 @@ public static class Backtester
         private readonly Tape _tape = new();
         private readonly List<FillRecord> _fills = [];
         private readonly Dictionary<string, (ChildState, decimal, decimal, decimal)> _childSnapshots = new(StringComparer.Ordinal);
+        private readonly CancellationRatioTracker _cancels;
         private VirtualClock _clock = null!;
         private ExchangeEngine _exchange = null!;
         private ChaserStateMachine? _machine;
@@ -179,6 +180,8 @@ public static class Backtester
             _spec = spec;
             _recorder = recorder;
             _cancellation = cancellation;
+            // A lone order keeps its own invalid-cancellation budget, fed to its chaser as the live engine does.
+            _cancels = new CancellationRatioTracker(options.Chaser);
         }
 
         private DateTimeOffset Now => _clock.GetUtcNow();
@@ -221,6 +224,7 @@ public static class Backtester
                 var nextMarket = hasEvent ? FromMs(events.Current.Time).UtcTicks : long.MaxValue;
                 var nextScheduled = _scheduled.TryPeek(out _, out var key) ? key.Ticks : long.MaxValue;
                 var nextTimer = _machine?.NextWakeUp is { } wake ? wake.UtcTicks : long.MaxValue;
+                var nextExpiry = _machine is not null && _cancels.NextExpiry is { } expiry ? expiry.UtcTicks : long.MaxValue;
                 if (!hasEvent && nextScheduled == long.MaxValue)
                 {
                     // Nothing more will happen: the market data is exhausted and nothing is in flight.
@@ -228,7 +232,16 @@ public static class Backtester
                     break;
                 }
 
-                if (nextTimer <= nextMarket && nextTimer <= nextScheduled && _machine is not null)
+                if (nextExpiry <= nextTimer && nextExpiry <= nextMarket && nextExpiry <= nextScheduled && _machine is not null)
+                {
+                    // Requests left the 10-minute cycle: the allowance may change with nothing sent.
+                    _clock.AdvanceTo(new DateTimeOffset(nextExpiry, TimeSpan.Zero));
+                    if (_cancels.Refresh(Now))
+                    {
+                        Decide(_machine.OnCancelBudget(_cancels.YoungCancelsAllowed, Now));
+                    }
+                }
+                else if (nextTimer <= nextMarket && nextTimer <= nextScheduled && _machine is not null)
                 {
                     _clock.AdvanceTo(new DateTimeOffset(nextTimer, TimeSpan.Zero));
                     Decide(_machine.OnTimer(Now));
@@ -296,7 +309,7 @@ public static class Backtester
             // limit, the earlier applying; the order's wall-clock deadline means nothing in a replay of the past.
             var limited = _options.Order with { Deadline = _options.Deadline is { } d ? _startedAt + d : null };
             var order = limited with { Deadline = limited.DeadlineFrom(_startedAt) };
-            _machine = new ChaserStateMachine(order, RulesOf(_spec), _options.Chaser, new CancellationRatioTracker());
+            _machine = new ChaserStateMachine(order, RulesOf(_spec), _options.Chaser);
             _recorder.OrderStarted(order, _startedAt);
             Decide(_machine.Start(_startedAt));
             DeliverBook(top);
@@ -326,17 +339,24 @@ public static class Backtester
         private void Decide(ChaserDecisions decisions)
         {
             var machine = _machine!;
+            var budgetChanged = false;
             foreach (var command in decisions)
             {
                 _recorder.Decision(new DecisionRecord(machine.Spec.Id, Now, command, null));
                 if (command.Kind != ChaserCommandKind.Finish)
                 {
+                    budgetChanged |= _cancels.Record(command, Now);
                     var copy = command;
                     Schedule(Now + _options.Latency, () => AtExchange(copy));
                 }
             }
 
             RecordChildren();
+            if (budgetChanged)
+            {
+                // After the decisions were read (the machine reuses their buffer), before any answer to them.
+                Decide(machine.OnCancelBudget(_cancels.YoungCancelsAllowed, Now));
+            }
         }
 
         /// <summary>A request reaches the matching engine; its answer, and what it caused on the stream, travel back.</summary>

@@ -99,7 +99,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     // Orders not yet final (queued or working), each done when its ExecuteAsync returns: what a graceful stop awaits.
     private readonly ConcurrentDictionary<long, Task> _unfinished = new();
-    private readonly ConcurrentDictionary<string, CancellationRatioTracker> _cancelTrackers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SymbolCancelBudget> _cancelBudgets = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<SymbolRules>> _rules = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, byte> _userCanceled = new();
 
@@ -389,10 +389,11 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     private async Task<ExecutionResult> RunAsync(ParentOrderSpec spec, SymbolRules rules, CancellationToken cancellationToken)
     {
-        var tracker = _cancelTrackers.GetOrAdd(spec.Symbol, _ => new CancellationRatioTracker());
-        using var runner = new ParentOrderRunner(spec, rules, _options.Chaser, tracker, _connector, _recorder, _time, ClientIdTag);
+        var cancelBudget = CancelBudgetOf(spec.Symbol);
+        using var runner = new ParentOrderRunner(spec, rules, _options.Chaser, cancelBudget, _connector, _recorder, _time, ClientIdTag);
         _byParent[spec.Id] = runner;
         AddRoute(runner);
+        cancelBudget.Join(allowed => runner.Post(new InboxItem { Kind = InboxKind.CancelBudget, YoungCancelsAllowed = allowed }));
         var deadManHeld = false;
         var ran = false;
         try
@@ -491,6 +492,11 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _heartbeat.DisposeAsync().ConfigureAwait(false);
+        foreach (var budget in _cancelBudgets.Values)
+        {
+            budget.Dispose();
+        }
+
         try
         {
             CloseMarkoutTails(_ => true);
@@ -593,6 +599,33 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         foreach (var runner in _byParent.Values)
         {
             runner.Post(item);
+        }
+    }
+
+    /// <summary>The symbol's invalid-cancellation budget: one per symbol for the engine's life, its changes delivered to the symbol's orders.</summary>
+    private SymbolCancelBudget CancelBudgetOf(string symbol)
+    {
+        if (_cancelBudgets.TryGetValue(symbol, out var budget))
+        {
+            return budget;
+        }
+
+        // Created under the lock: a budget that lost a race would leave its timer behind.
+        lock (_routing)
+        {
+            return _cancelBudgets.GetOrAdd(symbol, s => new SymbolCancelBudget(_options.Chaser, _time, allowed => PublishCancelBudget(s, allowed)));
+        }
+    }
+
+    private void PublishCancelBudget(string symbol, bool youngCancelsAllowed)
+    {
+        if (_bySymbol.TryGetValue(symbol, out var runners))
+        {
+            var item = new InboxItem { Kind = InboxKind.CancelBudget, YoungCancelsAllowed = youngCancelsAllowed };
+            foreach (var runner in runners)
+            {
+                runner.Post(item);
+            }
         }
     }
 

@@ -23,6 +23,7 @@ internal enum InboxKind
     Timer,
     Budget,
     UserCancel,
+    CancelBudget,
 }
 
 /// <summary>One event for a parent order's loop. A struct so that queueing a market-data frame allocates nothing.</summary>
@@ -53,6 +54,9 @@ internal readonly struct InboxItem
     public ConnectionScope Scope { get; init; }
 
     public decimal Budget { get; init; }
+
+    /// <summary>For <see cref="InboxKind.CancelBudget"/>: whether the symbol allows one more young cancel.</summary>
+    public bool YoungCancelsAllowed { get; init; }
 }
 
 /// <summary>
@@ -65,6 +69,7 @@ internal sealed class ParentOrderRunner : IDisposable
 
     private readonly ChaserStateMachine _machine;
     private readonly IExchangeConnector _connector;
+    private readonly SymbolCancelBudget _cancelBudget;
     private readonly IExecutionRecorder _recorder;
     private readonly TimeProvider _time;
     private readonly Channel<InboxItem> _inbox = Channel.CreateUnbounded<InboxItem>(new UnboundedChannelOptions { SingleReader = true });
@@ -80,10 +85,11 @@ internal sealed class ParentOrderRunner : IDisposable
     private DateTimeOffset _startedAt;
     private bool _completed;
 
-    public ParentOrderRunner(ParentOrderSpec spec, SymbolRules rules, ChaserOptions options, CancellationRatioTracker tracker, IExchangeConnector connector, IExecutionRecorder recorder, TimeProvider time, string clientIdTag)
+    public ParentOrderRunner(ParentOrderSpec spec, SymbolRules rules, ChaserOptions options, SymbolCancelBudget cancelBudget, IExchangeConnector connector, IExecutionRecorder recorder, TimeProvider time, string clientIdTag)
     {
-        _machine = new ChaserStateMachine(spec, rules, options, tracker, clientIdTag);
+        _machine = new ChaserStateMachine(spec, rules, options, clientIdTag);
         _connector = connector;
+        _cancelBudget = cancelBudget;
         _recorder = recorder;
         _time = time;
         _wakeTimer = time.CreateTimer(_ => Post(new InboxItem { Kind = InboxKind.Timer }), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -234,6 +240,9 @@ internal sealed class ParentOrderRunner : IDisposable
             case InboxKind.UserCancel:
                 decisions = _machine.OnUserCancel(now);
                 break;
+            case InboxKind.CancelBudget:
+                decisions = _machine.OnCancelBudget(item.YoungCancelsAllowed, now);
+                break;
             default:
                 decisions = _machine.OnTimer(now);
                 break;
@@ -298,6 +307,8 @@ internal sealed class ParentOrderRunner : IDisposable
             double? latency = null;
             if (command.Kind != ChaserCommandKind.Finish)
             {
+                // Before it leaves: the allowance it changes reaches every order on the symbol ahead of its answer.
+                _cancelBudget.Record(command);
                 var sentTimestamp = _connector.Submit(new OrderRequest(command, Spec.Symbol, Rules, Spec.ReduceOnly));
                 if (receivedTimestamp != 0)
                 {
