@@ -1,6 +1,7 @@
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
 using Chaser.Core.Rules;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Chaser.Engine.Tests;
 
@@ -228,10 +229,11 @@ public class ExecutionEngineTests
     [Fact]
     public async Task After_the_order_ends_the_book_is_sampled_for_markouts_until_the_tail_runs_out()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc);
         var recorder = new ListRecorder();
         var tail = TimeSpan.FromMilliseconds(600);
-        await using var engine = new ExecutionEngine(exchange, recorder, options: new EngineOptions { MarkoutTail = tail });
+        await using var engine = new ExecutionEngine(exchange, recorder, time, new EngineOptions { MarkoutTail = tail });
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         var run = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.1m), TestContext.Current.CancellationToken);
         await Until(() => exchange.Orders.Count == 1);
@@ -243,24 +245,24 @@ public class ExecutionEngineTests
         Assert.Equal(FinishReason.Filled, result.Status);
 
         // Whether the finished order's loop still saw it or not, that move is on record without waiting for another.
-        await Until(() => recorder.Mids.Count > 0 && recorder.Mids[^1].Mid == 65_000.35m);
+        Assert.Equal(65_000.35m, recorder.Mids[^1].Mid);
         var duringOrder = recorder.Mids.Count;
 
         // Within the tail: a moved mid is sampled for the finished order, an unchanged one is not.
         exchange.SetBook("BTCUSDT", 65_000.5m, 65_000.6m);
-        await Until(() => recorder.Mids.Count == duringOrder + 1);
+        Assert.Equal(duringOrder + 1, recorder.Mids.Count);
         exchange.SetBook("BTCUSDT", 65_000.5m, 65_000.6m);
+        Assert.Equal(duringOrder + 1, recorder.Mids.Count);
         Assert.Equal(65_000.55m, recorder.Mids[^1].Mid);
 
         // After it: the tail closes with one sample saying the last quote still held, then nothing more.
-        await Task.Delay(tail + TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
+        time.Advance(tail + TimeSpan.FromMilliseconds(100));
         exchange.SetBook("BTCUSDT", 64_990.0m, 64_990.1m);
-        await Until(() => recorder.Mids.Count == duringOrder + 2);
+        Assert.Equal(duringOrder + 2, recorder.Mids.Count);
         var closing = recorder.Mids[^1];
         Assert.Equal((1L, 65_000.55m), (closing.ParentId, closing.Mid));
-        Assert.True(closing.ReceivedAt - result.CompletedAt >= tail - TimeSpan.FromMilliseconds(50), "the closing sample is stamped at the tail's end");
+        Assert.Equal(result.CompletedAt + tail, closing.ReceivedAt); // stamped at the tail's end
         exchange.SetBook("BTCUSDT", 64_980.0m, 64_980.1m);
-        await Task.Delay(100, TestContext.Current.CancellationToken);
         Assert.Equal(duringOrder + 2, recorder.Mids.Count);
 
         var print = Assert.Single(recorder.Trades);
@@ -270,8 +272,9 @@ public class ExecutionEngineTests
     [Fact]
     public async Task The_dead_man_switch_is_armed_before_the_first_child_renewed_while_working_and_disarmed_after_the_last()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc);
-        await using var engine = new ExecutionEngine(exchange, options: new EngineOptions { DeadManCountdown = TimeSpan.FromMilliseconds(400) });
+        await using var engine = new ExecutionEngine(exchange, time: time, options: new EngineOptions { DeadManCountdown = TimeSpan.FromMilliseconds(400) });
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         var buy = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.1m), TestContext.Current.CancellationToken);
         var sell = engine.ExecuteAsync(new ParentOrderSpec(2, "BTCUSDT", Side.Sell, SizeType.Quantity, 0.1m), TestContext.Current.CancellationToken);
@@ -281,18 +284,21 @@ public class ExecutionEngineTests
         Assert.Equal("arm BTCUSDT 400", Log()[0]); // before any child is sent
 
         // Renewed every 100 ms while either order works; not disarmed while the other one still works.
-        await Task.Delay(450, TestContext.Current.CancellationToken);
-        Assert.True(Log().Count(l => l == "arm BTCUSDT 400") >= 3, string.Join(", ", Log()));
+        for (var renewals = 1; renewals <= 3; renewals++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            await Until(() => Log().Count(l => l == "arm BTCUSDT 400") == 1 + renewals);
+        }
+
         engine.Cancel(1);
         Assert.Equal(FinishReason.Canceled, (await buy.WaitAsync(Patience, TestContext.Current.CancellationToken)).Status);
-        await Task.Delay(250, TestContext.Current.CancellationToken);
         Assert.DoesNotContain("arm BTCUSDT 0", Log());
 
         // The last one ends: disarmed, and nothing renews it afterwards.
         engine.Cancel(2);
         Assert.Equal(FinishReason.Canceled, (await sell.WaitAsync(Patience, TestContext.Current.CancellationToken)).Status);
         await Until(() => Log()[^1] == "arm BTCUSDT 0");
-        await Task.Delay(250, TestContext.Current.CancellationToken);
+        time.Advance(TimeSpan.FromMilliseconds(400));
         Assert.Equal("arm BTCUSDT 0", Log()[^1]);
     }
 }

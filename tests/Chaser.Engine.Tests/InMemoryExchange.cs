@@ -47,8 +47,16 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
         }
     }
 
+    /// <summary>Thrown by every dead-man arm or disarm while set (the venue refusing the countdown).</summary>
+    public Exception? ArmFault { get; set; }
+
     public Task ArmCancelAllAsync(string symbol, TimeSpan countdown, CancellationToken cancellationToken)
     {
+        if (ArmFault is { } fault)
+        {
+            return Task.FromException(fault);
+        }
+
         lock (_lock)
         {
             Log.Add($"arm {symbol} {countdown.TotalMilliseconds:0}");
