@@ -64,7 +64,9 @@ public sealed record EngineOptions
 
 /// <summary>
 /// Runs many parent orders at once on one account: one chaser per parent order on its own loop, market data fanned
-/// out by symbol, user-stream events routed by client order id, one rate budget shared by all.
+/// out by symbol, user-stream events routed by client order id, one rate budget shared by all and one
+/// invalid-cancellation budget per symbol (<see cref="SymbolCancelBudget"/>). The dead-man switch
+/// (<see cref="DeadManSwitch"/>) and the markout tail after an order (<see cref="MarkoutTails"/>) are their own classes.
 /// <para>
 /// Queue policy: parent orders on the same symbol and side are worked one after another, in the order they were
 /// submitted, so that two of our own orders never sit in the same queue bidding against each other (which would only
@@ -99,6 +101,8 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     // Orders not yet final (queued or working), each done when its ExecuteAsync returns: what a graceful stop awaits.
     private readonly ConcurrentDictionary<long, Task> _unfinished = new();
+
+    // Per symbol for the engine's life: the invalid-cancellation budget its orders share (they get it as an input).
     private readonly ConcurrentDictionary<string, SymbolCancelBudget> _cancelBudgets = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<SymbolRules>> _rules = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, byte> _userCanceled = new();
@@ -115,6 +119,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     private readonly Lock _routing = new();
     private Task? _connect;
 
+    // Finished orders' books sampled for markouts; the exchange's countdown per symbol with working orders.
     private readonly MarkoutTails _markouts;
     private readonly DeadManSwitch _deadMan;
     private decimal _budget = 1m;

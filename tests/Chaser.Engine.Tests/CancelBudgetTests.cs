@@ -50,6 +50,31 @@ public class CancelBudgetTests
     }
 
     [Fact]
+    public void Orders_recording_at_once_leave_every_order_with_the_trackers_last_value()
+    {
+        var time = new FakeTimeProvider(T0);
+        var published = new List<bool>();
+        var publishing = new Lock();
+        using var budget = new SymbolCancelBudget(new ChaserOptions { MaxInvalidCancelRatio = 0.5m, InvalidCancelRatioMinOrders = 2 }, time, allowed =>
+        {
+            // Delivery takes a while (posting to every order on the symbol): two deliveries at once would overtake each other.
+            Thread.SpinWait(Random.Shared.Next(500));
+            lock (publishing)
+            {
+                published.Add(allowed);
+            }
+        });
+        var place = YoungModify with { Kind = ChaserCommandKind.Place, CountsAsYoungCancel = false };
+
+        // Two symbols' worth of orders racing: young modifies and fresh placements, so the allowance flips back and forth.
+        Parallel.For(0, 20_000, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => budget.Record(i % 2 == 0 ? place : YoungModify));
+
+        Assert.True(published.Count > 1, "the allowance never flipped");
+        Assert.Equal(budget.Tracker.YoungCancelsAllowed, published[^1]);
+        Assert.All(published.Zip(published.Skip(1)), pair => Assert.NotEqual(pair.First, pair.Second)); // only changes, in order
+    }
+
+    [Fact]
     public async Task One_orders_young_cancels_reach_another_order_on_the_symbol_as_an_input()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
