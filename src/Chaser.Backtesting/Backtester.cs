@@ -172,6 +172,7 @@ public static class Backtester
         private readonly CancellationToken _cancellation;
         private readonly PriorityQueue<Scheduled, (long Ticks, long Sequence)> _scheduled = new();
         private readonly Tape _tape = new();
+        private readonly CancellationRatioTracker _cancels;
         private VirtualClock _clock = null!;
         private ExchangeEngine _exchange = null!;
         private OrderHost? _host;
@@ -185,6 +186,8 @@ public static class Backtester
             _spec = spec;
             _recorder = recorder;
             _cancellation = cancellation;
+            // A lone order keeps its own invalid-cancellation budget, fed to its chaser as the live engine does.
+            _cancels = new CancellationRatioTracker(options.Chaser);
         }
 
         private DateTimeOffset Now => _clock.GetUtcNow();
@@ -227,6 +230,7 @@ public static class Backtester
                 var nextMarket = hasEvent ? FromMs(events.Current.Time).UtcTicks : long.MaxValue;
                 var nextScheduled = _scheduled.TryPeek(out _, out var key) ? key.Ticks : long.MaxValue;
                 var nextTimer = _host?.NextWakeUp is { } wake ? wake.UtcTicks : long.MaxValue;
+                var nextExpiry = _host is not null && _cancels.NextExpiry is { } expiry ? expiry.UtcTicks : long.MaxValue;
                 if (!hasEvent && nextScheduled == long.MaxValue)
                 {
                     // Nothing more will happen: the market data is exhausted and nothing is in flight.
@@ -234,7 +238,16 @@ public static class Backtester
                     break;
                 }
 
-                if (nextTimer <= nextMarket && nextTimer <= nextScheduled && _host is not null)
+                if (nextExpiry <= nextTimer && nextExpiry <= nextMarket && nextExpiry <= nextScheduled && _host is not null)
+                {
+                    // Requests left the 10-minute cycle: the allowance may change with nothing sent.
+                    _clock.AdvanceTo(new DateTimeOffset(nextExpiry, TimeSpan.Zero));
+                    if (_cancels.Refresh(Now))
+                    {
+                        _host.Handle(ChaserInput.OfCancelBudget(_cancels.YoungCancelsAllowed));
+                    }
+                }
+                else if (nextTimer <= nextMarket && nextTimer <= nextScheduled && _host is not null)
                 {
                     _clock.AdvanceTo(new DateTimeOffset(nextTimer, TimeSpan.Zero));
                     _host.Handle(ChaserInput.Timer);
@@ -277,6 +290,12 @@ public static class Backtester
         public long Submit(in OrderRequest request)
         {
             Schedule(Now + _options.Latency, Scheduled.AtExchange(request));
+            if (_cancels.Record(request.Command, Now))
+            {
+                // The lone order's allowance changed: it is the order's next input, at this time, ahead of any answer.
+                Deliver(Now, ChaserInput.OfCancelBudget(_cancels.YoungCancelsAllowed));
+            }
+
             return _clock.GetTimestamp();
         }
 
@@ -314,7 +333,7 @@ public static class Backtester
             // limit, the earlier applying; the order's wall-clock deadline means nothing in a replay of the past.
             var limited = _options.Order with { Deadline = _options.Deadline is { } d ? startedAt + d : null };
             var order = limited with { Deadline = limited.DeadlineFrom(startedAt) };
-            _host = new OrderHost(new ChaserStateMachine(order, RulesOf(_spec), _options.Chaser, new CancellationRatioTracker()), this, _recorder, _clock);
+            _host = new OrderHost(new ChaserStateMachine(order, RulesOf(_spec), _options.Chaser), this, _recorder, _clock);
             _host.Start(initialBudget: 1m);
             _host.Handle(ChaserInput.OfBook(_spec.Symbol, top, _clock.GetTimestamp()));
         }

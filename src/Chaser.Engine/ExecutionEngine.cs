@@ -64,7 +64,9 @@ public sealed record EngineOptions
 
 /// <summary>
 /// Runs many parent orders at once on one account: one chaser per parent order on its own loop, market data fanned
-/// out by symbol, user-stream events routed by client order id, one rate budget shared by all.
+/// out by symbol, user-stream events routed by client order id, one rate budget shared by all and one
+/// invalid-cancellation budget per symbol (<see cref="SymbolCancelBudget"/>). The dead-man switch
+/// (<see cref="DeadManSwitch"/>) and the markout tail after an order (<see cref="MarkoutTails"/>) are their own classes.
 /// <para>
 /// Queue policy: parent orders on the same symbol and side are worked one after another, in the order they were
 /// submitted, so that two of our own orders never sit in the same queue bidding against each other (which would only
@@ -99,7 +101,9 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     // Orders not yet final (queued or working), each done when its ExecuteAsync returns: what a graceful stop awaits.
     private readonly ConcurrentDictionary<long, Task> _unfinished = new();
-    private readonly ConcurrentDictionary<string, CancellationRatioTracker> _cancelTrackers = new(StringComparer.Ordinal);
+
+    // Per symbol for the engine's life: the invalid-cancellation budget its orders share (they get it as an input).
+    private readonly ConcurrentDictionary<string, SymbolCancelBudget> _cancelBudgets = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<SymbolRules>> _rules = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, byte> _userCanceled = new();
 
@@ -115,14 +119,9 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     private readonly Lock _routing = new();
     private Task? _connect;
 
-    // Parent orders that ended less than MarkoutTail ago, still sampled for markouts (copy-on-write: read without a lock).
-    private MarkoutTail[] _tails = [];
-
-    // The dead-man switch per symbol with working orders (under _routing), and one gate per symbol so that arm and
-    // disarm calls reach the exchange in order: the last one sent always reflects whether orders are working.
-    private readonly Dictionary<string, DeadMan> _deadMen = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _deadManGates = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<Task, byte> _deadManDisarms = new();
+    // Finished orders' books sampled for markouts; the exchange's countdown per symbol with working orders.
+    private readonly MarkoutTails _markouts;
+    private readonly DeadManSwitch _deadMan;
     private decimal _budget = 1m;
 
     public ExecutionEngine(IExchangeConnector connector, IExecutionRecorder? recorder = null, TimeProvider? time = null, EngineOptions? options = null)
@@ -133,6 +132,8 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         _options = options ?? new EngineOptions();
         _options.Chaser.Validate();
         ClientIdTag = _options.ClientIdTag is { } tag ? ClientOrderIds.ValidateTag(tag, nameof(EngineOptions.ClientIdTag)) : ClientOrderIds.NewTag();
+        _markouts = new MarkoutTails(_recorder, _time, _options.MarkoutTail);
+        _deadMan = new DeadManSwitch(_connector, _options.DeadManCountdown, _time, _options.Diagnostics);
         _heartbeat = _time.CreateTimer(_ => OnHeartbeat(), null, _options.HeartbeatInterval, _options.HeartbeatInterval);
     }
 
@@ -159,7 +160,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     /// <summary>Entries kept per parent order (or per symbol and side queue) in all of the engine's tables: diagnostics for tests.</summary>
     internal int PerOrderEntries =>
-        _held.Count + _finished.Count + _unfinished.Count + _waiting.Count + _userCanceled.Count + _byParent.Count + _queues.Count + _tails.Length;
+        _held.Count + _finished.Count + _unfinished.Count + _waiting.Count + _userCanceled.Count + _byParent.Count + _queues.Count + _markouts.Count;
 
     /// <summary>Connects once; concurrent first callers all wait for the same connection (a failed one is retried).</summary>
     public Task ConnectAsync(CancellationToken cancellationToken)
@@ -206,7 +207,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         var started = _time.GetTimestamp();
         while (true)
         {
-            if (_lastBooks.TryGetValue(symbol, out var last) && last.TryGet(out var book) && book.IsSane)
+            if (LatestBook(symbol) is { IsSane: true } book)
             {
                 return book;
             }
@@ -389,20 +390,21 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     private async Task<ExecutionResult> RunAsync(ParentOrderSpec spec, SymbolRules rules, CancellationToken cancellationToken)
     {
-        var tracker = _cancelTrackers.GetOrAdd(spec.Symbol, _ => new CancellationRatioTracker());
-        using var runner = new ParentOrderRunner(spec, rules, _options.Chaser, tracker, _connector, _recorder, _time, ClientIdTag);
+        var cancelBudget = CancelBudgetOf(spec.Symbol);
+        using var runner = new ParentOrderRunner(spec, rules, _options.Chaser, cancelBudget, _connector, _recorder, _time, ClientIdTag);
         _byParent[spec.Id] = runner;
         AddRoute(runner);
+        cancelBudget.Join(allowed => runner.Post(ChaserInput.OfCancelBudget(allowed)));
         var deadManHeld = false;
         var ran = false;
         try
         {
             // Armed before the first child is sent: no order of ours rests without the exchange's safety net.
-            await HoldDeadManAsync(spec.Symbol, cancellationToken).ConfigureAwait(false);
+            await _deadMan.HoldAsync(spec.Symbol, cancellationToken).ConfigureAwait(false);
             deadManHeld = true;
 
             // The book may have arrived before this order was routed: start from the latest one.
-            if (_lastBooks.TryGetValue(spec.Symbol, out var last) && last.TryGet(out var book))
+            if (LatestBook(spec.Symbol) is { } book)
             {
                 runner.Post(ChaserInput.OfBook(spec.Symbol, book, receivedTimestamp: 0));
             }
@@ -435,12 +437,12 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             _byParent.TryRemove(spec.Id, out _);
             if (ran)
             {
-                StartMarkoutTail(spec, runner.Progress.Mid);
+                _markouts.Start(spec.Id, spec.Symbol, LatestBook(spec.Symbol), runner.Progress.Mid);
             }
 
             if (deadManHeld)
             {
-                ReleaseDeadMan(spec.Symbol);
+                _deadMan.Release(spec.Symbol);
             }
         }
     }
@@ -491,12 +493,17 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _heartbeat.DisposeAsync().ConfigureAwait(false);
+        foreach (var budget in _cancelBudgets.Values)
+        {
+            budget.Dispose();
+        }
+
         try
         {
-            CloseMarkoutTails(_ => true);
+            _markouts.CloseAll();
 
             // Disarming is what stops the exchange from canceling the account's other orders later: let it land.
-            await Task.WhenAll(_deadManDisarms.Keys).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            await _deadMan.DisarmsLanded(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -561,11 +568,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         ToSymbol(symbol, input);
 
         // After the working orders have the book: sampling for finished ones must not delay a live decision.
-        var tails = _tails;
-        if (tails.Length > 0)
-        {
-            SampleMarkoutTails(tails, symbol, input.Book);
-        }
+        _markouts.Sample(symbol, input.Book);
     }
 
     private void ToSymbol(string symbol, in ChaserInput input)
@@ -575,6 +578,33 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             foreach (var runner in runners)
             {
                 runner.Post(input);
+            }
+        }
+    }
+
+    /// <summary>The symbol's invalid-cancellation budget: one per symbol for the engine's life, its changes delivered to the symbol's orders.</summary>
+    private SymbolCancelBudget CancelBudgetOf(string symbol)
+    {
+        if (_cancelBudgets.TryGetValue(symbol, out var budget))
+        {
+            return budget;
+        }
+
+        // Created under the lock: a budget that lost a race would leave its timer behind.
+        lock (_routing)
+        {
+            return _cancelBudgets.GetOrAdd(symbol, s => new SymbolCancelBudget(_options.Chaser, _time, allowed => PublishCancelBudget(s, allowed)));
+        }
+    }
+
+    private void PublishCancelBudget(string symbol, bool youngCancelsAllowed)
+    {
+        if (_bySymbol.TryGetValue(symbol, out var runners))
+        {
+            var item = ChaserInput.OfCancelBudget(youngCancelsAllowed);
+            foreach (var runner in runners)
+            {
+                runner.Post(item);
             }
         }
     }
@@ -594,12 +624,8 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     /// </summary>
     private void ForgetFinished()
     {
+        _markouts.CloseExpired();
         var now = _time.GetUtcNow();
-        if (_tails.Any(t => now > t.Until))
-        {
-            CloseMarkoutTails(t => now > t.Until);
-        }
-
         foreach (var (id, order) in _finished)
         {
             if (now >= order.ForgetAt && _finished.TryRemove(KeyValuePair.Create(id, order)))
@@ -637,207 +663,9 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
     }
 
-    private async Task HoldDeadManAsync(string symbol, CancellationToken cancellationToken)
-    {
-        if (_options.DeadManCountdown <= TimeSpan.Zero || _connector is not IDeadManSwitch)
-        {
-            return;
-        }
-
-        DeadMan held;
-        var first = false;
-        lock (_routing)
-        {
-            if (!_deadMen.TryGetValue(symbol, out held!))
-            {
-                held = new DeadMan();
-                _deadMen[symbol] = held;
-                first = true;
-            }
-
-            held.Working++;
-        }
-
-        if (first)
-        {
-            // The exchange calls happen outside the routing lock; later orders on the symbol wait for this first arm.
-            _ = ArmFirstAsync(symbol, held);
-        }
-
-        try
-        {
-            await held.Armed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            ReleaseDeadMan(symbol);
-            throw;
-        }
-    }
-
-    private async Task ArmFirstAsync(string symbol, DeadMan held)
-    {
-        try
-        {
-            await SyncDeadManAsync(symbol, CancellationToken.None).ConfigureAwait(false);
-            held.Armed.TrySetResult();
-            await RenewDeadManAsync(symbol, held).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            if (!held.Armed.TrySetException(e))
-            {
-                _options.Diagnostics?.Invoke($"dead-man switch: renewals for {symbol} stopped ({e.GetType().Name}: {e.Message})");
-            }
-        }
-    }
-
-    private void ReleaseDeadMan(string symbol)
-    {
-        lock (_routing)
-        {
-            if (!_deadMen.TryGetValue(symbol, out var held) || --held.Working > 0)
-            {
-                return;
-            }
-
-            _deadMen.Remove(symbol);
-            held.Stop.Cancel();
-        }
-
-        var disarm = SyncDeadManAsync(symbol, CancellationToken.None);
-        _deadManDisarms.TryAdd(disarm, 0);
-        _ = disarm.ContinueWith(
-            t =>
-            {
-                _deadManDisarms.TryRemove(t, out _);
-                if (t.Exception is { } e)
-                {
-                    _options.Diagnostics?.Invoke($"dead-man switch: disarming {symbol} failed ({e.InnerException?.Message}); the exchange cancels its open orders when the countdown ends");
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-    }
-
-    /// <summary>Tells the exchange what is true now: armed while orders work on the symbol, disarmed when none do.</summary>
-    private async Task SyncDeadManAsync(string symbol, CancellationToken cancellationToken)
-    {
-        var gate = _deadManGates.GetOrAdd(symbol, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            bool working;
-            lock (_routing)
-            {
-                working = _deadMen.ContainsKey(symbol);
-            }
-
-            await ((IDeadManSwitch)_connector).ArmCancelAllAsync(symbol, working ? _options.DeadManCountdown : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
-
-    private async Task RenewDeadManAsync(string symbol, DeadMan held)
-    {
-        var interval = _options.DeadManCountdown / 4;
-        while (true)
-        {
-            try
-            {
-                await Task.Delay(interval, _time, held.Stop.Token).ConfigureAwait(false);
-                await SyncDeadManAsync(symbol, held.Stop.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (held.Stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException)
-            {
-                // Three more renewals come before the countdown can run out; say so and keep going.
-                _options.Diagnostics?.Invoke($"dead-man switch: renewing {symbol} failed ({e.Message}); retrying in {interval.TotalSeconds:0} s");
-            }
-        }
-    }
-
-    private void StartMarkoutTail(ParentOrderSpec spec, decimal lastRecordedMid)
-    {
-        if (_options.MarkoutTail <= TimeSpan.Zero
-            || !_lastBooks.TryGetValue(spec.Symbol, out var last) || !last.TryGet(out var book) || !book.IsSane)
-        {
-            return;
-        }
-
-        // Books queued behind the order's finish were dropped with its loop; the move the last fill caused is
-        // usually among them, and it is the first thing a markout has to see.
-        var now = _time.GetUtcNow();
-        if (book.Mid != lastRecordedMid)
-        {
-            _recorder.Mid(new MidSample(spec.Id, book.Bid, book.Ask, book.ExchangeTime, now));
-        }
-
-        lock (_routing)
-        {
-            _tails = [.. _tails, new MarkoutTail(spec.Id, spec.Symbol, now + _options.MarkoutTail, book)];
-        }
-    }
-
-    private void SampleMarkoutTails(MarkoutTail[] tails, string symbol, in BookTop top)
-    {
-        if (!top.IsSane)
-        {
-            return;
-        }
-
-        var now = _time.GetUtcNow();
-        var expired = false;
-        foreach (var tail in tails)
-        {
-            if (now > tail.Until)
-            {
-                expired = true;
-            }
-            else if (string.Equals(tail.Symbol, symbol, StringComparison.Ordinal) && tail.TakeMidChange(top))
-            {
-                _recorder.Mid(new MidSample(tail.ParentId, top.Bid, top.Ask, top.ExchangeTime, now));
-            }
-        }
-
-        if (expired)
-        {
-            CloseMarkoutTails(t => now > t.Until);
-        }
-    }
-
-    /// <summary>
-    /// Ends tails with a last sample of the book as it stands, so that the record shows how long the quote was known to
-    /// hold (a mid that did not move for 60 s is a markout too, not missing data).
-    /// </summary>
-    private void CloseMarkoutTails(Func<MarkoutTail, bool> which)
-    {
-        MarkoutTail[] closing;
-        lock (_routing)
-        {
-            closing = [.. _tails.Where(which)];
-            _tails = [.. _tails.Where(t => !which(t))];
-        }
-
-        var now = _time.GetUtcNow();
-        foreach (var tail in closing)
-        {
-            // Stamped with our clock on both fields: this sample says "still this quote at this time", not an exchange
-            // event. Closed under the tail's lock, so no sample of a newer quote can follow it.
-            if (tail.TryClose(out var book))
-            {
-                var at = now < tail.Until ? now : tail.Until;
-                _recorder.Mid(new MidSample(tail.ParentId, book.Bid, book.Ask, at, at));
-            }
-        }
-    }
+    /// <summary>The latest book of a symbol, null before one arrived.</summary>
+    private BookTop? LatestBook(string symbol) =>
+        _lastBooks.TryGetValue(symbol, out var last) && last.TryGet(out var book) ? book : null;
 
     private void AddRoute(ParentOrderRunner runner)
     {
@@ -859,63 +687,6 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
     /// <summary>A parent order that ended (its runner, null when it never worked) and when it is forgotten.</summary>
     private sealed record FinishedOrder(ParentOrderRunner? Runner, DateTimeOffset ForgetAt);
-
-    /// <summary>The dead-man switch of one symbol while orders work on it.</summary>
-    private sealed class DeadMan
-    {
-        public int Working { get; set; }
-
-        /// <summary>Done once the exchange holds the first countdown (failed if it could not be armed).</summary>
-        public TaskCompletionSource Armed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public CancellationTokenSource Stop { get; } = new();
-    }
-
-    /// <summary>A parent order that ended and is still sampled for markouts until <see cref="Until"/>.</summary>
-    private sealed class MarkoutTail(long parentId, string symbol, DateTimeOffset until, BookTop last)
-    {
-        private readonly Lock _lock = new();
-        private BookTop _last = last;
-        private bool _closed;
-
-        public long ParentId { get; } = parentId;
-
-        public string Symbol { get; } = symbol;
-
-        public DateTimeOffset Until { get; } = until;
-
-        /// <summary>Keeps the book and says whether its mid moved (samples are kept only when it did, as during the order); false once closed.</summary>
-        public bool TakeMidChange(in BookTop top)
-        {
-            lock (_lock)
-            {
-                if (_closed)
-                {
-                    return false;
-                }
-
-                var moved = top.Mid != _last.Mid;
-                _last = top;
-                return moved;
-            }
-        }
-
-        /// <summary>Ends the tail; gives the last book sampled (the quote known to hold until now) the first time only.</summary>
-        public bool TryClose(out BookTop last)
-        {
-            lock (_lock)
-            {
-                last = _last;
-                if (_closed)
-                {
-                    return false;
-                }
-
-                _closed = true;
-                return true;
-            }
-        }
-    }
 
     /// <summary>The latest book of a symbol, updated in place (no allocation per frame).</summary>
     private sealed class LastBook

@@ -22,9 +22,9 @@ internal sealed class ParentOrderRunner : IDisposable
     private readonly ITimer _heartbeat;
     private bool _completed;
 
-    public ParentOrderRunner(ParentOrderSpec spec, SymbolRules rules, ChaserOptions options, CancellationRatioTracker tracker, IExchangeConnector connector, IExecutionRecorder recorder, TimeProvider time, string clientIdTag)
+    public ParentOrderRunner(ParentOrderSpec spec, SymbolRules rules, ChaserOptions options, SymbolCancelBudget cancelBudget, IExchangeConnector connector, IExecutionRecorder recorder, TimeProvider time, string clientIdTag)
     {
-        _host = new OrderHost(new ChaserStateMachine(spec, rules, options, tracker, clientIdTag), connector, recorder, time);
+        _host = new OrderHost(new ChaserStateMachine(spec, rules, options, clientIdTag), new CancelBudgetedGateway(connector, cancelBudget), recorder, time);
         _time = time;
         _wakeTimer = time.CreateTimer(_ => Post(ChaserInput.Timer), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _heartbeat = time.CreateTimer(_ => Post(ChaserInput.Timer), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -100,5 +100,18 @@ internal sealed class ParentOrderRunner : IDisposable
             var due = wake - _time.GetUtcNow();
             _wakeTimer.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         }
+    }
+}
+
+/// <summary>
+/// The connector, with every request recorded to the symbol's cancel budget just before it leaves: a change of the
+/// allowance it causes reaches every order on the symbol ahead of the request's answer.
+/// </summary>
+internal sealed class CancelBudgetedGateway(IOrderGateway connector, SymbolCancelBudget budget) : IOrderGateway
+{
+    public long Submit(in OrderRequest request)
+    {
+        budget.Record(request.Command);
+        return connector.Submit(request);
     }
 }

@@ -17,9 +17,9 @@ internal sealed class ChaserHarness
     private long _tradeId = 5000;
     private long _orderId = 900;
 
-    public ChaserHarness(ParentOrderSpec spec, SymbolRules? rules = null, ChaserOptions? options = null, CancellationRatioTracker? tracker = null)
+    public ChaserHarness(ParentOrderSpec spec, SymbolRules? rules = null, ChaserOptions? options = null)
     {
-        Machine = new ChaserStateMachine(spec, rules ?? TestRules.Btc, options ?? new ChaserOptions(), tracker, Tag);
+        Machine = new ChaserStateMachine(spec, rules ?? TestRules.Btc, options ?? new ChaserOptions(), Tag);
         Record(Machine.Start(Now));
     }
 
@@ -77,6 +77,8 @@ internal sealed class ChaserHarness
     public ChaserCommand[] Budget(decimal fraction) => Record(Machine.OnRateBudget(fraction, Now));
 
     public ChaserCommand[] UserCancel() => Record(Machine.OnUserCancel(Now));
+
+    public ChaserCommand[] CancelBudget(bool youngCancelsAllowed) => Record(Machine.OnCancelBudget(youngCancelsAllowed, Now));
 
     /// <summary>Book, then ack of the single place it produces: a child resting at the best price.</summary>
     public ChaserCommand Rest(decimal bid, decimal ask)

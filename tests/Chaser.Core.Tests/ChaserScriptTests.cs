@@ -506,14 +506,8 @@ public class ChaserScriptTests
     [Fact]
     public void A_young_order_is_left_to_age_when_the_invalid_cancel_budget_is_spent()
     {
-        var tracker = new CancellationRatioTracker();
-        for (var i = 0; i < 20; i++)
-        {
-            tracker.RecordPlacement(ChaserHarness.T0);
-            tracker.RecordYoungCancel(ChaserHarness.T0);
-        }
-
-        var h = new ChaserHarness(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Notional, 15_000m), tracker: tracker);
+        var h = ChaserHarness.BuyNotional(15_000m);
+        Assert.Empty(h.CancelBudget(youngCancelsAllowed: false));
         h.Rest(65_000.0m, 65_000.1m);
         h.Advance(1_000);
         Assert.Empty(h.Book(65_000.5m, 65_000.6m));
@@ -521,8 +515,51 @@ public class ChaserScriptTests
         h.Advance(4_000);
         var modify = Assert.Single(h.Timer());
         Assert.Equal(ChaserCommandKind.Modify, modify.Kind);
-        // Aged 5 s: not an invalid cancellation, so the young count did not grow.
-        Assert.Equal(20, tracker.Counts(h.Now).YoungCancels);
+        // Aged 5 s: not an invalid cancellation, so the host's tracker does not count it as one.
+        Assert.False(modify.CountsAsYoungCancel);
+    }
+
+    [Fact]
+    public void A_young_order_waiting_on_the_cancel_budget_is_re_priced_when_the_budget_comes_back()
+    {
+        var h = ChaserHarness.BuyNotional(15_000m);
+        h.CancelBudget(youngCancelsAllowed: false);
+        h.Rest(65_000.0m, 65_000.1m);
+        h.Advance(1_000);
+        Assert.Empty(h.Book(65_000.5m, 65_000.6m));
+        h.Advance(500);
+        // Another order's request aged out of the cycle (or placements grew): the host says so, and the chaser acts on it.
+        var modify = Assert.Single(h.CancelBudget(youngCancelsAllowed: true));
+        Assert.Equal(ChaserCommandKind.Modify, modify.Kind);
+        Assert.Equal(65_000.5m, modify.Price);
+        Assert.True(modify.CountsAsYoungCancel);
+    }
+
+    [Fact]
+    public void What_the_cancel_budget_counts_leaves_with_the_commands()
+    {
+        var h = ChaserHarness.BuyNotional(15_000m, new ChaserOptions { MinRepriceInterval = TimeSpan.Zero });
+        var place = h.Rest(65_000.0m, 65_000.1m);
+        Assert.False(place.CountsAsYoungCancel);
+        h.Advance(1_000);
+        var young = Assert.Single(h.Book(65_000.5m, 65_000.6m));
+        Assert.Equal(ChaserCommandKind.Modify, young.Kind);
+        Assert.True(young.CountsAsYoungCancel);
+        h.Ack(young);
+        h.Advance(6_000);
+        var aged = Assert.Single(h.Book(65_001.0m, 65_001.1m));
+        Assert.False(aged.CountsAsYoungCancel);
+        h.Ack(aged);
+        h.Advance(1_000);
+        var cancel = Assert.Single(h.UserCancel());
+        Assert.Equal(ChaserCommandKind.Cancel, cancel.Kind);
+        Assert.True(cancel.CountsAsYoungCancel);
+
+        // Without CountModifyAsCancel a young modify is only a placement.
+        var lenient = ChaserHarness.BuyNotional(15_000m, new ChaserOptions { MinRepriceInterval = TimeSpan.Zero, CountModifyAsCancel = false });
+        lenient.Rest(65_000.0m, 65_000.1m);
+        lenient.Advance(1_000);
+        Assert.False(Assert.Single(lenient.Book(65_000.5m, 65_000.6m)).CountsAsYoungCancel);
     }
 
     [Fact]

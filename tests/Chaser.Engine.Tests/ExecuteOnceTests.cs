@@ -17,8 +17,9 @@ public class ExecuteOnceTests
     [Fact]
     public async Task An_id_the_engine_holds_is_refused_while_queued_working_or_finished()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc);
-        await using var engine = new ExecutionEngine(exchange);
+        await using var engine = new ExecutionEngine(exchange, time: time);
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         var first = engine.ExecuteAsync(Buy(1, 0.01m), Ct);
         var second = engine.ExecuteAsync(Buy(2, 0.01m), Ct);
@@ -44,9 +45,10 @@ public class ExecuteOnceTests
     [Fact]
     public async Task A_queued_order_is_canceled_at_once_without_waiting_for_its_turn()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc);
         var recorder = new ListRecorder();
-        await using var engine = new ExecutionEngine(exchange, recorder);
+        await using var engine = new ExecutionEngine(exchange, recorder, time);
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         var working = engine.ExecuteAsync(Buy(1, 0.01m), Ct);
         var queued = engine.ExecuteAsync(Buy(2, 0.01m), Ct);
@@ -69,8 +71,9 @@ public class ExecuteOnceTests
     [Fact]
     public async Task The_engine_says_which_orders_wait_in_a_queue_and_behind_which_order()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc);
-        await using var engine = new ExecutionEngine(exchange);
+        await using var engine = new ExecutionEngine(exchange, time: time);
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         var runs = new[] { Buy(1, 0.01m), Buy(2, 0.01m), Buy(3, 0.01m) }.Select(spec => engine.ExecuteAsync(spec, Ct)).ToList();
         var sell = engine.ExecuteAsync(new ParentOrderSpec(4, "BTCUSDT", Side.Sell, SizeType.Quantity, 0.01m), Ct);
@@ -100,11 +103,15 @@ public class ExecuteOnceTests
     [Fact]
     public async Task Same_side_orders_start_in_the_order_they_were_submitted_however_long_their_setup_takes()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         // The first order's subscription answers last: a queue entered after the setup would let the others jump it.
-        var exchange = new InMemoryExchange(Btc) { SubscribeDelay = call => TimeSpan.FromMilliseconds(call switch { 0 => 300, 1 => 150, _ => 0 }) };
-        await using var engine = new ExecutionEngine(exchange);
+        var exchange = new InMemoryExchange(Btc) { Time = time, SubscribeDelay = call => TimeSpan.FromMilliseconds(call switch { 0 => 300, 1 => 150, _ => 0 }) };
+        await using var engine = new ExecutionEngine(exchange, time: time);
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         var runs = Enumerable.Range(1, 4).Select(id => engine.ExecuteAsync(Buy(id, 0.01m), Ct)).ToArray();
+        await Until(() => exchange.SubscribeCalls == 4); // every setup's delay runs on the test's clock
+        time.Advance(TimeSpan.FromMilliseconds(150));
+        time.Advance(TimeSpan.FromMilliseconds(150));
 
         var started = new List<long>();
         for (var n = 1; n <= 4; n++)
@@ -139,7 +146,10 @@ public class ExecuteOnceTests
         // It starts now and works: its minute begins here.
         await Until(() => exchange.Orders.Count == 2);
         time.Advance(TimeSpan.FromSeconds(59));
-        await Task.Delay(100, Ct);
+
+        // A book behind the timer ticks the advance queued: once the order has it, it has decided on them too.
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.2m);
+        await Until(() => engine.Progress.TryGetValue(2, out var progress) && progress.Mid == 65_000.1m);
         Assert.False(limited.IsCompleted);
 
         time.Advance(TimeSpan.FromSeconds(2));
@@ -151,9 +161,10 @@ public class ExecuteOnceTests
     [Fact]
     public async Task An_unknown_symbol_ends_that_order_failed_with_the_reason_and_the_others_run()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc);
         var recorder = new ListRecorder();
-        await using var engine = new ExecutionEngine(exchange, recorder);
+        await using var engine = new ExecutionEngine(exchange, recorder, time);
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         var runs = engine.ExecuteAllAsync([Buy(1, 0.01m), new ParentOrderSpec(2, "NOPEUSDT", Side.Buy, SizeType.Quantity, 1m)], Ct);
         await Until(() => exchange.Orders.Count == 1);
@@ -169,16 +180,15 @@ public class ExecuteOnceTests
     [Fact]
     public async Task An_order_given_after_a_graceful_stop_began_ends_canceled_without_sending_anything()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         // SIGTERM: the host stops the engine while a request that claimed an order is still handing it over.
         var exchange = new InMemoryExchange(Btc);
         var recorder = new ListRecorder();
-        await using var engine = new ExecutionEngine(exchange, recorder);
+        await using var engine = new ExecutionEngine(exchange, recorder, time);
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         Assert.Empty(await engine.StopAsync(Patience));
 
         var late = engine.ExecuteAsync(Buy(1, 0.01m), Ct);
-        await Task.Delay(200, Ct);
-        Assert.Empty(exchange.Orders);
         var result = await late.WaitAsync(Patience, Ct);
 
         Assert.Equal(FinishReason.Canceled, result.Status);
@@ -190,13 +200,14 @@ public class ExecuteOnceTests
     [Fact]
     public async Task A_setup_fault_of_any_kind_ends_the_order_failed_with_the_reason_instead_of_throwing()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         // HttpClient reports its own timeout as a TaskCanceledException that nobody asked for; a malformed answer
         // throws a JsonException. Either one thrown out of ExecuteAsync leaves a claimed order working for good.
         foreach (var fault in new Exception[] { new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 10 seconds elapsing."), new System.Text.Json.JsonException("'<' is an invalid start of a value.") })
         {
             var exchange = new InMemoryExchange(Btc) { SubscribeFault = fault };
             var recorder = new ListRecorder();
-            await using var engine = new ExecutionEngine(exchange, recorder);
+            await using var engine = new ExecutionEngine(exchange, recorder, time);
 
             var result = await engine.ExecuteAsync(Buy(1, 0.01m), Ct).WaitAsync(Patience, Ct);
 
@@ -210,14 +221,17 @@ public class ExecuteOnceTests
     [Fact]
     public async Task Canceling_an_order_while_its_symbol_rules_load_does_not_fail_later_orders_on_the_symbol()
     {
-        var exchange = new InMemoryExchange(Btc) { RulesDelay = TimeSpan.FromMilliseconds(300) };
-        await using var engine = new ExecutionEngine(exchange);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var exchange = new InMemoryExchange(Btc) { Time = time, RulesDelay = TimeSpan.FromMilliseconds(300) };
+        await using var engine = new ExecutionEngine(exchange, time: time);
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         var first = engine.ExecuteAsync(Buy(1, 0.01m), Ct);
         engine.Cancel(1);
         Assert.Equal(FinishReason.Canceled, (await first.WaitAsync(Patience, Ct)).Status);
 
+        // The fetch the first order started answers while the second one waits on it.
         var second = engine.ExecuteAsync(Buy(2, 0.01m), Ct);
+        time.Advance(TimeSpan.FromMilliseconds(300));
         await Until(() => exchange.Orders.Count == 1 || second.IsCompleted);
         Assert.False(second.IsCompleted, "the second order ended before it worked (a canceled rules fetch was cached)");
         exchange.TradeAgainstUs("BTCUSDT", 1m);
@@ -227,10 +241,11 @@ public class ExecuteOnceTests
     [Fact]
     public async Task A_rules_request_that_failed_once_is_asked_again_once_the_venue_answers()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         // The API checks every order before claiming it: a venue that failed one request must not refuse the symbol
         // (503) for the rest of the host's life.
         var exchange = new InMemoryExchange(Btc) { RulesFault = new HttpRequestException("connection refused") };
-        await using var engine = new ExecutionEngine(exchange);
+        await using var engine = new ExecutionEngine(exchange, time: time);
         await Assert.ThrowsAsync<HttpRequestException>(() => engine.CheckAsync(Buy(1, 0.01m), 0m, Ct));
 
         exchange.RulesFault = null;

@@ -2,6 +2,7 @@ using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
 using Chaser.Core.Ports;
 using Chaser.Core.Rules;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Chaser.Engine.Tests;
 
@@ -32,15 +33,16 @@ public class ExecutionEngineTests
     [Fact]
     public async Task A_buy_is_worked_at_the_best_bid_to_its_target()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc);
         var recorder = new ListRecorder();
-        await using var engine = new ExecutionEngine(exchange, recorder);
+        await using var engine = new ExecutionEngine(exchange, recorder, time);
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         var run = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Notional, 15_000m), TestContext.Current.CancellationToken);
 
         await Until(() => exchange.Orders.Count == 1);
         // Past the minimum re-price interval, so that the book frame itself triggers the modify.
-        await Task.Delay(300, TestContext.Current.CancellationToken);
+        time.Advance(TimeSpan.FromMilliseconds(300));
         exchange.SetBook("BTCUSDT", 65_000.5m, 65_000.6m);
         await Until(() => exchange.Orders.Values.Single().Price == 65_000.5m);
         exchange.TradeAgainstUs("BTCUSDT", 0.1m);
@@ -66,14 +68,16 @@ public class ExecutionEngineTests
     [Fact]
     public async Task Orders_on_the_same_symbol_and_side_take_turns()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc);
-        await using var engine = new ExecutionEngine(exchange);
+        await using var engine = new ExecutionEngine(exchange, time: time);
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         var first = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m), TestContext.Current.CancellationToken);
         var second = engine.ExecuteAsync(new ParentOrderSpec(2, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m), TestContext.Current.CancellationToken);
 
         await Until(() => exchange.Orders.Count == 1);
-        await Task.Delay(100, TestContext.Current.CancellationToken);
+        // The second waits in line (it has no runner to send anything) while the first works.
+        Assert.Equal([2L], engine.Queued.Keys);
         Assert.Single(exchange.Orders);
         exchange.TradeAgainstUs("BTCUSDT", 1m);
         await Until(() => exchange.Orders.Count == 2);
@@ -87,8 +91,9 @@ public class ExecutionEngineTests
     [Fact]
     public async Task Orders_on_different_symbols_and_sides_run_at_once()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc, Eth);
-        await using var engine = new ExecutionEngine(exchange);
+        await using var engine = new ExecutionEngine(exchange, time: time);
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         exchange.SetBook("ETHUSDT", 3_000.00m, 3_000.01m);
         var runs = engine.ExecuteAllAsync(
@@ -111,8 +116,9 @@ public class ExecutionEngineTests
     [Fact]
     public async Task A_canceled_parent_order_cancels_its_child_and_ends_canceled()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc);
-        await using var engine = new ExecutionEngine(exchange);
+        await using var engine = new ExecutionEngine(exchange, time: time);
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         var run = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m), TestContext.Current.CancellationToken);
         await Until(() => exchange.Orders.Count == 1);
@@ -129,8 +135,9 @@ public class ExecutionEngineTests
     [Fact]
     public async Task Stopping_the_run_cancels_the_child_before_returning()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc);
-        await using var engine = new ExecutionEngine(exchange);
+        await using var engine = new ExecutionEngine(exchange, time: time);
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         using var stop = new CancellationTokenSource();
         var run = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Sell, SizeType.Quantity, 0.01m), stop.Token);
@@ -144,9 +151,10 @@ public class ExecutionEngineTests
     [Fact]
     public async Task A_fill_after_the_finish_is_still_recorded_once()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc);
         var recorder = new ListRecorder();
-        await using var engine = new ExecutionEngine(exchange, recorder);
+        await using var engine = new ExecutionEngine(exchange, recorder, time);
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         var run = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m), TestContext.Current.CancellationToken);
         await Until(() => exchange.Orders.Count == 1);
@@ -162,9 +170,10 @@ public class ExecutionEngineTests
     [Fact]
     public async Task Events_of_another_instance_with_the_same_parent_id_are_neither_routed_nor_recorded()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc);
         var recorder = new ListRecorder();
-        await using var engine = new ExecutionEngine(exchange, recorder, options: new EngineOptions { ClientIdTag = "ours01" });
+        await using var engine = new ExecutionEngine(exchange, recorder, time, new EngineOptions { ClientIdTag = "ours01" });
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         var run = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m), TestContext.Current.CancellationToken);
         await Until(() => exchange.Orders.Count == 1);
@@ -175,7 +184,10 @@ public class ExecutionEngineTests
         var now = DateTimeOffset.UtcNow;
         exchange.ReplayFill(new Fill(theirs, 4242, 65_000.0m, 0.01m, 0.13m, "USDT", true, 0.01m, true, now, now));
         exchange.ReplayFinished(new OrderFinished(theirs, ExchangeOrderStatus.Filled, 0.01m, now, now));
-        await Task.Delay(200, TestContext.Current.CancellationToken);
+
+        // A book behind them: once our order has it, it has had whatever of theirs was routed to it.
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.2m);
+        await Until(() => engine.Progress.TryGetValue(1, out var progress) && progress.Mid == 65_000.1m);
         Assert.Empty(recorder.Fills);
         Assert.False(run.IsCompleted, "another instance's fill must not finish our order");
 
@@ -190,21 +202,23 @@ public class ExecutionEngineTests
     [Fact]
     public async Task Each_engine_without_a_tag_draws_its_own_and_a_bad_tag_is_refused_naming_the_option()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var options = new EngineOptions();
-        await using var first = new ExecutionEngine(new InMemoryExchange(Btc), options: options);
-        await using var second = new ExecutionEngine(new InMemoryExchange(Btc), options: options);
+        await using var first = new ExecutionEngine(new InMemoryExchange(Btc), time: time, options: options);
+        await using var second = new ExecutionEngine(new InMemoryExchange(Btc), time: time, options: options);
         Assert.True(ClientOrderIds.IsValidTag(first.ClientIdTag));
         Assert.NotEqual(first.ClientIdTag, second.ClientIdTag);
 
-        var refused = Assert.Throws<ArgumentException>(() => new ExecutionEngine(new InMemoryExchange(Btc), options: new EngineOptions { ClientIdTag = "chs-1" }));
+        var refused = Assert.Throws<ArgumentException>(() => new ExecutionEngine(new InMemoryExchange(Btc), time: time, options: new EngineOptions { ClientIdTag = "chs-1" }));
         Assert.Equal(nameof(EngineOptions.ClientIdTag), refused.ParamName);
     }
 
     [Fact]
     public async Task An_unknown_symbol_is_refused_before_anything_is_sent()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc);
-        await using var engine = new ExecutionEngine(exchange);
+        await using var engine = new ExecutionEngine(exchange, time: time);
         var reason = await engine.ValidateAsync(new ParentOrderSpec(1, "NOPEUSDT", Side.Buy, SizeType.Notional, 1_000m), 0m, TestContext.Current.CancellationToken);
         Assert.Equal("symbol: NOPEUSDT is not traded on this exchange", reason);
         var tooSmall = await engine.ValidateAsync(new ParentOrderSpec(2, "BTCUSDT", Side.Buy, SizeType.Notional, 50m), 65_000m, TestContext.Current.CancellationToken);
@@ -229,10 +243,11 @@ public class ExecutionEngineTests
     [Fact]
     public async Task After_the_order_ends_the_book_is_sampled_for_markouts_until_the_tail_runs_out()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc);
         var recorder = new ListRecorder();
         var tail = TimeSpan.FromMilliseconds(600);
-        await using var engine = new ExecutionEngine(exchange, recorder, options: new EngineOptions { MarkoutTail = tail });
+        await using var engine = new ExecutionEngine(exchange, recorder, time, new EngineOptions { MarkoutTail = tail });
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         var run = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.1m), TestContext.Current.CancellationToken);
         await Until(() => exchange.Orders.Count == 1);
@@ -244,24 +259,24 @@ public class ExecutionEngineTests
         Assert.Equal(FinishReason.Filled, result.Status);
 
         // Whether the finished order's loop still saw it or not, that move is on record without waiting for another.
-        await Until(() => recorder.Mids.Count > 0 && recorder.Mids[^1].Mid == 65_000.35m);
+        Assert.Equal(65_000.35m, recorder.Mids[^1].Mid);
         var duringOrder = recorder.Mids.Count;
 
         // Within the tail: a moved mid is sampled for the finished order, an unchanged one is not.
         exchange.SetBook("BTCUSDT", 65_000.5m, 65_000.6m);
-        await Until(() => recorder.Mids.Count == duringOrder + 1);
+        Assert.Equal(duringOrder + 1, recorder.Mids.Count);
         exchange.SetBook("BTCUSDT", 65_000.5m, 65_000.6m);
+        Assert.Equal(duringOrder + 1, recorder.Mids.Count);
         Assert.Equal(65_000.55m, recorder.Mids[^1].Mid);
 
         // After it: the tail closes with one sample saying the last quote still held, then nothing more.
-        await Task.Delay(tail + TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
+        time.Advance(tail + TimeSpan.FromMilliseconds(100));
         exchange.SetBook("BTCUSDT", 64_990.0m, 64_990.1m);
-        await Until(() => recorder.Mids.Count == duringOrder + 2);
+        Assert.Equal(duringOrder + 2, recorder.Mids.Count);
         var closing = recorder.Mids[^1];
         Assert.Equal((1L, 65_000.55m), (closing.ParentId, closing.Mid));
-        Assert.True(closing.ReceivedAt - result.CompletedAt >= tail - TimeSpan.FromMilliseconds(50), "the closing sample is stamped at the tail's end");
+        Assert.Equal(result.CompletedAt + tail, closing.ReceivedAt); // stamped at the tail's end
         exchange.SetBook("BTCUSDT", 64_980.0m, 64_980.1m);
-        await Task.Delay(100, TestContext.Current.CancellationToken);
         Assert.Equal(duringOrder + 2, recorder.Mids.Count);
 
         var print = Assert.Single(recorder.Trades);
@@ -271,8 +286,9 @@ public class ExecutionEngineTests
     [Fact]
     public async Task The_dead_man_switch_is_armed_before_the_first_child_renewed_while_working_and_disarmed_after_the_last()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(Btc);
-        await using var engine = new ExecutionEngine(exchange, options: new EngineOptions { DeadManCountdown = TimeSpan.FromMilliseconds(400) });
+        await using var engine = new ExecutionEngine(exchange, time: time, options: new EngineOptions { DeadManCountdown = TimeSpan.FromMilliseconds(400) });
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_000.1m);
         var buy = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.1m), TestContext.Current.CancellationToken);
         var sell = engine.ExecuteAsync(new ParentOrderSpec(2, "BTCUSDT", Side.Sell, SizeType.Quantity, 0.1m), TestContext.Current.CancellationToken);
@@ -282,18 +298,21 @@ public class ExecutionEngineTests
         Assert.Equal("arm BTCUSDT 400", Log()[0]); // before any child is sent
 
         // Renewed every 100 ms while either order works; not disarmed while the other one still works.
-        await Task.Delay(450, TestContext.Current.CancellationToken);
-        Assert.True(Log().Count(l => l == "arm BTCUSDT 400") >= 3, string.Join(", ", Log()));
+        for (var renewals = 1; renewals <= 3; renewals++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            await Until(() => Log().Count(l => l == "arm BTCUSDT 400") == 1 + renewals);
+        }
+
         engine.Cancel(1);
         Assert.Equal(FinishReason.Canceled, (await buy.WaitAsync(Patience, TestContext.Current.CancellationToken)).Status);
-        await Task.Delay(250, TestContext.Current.CancellationToken);
         Assert.DoesNotContain("arm BTCUSDT 0", Log());
 
         // The last one ends: disarmed, and nothing renews it afterwards.
         engine.Cancel(2);
         Assert.Equal(FinishReason.Canceled, (await sell.WaitAsync(Patience, TestContext.Current.CancellationToken)).Status);
         await Until(() => Log()[^1] == "arm BTCUSDT 0");
-        await Task.Delay(250, TestContext.Current.CancellationToken);
+        time.Advance(TimeSpan.FromMilliseconds(400));
         Assert.Equal("arm BTCUSDT 0", Log()[^1]);
     }
 }

@@ -33,6 +33,9 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
 
     public List<OrderRequest> Requests { get; } = [];
 
+    /// <summary>The clock of the exchange's delays and of the receive / send timestamps it hands the engine: the test's.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Cancels are taken and never answered (an exchange that went quiet): the child stays live.</summary>
     public bool IgnoreCancels { get; set; }
 
@@ -47,8 +50,16 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
         }
     }
 
+    /// <summary>Thrown by every dead-man arm or disarm while set (the venue refusing the countdown).</summary>
+    public Exception? ArmFault { get; set; }
+
     public Task ArmCancelAllAsync(string symbol, TimeSpan countdown, CancellationToken cancellationToken)
     {
+        if (ArmFault is { } fault)
+        {
+            return Task.FromException(fault);
+        }
+
         lock (_lock)
         {
             Log.Add($"arm {symbol} {countdown.TotalMilliseconds:0}");
@@ -87,7 +98,7 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
 
         if (RulesDelay > TimeSpan.Zero)
         {
-            await Task.Delay(RulesDelay, cancellationToken);
+            await Task.Delay(RulesDelay, Time, cancellationToken);
         }
 
         return _rules.TryGetValue(symbol, out var rules) ? rules : throw new KeyNotFoundException(symbol);
@@ -95,6 +106,9 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
 
     /// <summary>How long the n-th subscribe call (from 0) takes to answer; none by default.</summary>
     public Func<int, TimeSpan>? SubscribeDelay { get; init; }
+
+    /// <summary>How many subscribe calls came in.</summary>
+    public int SubscribeCalls => Volatile.Read(ref _subscribeCalls);
 
     /// <summary>Thrown by every subscribe call while set (a fault of the venue during an order's setup).</summary>
     public Exception? SubscribeFault { get; set; }
@@ -108,7 +122,7 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
 
         if (SubscribeDelay is { } delay)
         {
-            await Task.Delay(delay(Interlocked.Increment(ref _subscribeCalls) - 1), cancellationToken);
+            await Task.Delay(delay(Interlocked.Increment(ref _subscribeCalls) - 1), Time, cancellationToken);
         }
 
         lock (_lock)
@@ -118,7 +132,7 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
 
         if (_books.TryGetValue(symbol, out var book))
         {
-            _sink!.OnInput(ChaserInput.OfBook(symbol, book, TimeProvider.System.GetTimestamp()));
+            _sink!.OnInput(ChaserInput.OfBook(symbol, book, Time.GetTimestamp()));
         }
     }
 
@@ -130,7 +144,7 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
     {
         var book = new BookTop(bid, 3m, ask, 3m, Interlocked.Increment(ref _updateId), DateTimeOffset.UtcNow);
         _books[symbol] = book;
-        _sink?.OnInput(ChaserInput.OfBook(symbol, book, TimeProvider.System.GetTimestamp()));
+        _sink?.OnInput(ChaserInput.OfBook(symbol, book, Time.GetTimestamp()));
     }
 
     /// <summary>A taker hits our side at our price: fills up to <paramref name="quantity"/> of each resting order of ours there.</summary>
@@ -175,7 +189,7 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
             Execute(request);
         }
 
-        return TimeProvider.System.GetTimestamp();
+        return Time.GetTimestamp();
     }
 
     private void Execute(OrderRequest request)

@@ -30,11 +30,13 @@ public class OrderTunablesTests
         exchange.SetBook("BTCUSDT", 65_000.5m, 65_000.6m);
         exchange.SetBook("ETHUSDT", 3_400.05m, 3_400.06m);
         await Until(() => eth.Price == 3_400.05m);
-        await Task.Delay(100, Ct);
+        await Until(() => MidOf(1) == 65_000.55m); // decided on that book
         Assert.Equal(65_000.0m, btc.Price);
 
+        // A frame 999 ms after the placement still finds it within its second.
         time.Advance(TimeSpan.FromMilliseconds(699));
-        await Task.Delay(100, Ct);
+        exchange.SetBook("BTCUSDT", 65_000.5m, 65_000.7m);
+        await Until(() => MidOf(1) == 65_000.6m);
         Assert.Equal(65_000.0m, btc.Price);
 
         // One second after its placement: the order's own timer re-prices it, with no new book needed.
@@ -47,13 +49,15 @@ public class OrderTunablesTests
         Assert.Equal(1, (await paced.WaitAsync(Patience, Ct)).Modifies);
 
         InMemoryExchange.RestingOrder Child(string symbol) => exchange.Orders.Values.Single(o => o.Symbol == symbol);
+        decimal MidOf(long id) => engine.Progress.TryGetValue(id, out var progress) ? progress.Mid : 0m;
     }
 
     [Fact]
     public async Task Taking_the_remainder_without_a_deadline_or_time_limit_is_refused_before_anything_is_sent()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(ExecutionEngineTests.Btc);
-        await using var engine = new ExecutionEngine(exchange);
+        await using var engine = new ExecutionEngine(exchange, time: time);
         var take = new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m) { OnDeadline = DeadlineAction.TakeRemainder };
 
         Assert.Equal(new OrderProblem("deadline_action", "taking the remainder needs a deadline or a time limit: it happens when one is reached"), await engine.CheckAsync(take, 0m, Ct));

@@ -2,8 +2,12 @@ namespace Chaser.Core.Chasing;
 
 /// <summary>
 /// Keeps Binance's invalid-cancellation ratio for one symbol: orders placed, and those canceled within the
-/// invalid-cancel window of their placement, over a trailing 10-minute cycle. Chasers working the same symbol on one
-/// account share one tracker (the engine hands it out); it is thread-safe and reads no clock: times come with calls.
+/// invalid-cancel window of their placement, over a trailing 10-minute cycle. It lives beside the chasers, never in
+/// one: whoever sends a chaser's requests records them here (<see cref="Record"/>), and hands the allowance that
+/// follows (<see cref="YoungCancelsAllowed"/>) to every chaser on the symbol as an input
+/// (<see cref="ChaserStateMachine.OnCancelBudget"/>), so that each chaser decides from its own inputs. Orders on one
+/// symbol of one account share a tracker; a lone order has one of its own. Thread-safe; reads no clock: times come
+/// with calls.
 /// </summary>
 public sealed class CancellationRatioTracker
 {
@@ -12,12 +16,97 @@ public sealed class CancellationRatioTracker
     private readonly Queue<DateTimeOffset> _placements = new();
     private readonly Queue<DateTimeOffset> _youngCancels = new();
     private readonly Lock _lock = new();
+    private readonly decimal _maxRatio;
+    private readonly int _minOrders;
+    private bool _allowed = true;
+
+    /// <summary>A tracker that keeps the ratio within <paramref name="options"/>' bound (the defaults when null).</summary>
+    public CancellationRatioTracker(ChaserOptions? options = null)
+    {
+        var bound = options ?? new ChaserOptions();
+        _maxRatio = bound.MaxInvalidCancelRatio;
+        _minOrders = bound.InvalidCancelRatioMinOrders;
+    }
+
+    /// <summary>
+    /// Whether one more young cancel keeps the ratio within the bound, as of the last <see cref="Record"/> or
+    /// <see cref="Refresh"/>: the value a chaser on this symbol is given.
+    /// </summary>
+    public bool YoungCancelsAllowed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _allowed;
+            }
+        }
+    }
+
+    /// <summary>
+    /// When the oldest request held leaves the cycle, so that the allowance may change with no request sent (a host
+    /// calls <see cref="Refresh"/> then); null when nothing is held.
+    /// </summary>
+    public DateTimeOffset? NextExpiry
+    {
+        get
+        {
+            lock (_lock)
+            {
+                DateTimeOffset? oldest = null;
+                if (_placements.TryPeek(out var placed))
+                {
+                    oldest = placed;
+                }
+
+                if (_youngCancels.TryPeek(out var canceled) && (oldest is null || canceled < oldest))
+                {
+                    oldest = canceled;
+                }
+
+                return oldest + Cycle;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records what a request sent at <paramref name="time"/> counts: a place or a modify is an order placed (Binance
+    /// re-queues a modified order), and one flagged <see cref="ChaserCommand.CountsAsYoungCancel"/> a young cancel.
+    /// Returns whether <see cref="YoungCancelsAllowed"/> changed.
+    /// </summary>
+    public bool Record(in ChaserCommand command, DateTimeOffset time)
+    {
+        lock (_lock)
+        {
+            if (command.Kind is ChaserCommandKind.Place or ChaserCommandKind.Modify)
+            {
+                _placements.Enqueue(time);
+            }
+
+            if (command.CountsAsYoungCancel)
+            {
+                _youngCancels.Enqueue(time);
+            }
+
+            return Update(time);
+        }
+    }
+
+    /// <summary>Drops what left the cycle by <paramref name="time"/>; returns whether <see cref="YoungCancelsAllowed"/> changed.</summary>
+    public bool Refresh(DateTimeOffset time)
+    {
+        lock (_lock)
+        {
+            return Update(time);
+        }
+    }
 
     public void RecordPlacement(DateTimeOffset time)
     {
         lock (_lock)
         {
             _placements.Enqueue(time);
+            Update(time);
         }
     }
 
@@ -26,6 +115,7 @@ public sealed class CancellationRatioTracker
         lock (_lock)
         {
             _youngCancels.Enqueue(time);
+            Update(time);
         }
     }
 
@@ -45,13 +135,28 @@ public sealed class CancellationRatioTracker
     /// </summary>
     public bool AllowsYoungCancel(DateTimeOffset now, decimal maxRatio, int minOrders)
     {
-        var (placements, young) = Counts(now);
-        if (placements < minOrders)
+        lock (_lock)
         {
-            return true;
+            Trim(now);
+            return Allows(maxRatio, minOrders);
+        }
+    }
+
+    private bool Allows(decimal maxRatio, int minOrders) =>
+        _placements.Count < minOrders || (_youngCancels.Count + 1m) / (_placements.Count + 1m) <= maxRatio;
+
+    /// <summary>Trims (on every write: the queues are bounded by the cycle whatever the traffic) and re-reads the allowance.</summary>
+    private bool Update(DateTimeOffset time)
+    {
+        Trim(time);
+        var allowed = Allows(_maxRatio, _minOrders);
+        if (allowed == _allowed)
+        {
+            return false;
         }
 
-        return (young + 1m) / (placements + 1m) <= maxRatio;
+        _allowed = allowed;
+        return true;
     }
 
     private void Trim(DateTimeOffset now)

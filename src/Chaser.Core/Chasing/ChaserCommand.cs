@@ -57,6 +57,9 @@ public enum EventKind
     Timer,
     RateBudget,
     UserCancel,
+
+    /// <summary>The symbol's invalid-cancellation allowance changed (<see cref="ChaserStateMachine.OnCancelBudget"/>).</summary>
+    CancelBudget,
 }
 
 /// <summary>The rule that produced a command: with the triggering event, the decision log's explanation.</summary>
@@ -123,6 +126,13 @@ public readonly record struct ChaserCommand(
     DecisionCause Cause,
     string? Detail = null)
 {
+    /// <summary>
+    /// This request cancels (or, with <see cref="ChaserOptions.CountModifyAsCancel"/>, modifies) an order younger than
+    /// <see cref="ChaserOptions.InvalidCancelWindow"/>: what Binance counts as an invalid cancellation. Whoever sends
+    /// the request records it to the symbol's <see cref="CancellationRatioTracker"/>.
+    /// </summary>
+    public bool CountsAsYoungCancel { get; init; }
+
     public override string ToString() => Kind switch
     {
         ChaserCommandKind.Place => $"Place {ClientOrderId} {Side} {OrderType} {Quantity}@{Price} ({Cause.Trigger}/{Cause.Rule})",

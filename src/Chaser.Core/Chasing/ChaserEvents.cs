@@ -146,6 +146,9 @@ public readonly struct ChaserInput
     /// <summary>The share of the account's order-rate budget still available (0..1), for <see cref="EventKind.RateBudget"/>.</summary>
     public decimal Budget { get; private init; }
 
+    /// <summary>For <see cref="EventKind.CancelBudget"/>: whether the symbol allows one more young cancel.</summary>
+    public bool YoungCancelsAllowed { get; private init; }
+
     /// <summary>The client order id an order event names; null for market data, timers and the rest.</summary>
     public string? ClientOrderId => Kind switch
     {
@@ -192,4 +195,7 @@ public readonly struct ChaserInput
         new() { Kind = up ? EventKind.ConnectivityRestored : EventKind.ConnectivityLost, Scope = scope, Symbol = symbol };
 
     public static ChaserInput OfRateBudget(decimal availableFraction) => new() { Kind = EventKind.RateBudget, Budget = availableFraction };
+
+    /// <summary>The symbol's invalid-cancellation allowance changed (its host keeps the <see cref="CancellationRatioTracker"/>).</summary>
+    public static ChaserInput OfCancelBudget(bool youngCancelsAllowed) => new() { Kind = EventKind.CancelBudget, YoungCancelsAllowed = youngCancelsAllowed };
 }

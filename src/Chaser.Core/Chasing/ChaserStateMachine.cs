@@ -33,7 +33,6 @@ public sealed class ChaserStateMachine
     private readonly ParentOrderSpec _spec;
     private readonly SymbolRules _rules;
     private readonly ChaserOptions _options;
-    private readonly CancellationRatioTracker _cancelTracker;
     private readonly List<ChaserCommand> _output = new(4);
     private readonly List<ChildOrder> _children = [];
     private readonly Dictionary<string, ChildOrder> _childrenById = new(StringComparer.Ordinal);
@@ -48,6 +47,7 @@ public sealed class ChaserStateMachine
     private bool _awaitingFreshBook;
     private bool _orderEntryUp = true;
     private decimal _rateBudget = 1m;
+    private bool _youngCancelsAllowed = true;
 
     private DateTimeOffset _backoffUntil = DateTimeOffset.MinValue;
     private DateTimeOffset _lastRepriceAt = DateTimeOffset.MinValue;
@@ -63,9 +63,10 @@ public sealed class ChaserStateMachine
     /// <summary>
     /// A chaser for <paramref name="spec"/>. <paramref name="clientIdTag"/> is the instance tag inside every client
     /// order id (<see cref="ClientOrderIds"/>): the database's, so that fills of another database's orders on the same
-    /// account are never taken for ours; null draws a fresh random one.
+    /// account are never taken for ours; null draws a fresh random one. The symbol's invalid-cancellation allowance
+    /// arrives as an input (<see cref="OnCancelBudget"/>); until then young cancels are allowed.
     /// </summary>
-    public ChaserStateMachine(ParentOrderSpec spec, SymbolRules rules, ChaserOptions? options = null, CancellationRatioTracker? cancelTracker = null, string? clientIdTag = null)
+    public ChaserStateMachine(ParentOrderSpec spec, SymbolRules rules, ChaserOptions? options = null, string? clientIdTag = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(rules);
@@ -87,7 +88,6 @@ public sealed class ChaserStateMachine
         var configured = options ?? new ChaserOptions();
         _options = spec.MinRepriceInterval is { } interval ? configured with { MinRepriceInterval = interval } : configured;
         _options.Validate();
-        _cancelTracker = cancelTracker ?? new CancellationRatioTracker();
     }
 
     public ParentOrderSpec Spec => _spec;
@@ -158,6 +158,7 @@ public sealed class ChaserStateMachine
         EventKind.ConnectivityRestored => OnConnectivityRestored(input.Scope, now),
         EventKind.RateBudget => OnRateBudget(input.Budget, now),
         EventKind.UserCancel => OnUserCancel(now),
+        EventKind.CancelBudget => OnCancelBudget(input.YoungCancelsAllowed, now),
         _ => OnTimer(now),
     };
 
@@ -523,6 +524,17 @@ public sealed class ChaserStateMachine
         return Evaluate(EventKind.RateBudget, time);
     }
 
+    /// <summary>
+    /// Whether one more young cancel keeps the symbol's invalid-cancellation ratio within its bound, from the
+    /// <see cref="CancellationRatioTracker"/> its host keeps (shared by the orders on the symbol): when false, a young
+    /// order is left to age past <see cref="ChaserOptions.InvalidCancelWindow"/> before it is re-priced.
+    /// </summary>
+    public ChaserDecisions OnCancelBudget(bool youngCancelsAllowed, DateTimeOffset time)
+    {
+        _youngCancelsAllowed = youngCancelsAllowed;
+        return Evaluate(EventKind.CancelBudget, time);
+    }
+
     public ChaserDecisions OnUserCancel(DateTimeOffset time)
     {
         BeginStop(FinishReason.Canceled, DecisionRule.UserCancel, "canceled by the user");
@@ -759,8 +771,7 @@ public sealed class ChaserStateMachine
         }
 
         var age = now - child.PlacedAt;
-        if (age < _options.InvalidCancelWindow
-            && !_cancelTracker.AllowsYoungCancel(now, _options.MaxInvalidCancelRatio, _options.InvalidCancelRatioMinOrders))
+        if (age < _options.InvalidCancelWindow && !_youngCancelsAllowed)
         {
             // Cancelling now would count against the invalid-cancellation ratio: let the order age instead.
             WakeAt(child.PlacedAt + _options.InvalidCancelWindow);
@@ -969,40 +980,34 @@ public sealed class ChaserStateMachine
         _childrenById.Add(id, child);
         _open = child;
         _lastRepriceAt = now;
-        _cancelTracker.RecordPlacement(now);
         Emit(new ChaserCommand(ChaserCommandKind.Place, id, _spec.Side, type, price, quantity, FinishReason.None, cause));
     }
 
     private void SendModify(ChildOrder child, decimal price, decimal totalQuantity, DecisionCause cause, DateTimeOffset now)
     {
-        NoteCancelOfYoung(child, now, isModify: true);
+        var young = CountsAsYoungCancel(child, now, isModify: true);
         child.PendingPrice = price;
         child.PendingQuantity = totalQuantity;
         child.LastRequestSentAt = now;
         child.Enter(ChildState.PendingModify, now);
         _lastRepriceAt = now;
-        _cancelTracker.RecordPlacement(now);
         Modifies++;
-        Emit(new ChaserCommand(ChaserCommandKind.Modify, child.ClientOrderId, _spec.Side, child.OrderType, price, totalQuantity, FinishReason.None, cause));
+        Emit(new ChaserCommand(ChaserCommandKind.Modify, child.ClientOrderId, _spec.Side, child.OrderType, price, totalQuantity, FinishReason.None, cause) { CountsAsYoungCancel = young });
     }
 
     private void SendCancel(ChildOrder child, DecisionCause cause, DateTimeOffset now)
     {
-        NoteCancelOfYoung(child, now, isModify: false);
+        var young = CountsAsYoungCancel(child, now, isModify: false);
         child.LastRequestSentAt = now;
         child.Enter(ChildState.PendingCancel, now);
         _lastRepriceAt = now;
         Cancels++;
-        Emit(new ChaserCommand(ChaserCommandKind.Cancel, child.ClientOrderId, _spec.Side, child.OrderType, child.Price, child.Quantity, FinishReason.None, cause));
+        Emit(new ChaserCommand(ChaserCommandKind.Cancel, child.ClientOrderId, _spec.Side, child.OrderType, child.Price, child.Quantity, FinishReason.None, cause) { CountsAsYoungCancel = young });
     }
 
-    private void NoteCancelOfYoung(ChildOrder child, DateTimeOffset now, bool isModify)
-    {
-        if (now - child.PlacedAt < _options.InvalidCancelWindow && (!isModify || _options.CountModifyAsCancel))
-        {
-            _cancelTracker.RecordYoungCancel(now);
-        }
-    }
+    /// <summary>Whether a cancel (or modify) of <paramref name="child"/> now counts against the invalid-cancellation ratio.</summary>
+    private bool CountsAsYoungCancel(ChildOrder child, DateTimeOffset now, bool isModify) =>
+        now - child.PlacedAt < _options.InvalidCancelWindow && (!isModify || _options.CountModifyAsCancel);
 
     private void Finish(FinishReason reason, DecisionCause cause, string? detail)
     {

@@ -1,0 +1,96 @@
+using Chaser.Core.Chasing;
+
+namespace Chaser.Engine;
+
+/// <summary>
+/// The invalid-cancellation budget of one symbol on the account, shared by the orders working it: each order's runner
+/// records the requests it sends (<see cref="Record"/>); a change of the allowance — after a request, or when old
+/// requests leave Binance's 10-minute cycle — is handed to <c>publish</c>, which delivers it to every order on the
+/// symbol as an input. No chaser reads another's state, so each one's decisions follow from its own inputs.
+/// </summary>
+internal sealed class SymbolCancelBudget : IDisposable
+{
+    private readonly CancellationRatioTracker _tracker;
+    private readonly TimeProvider _time;
+    private readonly Action<bool> _publish;
+    private readonly ITimer _expiry;
+
+    // Held while the allowance is read and published: two orders recording at once publish in the order the tracker
+    // changed, so every order's last input is the tracker's value.
+    private readonly Lock _lock = new();
+    private DateTimeOffset? _expiryDue;
+
+    public SymbolCancelBudget(ChaserOptions options, TimeProvider time, Action<bool> publish)
+    {
+        _tracker = new CancellationRatioTracker(options);
+        _time = time;
+        _publish = publish;
+        _expiry = time.CreateTimer(_ => OnExpiry(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>The symbol's tracker (read-only use: counts for diagnostics and tests).</summary>
+    public CancellationRatioTracker Tracker => _tracker;
+
+    /// <summary>Records a request about to be sent; a change of the allowance is published before the request leaves.</summary>
+    public void Record(in ChaserCommand command)
+    {
+        if (command.Kind is not (ChaserCommandKind.Place or ChaserCommandKind.Modify) && !command.CountsAsYoungCancel)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_tracker.Record(command, _time.GetUtcNow()))
+            {
+                _publish(_tracker.YoungCancelsAllowed);
+            }
+
+            ScheduleExpiry();
+        }
+    }
+
+    /// <summary>
+    /// Gives a joining order the allowance as it stands, when it differs from a chaser's initial one (allowed), with no
+    /// change published in between: from here on every change reaches it through <c>publish</c>.
+    /// </summary>
+    public void Join(Action<bool> deliver)
+    {
+        lock (_lock)
+        {
+            if (!_tracker.YoungCancelsAllowed)
+            {
+                deliver(false);
+            }
+        }
+    }
+
+    public void Dispose() => _expiry.Dispose();
+
+    private void OnExpiry()
+    {
+        lock (_lock)
+        {
+            _expiryDue = null;
+            if (_tracker.Refresh(_time.GetUtcNow()))
+            {
+                _publish(_tracker.YoungCancelsAllowed);
+            }
+
+            ScheduleExpiry();
+        }
+    }
+
+    private void ScheduleExpiry()
+    {
+        var next = _tracker.NextExpiry;
+        if (next == _expiryDue)
+        {
+            return;
+        }
+
+        _expiryDue = next;
+        var due = next is { } at ? at - _time.GetUtcNow() : Timeout.InfiniteTimeSpan;
+        _expiry.Change(next is null ? Timeout.InfiniteTimeSpan : due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+    }
+}

@@ -1,0 +1,115 @@
+using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Chaser.Engine.Tests;
+
+/// <summary>
+/// The invalid-cancellation budget lives beside the chasers: the runners record what they send, and each change of the
+/// allowance reaches every order on the symbol as an input.
+/// </summary>
+public class CancelBudgetTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private static readonly ChaserCommand YoungModify = new(
+        ChaserCommandKind.Modify, "chs-tst001-1-1", Side.Buy, ChildOrderType.PostOnly, 65_000m, 0.01m, FinishReason.None, new DecisionCause(EventKind.BookTop, DecisionRule.RepriceBehindBest))
+    {
+        CountsAsYoungCancel = true,
+    };
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public void A_change_is_published_when_a_request_spends_the_budget_and_again_when_it_leaves_the_cycle()
+    {
+        var time = new FakeTimeProvider(T0);
+        var published = new List<bool>();
+        using var budget = new SymbolCancelBudget(new ChaserOptions { MaxInvalidCancelRatio = 0.5m, InvalidCancelRatioMinOrders = 2 }, time, published.Add);
+
+        budget.Record(YoungModify);
+        Assert.Empty(published); // one placement: below the minimum, still allowed
+        time.Advance(TimeSpan.FromMinutes(1));
+        budget.Record(YoungModify);
+        Assert.Equal([false], published);
+
+        var joined = new List<bool>();
+        budget.Join(joined.Add);
+        Assert.Equal([false], joined); // an order joining now starts with the budget spent
+
+        // Ten minutes after the first: it leaves the cycle and the allowance comes back, with nothing sent.
+        time.Advance(TimeSpan.FromMinutes(9));
+        Assert.Equal([false, true], published);
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal([false, true], published);
+        Assert.Equal((0, 0), budget.Tracker.Counts(time.GetUtcNow()));
+
+        joined.Clear();
+        budget.Join(joined.Add);
+        Assert.Empty(joined); // allowed is every chaser's initial value: nothing to deliver
+    }
+
+    [Fact]
+    public void Orders_recording_at_once_leave_every_order_with_the_trackers_last_value()
+    {
+        var time = new FakeTimeProvider(T0);
+        var published = new List<bool>();
+        var publishing = new Lock();
+        using var budget = new SymbolCancelBudget(new ChaserOptions { MaxInvalidCancelRatio = 0.5m, InvalidCancelRatioMinOrders = 2 }, time, allowed =>
+        {
+            // Delivery takes a while (posting to every order on the symbol): two deliveries at once would overtake each other.
+            Thread.SpinWait(Random.Shared.Next(500));
+            lock (publishing)
+            {
+                published.Add(allowed);
+            }
+        });
+        var place = YoungModify with { Kind = ChaserCommandKind.Place, CountsAsYoungCancel = false };
+
+        // Two symbols' worth of orders racing: young modifies and fresh placements, so the allowance flips back and forth.
+        Parallel.For(0, 20_000, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => budget.Record(i % 2 == 0 ? place : YoungModify));
+
+        Assert.True(published.Count > 1, "the allowance never flipped");
+        Assert.Equal(budget.Tracker.YoungCancelsAllowed, published[^1]);
+        Assert.All(published.Zip(published.Skip(1)), pair => Assert.NotEqual(pair.First, pair.Second)); // only changes, in order
+    }
+
+    [Fact]
+    public async Task One_orders_young_cancels_reach_another_order_on_the_symbol_as_an_input()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var exchange = new InMemoryExchange(ExecutionEngineTests.Btc);
+        var options = new EngineOptions { Chaser = new ChaserOptions { MaxInvalidCancelRatio = 0.3m, InvalidCancelRatioMinOrders = 2, MinRepriceInterval = TimeSpan.Zero } };
+        await using var engine = new ExecutionEngine(exchange, time: time, options: options);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_001.0m);
+        var buy = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m), Ct);
+        await Until(() => exchange.Orders.Count == 1);
+
+        // The buy re-prices its 1 s old child: 2 placements, 1 young cancel, over the 0.3 bound from now on.
+        time.Advance(TimeSpan.FromSeconds(1));
+        exchange.SetBook("BTCUSDT", 65_000.1m, 65_001.0m);
+        await Until(() => Child(Side.Buy).Price == 65_000.1m);
+
+        // A sell starting now is told the budget is spent, and leaves its young child to age instead of re-pricing it.
+        var sell = engine.ExecuteAsync(new ParentOrderSpec(2, "BTCUSDT", Side.Sell, SizeType.Quantity, 0.01m), Ct);
+        await Until(() => exchange.Orders.Count == 2);
+        time.Advance(TimeSpan.FromSeconds(1));
+        exchange.SetBook("BTCUSDT", 65_000.1m, 65_000.9m);
+        await Until(() => engine.Progress.TryGetValue(2, out var progress) && progress.Mid == 65_000.5m);
+        Assert.Equal(65_001.0m, Child(Side.Sell).Price);
+
+        // Aged five seconds: the re-price is no invalid cancellation, and goes out on the chaser's own timer.
+        time.Advance(TimeSpan.FromSeconds(4));
+        await Until(() => Child(Side.Sell).Price == 65_000.9m);
+        var modify = exchange.Requests.Last(r => r.Command.Kind == ChaserCommandKind.Modify).Command;
+        Assert.False(modify.CountsAsYoungCancel);
+
+        engine.Cancel(1);
+        engine.Cancel(2);
+        await Task.WhenAll(buy, sell).WaitAsync(ExecutionEngineTests.Patience, Ct);
+
+        InMemoryExchange.RestingOrder Child(Side side) => exchange.Orders.Values.Single(o => o.Side == side);
+    }
+
+    private static Task Until(Func<bool> condition) => ExecutionEngineTests.Until(condition);
+}
