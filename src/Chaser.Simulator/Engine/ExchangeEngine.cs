@@ -239,61 +239,59 @@ public sealed partial class ExchangeEngine
         }
     }
 
-    /// <summary>An external trade at or through our price: queue ahead first, then us; a trade through fills us.</summary>
+    /// <summary>
+    /// An external trade at or through our price. The print's quantity is all the tape says the aggressor traded, so
+    /// it is all it can give our orders: our levels it reaches are served best first (a print through a level means the
+    /// aggressor had reached it first), and at each one the quantity first consumes the queue ahead of us, then fills
+    /// us in time priority; what went to one order or queue is not there for the next. A print through our price does
+    /// not fill us beyond its own quantity (hftbacktest fills a trade-through completely; that assumes an aggressor
+    /// larger than anything the tape shows).
+    /// </summary>
     private void MatchTradeAgainstOurs(SymbolMarket m, OrderSide ourSide, decimal tradePrice, decimal tradeQty, long now)
     {
         var book = m.Ours(ourSide);
-        var through = new List<SimOrder>();
-        List<SimOrder>? atPrice = null;
+        var reached = new List<(decimal Price, SimOrder[] Queue)>();
         foreach (var (price, queue) in book)
         {
-            var isThrough = ourSide == OrderSide.Buy ? price > tradePrice : price < tradePrice;
-            if (isThrough)
-            {
-                through.AddRange(queue);
-            }
-            else if (price == tradePrice)
-            {
-                atPrice = queue;
-            }
-            else
+            if (ourSide == OrderSide.Buy ? price < tradePrice : price > tradePrice)
             {
                 break;
             }
-        }
 
-        // The aggressor swept our whole level to print beyond it, so we are filled completely at our price.
-        foreach (var order in through)
-        {
-            FillResting(m, order, order.Remaining, now);
-        }
-
-        if (atPrice is null)
-        {
-            return;
+            reached.Add((price, [.. queue]));
         }
 
         var side = ourSide == OrderSide.Buy ? BookSide.Bid : BookSide.Ask;
         var traded = m.TradedSinceDepth(side);
-        traded[tradePrice] = (traded.TryGetValue(tradePrice, out var t) ? t : 0m) + tradeQty;
-
         var left = tradeQty;
-        var consumedAhead = 0m;
-        foreach (var order in atPrice.ToArray())
+        foreach (var (price, queue) in reached)
         {
-            order.QueueAhead = Math.Max(0m, order.QueueAhead - consumedAhead);
-            var take = Math.Min(left, order.QueueAhead);
-            order.QueueAhead -= take;
-            consumedAhead += take;
-            left -= take;
-            if (left <= 0m)
+            var consumedAhead = 0m;
+            var printedHere = price == tradePrice ? tradeQty : 0m;
+            foreach (var order in queue)
             {
-                continue;
+                order.QueueAhead = Math.Max(0m, order.QueueAhead - consumedAhead);
+                var take = Math.Min(left, order.QueueAhead);
+                order.QueueAhead -= take;
+                consumedAhead += take;
+                left -= take;
+                if (left <= 0m)
+                {
+                    continue;
+                }
+
+                var fill = Math.Min(left, order.Remaining);
+                left -= fill;
+                FillResting(m, order, fill, now);
             }
 
-            var fill = Math.Min(left, order.Remaining);
-            left -= fill;
-            FillResting(m, order, fill, now);
+            // What left the displayed level here: the whole print at its own price, the queue it consumed at a level
+            // it went through; a later depth decrease explained by it is not counted again as cancels (ApplyLevel).
+            var leftLevel = Math.Max(printedHere, consumedAhead);
+            if (leftLevel > 0m)
+            {
+                traded[price] = (traded.TryGetValue(price, out var t) ? t : 0m) + leftLevel;
+            }
         }
     }
 
