@@ -130,6 +130,49 @@ public sealed class MatchingEngineTests
     }
 
     [Fact]
+    public void A_book_reaching_our_bid_fills_us_with_at_most_what_it_shows_arriving_there()
+    {
+        var id = PostOnlyBuy(64999.9m, 0.5m).Final.OrderId;
+
+        // The bids ahead of us leave and 0.2 is offered at our price: that seller trades with us, for 0.2 (it filled all 0.5).
+        engine.ApplyLevels(Btc, [new LevelChange(BookSide.Bid, 64999.9m, 0m), new LevelChange(BookSide.Ask, 64999.9m, 0.2m)]);
+        var order = engine.QueryOrder(Btc, id, null);
+        Assert.Equal(OrderStatus.PartiallyFilled, order.Status);
+        Assert.Equal(0.2m, order.ExecutedQty);
+        Assert.Equal(64999.9m, order.AvgPrice);
+        Assert.True(Assert.Single(engine.GetUserTrades(Btc)).Maker);
+        var top = engine.GetBookTicker(Btc);
+        Assert.Equal((64999.9m, 0.3m, 65000.0m), (top.BidPrice, top.BidQty, top.AskPrice)); // what traded no longer rests
+
+        // The recording repeats the level it never saw us take: nothing new arrived, nothing more fills.
+        engine.ApplyLevels(Btc, [new LevelChange(BookSide.Ask, 64999.9m, 0.2m)]);
+        Assert.Equal(0.2m, engine.QueryOrder(Btc, id, null).ExecutedQty);
+        Assert.Equal(65000.0m, engine.GetBookTicker(Btc).AskPrice);
+
+        // 0.3 more offered there: the rest of us.
+        engine.ApplyLevels(Btc, [new LevelChange(BookSide.Ask, 64999.9m, 0.5m)]);
+        Assert.Equal(OrderStatus.Filled, engine.QueryOrder(Btc, id, null).Status);
+        Assert.Equal(0.5m, engine.GetUserTrades(Btc).Sum(t => t.Qty));
+    }
+
+    [Fact]
+    public void What_our_taker_took_from_a_level_is_not_restored_when_the_source_repeats_the_level()
+    {
+        engine.PlaceOrder(new NewOrderRequest { Symbol = Btc, Side = OrderSide.Buy, Type = OrderType.Market, Quantity = 3m });
+        Assert.Equal(1m, engine.GetBookTicker(Btc).AskQty);
+
+        // A recorded depth update repeats the level at its recorded 4: only the 1 we did not take is there.
+        engine.ApplyLevels(Btc, [new LevelChange(BookSide.Ask, 65000.0m, 4m)]);
+        Assert.Equal(1m, engine.GetBookTicker(Btc).AskQty);
+
+        // The source shows 2 there, less than we took: nothing of it is left to others. Then 0.5 joins: that is new.
+        engine.ApplyLevels(Btc, [new LevelChange(BookSide.Ask, 65000.0m, 2m)]);
+        Assert.Equal(65000.1m, engine.GetBookTicker(Btc).AskPrice);
+        engine.ApplyLevels(Btc, [new LevelChange(BookSide.Ask, 65000.0m, 2.5m)]);
+        Assert.Equal((65000.0m, 0.5m), (engine.GetBookTicker(Btc).AskPrice, engine.GetBookTicker(Btc).AskQty));
+    }
+
+    [Fact]
     public void Cancels_at_our_level_shrink_the_queue_ahead_proportionally()
     {
         var id = PostOnlyBuy(64999.9m).Final.OrderId;
