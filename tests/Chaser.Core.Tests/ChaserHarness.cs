@@ -50,6 +50,9 @@ internal sealed class ChaserHarness
             new DepthLevels(bids.Select(p => new PriceLevel(p, 1m)).ToArray(), asks.Select(p => new PriceLevel(p, 1m)).ToArray(), ++_updateId, Now),
             Now));
 
+    public ChaserCommand[] DepthWithSizes(PriceLevel[] bids, PriceLevel[] asks) =>
+        Record(Machine.OnDepth(new DepthLevels(bids, asks, ++_updateId, Now), Now));
+
     public ChaserCommand[] Ack(ChaserCommand command) =>
         Record(Machine.OnAccepted(new OrderAccepted(command.ClientOrderId, ++_orderId, command.Price, command.Quantity, command.Kind == ChaserCommandKind.Modify, Now, Now)));
 

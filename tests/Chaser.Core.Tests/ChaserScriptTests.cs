@@ -437,6 +437,94 @@ public class ChaserScriptTests
     }
 
     [Fact]
+    public void A_notional_sell_taking_its_remainder_is_sized_by_the_depth_it_walks_and_ends_filled()
+    {
+        var h = new ChaserHarness(new ParentOrderSpec(1, "BTCUSDT", Side.Sell, SizeType.Notional, 1_000_000m)
+        {
+            Deadline = ChaserHarness.T0.AddSeconds(10),
+            OnDeadline = DeadlineAction.TakeRemainder,
+        });
+        var place = h.Rest(65_000.0m, 65_000.1m);
+        h.DepthWithSizes([new(65_000.0m, 5m), new(64_990.0m, 5m), new(64_980.0m, 10m)], [new(65_000.1m, 5m)]);
+        h.Advance(10_000);
+        Assert.Equal(ChaserCommandKind.Cancel, Assert.Single(h.Timer()).Kind);
+        var take = Assert.Single(h.Finished(place.ClientOrderId, ExchangeOrderStatus.Canceled, 0m));
+
+        // 5 @ 65,000 + 5 @ 64,990 raise 649,950; the 350,050 left at 64,980 is 5.387 more. Sized at the best bid
+        // alone (1,000,000 / 65,000 = 15.384), the sell raised 999,802.32 and left 197.68 USDT: 0.003 BTC could still
+        // be posted, so the order ended expired at 99.98 %.
+        Assert.Equal(ChildOrderType.Market, take.OrderType);
+        Assert.Equal(15.387m, take.Quantity);
+        Assert.Empty(h.Ack(take));
+        Assert.Empty(h.Fill(take.ClientOrderId, 65_000.0m, 5m, 5m, full: false, maker: false));
+        Assert.Empty(h.Fill(take.ClientOrderId, 64_990.0m, 5m, 10m, full: false, maker: false));
+        var finish = Assert.Single(h.Fill(take.ClientOrderId, 64_980.0m, 5.387m, 15.387m, full: true, maker: false));
+        Assert.Equal(FinishReason.Filled, finish.FinishReason);
+        Assert.Equal(999_997.26m, h.Machine.FilledNotional);
+    }
+
+    [Fact]
+    public void A_notional_buy_taking_its_remainder_does_not_overspend_as_it_walks_the_asks()
+    {
+        var h = ChaserHarness.BuyNotional(1_000_000m, deadline: ChaserHarness.T0.AddSeconds(10), onDeadline: DeadlineAction.TakeRemainder);
+        var place = h.Rest(65_000.0m, 65_000.1m);
+        h.DepthWithSizes([new(65_000.0m, 5m)], [new(65_000.1m, 5m), new(65_010.0m, 5m), new(65_020.0m, 10m)]);
+        h.Advance(10_000);
+        Assert.Equal(ChaserCommandKind.Cancel, Assert.Single(h.Timer()).Kind);
+        var take = Assert.Single(h.Finished(place.ClientOrderId, ExchangeOrderStatus.Canceled, 0m));
+
+        // Sized at the ask alone (15.384), it cost 1,000,118.18: 118 USDT over the target, more than one step (65).
+        Assert.Equal(15.382m, take.Quantity);
+        h.Ack(take);
+        h.Fill(take.ClientOrderId, 65_000.1m, 5m, 5m, full: false, maker: false);
+        h.Fill(take.ClientOrderId, 65_010.0m, 5m, 10m, full: false, maker: false);
+        var finish = Assert.Single(h.Fill(take.ClientOrderId, 65_020.0m, 5.382m, 15.382m, full: true, maker: false));
+        Assert.Equal(FinishReason.Filled, finish.FinishReason);
+        Assert.Equal(999_988.14m, h.Machine.FilledNotional);
+    }
+
+    [Fact]
+    public void A_remainder_larger_than_the_book_shows_is_taken_by_a_second_taker_on_a_newer_book()
+    {
+        var h = ChaserHarness.BuyNotional(15_000m, deadline: ChaserHarness.T0.AddSeconds(10), onDeadline: DeadlineAction.TakeRemainder);
+        var place = h.Rest(65_000.0m, 65_000.1m);
+        h.Fill(place.ClientOrderId, 65_000.0m, 0.1m, 0.1m, full: false);
+        h.Book(65_000.0m, 65_000.1m, askQty: 0.05m);
+        h.Advance(10_000);
+        Assert.Single(h.Timer());
+        var first = Assert.Single(h.Finished(place.ClientOrderId, ExchangeOrderStatus.Canceled, 0.1m));
+
+        // 8,500 USDT left, the ask shows 0.05: sized for all of it (0.130), the market order took the 0.05 shown and
+        // expired, and the order ended expired at 60 % with 5,250 USDT a taker could still take.
+        Assert.Equal(0.050m, first.Quantity);
+        h.Ack(first);
+        Assert.Empty(h.Fill(first.ClientOrderId, 65_000.1m, 0.05m, 0.05m, full: true, maker: false));
+        var second = Assert.Single(h.Book(64_999.9m, 65_000.2m));
+        Assert.Equal(ChildOrderType.Market, second.OrderType);
+        Assert.Equal(DecisionRule.DeadlineTakeRemainder, second.Cause.Rule);
+        Assert.Equal(0.080m, second.Quantity);
+        h.Ack(second);
+        var finish = Assert.Single(h.Fill(second.ClientOrderId, 65_000.2m, 0.08m, 0.08m, full: true, maker: false));
+        Assert.Equal(FinishReason.Filled, finish.FinishReason);
+    }
+
+    [Fact]
+    public void A_taker_that_finds_nothing_to_take_ends_the_order_expired_without_another()
+    {
+        var h = ChaserHarness.BuyNotional(15_000m, deadline: ChaserHarness.T0.AddSeconds(10), onDeadline: DeadlineAction.TakeRemainder);
+        var place = h.Rest(65_000.0m, 65_000.1m);
+        h.Fill(place.ClientOrderId, 65_000.0m, 0.1m, 0.1m, full: false);
+        h.Advance(10_000);
+        Assert.Single(h.Timer());
+        var take = Assert.Single(h.Finished(place.ClientOrderId, ExchangeOrderStatus.Canceled, 0.1m));
+        h.Ack(take);
+
+        var finish = Assert.Single(h.Finished(take.ClientOrderId, ExchangeOrderStatus.Expired, 0m));
+        Assert.Equal(FinishReason.Expired, finish.FinishReason);
+        Assert.Empty(h.Book(65_000.0m, 65_000.1m));
+    }
+
+    [Fact]
     public void A_user_cancel_cancels_the_child_and_finishes_canceled()
     {
         var h = ChaserHarness.SellQuantity(0.5m);

@@ -273,7 +273,7 @@ public class StreamRoutingTests
 
         // An order of the account fills: only the user stream tells (no answer of ours carries it).
         simulator.Engine.PlaceOrder(new NewOrderRequest { Symbol = "BTCUSDT", Side = OrderSide.Buy, Type = OrderType.Limit, TimeInForce = TimeInForce.Gtx, Price = 64_999.9m, Quantity = 0.010m, NewClientOrderId = "chs-expiry-1-1" });
-        simulator.Engine.ApplyTrade("BTCUSDT", 64_999.0m, 1m, buyerIsMaker: true);
+        simulator.Engine.ApplyTrade("BTCUSDT", 64_999.0m, 6m, buyerIsMaker: true); // through the 5 ahead of it and its 0.010
         await WaitUntilAsync(() => sink.Fills.Contains("chs-expiry-1-1"), "the fill after the key lapsed was not heard");
     }
 
@@ -299,7 +299,7 @@ public class StreamRoutingTests
         Assert.True(proxy.UserStreamsHeldOpen > 0);
 
         simulator.Engine.PlaceOrder(new NewOrderRequest { Symbol = "BTCUSDT", Side = OrderSide.Buy, Type = OrderType.Limit, TimeInForce = TimeInForce.Gtx, Price = 64_999.9m, Quantity = 0.010m, NewClientOrderId = "chs-keepalive-1-1" });
-        simulator.Engine.ApplyTrade("BTCUSDT", 64_999.0m, 1m, buyerIsMaker: true);
+        simulator.Engine.ApplyTrade("BTCUSDT", 64_999.0m, 6m, buyerIsMaker: true); // through the 5 ahead of it and its 0.010
         await WaitUntilAsync(() => sink.Fills.Contains("chs-keepalive-1-1"), "the fill after the refused keep-alive was not heard");
     }
 

@@ -78,15 +78,98 @@ public sealed class MatchingEngineTests
     }
 
     [Fact]
-    public void A_trade_through_our_price_fills_us_completely()
+    public void A_trade_through_our_price_fills_us_at_most_its_quantity_after_the_queue_ahead()
     {
         var id = PostOnlyBuy(64999.9m, 0.5m).Final.OrderId;
 
+        // 0.001 printed below our bid: the 5 ahead of us at 64999.9 would have taken it first (it filled all 0.5).
         engine.ApplyTrade(Btc, 64999.8m, 0.001m, buyerIsMaker: true);
+        var untouched = engine.QueryOrder(Btc, id, null);
+        Assert.Equal(0m, untouched.ExecutedQty);
+        Assert.Equal(4.999m, untouched.QueueAhead);
 
+        // 5.2 more through us: 4.999 to the queue ahead, the 0.201 left to us.
+        engine.ApplyTrade(Btc, 64999.8m, 5.2m, buyerIsMaker: true);
+        var partial = engine.QueryOrder(Btc, id, null);
+        Assert.Equal(OrderStatus.PartiallyFilled, partial.Status);
+        Assert.Equal(0.201m, partial.ExecutedQty);
+        Assert.Equal(0m, partial.QueueAhead);
+        Assert.Equal(64999.9m, partial.AvgPrice);
+        Assert.Equal(0.201m, Assert.Single(engine.GetUserTrades(Btc)).Qty);
+
+        engine.ApplyTrade(Btc, 64999.7m, 1m, buyerIsMaker: true);
+        Assert.Equal(OrderStatus.Filled, engine.QueryOrder(Btc, id, null).Status);
+    }
+
+    [Fact]
+    public void A_print_through_two_of_our_levels_serves_the_better_one_first_and_is_not_given_twice()
+    {
+        var high = PostOnlyBuy(64999.9m, 0.010m).Final.OrderId; // 5 ahead
+        var low = PostOnlyBuy(64999.8m, 0.010m).Final.OrderId; // 7 ahead
+
+        // 5.3 sold down to 64999.7: 5 to the queue at 64999.9, 0.010 to our bid there, the 0.29 left to the queue at 64999.8.
+        engine.ApplyTrade(Btc, 64999.7m, 5.3m, buyerIsMaker: true);
+
+        Assert.Equal(OrderStatus.Filled, engine.QueryOrder(Btc, high, null).Status);
+        var second = engine.QueryOrder(Btc, low, null);
+        Assert.Equal(0m, second.ExecutedQty);
+        Assert.Equal(6.71m, second.QueueAhead);
+        Assert.Equal(0.010m, engine.GetUserTrades(Btc).Sum(t => t.Qty));
+    }
+
+    [Fact]
+    public void The_queue_a_print_through_us_consumed_is_not_taken_again_when_the_depth_shows_it_gone()
+    {
+        var id = PostOnlyBuy(64999.9m).Final.OrderId;
+        engine.ApplyTrade(Btc, 64999.8m, 3m, buyerIsMaker: true);
+        Assert.Equal(2m, engine.QueryOrder(Btc, id, null).QueueAhead);
+
+        // The level now shows the 2 left ahead of us: the 3 that went are the print's, not cancels shrinking the 2.
+        engine.ApplyLevels(Btc, [new LevelChange(BookSide.Bid, 64999.9m, 2m)]);
+        Assert.Equal(2m, engine.QueryOrder(Btc, id, null).QueueAhead);
+    }
+
+    [Fact]
+    public void A_book_reaching_our_bid_fills_us_with_at_most_what_it_shows_arriving_there()
+    {
+        var id = PostOnlyBuy(64999.9m, 0.5m).Final.OrderId;
+
+        // The bids ahead of us leave and 0.2 is offered at our price: that seller trades with us, for 0.2 (it filled all 0.5).
+        engine.ApplyLevels(Btc, [new LevelChange(BookSide.Bid, 64999.9m, 0m), new LevelChange(BookSide.Ask, 64999.9m, 0.2m)]);
         var order = engine.QueryOrder(Btc, id, null);
-        Assert.Equal(OrderStatus.Filled, order.Status);
+        Assert.Equal(OrderStatus.PartiallyFilled, order.Status);
+        Assert.Equal(0.2m, order.ExecutedQty);
         Assert.Equal(64999.9m, order.AvgPrice);
+        Assert.True(Assert.Single(engine.GetUserTrades(Btc)).Maker);
+        var top = engine.GetBookTicker(Btc);
+        Assert.Equal((64999.9m, 0.3m, 65000.0m), (top.BidPrice, top.BidQty, top.AskPrice)); // what traded no longer rests
+
+        // The recording repeats the level it never saw us take: nothing new arrived, nothing more fills.
+        engine.ApplyLevels(Btc, [new LevelChange(BookSide.Ask, 64999.9m, 0.2m)]);
+        Assert.Equal(0.2m, engine.QueryOrder(Btc, id, null).ExecutedQty);
+        Assert.Equal(65000.0m, engine.GetBookTicker(Btc).AskPrice);
+
+        // 0.3 more offered there: the rest of us.
+        engine.ApplyLevels(Btc, [new LevelChange(BookSide.Ask, 64999.9m, 0.5m)]);
+        Assert.Equal(OrderStatus.Filled, engine.QueryOrder(Btc, id, null).Status);
+        Assert.Equal(0.5m, engine.GetUserTrades(Btc).Sum(t => t.Qty));
+    }
+
+    [Fact]
+    public void What_our_taker_took_from_a_level_is_not_restored_when_the_source_repeats_the_level()
+    {
+        engine.PlaceOrder(new NewOrderRequest { Symbol = Btc, Side = OrderSide.Buy, Type = OrderType.Market, Quantity = 3m });
+        Assert.Equal(1m, engine.GetBookTicker(Btc).AskQty);
+
+        // A recorded depth update repeats the level at its recorded 4: only the 1 we did not take is there.
+        engine.ApplyLevels(Btc, [new LevelChange(BookSide.Ask, 65000.0m, 4m)]);
+        Assert.Equal(1m, engine.GetBookTicker(Btc).AskQty);
+
+        // The source shows 2 there, less than we took: nothing of it is left to others. Then 0.5 joins: that is new.
+        engine.ApplyLevels(Btc, [new LevelChange(BookSide.Ask, 65000.0m, 2m)]);
+        Assert.Equal(65000.1m, engine.GetBookTicker(Btc).AskPrice);
+        engine.ApplyLevels(Btc, [new LevelChange(BookSide.Ask, 65000.0m, 2.5m)]);
+        Assert.Equal((65000.0m, 0.5m), (engine.GetBookTicker(Btc).AskPrice, engine.GetBookTicker(Btc).AskQty));
     }
 
     [Fact]
@@ -184,7 +267,7 @@ public sealed class MatchingEngineTests
     public void Cancel_of_a_filled_or_unknown_order_is_unknown_order()
     {
         var id = PostOnlyBuy(64999.9m).Final.OrderId;
-        engine.ApplyTrade(Btc, 64999.8m, 1m, buyerIsMaker: true); // trade through: filled
+        engine.ApplyTrade(Btc, 64999.8m, 6m, buyerIsMaker: true); // trade through the 5 ahead and us: filled
 
         var filled = Rejects(() => engine.CancelOrder(Btc, id, null));
         Assert.Equal(-2011, filled.Code);
@@ -306,7 +389,7 @@ public sealed class MatchingEngineTests
 
         var reduce = engine.PlaceOrder(new NewOrderRequest { Symbol = Btc, Side = OrderSide.Sell, Type = OrderType.Limit, TimeInForce = TimeInForce.Gtx, Price = 65000.1m, Quantity = 0.001m, ReduceOnly = true }).Final;
         Assert.Equal(OrderStatus.New, reduce.Status); // 65 USDT notional, below 100, accepted because reduce-only
-        engine.ApplyTrade(Btc, 65000.2m, 1m, buyerIsMaker: false);
+        engine.ApplyTrade(Btc, 65000.2m, 7m, buyerIsMaker: false); // through the 6 ahead of it
         Assert.Equal(0.001m, engine.GetPosition(Btc).Amount);
         Assert.True(engine.GetUserTrades(Btc)[^1].RealizedPnl != 0m);
     }
@@ -383,7 +466,7 @@ public sealed class MatchingEngineTests
     public void Order_trade_update_sequence_for_a_fill()
     {
         var id = PostOnlyBuy(64999.9m, 0.010m).Final.OrderId;
-        engine.ApplyTrade(Btc, 64999.8m, 1m, buyerIsMaker: true);
+        engine.ApplyTrade(Btc, 64999.8m, 6m, buyerIsMaker: true); // through the 5 ahead of us and our 0.010
 
         var updates = observer.Orders.Where(u => u.Order.OrderId == id).ToArray();
         Assert.Equal([ExecutionType.New, ExecutionType.Trade], updates.Select(u => u.ExecutionType));

@@ -232,7 +232,7 @@ public sealed class RestApiTests
     {
         await using var sim = await SimulatorFixture.StartAsync();
         var (_, placed) = await sim.SendAsync(sim.SignedAsync(HttpMethod.Post, "/fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTX&quantity=0.010&price=64999.9"));
-        sim.Engine.ApplyTrade(Btc, 64999.8m, 1m, buyerIsMaker: true);
+        sim.Engine.ApplyTrade(Btc, 64999.8m, 6m, buyerIsMaker: true); // through the 5 ahead of us and our 0.010
 
         var (_, trades) = await sim.SendAsync(sim.SignedAsync(HttpMethod.Get, "/fapi/v1/userTrades", "symbol=BTCUSDT"));
         var trade = Assert.Single(trades.EnumerateArray());

@@ -246,7 +246,7 @@ public sealed class StreamRouteTests
     private static async Task PlaceAndFillAsync(SimulatorFixture sim)
     {
         await PlaceBidAsync(sim, "e1");
-        sim.Engine.ApplyTrade(Btc, 64999.7m, 1m, buyerIsMaker: true);
+        sim.Engine.ApplyTrade(Btc, 64999.7m, 6m, buyerIsMaker: true); // through the 5 ahead of us and our 0.010
     }
 
     private static async Task<List<string>> EventTypesAsync(WebSocket ws, int count)

@@ -18,7 +18,7 @@ public sealed class TradeLiteTests
         await sim.SendAsync(sim.SignedAsync(HttpMethod.Post, "/fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTX&quantity=0.010&price=64999.9&newClientOrderId=lite1"));
         Assert.Equal("NEW", (await ws.ReceiveJsonAsync()).GetProperty("o").GetProperty("x").GetString());
 
-        sim.Engine.ApplyTrade(SimulatorFixture.Btc, 64999.7m, 1m, buyerIsMaker: true);
+        sim.Engine.ApplyTrade(SimulatorFixture.Btc, 64999.7m, 6m, buyerIsMaker: true); // through the 5 ahead of us and our 0.010
         var lite = await ws.ReceiveJsonAsync();
         var update = await ws.ReceiveJsonAsync();
 

@@ -215,7 +215,7 @@ public sealed class WebSocketTests
         Assert.Equal("NEW", amended.GetProperty("X").GetString());
         Assert.Equal("64999.8", amended.GetProperty("p").GetString());
 
-        sim.Engine.ApplyTrade(Btc, 64999.7m, 1m, buyerIsMaker: true);
+        sim.Engine.ApplyTrade(Btc, 64999.7m, 8m, buyerIsMaker: true); // through the 7 ahead of us at 64999.8 and our 0.010
         Assert.Equal("TRADE_LITE", (await ws.ReceiveJsonAsync()).GetProperty("e").GetString());
         var fill = (await ws.ReceiveJsonAsync()).GetProperty("o");
         Assert.Equal("TRADE", fill.GetProperty("x").GetString());

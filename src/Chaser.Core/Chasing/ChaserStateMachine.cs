@@ -57,7 +57,7 @@ public sealed class ChaserStateMachine
     private FinishReason _stopReason;
     private DecisionRule _stopRule;
     private string? _stopDetail;
-    private bool _takeRemainderSent;
+    private long _lastCloseBookGeneration = -1;
     private int _nextSequence = 1;
 
     /// <summary>
@@ -552,6 +552,7 @@ public sealed class ChaserStateMachine
         if (ReferenceEquals(_open, child))
         {
             _open = null;
+            _lastCloseBookGeneration = _bookGeneration;
         }
     }
 
@@ -686,7 +687,7 @@ public sealed class ChaserStateMachine
             return;
         }
 
-        if (_stopRule == DecisionRule.DeadlineTakeRemainder && !_takeRemainderSent)
+        if (_stopRule == DecisionRule.DeadlineTakeRemainder)
         {
             if (!_orderEntryUp || !_marketDataUp || _awaitingFreshBook || !_book.IsSane)
             {
@@ -694,13 +695,25 @@ public sealed class ChaserStateMachine
             }
 
             var reference = _spec.Side == Side.Buy ? _book.Ask : _book.Bid;
-            var quantity = _rules.FloorMarketQuantity(RemainingQuantityAt(reference));
-            if (_rules.CheckMarket(quantity, reference, _spec.ReduceOnly).IsValid)
+            var (quantity, remainderTakeable) = NextTaker(reference);
+            var lastTaker = _children.Count > 0 && _children[^1].OrderType == ChildOrderType.Market ? _children[^1] : null;
+            if (remainderTakeable && (lastTaker is null || lastTaker.CommittedQuantity > 0))
             {
-                _takeRemainderSent = true;
+                if (lastTaker is not null && _bookGeneration <= _lastCloseBookGeneration)
+                {
+                    // The book still shows the liquidity the last taker took: size the next one on a newer book.
+                    return;
+                }
+
                 PlaceChild(ChildOrderType.Market, reference, quantity, cause, now);
                 return;
             }
+
+            // Nothing left that a taker can take (filled, as a post-only order's unpostable remainder is), or the
+            // last taker found nothing to take (expired).
+            var taken = CommittedQuantity > 0 && !remainderTakeable;
+            Finish(taken ? FinishReason.Filled : _stopReason, cause, taken ? "target reached" : _stopDetail);
+            return;
         }
 
         var reason = _stopReason;
@@ -947,6 +960,83 @@ public sealed class ChaserStateMachine
     }
 
     private decimal RemainingQuantityAt(decimal price) => RemainingQuantityAt(_spec, CommittedQuantity, CommittedNotional, price);
+
+    /// <summary>
+    /// The next taker order for what is left after the deadline, and whether anything a market order can take is left
+    /// at all. A quantity remainder is exact and is taken in one order. A notional one is sized by walking the levels
+    /// this chaser knows on the side it takes from (the top, then the depth behind it), so that what it costs (a buy)
+    /// or raises (a sell) is the remainder as the book shows it, not the remainder at the top price (a 1.5 M USDT sell
+    /// sized at the best bid raised ~100 USDT less as it walked down and ended expired at 99.99 %; a buy sized at the
+    /// ask overspent ~250 USDT): it takes no more than those levels show, rounded down to the market step, and the next
+    /// taker, sized on a newer book, takes what this one could not see.
+    /// </summary>
+    private (decimal Quantity, bool RemainderTakeable) NextTaker(decimal reference)
+    {
+        var step = _rules.MarketStepSize > 0 ? _rules.MarketStepSize : _rules.StepSize;
+        var maxQty = _rules.MarketMaxQty > 0 ? _rules.MarketMaxQty : _rules.MaxQty;
+        decimal whole;
+        var shown = decimal.MaxValue;
+        if (_spec.SizeType == SizeType.Quantity)
+        {
+            whole = _rules.FloorMarketQuantity(RemainingQuantityAt(reference));
+        }
+        else
+        {
+            var notionalLeft = _spec.Size - CommittedNotional;
+            var quantity = 0m;
+            shown = 0m;
+            var worst = reference;
+            foreach (var level in TakingLevels())
+            {
+                shown += level.Quantity;
+                worst = level.Price;
+                if (notionalLeft > 0)
+                {
+                    var take = Math.Min(level.Quantity, notionalLeft / level.Price);
+                    quantity += take;
+                    notionalLeft -= take * level.Price;
+                }
+            }
+
+            // Beyond the levels known the price can only be worse than the worst of them: the rest at that price is
+            // an upper bound of the quantity left, used only to judge whether anything is left to take.
+            whole = _rules.FloorMarketQuantity(quantity + (notionalLeft > 0 ? notionalLeft / worst : 0m));
+        }
+
+        // One market order takes at most the market max qty; the next one takes the rest.
+        var upTo = Math.Min(whole, maxQty > 0 ? _rules.FloorMarketQuantity(maxQty) : decimal.MaxValue);
+        if (!_rules.CheckMarket(upTo, reference, _spec.ReduceOnly).IsValid)
+        {
+            return (0m, false);
+        }
+
+        // The least a market order may be (its min qty and, at the reference price, the min notional), on the step grid.
+        var minQty = _rules.MarketMinQty > 0 ? _rules.MarketMinQty : _rules.MinQty;
+        var least = Math.Max(minQty, _spec.ReduceOnly || _rules.MinNotional <= 0 ? 0m : _rules.MinNotional / reference);
+        least = Math.Ceiling(least / step) * step;
+        var sized = _rules.FloorMarketQuantity(Math.Min(upTo, shown));
+        return (Math.Min(Math.Max(sized, least), upTo), true);
+    }
+
+    /// <summary>The levels a taker would take from, best first: the top of book, then the known depth behind it.</summary>
+    private IEnumerable<PriceLevel> TakingLevels()
+    {
+        var buy = _spec.Side == Side.Buy;
+        var top = buy ? _book.Ask : _book.Bid;
+        yield return new PriceLevel(top, buy ? _book.AskQty : _book.BidQty);
+        if (_depth is null)
+        {
+            yield break;
+        }
+
+        foreach (var level in buy ? _depth.Asks : _depth.Bids)
+        {
+            if (buy ? level.Price > top : level.Price < top)
+            {
+                yield return level;
+            }
+        }
+    }
 
     private decimal ChildLeavesAt(decimal price) => LeavesAt(_spec, _rules, CommittedQuantity, CommittedNotional, price);
 

@@ -207,16 +207,40 @@ public sealed partial class ExchangeEngine
     {
         var book = m.External(change.Side);
         var old = book.TryGetValue(change.Price, out var q) ? q : 0m;
-        if (change.Qty <= 0m)
+        var displayed = Math.Max(change.Qty, 0m);
+        var takenByUs = m.TakenByUs(change.Side);
+        if (takenByUs.TryGetValue(change.Price, out var taken))
+        {
+            // What we took is not there any more; once the source shows less than that, those orders are gone anyway.
+            var stillTaken = Math.Min(taken, displayed);
+            displayed -= stillTaken;
+            if (stillTaken > 0m)
+            {
+                takenByUs[change.Price] = stillTaken;
+            }
+            else
+            {
+                takenByUs.Remove(change.Price);
+            }
+        }
+
+        change = change with { Qty = displayed };
+        if (displayed <= 0m)
         {
             book.Remove(change.Price);
         }
         else
         {
-            book[change.Price] = change.Qty;
+            book[change.Price] = displayed;
         }
 
         m.MarkChanged(change.Side, change.Price);
+        if (displayed > old && CrossesOurs(m, change.Side, change.Price))
+        {
+            var crossing = m.Crossing(change.Side);
+            crossing[change.Price] = (crossing.TryGetValue(change.Price, out var c) ? c : 0m) + displayed - old;
+        }
+
         var ours = m.Ours(change.Side == BookSide.Bid ? OrderSide.Buy : OrderSide.Sell);
         if (!ours.TryGetValue(change.Price, out var queue))
         {
@@ -239,87 +263,133 @@ public sealed partial class ExchangeEngine
         }
     }
 
-    /// <summary>An external trade at or through our price: queue ahead first, then us; a trade through fills us.</summary>
+    /// <summary>
+    /// An external trade at or through our price. The print's quantity is all the tape says the aggressor traded, so
+    /// it is all it can give our orders: our levels it reaches are served best first (a print through a level means the
+    /// aggressor had reached it first), and at each one the quantity first consumes the queue ahead of us, then fills
+    /// us in time priority; what went to one order or queue is not there for the next. A print through our price does
+    /// not fill us beyond its own quantity (hftbacktest fills a trade-through completely; that assumes an aggressor
+    /// larger than anything the tape shows).
+    /// </summary>
     private void MatchTradeAgainstOurs(SymbolMarket m, OrderSide ourSide, decimal tradePrice, decimal tradeQty, long now)
     {
         var book = m.Ours(ourSide);
-        var through = new List<SimOrder>();
-        List<SimOrder>? atPrice = null;
+        var reached = new List<(decimal Price, SimOrder[] Queue)>();
         foreach (var (price, queue) in book)
         {
-            var isThrough = ourSide == OrderSide.Buy ? price > tradePrice : price < tradePrice;
-            if (isThrough)
-            {
-                through.AddRange(queue);
-            }
-            else if (price == tradePrice)
-            {
-                atPrice = queue;
-            }
-            else
+            if (ourSide == OrderSide.Buy ? price < tradePrice : price > tradePrice)
             {
                 break;
             }
-        }
 
-        // The aggressor swept our whole level to print beyond it, so we are filled completely at our price.
-        foreach (var order in through)
-        {
-            FillResting(m, order, order.Remaining, now);
-        }
-
-        if (atPrice is null)
-        {
-            return;
+            reached.Add((price, [.. queue]));
         }
 
         var side = ourSide == OrderSide.Buy ? BookSide.Bid : BookSide.Ask;
         var traded = m.TradedSinceDepth(side);
-        traded[tradePrice] = (traded.TryGetValue(tradePrice, out var t) ? t : 0m) + tradeQty;
-
         var left = tradeQty;
-        var consumedAhead = 0m;
-        foreach (var order in atPrice.ToArray())
+        foreach (var (price, queue) in reached)
         {
-            order.QueueAhead = Math.Max(0m, order.QueueAhead - consumedAhead);
-            var take = Math.Min(left, order.QueueAhead);
-            order.QueueAhead -= take;
-            consumedAhead += take;
-            left -= take;
-            if (left <= 0m)
+            var consumedAhead = 0m;
+            var printedHere = price == tradePrice ? tradeQty : 0m;
+            foreach (var order in queue)
             {
-                continue;
+                order.QueueAhead = Math.Max(0m, order.QueueAhead - consumedAhead);
+                var take = Math.Min(left, order.QueueAhead);
+                order.QueueAhead -= take;
+                consumedAhead += take;
+                left -= take;
+                if (left <= 0m)
+                {
+                    continue;
+                }
+
+                var fill = Math.Min(left, order.Remaining);
+                left -= fill;
+                FillResting(m, order, fill, now);
             }
 
-            var fill = Math.Min(left, order.Remaining);
-            left -= fill;
-            FillResting(m, order, fill, now);
+            // What left the displayed level here: the whole print at its own price, the queue it consumed at a level
+            // it went through; a later depth decrease explained by it is not counted again as cancels (ApplyLevel).
+            var leftLevel = Math.Max(printedHere, consumedAhead);
+            if (leftLevel > 0m)
+            {
+                traded[price] = (traded.TryGetValue(price, out var t) ? t : 0m) + leftLevel;
+            }
         }
     }
 
+    /// <summary>Whether a displayed level of other participants at this price reaches one of our resting orders on the other side.</summary>
+    private static bool CrossesOurs(SymbolMarket m, BookSide side, decimal price)
+    {
+        foreach (var ourPrice in m.Ours(side == BookSide.Ask ? OrderSide.Buy : OrderSide.Sell).Keys)
+        {
+            return side == BookSide.Ask ? price <= ourPrice : price >= ourPrice;
+        }
+
+        return false;
+    }
+
     /// <summary>
-    /// Another participant's order that crosses our resting price would have traded with us first, so we are
-    /// filled (as maker, at our price) whenever the displayed opposite side reaches our order.
+    /// Another participant's order that arrives at a price crossing our resting order would have traded with us (as
+    /// maker, at our price): we are filled with at most the quantity the book shows arriving there, best of our
+    /// orders first, and what we took no longer rests (a recorded book never had us in it, so it reaching our price
+    /// filled the whole order, however little it showed there: a 433 ETH sell filled at once on a level that showed
+    /// a few).
     /// </summary>
     private void FillCrossedOrders(SymbolMarket m, long now)
     {
-        if (m.BestExternal(BookSide.Ask) is { } ask)
+        MatchCrossing(m, BookSide.Ask, now);
+        MatchCrossing(m, BookSide.Bid, now);
+    }
+
+    private void MatchCrossing(SymbolMarket m, BookSide side, long now)
+    {
+        var crossing = m.Crossing(side);
+        if (crossing.Count == 0)
         {
-            var crossed = m.OurBids.Where(kv => kv.Key >= ask.Price).SelectMany(kv => kv.Value).ToList();
-            foreach (var order in crossed)
+            return;
+        }
+
+        var ourSide = side == BookSide.Ask ? OrderSide.Buy : OrderSide.Sell;
+        var book = m.External(side);
+        var takenByUs = m.TakenByUs(side);
+        foreach (var (price, arrived) in crossing.OrderBy(kv => side == BookSide.Ask ? kv.Key : -kv.Key))
+        {
+            var left = Math.Min(arrived, m.ExternalQty(side, price));
+            var reached = m.Ours(ourSide).Where(kv => ourSide == OrderSide.Buy ? kv.Key >= price : kv.Key <= price).SelectMany(kv => kv.Value).ToList();
+            foreach (var order in reached)
             {
-                FillResting(m, order, order.Remaining, now);
+                if (left <= 0m)
+                {
+                    break;
+                }
+
+                var before = order.ExecutedQty;
+                FillResting(m, order, Math.Min(left, order.Remaining), now);
+                var took = order.ExecutedQty - before;
+                if (took <= 0m)
+                {
+                    continue;
+                }
+
+                left -= took;
+                var rest = m.ExternalQty(side, price) - took;
+                if (rest <= 0m)
+                {
+                    book.Remove(price);
+                }
+                else
+                {
+                    book[price] = rest;
+                }
+
+                takenByUs[price] = (takenByUs.TryGetValue(price, out var t) ? t : 0m) + took;
+                m.MarkChanged(side, price);
             }
         }
 
-        if (m.BestExternal(BookSide.Bid) is { } bid)
-        {
-            var crossed = m.OurAsks.Where(kv => kv.Key <= bid.Price).SelectMany(kv => kv.Value).ToList();
-            foreach (var order in crossed)
-            {
-                FillResting(m, order, order.Remaining, now);
-            }
-        }
+        crossing.Clear();
     }
 
     private void FillResting(SymbolMarket m, SimOrder order, decimal qty, long now)
@@ -983,6 +1053,8 @@ public sealed partial class ExchangeEngine
             }
 
             m.MarkChanged(opposite, price);
+            var takenByUs = m.TakenByUs(opposite);
+            takenByUs[price] = (takenByUs.TryGetValue(price, out var taken) ? taken : 0m) + qty;
             var trade = m.Print(price, qty, buyerIsMaker: order.Side == OrderSide.Sell, now);
             foreach (var o in observerSnapshot)
             {

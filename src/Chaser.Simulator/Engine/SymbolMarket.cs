@@ -88,6 +88,19 @@ internal sealed class SymbolMarket
 
     public Dictionary<decimal, decimal> TradedSinceDepthAsk { get; } = [];
 
+    /// <summary>
+    /// Quantity of other participants' levels that our orders took (a crossing order filling us, our taker orders).
+    /// The source does not know we traded, so it repeats such a level at its recorded size: that much of it is gone.
+    /// </summary>
+    public Dictionary<decimal, decimal> TakenByUsBid { get; } = [];
+
+    public Dictionary<decimal, decimal> TakenByUsAsk { get; } = [];
+
+    /// <summary>Quantity other participants added at prices crossing our resting orders, not yet matched (see FillCrossedOrders).</summary>
+    public Dictionary<decimal, decimal> CrossingBid { get; } = [];
+
+    public Dictionary<decimal, decimal> CrossingAsk { get; } = [];
+
     public long LastUpdateId { get; private set; } = 1_000_000;
     public long LastEventTime { get; set; }
     public long NextOrderId { get; set; }
@@ -102,6 +115,10 @@ internal sealed class SymbolMarket
     public SortedDictionary<decimal, List<SimOrder>> Ours(OrderSide side) => side == OrderSide.Buy ? OurBids : OurAsks;
 
     public Dictionary<decimal, decimal> TradedSinceDepth(BookSide side) => side == BookSide.Bid ? TradedSinceDepthBid : TradedSinceDepthAsk;
+
+    public Dictionary<decimal, decimal> TakenByUs(BookSide side) => side == BookSide.Bid ? TakenByUsBid : TakenByUsAsk;
+
+    public Dictionary<decimal, decimal> Crossing(BookSide side) => side == BookSide.Bid ? CrossingBid : CrossingAsk;
 
     public void MarkChanged(BookSide side, decimal price)
     {
