@@ -29,7 +29,7 @@ public static class StoredOrders
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(ids);
         var orders = await store.GetAsync(ids, cancellationToken).ConfigureAwait(false);
-        var missing = ids.Except(orders.Select(o => o.Id)).Distinct().Order().ToArray();
+        var missing = ids.Except(orders.Select(o => o.Id)).Order().ToArray();
         if (missing.Length > 0)
         {
             throw new OrderClaimException(missing.ToDictionary(id => id, id => $"no such order: {id}"), missing: true);
