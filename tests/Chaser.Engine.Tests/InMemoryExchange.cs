@@ -166,7 +166,7 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
     public void PublishTrade(string symbol, decimal price, decimal quantity) =>
         _sink!.OnInput(ChaserInput.OfTrade(symbol, new TradePrint(price, quantity, false, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow)));
 
-    public long Submit(in OrderRequest request)
+    public Submission Submit(in OrderRequest request)
     {
         lock (_lock)
         {
@@ -175,7 +175,7 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
             Execute(request);
         }
 
-        return TimeProvider.System.GetTimestamp();
+        return Submission.HandedOffAt(TimeProvider.System.GetTimestamp());
     }
 
     private void Execute(OrderRequest request)
