@@ -100,6 +100,27 @@ public class OrderHostTests
         Assert.Equal((firedAt + HandOffCost - staleFrame).TotalMicroseconds, retry.TickToOrderMicroseconds);
     }
 
+    [Fact]
+    public void A_fill_delivered_twice_is_counted_and_recorded_once_and_a_late_one_after_the_finish_still_counts()
+    {
+        Book(65_000.0m, updateId: 1);
+        Accept(65_000.0m);
+        var id = _gateway.Sent[^1].Command.ClientOrderId;
+        var fill = new Fill(id, 7, 65_000.0m, 0.004m, 0.05m, "USDT", true, 0.004m, false, T0, T0);
+        _host.Handle(ChaserInput.OfFill(fill));
+        _host.Handle(ChaserInput.OfFill(fill));
+        Assert.Single(_recorder.Fills);
+
+        // The rest fills on the stream; the query's answer brings the first fill again.
+        _host.Handle(ChaserInput.OfFill(fill with { TradeId = 8, Quantity = 0.006m, CumulativeQuantity = 0.010m, OrderFullyFilled = true }));
+        Assert.True(_host.IsFinished);
+        _host.Handle(ChaserInput.OfFill(fill));
+
+        var result = _host.Complete();
+        Assert.Equal((FinishReason.Filled, 0.010m, 2), (result.Status, result.FilledQuantity, result.Fills.Count));
+        Assert.Equal([7L, 8L], _recorder.Fills.Select(f => f.TradeId));
+    }
+
     /// <summary>Delivers a book whose bid is <paramref name="bid"/>; returns when it arrived, from the start.</summary>
     private TimeSpan Book(decimal bid, long updateId)
     {
@@ -165,9 +186,9 @@ public class OrderHostTests
         {
         }
 
-        public void Fill(FillRecord fill)
-        {
-        }
+        public List<FillRecord> Fills { get; } = [];
+
+        public void Fill(FillRecord fill) => Fills.Add(fill);
 
         public void OrderCompleted(ExecutionResult result)
         {
