@@ -287,7 +287,7 @@ public static class Backtester
         }
 
         /// <summary>The host's gateway: the request reaches the matching engine one latency from now.</summary>
-        public long Submit(in OrderRequest request)
+        public Submission Submit(in OrderRequest request)
         {
             Schedule(Now + _options.Latency, Scheduled.AtExchange(request));
             if (_cancels.Record(request.Command, Now))
@@ -296,7 +296,7 @@ public static class Backtester
                 Deliver(Now, ChaserInput.OfCancelBudget(_cancels.YoungCancelsAllowed));
             }
 
-            return _clock.GetTimestamp();
+            return Submission.HandedOffAt(_clock.GetTimestamp());
         }
 
         private void ApplyMarket(MarketEvent marketEvent)

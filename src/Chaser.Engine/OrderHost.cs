@@ -27,6 +27,12 @@ public sealed class OrderHost
     private decimal _lastBest;
     private DateTimeOffset _startedAt;
 
+    // The received timestamp of the price frame after which the open child stopped being where the chaser wants it
+    // (0: it is there, or no frame said so): the re-price that follows, whenever it goes out (a timer's included), is
+    // measured from it.
+    private long _staleSince;
+    private bool _repriceSent;
+
     public OrderHost(ChaserStateMachine machine, IOrderGateway gateway, IExecutionRecorder recorder, TimeProvider time)
     {
         _machine = machine ?? throw new ArgumentNullException(nameof(machine));
@@ -77,7 +83,8 @@ public sealed class OrderHost
             _recorder.Fill(record);
         }
 
-        Execute(decisions, input.ReceivedTimestamp);
+        Execute(decisions, input);
+        TrackStaleness(input);
         RecordChildren(input.ClientOrderId, now);
         Progress = new ExecutionProgress(
             _machine.FilledQuantity,
@@ -157,22 +164,53 @@ public sealed class OrderHost
         }
     }
 
-    private void Execute(ChaserDecisions decisions, long receivedTimestamp)
+    /// <summary>
+    /// Sends the commands and records each with its tick-to-order latency: a re-price from the frame that made the
+    /// order stale, anything else a price frame caused from that frame; a request refused before it left has none.
+    /// </summary>
+    private void Execute(ChaserDecisions decisions, in ChaserInput input)
     {
+        var frame = input.IsPriceFrame ? input.ReceivedTimestamp : 0;
         foreach (var command in decisions)
         {
             double? latency = null;
             if (command.Kind != ChaserCommandKind.Finish)
             {
-                var sentTimestamp = _gateway.Submit(new OrderRequest(command, Spec.Symbol, Rules, Spec.ReduceOnly));
-                if (receivedTimestamp != 0)
+                var submission = _gateway.Submit(new OrderRequest(command, Spec.Symbol, Rules, Spec.ReduceOnly));
+                var reprice = command.Cause.Rule is DecisionRule.RepriceBehindBest or DecisionRule.RepriceAloneAtTop;
+                var from = reprice && _staleSince != 0 ? _staleSince : frame;
+                if (submission.Sent && from != 0)
                 {
-                    latency = _time.GetElapsedTime(receivedTimestamp, sentTimestamp).TotalMicroseconds;
+                    latency = _time.GetElapsedTime(from, submission.HandedOffTimestamp).TotalMicroseconds;
                     _latencies.Add(latency.Value);
+                }
+
+                if (reprice)
+                {
+                    // Sent, the order is on its way to the best; refused, it stays stale since the same frame.
+                    _staleSince = submission.Sent ? 0 : from;
+                    _repriceSent |= submission.Sent;
                 }
             }
 
             _recorder.Decision(new DecisionRecord(Spec.Id, _time.GetUtcNow(), command, latency));
+        }
+    }
+
+    private void TrackStaleness(in ChaserInput input)
+    {
+        if (_repriceSent)
+        {
+            // Only a frame after the re-price can make the order stale again.
+            _repriceSent = false;
+        }
+        else if (!_machine.RestingIsStale)
+        {
+            _staleSince = 0;
+        }
+        else if (_staleSince == 0 && input.IsPriceFrame)
+        {
+            _staleSince = input.ReceivedTimestamp;
         }
     }
 

@@ -109,8 +109,9 @@ internal sealed class ParentOrderRunner : IDisposable
 /// </summary>
 internal sealed class CancelBudgetedGateway(IOrderGateway connector, SymbolCancelBudget budget) : IOrderGateway
 {
-    public long Submit(in OrderRequest request)
+    public Submission Submit(in OrderRequest request)
     {
+        // Recorded even if the rate guard then refuses it (not sent): an overcount errs on the side of the ratio.
         budget.Record(request.Command);
         return connector.Submit(request);
     }

@@ -222,6 +222,23 @@ public class BacktesterTests
     }
 
     [Fact]
+    public void A_backtests_reprices_carry_their_tick_to_order_latency_a_held_back_one_its_wait()
+    {
+        // The backtester recorded every decision with no latency, and its result had none: the live host's did.
+        var recorder = new DecisionList();
+        var options = Options(new ParentOrderSpec(17, "BTCUSDT", Side.Buy, SizeType.Notional, 1_500_000m), "BTCUSDT", depth: true) with { Deadline = TimeSpan.FromSeconds(120) };
+        var execution = Backtester.Run(options, recorder, TestContext.Current.CancellationToken).Execution;
+
+        var reprices = recorder.Decisions.Where(d => d.Command.Cause.Rule is DecisionRule.RepriceBehindBest or DecisionRule.RepriceAloneAtTop).ToArray();
+        Assert.Contains(reprices, d => d.Command.Cause.Trigger == EventKind.Timer);
+        Assert.All(reprices, d => Assert.NotNull(d.TickToOrderMicroseconds));
+
+        // On virtual time sending costs nothing: a re-price the minimum interval held back waited that long since the frame.
+        Assert.All(reprices.Where(d => d.Command.Cause.Trigger == EventKind.Timer), d => Assert.True(d.TickToOrderMicroseconds > 0));
+        Assert.True(execution.Latency.Count >= reprices.Length, $"{execution.Latency.Count} latencies for {reprices.Length} re-prices");
+    }
+
+    [Fact]
     public void Every_child_is_recorded_in_its_final_state()
     {
         // Only the newest and the open child were recorded: a child whose cancel or last fill led straight to the next

@@ -189,8 +189,10 @@ public sealed class ConnectorRestTests : IAsyncDisposable
             Assert.True(_connector.RateGuard.TryAcquire(1, 0, out _));
         }
 
-        _connector.Submit(new OrderRequest(Place("chs-ab12-7-1"), "BTCUSDT", Btc, ReduceOnly: false));
+        // It said it was sent (a hand-off time), so its decision carried a tick-to-order latency for bytes that never left.
+        var submission = _connector.Submit(new OrderRequest(Place("chs-ab12-7-1"), "BTCUSDT", Btc, ReduceOnly: false));
 
+        Assert.False(submission.Sent);
         var rejected = Assert.Single(_sink.Rejected);
         Assert.Equal((RejectKind.Retryable, -1015), (rejected.Kind, rejected.Code));
         Assert.StartsWith("order rate limit: 270/300 per 10 s", rejected.Message, StringComparison.Ordinal);
@@ -202,8 +204,9 @@ public sealed class ConnectorRestTests : IAsyncDisposable
     {
         _exchange.Respond(HttpStatusCode.OK, Encoding.UTF8.GetString(Payload.Bytes("order-response.json")), ("X-MBX-ORDER-COUNT-10S", "1"), ("X-MBX-ORDER-COUNT-1M", "1"));
 
-        _connector.Submit(new OrderRequest(Place("chs-ab12-7-1"), "BTCUSDT", Btc, ReduceOnly: false));
+        var submission = _connector.Submit(new OrderRequest(Place("chs-ab12-7-1"), "BTCUSDT", Btc, ReduceOnly: false));
 
+        Assert.True(submission.Sent);
         await Until(() => _sink.Accepted.Count == 1);
         var request = Assert.Single(_exchange.Requests);
         Assert.Equal((HttpMethod.Post, "/fapi/v1/order", ApiKeyText), (request.Method, request.Path, request.ApiKey));

@@ -74,7 +74,9 @@ public class WsApiOrderEntryTests
     private static long Submit(BinanceConnector connector, SlowSigner signer, in OrderRequest request)
     {
         var before = signer.Signatures;
-        var stamp = connector.Submit(request);
+        var submission = connector.Submit(request);
+        Assert.True(submission.Sent, $"{request.Command.Kind} was not sent");
+        var stamp = submission.HandedOffTimestamp;
         Assert.True(stamp >= signer.LastSignedTimestamp, $"{request.Command.Kind}: stamp {stamp} was taken before the frame was signed at {signer.LastSignedTimestamp}");
         Assert.Equal(before + 1, signer.Signatures);
         return stamp;

@@ -180,7 +180,7 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
     public void PublishTrade(string symbol, decimal price, decimal quantity) =>
         _sink!.OnInput(ChaserInput.OfTrade(symbol, new TradePrint(price, quantity, false, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow)));
 
-    public long Submit(in OrderRequest request)
+    public Submission Submit(in OrderRequest request)
     {
         lock (_lock)
         {
@@ -189,7 +189,7 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
             Execute(request);
         }
 
-        return Time.GetTimestamp();
+        return Submission.HandedOffAt(Time.GetTimestamp());
     }
 
     private void Execute(OrderRequest request)

@@ -333,7 +333,7 @@ public class RecoveryDecisionTests
 
         public Task SubscribeAsync(string symbol, CancellationToken cancellationToken) => Task.CompletedTask;
 
-        public long Submit(in Core.Ports.OrderRequest request) => throw new InvalidOperationException("recovery sends no orders");
+        public Core.Ports.Submission Submit(in Core.Ports.OrderRequest request) => throw new InvalidOperationException("recovery sends no orders");
 
         public Task CancelAllAsync(string symbol, string clientIdTag, CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -125,7 +125,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         }
     }
 
-    public long Submit(in OrderRequest request)
+    public Submission Submit(in OrderRequest request)
     {
         var command = request.Command;
         var endpoint = command.Kind switch
@@ -146,13 +146,13 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
             }
 
             ReportBudget();
-            return _time.GetTimestamp();
+            return Submission.Refused;
         }
 
         // Over the WebSocket API the frame is built, signed and handed to the socket in one go, stamped at the hand-off.
         if (command.Kind != ChaserCommandKind.Query && _wsApi is { IsUp: true } wsApi && wsApi.TrySend(request, Timestamp(), out var handedOff))
         {
-            return handedOff;
+            return Submission.HandedOffAt(handedOff);
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(BinanceRequests.MaxQueryLength);
@@ -183,7 +183,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         _ = command.Kind == ChaserCommandKind.Query
             ? QueryAsync(message, request.Symbol, command.ClientOrderId)
             : SendOrderRequestAsync(message, command.Kind, command.ClientOrderId);
-        return sentAt;
+        return Submission.HandedOffAt(sentAt);
     }
 
     /// <summary>The children of one parent order of ours (client ids <c>chs-&lt;tag&gt;-&lt;parent&gt;-…</c>) since a time, each with its trades.</summary>

@@ -163,10 +163,13 @@ public sealed class ChaserStateMachine
     };
 
     /// <summary>
-    /// Whether the live child rests at a price that is not the one the chaser wants any more (the book moved away or
-    /// past it): a host measures tick-to-order from the frame after which this became true.
+    /// Whether the open child rests (or is being placed or modified) at a price the chaser no longer wants: the book
+    /// moved past it, or left it alone at the top. Its price is the one the exchange confirmed (a modify in flight
+    /// does not count until accepted). A host measures tick-to-order from the frame after which this became true.
     /// </summary>
-    public bool RestingIsStale => _book.IsSane && _open is { State: ChildState.Live } child && DesiredPrice(child) != child.Price;
+    public bool RestingIsStale => _book.IsSane
+        && _open is { State: ChildState.Live or ChildState.PendingNew or ChildState.PendingModify } child
+        && DesiredPrice(child) != child.Price;
 
     public ChaserDecisions OnBookTop(in BookTop top, DateTimeOffset time)
     {

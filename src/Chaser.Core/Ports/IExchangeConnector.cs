@@ -11,15 +11,26 @@ namespace Chaser.Core.Ports;
 /// <param name="ReduceOnly">The parent order's reduce-only flag, carried to every child.</param>
 public readonly record struct OrderRequest(ChaserCommand Command, string Symbol, SymbolRules Rules, bool ReduceOnly);
 
+/// <summary>What became of one request handed to <see cref="IOrderGateway.Submit"/>.</summary>
+/// <param name="Sent">Its bytes were handed to the socket; false when it was refused before (the rate guard).</param>
+/// <param name="HandedOffTimestamp">When sent, the <see cref="TimeProvider.GetTimestamp"/> reading at the hand-off.</param>
+public readonly record struct Submission(bool Sent, long HandedOffTimestamp)
+{
+    /// <summary>Not sent: nothing left for the exchange (its answer, a retryable reject, comes through the sink).</summary>
+    public static Submission Refused => default;
+
+    public static Submission HandedOffAt(long timestamp) => new(true, timestamp);
+}
+
 /// <summary>Where a host hands the requests its chaser decided: the exchange connector live, a scheduler in a backtest.</summary>
 public interface IOrderGateway
 {
     /// <summary>
     /// Sends one request without waiting for its answer (which arrives through the sink: accepted, rejected, order
-    /// finished, unknown outcome, or for a query the order's trades as fills then its status). Returns the
-    /// <see cref="TimeProvider.GetTimestamp"/> reading when the request's bytes were handed to the socket.
+    /// finished, unknown outcome, or for a query the order's trades as fills then its status). Says whether it was
+    /// sent and when its bytes were handed to the socket; a request refused before any byte left is not sent.
     /// </summary>
-    long Submit(in OrderRequest request);
+    Submission Submit(in OrderRequest request);
 }
 
 /// <summary>

@@ -1,0 +1,197 @@
+using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
+using Chaser.Core.Market;
+using Chaser.Core.Ports;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Chaser.Engine.Tests;
+
+/// <summary>The host's tick-to-order latency, on a fake clock: from the frame that made the order stale to the hand-off.</summary>
+public class OrderHostTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan HandOffCost = TimeSpan.FromMicroseconds(25);
+
+    private readonly FakeTimeProvider _time = new(T0);
+    private readonly DecisionLog _recorder = new();
+    private readonly Gateway _gateway;
+    private readonly OrderHost _host;
+
+    public OrderHostTests()
+    {
+        _gateway = new Gateway(_time);
+        var spec = new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.010m);
+        _host = new OrderHost(new ChaserStateMachine(spec, ExecutionEngineTests.Btc, new ChaserOptions(), clientIdTag: "host01"), _gateway, _recorder, _time);
+        _host.Start(initialBudget: 1m);
+    }
+
+    [Fact]
+    public void A_reprice_the_minimum_interval_held_back_is_measured_from_the_frame_that_made_the_order_stale()
+    {
+        // The timer that sent it carried no frame, so over half of the re-prices had no latency at all.
+        Book(65_000.0m, updateId: 1);
+        Accept(65_000.0m);
+        _time.Advance(TimeSpan.FromMilliseconds(50));
+        var staleFrame = Book(65_000.2m, updateId: 2);
+        _time.Advance(TimeSpan.FromMilliseconds(10));
+        Book(65_000.3m, updateId: 3);
+        Assert.Single(_gateway.Sent);
+
+        var firedAt = FireTimer();
+
+        var modify = Assert.Single(_recorder.Decisions, d => d.Command.Kind == ChaserCommandKind.Modify);
+        Assert.Equal((EventKind.Timer, DecisionRule.RepriceBehindBest, 65_000.3m), (modify.Command.Cause.Trigger, modify.Command.Cause.Rule, modify.Command.Price));
+        Assert.Equal((firedAt + HandOffCost - staleFrame).TotalMicroseconds, modify.TickToOrderMicroseconds);
+        Assert.Equal(2, _host.Complete().Latency.Count);
+    }
+
+    [Fact]
+    public void A_reprice_sent_on_the_frame_is_measured_from_it_and_a_later_one_from_the_frame_after_it()
+    {
+        Book(65_000.0m, updateId: 1);
+        Accept(65_000.0m);
+        _time.Advance(TimeSpan.FromMilliseconds(300));
+        Book(65_000.2m, updateId: 2);
+        var first = Assert.Single(_recorder.Decisions, d => d.Command.Kind == ChaserCommandKind.Modify);
+        Assert.Equal(HandOffCost.TotalMicroseconds, first.TickToOrderMicroseconds);
+
+        // The modify is in flight when the book moves again: that frame, not the first, is what the next re-price answers.
+        _time.Advance(TimeSpan.FromMilliseconds(20));
+        var secondFrame = Book(65_000.4m, updateId: 3);
+        _time.Advance(TimeSpan.FromMilliseconds(10));
+        Accept(65_000.2m, isModify: true);
+        var firedAt = FireTimer();
+
+        var second = _recorder.Decisions.Where(d => d.Command.Kind == ChaserCommandKind.Modify).ElementAt(1);
+        Assert.Equal(65_000.4m, second.Command.Price);
+        Assert.Equal((firedAt + HandOffCost - secondFrame).TotalMicroseconds, second.TickToOrderMicroseconds);
+    }
+
+    [Fact]
+    public void A_request_the_gateway_refused_is_recorded_with_no_latency()
+    {
+        // The connector returned a timestamp for a request its rate guard refused: counted as sent, with a latency.
+        _gateway.Refuse = true;
+        Book(65_000.0m, updateId: 1);
+
+        var place = Assert.Single(_recorder.Decisions);
+        Assert.Equal(ChaserCommandKind.Place, place.Command.Kind);
+        Assert.Null(place.TickToOrderMicroseconds);
+        Assert.Equal(0, _host.Complete().Latency.Count);
+    }
+
+    [Fact]
+    public void A_refused_reprice_keeps_the_stale_frame_for_its_retry()
+    {
+        Book(65_000.0m, updateId: 1);
+        Accept(65_000.0m);
+        _time.Advance(TimeSpan.FromMilliseconds(300));
+        _gateway.Refuse = true;
+        var staleFrame = Book(65_000.2m, updateId: 2);
+        var refused = Assert.Single(_recorder.Decisions, d => d.Command.Kind == ChaserCommandKind.Modify);
+        Assert.Null(refused.TickToOrderMicroseconds);
+
+        // The connector's answer to a refusal: a retryable reject; the retry goes out after the backoff.
+        _gateway.Refuse = false;
+        _host.Handle(ChaserInput.OfRejected(new OrderRejected(refused.Command.ClientOrderId, RequestKind.Modify, RejectKind.Retryable, -1015, "order rate limit", _time.GetUtcNow())));
+        var firedAt = FireTimer();
+
+        var retry = _recorder.Decisions.Where(d => d.Command.Kind == ChaserCommandKind.Modify).ElementAt(1);
+        Assert.Equal((firedAt + HandOffCost - staleFrame).TotalMicroseconds, retry.TickToOrderMicroseconds);
+    }
+
+    [Fact]
+    public void A_fill_delivered_twice_is_counted_and_recorded_once_and_a_late_one_after_the_finish_still_counts()
+    {
+        Book(65_000.0m, updateId: 1);
+        Accept(65_000.0m);
+        var id = _gateway.Sent[^1].Command.ClientOrderId;
+        var fill = new Fill(id, 7, 65_000.0m, 0.004m, 0.05m, "USDT", true, 0.004m, false, T0, T0);
+        _host.Handle(ChaserInput.OfFill(fill));
+        _host.Handle(ChaserInput.OfFill(fill));
+        Assert.Single(_recorder.Fills);
+
+        // The rest fills on the stream; the query's answer brings the first fill again.
+        _host.Handle(ChaserInput.OfFill(fill with { TradeId = 8, Quantity = 0.006m, CumulativeQuantity = 0.010m, OrderFullyFilled = true }));
+        Assert.True(_host.IsFinished);
+        _host.Handle(ChaserInput.OfFill(fill));
+
+        var result = _host.Complete();
+        Assert.Equal((FinishReason.Filled, 0.010m, 2), (result.Status, result.FilledQuantity, result.Fills.Count));
+        Assert.Equal([7L, 8L], _recorder.Fills.Select(f => f.TradeId));
+    }
+
+    /// <summary>Delivers a book whose bid is <paramref name="bid"/>; returns when it arrived, from the start.</summary>
+    private TimeSpan Book(decimal bid, long updateId)
+    {
+        var arrived = _time.GetUtcNow() - T0;
+        _host.Handle(ChaserInput.OfBook("BTCUSDT", new BookTop(bid, 3m, bid + 0.5m, 3m, updateId, _time.GetUtcNow()), _time.GetTimestamp()));
+        return arrived;
+    }
+
+    /// <summary>Moves to the chaser's wake-up and fires its timer; returns when, from the start.</summary>
+    private TimeSpan FireTimer()
+    {
+        _time.Advance(_host.NextWakeUp!.Value - _time.GetUtcNow());
+        var firedAt = _time.GetUtcNow() - T0;
+        _host.Handle(ChaserInput.Timer);
+        return firedAt;
+    }
+
+    private void Accept(decimal price, bool isModify = false)
+    {
+        var id = _gateway.Sent[^1].Command.ClientOrderId;
+        _host.Handle(ChaserInput.OfAccepted(new OrderAccepted(id, 1, price, 0.010m, isModify, _time.GetUtcNow(), _time.GetUtcNow())));
+    }
+
+    /// <summary>Hands requests "to the socket" a fixed cost after they were asked for, or refuses them.</summary>
+    private sealed class Gateway(FakeTimeProvider time) : IOrderGateway
+    {
+        public bool Refuse { get; set; }
+
+        public List<OrderRequest> Sent { get; } = [];
+
+        public Submission Submit(in OrderRequest request)
+        {
+            if (Refuse)
+            {
+                return Submission.Refused;
+            }
+
+            time.Advance(HandOffCost);
+            Sent.Add(request);
+            return Submission.HandedOffAt(time.GetTimestamp());
+        }
+    }
+
+    private sealed class DecisionLog : IExecutionRecorder
+    {
+        public List<DecisionRecord> Decisions { get; } = [];
+
+        public void OrderStarted(ParentOrderSpec spec, DateTimeOffset time)
+        {
+        }
+
+        public void ArrivalMid(long parentId, decimal mid, DateTimeOffset time)
+        {
+        }
+
+        public void Mid(MidSample sample)
+        {
+        }
+
+        public void Decision(DecisionRecord decision) => Decisions.Add(decision);
+
+        public void Child(ChildOrderSnapshot child)
+        {
+        }
+
+        public List<FillRecord> Fills { get; } = [];
+
+        public void Fill(FillRecord fill) => Fills.Add(fill);
+
+        public void OrderCompleted(ExecutionResult result)
+        {
+        }
+    }
+}
