@@ -8,4 +8,18 @@ if (args is ["--self-check"])
     return;
 }
 
+if (args is ["--stale-time", ..])
+{
+    // The exchange-side stale time against the simulator over loopback (used by bench/README.md).
+    var seconds = 60;
+    if (args.Length > 2 || (args.Length == 2 && (!int.TryParse(args[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out seconds) || seconds is < 2 or > 86_400)))
+    {
+        Console.Error.WriteLine("--stale-time takes one value, the run's length in whole seconds from 2 to 86400 (e.g. --stale-time 60)");
+        Environment.Exit(2);
+    }
+
+    Console.WriteLine(await StaleTimeRun.RunAsync(TimeSpan.FromSeconds(seconds), seed: 1));
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(HotPathBenchmarks).Assembly).Run(args);

@@ -509,6 +509,25 @@ public class ChaserScriptTests
     }
 
     [Fact]
+    public void A_user_cancel_while_the_remainder_is_taken_sends_no_further_taker()
+    {
+        var h = ChaserHarness.BuyNotional(15_000m, deadline: ChaserHarness.T0.AddSeconds(10), onDeadline: DeadlineAction.TakeRemainder);
+        var place = h.Rest(65_000.0m, 65_000.1m);
+        h.Fill(place.ClientOrderId, 65_000.0m, 0.1m, 0.1m, full: false);
+        h.Book(65_000.0m, 65_000.1m, askQty: 0.05m);
+        h.Advance(10_000);
+        h.Timer();
+        var first = Assert.Single(h.Finished(place.ClientOrderId, ExchangeOrderStatus.Canceled, 0.1m));
+        h.Ack(first);
+
+        Assert.Empty(h.UserCancel()); // the market order out is left to complete
+        var finish = Assert.Single(h.Fill(first.ClientOrderId, 65_000.1m, 0.05m, 0.05m, full: true, maker: false));
+        Assert.Equal(ChaserCommandKind.Finish, finish.Kind);
+        Assert.Equal(FinishReason.Canceled, finish.FinishReason);
+        Assert.Empty(h.Book(64_999.9m, 65_000.2m));
+    }
+
+    [Fact]
     public void A_taker_that_finds_nothing_to_take_ends_the_order_expired_without_another()
     {
         var h = ChaserHarness.BuyNotional(15_000m, deadline: ChaserHarness.T0.AddSeconds(10), onDeadline: DeadlineAction.TakeRemainder);

@@ -540,6 +540,15 @@ public sealed class ChaserStateMachine
 
     public ChaserDecisions OnUserCancel(DateTimeOffset time)
     {
+        if (Status == ParentStatus.Stopping && _stopRule == DecisionRule.DeadlineTakeRemainder)
+        {
+            // Taking the remainder may need more than one market order: a cancel sends no further one (the one out
+            // is left to complete).
+            _stopReason = FinishReason.Canceled;
+            _stopRule = DecisionRule.UserCancel;
+            _stopDetail = "canceled by the user";
+        }
+
         BeginStop(FinishReason.Canceled, DecisionRule.UserCancel, "canceled by the user");
         return Evaluate(EventKind.UserCancel, time);
     }

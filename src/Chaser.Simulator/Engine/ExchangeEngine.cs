@@ -20,6 +20,7 @@ public sealed partial class ExchangeEngine
     private readonly Dictionary<string, CancellationCounter> cancellation = new(StringComparer.Ordinal);
     private readonly List<IExchangeObserver> observers = [];
     private IExchangeObserver[] observerSnapshot = [];
+    private StaleTimeRecorder? staleTimes;
     private decimal walletBalance;
     private long nextClientIdSuffix = 1;
     private long nextAmendmentId = 1;
@@ -62,6 +63,18 @@ public sealed partial class ExchangeEngine
         {
             observers.Remove(observer);
             observerSnapshot = [.. observers];
+        }
+    }
+
+    /// <summary>
+    /// From now on, records how long each resting order stays stale as this engine's book shows it, until our modify or
+    /// cancel arrives (the benchmark's exchange-side stale time). Off until called: the engine then does none of it.
+    /// </summary>
+    public StaleTimeRecorder TrackStaleTime()
+    {
+        lock (gate)
+        {
+            return staleTimes ??= new StaleTimeRecorder(time);
         }
     }
 
@@ -592,6 +605,7 @@ public sealed partial class ExchangeEngine
             }
 
             var now = Now;
+            staleTimes?.RequestArrived(order, StaleEnd.Modified);
             RemoveResting(m, order);
             if (request.Quantity <= order.ExecutedQty ||
                 (order.TimeInForce == TimeInForce.Gtx && WouldCross(m, order.Side, price)))
@@ -627,6 +641,7 @@ public sealed partial class ExchangeEngine
             }
 
             var now = Now;
+            staleTimes?.RequestArrived(order, StaleEnd.Canceled);
             CountQuickCancel(order, now);
             RemoveResting(m, order);
             Close(m, order, OrderStatus.Canceled, ExecutionType.Canceled, now);
@@ -644,6 +659,7 @@ public sealed partial class ExchangeEngine
             var result = new List<OrderSnapshot>();
             foreach (var order in OpenOrders(m).ToList())
             {
+                staleTimes?.RequestArrived(order, StaleEnd.Canceled);
                 CountQuickCancel(order, now);
                 RemoveResting(m, order);
                 Close(m, order, OrderStatus.Canceled, ExecutionType.Canceled, now);
@@ -1247,6 +1263,7 @@ public sealed partial class ExchangeEngine
 
     private void Flush(SymbolMarket m, long now)
     {
+        staleTimes?.Observe(m);
         if (!m.Flush(now, out var depth, out var ticker))
         {
             return;
