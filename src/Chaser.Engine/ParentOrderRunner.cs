@@ -82,9 +82,10 @@ internal sealed class ParentOrderRunner : IDisposable
                     _host.Handle(late);
                 }
             }
-        }
 
-        return _host.Complete();
+            // Built under the lock a late fill is handled under: its totals and its fills are of the same fills.
+            return _host.Complete();
+        }
     }
 
     public void Dispose()
