@@ -105,15 +105,22 @@ internal sealed class ParentOrderRunner : IDisposable
 }
 
 /// <summary>
-/// The connector, with every request recorded to the symbol's cancel budget just before it leaves: a change of the
-/// allowance it causes reaches every order on the symbol ahead of the request's answer.
+/// The connector, with every request recorded to the symbol's cancel budget just before it leaves (a restriction it
+/// causes reaches every order on the symbol ahead of the request's answer) and taken back when it was refused.
 /// </summary>
 internal sealed class CancelBudgetedGateway(IOrderGateway connector, SymbolCancelBudget budget) : IOrderGateway
 {
     public Submission Submit(in OrderRequest request)
     {
-        // Recorded even if the rate guard then refuses it (not sent): an overcount errs on the side of the ratio.
-        budget.Record(request.Command);
-        return connector.Submit(request);
+        // Recorded before it leaves, taken back when the rate guard refused it: a placement never sent would count in
+        // our ratio's denominator and not in Binance's, letting ours understate it.
+        var recordedAt = budget.Record(request.Command);
+        var submission = connector.Submit(request);
+        if (recordedAt is { } at)
+        {
+            budget.Settle(request.Command, at, submission.Sent);
+        }
+
+        return submission;
     }
 }
