@@ -37,7 +37,10 @@ internal sealed class ParentOrderRunner : IDisposable
     /// <inheritdoc cref="OrderHost.Progress"/>
     public ExecutionProgress Progress => _host.Progress;
 
-    /// <summary>Queues an input; after the loop ended, late fills are still counted (never lost), the rest dropped.</summary>
+    /// <summary>
+    /// Queues an input; after the loop ended, late fills are still counted (never lost) and the order's completion
+    /// recorded again with them, the rest dropped.
+    /// </summary>
     public void Post(in ChaserInput input)
     {
         lock (_completion)
@@ -50,7 +53,13 @@ internal sealed class ParentOrderRunner : IDisposable
 
             if (input.Kind == EventKind.Fill)
             {
+                var counted = _host.Progress.Fills;
                 _host.Handle(input);
+                if (_host.Progress.Fills != counted)
+                {
+                    // The fill is in the order's fills: its recorded totals follow, or they would say less than was filled.
+                    _host.Complete();
+                }
             }
         }
     }

@@ -48,10 +48,43 @@ public class RunnerCompletionTests
         Assert.Equal([7L, 9L], recorder.FillTradeIds());
     }
 
+    [Fact]
+    public async Task A_fill_after_the_order_completed_is_recorded_in_its_completion_too()
+    {
+        // The fill reached the fills table but the order's stored totals stayed at the completion: 0.010 filled on
+        // the order, 0.011 in its fills and at the exchange.
+        var time = new GatedTime(new FakeTimeProvider(T0));
+        time.Release.Set();
+        var recorder = new FinishGatingRecorder(time);
+        var connector = new SendingConnector(time);
+        var options = new ChaserOptions();
+        using var budget = new SymbolCancelBudget(options, time, _ => { });
+        using var runner = new ParentOrderRunner(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.010m), ExecutionEngineTests.Btc, options, budget, connector, recorder, time, "host01");
+        var run = runner.RunAsync(initialBudget: 1m);
+        runner.Post(ChaserInput.OfBook("BTCUSDT", new BookTop(65_000.0m, 3m, 65_000.5m, 3m, 1, T0), time.GetTimestamp()));
+        var child = await connector.FirstPlaced.Task.WaitAsync(Patience, Ct);
+        runner.Post(ChaserInput.OfAccepted(new OrderAccepted(child, 1, 65_000.0m, 0.010m, false, T0, T0)));
+        var fill = new Fill(child, 7, 65_000.0m, 0.010m, 0m, "USDT", true, 0.010m, true, T0, T0);
+        runner.Post(ChaserInput.OfFill(fill));
+        var result = await run.WaitAsync(Patience, Ct);
+
+        time.Inner.Advance(TimeSpan.FromSeconds(5));
+        runner.Post(ChaserInput.OfFill(fill with { TradeId = 9, Quantity = 0.001m, CumulativeQuantity = 0.011m }));
+        runner.Post(ChaserInput.OfFill(fill with { TradeId = 9, Quantity = 0.001m, CumulativeQuantity = 0.011m }));
+
+        var completions = recorder.Completions();
+        Assert.Equal(2, completions.Length); // the duplicate changed nothing, and is not recorded again
+        Assert.Equal((0.010m, 1), (result.FilledQuantity, result.Fills.Count));
+        Assert.Equal((FinishReason.Filled, 0.011m, 65_000.0m * 0.011m, 2), (completions[^1].Status, completions[^1].FilledQuantity, completions[^1].FilledNotional, completions[^1].Fills.Count));
+        Assert.Equal(result.CompletedAt, completions[^1].CompletedAt); // it completed when it did; only its totals moved
+    }
+
     /// <summary>A clock whose first read on the armed thread, once armed, waits until released.</summary>
     private sealed class GatedTime(FakeTimeProvider inner) : TimeProvider
     {
         private int _armedThread;
+
+        public FakeTimeProvider Inner => inner;
 
         public ManualResetEventSlim Entered { get; } = new();
 
@@ -86,6 +119,15 @@ public class RunnerCompletionTests
     private sealed class FinishGatingRecorder(GatedTime time) : IExecutionRecorder
     {
         private readonly List<long> _fills = [];
+        private readonly List<ExecutionResult> _completions = [];
+
+        public ExecutionResult[] Completions()
+        {
+            lock (_completions)
+            {
+                return [.. _completions];
+            }
+        }
 
         public long[] FillTradeIds()
         {
@@ -129,6 +171,10 @@ public class RunnerCompletionTests
 
         public void OrderCompleted(ExecutionResult result)
         {
+            lock (_completions)
+            {
+                _completions.Add(result);
+            }
         }
     }
 
