@@ -26,6 +26,7 @@ public sealed class OrderHost
     private decimal _lastMid;
     private decimal _lastBest;
     private DateTimeOffset _startedAt;
+    private DateTimeOffset? _completedAt;
 
     // The received timestamp of the price frame after which the open child stopped being where the chaser wants it
     // (0: it is there, or no frame said so): the re-price that follows, whenever it goes out (a timer's included), is
@@ -100,8 +101,9 @@ public sealed class OrderHost
     }
 
     /// <summary>
-    /// The result as it stands, recorded as the order's end. A host that stops before the chaser finished (a backtest
-    /// whose data ran out) ends the order expired, with <paramref name="stoppedBecause"/> as the detail.
+    /// The result as it stands, recorded as the order's end (again after a late fill: the same end time, new totals).
+    /// A host that stops before the chaser finished (a backtest whose data ran out) ends the order expired, with
+    /// <paramref name="stoppedBecause"/> as the detail.
     /// </summary>
     public ExecutionResult Complete(string? stoppedBecause = null)
     {
@@ -116,7 +118,7 @@ public sealed class OrderHost
             Fees = _machine.Fees,
             ArrivalMid = _arrivalMid,
             StartedAt = _startedAt,
-            CompletedAt = _time.GetUtcNow(),
+            CompletedAt = _completedAt ??= _time.GetUtcNow(), // completed again (a late fill): when it first did
             ChildOrders = _machine.Children.Count(c => !c.WasRejected),
             Modifies = _machine.Modifies,
             Cancels = _machine.Cancels,

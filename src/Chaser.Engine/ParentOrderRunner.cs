@@ -37,7 +37,10 @@ internal sealed class ParentOrderRunner : IDisposable
     /// <inheritdoc cref="OrderHost.Progress"/>
     public ExecutionProgress Progress => _host.Progress;
 
-    /// <summary>Queues an input; after the loop ended, late fills are still counted (never lost), the rest dropped.</summary>
+    /// <summary>
+    /// Queues an input; after the loop ended, late fills are still counted (never lost) and the order's completion
+    /// recorded again with them, the rest dropped.
+    /// </summary>
     public void Post(in ChaserInput input)
     {
         lock (_completion)
@@ -50,7 +53,13 @@ internal sealed class ParentOrderRunner : IDisposable
 
             if (input.Kind == EventKind.Fill)
             {
+                var counted = _host.Progress.Fills;
                 _host.Handle(input);
+                if (_host.Progress.Fills != counted)
+                {
+                    // The fill is in the order's fills: its recorded totals follow, or they would say less than was filled.
+                    _host.Complete();
+                }
             }
         }
     }
@@ -82,9 +91,10 @@ internal sealed class ParentOrderRunner : IDisposable
                     _host.Handle(late);
                 }
             }
-        }
 
-        return _host.Complete();
+            // Built under the lock a late fill is handled under: its totals and its fills are of the same fills.
+            return _host.Complete();
+        }
     }
 
     public void Dispose()
@@ -104,15 +114,22 @@ internal sealed class ParentOrderRunner : IDisposable
 }
 
 /// <summary>
-/// The connector, with every request recorded to the symbol's cancel budget just before it leaves: a change of the
-/// allowance it causes reaches every order on the symbol ahead of the request's answer.
+/// The connector, with every request recorded to the symbol's cancel budget just before it leaves (a restriction it
+/// causes reaches every order on the symbol ahead of the request's answer) and taken back when it was refused.
 /// </summary>
 internal sealed class CancelBudgetedGateway(IOrderGateway connector, SymbolCancelBudget budget) : IOrderGateway
 {
     public Submission Submit(in OrderRequest request)
     {
-        // Recorded even if the rate guard then refuses it (not sent): an overcount errs on the side of the ratio.
-        budget.Record(request.Command);
-        return connector.Submit(request);
+        // Recorded before it leaves, taken back when the rate guard refused it: a placement never sent would count in
+        // our ratio's denominator and not in Binance's, letting ours understate it.
+        var recordedAt = budget.Record(request.Command);
+        var submission = connector.Submit(request);
+        if (recordedAt is { } at)
+        {
+            budget.Settle(request.Command, at, submission.Sent);
+        }
+
+        return submission;
     }
 }

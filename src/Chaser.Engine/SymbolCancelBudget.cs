@@ -20,6 +20,9 @@ internal sealed class SymbolCancelBudget : IDisposable
     private readonly Lock _lock = new();
     private DateTimeOffset? _expiryDue;
 
+    // The allowance the orders on the symbol were last given (allowed is every chaser's initial value).
+    private bool _published = true;
+
     public SymbolCancelBudget(ChaserOptions options, TimeProvider time, Action<bool> publish)
     {
         _tracker = new CancellationRatioTracker(options);
@@ -31,21 +34,47 @@ internal sealed class SymbolCancelBudget : IDisposable
     /// <summary>The symbol's tracker (read-only use: counts for diagnostics and tests).</summary>
     public CancellationRatioTracker Tracker => _tracker;
 
-    /// <summary>Records a request about to be sent; a change of the allowance is published before the request leaves.</summary>
-    public void Record(in ChaserCommand command)
+    /// <summary>
+    /// Records a request about to be sent: a change that spends the allowance is published before the request leaves.
+    /// Returns the time it was recorded at, for <see cref="Settle"/>; null when it counts nothing.
+    /// </summary>
+    public DateTimeOffset? Record(in ChaserCommand command)
     {
         if (command.Kind is not (ChaserCommandKind.Place or ChaserCommandKind.Modify) && !command.CountsAsYoungCancel)
         {
-            return;
+            return null;
         }
 
         lock (_lock)
         {
-            if (_tracker.Record(command, _time.GetUtcNow()))
+            var now = _time.GetUtcNow();
+            _tracker.Record(command, now);
+
+            // Only a restriction goes out ahead: an allowance that a placement gave back waits until it was sent.
+            if (!_tracker.YoungCancelsAllowed)
             {
-                _publish(_tracker.YoungCancelsAllowed);
+                PublishIfChanged();
             }
 
+            ScheduleExpiry();
+            return now;
+        }
+    }
+
+    /// <summary>
+    /// Settles a request recorded at <paramref name="recordedAt"/>: sent, what it changed is published; refused before
+    /// it left (the rate guard), it is taken back, since a placement Binance never saw would let our ratio understate its.
+    /// </summary>
+    public void Settle(in ChaserCommand command, DateTimeOffset recordedAt, bool sent)
+    {
+        lock (_lock)
+        {
+            if (!sent)
+            {
+                _tracker.Retract(command, recordedAt);
+            }
+
+            PublishIfChanged();
             ScheduleExpiry();
         }
     }
@@ -58,7 +87,7 @@ internal sealed class SymbolCancelBudget : IDisposable
     {
         lock (_lock)
         {
-            if (!_tracker.YoungCancelsAllowed)
+            if (!_published)
             {
                 deliver(false);
             }
@@ -72,12 +101,19 @@ internal sealed class SymbolCancelBudget : IDisposable
         lock (_lock)
         {
             _expiryDue = null;
-            if (_tracker.Refresh(_time.GetUtcNow()))
-            {
-                _publish(_tracker.YoungCancelsAllowed);
-            }
-
+            _tracker.Refresh(_time.GetUtcNow());
+            PublishIfChanged();
             ScheduleExpiry();
+        }
+    }
+
+    private void PublishIfChanged()
+    {
+        var allowed = _tracker.YoungCancelsAllowed;
+        if (allowed != _published)
+        {
+            _published = allowed;
+            _publish(allowed);
         }
     }
 

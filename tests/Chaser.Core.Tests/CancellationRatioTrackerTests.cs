@@ -90,6 +90,25 @@ public class CancellationRatioTrackerTests
     }
 
     [Fact]
+    public void A_retracted_request_leaves_what_others_recorded_since_and_its_expiry_with_it()
+    {
+        var tracker = new CancellationRatioTracker();
+        var cause = new DecisionCause(EventKind.BookTop, DecisionRule.RepriceBehindBest);
+        var youngModify = new ChaserCommand(ChaserCommandKind.Modify, "chs-tst001-1-1", Side.Buy, ChildOrderType.PostOnly, 65_000m, 0.01m, FinishReason.None, cause) { CountsAsYoungCancel = true };
+
+        // Another order recorded a request after the refused one, before it was taken back.
+        tracker.Record(youngModify, T0);
+        tracker.Record(youngModify, T0.AddSeconds(1));
+        tracker.Retract(youngModify, T0);
+        Assert.Equal((1, 1), tracker.Counts(T0.AddSeconds(1)));
+        Assert.Equal(T0.AddSeconds(1) + CancellationRatioTracker.Cycle, tracker.NextExpiry);
+
+        // A time nothing was recorded at takes nothing back.
+        tracker.Retract(youngModify, T0.AddSeconds(5));
+        Assert.Equal((1, 1), tracker.Counts(T0.AddSeconds(1)));
+    }
+
+    [Fact]
     public void The_allowance_says_when_it_changes_on_a_request_and_when_requests_leave_the_cycle()
     {
         var tracker = new CancellationRatioTracker(new ChaserOptions { MaxInvalidCancelRatio = 0.5m, InvalidCancelRatioMinOrders = 2 });

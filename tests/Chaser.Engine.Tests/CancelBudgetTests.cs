@@ -1,5 +1,6 @@
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
+using Chaser.Core.Ports;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Chaser.Engine.Tests;
@@ -67,11 +68,54 @@ public class CancelBudgetTests
         var place = YoungModify with { Kind = ChaserCommandKind.Place, CountsAsYoungCancel = false };
 
         // Two symbols' worth of orders racing: young modifies and fresh placements, so the allowance flips back and forth.
-        Parallel.For(0, 20_000, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => budget.Record(i % 2 == 0 ? place : YoungModify));
+        Parallel.For(0, 20_000, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            var command = i % 2 == 0 ? place : YoungModify;
+            budget.Settle(command, budget.Record(command)!.Value, sent: true);
+        });
 
         Assert.True(published.Count > 1, "the allowance never flipped");
         Assert.Equal(budget.Tracker.YoungCancelsAllowed, published[^1]);
         Assert.All(published.Zip(published.Skip(1)), pair => Assert.NotEqual(pair.First, pair.Second)); // only changes, in order
+    }
+
+    [Fact]
+    public void A_request_the_rate_guard_refused_counts_for_nothing_and_gives_no_order_a_passing_allowance()
+    {
+        // Counted anyway, refused placements swelled our ratio's denominator (Binance never saw them): ours said 1 in 5
+        // where Binance's said 1 in 2, and the orders kept their young cancels past the bound.
+        var time = new FakeTimeProvider(T0);
+        var published = new List<bool>();
+        using var budget = new SymbolCancelBudget(new ChaserOptions { MaxInvalidCancelRatio = 0.5m, InvalidCancelRatioMinOrders = 2 }, time, published.Add);
+        var venue = new RateGuardedVenue();
+        var gateway = new CancelBudgetedGateway(venue, budget);
+        var place = YoungModify with { Kind = ChaserCommandKind.Place, CountsAsYoungCancel = false };
+
+        gateway.Submit(Request(place));
+        venue.Refusing = true;
+        gateway.Submit(Request(place));
+        gateway.Submit(Request(place));
+        gateway.Submit(Request(YoungModify));
+        Assert.Equal((1, 0), budget.Tracker.Counts(time.GetUtcNow()));
+
+        // The young modify's restriction went out ahead of it, as any does, and was lifted when it was refused.
+        Assert.Equal([false, true], published);
+
+        venue.Refusing = false;
+        gateway.Submit(Request(YoungModify));
+        Assert.Equal((2, 1), budget.Tracker.Counts(time.GetUtcNow()));
+        Assert.Equal([false, true, false], published);
+
+        // A refused placement would have brought the ratio back within the bound for a moment: no order is told so.
+        venue.Refusing = true;
+        gateway.Submit(Request(place));
+        Assert.Equal([false, true, false], published);
+        Assert.False(budget.Tracker.YoungCancelsAllowed);
+
+        // Sent, it does.
+        venue.Refusing = false;
+        gateway.Submit(Request(place));
+        Assert.Equal([false, true, false, true], published);
     }
 
     [Fact]
@@ -112,4 +156,14 @@ public class CancelBudgetTests
     }
 
     private static Task Until(Func<bool> condition) => ExecutionEngineTests.Until(condition);
+
+    private static OrderRequest Request(in ChaserCommand command) => new(command, "BTCUSDT", ExecutionEngineTests.Btc, ReduceOnly: false);
+
+    /// <summary>Sends, or refuses as the connector's rate guard does (nothing leaves).</summary>
+    private sealed class RateGuardedVenue : IOrderGateway
+    {
+        public bool Refusing { get; set; }
+
+        public Submission Submit(in OrderRequest request) => Refusing ? Submission.Refused : Submission.HandedOffAt(1);
+    }
 }

@@ -16,6 +16,7 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
     private readonly ConcurrentDictionary<string, SymbolRules> _rules = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, BookTop> _books = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+    private readonly List<OrderRequest> _requests = [];
     private IExchangeEventSink? _sink;
     private long _orderId;
     private long _tradeId;
@@ -31,7 +32,17 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
         }
     }
 
-    public List<OrderRequest> Requests { get; } = [];
+    /// <summary>The requests so far, as a copy: the tests poll it while runners send on their own threads.</summary>
+    public IReadOnlyList<OrderRequest> Requests
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _requests];
+            }
+        }
+    }
 
     /// <summary>The clock of the exchange's delays and of the receive / send timestamps it hands the engine: the test's.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
@@ -68,7 +79,9 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
         return Task.CompletedTask;
     }
 
-    public Dictionary<string, RestingOrder> Orders { get; } = new(StringComparer.Ordinal);
+    // Concurrent: the tests enumerate it (waiting for a live order) while a runner places the next one; a plain
+    // dictionary's enumerator then threw "collection was modified", failing a test at random under load.
+    public ConcurrentDictionary<string, RestingOrder> Orders { get; } = new(StringComparer.Ordinal);
 
     public HashSet<string> Subscribed { get; } = new(StringComparer.Ordinal);
 
@@ -184,7 +197,7 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
     {
         lock (_lock)
         {
-            Requests.Add(request);
+            _requests.Add(request);
             Log.Add($"{request.Command.Kind.ToString().ToLowerInvariant()} {request.Command.ClientOrderId}");
             Execute(request);
         }

@@ -92,6 +92,29 @@ public sealed class CancellationRatioTracker
         }
     }
 
+    /// <summary>
+    /// Takes back what <see cref="Record"/> counted for <paramref name="command"/> at <paramref name="time"/>: the
+    /// request was refused before it left (the rate guard), and a placement Binance never saw would let the ratio it
+    /// keeps run above ours. Returns whether <see cref="YoungCancelsAllowed"/> changed.
+    /// </summary>
+    public bool Retract(in ChaserCommand command, DateTimeOffset time)
+    {
+        lock (_lock)
+        {
+            if (command.Kind is ChaserCommandKind.Place or ChaserCommandKind.Modify)
+            {
+                RemoveOne(_placements, time);
+            }
+
+            if (command.CountsAsYoungCancel)
+            {
+                RemoveOne(_youngCancels, time);
+            }
+
+            return Update(time);
+        }
+    }
+
     /// <summary>Drops what left the cycle by <paramref name="time"/>; returns whether <see cref="YoungCancelsAllowed"/> changed.</summary>
     public bool Refresh(DateTimeOffset time)
     {
@@ -157,6 +180,26 @@ public sealed class CancellationRatioTracker
 
         _allowed = allowed;
         return true;
+    }
+
+    private static void RemoveOne(Queue<DateTimeOffset> queue, DateTimeOffset time)
+    {
+        // The newest entry of that time: another order may have recorded since (rare, and only on a refusal).
+        var entries = queue.ToArray();
+        var at = Array.LastIndexOf(entries, time);
+        if (at < 0)
+        {
+            return;
+        }
+
+        queue.Clear();
+        for (var i = 0; i < entries.Length; i++)
+        {
+            if (i != at)
+            {
+                queue.Enqueue(entries[i]);
+            }
+        }
     }
 
     private void Trim(DateTimeOffset now)
