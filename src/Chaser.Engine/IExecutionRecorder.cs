@@ -1,5 +1,6 @@
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
+using Chaser.Core.Replay;
 
 namespace Chaser.Engine;
 
@@ -23,6 +24,22 @@ public interface IExecutionRecorder
     }
 
     void Decision(DecisionRecord decision);
+
+    /// <summary>
+    /// A parent order's state machine was built and is about to start: what <c>chaser replay</c> rebuilds it from.
+    /// Followed by every <see cref="MachineInput"/> the machine is handed, in order.
+    /// </summary>
+    void MachineStarted(ReplayStart start)
+    {
+    }
+
+    /// <summary>
+    /// One input handed to the order's state machine, with the time it was handed at (book tops arrive many a second:
+    /// an implementation copies only what the kind uses).
+    /// </summary>
+    void MachineInput(long parentId, in RecordedInput input)
+    {
+    }
 
     /// <summary>A child order's state changed (placed, accepted, modified, finished).</summary>
     void Child(long parentId, ChildOrder child, DateTimeOffset time);

@@ -3,6 +3,7 @@ using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
 using Chaser.Core.Market;
 using Chaser.Core.Ports;
+using Chaser.Core.Replay;
 using Chaser.Core.Rules;
 
 namespace Chaser.Engine;
@@ -67,6 +68,8 @@ internal sealed class ParentOrderRunner : IDisposable
     private readonly IExchangeConnector _connector;
     private readonly IExecutionRecorder _recorder;
     private readonly TimeProvider _time;
+    private readonly ChaserOptions _options;
+    private readonly string _clientIdTag;
     private readonly Channel<InboxItem> _inbox = Channel.CreateUnbounded<InboxItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly List<double> _latencies = [];
     private readonly List<FillRecord> _fills = [];
@@ -86,6 +89,8 @@ internal sealed class ParentOrderRunner : IDisposable
         _connector = connector;
         _recorder = recorder;
         _time = time;
+        _options = options;
+        _clientIdTag = clientIdTag;
         _wakeTimer = time.CreateTimer(_ => Post(new InboxItem { Kind = InboxKind.Timer }), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _heartbeat = time.CreateTimer(_ => Post(new InboxItem { Kind = InboxKind.Timer }), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
@@ -119,6 +124,7 @@ internal sealed class ParentOrderRunner : IDisposable
     {
         _startedAt = _time.GetUtcNow();
         _recorder.OrderStarted(Spec, _startedAt);
+        _recorder.MachineStarted(new ReplayStart(Spec, Rules, _options, _clientIdTag, _startedAt, initialBudget));
         _heartbeat.Change(Heartbeat, Heartbeat);
         if (initialBudget < 1m)
         {
@@ -183,6 +189,7 @@ internal sealed class ParentOrderRunner : IDisposable
     private void Handle(in InboxItem item)
     {
         var now = _time.GetUtcNow();
+        _recorder.MachineInput(Spec.Id, Recorded(item, now));
         string? clientOrderId = null;
         ChaserDecisions decisions;
         switch (item.Kind)
@@ -254,6 +261,40 @@ internal sealed class ParentOrderRunner : IDisposable
         };
         ScheduleWake(now);
     }
+
+    /// <summary>The input as the machine is handed it below, for <c>chaser replay</c>.</summary>
+    private static RecordedInput Recorded(in InboxItem item, DateTimeOffset now) => new()
+    {
+        Kind = item.Kind switch
+        {
+            InboxKind.Book => EventKind.BookTop,
+            InboxKind.Depth => EventKind.Depth,
+            InboxKind.Trade => EventKind.Trade,
+            InboxKind.Accepted => EventKind.Accepted,
+            InboxKind.Rejected => EventKind.Rejected,
+            InboxKind.Fill => EventKind.Fill,
+            InboxKind.Finished => EventKind.OrderFinished,
+            InboxKind.Unknown => EventKind.OutcomeUnknown,
+            InboxKind.Status => EventKind.StatusReport,
+            InboxKind.Lost => EventKind.ConnectivityLost,
+            InboxKind.Restored => EventKind.ConnectivityRestored,
+            InboxKind.Budget => EventKind.RateBudget,
+            InboxKind.UserCancel => EventKind.UserCancel,
+            _ => EventKind.Timer,
+        },
+        Time = now,
+        Book = item.Book,
+        Depth = item.Depth,
+        Trade = item.Trade,
+        Accepted = item.Accepted,
+        Rejected = item.Rejected,
+        Fill = item.Fill,
+        Finished = item.Finished,
+        Unknown = item.Unknown,
+        Status = item.Status,
+        Scope = item.Scope,
+        Budget = item.Budget,
+    };
 
     private ChaserDecisions CountFill(in Fill fill)
     {

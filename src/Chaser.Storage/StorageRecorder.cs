@@ -2,6 +2,8 @@ using System.Data.Common;
 using System.Threading.Channels;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
+using Chaser.Core.Market;
+using Chaser.Core.Replay;
 using Chaser.Engine;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -65,6 +67,33 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     public void MarketTrade(MarketTradeSample trade) => Enqueue(new MarketTradeWrite(trade));
 
     public void Decision(DecisionRecord decision) => Enqueue(new EventWrite(decision));
+
+    public void MachineStarted(ReplayStart start)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        Enqueue(new StartInputWrite(start));
+    }
+
+    public void MachineInput(long parentId, in RecordedInput input)
+    {
+        // Book tops and trades arrive many a second: queue only their own fields (one small object, as a mid sample),
+        // and leave the text of every payload to the background writer.
+        switch (input.Kind)
+        {
+            case EventKind.BookTop:
+                Enqueue(new BookInputWrite(parentId, input.Time, input.Book));
+                break;
+            case EventKind.Trade:
+                Enqueue(new TradeInputWrite(parentId, input.Time, input.Trade));
+                break;
+            case EventKind.Depth when input.Depth is { } depth:
+                Enqueue(new DepthInputWrite(parentId, input.Time, depth));
+                break;
+            default:
+                Enqueue(new InputWrite(parentId, input));
+                break;
+        }
+    }
 
     public void Child(long parentId, ChildOrder child, DateTimeOffset time)
     {
@@ -250,12 +279,14 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         var mids = data.OfType<MidWrite>().Select(m => m.Sample).ToList();
         var events = data.OfType<EventWrite>().Select(e => e.Decision).ToList();
         var trades = data.OfType<MarketTradeWrite>().Select(t => t.Trade).ToList();
+        var inputs = data.OfType<MachineInputWrite>().Select(i => i.ToRow()).ToList();
         if (connection is NpgsqlConnection npgsql)
         {
             rows += await CopyMarketTradesAsync(npgsql, trades).ConfigureAwait(false);
             rows += await CopyFillsAsync(npgsql, fills).ConfigureAwait(false);
             rows += await CopyMidsAsync(npgsql, mids).ConfigureAwait(false);
             rows += await CopyEventsAsync(npgsql, events).ConfigureAwait(false);
+            rows += await CopyInputsAsync(npgsql, inputs).ConfigureAwait(false);
         }
         else
         {
@@ -278,6 +309,8 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
             {
                 rows += await ExecuteAsync(connection, transaction, InsertMarketTradeSql, MarketTradeParameters(trade)).ConfigureAwait(false);
             }
+
+            rows += await InsertInputsAsync(connection, transaction, inputs).ConfigureAwait(false);
         }
 
         foreach (var completed in data.OfType<OrderCompletedWrite>())
@@ -610,6 +643,60 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         return (long)await copy.CompleteAsync().ConfigureAwait(false);
     }
 
+    private static async Task<long> CopyInputsAsync(NpgsqlConnection connection, List<OrderInputRow> inputs)
+    {
+        if (inputs.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var copy = await connection.BeginBinaryImportAsync("COPY order_inputs (order_id, time, kind, payload) FROM STDIN (FORMAT BINARY)").ConfigureAwait(false);
+        foreach (var input in inputs)
+        {
+            await copy.StartRowAsync().ConfigureAwait(false);
+            await copy.WriteAsync(input.OrderId, NpgsqlDbType.Bigint).ConfigureAwait(false);
+            await copy.WriteAsync(input.Time, NpgsqlDbType.Bigint).ConfigureAwait(false);
+            await copy.WriteAsync(input.Kind, NpgsqlDbType.Text).ConfigureAwait(false);
+            await copy.WriteAsync(input.Payload, NpgsqlDbType.Text).ConfigureAwait(false);
+        }
+
+        return (long)await copy.CompleteAsync().ConfigureAwait(false);
+    }
+
+    private static readonly string[] InputParameterNames = ["@order_id", "@time", "@kind", "@payload"];
+
+    /// <summary>SQLite: one prepared statement for the batch's inputs (many a second per order: book tops).</summary>
+    private static async Task<long> InsertInputsAsync(DbConnection connection, DbTransaction transaction, List<OrderInputRow> inputs)
+    {
+        if (inputs.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO order_inputs (order_id, time, kind, payload) VALUES (@order_id, @time, @kind, @payload)";
+        command.CommandTimeout = 10;
+        var parameters = InputParameterNames.Select(name =>
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            command.Parameters.Add(parameter);
+            return parameter;
+        }).ToArray();
+        long rows = 0;
+        foreach (var input in inputs)
+        {
+            parameters[0].Value = input.OrderId;
+            parameters[1].Value = input.Time;
+            parameters[2].Value = input.Kind;
+            parameters[3].Value = input.Payload;
+            rows += await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
+        return rows;
+    }
+
     private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type) =>
         value is null ? copy.WriteNullAsync() : copy.WriteAsync(value, type);
 
@@ -632,6 +719,41 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         ChildState State, decimal Filled, DateTimeOffset PlacedAt, DateTimeOffset Time) : Write;
 
     private sealed record FillWrite(FillRecord Fill) : Write;
+
+    /// <summary>A row of <c>order_inputs</c>, its payload made here, on the writer, not on the order's loop.</summary>
+    private abstract record MachineInputWrite : Write
+    {
+        public abstract OrderInputRow ToRow();
+    }
+
+    private sealed record StartInputWrite(ReplayStart Start) : MachineInputWrite
+    {
+        public override OrderInputRow ToRow() => new() { OrderId = Start.Spec.Id, Time = Start.StartedAt.UtcTicks, Kind = OrderInputs.StartKind, Payload = OrderInputs.EncodeStart(Start) };
+    }
+
+    private sealed record BookInputWrite(long ParentId, DateTimeOffset Time, BookTop Book) : MachineInputWrite
+    {
+        public override OrderInputRow ToRow() => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = BookKind, Payload = OrderInputs.EncodeBook(Book, Time) };
+    }
+
+    private sealed record TradeInputWrite(long ParentId, DateTimeOffset Time, TradePrint Trade) : MachineInputWrite
+    {
+        public override OrderInputRow ToRow() => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = TradeKind, Payload = OrderInputs.EncodeTrade(Trade, Time) };
+    }
+
+    private sealed record DepthInputWrite(long ParentId, DateTimeOffset Time, DepthLevels Depth) : MachineInputWrite
+    {
+        public override OrderInputRow ToRow() => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = DepthKind, Payload = OrderInputs.EncodeDepth(Depth, Time) };
+    }
+
+    private sealed record InputWrite(long ParentId, RecordedInput Input) : MachineInputWrite
+    {
+        public override OrderInputRow ToRow() => new() { OrderId = ParentId, Time = Input.Time.UtcTicks, Kind = OrderInputs.KindOf(Input.Kind), Payload = OrderInputs.Encode(Input) };
+    }
+
+    private static readonly string BookKind = OrderInputs.KindOf(EventKind.BookTop);
+    private static readonly string TradeKind = OrderInputs.KindOf(EventKind.Trade);
+    private static readonly string DepthKind = OrderInputs.KindOf(EventKind.Depth);
 
     private sealed record OrderCompletedWrite(ExecutionResult Result) : Write;
 
