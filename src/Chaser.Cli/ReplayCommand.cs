@@ -87,8 +87,8 @@ internal static class ReplayCommand
             }
             else
             {
-                lines.AddRange(Wrap($"expected: {divergence.Expected?.ToString() ?? "nothing"}", "  ", "            "));
-                lines.AddRange(Wrap($"got:      {divergence.Got?.ToString() ?? "nothing"}", "  ", "            "));
+                lines.AddRange(Wrap(divergence.Expected?.ToString() ?? "nothing", "  expected: ", "              "));
+                lines.AddRange(Wrap(divergence.Got?.ToString() ?? "nothing", "  got:      ", "              "));
             }
         }
 
@@ -111,7 +111,10 @@ internal static class ReplayCommand
     private static string Describe(in RecordedInput input) =>
         string.Create(CultureInfo.InvariantCulture, $"{OrderInputs.KindOf(input.Kind)} at {input.Time.UtcDateTime:HH:mm:ss.fffffff}Z");
 
-    /// <summary>Breaks <paramref name="text"/> at spaces into lines of at most 80 columns (a word longer than that is cut).</summary>
+    /// <summary>
+    /// Breaks <paramref name="text"/> at spaces into lines of at most 80 columns after <paramref name="indent"/> (the
+    /// first line's) or <paramref name="continuation"/> (the others'); a word longer than a line is cut.
+    /// </summary>
     private static IEnumerable<string> Wrap(string text, string indent, string? continuation = null)
     {
         continuation ??= indent + "  ";

@@ -81,6 +81,7 @@ internal sealed class ParentOrderRunner : IDisposable
     private decimal _lastMid;
     private decimal _lastBest;
     private DateTimeOffset _startedAt;
+    private int _decisionsRecorded;
     private bool _completed;
 
     public ParentOrderRunner(ParentOrderSpec spec, SymbolRules rules, ChaserOptions options, CancellationRatioTracker tracker, IExchangeConnector connector, IExecutionRecorder recorder, TimeProvider time, string clientIdTag)
@@ -189,7 +190,7 @@ internal sealed class ParentOrderRunner : IDisposable
     private void Handle(in InboxItem item)
     {
         var now = _time.GetUtcNow();
-        _recorder.MachineInput(Spec.Id, Recorded(item, now));
+        _recorder.MachineInput(Spec.Id, Recorded(item, now, _decisionsRecorded));
         string? clientOrderId = null;
         ChaserDecisions decisions;
         switch (item.Kind)
@@ -263,7 +264,7 @@ internal sealed class ParentOrderRunner : IDisposable
     }
 
     /// <summary>The input as the machine is handed it below, for <c>chaser replay</c>.</summary>
-    private static RecordedInput Recorded(in InboxItem item, DateTimeOffset now) => new()
+    private static RecordedInput Recorded(in InboxItem item, DateTimeOffset now, int decisionsBefore) => new()
     {
         Kind = item.Kind switch
         {
@@ -294,6 +295,7 @@ internal sealed class ParentOrderRunner : IDisposable
         Status = item.Status,
         Scope = item.Scope,
         Budget = item.Budget,
+        DecisionsBefore = decisionsBefore,
     };
 
     private ChaserDecisions CountFill(in Fill fill)
@@ -348,6 +350,7 @@ internal sealed class ParentOrderRunner : IDisposable
             }
 
             _recorder.Decision(new DecisionRecord(Spec.Id, _time.GetUtcNow(), command, latency));
+            _decisionsRecorded++;
         }
     }
 

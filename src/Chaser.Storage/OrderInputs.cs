@@ -27,6 +27,9 @@ public sealed class OrderInputRow
 
     /// <summary>The kind's fields, compactly (<see cref="OrderInputs"/>).</summary>
     public string Payload { get; set; } = "";
+
+    /// <summary>How many decisions of the order were recorded before this input (<see cref="RecordedInput.DecisionsBefore"/>).</summary>
+    public int DecisionsBefore { get; set; }
 }
 
 /// <summary>A stored row that can't be read back as what it claims to be: the row and the reason.</summary>
@@ -109,7 +112,7 @@ public static class OrderInputs
 
             // Free text (a reject's message) is the last field and may hold spaces.
             var f = kind == EventKind.Rejected ? row.Payload.Split(' ', 5) : row.Payload.Split(' ');
-            var input = new RecordedInput { Kind = kind, Time = time };
+            var input = new RecordedInput { Kind = kind, Time = time, DecisionsBefore = row.DecisionsBefore };
             return kind switch
             {
                 EventKind.BookTop => Fields(f, 6) with { Book = new BookTop(D(f[0]), D(f[1]), D(f[2]), D(f[3]), L(f[4]), At(f[5], time)) },

@@ -81,13 +81,13 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         switch (input.Kind)
         {
             case EventKind.BookTop:
-                Enqueue(new BookInputWrite(parentId, input.Time, input.Book));
+                Enqueue(new BookInputWrite(parentId, input.Time, input.DecisionsBefore, input.Book));
                 break;
             case EventKind.Trade:
-                Enqueue(new TradeInputWrite(parentId, input.Time, input.Trade));
+                Enqueue(new TradeInputWrite(parentId, input.Time, input.DecisionsBefore, input.Trade));
                 break;
             case EventKind.Depth when input.Depth is { } depth:
-                Enqueue(new DepthInputWrite(parentId, input.Time, depth));
+                Enqueue(new DepthInputWrite(parentId, input.Time, input.DecisionsBefore, depth));
                 break;
             default:
                 Enqueue(new InputWrite(parentId, input));
@@ -650,7 +650,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
             return 0;
         }
 
-        await using var copy = await connection.BeginBinaryImportAsync("COPY order_inputs (order_id, time, kind, payload) FROM STDIN (FORMAT BINARY)").ConfigureAwait(false);
+        await using var copy = await connection.BeginBinaryImportAsync("COPY order_inputs (order_id, time, kind, payload, decisions_before) FROM STDIN (FORMAT BINARY)").ConfigureAwait(false);
         foreach (var input in inputs)
         {
             await copy.StartRowAsync().ConfigureAwait(false);
@@ -658,12 +658,13 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
             await copy.WriteAsync(input.Time, NpgsqlDbType.Bigint).ConfigureAwait(false);
             await copy.WriteAsync(input.Kind, NpgsqlDbType.Text).ConfigureAwait(false);
             await copy.WriteAsync(input.Payload, NpgsqlDbType.Text).ConfigureAwait(false);
+            await copy.WriteAsync(input.DecisionsBefore, NpgsqlDbType.Integer).ConfigureAwait(false);
         }
 
         return (long)await copy.CompleteAsync().ConfigureAwait(false);
     }
 
-    private static readonly string[] InputParameterNames = ["@order_id", "@time", "@kind", "@payload"];
+    private static readonly string[] InputParameterNames = ["@order_id", "@time", "@kind", "@payload", "@decisions_before"];
 
     /// <summary>SQLite: one prepared statement for the batch's inputs (many a second per order: book tops).</summary>
     private static async Task<long> InsertInputsAsync(DbConnection connection, DbTransaction transaction, List<OrderInputRow> inputs)
@@ -675,7 +676,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
 
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "INSERT INTO order_inputs (order_id, time, kind, payload) VALUES (@order_id, @time, @kind, @payload)";
+        command.CommandText = "INSERT INTO order_inputs (order_id, time, kind, payload, decisions_before) VALUES (@order_id, @time, @kind, @payload, @decisions_before)";
         command.CommandTimeout = 10;
         var parameters = InputParameterNames.Select(name =>
         {
@@ -691,6 +692,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
             parameters[1].Value = input.Time;
             parameters[2].Value = input.Kind;
             parameters[3].Value = input.Payload;
+            parameters[4].Value = input.DecisionsBefore;
             rows += await command.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
 
@@ -731,24 +733,24 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         public override OrderInputRow ToRow() => new() { OrderId = Start.Spec.Id, Time = Start.StartedAt.UtcTicks, Kind = OrderInputs.StartKind, Payload = OrderInputs.EncodeStart(Start) };
     }
 
-    private sealed record BookInputWrite(long ParentId, DateTimeOffset Time, BookTop Book) : MachineInputWrite
+    private sealed record BookInputWrite(long ParentId, DateTimeOffset Time, int DecisionsBefore, BookTop Book) : MachineInputWrite
     {
-        public override OrderInputRow ToRow() => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = BookKind, Payload = OrderInputs.EncodeBook(Book, Time) };
+        public override OrderInputRow ToRow() => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = BookKind, Payload = OrderInputs.EncodeBook(Book, Time), DecisionsBefore = DecisionsBefore };
     }
 
-    private sealed record TradeInputWrite(long ParentId, DateTimeOffset Time, TradePrint Trade) : MachineInputWrite
+    private sealed record TradeInputWrite(long ParentId, DateTimeOffset Time, int DecisionsBefore, TradePrint Trade) : MachineInputWrite
     {
-        public override OrderInputRow ToRow() => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = TradeKind, Payload = OrderInputs.EncodeTrade(Trade, Time) };
+        public override OrderInputRow ToRow() => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = TradeKind, Payload = OrderInputs.EncodeTrade(Trade, Time), DecisionsBefore = DecisionsBefore };
     }
 
-    private sealed record DepthInputWrite(long ParentId, DateTimeOffset Time, DepthLevels Depth) : MachineInputWrite
+    private sealed record DepthInputWrite(long ParentId, DateTimeOffset Time, int DecisionsBefore, DepthLevels Depth) : MachineInputWrite
     {
-        public override OrderInputRow ToRow() => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = DepthKind, Payload = OrderInputs.EncodeDepth(Depth, Time) };
+        public override OrderInputRow ToRow() => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = DepthKind, Payload = OrderInputs.EncodeDepth(Depth, Time), DecisionsBefore = DecisionsBefore };
     }
 
     private sealed record InputWrite(long ParentId, RecordedInput Input) : MachineInputWrite
     {
-        public override OrderInputRow ToRow() => new() { OrderId = ParentId, Time = Input.Time.UtcTicks, Kind = OrderInputs.KindOf(Input.Kind), Payload = OrderInputs.Encode(Input) };
+        public override OrderInputRow ToRow() => new() { OrderId = ParentId, Time = Input.Time.UtcTicks, Kind = OrderInputs.KindOf(Input.Kind), Payload = OrderInputs.Encode(Input), DecisionsBefore = Input.DecisionsBefore };
     }
 
     private static readonly string BookKind = OrderInputs.KindOf(EventKind.BookTop);

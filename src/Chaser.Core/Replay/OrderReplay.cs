@@ -37,7 +37,7 @@ public static class OrderReplay
 
         var machine = new ChaserStateMachine(start.Spec, start.Rules, start.Options, new CancellationRatioTracker(), start.ClientIdTag);
         var complete = recorded.Count > 0 && recorded[^1].Kind == ChaserCommandKind.Finish;
-        var next = 0;
+        var same = 0;
 
         // As the live host starts a machine: a budget held back is handed over first, its decisions not acted on.
         if (start.InitialRateBudget < 1m)
@@ -45,48 +45,54 @@ public static class OrderReplay
             machine.OnRateBudget(start.InitialRateBudget, start.StartedAt);
         }
 
+        var divergence = Compare(machine.Start(start.StartedAt), 0);
         var fed = 0;
-        var divergence = Compare(machine.Start(start.StartedAt), 0, last: inputs.Count == 0);
 
         // The live host stops handing inputs to a finished machine, and so does the replay.
         while (divergence is null && fed < inputs.Count && machine.Status != ParentStatus.Finished)
         {
             fed++;
-            divergence = Compare(inputs[fed - 1].ApplyTo(machine), fed, last: fed == inputs.Count);
+            divergence = Compare(inputs[fed - 1].ApplyTo(machine), fed);
         }
 
-        if (divergence is null && next < recorded.Count)
-        {
-            // Recorded decisions the replay never made (or a machine that finished with inputs left): named after the last input fed.
-            divergence = new ReplayDivergence(fed, next + 1, recorded[next], null);
-        }
-        else if (divergence is null && fed < inputs.Count)
+        if (divergence is null && fed < inputs.Count)
         {
             // The machine finished where the recording went on feeding it: the live one was still working.
-            divergence = new ReplayDivergence(fed, next + 1, null, null);
+            divergence = new ReplayDivergence(fed, same + 1, null, null);
         }
 
-        return new ReplayResult(inputs.Count, next, divergence, complete);
+        return new ReplayResult(inputs.Count, same, divergence, complete);
 
-        ReplayDivergence? Compare(ChaserDecisions decisions, int input, bool last)
+        // The decisions input n (0: the start) made against those recorded after it and before the next input.
+        ReplayDivergence? Compare(ChaserDecisions decisions, int n)
         {
+            var end = n < inputs.Count ? Math.Min(inputs[n].DecisionsBefore, recorded.Count) : recorded.Count;
+            var last = n == inputs.Count;
+            var i = 0;
             foreach (var command in decisions)
             {
                 var got = RecordedDecision.Of(command);
-                if (next == recorded.Count)
+                if (same + i >= end)
                 {
-                    // The process stopped after this input was recorded and before its decisions were: not a divergence.
-                    return !complete && last ? null : new ReplayDivergence(input, next + 1, null, got);
+                    // The process stopped after the last input was recorded, before all its decisions were: not a divergence.
+                    return last && !complete ? null : new ReplayDivergence(n, same + i + 1, null, got);
                 }
 
-                if (recorded[next] != got)
+                if (recorded[same + i] != got)
                 {
-                    return new ReplayDivergence(input, next + 1, recorded[next], got);
+                    return new ReplayDivergence(n, same + i + 1, recorded[same + i], got);
                 }
 
-                next++;
+                i++;
             }
 
+            if (same + i < end)
+            {
+                // A decision recorded after this input that the replay did not make.
+                return new ReplayDivergence(n, same + i + 1, recorded[same + i], null);
+            }
+
+            same += i;
             return null;
         }
     }

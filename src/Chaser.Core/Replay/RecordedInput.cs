@@ -55,6 +55,12 @@ public readonly record struct RecordedInput
     /// <summary>For <see cref="EventKind.RateBudget"/>: the fraction of the order-rate budget available.</summary>
     public decimal Budget { get; init; }
 
+    /// <summary>
+    /// How many decisions the host had recorded for the order before this input: not the machine's, the recording's, so
+    /// that a replay knows which recorded decisions followed which input (an input after which none followed included).
+    /// </summary>
+    public int DecisionsBefore { get; init; }
+
     /// <summary>Hands this input to <paramref name="machine"/> as a live host does: every event record at <see cref="Time"/>.</summary>
     public ChaserDecisions ApplyTo(ChaserStateMachine machine)
     {

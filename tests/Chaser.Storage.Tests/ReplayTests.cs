@@ -1,0 +1,274 @@
+using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
+using Chaser.Core.Market;
+using Chaser.Core.Replay;
+using Chaser.Core.Rules;
+using Chaser.Engine;
+using Chaser.Simulator.Server;
+using Chaser.Tests.Shared;
+using Microsoft.EntityFrameworkCore;
+
+namespace Chaser.Storage.Tests;
+
+/// <summary>Each order's machine inputs reach <c>order_inputs</c> exactly, and replay to the recorded decisions, on both providers.</summary>
+public class ReplayTests
+{
+    // Ticks below the microsecond: the machine sees them, so the recording keeps them (the other tables truncate).
+    private static readonly DateTimeOffset T0 = new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero).AddTicks(1_234_567);
+
+    private static readonly SymbolRules Btc = new()
+    {
+        Symbol = "BTCUSDT",
+        TickSize = 0.10m,
+        StepSize = 0.001m,
+        MinQty = 0.001m,
+        MinNotional = 100m,
+        PercentPriceMultiplierUp = 1.05m,
+    };
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task Every_kind_of_input_and_the_start_round_trip_exactly(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await MigrateAsync(database);
+        var spec = new ParentOrderSpec(7, "BTCUSDT", Side.Sell, SizeType.Quantity, 0.123m)
+        {
+            Deadline = T0.AddMinutes(5),
+            TimeLimit = TimeSpan.FromTicks(3_000_000_001),
+            OnDeadline = DeadlineAction.TakeRemainder,
+            Strategy = "twap \"quoted\" é",
+            PriceExpected = 65_000.5m,
+            MinRepriceInterval = TimeSpan.FromMilliseconds(350),
+            ReduceOnly = true,
+        };
+        var start = new ReplayStart(spec, Btc, new ChaserOptions { PreferModify = false, MaxInvalidCancelRatio = 0.25m }, "abc123", T0, 0.05m);
+        var cid = ClientOrderIds.For("abc123", 7, 1);
+        var far = new DateTimeOffset(2026, 11, 24, 11, 59, 59, TimeSpan.FromHours(2)); // another offset, before the time
+        RecordedInput[] inputs =
+        [
+            new() { Kind = EventKind.BookTop, Time = T0, Book = new BookTop(65_000.1m, 1.5m, 65_000.2m, 0.00000001m, 1_000_099, T0.AddTicks(-478_399)) },
+            new() { Kind = EventKind.BookTop, Time = T0.AddTicks(1), Book = default }, // an empty book, exchange time 0001-01-01
+            new() { Kind = EventKind.Depth, Time = T0.AddTicks(2), Depth = new DepthLevels([new(65_000.1m, 1m), new(65_000m, 2.5m)], [new(65_000.2m, 0.1m)], 17, far) },
+            new() { Kind = EventKind.Depth, Time = T0.AddTicks(3), Depth = new DepthLevels([], [], 0, T0) },
+            new() { Kind = EventKind.Trade, Time = T0.AddTicks(4), Trade = new TradePrint(65_000.2m, 0.004m, true, T0.AddMilliseconds(-3), T0.AddTicks(4)) },
+            new() { Kind = EventKind.Accepted, Time = T0.AddTicks(5), Accepted = new OrderAccepted(cid, 4_000_000_001, 65_000.2m, 0.123m, true, far, T0.AddTicks(5)) },
+            new() { Kind = EventKind.Rejected, Time = T0.AddTicks(6), Rejected = new OrderRejected(cid, RequestKind.Modify, RejectKind.PostOnlyWouldCross, -5022, "Due to the order could not be executed as maker, the Post Only order will be rejected.", T0.AddTicks(6)) },
+            new() { Kind = EventKind.Rejected, Time = T0.AddTicks(7), Rejected = new OrderRejected(cid, RequestKind.Cancel, RejectKind.UnknownOrder, -2011, null, T0.AddTicks(7)) },
+            new() { Kind = EventKind.Rejected, Time = T0.AddTicks(8), Rejected = new OrderRejected(cid, RequestKind.Place, RejectKind.Fatal, 400, "", T0.AddTicks(8)) },
+            new() { Kind = EventKind.Fill, Time = T0.AddTicks(9), Fill = new Fill(cid, 42, 65_000.2m, 0.061m, 0.00000002m, "USDT", true, 0.061m, false, far, T0.AddTicks(9)) },
+            new() { Kind = EventKind.Fill, Time = T0.AddTicks(10), Fill = new Fill(cid, 43, 65_000.2m, 0.062m, 0m, null, false, 0.123m, true, T0, T0.AddTicks(10)) },
+            new() { Kind = EventKind.OrderFinished, Time = T0.AddTicks(11), Finished = new OrderFinished(cid, ExchangeOrderStatus.PartiallyFilled, 0.061m, far, T0.AddTicks(11)) },
+            new() { Kind = EventKind.OutcomeUnknown, Time = T0.AddTicks(12), Unknown = new RequestOutcomeUnknown(cid, RequestKind.Cancel, T0.AddTicks(12)) },
+            new() { Kind = EventKind.StatusReport, Time = T0.AddTicks(13), Status = new OrderStatusReport(cid, false, ExchangeOrderStatus.Expired, 65_000.2m, 0.123m, 0.061m, T0.AddTicks(13)) },
+            new() { Kind = EventKind.ConnectivityLost, Time = T0.AddTicks(14), Scope = ConnectionScope.OrderEntry },
+            new() { Kind = EventKind.ConnectivityRestored, Time = T0.AddTicks(15), Scope = ConnectionScope.MarketData },
+            new() { Kind = EventKind.RateBudget, Time = T0.AddTicks(16), Budget = 0.0625m },
+            new() { Kind = EventKind.UserCancel, Time = T0.AddTicks(17), DecisionsBefore = 3 },
+            new() { Kind = EventKind.Timer, Time = T0.AddSeconds(1), DecisionsBefore = 4 },
+        ];
+
+        await using (var recorder = new StorageRecorder(database.ConnectionString))
+        {
+            recorder.OrderStarted(spec, T0);
+            recorder.MachineStarted(start);
+            foreach (var input in inputs)
+            {
+                recorder.MachineInput(spec.Id, input);
+            }
+
+            await recorder.FlushAsync(Ct);
+        }
+
+        await using var db = new ChaserDb(database.ConnectionString);
+        var (loadedStart, loaded) = await OrderInputs.LoadAsync(db, spec.Id, Ct);
+
+        Assert.NotNull(loadedStart);
+        Assert.Equal(start with { Spec = null!, Rules = null!, Options = null! }, loadedStart with { Spec = null!, Rules = null!, Options = null! });
+        Assert.Equal(spec, loadedStart.Spec);
+        Assert.Equal(Btc, loadedStart.Rules);
+        Assert.Equal(start.Options, loadedStart.Options);
+        Assert.Equal(inputs.Length, loaded.Count);
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            // The host hands the machine every event at the input's time; depth levels are lists, compared level by level.
+            var expected = inputs[i];
+            Assert.Equal(expected.Time.UtcTicks, loaded[i].Time.UtcTicks);
+            if (expected.Kind == EventKind.Depth)
+            {
+                Assert.Equal(expected.Depth!.Bids, loaded[i].Depth!.Bids);
+                Assert.Equal(expected.Depth.Asks, loaded[i].Depth!.Asks);
+                Assert.Equal((expected.Depth.UpdateId, expected.Depth.ExchangeTime.UtcTicks), (loaded[i].Depth!.UpdateId, loaded[i].Depth!.ExchangeTime.UtcTicks));
+                continue;
+            }
+
+            Assert.Equal(WithInputTime(expected), loaded[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task Orders_created_as_rows_and_executed_replay_to_the_same_decisions(DatabaseProvider provider)
+    {
+        // As the Django app creates them: rows in `orders`, status new; executed through the library, as `serve` does.
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await MigrateAsync(database);
+        await using (var setup = new ChaserDb(database.ConnectionString))
+        {
+            setup.Orders.AddRange(
+                new OrderRow { Id = 11, Symbol = "BTCUSDT", Size = 40_000m, SizeType = "n", Side = 1, Strategy = "django", CreatedAt = T0 },
+                new OrderRow { Id = 12, Symbol = "ETHUSDT", Size = 2.5m, SizeType = "q", Side = -1, Strategy = "django", CreatedAt = T0, MinRepriceIntervalMs = 50, TimeLimitMs = 60_000 });
+            await setup.SaveChangesAsync(Ct);
+        }
+
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
+        await using var db = new ChaserDb(database.ConnectionString);
+        await using (var recorder = new StorageRecorder(database.ConnectionString))
+        {
+            await using var engine = new ExecutionEngine(SimulatorConnector.For(simulator), recorder, options: new EngineOptions { ClientIdTag = await db.GetClientIdTagAsync(Ct) });
+            var results = await db.Orders.Where(o => o.Strategy == "django").ExecuteAsync(engine, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct);
+            Assert.All(results, r => Assert.Equal(FinishReason.Filled, r.Status));
+            await recorder.FlushAsync(Ct);
+        }
+
+        foreach (var id in new long[] { 11, 12 })
+        {
+            var (start, inputs) = await OrderInputs.LoadAsync(db, id, Ct);
+            Assert.NotNull(start);
+            var decisions = await OrderInputs.LoadDecisionsAsync(db, id, start.StartedAt, Ct);
+            var replay = OrderReplay.Run(start, inputs, decisions);
+
+            Assert.True(replay.Same, $"order {id}: {replay.Divergence}");
+            Assert.True(replay.RecordingComplete);
+            Assert.Equal(await db.Events.CountAsync(e => e.OrderId == id, Ct), replay.SameDecisions);
+            Assert.Contains(inputs, i => i.Kind == EventKind.BookTop);
+            Assert.Contains(inputs, i => i.Kind == EventKind.Fill);
+        }
+
+        // The time limit was resolved as the order started (by the engine, just before the machine's start), and that
+        // deadline is what the machine was built with.
+        var (ethStart, _) = await OrderInputs.LoadAsync(db, 12, Ct);
+        Assert.InRange(ethStart!.Spec.Deadline!.Value - ethStart.StartedAt, TimeSpan.FromSeconds(50), TimeSpan.FromMinutes(1));
+        Assert.Equal(TimeSpan.FromMilliseconds(50), ethStart.Spec.MinRepriceInterval);
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task An_order_cut_off_by_a_crash_and_closed_by_restart_recovery_replays_what_was_recorded(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await MigrateAsync(database);
+        string tag;
+        await using (var setup = new ChaserDb(database.ConnectionString))
+        {
+            tag = await setup.GetClientIdTagAsync(Ct);
+            setup.Orders.Add(new OrderRow { Id = 21, Symbol = "BTCUSDT", Size = 20_000m, SizeType = "n", Side = 1, Status = OrderStatus.Working, Venue = "sim", Account = "key-test", CreatedAt = T0, StartedAt = T0 });
+            await setup.SaveChangesAsync(Ct);
+        }
+
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
+        await using (var storage = new StorageRecorder(database.ConnectionString))
+        {
+            // The process dies once its first child was accepted: nothing after that reaches the database.
+            var crashing = new CrashingRecorder(storage, input => input.Kind == EventKind.Accepted);
+            await using var engine = new ExecutionEngine(SimulatorConnector.For(simulator), crashing, options: new EngineOptions { ClientIdTag = tag });
+            var spec = new ParentOrderSpec(21, "BTCUSDT", Side.Buy, SizeType.Notional, 20_000m);
+            Assert.Equal(FinishReason.Filled, (await engine.ExecuteAsync(spec, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct)).Status);
+            Assert.True(crashing.Crashed);
+            await storage.FlushAsync(Ct);
+        }
+
+        await using var connector = SimulatorConnector.For(simulator, webSocketOrderEntry: false);
+        var report = await RestartRecovery.RecoverAsync(database.ConnectionString, connector, connector, "sim", "key-test", lease: TimeSpan.Zero, cancellationToken: Ct);
+        Assert.Equal(1, report.Orders);
+
+        await using var db = new ChaserDb(database.ConnectionString);
+        Assert.Equal(OrderStatus.Filled, (await db.Orders.AsNoTracking().SingleAsync(o => o.Id == 21, Ct)).Status);
+        var (start, inputs) = await OrderInputs.LoadAsync(db, 21, Ct);
+        Assert.NotNull(start);
+        Assert.Equal(EventKind.Accepted, inputs[^1].Kind);
+        var replay = OrderReplay.Run(start, inputs, await OrderInputs.LoadDecisionsAsync(db, 21, start.StartedAt, Ct));
+
+        Assert.True(replay.Same, $"{replay.Divergence}");
+        Assert.False(replay.RecordingComplete);
+        Assert.True(replay.SameDecisions >= 1);
+    }
+
+    private static RecordedInput WithInputTime(RecordedInput input)
+    {
+        var t = input.Time;
+        var utc = new DateTimeOffset(t.UtcTicks, TimeSpan.Zero);
+        return input with
+        {
+            Time = utc,
+            Book = input.Book with { ExchangeTime = Utc(input.Book.ExchangeTime) },
+            Trade = input.Kind == EventKind.Trade ? input.Trade with { Time = utc, ExchangeTime = Utc(input.Trade.ExchangeTime) } : input.Trade,
+            Accepted = input.Kind == EventKind.Accepted ? input.Accepted with { Time = utc, ExchangeTime = Utc(input.Accepted.ExchangeTime) } : input.Accepted,
+            Rejected = input.Kind == EventKind.Rejected ? input.Rejected with { Time = utc } : input.Rejected,
+            Fill = input.Kind == EventKind.Fill ? input.Fill with { Time = utc, ExchangeTime = Utc(input.Fill.ExchangeTime) } : input.Fill,
+            Finished = input.Kind == EventKind.OrderFinished ? input.Finished with { Time = utc, ExchangeTime = Utc(input.Finished.ExchangeTime) } : input.Finished,
+            Unknown = input.Kind == EventKind.OutcomeUnknown ? input.Unknown with { Time = utc } : input.Unknown,
+            Status = input.Kind == EventKind.StatusReport ? input.Status with { Time = utc } : input.Status,
+        };
+
+        static DateTimeOffset Utc(DateTimeOffset time) => new(time.UtcTicks, TimeSpan.Zero);
+    }
+
+    private static async Task MigrateAsync(TestDatabase database)
+    {
+        await using var db = new ChaserDb(database.ConnectionString);
+        await DatabaseMigrator.MigrateAsync(db, Ct);
+    }
+
+    /// <summary>Forwards to the database until an input matching <paramref name="lastInput"/> was recorded; then drops everything, as a killed process.</summary>
+    private sealed class CrashingRecorder(IExecutionRecorder inner, Func<RecordedInput, bool> lastInput) : IExecutionRecorder
+    {
+        private volatile bool _crashed;
+
+        public bool Crashed => _crashed;
+
+        public void OrderStarted(ParentOrderSpec spec, DateTimeOffset time) => Forward(() => inner.OrderStarted(spec, time));
+
+        public void ArrivalMid(long parentId, decimal mid, DateTimeOffset time) => Forward(() => inner.ArrivalMid(parentId, mid, time));
+
+        public void Mid(MidSample sample) => Forward(() => inner.Mid(sample));
+
+        public void MarketTrade(MarketTradeSample trade) => Forward(() => inner.MarketTrade(trade));
+
+        public void Decision(DecisionRecord decision) => Forward(() => inner.Decision(decision));
+
+        public void MachineStarted(ReplayStart start) => Forward(() => inner.MachineStarted(start));
+
+        public void MachineInput(long parentId, in RecordedInput input)
+        {
+            if (_crashed)
+            {
+                return;
+            }
+
+            inner.MachineInput(parentId, input);
+            _crashed = lastInput(input);
+        }
+
+        public void Child(long parentId, ChildOrder child, DateTimeOffset time) => Forward(() => inner.Child(parentId, child, time));
+
+        public void Fill(FillRecord fill) => Forward(() => inner.Fill(fill));
+
+        public void OrderCompleted(ExecutionResult result) => Forward(() => inner.OrderCompleted(result));
+
+        public void Alive(IReadOnlyCollection<long> parentIds, DateTimeOffset time) => Forward(() => inner.Alive(parentIds, time));
+
+        private void Forward(Action write)
+        {
+            if (!_crashed)
+            {
+                write();
+            }
+        }
+    }
+}
