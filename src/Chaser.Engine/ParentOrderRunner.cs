@@ -81,7 +81,6 @@ internal sealed class ParentOrderRunner : IDisposable
     private decimal _lastMid;
     private decimal _lastBest;
     private DateTimeOffset _startedAt;
-    private int _decisionsRecorded;
     private bool _completed;
 
     public ParentOrderRunner(ParentOrderSpec spec, SymbolRules rules, ChaserOptions options, CancellationRatioTracker tracker, IExchangeConnector connector, IExecutionRecorder recorder, TimeProvider time, string clientIdTag)
@@ -190,7 +189,7 @@ internal sealed class ParentOrderRunner : IDisposable
     private void Handle(in InboxItem item)
     {
         var now = _time.GetUtcNow();
-        _recorder.MachineInput(Spec.Id, Recorded(item, now, _decisionsRecorded));
+        _recorder.MachineInput(Spec.Id, Recorded(item, now));
         string? clientOrderId = null;
         ChaserDecisions decisions;
         switch (item.Kind)
@@ -264,7 +263,7 @@ internal sealed class ParentOrderRunner : IDisposable
     }
 
     /// <summary>The input as the machine is handed it below, for <c>chaser replay</c>.</summary>
-    private static RecordedInput Recorded(in InboxItem item, DateTimeOffset now, int decisionsBefore) => new()
+    private static RecordedInput Recorded(in InboxItem item, DateTimeOffset now) => new()
     {
         Kind = item.Kind switch
         {
@@ -295,7 +294,6 @@ internal sealed class ParentOrderRunner : IDisposable
         Status = item.Status,
         Scope = item.Scope,
         Budget = item.Budget,
-        DecisionsBefore = decisionsBefore,
     };
 
     private ChaserDecisions CountFill(in Fill fill)
@@ -350,7 +348,6 @@ internal sealed class ParentOrderRunner : IDisposable
             }
 
             _recorder.Decision(new DecisionRecord(Spec.Id, _time.GetUtcNow(), command, latency));
-            _decisionsRecorded++;
         }
     }
 

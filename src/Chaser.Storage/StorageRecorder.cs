@@ -34,6 +34,9 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     private long _batchesWritten;
     private long _failedAttempts;
 
+    // The writer's own: decisions queued so far per order that is working (see InputRows).
+    private readonly Dictionary<long, int> _decisionsSoFar = [];
+
     public StorageRecorder(string? connectionString = null, Action<string>? diagnostics = null)
     {
         var text = string.IsNullOrWhiteSpace(connectionString) ? ChaserDb.DefaultSqlite : connectionString;
@@ -81,13 +84,14 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         switch (input.Kind)
         {
             case EventKind.BookTop:
-                Enqueue(new BookInputWrite(parentId, input.Time, input.DecisionsBefore, input.Book));
+                var book = input.Book;
+                Enqueue(new BookInputWrite(parentId, input.Time.UtcTicks, book.Bid, book.BidQty, book.Ask, book.AskQty, book.UpdateId, book.ExchangeTime.UtcTicks));
                 break;
             case EventKind.Trade:
-                Enqueue(new TradeInputWrite(parentId, input.Time, input.DecisionsBefore, input.Trade));
+                Enqueue(new TradeInputWrite(parentId, input.Time, input.Trade));
                 break;
             case EventKind.Depth when input.Depth is { } depth:
-                Enqueue(new DepthInputWrite(parentId, input.Time, input.DecisionsBefore, depth));
+                Enqueue(new DepthInputWrite(parentId, input.Time, depth));
                 break;
             default:
                 Enqueue(new InputWrite(parentId, input));
@@ -200,11 +204,14 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
                 batch.Add(write);
             }
 
+            // Once per batch, not per attempt: the count of decisions before each input goes on with the queue.
+            var inputs = InputRows(batch);
+
             for (var attempt = 1; ; attempt++)
             {
                 try
                 {
-                    var rows = await WriteBatchAsync(batch).ConfigureAwait(false);
+                    var rows = await WriteBatchAsync(batch, inputs).ConfigureAwait(false);
                     Interlocked.Add(ref _rowsWritten, rows);
                     Interlocked.Increment(ref _batchesWritten);
                     break;
@@ -238,7 +245,40 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         }
     }
 
-    private async Task<long> WriteBatchAsync(List<Write> batch)
+    /// <summary>
+    /// The batch's <c>order_inputs</c> rows, each with the number of its order's decisions queued before it: the queue
+    /// keeps each order's calls in the order they were made, so counting here tells a replay which decisions followed
+    /// which input without the order's loop counting anything.
+    /// </summary>
+    private List<OrderInputRow> InputRows(List<Write> batch)
+    {
+        var rows = new List<OrderInputRow>();
+        foreach (var write in batch)
+        {
+            switch (write)
+            {
+                case StartInputWrite start:
+                    _decisionsSoFar[start.Start.Spec.Id] = 0;
+                    rows.Add(start.ToRow(0));
+                    break;
+                case MachineInputWrite input:
+                    rows.Add(input.ToRow(_decisionsSoFar.GetValueOrDefault(input.ParentId)));
+                    break;
+                case EventWrite decision when _decisionsSoFar.TryGetValue(decision.Decision.ParentId, out var count):
+                    _decisionsSoFar[decision.Decision.ParentId] = count + 1;
+                    break;
+                case OrderCompletedWrite completed:
+                    _decisionsSoFar.Remove(completed.Result.Spec.Id);
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        return rows;
+    }
+
+    private async Task<long> WriteBatchAsync(List<Write> batch, List<OrderInputRow> inputs)
     {
         var data = batch.Where(w => w is not FlushMarker).ToList();
         if (data.Count == 0)
@@ -279,7 +319,6 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         var mids = data.OfType<MidWrite>().Select(m => m.Sample).ToList();
         var events = data.OfType<EventWrite>().Select(e => e.Decision).ToList();
         var trades = data.OfType<MarketTradeWrite>().Select(t => t.Trade).ToList();
-        var inputs = data.OfType<MachineInputWrite>().Select(i => i.ToRow()).ToList();
         if (connection is NpgsqlConnection npgsql)
         {
             rows += await CopyMarketTradesAsync(npgsql, trades).ConfigureAwait(false);
@@ -723,34 +762,40 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     private sealed record FillWrite(FillRecord Fill) : Write;
 
     /// <summary>A row of <c>order_inputs</c>, its payload made here, on the writer, not on the order's loop.</summary>
-    private abstract record MachineInputWrite : Write
+    private abstract record MachineInputWrite(long ParentId) : Write
     {
-        public abstract OrderInputRow ToRow();
+        public abstract OrderInputRow ToRow(int decisionsBefore);
     }
 
-    private sealed record StartInputWrite(ReplayStart Start) : MachineInputWrite
+    private sealed record StartInputWrite(ReplayStart Start) : MachineInputWrite(Start.Spec.Id)
     {
-        public override OrderInputRow ToRow() => new() { OrderId = Start.Spec.Id, Time = Start.StartedAt.UtcTicks, Kind = OrderInputs.StartKind, Payload = OrderInputs.EncodeStart(Start) };
+        public override OrderInputRow ToRow(int decisionsBefore) => new() { OrderId = ParentId, Time = Start.StartedAt.UtcTicks, Kind = OrderInputs.StartKind, Payload = OrderInputs.EncodeStart(Start), DecisionsBefore = decisionsBefore };
     }
 
-    private sealed record BookInputWrite(long ParentId, DateTimeOffset Time, int DecisionsBefore, BookTop Book) : MachineInputWrite
+    /// <summary>A book top's fields, times as ticks: the smallest object a frame can be queued in (no larger than a mid sample's).</summary>
+    private sealed record BookInputWrite(long ParentId, long Time, decimal Bid, decimal BidQty, decimal Ask, decimal AskQty, long UpdateId, long ExchangeTime) : MachineInputWrite(ParentId)
     {
-        public override OrderInputRow ToRow() => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = BookKind, Payload = OrderInputs.EncodeBook(Book, Time), DecisionsBefore = DecisionsBefore };
+        public override OrderInputRow ToRow(int decisionsBefore)
+        {
+            var time = new DateTimeOffset(Time, TimeSpan.Zero);
+            var book = new BookTop(Bid, BidQty, Ask, AskQty, UpdateId, new DateTimeOffset(ExchangeTime, TimeSpan.Zero));
+            return new() { OrderId = ParentId, Time = Time, Kind = BookKind, Payload = OrderInputs.EncodeBook(book, time), DecisionsBefore = decisionsBefore };
+        }
     }
 
-    private sealed record TradeInputWrite(long ParentId, DateTimeOffset Time, int DecisionsBefore, TradePrint Trade) : MachineInputWrite
+    private sealed record TradeInputWrite(long ParentId, DateTimeOffset Time, TradePrint Trade) : MachineInputWrite(ParentId)
     {
-        public override OrderInputRow ToRow() => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = TradeKind, Payload = OrderInputs.EncodeTrade(Trade, Time), DecisionsBefore = DecisionsBefore };
+        public override OrderInputRow ToRow(int decisionsBefore) => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = TradeKind, Payload = OrderInputs.EncodeTrade(Trade, Time), DecisionsBefore = decisionsBefore };
     }
 
-    private sealed record DepthInputWrite(long ParentId, DateTimeOffset Time, int DecisionsBefore, DepthLevels Depth) : MachineInputWrite
+    private sealed record DepthInputWrite(long ParentId, DateTimeOffset Time, DepthLevels Depth) : MachineInputWrite(ParentId)
     {
-        public override OrderInputRow ToRow() => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = DepthKind, Payload = OrderInputs.EncodeDepth(Depth, Time), DecisionsBefore = DecisionsBefore };
+        public override OrderInputRow ToRow(int decisionsBefore) => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = DepthKind, Payload = OrderInputs.EncodeDepth(Depth, Time), DecisionsBefore = decisionsBefore };
     }
 
-    private sealed record InputWrite(long ParentId, RecordedInput Input) : MachineInputWrite
+    private sealed record InputWrite(long ParentId, RecordedInput Input) : MachineInputWrite(ParentId)
     {
-        public override OrderInputRow ToRow() => new() { OrderId = ParentId, Time = Input.Time.UtcTicks, Kind = OrderInputs.KindOf(Input.Kind), Payload = OrderInputs.Encode(Input), DecisionsBefore = Input.DecisionsBefore };
+        public override OrderInputRow ToRow(int decisionsBefore) => new() { OrderId = ParentId, Time = Input.Time.UtcTicks, Kind = OrderInputs.KindOf(Input.Kind), Payload = OrderInputs.Encode(Input), DecisionsBefore = decisionsBefore };
     }
 
     private static readonly string BookKind = OrderInputs.KindOf(EventKind.BookTop);

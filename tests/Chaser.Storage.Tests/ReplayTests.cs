@@ -77,7 +77,13 @@ public class ReplayTests
             recorder.MachineStarted(start);
             foreach (var input in inputs)
             {
-                recorder.MachineInput(spec.Id, input);
+                // The recorder counts the order's decisions before each input itself (a host hands none over).
+                for (var d = inputs.Where(i => i.Time < input.Time).Select(i => i.DecisionsBefore).DefaultIfEmpty().Max(); d < input.DecisionsBefore; d++)
+                {
+                    recorder.Decision(new DecisionRecord(spec.Id, input.Time, new ChaserCommand(ChaserCommandKind.Cancel, cid, Side.Sell, ChildOrderType.PostOnly, 0m, 0m, FinishReason.None, new DecisionCause(EventKind.Timer, DecisionRule.UserCancel)), null));
+                }
+
+                recorder.MachineInput(spec.Id, input with { DecisionsBefore = 0 });
             }
 
             await recorder.FlushAsync(Ct);
@@ -197,6 +203,41 @@ public class ReplayTests
         Assert.True(replay.Same, $"{replay.Divergence}");
         Assert.False(replay.RecordingComplete);
         Assert.True(replay.SameDecisions >= 1);
+    }
+
+    [Fact]
+    public async Task Recording_a_book_top_allocates_on_the_order_loop_no_more_than_the_mid_sample_beside_it()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
+        await MigrateAsync(database);
+        await using var recorder = new StorageRecorder(database.ConnectionString);
+        recorder.OrderStarted(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Notional, 1_000m), T0);
+        const int frames = 20_000;
+
+        // Per frame, as the runner does: the input handed over as a struct; the mid sample made and handed over.
+        long BytesPerFrame(Action<int> record)
+        {
+            for (var i = 0; i < 1_000; i++)
+            {
+                record(i); // warm: the channel's segments, the JIT
+            }
+
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < frames; i++)
+            {
+                record(i);
+            }
+
+            return (GC.GetAllocatedBytesForCurrentThread() - before) / frames;
+        }
+
+        var book = BytesPerFrame(i => recorder.MachineInput(1, new RecordedInput { Kind = EventKind.BookTop, Time = T0.AddTicks(i), Book = new BookTop(65_000.1m + i, 1.5m, 65_000.2m + i, 2m, i, T0) }));
+        var mid = BytesPerFrame(i => recorder.Mid(new MidSample(1, 65_000.1m + i, 65_000.2m + i, T0, T0.AddTicks(i))));
+        await recorder.FlushAsync(Ct);
+
+        Assert.True(book <= mid, $"a book top input allocates {book} bytes, a mid sample {mid}");
+        await using var db = new ChaserDb(database.ConnectionString);
+        Assert.Equal(frames + 1_000, await db.OrderInputs.CountAsync(Ct));
     }
 
     private static RecordedInput WithInputTime(RecordedInput input)

@@ -56,8 +56,9 @@ public readonly record struct RecordedInput
     public decimal Budget { get; init; }
 
     /// <summary>
-    /// How many decisions the host had recorded for the order before this input: not the machine's, the recording's, so
-    /// that a replay knows which recorded decisions followed which input (an input after which none followed included).
+    /// As read back from a recording: how many of the order's decisions were recorded before this input, so that a
+    /// replay knows which decisions followed which input (one after which none followed included). Not the machine's:
+    /// a host leaves it 0, the recorder counts (it sees the order's decisions and inputs in the order they were made).
     /// </summary>
     public int DecisionsBefore { get; init; }
 
