@@ -181,16 +181,24 @@ public static class OrderInputs
     }
 
     /// <summary>
-    /// The order's recorded decisions (<c>events</c>) from <paramref name="since"/> (its latest start) on, in the order they
-    /// were made, as <see cref="RecordedDecision"/>s; a row that names no known command is an <see cref="OrderInputException"/>.
+    /// The order's recorded decisions (<c>events</c>) — of its latest run, from <paramref name="since"/> (its latest start),
+    /// when it was started more than once — in the order they were made, as <see cref="RecordedDecision"/>s; a row that names no known command is an <see cref="OrderInputException"/>.
     /// </summary>
     public static async Task<List<RecordedDecision>> LoadDecisionsAsync(ChaserDb db, long orderId, DateTimeOffset since, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(db);
 
-        // Decision times are kept to the microsecond: the start's, exact, is truncated alike to compare.
-        var from = new DateTimeOffset(ChaserDb.ToStoredTicks(since), TimeSpan.Zero);
-        var rows = await db.Events.AsNoTracking().Where(e => e.OrderId == orderId && e.Time >= from).OrderBy(e => e.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+        // Only an order started more than once (a library caller's second run) needs its latest run's decisions told
+        // apart, by time; decision times are kept to the microsecond, so the start's, exact, is truncated alike.
+        var runs = await db.OrderInputs.CountAsync(r => r.OrderId == orderId && r.Kind == StartKind, cancellationToken).ConfigureAwait(false);
+        var events = db.Events.AsNoTracking().Where(e => e.OrderId == orderId);
+        if (runs > 1)
+        {
+            var from = new DateTimeOffset(ChaserDb.ToStoredTicks(since), TimeSpan.Zero);
+            events = events.Where(e => e.Time >= from);
+        }
+
+        var rows = await events.OrderBy(e => e.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
         return [.. rows.Select(Decision)];
     }
 

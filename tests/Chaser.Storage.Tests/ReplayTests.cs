@@ -205,6 +205,40 @@ public class ReplayTests
         Assert.True(replay.SameDecisions >= 1);
     }
 
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task An_order_a_library_caller_ran_twice_replays_its_latest_run(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await MigrateAsync(database);
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions(), Ct);
+        var spec = new ParentOrderSpec(31, "ETHUSDT", Side.Buy, SizeType.Quantity, 0.5m);
+        var runs = new List<ExecutionResult>();
+        await using (var recorder = new StorageRecorder(database.ConnectionString))
+        {
+            for (var run = 0; run < 2; run++)
+            {
+                // A fresh engine each time: one engine refuses an id it holds; nothing else stops a library caller.
+                await using var engine = new ExecutionEngine(SimulatorConnector.For(simulator), recorder);
+                runs.Add(await engine.ExecuteAsync(spec, Ct).WaitAsync(TimeSpan.FromSeconds(90), Ct));
+            }
+
+            await recorder.FlushAsync(Ct);
+        }
+
+        await using var db = new ChaserDb(database.ConnectionString);
+        var (start, inputs) = await OrderInputs.LoadAsync(db, 31, Ct);
+        var decisions = await OrderInputs.LoadDecisionsAsync(db, 31, start!.StartedAt, Ct);
+        var replay = OrderReplay.Run(start, inputs, decisions);
+
+        Assert.Equal(2, await db.OrderInputs.CountAsync(r => r.OrderId == 31 && r.Kind == OrderInputs.StartKind, Ct));
+        Assert.Equal(runs[1].StartedAt, start.StartedAt);
+        Assert.True(replay.Same, $"{replay.Divergence}");
+        Assert.True(replay.RecordingComplete);
+        Assert.True(decisions.Count < await db.Events.CountAsync(e => e.OrderId == 31, Ct), "the first run's decisions are not the latest run's");
+    }
+
     [Fact]
     public async Task Recording_a_book_top_allocates_on_the_order_loop_no_more_than_the_mid_sample_beside_it()
     {
