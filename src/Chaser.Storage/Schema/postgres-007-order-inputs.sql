@@ -1,6 +1,7 @@
 -- Every input a parent order's state machine was handed (book tops, depth, trades, acks, rejects, fills, finishes,
--- status reports, connectivity, rate budget, user cancel, timers), in order, and first (kind 'start') what the machine
--- was built from: `chaser replay --order N` re-runs the machine from these and compares its commands with `events`.
+-- status reports, connectivity, rate and cancel budgets, user cancel, timers), in order, and first (kind 'start')
+-- what the machine was built from: `chaser replay --order N` re-runs the machine from these and compares its commands
+-- with `events`.
 -- One compact row per input: kind, time, the kind's fields as text (see OrderInputs), and how many decisions (rows of
 -- events) the order had before it, so that a replay knows which decisions followed which input. time is UTC ticks (100 ns),
 -- a bigint rather than timestamptz (microseconds): the machine compares times to the tick, and a replay must see the same.
