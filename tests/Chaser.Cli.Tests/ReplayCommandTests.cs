@@ -123,6 +123,36 @@ public class ReplayCommandTests
         Assert.StartsWith("chaser replay: option '--order': input ", damaged.Error, StringComparison.Ordinal);
         Assert.Contains("of order 1 (book_top '65000.0 1,5 65000.1') can't be read", damaged.Error, StringComparison.Ordinal);
         Assert.Single(Lines(damaged.Error));
+
+        // A cancel budget is 0 or 1, nothing else; a timer carries no fields.
+        (string Kind, string Payload, string Reason)[] bad =
+        [
+            ("cancel_budget", "yes", "'yes' is not 0 or 1"),
+            ("cancel_budget", "", "'' is not 0 or 1"),
+            ("timer", "1 2", "1 fields expected, got 2"),
+        ];
+        foreach (var (kind, payload, reason) in bad)
+        {
+            var row = new OrderInputRow { OrderId = 2, Kind = kind, Payload = payload };
+            await using (var db = new ChaserDb(database))
+            {
+                var last = await db.OrderInputs.Where(i => i.OrderId == 2).OrderBy(i => i.Id).LastAsync(Ct);
+                (row.Time, row.DecisionsBefore) = (last.Time, last.DecisionsBefore);
+                db.OrderInputs.Add(row);
+                await db.SaveChangesAsync(Ct);
+            }
+
+            var refused = await CliRunner.RunAsync(null, "replay", "--order", "2", "--db", database);
+            Assert.True(refused.ExitCode == 2, $"{kind} '{payload}': exit {refused.ExitCode}: {refused.Output}{refused.Error}");
+            Assert.Contains($"of order 2 ({kind} '{payload}') can't be read: {reason}", refused.Error, StringComparison.Ordinal);
+            Assert.Single(Lines(refused.Error));
+            Assert.Equal("", refused.Output);
+
+            await using (var db = new ChaserDb(database))
+            {
+                await db.OrderInputs.Where(i => i.Id == row.Id).ExecuteDeleteAsync(Ct);
+            }
+        }
     }
 
     private static async Task<string> DemoAsync()
