@@ -45,6 +45,7 @@ internal static class CommandLine
         new(BacktestCommand.Definition, BacktestCommand.Notes, BacktestCommand.RunAsync),
         new(SimCommand.Definition, SimCommand.Notes, SimCommand.RunAsync),
         new(ReportCommand.Definition, ReportCommand.Notes, ReportCommand.RunAsync),
+        new(ReplayCommand.Definition, ReplayCommand.Notes, ReplayCommand.RunAsync),
         new(ServeCommand.Definition, ServeCommand.Notes, ServeCommand.RunAsync),
         new(DatabaseCommand.Migrate, DatabaseCommand.Notes, DatabaseCommand.RunAsync),
     ];
@@ -68,6 +69,7 @@ internal static class CommandLine
             BacktestCommand.Definition,
             SimCommand.Definition,
             ReportCommand.Definition,
+            ReplayCommand.Definition,
             ServeCommand.Definition,
             DatabaseCommand.Definition,
         };

@@ -2,6 +2,7 @@ using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
 using Chaser.Core.Market;
 using Chaser.Core.Ports;
+using Chaser.Core.Replay;
 using Chaser.Core.Rules;
 
 namespace Chaser.Engine;
@@ -55,23 +56,40 @@ public sealed class OrderHost
     /// <summary>A snapshot for progress displays: filled quantity, notional, resting price, status.</summary>
     public ExecutionProgress Progress { get; private set; } = new(0m, 0m, null, 0m, 0m, ParentStatus.Working);
 
-    /// <summary>Starts the order now: recorded, given the account's rate budget as it stands, then the chaser's start.</summary>
+    /// <summary>
+    /// Starts the order now: recorded (with what its chaser was built from, for a replay), given the account's rate
+    /// budget as it stands, then the chaser's start.
+    /// </summary>
     public void Start(decimal initialBudget)
     {
         _startedAt = _time.GetUtcNow();
         _recorder.OrderStarted(Spec, _startedAt);
+        _recorder.MachineStarted(ReplayStart.Of(_machine, _startedAt, initialBudget));
         if (initialBudget < 1m)
         {
-            Handle(ChaserInput.OfRateBudget(initialBudget));
+            Apply(ChaserInput.OfRateBudget(initialBudget), _startedAt);
         }
 
-        Handle(ChaserInput.Start);
+        Apply(ChaserInput.Start, _startedAt);
     }
 
-    /// <summary>The one entry point for every input: recorded, applied to the chaser, its commands sent and recorded.</summary>
+    /// <summary>
+    /// The one entry point for every input: recorded as the chaser's input (while it works: a replay feeds a
+    /// finished chaser nothing), applied to the chaser, its commands sent and recorded.
+    /// </summary>
     public void Handle(in ChaserInput input)
     {
         var now = _time.GetUtcNow();
+        if (!IsFinished)
+        {
+            _recorder.MachineInput(Spec.Id, now, input);
+        }
+
+        Apply(input, now);
+    }
+
+    private void Apply(in ChaserInput input, DateTimeOffset now)
+    {
         Observe(input, now);
         var fillsBefore = _machine.FillCount;
         var decisions = _machine.Apply(input, now);

@@ -57,6 +57,9 @@ public sealed class ChaserDb : DbContext
 
     public DbSet<EventRow> Events => Set<EventRow>();
 
+    /// <summary>Every input each order's state machine was handed, for <c>chaser replay</c> (<see cref="Storage.OrderInputs"/>).</summary>
+    public DbSet<OrderInputRow> OrderInputs => Set<OrderInputRow>();
+
     /// <summary>
     /// This database's instance tag, the one inside every client order id of its orders (<see cref="ClientOrderIds"/>):
     /// drawn at random on first use and kept in <c>instance</c>, so a restarted process recognises its own orders and
@@ -167,6 +170,7 @@ public sealed class ChaserDb : DbContext
         modelBuilder.Entity<MidRow>().ToTable("mids");
         modelBuilder.Entity<EventRow>().ToTable("events");
         modelBuilder.Entity<MarketTradeRow>().ToTable("market_trades");
+        modelBuilder.Entity<OrderInputRow>().ToTable("order_inputs");
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {

@@ -2,7 +2,9 @@ using System.Data.Common;
 using System.Threading.Channels;
 using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
+using Chaser.Core.Market;
 using Chaser.Core.Ports;
+using Chaser.Core.Replay;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
@@ -31,6 +33,9 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     private long _rowsWritten;
     private long _batchesWritten;
     private long _failedAttempts;
+
+    // The writer's own: decisions queued so far per order that is working (see InputRows).
+    private readonly Dictionary<long, int> _decisionsSoFar = [];
 
     public StorageRecorder(string? connectionString = null, Action<string>? diagnostics = null)
     {
@@ -65,6 +70,34 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     public void MarketTrade(MarketTradeSample trade) => Enqueue(new MarketTradeWrite(trade));
 
     public void Decision(DecisionRecord decision) => Enqueue(new EventWrite(decision));
+
+    public void MachineStarted(ReplayStart start)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        Enqueue(new StartInputWrite(start));
+    }
+
+    public void MachineInput(long parentId, DateTimeOffset time, in ChaserInput input)
+    {
+        // Book tops and trades arrive many a second: queue only their own fields (one small object, as a mid sample),
+        // and leave the text of every payload to the background writer.
+        switch (input.Kind)
+        {
+            case EventKind.BookTop:
+                var book = input.Book;
+                Enqueue(new BookInputWrite(parentId, time.UtcTicks, book.Bid, book.BidQty, book.Ask, book.AskQty, book.UpdateId, book.ExchangeTime.UtcTicks));
+                break;
+            case EventKind.Trade:
+                Enqueue(new TradeInputWrite(parentId, time, input.Trade));
+                break;
+            case EventKind.Depth when input.Depth is { } depth:
+                Enqueue(new DepthInputWrite(parentId, time, depth));
+                break;
+            default:
+                Enqueue(new InputWrite(parentId, time, input));
+                break;
+        }
+    }
 
     public void Child(ChildOrderSnapshot child)
     {
@@ -171,11 +204,14 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
                 batch.Add(write);
             }
 
+            // Once per batch, not per attempt: the count of decisions before each input goes on with the queue.
+            var inputs = InputRows(batch);
+
             for (var attempt = 1; ; attempt++)
             {
                 try
                 {
-                    var rows = await WriteBatchAsync(batch).ConfigureAwait(false);
+                    var rows = await WriteBatchAsync(batch, inputs).ConfigureAwait(false);
                     Interlocked.Add(ref _rowsWritten, rows);
                     Interlocked.Increment(ref _batchesWritten);
                     break;
@@ -209,7 +245,40 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         }
     }
 
-    private async Task<long> WriteBatchAsync(List<Write> batch)
+    /// <summary>
+    /// The batch's <c>order_inputs</c> rows, each with the number of its order's decisions queued before it: the queue
+    /// keeps each order's calls in the order they were made, so counting here tells a replay which decisions followed
+    /// which input without the order's loop counting anything.
+    /// </summary>
+    private List<OrderInputRow> InputRows(List<Write> batch)
+    {
+        var rows = new List<OrderInputRow>();
+        foreach (var write in batch)
+        {
+            switch (write)
+            {
+                case StartInputWrite start:
+                    _decisionsSoFar[start.Start.Spec.Id] = 0;
+                    rows.Add(start.ToRow(0));
+                    break;
+                case MachineInputWrite input:
+                    rows.Add(input.ToRow(_decisionsSoFar.GetValueOrDefault(input.ParentId)));
+                    break;
+                case EventWrite decision when _decisionsSoFar.TryGetValue(decision.Decision.ParentId, out var count):
+                    _decisionsSoFar[decision.Decision.ParentId] = count + 1;
+                    break;
+                case OrderCompletedWrite completed:
+                    _decisionsSoFar.Remove(completed.Result.Spec.Id);
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        return rows;
+    }
+
+    private async Task<long> WriteBatchAsync(List<Write> batch, List<OrderInputRow> inputs)
     {
         var data = batch.Where(w => w is not FlushMarker).ToList();
         if (data.Count == 0)
@@ -256,6 +325,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
             rows += await CopyFillsAsync(npgsql, fills).ConfigureAwait(false);
             rows += await CopyMidsAsync(npgsql, mids).ConfigureAwait(false);
             rows += await CopyEventsAsync(npgsql, events).ConfigureAwait(false);
+            rows += await CopyInputsAsync(npgsql, inputs).ConfigureAwait(false);
         }
         else
         {
@@ -278,6 +348,8 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
             {
                 rows += await ExecuteAsync(connection, transaction, InsertMarketTradeSql, MarketTradeParameters(trade)).ConfigureAwait(false);
             }
+
+            rows += await InsertInputsAsync(connection, transaction, inputs).ConfigureAwait(false);
         }
 
         foreach (var completed in data.OfType<OrderCompletedWrite>())
@@ -613,6 +685,62 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         return (long)await copy.CompleteAsync().ConfigureAwait(false);
     }
 
+    private static async Task<long> CopyInputsAsync(NpgsqlConnection connection, List<OrderInputRow> inputs)
+    {
+        if (inputs.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var copy = await connection.BeginBinaryImportAsync("COPY order_inputs (order_id, time, kind, payload, decisions_before) FROM STDIN (FORMAT BINARY)").ConfigureAwait(false);
+        foreach (var input in inputs)
+        {
+            await copy.StartRowAsync().ConfigureAwait(false);
+            await copy.WriteAsync(input.OrderId, NpgsqlDbType.Bigint).ConfigureAwait(false);
+            await copy.WriteAsync(input.Time, NpgsqlDbType.Bigint).ConfigureAwait(false);
+            await copy.WriteAsync(input.Kind, NpgsqlDbType.Text).ConfigureAwait(false);
+            await copy.WriteAsync(input.Payload, NpgsqlDbType.Text).ConfigureAwait(false);
+            await copy.WriteAsync(input.DecisionsBefore, NpgsqlDbType.Integer).ConfigureAwait(false);
+        }
+
+        return (long)await copy.CompleteAsync().ConfigureAwait(false);
+    }
+
+    private static readonly string[] InputParameterNames = ["@order_id", "@time", "@kind", "@payload", "@decisions_before"];
+
+    /// <summary>SQLite: one prepared statement for the batch's inputs (many a second per order: book tops).</summary>
+    private static async Task<long> InsertInputsAsync(DbConnection connection, DbTransaction transaction, List<OrderInputRow> inputs)
+    {
+        if (inputs.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO order_inputs (order_id, time, kind, payload, decisions_before) VALUES (@order_id, @time, @kind, @payload, @decisions_before)";
+        command.CommandTimeout = 10;
+        var parameters = InputParameterNames.Select(name =>
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            command.Parameters.Add(parameter);
+            return parameter;
+        }).ToArray();
+        long rows = 0;
+        foreach (var input in inputs)
+        {
+            parameters[0].Value = input.OrderId;
+            parameters[1].Value = input.Time;
+            parameters[2].Value = input.Kind;
+            parameters[3].Value = input.Payload;
+            parameters[4].Value = input.DecisionsBefore;
+            rows += await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
+        return rows;
+    }
+
     private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type) =>
         value is null ? copy.WriteNullAsync() : copy.WriteAsync(value, type);
 
@@ -633,6 +761,47 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     private sealed record ChildWrite(ChildOrderSnapshot Child) : Write;
 
     private sealed record FillWrite(FillRecord Fill) : Write;
+
+    /// <summary>A row of <c>order_inputs</c>, its payload made here, on the writer, not on the order's loop.</summary>
+    private abstract record MachineInputWrite(long ParentId) : Write
+    {
+        public abstract OrderInputRow ToRow(int decisionsBefore);
+    }
+
+    private sealed record StartInputWrite(ReplayStart Start) : MachineInputWrite(Start.Spec.Id)
+    {
+        public override OrderInputRow ToRow(int decisionsBefore) => new() { OrderId = ParentId, Time = Start.StartedAt.UtcTicks, Kind = OrderInputs.StartKind, Payload = OrderInputs.EncodeStart(Start), DecisionsBefore = decisionsBefore };
+    }
+
+    /// <summary>A book top's fields, times as ticks: the smallest object a frame can be queued in (no larger than a mid sample's).</summary>
+    private sealed record BookInputWrite(long ParentId, long Time, decimal Bid, decimal BidQty, decimal Ask, decimal AskQty, long UpdateId, long ExchangeTime) : MachineInputWrite(ParentId)
+    {
+        public override OrderInputRow ToRow(int decisionsBefore)
+        {
+            var time = new DateTimeOffset(Time, TimeSpan.Zero);
+            var book = new BookTop(Bid, BidQty, Ask, AskQty, UpdateId, new DateTimeOffset(ExchangeTime, TimeSpan.Zero));
+            return new() { OrderId = ParentId, Time = Time, Kind = BookKind, Payload = OrderInputs.EncodeBook(book, time), DecisionsBefore = decisionsBefore };
+        }
+    }
+
+    private sealed record TradeInputWrite(long ParentId, DateTimeOffset Time, TradePrint Trade) : MachineInputWrite(ParentId)
+    {
+        public override OrderInputRow ToRow(int decisionsBefore) => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = TradeKind, Payload = OrderInputs.EncodeTrade(Trade, Time), DecisionsBefore = decisionsBefore };
+    }
+
+    private sealed record DepthInputWrite(long ParentId, DateTimeOffset Time, DepthLevels Depth) : MachineInputWrite(ParentId)
+    {
+        public override OrderInputRow ToRow(int decisionsBefore) => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = DepthKind, Payload = OrderInputs.EncodeDepth(Depth, Time), DecisionsBefore = decisionsBefore };
+    }
+
+    private sealed record InputWrite(long ParentId, DateTimeOffset Time, ChaserInput Input) : MachineInputWrite(ParentId)
+    {
+        public override OrderInputRow ToRow(int decisionsBefore) => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = OrderInputs.KindOf(Input.Kind), Payload = OrderInputs.Encode(Input, Time), DecisionsBefore = decisionsBefore };
+    }
+
+    private static readonly string BookKind = OrderInputs.KindOf(EventKind.BookTop);
+    private static readonly string TradeKind = OrderInputs.KindOf(EventKind.Trade);
+    private static readonly string DepthKind = OrderInputs.KindOf(EventKind.Depth);
 
     private sealed record OrderCompletedWrite(ExecutionResult Result) : Write;
 

@@ -2,6 +2,7 @@ using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
 using Chaser.Core.Market;
 using Chaser.Core.Ports;
+using Chaser.Core.Replay;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Chaser.Engine.Tests;
@@ -121,6 +122,44 @@ public class OrderHostTests
         Assert.Equal([7L, 8L], _recorder.Fills.Select(f => f.TradeId));
     }
 
+    [Fact]
+    public void The_host_records_what_its_machine_was_built_from_and_every_input_until_the_finish_and_they_replay_the_same()
+    {
+        var spec = new ParentOrderSpec(2, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.010m) { MinRepriceInterval = TimeSpan.FromMilliseconds(350) };
+        var machine = new ChaserStateMachine(spec, ExecutionEngineTests.Btc, new ChaserOptions { PreferModify = false }, clientIdTag: "host02");
+        var log = new DecisionLog();
+        var gateway = new Gateway(_time);
+        var host = new OrderHost(machine, gateway, log, _time);
+        host.Start(initialBudget: 0.5m);
+
+        var start = Assert.Single(log.Starts);
+        Assert.Equal((spec, ExecutionEngineTests.Btc, "host02", T0, 0.5m), (start.Spec, start.Rules, start.ClientIdTag, start.StartedAt, start.InitialRateBudget));
+        Assert.Equal(new ChaserOptions { PreferModify = false, MinRepriceInterval = TimeSpan.FromMilliseconds(350) }, start.Options);
+        Assert.Empty(log.Inputs); // the start and its rate budget are the start's, not inputs
+
+        // Another order on the symbol spent the cancel budget: an input like any other, recorded before the machine sees it.
+        host.Handle(ChaserInput.OfCancelBudget(false));
+        host.Handle(ChaserInput.OfBook("BTCUSDT", new BookTop(65_000.0m, 3m, 65_000.5m, 3m, 1, T0), _time.GetTimestamp()));
+        var id = gateway.Sent[^1].Command.ClientOrderId;
+        host.Handle(ChaserInput.OfAccepted(new OrderAccepted(id, 1, 65_000.0m, 0.010m, false, T0, T0)));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        host.Handle(ChaserInput.OfBook("BTCUSDT", new BookTop(65_000.2m, 3m, 65_000.5m, 3m, 2, T0), _time.GetTimestamp()));
+        var fill = new Fill(id, 9, 65_000.0m, 0.010m, 0.05m, "USDT", true, 0.010m, true, T0, T0);
+        host.Handle(ChaserInput.OfFill(fill));
+        Assert.True(host.IsFinished);
+        host.Handle(ChaserInput.OfFill(fill with { TradeId = 10 })); // late: counted, not an input of a working machine
+
+        Assert.Equal(
+            [EventKind.CancelBudget, EventKind.BookTop, EventKind.Accepted, EventKind.BookTop, EventKind.Fill],
+            log.Inputs.Select(i => i.Input.Kind));
+        Assert.Equal(T0.AddSeconds(1) + HandOffCost, log.Inputs[^1].Time);
+
+        var decisions = log.Decisions.Select(d => RecordedDecision.Of(d.Command)).ToList();
+        var replay = OrderReplay.Run(start, log.Inputs, decisions);
+        Assert.True(replay.Same, $"{replay.Divergence}");
+        Assert.Equal(decisions.Count, replay.SameDecisions);
+    }
+
     /// <summary>Delivers a book whose bid is <paramref name="bid"/>; returns when it arrived, from the start.</summary>
     private TimeSpan Book(decimal bid, long updateId)
     {
@@ -189,6 +228,15 @@ public class OrderHostTests
         public List<FillRecord> Fills { get; } = [];
 
         public void Fill(FillRecord fill) => Fills.Add(fill);
+
+        public List<ReplayStart> Starts { get; } = [];
+
+        /// <summary>Each input with the number of decisions before it, as the storage recorder counts them.</summary>
+        public List<ReplayInput> Inputs { get; } = [];
+
+        public void MachineStarted(ReplayStart start) => Starts.Add(start);
+
+        public void MachineInput(long parentId, DateTimeOffset time, in ChaserInput input) => Inputs.Add(new ReplayInput(input, time, Decisions.Count));
 
         public void OrderCompleted(ExecutionResult result)
         {

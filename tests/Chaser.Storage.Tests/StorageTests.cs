@@ -35,7 +35,7 @@ public class StorageTests
         await using var database = await TestDatabase.CreateAsync(provider);
         await using var db = new ChaserDb(database.ConnectionString);
 
-        Assert.Equal([1, 2, 3, 4, 5, 6], await DatabaseMigrator.MigrateAsync(db, Ct));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7], await DatabaseMigrator.MigrateAsync(db, Ct));
         Assert.Empty(await DatabaseMigrator.MigrateAsync(db, Ct));
         Assert.Equal(0, await db.Orders.CountAsync(Ct));
         Assert.Equal(0, await db.Fills.CountAsync(Ct));

@@ -343,6 +343,18 @@ class CreateTests(unittest.TestCase):
         self.assertEqual([{"id": waiting.pk, "status": "canceled"}], Order.objects.filter(strategy__in=["py-one", "py-cancel"]).cancel())
         self.assertEqual("canceled", Order.objects.get(pk=waiting.pk).status)
 
+    def test_an_order_created_through_django_and_executed_by_serve_replays_to_the_same_decisions(self):
+        from chaser.django.models import Order
+
+        order = Order.objects.create(symbol="BTCUSDT", _type="l", sz=900, sz_type="n", strategy="py-replay")
+        self.assertEqual("filled", order.execute(timeout=120)["status"])
+        decisions = _rows("SELECT count(*) FROM events WHERE order_id = %s", order.id)[0][0]
+        net = os.environ["CHASER_TEST_POSTGRES"].rstrip(";") + ";Database=" + database
+        result = subprocess.run(["dotnet", harness.chaser_dll(), "replay", "--order", str(order.id), "--db", net],
+                                capture_output=True, text=True, timeout=120, env=dict(os.environ, DOTNET_NOLOGO="1"))
+        self.assertEqual(0, result.returncode, result.stdout + result.stderr)
+        self.assertIn("the same %d decisions" % decisions, result.stdout)
+
     def test_chaser_validates_and_names_the_seed_field(self):
         import chaser
         from chaser.django.models import Order

@@ -97,6 +97,9 @@ public sealed class ChaserStateMachine
 
     public SymbolRules Rules => _rules;
 
+    /// <summary>The options this chaser decides by (the order's own re-price interval applied).</summary>
+    public ChaserOptions Options => _options;
+
     public ParentStatus Status { get; private set; } = ParentStatus.Working;
 
     public FinishReason FinishReason { get; private set; }

@@ -1,4 +1,6 @@
+using Chaser.Core.Chasing;
 using Chaser.Core.Domain;
+using Chaser.Core.Replay;
 
 namespace Chaser.Core.Ports;
 
@@ -23,6 +25,23 @@ public interface IExecutionRecorder
     }
 
     void Decision(DecisionRecord decision);
+
+    /// <summary>
+    /// A parent order's state machine was built and is about to start: what <c>chaser replay</c> rebuilds it from.
+    /// Followed by every <see cref="MachineInput"/> the machine is handed after its start, in order.
+    /// </summary>
+    void MachineStarted(ReplayStart start)
+    {
+    }
+
+    /// <summary>
+    /// One input handed to the order's state machine, as it was handed (the one vocabulary, <see cref="ChaserInput"/>),
+    /// and the time it was handed at: the machine's "now" for it. Book tops arrive many a second: an implementation
+    /// copies only what the kind uses.
+    /// </summary>
+    void MachineInput(long parentId, DateTimeOffset time, in ChaserInput input)
+    {
+    }
 
     /// <summary>A child order's state changed (placed, accepted, modified, filled, finished): the child as it is now.</summary>
     void Child(ChildOrderSnapshot child);

@@ -1,0 +1,16 @@
+-- Every input a parent order's state machine was handed (book tops, depth, trades, acks, rejects, fills, finishes,
+-- status reports, connectivity, rate and cancel budgets, user cancel, timers), in order, and first (kind 'start')
+-- what the machine was built from: `chaser replay --order N` re-runs the machine from these and compares its commands
+-- with `events`.
+-- One compact row per input: kind, time, the kind's fields as text (see OrderInputs), and how many decisions (rows of
+-- events) the order had before it, so that a replay knows which decisions followed which input. time is UTC ticks (100 ns),
+-- not truncated to microseconds as elsewhere: the machine compares times to the tick, and a replay must see the same.
+CREATE TABLE order_inputs (
+    id                INTEGER PRIMARY KEY,
+    order_id          INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+    time              INTEGER NOT NULL,
+    kind              TEXT    NOT NULL,
+    payload           TEXT    NOT NULL,
+    decisions_before  INTEGER NOT NULL CHECK (decisions_before >= 0)
+);
+CREATE INDEX ix_order_inputs_order_id ON order_inputs (order_id, id);
