@@ -7,19 +7,23 @@ public class CancellationRatioTrackerTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
 
+    // What the tracker counts of a sent request: a place is an order placed, a young cancel (alone) a young cancel.
+    private static readonly ChaserCommand Placement = new(ChaserCommandKind.Place, "chs-tst001-1-1", Side.Buy, ChildOrderType.PostOnly, 65_000m, 0.01m, FinishReason.None, new DecisionCause(EventKind.BookTop, DecisionRule.PostAtBest));
+    private static readonly ChaserCommand YoungCancel = Placement with { Kind = ChaserCommandKind.Cancel, CountsAsYoungCancel = true };
+
     [Fact]
     public void The_ratio_is_not_enforced_below_the_minimum_order_count()
     {
         var tracker = new CancellationRatioTracker();
         for (var i = 0; i < 9; i++)
         {
-            tracker.RecordPlacement(T0);
-            tracker.RecordYoungCancel(T0);
+            tracker.Record(Placement, T0);
+            tracker.Record(YoungCancel, T0);
         }
 
-        Assert.True(tracker.AllowsYoungCancel(T0, 0.5m, minOrders: 10));
-        tracker.RecordPlacement(T0);
-        Assert.False(tracker.AllowsYoungCancel(T0, 0.5m, minOrders: 10));
+        Assert.True(tracker.YoungCancelsAllowed);
+        tracker.Record(Placement, T0);
+        Assert.False(tracker.YoungCancelsAllowed);
     }
 
     [Fact]
@@ -28,27 +32,27 @@ public class CancellationRatioTrackerTests
         var tracker = new CancellationRatioTracker();
         for (var i = 0; i < 20; i++)
         {
-            tracker.RecordPlacement(T0);
+            tracker.Record(Placement, T0);
         }
 
         for (var i = 0; i < 9; i++)
         {
-            tracker.RecordYoungCancel(T0);
+            tracker.Record(YoungCancel, T0);
         }
 
-        Assert.True(tracker.AllowsYoungCancel(T0, 0.5m, 10)); // (9+1)/(20+1) = 0.476
-        tracker.RecordYoungCancel(T0);
-        tracker.RecordYoungCancel(T0);
-        Assert.False(tracker.AllowsYoungCancel(T0, 0.5m, 10)); // (11+1)/(20+1) = 0.571
+        Assert.True(tracker.YoungCancelsAllowed); // (9+1)/(20+1) = 0.476
+        tracker.Record(YoungCancel, T0);
+        tracker.Record(YoungCancel, T0);
+        Assert.False(tracker.YoungCancelsAllowed); // (11+1)/(20+1) = 0.571
     }
 
     [Fact]
     public void Counts_cover_a_trailing_ten_minute_cycle()
     {
         var tracker = new CancellationRatioTracker();
-        tracker.RecordPlacement(T0);
-        tracker.RecordYoungCancel(T0);
-        tracker.RecordPlacement(T0.AddMinutes(5));
+        tracker.Record(Placement, T0);
+        tracker.Record(YoungCancel, T0);
+        tracker.Record(Placement, T0.AddMinutes(5));
         Assert.Equal((2, 1), tracker.Counts(T0.AddMinutes(9)));
         Assert.Equal((1, 0), tracker.Counts(T0.AddMinutes(10)));
         Assert.Equal((0, 0), tracker.Counts(T0.AddMinutes(15)));
@@ -64,7 +68,7 @@ public class CancellationRatioTrackerTests
         for (var i = 0; i < 3_600; i++)
         {
             last = T0.AddSeconds(i);
-            tracker.RecordPlacement(last);
+            tracker.Record(Placement, last);
         }
 
         // The oldest request held is less than one cycle old: nothing older is kept.

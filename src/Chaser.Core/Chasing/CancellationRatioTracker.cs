@@ -124,24 +124,6 @@ public sealed class CancellationRatioTracker
         }
     }
 
-    public void RecordPlacement(DateTimeOffset time)
-    {
-        lock (_lock)
-        {
-            _placements.Enqueue(time);
-            Update(time);
-        }
-    }
-
-    public void RecordYoungCancel(DateTimeOffset time)
-    {
-        lock (_lock)
-        {
-            _youngCancels.Enqueue(time);
-            Update(time);
-        }
-    }
-
     /// <summary>Orders placed and young cancels in the cycle ending at <paramref name="now"/>.</summary>
     public (int Placements, int YoungCancels) Counts(DateTimeOffset now)
     {
@@ -154,25 +136,16 @@ public sealed class CancellationRatioTracker
 
     /// <summary>
     /// Whether one more young cancel (which, for a modify or a cancel + re-post, comes with one more placement) keeps
-    /// the ratio within <paramref name="maxRatio"/>. Below <paramref name="minOrders"/> placements the ratio is not enforced.
+    /// the ratio within the bound; below the minimum placements the ratio is not enforced.
     /// </summary>
-    public bool AllowsYoungCancel(DateTimeOffset now, decimal maxRatio, int minOrders)
-    {
-        lock (_lock)
-        {
-            Trim(now);
-            return Allows(maxRatio, minOrders);
-        }
-    }
-
-    private bool Allows(decimal maxRatio, int minOrders) =>
-        _placements.Count < minOrders || (_youngCancels.Count + 1m) / (_placements.Count + 1m) <= maxRatio;
+    private bool Allows() =>
+        _placements.Count < _minOrders || (_youngCancels.Count + 1m) / (_placements.Count + 1m) <= _maxRatio;
 
     /// <summary>Trims (on every write: the queues are bounded by the cycle whatever the traffic) and re-reads the allowance.</summary>
     private bool Update(DateTimeOffset time)
     {
         Trim(time);
-        var allowed = Allows(_maxRatio, _minOrders);
+        var allowed = Allows();
         if (allowed == _allowed)
         {
             return false;
