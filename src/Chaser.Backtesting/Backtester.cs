@@ -12,6 +12,28 @@ using Chaser.Simulator.Sources;
 
 namespace Chaser.Backtesting;
 
+/// <summary>
+/// How the backtested parent order is worked: the chaser, or one of the simple baselines it is judged against. All of
+/// them run on the same matching engine, queue model, latency and fees.
+/// </summary>
+public enum BacktestStrategy
+{
+    /// <summary>Chaser's own strategy with its defaults (what <c>chaser execute</c> runs).</summary>
+    Chaser,
+
+    /// <summary>Re-price to the touch on every change: no step-back, no minimum interval.</summary>
+    Naive,
+
+    /// <summary>Post once at the touch and never move; at the deadline cancel what is left.</summary>
+    Queue,
+
+    /// <summary>Post once at the touch and never move; at the deadline take what is left with market orders.</summary>
+    QueueTake,
+
+    /// <summary>Take the whole order at arrival with market orders, walking the book.</summary>
+    Taker,
+}
+
 /// <summary>What to replay and how.</summary>
 public sealed record BacktestOptions
 {
@@ -38,6 +60,12 @@ public sealed record BacktestOptions
     public TimeSpan? Deadline { get; init; }
 
     public ChaserOptions Chaser { get; init; } = new();
+
+    /// <summary>How the order is worked (the chaser by default).</summary>
+    public BacktestStrategy Strategy { get; init; } = BacktestStrategy.Chaser;
+
+    /// <summary>How the matching engine advances our place in the queue.</summary>
+    public QueueModel QueueModel { get; init; } = QueueModel.Proportional;
 
     /// <summary>The symbol's exchange rules; by default the simulator's (Binance's real filters for the listed symbols).</summary>
     public SymbolSpec? Symbol { get; init; }

@@ -1,5 +1,15 @@
 namespace Chaser.Simulator.Engine;
 
+/// <summary>How the matching engine advances the queue ahead of one of our resting orders.</summary>
+public enum QueueModel
+{
+    /// <summary>Trades at our price consume the queue ahead; other participants' cancels shrink it in proportion.</summary>
+    Proportional,
+
+    /// <summary>hftbacktest's risk-averse model: only trades at our price advance us; a modify goes to the back.</summary>
+    RiskAverse,
+}
+
 public sealed record EngineOptions
 {
     public IReadOnlyList<SymbolSpec> Symbols { get; init; } = SymbolSpec.Defaults;
@@ -17,4 +27,6 @@ public sealed record EngineOptions
     public TimeSpan QuickCancelThreshold { get; init; } = TimeSpan.FromSeconds(5);
 
     public TimeSpan CancellationCycle { get; init; } = TimeSpan.FromMinutes(10);
+
+    public QueueModel QueueModel { get; init; } = QueueModel.Proportional;
 }
