@@ -26,7 +26,7 @@ public enum ChildOrderType
     /// <summary>LIMIT with timeInForce=GTX: rests as maker or is rejected.</summary>
     PostOnly,
 
-    /// <summary>MARKET: takes liquidity. Only for <see cref="DeadlineAction.TakeRemainder"/>.</summary>
+    /// <summary>MARKET: takes liquidity. Only for <see cref="DeadlineAction.TakeRemainder"/> and <see cref="ChaserOptions.TakeAtArrival"/>.</summary>
     Market,
 }
 
@@ -106,6 +106,9 @@ public enum DecisionRule
 
     /// <summary>The exchange refused an order for a reason retrying won't fix.</summary>
     FatalReject,
+
+    /// <summary>Take the order with market orders from the start (<see cref="ChaserOptions.TakeAtArrival"/>).</summary>
+    TakeAtArrival,
 }
 
 /// <summary>Why a command was issued: the event that triggered it and the rule that decided it.</summary>

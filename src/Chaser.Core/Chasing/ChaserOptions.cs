@@ -1,10 +1,41 @@
 namespace Chaser.Core.Chasing;
 
+/// <summary>Whether a resting child follows the best price.</summary>
+public enum RepricePolicy
+{
+    /// <summary>Re-price the resting child whenever it is no longer at the best price.</summary>
+    Chase,
+
+    /// <summary>
+    /// Leave the child where it was posted until it fills, is rejected or the order stops: it keeps its place in the
+    /// queue. A child that is gone (a post-only reject, a fill) is followed by a new one at the then best price.
+    /// </summary>
+    Never,
+}
+
 /// <summary>Tuning of one chaser. The defaults are conservative choices for a real account.</summary>
 public sealed record ChaserOptions
 {
     /// <summary>Re-price with one modify (PUT) rather than cancel + new. Both lose queue priority on Binance; modify costs one request instead of two.</summary>
     public bool PreferModify { get; init; } = true;
+
+    /// <summary>Whether the resting child follows the best price (<see cref="RepricePolicy.Never"/>: post once, wait).</summary>
+    public RepricePolicy Reprice { get; init; } = RepricePolicy.Chase;
+
+    /// <summary>
+    /// When the child is alone at the top of its side (the level holds only what it has left), move it back to the
+    /// next level, so as not to pay more than the rest of the book asks. Off: the child stays at the touch it made.
+    /// Applies only when <see cref="Reprice"/> is <see cref="RepricePolicy.Chase"/>.
+    /// </summary>
+    public bool StepBack { get; init; } = true;
+
+    /// <summary>
+    /// Take the whole order with market orders from the start instead of posting: the path
+    /// <see cref="Domain.DeadlineAction.TakeRemainder"/> takes at the deadline (each market order sized from the book
+    /// it takes from, the next one on a newer book), started at once. Nothing is posted, so <see cref="Reprice"/>,
+    /// <see cref="StepBack"/> and <see cref="MinRepriceInterval"/> do not apply.
+    /// </summary>
+    public bool TakeAtArrival { get; init; }
 
     /// <summary>Minimum time between two requests that re-price the same parent order (rate-limit protection).</summary>
     public TimeSpan MinRepriceInterval { get; init; } = TimeSpan.FromMilliseconds(200);
@@ -46,6 +77,11 @@ public sealed record ChaserOptions
 
     public void Validate()
     {
+        if (!Enum.IsDefined(Reprice))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Reprice), Reprice, "must be Chase or Never");
+        }
+
         if (MinRepriceInterval < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(MinRepriceInterval), MinRepriceInterval, "must not be negative");

@@ -10,7 +10,10 @@ public enum ParentStatus
     /// <summary>Working towards the target.</summary>
     Working,
 
-    /// <summary>Stopping (user cancel, deadline, fatal reject): waiting for the live child to be final.</summary>
+    /// <summary>
+    /// Stopping (user cancel, deadline, fatal reject): waiting for the live child to be final; or taking what is left
+    /// with market orders (at the deadline when asked, or from the start with <see cref="ChaserOptions.TakeAtArrival"/>).
+    /// </summary>
     Stopping,
 
     /// <summary>Final: <see cref="ChaserStateMachine.FinishReason"/> says why. Late fills are still counted.</summary>
@@ -288,7 +291,10 @@ public sealed class ChaserStateMachine
                         _backoffUntil = time + _options.RetryableRejectBackoff;
                         break;
                     default:
-                        BeginStop(FinishReason.Failed, DecisionRule.FatalReject, $"order rejected by the exchange: {rejected.Code} {rejected.Message}");
+                        // A refused taker ends the taking too, with the exchange's reason rather than "nothing to take".
+                        var refused = $"order rejected by the exchange: {rejected.Code} {rejected.Message}";
+                        StopTaking(FinishReason.Failed, DecisionRule.FatalReject, refused);
+                        BeginStop(FinishReason.Failed, DecisionRule.FatalReject, refused);
                         break;
                 }
 
@@ -543,15 +549,9 @@ public sealed class ChaserStateMachine
 
     public ChaserDecisions OnUserCancel(DateTimeOffset time)
     {
-        if (Status == ParentStatus.Stopping && _stopRule == DecisionRule.DeadlineTakeRemainder)
-        {
-            // Taking the remainder may need more than one market order: a cancel sends no further one (the one out
-            // is left to complete).
-            _stopReason = FinishReason.Canceled;
-            _stopRule = DecisionRule.UserCancel;
-            _stopDetail = "canceled by the user";
-        }
-
+        // Taking the remainder may need more than one market order: a cancel sends no further one (the one out is left
+        // to complete).
+        StopTaking(FinishReason.Canceled, DecisionRule.UserCancel, "canceled by the user");
         BeginStop(FinishReason.Canceled, DecisionRule.UserCancel, "canceled by the user");
         return Evaluate(EventKind.UserCancel, time);
     }
@@ -585,6 +585,17 @@ public sealed class ChaserStateMachine
         }
     }
 
+    /// <summary>While market orders take the order, stops sending more: the order ends for this reason once the one out is final.</summary>
+    private void StopTaking(FinishReason reason, DecisionRule rule, string detail)
+    {
+        if (Status == ParentStatus.Stopping && IsTaking)
+        {
+            _stopReason = reason;
+            _stopRule = rule;
+            _stopDetail = detail;
+        }
+    }
+
     private void BeginStop(FinishReason reason, DecisionRule rule, string detail)
     {
         if (Status != ParentStatus.Working)
@@ -605,6 +616,12 @@ public sealed class ChaserStateMachine
         if (Status == ParentStatus.Finished)
         {
             return new ChaserDecisions(_output);
+        }
+
+        if (Status == ParentStatus.Working && _options.TakeAtArrival)
+        {
+            // The taker strategy posts nothing: it takes the order the way the deadline takes a remainder.
+            BeginStop(FinishReason.Expired, DecisionRule.TakeAtArrival, "the book had nothing left to take");
         }
 
         if (Status == ParentStatus.Working && _spec.Deadline is { } deadline)
@@ -702,7 +719,7 @@ public sealed class ChaserStateMachine
             return;
         }
 
-        if (_stopRule == DecisionRule.DeadlineTakeRemainder)
+        if (IsTaking)
         {
             if (!_orderEntryUp || !_marketDataUp || _awaitingFreshBook || !_book.IsSane)
             {
@@ -712,6 +729,14 @@ public sealed class ChaserStateMachine
             var reference = _spec.Side == Side.Buy ? _book.Ask : _book.Bid;
             var (quantity, remainderTakeable) = NextTaker(reference);
             var lastTaker = _children.Count > 0 && _children[^1].OrderType == ChildOrderType.Market ? _children[^1] : null;
+            if (!remainderTakeable && _children.Count == 0)
+            {
+                // Taking at arrival an order no market order can take (under its min qty or notional): as a post would.
+                var check = _rules.CheckMarket(_rules.FloorMarketQuantity(RemainingQuantityAt(reference)), reference, _spec.ReduceOnly);
+                Finish(FinishReason.Failed, new DecisionCause(trigger, DecisionRule.TargetNotPostable), $"the target can't be taken: {check.Reason}");
+                return;
+            }
+
             if (remainderTakeable && (lastTaker is null || lastTaker.CommittedQuantity > 0))
             {
                 if (lastTaker is not null && _bookGeneration <= _lastCloseBookGeneration)
@@ -739,6 +764,9 @@ public sealed class ChaserStateMachine
 
         Finish(reason, cause, reason == FinishReason.Filled ? "target reached" : _stopDetail);
     }
+
+    /// <summary>Whether the order is being finished with market orders (at the deadline, or from the start).</summary>
+    private bool IsTaking => _stopRule is DecisionRule.DeadlineTakeRemainder or DecisionRule.TakeAtArrival;
 
     private void DecideWorking(EventKind trigger, DateTimeOffset now)
     {
@@ -862,6 +890,12 @@ public sealed class ChaserStateMachine
     {
         var buy = _spec.Side == Side.Buy;
         var best = buy ? _book.Bid : _book.Ask;
+        if (child is not null && _options.Reprice == RepricePolicy.Never)
+        {
+            // Never re-priced: a child wants the price it was posted at, in flight or resting.
+            return child.Price;
+        }
+
         if (child is not { State: ChildState.Live })
         {
             return best;
@@ -880,7 +914,7 @@ public sealed class ChaserStateMachine
             // yet, and then the rest may well be someone else's: leaving on that guess loses our place in the queue
             // and, once the book says so, we come straight back behind them.
             var displayed = buy ? _book.BidQty : _book.AskQty;
-            if (displayed == child.LeavesQuantity && NextLevelBeyond(child.Price) is { } next)
+            if (_options.StepBack && displayed == child.LeavesQuantity && NextLevelBeyond(child.Price) is { } next)
             {
                 return next;
             }
