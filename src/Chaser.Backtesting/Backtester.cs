@@ -34,6 +34,93 @@ public enum BacktestStrategy
     Taker,
 }
 
+/// <summary>The strategies by the names the command line and the tables give them, and what each one runs.</summary>
+public static class BacktestStrategies
+{
+    /// <summary>Every strategy, the chaser first, in the order tables list them.</summary>
+    public static IReadOnlyList<BacktestStrategy> All { get; } =
+        [BacktestStrategy.Chaser, BacktestStrategy.Naive, BacktestStrategy.Queue, BacktestStrategy.QueueTake, BacktestStrategy.Taker];
+
+    /// <summary>The strategy's name: <c>chaser</c>, <c>naive</c>, <c>queue</c>, <c>queue-take</c>, <c>taker</c>.</summary>
+    public static string NameOf(BacktestStrategy strategy) => strategy switch
+    {
+        BacktestStrategy.Chaser => "chaser",
+        BacktestStrategy.Naive => "naive",
+        BacktestStrategy.Queue => "queue",
+        BacktestStrategy.QueueTake => "queue-take",
+        BacktestStrategy.Taker => "taker",
+        _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "not a strategy"),
+    };
+
+    /// <summary>The strategy named <paramref name="name"/> (exactly as <see cref="NameOf"/> gives it).</summary>
+    public static bool TryParse(string? name, out BacktestStrategy strategy)
+    {
+        foreach (var candidate in All)
+        {
+            if (string.Equals(NameOf(candidate), name, StringComparison.Ordinal))
+            {
+                strategy = candidate;
+                return true;
+            }
+        }
+
+        strategy = default;
+        return false;
+    }
+
+    /// <summary>
+    /// The one place a strategy gets its meaning: the order and the chaser options it is worked with. Every strategy
+    /// is the same <see cref="ChaserStateMachine"/> on the same host, differing only in these knobs; everything else
+    /// (<paramref name="chaser"/>'s other options, the invalid-cancellation guard included) is shared. An order with
+    /// no strategy tag is tagged with the strategy's name, so that results say which ran. Combinations that mean
+    /// nothing are refused (<see cref="ArgumentException"/> naming the field): a re-price interval for a strategy that
+    /// never re-prices, a deadline action for one that takes at arrival or that has its own, a taking finish without a
+    /// deadline to take at.
+    /// </summary>
+    /// <param name="strategy">The strategy.</param>
+    /// <param name="order">The parent order as given.</param>
+    /// <param name="chaser">The chaser options the strategy's knobs are set on.</param>
+    /// <param name="hasDeadline">Whether the order will have a deadline (in a backtest: its time limit or the backtest's).</param>
+    public static (ParentOrderSpec Order, ChaserOptions Chaser) Configure(BacktestStrategy strategy, ParentOrderSpec order, ChaserOptions chaser, bool hasDeadline)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        ArgumentNullException.ThrowIfNull(chaser);
+        var name = NameOf(strategy);
+        var never = strategy is BacktestStrategy.Queue or BacktestStrategy.QueueTake or BacktestStrategy.Taker;
+        if (never && order.MinRepriceInterval is not null)
+        {
+            throw new ArgumentException($"min_reprice_interval: the {name} strategy never re-prices", nameof(order));
+        }
+
+        if (strategy is BacktestStrategy.Queue or BacktestStrategy.Taker && order.OnDeadline == DeadlineAction.TakeRemainder)
+        {
+            throw new ArgumentException(
+                strategy == BacktestStrategy.Queue
+                    ? "deadline_action: the queue strategy cancels at the deadline; queue-take is the one that takes the rest"
+                    : "deadline_action: the taker strategy takes the whole order at arrival, nothing is left at the deadline",
+                nameof(order));
+        }
+
+        if (strategy == BacktestStrategy.QueueTake && !hasDeadline)
+        {
+            throw new ArgumentException("deadline: the queue-take strategy takes what is left at the deadline, and the order has none", nameof(order));
+        }
+
+        var tagged = order.Strategy.Length == 0 ? order with { Strategy = name } : order;
+
+        // The baselines switch the chaser's re-pricing off or to its plainest form; a knob added to the chaser's
+        // defaults later must be switched off here too, or the baselines would quietly run it.
+        return strategy switch
+        {
+            BacktestStrategy.Chaser => (tagged, chaser),
+            BacktestStrategy.Naive => (tagged, chaser with { Reprice = RepricePolicy.Chase, StepBack = false, MinRepriceInterval = TimeSpan.Zero }),
+            BacktestStrategy.Queue => (tagged, chaser with { Reprice = RepricePolicy.Never, StepBack = false }),
+            BacktestStrategy.QueueTake => (tagged with { OnDeadline = DeadlineAction.TakeRemainder }, chaser with { Reprice = RepricePolicy.Never, StepBack = false }),
+            _ => (tagged, chaser with { TakeAtArrival = true }),
+        };
+    }
+}
+
 /// <summary>What to replay and how.</summary>
 public sealed record BacktestOptions
 {
@@ -61,7 +148,7 @@ public sealed record BacktestOptions
 
     public ChaserOptions Chaser { get; init; } = new();
 
-    /// <summary>How the order is worked (the chaser by default).</summary>
+    /// <summary>How the order is worked (the chaser by default): <see cref="BacktestStrategies.Configure"/> says what each one runs.</summary>
     public BacktestStrategy Strategy { get; init; } = BacktestStrategy.Chaser;
 
     /// <summary>How the matching engine advances our place in the queue.</summary>
@@ -115,7 +202,8 @@ public static class Backtester
 
         var spec = options.Symbol ?? SymbolSpec.Defaults.FirstOrDefault(s => s.Symbol == symbol)
             ?? throw new ArgumentException($"symbol: no exchange rules are known for {symbol}", nameof(options));
-        var run = new Replay(options, spec, recorder ?? NullRecorder.Instance, cancellationToken);
+        var (order, chaser) = BacktestStrategies.Configure(options.Strategy, options.Order, options.Chaser, options.Deadline is not null || options.Order.TimeLimit is not null);
+        var run = new Replay(options with { Order = order, Chaser = chaser }, spec, recorder ?? NullRecorder.Instance, cancellationToken);
         return run.Execute();
     }
 
@@ -364,6 +452,13 @@ public static class Backtester
             _host = new OrderHost(new ChaserStateMachine(order, RulesOf(_spec), _options.Chaser), this, _recorder, _clock);
             _host.Start(initialBudget: 1m);
             _host.Handle(ChaserInput.OfBook(_spec.Symbol, top, _clock.GetTimestamp()));
+
+            // The depth as it stood then too, as the book: what a taker at arrival walks, and where a step-back goes.
+            var depth = _exchange.GetDepth(_spec.Symbol, DepthLevelsDelivered);
+            if (depth.Bids.Count > 0 || depth.Asks.Count > 0)
+            {
+                _host.Handle(ChaserInput.OfDepth(_spec.Symbol, ToDepthLevels(depth), _clock.GetTimestamp()));
+            }
         }
 
         /// <summary>A request reaches the matching engine; its answer, and what it caused on the stream, travel back.</summary>
@@ -504,15 +599,16 @@ public static class Backtester
 
             if (_tape.DepthChanged)
             {
-                var depth = _exchange.GetDepth(_spec.Symbol, DepthLevelsDelivered);
-                var levels = new DepthLevels([.. depth.Bids.Select(ToLevel)], [.. depth.Asks.Select(ToLevel)], depth.LastUpdateId, FromMs(depth.TransactionTime));
-                Deliver(arrival, ChaserInput.OfDepth(_spec.Symbol, levels, received));
+                Deliver(arrival, ChaserInput.OfDepth(_spec.Symbol, ToDepthLevels(_exchange.GetDepth(_spec.Symbol, DepthLevelsDelivered)), received));
             }
 
             _tape.Clear();
         }
 
         private static PriceLevel ToLevel(BookLevel level) => new(level.Price, level.Qty);
+
+        private static DepthLevels ToDepthLevels(DepthSnapshot depth) =>
+            new([.. depth.Bids.Select(ToLevel)], [.. depth.Asks.Select(ToLevel)], depth.LastUpdateId, FromMs(depth.TransactionTime));
 
         private Fill ToFill(string clientOrderId, UserTrade trade, decimal cumulative, bool fullyFilled) =>
             new(clientOrderId, trade.TradeId, trade.Price, trade.Qty, trade.Commission, trade.CommissionAsset, trade.Maker, cumulative, fullyFilled, FromMs(trade.Time), Now);

@@ -165,8 +165,10 @@ public class BacktesterTests
         });
     }
 
-    [Fact]
-    public void With_depth_the_chaser_steps_back_when_its_order_is_alone_at_the_top()
+    [Theory]
+    [InlineData(BacktestStrategy.Chaser)]
+    [InlineData(BacktestStrategy.Naive)]
+    public void With_depth_the_chaser_steps_back_when_its_order_is_alone_at_the_top_and_the_naive_one_stays(BacktestStrategy strategy)
     {
         // The depth the exchange published never reached the chaser, so the step-back rule could not fire in a
         // backtest. Here the others at our bid leave (depth 60,000.0 -> 0, the bookTicker's bid 59,999.9): our buy
@@ -209,7 +211,15 @@ public class BacktesterTests
                     $"1,60000.5,0.001,60.0005,{t0 + 50},false"),
             };
             var recorder = new DecisionList();
-            Backtester.Run(new BacktestOptions { Order = new ParentOrderSpec(15, "BTCUSDT", Side.Buy, SizeType.Notional, 1_000m), Data = data }, recorder, TestContext.Current.CancellationToken);
+            Backtester.Run(new BacktestOptions { Order = new ParentOrderSpec(15, "BTCUSDT", Side.Buy, SizeType.Notional, 1_000m), Data = data, Strategy = strategy }, recorder, TestContext.Current.CancellationToken);
+
+            if (strategy == BacktestStrategy.Naive)
+            {
+                // Re-pricing to the touch only: alone at 60,000.0, it stays there.
+                Assert.DoesNotContain(recorder.Decisions, d => d.Command.Kind is ChaserCommandKind.Modify or ChaserCommandKind.Cancel);
+                Assert.Equal(60_000.0m, Assert.Single(recorder.Decisions, d => d.Command.Kind == ChaserCommandKind.Place).Command.Price);
+                return;
+            }
 
             var stepBack = Assert.Single(recorder.Decisions, d => d.Command.Cause.Rule == DecisionRule.RepriceAloneAtTop);
             Assert.Equal(ChaserCommandKind.Modify, stepBack.Command.Kind);
