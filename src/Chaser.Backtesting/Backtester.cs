@@ -131,8 +131,14 @@ public sealed record BacktestOptions
     /// </summary>
     public required ParentOrderSpec Order { get; init; }
 
-    /// <summary>Binance public-data CSV files of the order's symbol.</summary>
-    public required ReplayFiles Data { get; init; }
+    /// <summary>Binance public-data CSV files of the order's symbol, read for this run; or give <see cref="Market"/>.</summary>
+    public ReplayFiles? Data { get; init; }
+
+    /// <summary>
+    /// The order's symbol's recording already in memory (<see cref="RecordedMarket.Load"/>), shared by any number of runs:
+    /// the alternative to <see cref="Data"/> (exactly one of the two), the same events without parsing the files again.
+    /// </summary>
+    public RecordedMarket? Market { get; init; }
 
     /// <summary>
     /// Start the order at this exchange time, on the market as of then (the book and depth after every event up to
@@ -190,9 +196,15 @@ public static class Backtester
     {
         ArgumentNullException.ThrowIfNull(options);
         var symbol = options.Order.Symbol;
-        if (!string.Equals(symbol, options.Data.Symbol, StringComparison.Ordinal))
+        if ((options.Data is null) == (options.Market is null))
         {
-            throw new ArgumentException($"symbol: the order is on {symbol} but the data is {options.Data.Symbol}", nameof(options));
+            throw new ArgumentException("data: give either the files (Data) or the recording in memory (Market), exactly one", nameof(options));
+        }
+
+        var dataSymbol = options.Data?.Symbol ?? options.Market!.Symbol;
+        if (!string.Equals(symbol, dataSymbol, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"symbol: the order is on {symbol} but the data is {dataSymbol}", nameof(options));
         }
 
         if (options.Latency < TimeSpan.Zero)
@@ -311,14 +323,26 @@ public static class Backtester
         public BacktestResult Execute()
         {
             var wall = Stopwatch.StartNew();
-            var source = ReplaySource.Create(_options.Data with { Symbol = _spec.Symbol }, loop: false);
-            if (_options.Start is { } start && (start < FromMs(source.BookStart) || start > FromMs(source.End)))
+            // The recording in memory, or the files read as the replay goes: the same events either way.
+            IMarketSource replayed;
+            long bookStart, end;
+            if (_options.Market is { } market)
             {
-                throw new ReplayStartException(string.Create(CultureInfo.InvariantCulture,
-                    $"{start:yyyy-MM-dd HH:mm:ss.fff'Z'} is outside the data, which holds the book from {FromMs(source.BookStart):yyyy-MM-dd HH:mm:ss.fff'Z'} to {FromMs(source.End):yyyy-MM-dd HH:mm:ss.fff'Z'}"));
+                (replayed, bookStart, end) = (market, market.BookStart, market.End);
+            }
+            else
+            {
+                var source = ReplaySource.Create(_options.Data! with { Symbol = _spec.Symbol }, loop: false);
+                (replayed, bookStart, end) = (source, source.BookStart, source.End);
             }
 
-            using var events = source.Events().GetEnumerator();
+            if (_options.Start is { } start && (start < FromMs(bookStart) || start > FromMs(end)))
+            {
+                throw new ReplayStartException(string.Create(CultureInfo.InvariantCulture,
+                    $"{start:yyyy-MM-dd HH:mm:ss.fff'Z'} is outside the data, which holds the book from {FromMs(bookStart):yyyy-MM-dd HH:mm:ss.fff'Z'} to {FromMs(end):yyyy-MM-dd HH:mm:ss.fff'Z'}"));
+            }
+
+            using var events = replayed.Events().GetEnumerator();
             if (!events.MoveNext())
             {
                 throw new ArgumentException("data: the replay files hold no market events", nameof(_options));
