@@ -33,6 +33,14 @@ public sealed class QueueModelTests
 
     private static void BidLevel(ExchangeEngine engine, decimal qty) => engine.ApplyLevels(Btc, [new LevelChange(BookSide.Bid, Bid, qty)]);
 
+    [Fact]
+    public void A_queue_model_that_is_neither_of_the_two_is_refused_naming_the_option()
+    {
+        var refused = Assert.Throws<ArgumentOutOfRangeException>(() => new ExchangeEngine(new EngineOptions { QueueModel = (QueueModel)7 }, clock));
+
+        Assert.StartsWith("QueueModel: 7 is not a queue model (Proportional or RiskAverse)", refused.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(QueueModel.Proportional, "2.5")]
     [InlineData(QueueModel.RiskAverse, "5")]

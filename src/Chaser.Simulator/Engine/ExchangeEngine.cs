@@ -27,6 +27,12 @@ public sealed partial class ExchangeEngine
 
     public ExchangeEngine(EngineOptions options, TimeProvider time)
     {
+        // Anything but the two models would silently match as one of them.
+        if (!Enum.IsDefined(options.QueueModel))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.QueueModel, $"{nameof(EngineOptions.QueueModel)}: {options.QueueModel} is not a queue model (Proportional or RiskAverse)");
+        }
+
         this.options = options;
         this.time = time;
         walletBalance = options.InitialBalance;
