@@ -350,7 +350,7 @@ public static class Backtester
 
             var dataStart = FromMs(events.Current.Time);
             _clock = new VirtualClock(dataStart);
-            _exchange = new ExchangeEngine(new Simulator.Engine.EngineOptions { Symbols = [_spec] }, _clock);
+            _exchange = new ExchangeEngine(new Simulator.Engine.EngineOptions { Symbols = [_spec], QueueModel = _options.QueueModel }, _clock);
             _exchange.Subscribe(_tape);
 
             var hasEvent = true;

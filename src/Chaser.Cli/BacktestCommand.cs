@@ -24,6 +24,7 @@ internal static class BacktestCommand
     private static readonly Option<int> LatencyMs = CliOption.Whole(
         "--latency-ms", "N", 0, 60_000, 5,
         "one-way latency to the exchange in ms, for market data and order entry");
+    private static readonly Option<Simulator.Engine.QueueModel> QueueModelOption = CliOption.QueueModel();
     private static readonly Option<bool> Json = CliOption.Json("print the result as JSON on stdout");
 
     public static readonly Command Definition = Define();
@@ -33,7 +34,7 @@ internal static class BacktestCommand
     private static Command Define()
     {
         var command = new Command("backtest", "replay recorded Binance data through the chaser and the simulator's matching engine");
-        foreach (var option in Order.All.Concat([Book, Trades, DepthSnapshot, DepthUpdates, Start, LatencyMs, Json]))
+        foreach (var option in Order.All.Concat([Book, Trades, DepthSnapshot, DepthUpdates, Start, LatencyMs, QueueModelOption, Json]))
         {
             command.Add(option);
         }
@@ -87,6 +88,7 @@ internal static class BacktestCommand
             Start = StartFrom(args.GetValue(Start)),
             Latency = TimeSpan.FromMilliseconds(args.GetValue(LatencyMs)),
             Deadline = order.TimeLimit,
+            QueueModel = args.GetValue(QueueModelOption),
             // The backtest's chaser is built from these options, not from an engine's: the order's own interval goes here.
             Chaser = order.MinRepriceInterval is { } interval ? new ChaserOptions { MinRepriceInterval = interval } : new ChaserOptions(),
         };

@@ -27,6 +27,14 @@ internal static class CliOption
     /// <summary><c>--json</c>: the result as JSON on stdout.</summary>
     public static Option<bool> Json(string description = "print the result as JSON on stdout (progress goes to stderr)") => Flag("--json", description);
 
+    /// <summary><c>--queue-model</c>: how the simulator's matching engine advances our place in the queue (backtest, sim).</summary>
+    public static Option<Simulator.Engine.QueueModel> QueueModel() => Choice(
+        "--queue-model",
+        "how the matching engine advances our place in the queue: proportional (others' cancels at our price shrink the " +
+        "queue ahead in proportion) or risk-averse (hftbacktest's: only trades do; a cancel can't leave more ahead than shows)",
+        Simulator.Engine.QueueModel.Proportional,
+        [Simulator.Engine.QueueModel.Proportional, Simulator.Engine.QueueModel.RiskAverse]);
+
     /// <summary><c>--markouts</c>: the markout tail sampled before the process exits.</summary>
     public static Option<bool> Markouts() => Flag(
         "--markouts", "stay 60 s after the orders end, sampling the book, so that `chaser report` shows +1/+10/+60 s markouts");
@@ -104,9 +112,11 @@ internal static class CliOption
         return option;
     }
 
-    /// <summary>How a choice is written on the command line and in the help: its lower-case name.</summary>
+    /// <summary>How a choice is written on the command line and in the help: its name in lower case, words joined by '-' (RiskAverse: risk-averse).</summary>
     public static string NameOf<T>(T choice)
-        where T : struct, Enum => choice.ToString().ToLowerInvariant();
+        where T : struct, Enum => KebabCase(choice.ToString());
+
+    private static string KebabCase(string name) => string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     /// <summary>
     /// The option's value when it was given, else null: for a list, whose value when absent is System.CommandLine's
@@ -126,7 +136,7 @@ internal static class CliOption
         return option.GetDefaultValue() switch
         {
             null => null,
-            Enum choice => choice.ToString().ToLowerInvariant(),
+            Enum choice => KebabCase(choice.ToString()),
             IFormattable value => value.ToString(null, CultureInfo.InvariantCulture),
             var value => value.ToString(),
         };

@@ -35,6 +35,7 @@ internal static class SimCommand
         "--api-secret", "SECRET", $"the HMAC secret (default: {ApiSecretVariable}, else Binance's documented example secret)");
 
     private static readonly Option<int> LatencyMs = CliOption.Whole("--latency-ms", "N", 0, 60_000, 0, "added latency for order entry and market data, in ms");
+    private static readonly Option<QueueModel> QueueModelOption = CliOption.QueueModel();
     private static readonly Option<bool> LegacyStreams = CliOption.Flag(
         "--legacy-streams",
         "also serve every stream on the unrouted /ws and /stream URLs that Binance retired on 2026-04-23 (by default streams " +
@@ -42,7 +43,7 @@ internal static class SimCommand
 
     public static readonly Command Definition = new("sim", "run the Binance USDⓈ-M Futures simulator on loopback")
     {
-        Host, Port, Symbols, Source, Book, Trades, DepthSnapshot, DepthUpdates, Speed, Seed, ApiKey, ApiSecret, LatencyMs, LegacyStreams,
+        Host, Port, Symbols, Source, Book, Trades, DepthSnapshot, DepthUpdates, Speed, Seed, ApiKey, ApiSecret, LatencyMs, QueueModelOption, LegacyStreams,
     };
 
     public const string Notes = "";
@@ -53,7 +54,13 @@ internal static class SimCommand
     /// <summary>The simulator's options from the command line and the environment; every problem names its option.</summary>
     public static SimulatorOptions OptionsFrom(ParseResult args, Func<string, string?> environment)
     {
-        var options = new SimulatorOptions { Port = args.GetValue(Port), LegacyStreams = args.GetValue(LegacyStreams), Seed = args.GetValue(Seed) };
+        var options = new SimulatorOptions
+        {
+            Port = args.GetValue(Port),
+            LegacyStreams = args.GetValue(LegacyStreams),
+            Seed = args.GetValue(Seed),
+            Engine = new EngineOptions { QueueModel = args.GetValue(QueueModelOption) },
+        };
         var host = args.GetValue(Host)!;
         if (host != "localhost" && !System.Net.IPAddress.TryParse(host, out _))
         {

@@ -6,7 +6,10 @@ public enum QueueModel
     /// <summary>Trades at our price consume the queue ahead; other participants' cancels shrink it in proportion.</summary>
     Proportional,
 
-    /// <summary>hftbacktest's risk-averse model: only trades at our price advance us; a modify goes to the back.</summary>
+    /// <summary>
+    /// hftbacktest's risk-averse model: only printed trades advance us; cancels never do, except that the queue
+    /// ahead cannot exceed what the level still shows. Under both models a modify goes to the back, as on Binance.
+    /// </summary>
     RiskAverse,
 }
 

@@ -27,6 +27,12 @@ public sealed partial class ExchangeEngine
 
     public ExchangeEngine(EngineOptions options, TimeProvider time)
     {
+        // Anything but the two models would silently match as one of them.
+        if (!Enum.IsDefined(options.QueueModel))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.QueueModel, $"{nameof(EngineOptions.QueueModel)}: {options.QueueModel} is not a queue model (Proportional or RiskAverse)");
+        }
+
         this.options = options;
         this.time = time;
         walletBalance = options.InitialBalance;
@@ -93,7 +99,7 @@ public sealed partial class ExchangeEngine
             var now = Now;
             foreach (var change in changes)
             {
-                ApplyLevel(m, change);
+                ApplyLevel(m, change, options.QueueModel);
             }
 
             FillCrossedOrders(m, now);
@@ -113,7 +119,7 @@ public sealed partial class ExchangeEngine
             var now = Now;
             foreach (var change in changes)
             {
-                ApplyLevel(m, change);
+                ApplyLevel(m, change, options.QueueModel);
             }
 
             FillCrossedOrders(m, now);
@@ -156,7 +162,7 @@ public sealed partial class ExchangeEngine
             var now = Now;
             foreach (var change in changes)
             {
-                ApplyLevel(m, change);
+                ApplyLevel(m, change, options.QueueModel);
             }
 
             FillCrossedOrders(m, now);
@@ -213,10 +219,12 @@ public sealed partial class ExchangeEngine
     /// <summary>
     /// One displayed level changes. When we rest there, a decrease is first explained by the volume printed at
     /// that price since the level's last update (already taken out of our queue by the trades); only the rest
-    /// is other participants cancelling, and it shrinks the queue ahead of us proportionally (cancels are
-    /// spread evenly over the queue). Increases join behind us.
+    /// is other participants cancelling. Under <see cref="QueueModel.Proportional"/> those cancels shrink the queue
+    /// ahead of us proportionally (spread evenly over the queue); under <see cref="QueueModel.RiskAverse"/> they are
+    /// taken to be behind us, as far as they can be: the queue ahead only ever shrinks to what the level still shows.
+    /// Increases join behind us.
     /// </summary>
-    private static void ApplyLevel(SymbolMarket m, LevelChange change)
+    private static void ApplyLevel(SymbolMarket m, LevelChange change, QueueModel queueModel)
     {
         var book = m.External(change.Side);
         var old = book.TryGetValue(change.Price, out var q) ? q : 0m;
@@ -267,7 +275,7 @@ public sealed partial class ExchangeEngine
         var remainingBeforeCancels = Math.Max(old - printed, 0m);
         foreach (var order in queue)
         {
-            if (cancelled > 0m && remainingBeforeCancels > 0m)
+            if (queueModel == QueueModel.Proportional && cancelled > 0m && remainingBeforeCancels > 0m)
             {
                 order.QueueAhead -= order.QueueAhead * Math.Min(1m, cancelled / remainingBeforeCancels);
             }
@@ -562,7 +570,11 @@ public sealed partial class ExchangeEngine
         }
     }
 
-    /// <summary>Modify (PUT): LIMIT only, both price and quantity; the order is re-queued at the back.</summary>
+    /// <summary>
+    /// Modify (PUT): LIMIT only, both price and quantity; the order is re-queued at the back, under either queue model,
+    /// a quantity-only decrease too (USDⓈ-M Futures has no keep-priority amend, unlike Spot's
+    /// <c>order/amend/keepPriority</c>: its modify doc says the order is re-sorted in the matching queue).
+    /// </summary>
     public OrderSnapshot ModifyOrder(ModifyOrderRequest request)
     {
         lock (gate)
