@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Chaser.Backtesting;
 using Chaser.Core.Chasing;
+using Chaser.Core.Domain;
 using Chaser.Simulator.Server;
 using Chaser.Simulator.Sources;
 
@@ -13,7 +14,8 @@ namespace Chaser.Cli;
 /// </summary>
 internal static class BacktestCommand
 {
-    private static readonly OrderOptions Order = new("stop after this much market time (then expired, or the rest taken with --take-remainder) (default: none)");
+    private static readonly OrderOptions Order = new("stop after this much market time (then expired, or the rest taken with --take-remainder) (default: none)", strategyTag: false);
+    private static readonly Option<BacktestStrategy> Strategy = StrategyOption();
     private static readonly Option<string?> Book = CliOption.Text("--book", "FILE", "Binance bookTicker CSV (.csv or .csv.gz): the top of book, with depth files too", required: true);
     private static readonly Option<string?> Trades = CliOption.Text("--trades", "FILE", "Binance trades or aggTrades CSV", required: true);
     private static readonly Option<string?> DepthSnapshot = CliOption.Text(
@@ -34,7 +36,7 @@ internal static class BacktestCommand
     private static Command Define()
     {
         var command = new Command("backtest", "replay recorded Binance data through the chaser and the simulator's matching engine");
-        foreach (var option in Order.All.Concat([Book, Trades, DepthSnapshot, DepthUpdates, Start, LatencyMs, QueueModelOption, Json]))
+        foreach (var option in Order.All.Concat([Strategy, Book, Trades, DepthSnapshot, DepthUpdates, Start, LatencyMs, QueueModelOption, Json]))
         {
             command.Add(option);
         }
@@ -70,7 +72,7 @@ internal static class BacktestCommand
         {
             await output.SayAsync(string.Create(
                 CultureInfo.InvariantCulture,
-                $"backtest of {ExecuteCommand.Describe(order)}: replayed {result.MarketEvents:N0} market events from {Display.Time(result.DataStart)} to {Display.Time(result.DataEnd)} in {result.WallTime.TotalMilliseconds:N0} ms, latency {options.Latency.TotalMilliseconds:0} ms")).ConfigureAwait(false);
+                $"backtest of {ExecuteCommand.Describe(order)}, strategy {BacktestStrategies.NameOf(options.Strategy)}: replayed {result.MarketEvents:N0} market events from {Display.Time(result.DataStart)} to {Display.Time(result.DataEnd)} in {result.WallTime.TotalMilliseconds:N0} ms, latency {options.Latency.TotalMilliseconds:0} ms")).ConfigureAwait(false);
         }
 
         return OrderSession.Report([result.Execution], output);
@@ -80,18 +82,63 @@ internal static class BacktestCommand
     public static BacktestOptions OptionsFrom(ParseResult args)
     {
         var files = FilesFrom(args);
+        var strategy = args.GetValue(Strategy);
         var order = Order.SpecFrom(args, defaultId: 1);
+        RefuseMeaningless(strategy, order);
         return new BacktestOptions
         {
-            Order = order with { Deadline = null },
+            // Tagged with the algorithm's name, so that the result and every table say which ran.
+            Order = order with { Deadline = null, Strategy = BacktestStrategies.NameOf(strategy) },
             Data = files,
             Start = StartFrom(args.GetValue(Start)),
             Latency = TimeSpan.FromMilliseconds(args.GetValue(LatencyMs)),
             Deadline = order.TimeLimit,
             QueueModel = args.GetValue(QueueModelOption),
-            // The backtest's chaser is built from these options, not from an engine's: the order's own interval goes here.
+            Strategy = strategy,
+            // The backtest's chaser is built from these options, not from an engine's: the order's own interval goes
+            // here; the strategy's knobs are set on them by the backtester.
             Chaser = order.MinRepriceInterval is { } interval ? new ChaserOptions { MinRepriceInterval = interval } : new ChaserOptions(),
         };
+    }
+
+    private static Option<BacktestStrategy> StrategyOption()
+    {
+        var names = BacktestStrategies.All.Select(BacktestStrategies.NameOf).ToArray();
+        return new Option<BacktestStrategy>("--strategy")
+        {
+            Description = "how the order is worked: chaser (as execute works it), naive (re-price to the touch on every change, "
+                + "no step-back, no interval), queue (post once at the touch, never move; expire at the deadline), queue-take "
+                + "(queue, then take the rest with market orders at --deadline), taker (take it all at arrival with market orders)",
+            HelpName = string.Join('|', names),
+            DefaultValueFactory = _ => BacktestStrategy.Chaser,
+            CustomParser = CliOption.Parser("--strategy", text => BacktestStrategies.TryParse(text, out var strategy)
+                ? strategy
+                : throw new UsageException($"option '--strategy' must be {CliOption.Alternatives(names)}, got '{text}'")),
+        };
+    }
+
+    /// <summary>Options that mean nothing to the strategy are refused, saying why, rather than silently ignored.</summary>
+    private static void RefuseMeaningless(BacktestStrategy strategy, ParentOrderSpec order)
+    {
+        var name = BacktestStrategies.NameOf(strategy);
+        if (strategy == BacktestStrategy.QueueTake && order.TimeLimit is null)
+        {
+            throw new UsageException("option '--strategy' queue-take needs '--deadline': it takes what is left when the deadline passes");
+        }
+
+        if (order.OnDeadline == DeadlineAction.TakeRemainder && strategy is BacktestStrategy.Queue or BacktestStrategy.Taker)
+        {
+            throw new UsageException(strategy == BacktestStrategy.Queue
+                ? "option '--take-remainder' does not go with '--strategy queue', which expires at the deadline: queue-take is queue with the rest taken"
+                : "option '--take-remainder' does not go with '--strategy taker': it takes the whole order at arrival, nothing is left at the deadline");
+        }
+
+        if (order.MinRepriceInterval is not null && strategy is BacktestStrategy.Queue or BacktestStrategy.QueueTake or BacktestStrategy.Taker)
+        {
+            throw new UsageException(strategy == BacktestStrategy.Taker
+                ? "option '--min-reprice-interval' does not go with '--strategy taker': it posts nothing to re-price"
+                : $"option '--min-reprice-interval' does not go with '--strategy {name}': its order never moves");
+        }
     }
 
     private static ReplayFiles FilesFrom(ParseResult args)

@@ -4,8 +4,12 @@ using Chaser.Core.Domain;
 
 namespace Chaser.Cli;
 
-/// <summary>The parent order's options, shared by <c>execute</c> and <c>backtest</c>: one definition, one reading.</summary>
-internal sealed class OrderOptions(string deadlineDescription)
+/// <summary>
+/// The parent order's options, shared by <c>execute</c> and <c>backtest</c>: one definition, one reading. Without
+/// <paramref name="strategyTag"/> the command gives <c>--strategy</c> its own meaning (backtest: the algorithm) and the
+/// spec's tag is left to it.
+/// </summary>
+internal sealed class OrderOptions(string deadlineDescription, bool strategyTag = true)
 {
     public Option<string?> Symbol { get; } = CliOption.Text("--symbol", "SYMBOL", "the Binance symbol, e.g. BTCUSDT", required: true);
 
@@ -37,7 +41,9 @@ internal sealed class OrderOptions(string deadlineDescription)
     public Option<bool> ReduceOnly { get; } = CliOption.Flag("--reduce-only", "only reduce an open position (Binance's reduceOnly)");
 
     /// <summary>The order's options in the order the help lists them, the deadline's group after the size.</summary>
-    public IEnumerable<Option> All => [Symbol, Side, Notional, Quantity, Deadline, TakeRemainder, Strategy, PriceExpected, MinRepriceInterval, ReduceOnly, Id];
+    public IEnumerable<Option> All => strategyTag
+        ? [Symbol, Side, Notional, Quantity, Deadline, TakeRemainder, Strategy, PriceExpected, MinRepriceInterval, ReduceOnly, Id]
+        : [Symbol, Side, Notional, Quantity, Deadline, TakeRemainder, PriceExpected, MinRepriceInterval, ReduceOnly, Id];
 
     /// <summary>The parent order from the options; every problem names its option.</summary>
     public ParentOrderSpec SpecFrom(ParseResult args, long defaultId)
@@ -68,7 +74,7 @@ internal sealed class OrderOptions(string deadlineDescription)
             throw new UsageException("option '--take-remainder' needs '--deadline': it says what happens when the deadline passes");
         }
 
-        var strategy = args.GetValue(Strategy) ?? "";
+        var strategy = strategyTag ? args.GetValue(Strategy) ?? "" : "";
         if (strategy.Length > ParentOrderSpec.MaxStrategyLength)
         {
             throw new UsageException($"option '--strategy' must be at most {ParentOrderSpec.MaxStrategyLength} characters, got {strategy.Length}");

@@ -60,11 +60,13 @@ public class OrderOptionTests
     public void Backtest_options_reach_the_order_and_the_backtests_chaser()
     {
         var options = BacktestCommand.OptionsFrom(CommandLine.Parse([
-            "backtest", .. Order, .. Replay, "--deadline", "30s", "--take-remainder", "--strategy", "bt", "--price-expected", "64000", "--min-reprice-interval", "1s"]));
+            "backtest", .. Order, .. Replay, "--deadline", "30s", "--take-remainder", "--strategy", "naive", "--price-expected", "64000", "--min-reprice-interval", "1s"]));
 
         Assert.Equal(DeadlineAction.TakeRemainder, options.Order.OnDeadline);
         Assert.Equal(TimeSpan.FromSeconds(30), options.Deadline);
-        Assert.Equal("bt", options.Order.Strategy);
+        // For a backtest --strategy is the algorithm, and the result's tag is its name.
+        Assert.Equal(Backtesting.BacktestStrategy.Naive, options.Strategy);
+        Assert.Equal("naive", options.Order.Strategy);
         Assert.Equal(64000m, options.Order.PriceExpected);
         Assert.Equal(TimeSpan.FromSeconds(1), options.Order.MinRepriceInterval);
         // The backtest builds its chaser from its own options, not from an engine's.
@@ -98,6 +100,16 @@ public class OrderOptionTests
     [InlineData("option '--strategy' must be at most 64 characters, got 65", "--strategy", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
     [InlineData("option '--strategy' must be text without control characters or broken Unicode", "--strategy", "a\u001b[2Jb")]
     [InlineData("option '--strategy' is given twice", "--strategy", "a", "--strategy", "b")]
+    public async Task A_bad_strategy_tag_is_one_line_naming_it_on_execute(string expected, params string[] options)
+    {
+        var outcome = await CliRunner.RunAsync(null, ["execute", .. Order, .. options]);
+
+        Assert.True(outcome.ExitCode == 2, $"exit {outcome.ExitCode}: {outcome.Error}");
+        Assert.StartsWith($"chaser execute: {expected}", Assert.Single(outcome.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        Assert.Equal("", outcome.Output);
+    }
+
+    [Theory]
     [InlineData("option '--price-expected' must be zero (none) or more, got -1", "--price-expected", "-1")]
     [InlineData("option '--price-expected' must be a number, got '0,5': uses ','", "--price-expected", "0,5")]
     [InlineData("option '--price-expected' must be a number, got '1e3': has an exponent", "--price-expected", "1e3")]

@@ -193,6 +193,38 @@ public class StrategyKnobTests
     }
 
     [Fact]
+    public void A_taker_whose_book_comes_after_its_deadline_takes_nothing_and_expires()
+    {
+        var h = ChaserHarness.BuyNotional(15_000m, Taker, deadline: ChaserHarness.T0.AddSeconds(10));
+        Assert.Equal(ChaserHarness.T0.AddSeconds(10), h.Machine.NextWakeUp);
+        h.Advance(10_000);
+        var finish = Assert.Single(h.Timer());
+        Assert.Equal((ChaserCommandKind.Finish, FinishReason.Expired, DecisionRule.DeadlineExpire), (finish.Kind, finish.FinishReason, finish.Cause.Rule));
+        Assert.Empty(h.Book(65_000.0m, 65_000.1m));
+    }
+
+    [Fact]
+    public void A_taker_at_its_deadline_lets_the_market_order_out_complete_and_sends_no_other()
+    {
+        var h = ChaserHarness.BuyNotional(15_000m, Taker, deadline: ChaserHarness.T0.AddSeconds(10));
+        var first = Assert.Single(h.Book(65_000.0m, 65_000.1m, askQty: 0.1m));
+        h.Ack(first);
+        h.Advance(10_000);
+        Assert.Empty(h.Timer());
+        var finish = Assert.Single(h.Fill(first.ClientOrderId, 65_000.1m, 0.1m, 0.1m, full: true, maker: false));
+        Assert.Equal((FinishReason.Expired, "deadline reached"), (finish.FinishReason, finish.Detail));
+    }
+
+    [Fact]
+    public void A_user_cancel_before_a_takers_first_book_finishes_at_once()
+    {
+        var h = ChaserHarness.BuyNotional(15_000m, Taker);
+        var finish = Assert.Single(h.UserCancel());
+        Assert.Equal(FinishReason.Canceled, finish.FinishReason);
+        Assert.Empty(h.Book(65_000.0m, 65_000.1m));
+    }
+
+    [Fact]
     public void A_taker_refused_by_the_exchange_fails_with_its_reason()
     {
         var arrival = ChaserHarness.BuyNotional(15_000m, Taker);

@@ -46,7 +46,7 @@ public class ReplayTests
             MinRepriceInterval = TimeSpan.FromMilliseconds(350),
             ReduceOnly = true,
         };
-        var start = new ReplayStart(spec, Btc, new ChaserOptions { PreferModify = false, MaxInvalidCancelRatio = 0.25m }, "abc123", T0, 0.05m);
+        var start = new ReplayStart(spec, Btc, new ChaserOptions { PreferModify = false, MaxInvalidCancelRatio = 0.25m, Reprice = RepricePolicy.Never, StepBack = false, TakeAtArrival = true }, "abc123", T0, 0.05m);
         var cid = ClientOrderIds.For("abc123", 7, 1);
         var far = new DateTimeOffset(2026, 11, 24, 11, 59, 59, TimeSpan.FromHours(2)); // another offset, before the time
         (ChaserInput Input, DateTimeOffset Time, int DecisionsBefore)[] inputs =

@@ -130,6 +130,41 @@ public class SharedInputsReplayTests
         Assert.Contains(inputs, i => i.Input is { Kind: EventKind.CancelBudget, YoungCancelsAllowed: false });
     }
 
+    [Theory]
+    [InlineData(BacktestStrategy.Naive)]
+    [InlineData(BacktestStrategy.Queue)]
+    [InlineData(BacktestStrategy.QueueTake)]
+    [InlineData(BacktestStrategy.Taker)]
+    public async Task A_backtest_of_each_baseline_replays_to_the_same_decisions(BacktestStrategy strategy)
+    {
+        // The strategy's knobs are options of the machine: the recorded start carries them, or the replay would chase.
+        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
+        await MigrateAsync(database);
+        string File(string kind) => RecordedData.File("BTCUSDT-UM-20240718T2357Z", kind);
+        var options = new BacktestOptions
+        {
+            Order = new ParentOrderSpec(10, "BTCUSDT", Side.Sell, SizeType.Notional, 50_000m),
+            Data = new ReplayFiles { Symbol = "BTCUSDT", BookTicker = File("bookTicker"), Trades = File("trades"), DepthSnapshot = File("depthSnapshot"), DepthUpdates = File("depthUpdates") },
+            Start = DateTimeOffset.FromUnixTimeMilliseconds(1_721_347_082_507),
+            Deadline = TimeSpan.FromSeconds(5),
+            Strategy = strategy,
+        };
+        await using (var recorder = new StorageRecorder(database.ConnectionString))
+        {
+            Backtester.Run(options, recorder, Ct);
+            await recorder.FlushAsync(Ct);
+        }
+
+        await using var db = new ChaserDb(database.ConnectionString);
+        var (start, inputs, decisions) = await LoadAsync(db, 10);
+        var replay = OrderReplay.Run(start, inputs, decisions);
+
+        Assert.True(replay.Same, $"{replay.Divergence}");
+        Assert.True(replay.RecordingComplete);
+        Assert.Equal(await db.Events.CountAsync(e => e.OrderId == 10, Ct), replay.SameDecisions);
+        Assert.Equal(BacktestStrategies.NameOf(strategy), start.Spec.Strategy);
+    }
+
     private static async Task<(ReplayStart Start, List<ReplayInput> Inputs, List<RecordedDecision> Decisions)> LoadAsync(ChaserDb db, long id)
     {
         var (start, inputs) = await OrderInputs.LoadAsync(db, id, Ct);

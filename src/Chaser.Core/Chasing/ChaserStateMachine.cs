@@ -624,12 +624,16 @@ public sealed class ChaserStateMachine
             BeginStop(FinishReason.Expired, DecisionRule.TakeAtArrival, "the book had nothing left to take");
         }
 
-        if (Status == ParentStatus.Working && _spec.Deadline is { } deadline)
+        // Taking at arrival stops at the deadline too (a book that came late is no reason to take after it): the market
+        // order out is left to complete, and no further one is sent.
+        if ((Status == ParentStatus.Working || _stopRule == DecisionRule.TakeAtArrival) && _spec.Deadline is { } deadline)
         {
             if (now >= deadline)
             {
                 var take = _spec.OnDeadline == DeadlineAction.TakeRemainder;
-                BeginStop(FinishReason.Expired, take ? DecisionRule.DeadlineTakeRemainder : DecisionRule.DeadlineExpire, "deadline reached");
+                var rule = take ? DecisionRule.DeadlineTakeRemainder : DecisionRule.DeadlineExpire;
+                StopTaking(FinishReason.Expired, rule, "deadline reached");
+                BeginStop(FinishReason.Expired, rule, "deadline reached");
             }
             else
             {
