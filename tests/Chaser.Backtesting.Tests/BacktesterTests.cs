@@ -317,7 +317,7 @@ public class BacktesterTests
     {
         // The depth alone drove the book: the bookTicker was ignored, so the top's sizes (the queue we join) were the
         // depth's, batched and late. Now after each millisecond the top is the bookTicker row in effect.
-        var files = Options(new ParentOrderSpec(13, "BTCUSDT", Side.Buy, SizeType.Notional, 1_000m), "BTCUSDT", depth: true).Data;
+        var files = Options(new ParentOrderSpec(13, "BTCUSDT", Side.Buy, SizeType.Notional, 1_000m), "BTCUSDT", depth: true).Data!;
         var tickers = ReplaySource.BookTickers("BTCUSDT", files.BookTicker!).Cast<BookEvent>()
             .Where(t => t.Time >= 1721347022750).ToArray();
         var clock = new VirtualClock(DateTimeOffset.FromUnixTimeMilliseconds(1721347022000));
