@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Text.RegularExpressions;
 using Chaser.Core.Analytics;
 using Chaser.Core.Chasing;
@@ -191,14 +192,23 @@ public static partial class ComparisonGrid
         var strategies = options.Strategies;
         var runs = new GridRun[points.Count * strategies.Count];
         var done = 0;
-        Parallel.For(0, runs.Length, new ParallelOptions { MaxDegreeOfParallelism = options.Parallel, CancellationToken = cancellationToken }, index =>
+        try
         {
-            var point = points[index / strategies.Count];
-            var strategy = strategies[index % strategies.Count];
-            var result = Backtester.Run(OptionsOf(point, strategy, options), cancellationToken: cancellationToken);
-            runs[index] = new GridRun(point, strategy, result.Execution, result.WallTime);
-            progress?.Report(Interlocked.Increment(ref done));
-        });
+            Parallel.For(0, runs.Length, new ParallelOptions { MaxDegreeOfParallelism = options.Parallel, CancellationToken = cancellationToken }, index =>
+            {
+                var point = points[index / strategies.Count];
+                var strategy = strategies[index % strategies.Count];
+                var result = Backtester.Run(OptionsOf(point, strategy, options), cancellationToken: cancellationToken);
+                runs[index] = new GridRun(point, strategy, result.Execution, result.WallTime);
+                progress?.Report(Interlocked.Increment(ref done));
+            });
+        }
+        catch (AggregateException e)
+        {
+            // The first run that failed, as it failed (its exception names the field), not wrapped by the workers.
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            throw;
+        }
 
         return new ComparisonResult(points, runs, wall.Elapsed);
     }

@@ -94,7 +94,7 @@ internal static class CompareCommand
         CheckWritable("--csv", csvPath);
         CheckWritable("--chart", chartPath);
 
-        var windows = await Task.Run(() => LoadWindows(args.GetValue(Data)!, context.Stop), context.Stop).ConfigureAwait(false);
+        var windows = await Task.Run(() => LoadWindows(args.GetValue(Data)!, options.Sizes, context.Stop), context.Stop).ConfigureAwait(false);
         var points = ComparisonGrid.Points(windows, options);
         if (points.Count == 0)
         {
@@ -135,7 +135,7 @@ internal static class CompareCommand
         var console = ResultTable.ConsoleFor(context.Output, context.Interactive, context.Columns);
         var (width, unicode) = (console.Profile.Width, console.Profile.Capabilities.Unicode);
         console.Write(FittedTable.Build(SummaryColumns, report.Strategies, width, "cost: bp against the arrival mid, fees included, positive = cost; mean / median over runs with a fill", unicode));
-        var paired = FittedTable.Build(PairedColumns, report.Paired, width, $"d = cost - cost({ComparisonGrid.NameOf(reference)}) where both filled; SE clustered by window and side; '-': undefined (fewer than 2 clusters)", unicode);
+        var paired = FittedTable.Build(PairedColumns, report.Paired, width, $"d = cost - cost({ComparisonGrid.NameOf(reference)}) where both filled; SE clustered by window and side; '-': undefined (under 2 clusters, or SE 0)", unicode);
         console.Write(paired.Title($"paired against {ComparisonGrid.NameOf(reference)}"));
         console.Write(FittedTable.Build(WindowColumns(names), [.. report.Windows.GroupBy(w => w.Window).Select(g => g.ToArray())], width, "mean cost bp per window; * = not every run filled", unicode).Title("per window"));
         console.WriteLine(GridLine(report));
@@ -161,7 +161,7 @@ internal static class CompareCommand
         IReadOnlyList<ComparisonWindow> Recordings,
         ComparisonOptions Options);
 
-    private static List<ComparisonWindow> LoadWindows(string directory, CancellationToken stop)
+    private static List<ComparisonWindow> LoadWindows(string directory, IReadOnlyList<decimal> sizes, CancellationToken stop)
     {
         IReadOnlyList<(string Name, Simulator.Server.ReplayFiles Files)> found;
         try
@@ -181,9 +181,11 @@ internal static class CompareCommand
         var windows = new List<ComparisonWindow>();
         foreach (var (name, files) in found)
         {
-            if (SymbolSpec.Defaults.All(s => s.Symbol != files.Symbol))
+            var spec = SymbolSpec.Defaults.FirstOrDefault(s => s.Symbol == files.Symbol)
+                ?? throw new UsageException($"option '--data': recording {name}: no exchange rules are known for {files.Symbol}");
+            if (sizes.FirstOrDefault(size => size < spec.MinNotional) is var small && small > 0m)
             {
-                throw new UsageException($"option '--data': recording {name}: no exchange rules are known for {files.Symbol}");
+                throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"option '--sizes': {small} USDT is below the minimum notional of {files.Symbol} ({spec.MinNotional} USDT)"));
             }
 
             try
@@ -209,11 +211,12 @@ internal static class CompareCommand
         var runs = result.Runs.Count;
         var perRun = runs == 0 ? 0 : result.WallTime.TotalMilliseconds / runs;
         var o = report.Options;
-        // Two lines, each within 80 columns.
-        return string.Create(CultureInfo.InvariantCulture,
-            $"grid: {result.Points.Count / (o.Sides.Count * o.Sizes.Count)} starts in {report.Recordings.Count} windows x {o.Sides.Count} sides x {o.Sizes.Count} sizes x {o.Strategies.Count} strategies = {runs} runs{Environment.NewLine}") +
-            string.Create(CultureInfo.InvariantCulture,
-            $"deadline {o.Deadline.TotalSeconds:0.###} s, latency {o.Latency.TotalMilliseconds:0} ms, {ComparisonGrid.NameOf(o.QueueModel)} queue; {result.WallTime.TotalSeconds:0.0} s on {o.Parallel} workers, {perRun:0} ms per run");
+        // Three short lines, each within 80 columns.
+        return string.Join(Environment.NewLine, [
+            string.Create(CultureInfo.InvariantCulture, $"grid: {result.Points.Count / (o.Sides.Count * o.Sizes.Count)} starts in {report.Recordings.Count} windows x {o.Sides.Count} sides x {o.Sizes.Count} sizes x {o.Strategies.Count} strategies = {runs} runs"),
+            string.Create(CultureInfo.InvariantCulture, $"deadline {o.Deadline.TotalSeconds:0.###} s, latency {o.Latency.TotalMilliseconds:0} ms, {ComparisonGrid.NameOf(o.QueueModel)} queue"),
+            string.Create(CultureInfo.InvariantCulture, $"wall time {result.WallTime.TotalSeconds:0.0} s on {o.Parallel} workers: {perRun:0} ms per run"),
+        ]);
     }
 
     private static string ChartTitle(Report report) => string.Create(CultureInfo.InvariantCulture,
@@ -357,6 +360,12 @@ internal static class CompareCommand
 
     private static decimal SizeOf(string text)
     {
+        if (text.Length > 1 && text[0] == '0' && char.IsAsciiDigit(text[1]))
+        {
+            // "5,000" would otherwise be the sizes 5 and 0, and "5,500" 5 and 500: a group of thousands is refused.
+            throw new UsageException($"option '--sizes': '{text}' has a leading zero (is ',' a thousands separator? the sizes are plain numbers separated by commas: 5000,50000)");
+        }
+
         if (!DecimalText.TryParse(text, out var size, out var reason))
         {
             throw new UsageException($"option '--sizes': '{text}' is not a number: {reason}");

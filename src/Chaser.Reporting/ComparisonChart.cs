@@ -54,7 +54,10 @@ public static class ComparisonChart
                     Value = (double)mean,
                     Error = error,
                     FillColor = Series[s % Series.Length],
-                    LineWidth = 0,
+                    // The whiskers are drawn with the bar's line: a thin dark outline, so they show on any fill.
+                    LineColor = Color.FromHex("#333333"),
+                    LineWidth = 1.5f,
+                    ErrorSize = 0.3,
                 });
             }
 
