@@ -192,14 +192,35 @@ public static partial class ComparisonGrid
         var strategies = options.Strategies;
         var runs = new GridRun[points.Count * strategies.Count];
         var done = 0;
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Parallel, CancellationToken = cancellationToken };
         try
         {
-            Parallel.For(0, runs.Length, new ParallelOptions { MaxDegreeOfParallelism = options.Parallel, CancellationToken = cancellationToken }, index =>
+            // The replay up to each start, once: every run of that start (sides × sizes × strategies) forks the
+            // exchange as it stood then, instead of replaying the data before it again (most of a run's work).
+            var checkpoints = Checkpoints(points, options, parallel);
+            var left = checkpoints.ToDictionary(c => c.Key, _ => options.Sides.Count * options.Sizes.Count * strategies.Count);
+            Parallel.For(0, runs.Length, parallel, index =>
             {
                 var point = points[index / strategies.Count];
                 var strategy = strategies[index % strategies.Count];
-                var result = Backtester.Run(OptionsOf(point, strategy, options), cancellationToken: cancellationToken);
+                var key = (point.Window, point.Start);
+                MarketCheckpoint checkpoint;
+                lock (checkpoints)
+                {
+                    checkpoint = checkpoints[key];
+                }
+
+                var result = Backtester.Run(OptionsOf(point, strategy, options) with { Checkpoint = checkpoint }, cancellationToken: cancellationToken);
                 runs[index] = new GridRun(point, strategy, result.Execution, result.WallTime);
+                lock (checkpoints)
+                {
+                    // The last run of a start lets its checkpoint go: a long grid holds only those still needed.
+                    if (--left[key] == 0)
+                    {
+                        checkpoints.Remove(key);
+                    }
+                }
+
                 progress?.Report(Interlocked.Increment(ref done));
             });
         }
@@ -211,6 +232,22 @@ public static partial class ComparisonGrid
         }
 
         return new ComparisonResult(points, runs, wall.Elapsed);
+    }
+
+    /// <summary>A checkpoint at every start of every window: one pass over each window, the windows in parallel.</summary>
+    private static Dictionary<(ComparisonWindow, DateTimeOffset), MarketCheckpoint> Checkpoints(IReadOnlyList<GridPoint> points, ComparisonOptions options, ParallelOptions parallel)
+    {
+        var windows = points.GroupBy(p => p.Window).Select(g => (Window: g.Key, Starts: g.Select(p => p.Start).Distinct().Order().ToArray())).ToArray();
+        var series = new IReadOnlyList<MarketCheckpoint>[windows.Length];
+        Parallel.For(0, windows.Length, parallel, i =>
+        {
+            var (window, starts) = windows[i];
+            var spec = SymbolSpec.Defaults.FirstOrDefault(s => s.Symbol == window.Symbol)
+                ?? throw new ArgumentException($"symbol: no exchange rules are known for {window.Symbol}", nameof(points));
+            series[i] = MarketCheckpoint.Series(window.Market, starts, spec, options.QueueModel, parallel.CancellationToken);
+        });
+        return windows.Zip(series).SelectMany(w => w.Second.Select(c => (Key: (w.First.Window, c.Start), Checkpoint: c)))
+            .ToDictionary(c => c.Key, c => c.Checkpoint);
     }
 
     /// <summary>The backtest of one strategy on one grid point.</summary>

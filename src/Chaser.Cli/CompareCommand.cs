@@ -252,13 +252,13 @@ internal static class CompareCommand
     /// <summary>One row per run, ordered by grid point and strategy.</summary>
     private static string ToCsv(ComparisonResult result)
     {
-        var csv = new StringBuilder("window,symbol,start,side,size,strategy,status,filled_pct,cost_bps,fees,requests,fills,maker_fills,duration_s\n");
+        var csv = new StringBuilder("window,symbol,start,side,size,strategy,status,filled_pct,cost_bps,fees,requests,fills,maker_fills,duration_s,wall_ms\n");
         foreach (var run in result.Runs)
         {
             var e = run.Execution;
             var filledPct = e.Spec.Size == 0 ? 0m : e.FilledNotional / e.Spec.Size * 100m;
             csv.Append(CultureInfo.InvariantCulture,
-                $"{run.Point.Window.Name},{run.Point.Window.Symbol},{Display.JsonTime(run.Point.Start)},{Display.Side(run.Point.Side)},{run.Point.Size},{ComparisonGrid.NameOf(run.Strategy)},{ResultJson.StatusName(e.Status)},{filledPct:0.####},{PairedComparison.CostBps(e)?.ToString("0.####", CultureInfo.InvariantCulture)},{e.Fees},{PairedComparison.Requests(e)},{e.Fills.Count},{e.Fills.Count(f => f.IsMaker)},{e.Duration.TotalSeconds:0.###}\n");
+                $"{run.Point.Window.Name},{run.Point.Window.Symbol},{Display.JsonTime(run.Point.Start)},{Display.Side(run.Point.Side)},{run.Point.Size},{ComparisonGrid.NameOf(run.Strategy)},{ResultJson.StatusName(e.Status)},{filledPct:0.####},{PairedComparison.CostBps(e)?.ToString("0.####", CultureInfo.InvariantCulture)},{e.Fees},{PairedComparison.Requests(e)},{e.Fills.Count},{e.Fills.Count(f => f.IsMaker)},{e.Duration.TotalSeconds:0.###},{run.WallTime.TotalMilliseconds:0.#}\n");
         }
 
         return csv.ToString();
