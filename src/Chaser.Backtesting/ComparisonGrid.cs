@@ -75,6 +75,9 @@ public sealed record ComparisonResult(IReadOnlyList<GridPoint> Points, IReadOnly
 /// </summary>
 public static partial class ComparisonGrid
 {
+    /// <summary>The most runs one grid may have: each run's result is kept for the statistics and the CSV.</summary>
+    public const int MaxRuns = 100_000;
+
     /// <summary>A strategy as the command line names it: <c>chaser</c>, <c>naive</c>, <c>queue</c>, <c>queue-take</c>, <c>taker</c>.</summary>
     public static string NameOf(BacktestStrategy strategy) => strategy switch
     {
@@ -187,42 +190,55 @@ public static partial class ComparisonGrid
             throw new ArgumentException("a comparison needs at least one strategy, side and size", nameof(options));
         }
 
+        if (windows.Distinct().Count() != windows.Count)
+        {
+            throw new ArgumentException("windows: a window is given twice", nameof(windows));
+        }
+
         var wall = Stopwatch.StartNew();
         var points = Points(windows, options);
         var strategies = options.Strategies;
+        if ((long)points.Count * strategies.Count > MaxRuns)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"every: the grid is {(long)points.Count * strategies.Count:N0} runs, more than {MaxRuns:N0}"), nameof(options));
+        }
+
         var runs = new GridRun[points.Count * strategies.Count];
         var done = 0;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Parallel, CancellationToken = cancellationToken };
+        // The replay up to each start, once: every run of that start (sides × sizes × strategies) forks the exchange as
+        // it stood then, instead of replaying the data before it again (most of a run's work). One pass per window; the
+        // starts a few at a time, so that only their checkpoints are held.
+        var perStart = options.Sides.Count * options.Sizes.Count;
+        var series = windows.Distinct().ToDictionary(w => w, w => MarketCheckpoint.Series(
+            w.Market,
+            [.. points.Where(p => p.Window == w).Select(p => p.Start).Distinct()],
+            SymbolSpec.Defaults.FirstOrDefault(s => s.Symbol == w.Symbol) ?? throw new ArgumentException($"symbol: no exchange rules are known for {w.Symbol}", nameof(windows)),
+            options.QueueModel,
+            cancellationToken).GetEnumerator());
         try
         {
-            // The replay up to each start, once: every run of that start (sides × sizes × strategies) forks the
-            // exchange as it stood then, instead of replaying the data before it again (most of a run's work).
-            var checkpoints = Checkpoints(points, options, parallel);
-            var left = checkpoints.ToDictionary(c => c.Key, _ => options.Sides.Count * options.Sizes.Count * strategies.Count);
-            Parallel.For(0, runs.Length, parallel, index =>
+            var startsAtOnce = 2 * options.Parallel;
+            for (var first = 0; first < points.Count; first += startsAtOnce * perStart)
             {
-                var point = points[index / strategies.Count];
-                var strategy = strategies[index % strategies.Count];
-                var key = (point.Window, point.Start);
-                MarketCheckpoint checkpoint;
-                lock (checkpoints)
+                var last = Math.Min(points.Count, first + (startsAtOnce * perStart));
+                var checkpoints = new MarketCheckpoint[(last - first + perStart - 1) / perStart];
+                for (var i = 0; i < checkpoints.Length; i++)
                 {
-                    checkpoint = checkpoints[key];
+                    var enumerator = series[points[first + (i * perStart)].Window];
+                    checkpoints[i] = enumerator.MoveNext() ? enumerator.Current : throw new InvalidOperationException("a start without its checkpoint");
                 }
 
-                var result = Backtester.Run(OptionsOf(point, strategy, options) with { Checkpoint = checkpoint }, cancellationToken: cancellationToken);
-                runs[index] = new GridRun(point, strategy, result.Execution, result.WallTime);
-                lock (checkpoints)
+                Parallel.For(first * strategies.Count, last * strategies.Count, parallel, index =>
                 {
-                    // The last run of a start lets its checkpoint go: a long grid holds only those still needed.
-                    if (--left[key] == 0)
-                    {
-                        checkpoints.Remove(key);
-                    }
-                }
-
-                progress?.Report(Interlocked.Increment(ref done));
-            });
+                    var point = points[index / strategies.Count];
+                    var strategy = strategies[index % strategies.Count];
+                    var checkpoint = checkpoints[(point.Index - first) / perStart];
+                    var result = Backtester.Run(OptionsOf(point, strategy, options) with { Checkpoint = checkpoint }, cancellationToken: cancellationToken);
+                    runs[index] = new GridRun(point, strategy, result.Execution, result.WallTime);
+                    progress?.Report(Interlocked.Increment(ref done));
+                });
+            }
         }
         catch (AggregateException e)
         {
@@ -230,24 +246,15 @@ public static partial class ComparisonGrid
             ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
             throw;
         }
+        finally
+        {
+            foreach (var enumerator in series.Values)
+            {
+                enumerator.Dispose();
+            }
+        }
 
         return new ComparisonResult(points, runs, wall.Elapsed);
-    }
-
-    /// <summary>A checkpoint at every start of every window: one pass over each window, the windows in parallel.</summary>
-    private static Dictionary<(ComparisonWindow, DateTimeOffset), MarketCheckpoint> Checkpoints(IReadOnlyList<GridPoint> points, ComparisonOptions options, ParallelOptions parallel)
-    {
-        var windows = points.GroupBy(p => p.Window).Select(g => (Window: g.Key, Starts: g.Select(p => p.Start).Distinct().Order().ToArray())).ToArray();
-        var series = new IReadOnlyList<MarketCheckpoint>[windows.Length];
-        Parallel.For(0, windows.Length, parallel, i =>
-        {
-            var (window, starts) = windows[i];
-            var spec = SymbolSpec.Defaults.FirstOrDefault(s => s.Symbol == window.Symbol)
-                ?? throw new ArgumentException($"symbol: no exchange rules are known for {window.Symbol}", nameof(points));
-            series[i] = MarketCheckpoint.Series(window.Market, starts, spec, options.QueueModel, parallel.CancellationToken);
-        });
-        return windows.Zip(series).SelectMany(w => w.Second.Select(c => (Key: (w.First.Window, c.Start), Checkpoint: c)))
-            .ToDictionary(c => c.Key, c => c.Checkpoint);
     }
 
     /// <summary>The backtest of one strategy on one grid point.</summary>

@@ -39,8 +39,11 @@ public sealed class MarketCheckpoint
     /// <summary>The exchange's clock then: the last applied event's time (the data's first when none was).</summary>
     public DateTimeOffset Time { get; }
 
-    /// <summary>A checkpoint at each of <paramref name="starts"/>, in one pass over the data.</summary>
-    public static IReadOnlyList<MarketCheckpoint> Series(RecordedMarket market, IReadOnlyList<DateTimeOffset> starts, SymbolSpec symbol, QueueModel queueModel, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// A checkpoint at each of <paramref name="starts"/> (in time order), in one pass over the data, each made as it is
+    /// asked for: a long series holds in memory only the checkpoints its caller keeps.
+    /// </summary>
+    public static IEnumerable<MarketCheckpoint> Series(RecordedMarket market, IReadOnlyList<DateTimeOffset> starts, SymbolSpec symbol, QueueModel queueModel, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(market);
         ArgumentNullException.ThrowIfNull(starts);
@@ -51,25 +54,31 @@ public sealed class MarketCheckpoint
         }
 
         var (bookStart, end) = (DateTimeOffset.FromUnixTimeMilliseconds(market.BookStart), DateTimeOffset.FromUnixTimeMilliseconds(market.End));
-        // The engine a backtest makes (Backtester.Replay.Execute), on a clock at the data's first event.
-        var clock = new VirtualClock(DateTimeOffset.FromUnixTimeMilliseconds(market.Events[0].Time));
-        var engine = new ExchangeEngine(new EngineOptions { Symbols = [symbol], QueueModel = queueModel }, clock);
-        var checkpoints = new List<MarketCheckpoint>(starts.Count);
-        var next = 0;
-        var previous = DateTimeOffset.MinValue;
-        foreach (var start in starts)
+        for (var i = 0; i < starts.Count; i++)
         {
-            if (start < previous)
+            if (i > 0 && starts[i] < starts[i - 1])
             {
                 throw new ArgumentException("starts: must be in time order", nameof(starts));
             }
 
-            if (start < bookStart || start > end)
+            if (starts[i] < bookStart || starts[i] > end)
             {
                 throw new ReplayStartException(string.Create(CultureInfo.InvariantCulture,
-                    $"{start:yyyy-MM-dd HH:mm:ss.fff'Z'} is outside the data, which holds the book from {bookStart:yyyy-MM-dd HH:mm:ss.fff'Z'} to {end:yyyy-MM-dd HH:mm:ss.fff'Z'}"));
+                    $"{starts[i]:yyyy-MM-dd HH:mm:ss.fff'Z'} is outside the data, which holds the book from {bookStart:yyyy-MM-dd HH:mm:ss.fff'Z'} to {end:yyyy-MM-dd HH:mm:ss.fff'Z'}"));
             }
+        }
 
+        return OnePass(market, starts, symbol, queueModel, cancellationToken);
+    }
+
+    private static IEnumerable<MarketCheckpoint> OnePass(RecordedMarket market, IReadOnlyList<DateTimeOffset> starts, SymbolSpec symbol, QueueModel queueModel, CancellationToken cancellationToken)
+    {
+        // The engine a backtest makes (Backtester.Replay.Execute), on a clock at the data's first event.
+        var clock = new VirtualClock(DateTimeOffset.FromUnixTimeMilliseconds(market.Events[0].Time));
+        var engine = new ExchangeEngine(new EngineOptions { Symbols = [symbol], QueueModel = queueModel }, clock);
+        var next = 0;
+        foreach (var start in starts)
+        {
             // As the backtest's own loop does before its start: every event at or before it, each at its time.
             while (next < market.Events.Length && DateTimeOffset.FromUnixTimeMilliseconds(market.Events[next].Time) <= start)
             {
@@ -83,11 +92,8 @@ public sealed class MarketCheckpoint
                 e.ApplyTo(engine);
             }
 
-            checkpoints.Add(new MarketCheckpoint(market, start, symbol, queueModel, engine.ForkMarkets(new VirtualClock(clock.GetUtcNow())), next, clock.GetUtcNow()));
-            previous = start;
+            yield return new MarketCheckpoint(market, start, symbol, queueModel, engine.ForkMarkets(new VirtualClock(clock.GetUtcNow())), next, clock.GetUtcNow());
         }
-
-        return checkpoints;
     }
 
     /// <summary>A new engine on <paramref name="clock"/> holding the market as it stood at the start.</summary>

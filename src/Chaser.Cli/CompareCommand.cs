@@ -101,8 +101,13 @@ internal static class CompareCommand
             throw new UsageException($"option '--deadline': no window in {args.GetValue(Data)} is {Display.Seconds(options.Deadline.TotalSeconds)} long, so the grid has no start");
         }
 
-        var total = points.Count * strategies.Length;
-        var progress = context.Interactive && !args.GetValue(Json) ? new Progress(context.Error, total) : null;
+        var total = (long)points.Count * strategies.Length;
+        if (total > ComparisonGrid.MaxRuns)
+        {
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"option '--every': the grid would be {total:N0} runs, more than {ComparisonGrid.MaxRuns:N0}; give a longer --every, or fewer sides, sizes or strategies"));
+        }
+
+        var progress = context.Interactive && !args.GetValue(Json) ? new Progress(context.Error, (int)total) : null;
         var result = await Task.Run(() => ComparisonGrid.Run(windows, options, progress, context.Stop), context.Stop).ConfigureAwait(false);
         progress?.Done();
 

@@ -56,7 +56,7 @@ public class RecordedMarketTests
         var market = RecordedMarket.Load(Files, TestContext.Current.CancellationToken);
         var spec = SymbolSpec.Defaults.First(s => s.Symbol == "BTCUSDT");
         var starts = new[] { 0, minutesIn }.Distinct().Select(m => DateTimeOffset.FromUnixTimeMilliseconds(market.BookStart) + TimeSpan.FromMinutes(m)).ToArray();
-        var checkpoints = MarketCheckpoint.Series(market, starts, spec, QueueModel.Proportional, TestContext.Current.CancellationToken);
+        var checkpoints = MarketCheckpoint.Series(market, starts, spec, QueueModel.Proportional, TestContext.Current.CancellationToken).ToArray();
         var options = new BacktestOptions
         {
             Order = new ParentOrderSpec(1, "BTCUSDT", side, SizeType.Notional, notional),
@@ -83,7 +83,7 @@ public class RecordedMarketTests
         var market = RecordedMarket.Load(Files, TestContext.Current.CancellationToken);
         var spec = SymbolSpec.Defaults.First(s => s.Symbol == "BTCUSDT");
         var start = DateTimeOffset.FromUnixTimeMilliseconds(market.BookStart) + TimeSpan.FromMinutes(1);
-        var checkpoint = MarketCheckpoint.Series(market, [start], spec, QueueModel.Proportional, TestContext.Current.CancellationToken)[0];
+        var checkpoint = MarketCheckpoint.Series(market, [start], spec, QueueModel.Proportional, TestContext.Current.CancellationToken).Single();
         var options = new BacktestOptions { Order = new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Notional, 5_000m), Market = market, Checkpoint = checkpoint };
 
         var otherStart = Assert.Throws<ArgumentException>(() => Backtester.Run(options with { Start = start.AddSeconds(1) }, cancellationToken: TestContext.Current.CancellationToken));

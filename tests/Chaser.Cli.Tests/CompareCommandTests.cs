@@ -35,6 +35,7 @@ public sealed class CompareCommandTests : IDisposable
     [InlineData("option '--deadline' must be a positive duration like 30s, 3m or 1h, got 'soon'", "--deadline", "soon")]
     [InlineData("option '--latency-ms' must be a whole number from 0 to 60000, got '-1'", "--latency-ms", "-1")]
     [InlineData("option '--queue-model' must be proportional or risk-averse, got 'fifo'", "--queue-model", "fifo")]
+    [InlineData("option '--every': the grid would be 417,060 runs, more than 100,000; give a longer --every", "--every", "1ms", "--deadline", "5s")]
     [InlineData("option '--parallel' must be a whole number from 1 to 1024, got '0'", "--parallel", "0")]
     [InlineData("option '--csv': cannot write /nonexistent/dir/runs.csv: its directory does not exist", "--csv", "/nonexistent/dir/runs.csv")]
     [InlineData("option '--chart': cannot write /tmp: it is a directory", "--chart", "/tmp")]
