@@ -110,6 +110,31 @@ public sealed class ComparisonGridTests : IDisposable
         Assert.ThrowsAny<OperationCanceledException>(() => ComparisonGrid.Run(windows, Options, cancellationToken: stop.Token));
     }
 
+    [Fact]
+    public void A_stop_while_runs_are_under_way_ends_the_grid_with_a_cancellation_not_a_wrapped_error()
+    {
+        var windows = ComparisonWindow.LoadAll(directory, TestContext.Current.CancellationToken);
+        using var stop = new CancellationTokenSource();
+        var progress = new Stopper(stop);
+
+        Assert.ThrowsAny<OperationCanceledException>(() => ComparisonGrid.Run(windows, Options with { Parallel = 2 }, progress, stop.Token));
+        Assert.True(progress.Reports < ComparisonGrid.Points(windows, Options).Count * 3, "the grid ran to its end");
+    }
+
+    /// <summary>Stops the grid when the first run is done (synchronously, from the worker: IProgress without a context).</summary>
+    private sealed class Stopper(CancellationTokenSource stop) : IProgress<int>
+    {
+        private int reports;
+
+        public int Reports => reports;
+
+        public void Report(int value)
+        {
+            Interlocked.Increment(ref reports);
+            stop.Cancel();
+        }
+    }
+
     private static string Outcome(GridRun run)
     {
         var e = run.Execution;
