@@ -124,7 +124,8 @@ public static partial class ComparisonGrid
             {
                 Symbol = group.First().Match.Groups["symbol"].Value,
                 BookTicker = Of("bookTicker"),
-                Trades = Of("trades", "aggTrades"),
+                // Raw trades when both are there: each print as it happened, where an aggTrade sums a taker's fills.
+                Trades = Of("trades") ?? Of("aggTrades"),
             };
             var (snapshot, updates) = (Of("depthSnapshot"), Of("depthUpdates"));
             if (snapshot is not null && updates is not null)

@@ -43,6 +43,19 @@ public sealed class ComparisonGridTests : IDisposable
     }
 
     [Fact]
+    public void With_trades_and_aggregated_trades_the_raw_trades_are_replayed()
+    {
+        File.WriteAllText(Path.Combine(directory, "BTCUSDT-UM-20990101T0000Z-aggTrades.csv"), "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n");
+        File.Delete(Path.Combine(directory, "ETHUSDT-UM-20990101T0000Z-trades.csv"));
+        File.WriteAllText(Path.Combine(directory, "ETHUSDT-UM-20990101T0000Z-aggTrades.csv"), "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n");
+
+        var found = ComparisonGrid.Discover(directory);
+
+        Assert.EndsWith("BTCUSDT-UM-20990101T0000Z-trades.csv", found[0].Files.Trades, StringComparison.Ordinal);
+        Assert.EndsWith("ETHUSDT-UM-20990101T0000Z-aggTrades.csv", found[1].Files.Trades, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_recording_without_trades_is_refused_naming_it_and_its_files()
     {
         File.Delete(Path.Combine(directory, "ETHUSDT-UM-20990101T0000Z-trades.csv"));
