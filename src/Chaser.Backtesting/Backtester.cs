@@ -146,6 +146,13 @@ public sealed record BacktestOptions
     /// </summary>
     public DateTimeOffset? Start { get; init; }
 
+    /// <summary>
+    /// The exchange as it stood at <see cref="Start"/> on <see cref="Market"/> (made once for many runs by
+    /// <see cref="MarketCheckpoint.Series"/>): the run forks it instead of replaying the data before its start, with
+    /// the same result. Its market, start, symbol and queue model must be this run's.
+    /// </summary>
+    public MarketCheckpoint? Checkpoint { get; init; }
+
     /// <summary>One-way latency between us and the exchange, for market data and for order entry alike.</summary>
     public TimeSpan Latency { get; init; } = TimeSpan.FromMilliseconds(5);
 
@@ -342,18 +349,36 @@ public static class Backtester
                     $"{start:yyyy-MM-dd HH:mm:ss.fff'Z'} is outside the data, which holds the book from {FromMs(bookStart):yyyy-MM-dd HH:mm:ss.fff'Z'} to {FromMs(end):yyyy-MM-dd HH:mm:ss.fff'Z'}"));
             }
 
-            using var events = replayed.Events().GetEnumerator();
-            if (!events.MoveNext())
+            var checkpoint = _options.Checkpoint;
+            if (checkpoint is not null && (checkpoint.Market != _options.Market || checkpoint.Start != _options.Start || checkpoint.Symbol != _spec || checkpoint.QueueModel != _options.QueueModel))
+            {
+                throw new ArgumentException("checkpoint: it is of another market, start, symbol or queue model than this run", nameof(_options));
+            }
+
+            // From a checkpoint, the events after its start; the engine as it stood then.
+            using var events = (checkpoint is null ? replayed.Events() : checkpoint.Market.Events.Skip(checkpoint.EventsApplied)).GetEnumerator();
+            var hasEvent = events.MoveNext();
+            if (!hasEvent && checkpoint is null)
             {
                 throw new ArgumentException("data: the replay files hold no market events", nameof(_options));
             }
 
-            var dataStart = FromMs(events.Current.Time);
-            _clock = new VirtualClock(dataStart);
-            _exchange = new ExchangeEngine(new Simulator.Engine.EngineOptions { Symbols = [_spec], QueueModel = _options.QueueModel }, _clock);
-            _exchange.Subscribe(_tape);
+            DateTimeOffset dataStart;
+            if (checkpoint is null)
+            {
+                dataStart = FromMs(events.Current.Time);
+                _clock = new VirtualClock(dataStart);
+                _exchange = new ExchangeEngine(new Simulator.Engine.EngineOptions { Symbols = [_spec], QueueModel = _options.QueueModel }, _clock);
+            }
+            else
+            {
+                dataStart = FromMs(checkpoint.Market.Events[0].Time);
+                _clock = new VirtualClock(checkpoint.Time);
+                _exchange = checkpoint.Fork(_clock);
+                _marketEvents = checkpoint.EventsApplied;
+            }
 
-            var hasEvent = true;
+            _exchange.Subscribe(_tape);
             var dataRanOut = false;
             while (_host?.IsFinished != true)
             {

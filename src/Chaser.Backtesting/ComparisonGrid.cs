@@ -75,6 +75,9 @@ public sealed record ComparisonResult(IReadOnlyList<GridPoint> Points, IReadOnly
 /// </summary>
 public static partial class ComparisonGrid
 {
+    /// <summary>The most runs one grid may have: each run's result is kept for the statistics and the CSV.</summary>
+    public const int MaxRuns = 100_000;
+
     /// <summary>A strategy as the command line names it: <c>chaser</c>, <c>naive</c>, <c>queue</c>, <c>queue-take</c>, <c>taker</c>.</summary>
     public static string NameOf(BacktestStrategy strategy) => strategy switch
     {
@@ -121,7 +124,8 @@ public static partial class ComparisonGrid
             {
                 Symbol = group.First().Match.Groups["symbol"].Value,
                 BookTicker = Of("bookTicker"),
-                Trades = Of("trades", "aggTrades"),
+                // Raw trades when both are there: each print as it happened, where an aggTrade sums a taker's fills.
+                Trades = Of("trades") ?? Of("aggTrades"),
             };
             var (snapshot, updates) = (Of("depthSnapshot"), Of("depthUpdates"));
             if (snapshot is not null && updates is not null)
@@ -187,27 +191,68 @@ public static partial class ComparisonGrid
             throw new ArgumentException("a comparison needs at least one strategy, side and size", nameof(options));
         }
 
+        if (windows.Distinct().Count() != windows.Count)
+        {
+            throw new ArgumentException("windows: a window is given twice", nameof(windows));
+        }
+
         var wall = Stopwatch.StartNew();
         var points = Points(windows, options);
         var strategies = options.Strategies;
+        if ((long)points.Count * strategies.Count > MaxRuns)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"every: the grid is {(long)points.Count * strategies.Count:N0} runs, more than {MaxRuns:N0}"), nameof(options));
+        }
+
         var runs = new GridRun[points.Count * strategies.Count];
         var done = 0;
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Parallel, CancellationToken = cancellationToken };
+        // The replay up to each start, once: every run of that start (sides × sizes × strategies) forks the exchange as
+        // it stood then, instead of replaying the data before it again (most of a run's work). One pass per window; the
+        // starts a few at a time, so that only their checkpoints are held.
+        var perStart = options.Sides.Count * options.Sizes.Count;
+        var series = windows.Distinct().ToDictionary(w => w, w => MarketCheckpoint.Series(
+            w.Market,
+            [.. points.Where(p => p.Window == w).Select(p => p.Start).Distinct()],
+            SymbolSpec.Defaults.FirstOrDefault(s => s.Symbol == w.Symbol) ?? throw new ArgumentException($"symbol: no exchange rules are known for {w.Symbol}", nameof(windows)),
+            options.QueueModel,
+            cancellationToken).GetEnumerator());
         try
         {
-            Parallel.For(0, runs.Length, new ParallelOptions { MaxDegreeOfParallelism = options.Parallel, CancellationToken = cancellationToken }, index =>
+            var startsAtOnce = 2 * options.Parallel;
+            for (var first = 0; first < points.Count; first += startsAtOnce * perStart)
             {
-                var point = points[index / strategies.Count];
-                var strategy = strategies[index % strategies.Count];
-                var result = Backtester.Run(OptionsOf(point, strategy, options), cancellationToken: cancellationToken);
-                runs[index] = new GridRun(point, strategy, result.Execution, result.WallTime);
-                progress?.Report(Interlocked.Increment(ref done));
-            });
+                var last = Math.Min(points.Count, first + (startsAtOnce * perStart));
+                var checkpoints = new MarketCheckpoint[(last - first + perStart - 1) / perStart];
+                for (var i = 0; i < checkpoints.Length; i++)
+                {
+                    var enumerator = series[points[first + (i * perStart)].Window];
+                    checkpoints[i] = enumerator.MoveNext() ? enumerator.Current : throw new InvalidOperationException("a start without its checkpoint");
+                }
+
+                Parallel.For(first * strategies.Count, last * strategies.Count, parallel, index =>
+                {
+                    var point = points[index / strategies.Count];
+                    var strategy = strategies[index % strategies.Count];
+                    var checkpoint = checkpoints[(point.Index - first) / perStart];
+                    var result = Backtester.Run(OptionsOf(point, strategy, options) with { Checkpoint = checkpoint }, cancellationToken: cancellationToken);
+                    runs[index] = new GridRun(point, strategy, result.Execution, result.WallTime);
+                    progress?.Report(Interlocked.Increment(ref done));
+                });
+            }
         }
         catch (AggregateException e)
         {
             // The first run that failed, as it failed (its exception names the field), not wrapped by the workers.
             ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
             throw;
+        }
+        finally
+        {
+            foreach (var enumerator in series.Values)
+            {
+                enumerator.Dispose();
+            }
         }
 
         return new ComparisonResult(points, runs, wall.Elapsed);

@@ -101,8 +101,13 @@ internal static class CompareCommand
             throw new UsageException($"option '--deadline': no window in {args.GetValue(Data)} is {Display.Seconds(options.Deadline.TotalSeconds)} long, so the grid has no start");
         }
 
-        var total = points.Count * strategies.Length;
-        var progress = context.Interactive && !args.GetValue(Json) ? new Progress(context.Error, total) : null;
+        var total = (long)points.Count * strategies.Length;
+        if (total > ComparisonGrid.MaxRuns)
+        {
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"option '--every': the grid would be {total:N0} runs, more than {ComparisonGrid.MaxRuns:N0}; give a longer --every, or fewer sides, sizes or strategies"));
+        }
+
+        var progress = context.Interactive && !args.GetValue(Json) ? new Progress(context.Error, (int)total) : null;
         var result = await Task.Run(() => ComparisonGrid.Run(windows, options, progress, context.Stop), context.Stop).ConfigureAwait(false);
         progress?.Done();
 
@@ -252,13 +257,13 @@ internal static class CompareCommand
     /// <summary>One row per run, ordered by grid point and strategy.</summary>
     private static string ToCsv(ComparisonResult result)
     {
-        var csv = new StringBuilder("window,symbol,start,side,size,strategy,status,filled_pct,cost_bps,fees,requests,fills,maker_fills,duration_s\n");
+        var csv = new StringBuilder("window,symbol,start,side,size,strategy,status,filled_pct,cost_bps,fees,requests,fills,maker_fills,duration_s,wall_ms\n");
         foreach (var run in result.Runs)
         {
             var e = run.Execution;
             var filledPct = e.Spec.Size == 0 ? 0m : e.FilledNotional / e.Spec.Size * 100m;
             csv.Append(CultureInfo.InvariantCulture,
-                $"{run.Point.Window.Name},{run.Point.Window.Symbol},{Display.JsonTime(run.Point.Start)},{Display.Side(run.Point.Side)},{run.Point.Size},{ComparisonGrid.NameOf(run.Strategy)},{ResultJson.StatusName(e.Status)},{filledPct:0.####},{PairedComparison.CostBps(e)?.ToString("0.####", CultureInfo.InvariantCulture)},{e.Fees},{PairedComparison.Requests(e)},{e.Fills.Count},{e.Fills.Count(f => f.IsMaker)},{e.Duration.TotalSeconds:0.###}\n");
+                $"{run.Point.Window.Name},{run.Point.Window.Symbol},{Display.JsonTime(run.Point.Start)},{Display.Side(run.Point.Side)},{run.Point.Size},{ComparisonGrid.NameOf(run.Strategy)},{ResultJson.StatusName(e.Status)},{filledPct:0.####},{PairedComparison.CostBps(e)?.ToString("0.####", CultureInfo.InvariantCulture)},{e.Fees},{PairedComparison.Requests(e)},{e.Fills.Count},{e.Fills.Count(f => f.IsMaker)},{e.Duration.TotalSeconds:0.###},{run.WallTime.TotalMilliseconds:0.#}\n");
         }
 
         return csv.ToString();

@@ -43,6 +43,19 @@ public sealed class ComparisonGridTests : IDisposable
     }
 
     [Fact]
+    public void With_trades_and_aggregated_trades_the_raw_trades_are_replayed()
+    {
+        File.WriteAllText(Path.Combine(directory, "BTCUSDT-UM-20990101T0000Z-aggTrades.csv"), "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n");
+        File.Delete(Path.Combine(directory, "ETHUSDT-UM-20990101T0000Z-trades.csv"));
+        File.WriteAllText(Path.Combine(directory, "ETHUSDT-UM-20990101T0000Z-aggTrades.csv"), "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n");
+
+        var found = ComparisonGrid.Discover(directory);
+
+        Assert.EndsWith("BTCUSDT-UM-20990101T0000Z-trades.csv", found[0].Files.Trades, StringComparison.Ordinal);
+        Assert.EndsWith("ETHUSDT-UM-20990101T0000Z-aggTrades.csv", found[1].Files.Trades, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_recording_without_trades_is_refused_naming_it_and_its_files()
     {
         File.Delete(Path.Combine(directory, "ETHUSDT-UM-20990101T0000Z-trades.csv"));
@@ -108,6 +121,31 @@ public sealed class ComparisonGridTests : IDisposable
         stop.Cancel();
 
         Assert.ThrowsAny<OperationCanceledException>(() => ComparisonGrid.Run(windows, Options, cancellationToken: stop.Token));
+    }
+
+    [Fact]
+    public void A_stop_while_runs_are_under_way_ends_the_grid_with_a_cancellation_not_a_wrapped_error()
+    {
+        var windows = ComparisonWindow.LoadAll(directory, TestContext.Current.CancellationToken);
+        using var stop = new CancellationTokenSource();
+        var progress = new Stopper(stop);
+
+        Assert.ThrowsAny<OperationCanceledException>(() => ComparisonGrid.Run(windows, Options with { Parallel = 2 }, progress, stop.Token));
+        Assert.True(progress.Reports < ComparisonGrid.Points(windows, Options).Count * 3, "the grid ran to its end");
+    }
+
+    /// <summary>Stops the grid when the first run is done (synchronously, from the worker: IProgress without a context).</summary>
+    private sealed class Stopper(CancellationTokenSource stop) : IProgress<int>
+    {
+        private int reports;
+
+        public int Reports => reports;
+
+        public void Report(int value)
+        {
+            Interlocked.Increment(ref reports);
+            stop.Cancel();
+        }
     }
 
     private static string Outcome(GridRun run)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Chaser.Core.Domain;
 using Chaser.Core.Ports;
+using Chaser.Simulator.Engine;
 using Chaser.Simulator.Server;
 using Chaser.Simulator.Sources;
 using Chaser.Tests.Shared;
@@ -44,6 +45,58 @@ public class RecordedMarketTests
         Assert.True(fromFiles.Execution.Fills.Count > 0, "the order should trade, or the comparison says little");
         Assert.Equal(Summary(fromFiles), Summary(fromMemory));
         Assert.Equal(Fills(fromFiles.Execution), Fills(fromMemory.Execution));
+    }
+
+    [Theory]
+    [InlineData(Side.Buy, 250_000, 2)]
+    [InlineData(Side.Sell, 50_000, 4)]
+    [InlineData(Side.Buy, 5_000, 0)]
+    public void A_run_from_a_checkpoint_ends_as_one_that_replays_the_data_up_to_its_start(Side side, int notional, int minutesIn)
+    {
+        var market = RecordedMarket.Load(Files, TestContext.Current.CancellationToken);
+        var spec = SymbolSpec.Defaults.First(s => s.Symbol == "BTCUSDT");
+        var starts = new[] { 0, minutesIn }.Distinct().Select(m => DateTimeOffset.FromUnixTimeMilliseconds(market.BookStart) + TimeSpan.FromMinutes(m)).ToArray();
+        var checkpoints = MarketCheckpoint.Series(market, starts, spec, QueueModel.Proportional, TestContext.Current.CancellationToken).ToArray();
+        var options = new BacktestOptions
+        {
+            Order = new ParentOrderSpec(1, "BTCUSDT", side, SizeType.Notional, notional),
+            Market = market,
+            Start = starts[^1],
+            Deadline = TimeSpan.FromMinutes(3),
+        };
+
+        var replayed = Backtester.Run(options, cancellationToken: TestContext.Current.CancellationToken);
+        var forked = Backtester.Run(options with { Checkpoint = checkpoints[^1] }, cancellationToken: TestContext.Current.CancellationToken);
+        // A checkpoint is forked, never used up: a second run from it is the same again.
+        var again = Backtester.Run(options with { Checkpoint = checkpoints[^1] }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(replayed.Execution.Fills.Count > 0, "the order should trade, or the comparison says little");
+        Assert.Equal(Summary(replayed), Summary(forked));
+        Assert.Equal(Fills(replayed.Execution), Fills(forked.Execution));
+        Assert.Equal(Summary(replayed), Summary(again));
+        Assert.Equal(Fills(replayed.Execution), Fills(again.Execution));
+    }
+
+    [Fact]
+    public void A_checkpoint_of_another_start_or_an_exchange_that_was_traded_on_is_refused()
+    {
+        var market = RecordedMarket.Load(Files, TestContext.Current.CancellationToken);
+        var spec = SymbolSpec.Defaults.First(s => s.Symbol == "BTCUSDT");
+        var start = DateTimeOffset.FromUnixTimeMilliseconds(market.BookStart) + TimeSpan.FromMinutes(1);
+        var checkpoint = MarketCheckpoint.Series(market, [start], spec, QueueModel.Proportional, TestContext.Current.CancellationToken).Single();
+        var options = new BacktestOptions { Order = new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Notional, 5_000m), Market = market, Checkpoint = checkpoint };
+
+        var otherStart = Assert.Throws<ArgumentException>(() => Backtester.Run(options with { Start = start.AddSeconds(1) }, cancellationToken: TestContext.Current.CancellationToken));
+        var otherModel = Assert.Throws<ArgumentException>(() => Backtester.Run(options with { Start = start, QueueModel = QueueModel.RiskAverse }, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.StartsWith("checkpoint: ", otherStart.Message, StringComparison.Ordinal);
+        Assert.StartsWith("checkpoint: ", otherModel.Message, StringComparison.Ordinal);
+        Assert.Throws<ReplayStartException>(() => MarketCheckpoint.Series(market, [start.AddHours(1)], spec, QueueModel.Proportional, TestContext.Current.CancellationToken));
+
+        // An engine with an order of ours in its book can't be forked: the fork would lose it.
+        var engine = new ExchangeEngine(new EngineOptions { Symbols = [spec] }, new VirtualClock(start));
+        engine.ReplaceBook("BTCUSDT", [new BookLevel(60_000m, 1m)], [new BookLevel(60_000.1m, 1m)]);
+        engine.PlaceOrder(new NewOrderRequest { Symbol = "BTCUSDT", Side = OrderSide.Buy, Type = OrderType.Limit, TimeInForce = TimeInForce.Gtx, Quantity = 0.01m, Price = 59_000m, NewClientOrderId = "x" });
+        Assert.Throws<InvalidOperationException>(() => engine.ForkMarkets(new VirtualClock(start)));
     }
 
     [Fact]

@@ -35,6 +35,7 @@ public sealed class CompareCommandTests : IDisposable
     [InlineData("option '--deadline' must be a positive duration like 30s, 3m or 1h, got 'soon'", "--deadline", "soon")]
     [InlineData("option '--latency-ms' must be a whole number from 0 to 60000, got '-1'", "--latency-ms", "-1")]
     [InlineData("option '--queue-model' must be proportional or risk-averse, got 'fifo'", "--queue-model", "fifo")]
+    [InlineData("option '--every': the grid would be 417,060 runs, more than 100,000; give a longer --every", "--every", "1ms", "--deadline", "5s")]
     [InlineData("option '--parallel' must be a whole number from 1 to 1024, got '0'", "--parallel", "0")]
     [InlineData("option '--csv': cannot write /nonexistent/dir/runs.csv: its directory does not exist", "--csv", "/nonexistent/dir/runs.csv")]
     [InlineData("option '--chart': cannot write /tmp: it is a directory", "--chart", "/tmp")]
@@ -110,11 +111,11 @@ public sealed class CompareCommandTests : IDisposable
         Assert.Contains("grid: 4 starts in 2 windows x 2 sides x 1 sizes x 3 strategies = 24 runs", outcome.Output, StringComparison.Ordinal);
 
         var rows = File.ReadAllLines(csv);
-        Assert.Equal("window,symbol,start,side,size,strategy,status,filled_pct,cost_bps,fees,requests,fills,maker_fills,duration_s", rows[0]);
+        Assert.Equal("window,symbol,start,side,size,strategy,status,filled_pct,cost_bps,fees,requests,fills,maker_fills,duration_s,wall_ms", rows[0]);
         Assert.Equal(24, rows.Length - 1);
         Assert.StartsWith("BTCUSDT-UM-20990101T0000Z,BTCUSDT,2099-01-01T00:00:00.000Z,buy,5000,chaser,", rows[1], StringComparison.Ordinal);
         Assert.StartsWith("BTCUSDT-UM-20990101T0000Z,BTCUSDT,2099-01-01T00:00:00.000Z,buy,5000,naive,", rows[2], StringComparison.Ordinal);
-        Assert.All(rows.Skip(1), r => Assert.Equal(14, r.Split(',').Length));
+        Assert.All(rows.Skip(1), r => Assert.Equal(15, r.Split(',').Length));
 
         var png = File.ReadAllBytes(chart);
         Assert.True(png.Length > 1_000 && png[1] == (byte)'P' && png[2] == (byte)'N' && png[3] == (byte)'G', "not a PNG");

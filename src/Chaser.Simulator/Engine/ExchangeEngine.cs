@@ -84,6 +84,34 @@ public sealed partial class ExchangeEngine
         }
     }
 
+    /// <summary>
+    /// A new engine on <paramref name="clock"/> with the same options, whose markets are this one's as they stand —
+    /// other participants' books, the public tape, the update and trade ids — and an account nothing was done with:
+    /// backtests that start at the same moment of one recording start from one replay of the data before it, instead
+    /// of each replaying it again. Only an engine nothing was ever sent to can be forked (else the fork would lose
+    /// what our orders left in its books), and no observer is carried over.
+    /// </summary>
+    public ExchangeEngine ForkMarkets(TimeProvider clock)
+    {
+        lock (gate)
+        {
+            if (ordersById.Count > 0 || userTrades.Values.Any(t => t.Count > 0) || cancellation.Count > 0 || staleTimes is not null
+                || nextClientIdSuffix != 1 || nextAmendmentId != 1 || walletBalance != options.InitialBalance
+                || positions.Values.Any(p => p.Amount != 0m || p.Leverage != options.DefaultLeverage))
+            {
+                throw new InvalidOperationException("only an exchange engine nothing was sent to can be forked");
+            }
+
+            var fork = new ExchangeEngine(options, clock);
+            foreach (var (symbol, market) in markets)
+            {
+                fork.markets[symbol].CopyMarketFrom(market);
+            }
+
+            return fork;
+        }
+    }
+
     public bool HasSymbol(string symbol) => markets.ContainsKey(symbol);
 
     public SymbolSpec GetSpec(string symbol) => Market(symbol).Spec;

@@ -110,6 +110,39 @@ internal sealed class SymbolMarket
 
     public long CountdownDeadline { get; set; }
 
+    /// <summary>
+    /// Takes <paramref name="source"/>'s market data (see <see cref="ExchangeEngine.ForkMarkets"/>) into this fresh market:
+    /// the books, the tape, the ids, the last price and ticker. A source holding anything of ours is refused.
+    /// </summary>
+    public void CopyMarketFrom(SymbolMarket source)
+    {
+        if (source.OurBids.Count + source.OurAsks.Count + source.TradedSinceDepthBid.Count + source.TradedSinceDepthAsk.Count
+            + source.TakenByUsBid.Count + source.TakenByUsAsk.Count + source.CrossingBid.Count + source.CrossingAsk.Count
+            + source.pendingBids.Count + source.pendingAsks.Count > 0 || source.CountdownDeadline != 0)
+        {
+            throw new InvalidOperationException($"{Spec.Symbol}: only a market without orders of ours can be copied");
+        }
+
+        foreach (var (price, qty) in source.ExternalBids)
+        {
+            ExternalBids.Add(price, qty);
+        }
+
+        foreach (var (price, qty) in source.ExternalAsks)
+        {
+            ExternalAsks.Add(price, qty);
+        }
+
+        Array.Copy(source.tape, tape, TapeCapacity);
+        (tapeCount, tapeNext) = (source.tapeCount, source.tapeNext);
+        LastUpdateId = source.LastUpdateId;
+        LastEventTime = source.LastEventTime;
+        NextOrderId = source.NextOrderId;
+        NextTradeId = source.NextTradeId;
+        LastPrice = source.LastPrice;
+        LastTicker = source.LastTicker;
+    }
+
     public SortedDictionary<decimal, decimal> External(BookSide side) => side == BookSide.Bid ? ExternalBids : ExternalAsks;
 
     public SortedDictionary<decimal, List<SimOrder>> Ours(OrderSide side) => side == OrderSide.Buy ? OurBids : OurAsks;
