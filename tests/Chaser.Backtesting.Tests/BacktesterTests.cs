@@ -173,62 +173,48 @@ public class BacktesterTests
         // The depth the exchange published never reached the chaser, so the step-back rule could not fire in a
         // backtest. Here the others at our bid leave (depth 60,000.0 -> 0, the bookTicker's bid 59,999.9): our buy
         // is alone at the top, and the next level is known only from the depth.
-        var directory = Directory.CreateTempSubdirectory("chaser-stepback-");
-        try
+        using var files = new RecordingFiles("BTCUSDT", "chaser-stepback-");
+        const long t0 = 1_721_347_022_000;
+        var data = new ReplayFiles
         {
-            const long t0 = 1_721_347_022_000;
-            string Write(string kind, params string[] lines)
-            {
-                var path = Path.Combine(directory.FullName, $"BTCUSDT-{kind}.csv");
-                File.WriteAllLines(path, lines);
-                return path;
-            }
+            Symbol = "BTCUSDT",
+            DepthSnapshot = files.Write(
+                "depthSnapshot",
+                "local_ts,last_update_id,event_time,transaction_time,side,price,qty",
+                $"0,100,{t0},{t0},bid,60000.0,1.000",
+                $"0,100,{t0},{t0},bid,59999.9,2.000",
+                $"0,100,{t0},{t0},bid,59999.8,3.000",
+                $"0,100,{t0},{t0},ask,60000.5,1.000",
+                $"0,100,{t0},{t0},ask,60000.6,2.000"),
+            DepthUpdates = files.Write(
+                "depthUpdates",
+                "local_ts,event_time,transaction_time,first_update_id,final_update_id,prev_final_update_id,side,price,qty",
+                $"0,{t0 + 500},{t0 + 500},101,101,100,bid,60000.0,0"),
+            BookTicker = files.Write(
+                "bookTicker",
+                "update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time",
+                $"100,60000.0,1.000,60000.5,1.000,{t0 + 10},{t0 + 10}",
+                $"101,59999.9,2.000,60000.5,1.000,{t0 + 500},{t0 + 500}",
+                $"102,59999.9,2.000,60000.5,1.200,{t0 + 900},{t0 + 900}"),
+            Trades = files.Write(
+                "trades",
+                "id,price,qty,quote_qty,time,is_buyer_maker",
+                $"1,60000.5,0.001,60.0005,{t0 + 50},false"),
+        };
+        var recorder = new DecisionList();
+        Backtester.Run(new BacktestOptions { Order = new ParentOrderSpec(15, "BTCUSDT", Side.Buy, SizeType.Notional, 1_000m), Data = data, Strategy = strategy }, recorder, TestContext.Current.CancellationToken);
 
-            var data = new ReplayFiles
-            {
-                Symbol = "BTCUSDT",
-                DepthSnapshot = Write(
-                    "depthSnapshot",
-                    "local_ts,last_update_id,event_time,transaction_time,side,price,qty",
-                    $"0,100,{t0},{t0},bid,60000.0,1.000",
-                    $"0,100,{t0},{t0},bid,59999.9,2.000",
-                    $"0,100,{t0},{t0},bid,59999.8,3.000",
-                    $"0,100,{t0},{t0},ask,60000.5,1.000",
-                    $"0,100,{t0},{t0},ask,60000.6,2.000"),
-                DepthUpdates = Write(
-                    "depthUpdates",
-                    "local_ts,event_time,transaction_time,first_update_id,final_update_id,prev_final_update_id,side,price,qty",
-                    $"0,{t0 + 500},{t0 + 500},101,101,100,bid,60000.0,0"),
-                BookTicker = Write(
-                    "bookTicker",
-                    "update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time",
-                    $"100,60000.0,1.000,60000.5,1.000,{t0 + 10},{t0 + 10}",
-                    $"101,59999.9,2.000,60000.5,1.000,{t0 + 500},{t0 + 500}",
-                    $"102,59999.9,2.000,60000.5,1.200,{t0 + 900},{t0 + 900}"),
-                Trades = Write(
-                    "trades",
-                    "id,price,qty,quote_qty,time,is_buyer_maker",
-                    $"1,60000.5,0.001,60.0005,{t0 + 50},false"),
-            };
-            var recorder = new DecisionList();
-            Backtester.Run(new BacktestOptions { Order = new ParentOrderSpec(15, "BTCUSDT", Side.Buy, SizeType.Notional, 1_000m), Data = data, Strategy = strategy }, recorder, TestContext.Current.CancellationToken);
-
-            if (strategy == BacktestStrategy.Naive)
-            {
-                // Re-pricing to the touch only: alone at 60,000.0, it stays there.
-                Assert.DoesNotContain(recorder.Decisions, d => d.Command.Kind is ChaserCommandKind.Modify or ChaserCommandKind.Cancel);
-                Assert.Equal(60_000.0m, Assert.Single(recorder.Decisions, d => d.Command.Kind == ChaserCommandKind.Place).Command.Price);
-                return;
-            }
-
-            var stepBack = Assert.Single(recorder.Decisions, d => d.Command.Cause.Rule == DecisionRule.RepriceAloneAtTop);
-            Assert.Equal(ChaserCommandKind.Modify, stepBack.Command.Kind);
-            Assert.Equal(59_999.9m, stepBack.Command.Price);
-        }
-        finally
+        if (strategy == BacktestStrategy.Naive)
         {
-            directory.Delete(recursive: true);
+            // Re-pricing to the touch only: alone at 60,000.0, it stays there.
+            Assert.DoesNotContain(recorder.Decisions, d => d.Command.Kind is ChaserCommandKind.Modify or ChaserCommandKind.Cancel);
+            Assert.Equal(60_000.0m, Assert.Single(recorder.Decisions, d => d.Command.Kind == ChaserCommandKind.Place).Command.Price);
+            return;
         }
+
+        var stepBack = Assert.Single(recorder.Decisions, d => d.Command.Cause.Rule == DecisionRule.RepriceAloneAtTop);
+        Assert.Equal(ChaserCommandKind.Modify, stepBack.Command.Kind);
+        Assert.Equal(59_999.9m, stepBack.Command.Price);
     }
 
     [Fact]

@@ -43,3 +43,19 @@ internal static class SyntheticRecording
         return directory;
     }
 }
+
+/// <summary>A temporary directory of hand-written recording files (<c>BTCUSDT-&lt;kind&gt;.csv</c>), deleted on dispose.</summary>
+internal sealed class RecordingFiles(string symbol, string prefix) : IDisposable
+{
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory(prefix);
+
+    /// <summary>Writes the lines as the file of this kind; returns its path.</summary>
+    public string Write(string kind, params string[] lines)
+    {
+        var path = Path.Combine(_directory.FullName, $"{symbol}-{kind}.csv");
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    public void Dispose() => _directory.Delete(recursive: true);
+}
