@@ -39,10 +39,23 @@ internal static class DemoCommand
         var output = context.OutputFor(args.GetValue(Json));
         var simulator = new SimulatorOptions { Seed = args.GetValue(Seed) };
         var database = Recording.ConnectionString(args.GetValue(Database), context.Environment);
-        var specs = await Recording.CreateOrdersAsync(database, Orders(context.Time.GetUtcNow()), context.Time, context.Stop).ConfigureAwait(false);
-        await using var recorder = new StorageRecorder(database, context.Diagnostic);
+        var venueSettings = new VenueSettings(VenueKind.Sim, null, null);
+        var simulatorStarting = Venue.StartSimulatorEarly(venueSettings, simulator, context.Stop);
+        IReadOnlyList<ParentOrderSpec> specs;
+        string clientIdTag;
+        try
+        {
+            specs = await Recording.CreateOrdersAsync(database, Orders(context.Time.GetUtcNow()), context.Time, context.Stop).ConfigureAwait(false);
+            clientIdTag = await Recording.ClientIdTagAsync(database, context.Stop).ConfigureAwait(false);
+        }
+        catch
+        {
+            await Venue.AbandonAsync(simulatorStarting).ConfigureAwait(false);
+            throw;
+        }
 
-        await using var venue = await Venue.OpenAsync(new VenueSettings(VenueKind.Sim, null, null), simulator, context.Environment, context.Diagnostic, recorder, await Recording.ClientIdTagAsync(database, context.Stop).ConfigureAwait(false), context.Stop).ConfigureAwait(false);
+        await using var recorder = new StorageRecorder(database, context.Diagnostic);
+        await using var venue = await Venue.OpenAsync(venueSettings, simulator, context.Environment, context.Diagnostic, recorder, clientIdTag, context.Stop, simulatorStarting).ConfigureAwait(false);
         if (!output.Json)
         {
             await output.SayAsync($"chaser demo: simulator at {SimulatorServer.BaseText(venue.Simulator!.RestBaseUrl)} (seed {simulator.Seed})").ConfigureAwait(false);

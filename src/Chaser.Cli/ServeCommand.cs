@@ -49,8 +49,20 @@ internal static class ServeCommand
         var urls = CheckedUrls(args.GetValue(Urls)!);
         var database = Recording.ConnectionString(args.GetValue(Database), context.Environment);
         var venueSettings = VenueSettings.From(VenueChoice, args);
-        await Recording.MigrateAsync(database, context.Stop).ConfigureAwait(false);
-        await Recording.EnsureWritableAsync(database, context.Stop).ConfigureAwait(false);
+        var simulatorOptions = new SimulatorOptions { Seed = args.GetValue(Seed) };
+        var simulatorStarting = Venue.StartSimulatorEarly(venueSettings, simulatorOptions, context.Stop);
+        string clientIdTag;
+        try
+        {
+            await Recording.MigrateAsync(database, context.Stop).ConfigureAwait(false);
+            await Recording.EnsureWritableAsync(database, context.Stop).ConfigureAwait(false);
+            clientIdTag = await Recording.ClientIdTagAsync(database, context.Stop).ConfigureAwait(false);
+        }
+        catch
+        {
+            await Venue.AbandonAsync(simulatorStarting).ConfigureAwait(false);
+            throw;
+        }
 
         var token = context.Environment(TokenVariable);
         var generated = string.IsNullOrWhiteSpace(token);
@@ -60,7 +72,7 @@ internal static class ServeCommand
         }
 
         await using var recorder = new StorageRecorder(database, context.Diagnostic);
-        await using var venue = await Venue.OpenAsync(venueSettings, new SimulatorOptions { Seed = args.GetValue(Seed) }, context.Environment, context.Diagnostic, recorder, await Recording.ClientIdTagAsync(database, context.Stop).ConfigureAwait(false), context.Stop).ConfigureAwait(false);
+        await using var venue = await Venue.OpenAsync(venueSettings, simulatorOptions, context.Environment, context.Diagnostic, recorder, clientIdTag, context.Stop, simulatorStarting).ConfigureAwait(false);
 
         // Orders a crash left working are reconciled with the exchange before anything new is accepted.
         var recovery = await RestartRecovery.RecoverAsync(new OrderStore(database), recorder, venue.Connector, venue.Connector, venue.Engine.Options.Venue, venue.Engine.Options.Account, context.Diagnostic, cancellationToken: context.Stop).ConfigureAwait(false);

@@ -203,8 +203,37 @@ internal sealed class Venue : IAsyncDisposable
     public ExecutionEngine Engine { get; }
 
     /// <summary>
-    /// Resolves credentials first (so a missing key fails before any socket opens), starts the simulator when asked,
-    /// then connects the engine, whose client order ids carry <paramref name="clientIdTag"/> (the database's).
+    /// Starts the in-process simulator on a worker thread, when the venue is one, so that its start (mostly JIT) runs
+    /// beside the database's (migrations, EF Core's model): on two cores the two overlap instead of adding up. Hand the
+    /// task to <see cref="OpenAsync"/>, or to <see cref="AbandonAsync"/> when something fails before that.
+    /// </summary>
+    public static Task<SimulatorServer>? StartSimulatorEarly(VenueSettings settings, SimulatorOptions? simulatorOptions, CancellationToken cancellationToken) =>
+        settings.Kind == VenueKind.Sim && settings.RestUrl is null
+            ? Task.Run(() => SimulatorServer.StartAsync(simulatorOptions ?? new SimulatorOptions(), cancellationToken), cancellationToken)
+            : null;
+
+    /// <summary>Stops a simulator started early that no venue took over (the start failed before the venue opened).</summary>
+    public static async Task AbandonAsync(Task<SimulatorServer>? starting)
+    {
+        if (starting is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await (await starting.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            // It never started: nothing to stop, and the error that made us abandon it is the one to report.
+        }
+    }
+
+    /// <summary>
+    /// Resolves credentials first (so a missing key fails before any socket opens), starts the simulator when asked
+    /// (or takes the one <paramref name="simulatorStarting"/> started early), then connects the engine, whose client
+    /// order ids carry <paramref name="clientIdTag"/> (the database's).
     /// </summary>
     public static async Task<Venue> OpenAsync(
         VenueSettings settings,
@@ -213,14 +242,15 @@ internal sealed class Venue : IAsyncDisposable
         Action<string> diagnostics,
         IExecutionRecorder? recorder,
         string clientIdTag,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Task<SimulatorServer>? simulatorStarting = null)
     {
         SimulatorServer? simulator = null;
         Uri rest, stream;
         Credentials credentials;
         if (settings.Kind == VenueKind.Sim && settings.RestUrl is null)
         {
-            simulator = await SimulatorServer.StartAsync(simulatorOptions ?? new SimulatorOptions(), cancellationToken).ConfigureAwait(false);
+            simulator = await (simulatorStarting ?? SimulatorServer.StartAsync(simulatorOptions ?? new SimulatorOptions(), cancellationToken)).ConfigureAwait(false);
             (rest, stream) = (simulator.RestBaseUrl, simulator.WebSocketBaseUrl);
             credentials = new Credentials(new ApiKey(simulator.ApiKey), new HmacSha256Signer(Secret.FromText(simulator.ApiSecret)));
         }

@@ -204,6 +204,17 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public async Task A_read_only_database_is_refused_by_serve_while_its_simulator_was_starting()
+    {
+        // serve starts the in-process simulator beside the database's checks: the refusal stops it and is the one reported.
+        var database = await MigratedDatabaseAsync();
+
+        var outcome = await RunAsync(null, "serve", "--urls", "http://127.0.0.1:0", "--db", database + ";Mode=ReadOnly");
+
+        AssertRefused(outcome, "option '--db': cannot write to SQLite ", "readonly database");
+    }
+
+    [Fact]
     public async Task A_database_locked_by_another_writer_is_named()
     {
         var database = await MigratedDatabaseAsync();
