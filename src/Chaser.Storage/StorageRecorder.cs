@@ -20,7 +20,11 @@ namespace Chaser.Storage;
 /// </summary>
 public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
 {
-    private const int MaxBatch = 5_000;
+    /// <summary>The most writes one batch (one transaction) takes from the queue.</summary>
+    public const int MaxBatch = 5_000;
+
+    /// <summary>What the writer sets on each SQLite connection it opens.</summary>
+    public const string SqlitePragmas = "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=2000;";
 
     private readonly string _connectionString;
     private readonly DatabaseProvider _provider;
@@ -291,7 +295,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         if (_provider == DatabaseProvider.Sqlite)
         {
             await using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=2000;";
+            pragma.CommandText = SqlitePragmas;
             await pragma.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
 
