@@ -359,13 +359,9 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
 
         if (connection is NpgsqlConnection npgsql)
         {
-            if (fills.Count > 0)
-            {
-                await statements.RunAsync(InsertFillsSql, FillArrays(fills)).ConfigureAwait(false);
-            }
-
-            // The order rows, children and fills in one round trip, then one COPY per table.
+            // The order rows and children in one round trip, then one COPY per table.
             rows += await statements.SendAsync().ConfigureAwait(false);
+            rows += await WriteFillsAsync(npgsql, (NpgsqlTransaction)transaction, fills).ConfigureAwait(false);
             rows += await CopyMarketTradesAsync(npgsql, trades).ConfigureAwait(false);
             rows += await CopyMidsAsync(npgsql, mids).ConfigureAwait(false);
             rows += await CopyEventsAsync(npgsql, events).ConfigureAwait(false);
@@ -614,7 +610,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         ON CONFLICT (order_id, trade_id) DO NOTHING
         """;
 
-    // PostgreSQL: a batch's fills as arrays, one statement; COPY can't skip a fill already stored, this can.
+    // PostgreSQL, a batch repeating a fill: the batch's fills as arrays, in one statement that skips what is stored.
     private const string InsertFillsSql = """
         INSERT INTO fills (order_id, client_order_id, trade_id, price, qty, fee, fee_asset, is_maker, exchange_time, received_time)
         SELECT * FROM unnest(@order_id, @client_order_id, @trade_id, @price, @qty, @fee, @fee_asset, @is_maker, @exchange_time, @received_time)
@@ -797,6 +793,61 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         : null;
 
     // ------------------------------------------------------------------ PostgreSQL binary COPY
+
+    /// <summary>
+    /// PostgreSQL: a batch's fills by binary COPY straight into <c>fills</c>, inside a savepoint. COPY can't skip a
+    /// fill already stored; a batch that repeats one (userTrades after a reconnect, a fill twice in the batch) hits the
+    /// unique index, is rolled back to the savepoint and goes in through the INSERT that skips what is stored. Either
+    /// way the fills commit with the rest of the batch or not at all.
+    /// </summary>
+    private static async Task<long> WriteFillsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<FillRecord> fills)
+    {
+        if (fills.Count == 0)
+        {
+            return 0;
+        }
+
+        await transaction.SaveAsync("fills").ConfigureAwait(false);
+        try
+        {
+            var copied = await CopyFillsAsync(connection, fills).ConfigureAwait(false);
+            await transaction.ReleaseAsync("fills").ConfigureAwait(false);
+            return copied;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            await transaction.RollbackAsync("fills").ConfigureAwait(false);
+        }
+
+        await using var insert = new NpgsqlCommand(InsertFillsSql, connection, transaction) { CommandTimeout = 10 };
+        foreach (var (_, parameter) in FillArrays(fills))
+        {
+            insert.Parameters.Add((NpgsqlParameter)parameter!);
+        }
+
+        return await insert.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    private static async Task<long> CopyFillsAsync(NpgsqlConnection connection, List<FillRecord> fills)
+    {
+        await using var copy = await connection.BeginBinaryImportAsync("COPY fills (order_id, client_order_id, trade_id, price, qty, fee, fee_asset, is_maker, exchange_time, received_time) FROM STDIN (FORMAT BINARY)").ConfigureAwait(false);
+        foreach (var fill in fills)
+        {
+            await copy.StartRowAsync().ConfigureAwait(false);
+            await copy.WriteAsync(fill.ParentId, NpgsqlDbType.Bigint).ConfigureAwait(false);
+            await copy.WriteAsync(fill.ClientOrderId, NpgsqlDbType.Text).ConfigureAwait(false);
+            await copy.WriteAsync(fill.TradeId, NpgsqlDbType.Bigint).ConfigureAwait(false);
+            await copy.WriteAsync(fill.Price, NpgsqlDbType.Numeric).ConfigureAwait(false);
+            await copy.WriteAsync(fill.Quantity, NpgsqlDbType.Numeric).ConfigureAwait(false);
+            await copy.WriteAsync(fill.Fee, NpgsqlDbType.Numeric).ConfigureAwait(false);
+            await WriteNullableAsync(copy, fill.FeeAsset, NpgsqlDbType.Text).ConfigureAwait(false);
+            await copy.WriteAsync(fill.IsMaker, NpgsqlDbType.Boolean).ConfigureAwait(false);
+            await copy.WriteAsync(Utc(fill.ExchangeTime), NpgsqlDbType.TimestampTz).ConfigureAwait(false);
+            await copy.WriteAsync(Utc(fill.ReceivedAt), NpgsqlDbType.TimestampTz).ConfigureAwait(false);
+        }
+
+        return (long)await copy.CompleteAsync().ConfigureAwait(false);
+    }
 
     private static async Task<long> CopyMidsAsync(NpgsqlConnection connection, List<MidSample> mids)
     {
