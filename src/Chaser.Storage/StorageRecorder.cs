@@ -20,7 +20,11 @@ namespace Chaser.Storage;
 /// </summary>
 public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
 {
-    private const int MaxBatch = 5_000;
+    /// <summary>The most writes one batch (one transaction) takes from the queue.</summary>
+    public const int MaxBatch = 5_000;
+
+    /// <summary>What the writer sets on each SQLite connection it opens.</summary>
+    public const string SqlitePragmas = "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=2000;";
 
     private readonly string _connectionString;
     private readonly DatabaseProvider _provider;
@@ -280,8 +284,45 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
 
     private async Task<long> WriteBatchAsync(List<Write> batch, List<OrderInputRow> inputs)
     {
-        var data = batch.Where(w => w is not FlushMarker).ToList();
-        if (data.Count == 0)
+        // One pass sorts the batch by table; each table's rows keep their queue order.
+        var parents = new List<Write>();
+        var children = new ChildUpserts();
+        var fills = new List<FillRecord>();
+        var mids = new List<MidSample>();
+        var events = new List<DecisionRecord>();
+        var trades = new List<MarketTradeSample>();
+        var completions = new List<ExecutionResult>();
+        foreach (var write in batch)
+        {
+            switch (write)
+            {
+                case OrderStartedWrite or ArrivalMidWrite or AliveWrite:
+                    parents.Add(write);
+                    break;
+                case ChildWrite child:
+                    children.Add(child.Child);
+                    break;
+                case FillWrite fill:
+                    fills.Add(fill.Fill);
+                    break;
+                case MidWrite mid:
+                    mids.Add(mid.Sample);
+                    break;
+                case EventWrite decision:
+                    events.Add(decision.Decision);
+                    break;
+                case MarketTradeWrite trade:
+                    trades.Add(trade.Trade);
+                    break;
+                case OrderCompletedWrite completed:
+                    completions.Add(completed.Result);
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        if (parents.Count + children.Count + fills.Count + mids.Count + events.Count + trades.Count + completions.Count + inputs.Count == 0)
         {
             return 0;
         }
@@ -291,38 +332,37 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         if (_provider == DatabaseProvider.Sqlite)
         {
             await using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=2000;";
+            pragma.CommandText = SqlitePragmas;
             await pragma.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
 
         await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
+        await using var statements = new Statements(connection, transaction);
         long rows = 0;
 
         // Parent rows first (the others reference them), completions last.
-        foreach (var write in data)
+        foreach (var write in parents)
         {
             rows += write switch
             {
-                OrderStartedWrite started => await ExecuteAsync(connection, transaction, UpsertStartedSql, StartedParameters(started)).ConfigureAwait(false),
-                ArrivalMidWrite arrival => await ExecuteAsync(connection, transaction, "UPDATE orders SET arrival_mid = @mid WHERE id = @id", [("@mid", Money(arrival.Mid)), ("@id", arrival.ParentId)]).ConfigureAwait(false),
-                AliveWrite alive => await ExecuteAsync(connection, transaction, "UPDATE orders SET heartbeat_at = @time WHERE id = @id AND status = 'working'", [("@time", Time(alive.Time)), ("@id", alive.ParentId)]).ConfigureAwait(false),
+                OrderStartedWrite started => await statements.RunAsync(UpsertStartedSql, StartedParameters(started)).ConfigureAwait(false),
+                ArrivalMidWrite arrival => await statements.RunAsync(ArrivalMidSql, [("@mid", Money(arrival.Mid)), ("@id", arrival.ParentId)]).ConfigureAwait(false),
+                AliveWrite alive => await statements.RunAsync(AliveSql, [("@time", Time(alive.Time)), ("@id", alive.ParentId)]).ConfigureAwait(false),
                 _ => 0,
             };
         }
 
-        foreach (var child in data.OfType<ChildWrite>())
+        foreach (var child in children.Rows)
         {
-            rows += await ExecuteAsync(connection, transaction, UpsertChildSql, ChildParameters(child.Child)).ConfigureAwait(false);
+            rows += await statements.RunAsync(UpsertChildSql, ChildParameters(child)).ConfigureAwait(false);
         }
 
-        var fills = data.OfType<FillWrite>().Select(f => f.Fill).ToList();
-        var mids = data.OfType<MidWrite>().Select(m => m.Sample).ToList();
-        var events = data.OfType<EventWrite>().Select(e => e.Decision).ToList();
-        var trades = data.OfType<MarketTradeWrite>().Select(t => t.Trade).ToList();
         if (connection is NpgsqlConnection npgsql)
         {
+            // The order rows and children in one round trip, then one COPY per table.
+            rows += await statements.SendAsync().ConfigureAwait(false);
+            rows += await WriteFillsAsync(npgsql, (NpgsqlTransaction)transaction, fills).ConfigureAwait(false);
             rows += await CopyMarketTradesAsync(npgsql, trades).ConfigureAwait(false);
-            rows += await CopyFillsAsync(npgsql, fills).ConfigureAwait(false);
             rows += await CopyMidsAsync(npgsql, mids).ConfigureAwait(false);
             rows += await CopyEventsAsync(npgsql, events).ConfigureAwait(false);
             rows += await CopyInputsAsync(npgsql, inputs).ConfigureAwait(false);
@@ -331,34 +371,212 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         {
             foreach (var fill in fills)
             {
-                rows += await ExecuteAsync(connection, transaction, InsertFillSql, FillParameters(fill)).ConfigureAwait(false);
+                rows += await statements.RunAsync(InsertFillSql, FillParameters(fill)).ConfigureAwait(false);
             }
 
             foreach (var mid in mids)
             {
-                rows += await ExecuteAsync(connection, transaction, InsertMidSql, MidParameters(mid)).ConfigureAwait(false);
+                rows += await statements.RunAsync(InsertMidSql, MidParameters(mid)).ConfigureAwait(false);
             }
 
             foreach (var decision in events)
             {
-                rows += await ExecuteAsync(connection, transaction, InsertEventSql, EventParameters(decision)).ConfigureAwait(false);
+                rows += await statements.RunAsync(InsertEventSql, EventParameters(decision)).ConfigureAwait(false);
             }
 
             foreach (var trade in trades)
             {
-                rows += await ExecuteAsync(connection, transaction, InsertMarketTradeSql, MarketTradeParameters(trade)).ConfigureAwait(false);
+                rows += await statements.RunAsync(InsertMarketTradeSql, MarketTradeParameters(trade)).ConfigureAwait(false);
             }
 
-            rows += await InsertInputsAsync(connection, transaction, inputs).ConfigureAwait(false);
+            foreach (var input in inputs)
+            {
+                rows += await statements.RunAsync(InsertInputSql, [("@order_id", input.OrderId), ("@time", input.Time), ("@kind", input.Kind), ("@payload", input.Payload), ("@decisions_before", input.DecisionsBefore)]).ConfigureAwait(false);
+            }
         }
 
-        foreach (var completed in data.OfType<OrderCompletedWrite>())
+        foreach (var completed in completions)
         {
-            rows += await ExecuteAsync(connection, transaction, CompletedSql, CompletedParameters(completed.Result)).ConfigureAwait(false);
+            rows += await statements.RunAsync(CompletedSql, CompletedParameters(completed)).ConfigureAwait(false);
         }
 
+        rows += await statements.SendAsync().ConfigureAwait(false);
         await transaction.CommitAsync().ConfigureAwait(false);
         return rows;
+    }
+
+    /// <summary>
+    /// The statements of one batch: on PostgreSQL gathered into one <see cref="NpgsqlBatch"/> (one round trip, sent by
+    /// <see cref="SendAsync"/>); on SQLite run at once, one command per statement text reused for every row (prepared
+    /// once, parameters set by position) instead of a new command parsed for each.
+    /// </summary>
+    private sealed class Statements(DbConnection connection, DbTransaction transaction) : IAsyncDisposable
+    {
+        private readonly Dictionary<string, DbCommand> _prepared = new(StringComparer.Ordinal);
+        private NpgsqlBatch? _batch;
+
+        public async ValueTask<long> RunAsync(string sql, (string Name, object? Value)[] parameters)
+        {
+            if (connection is NpgsqlConnection npgsql)
+            {
+                // A statement stuck behind a lock or a dead server fails soon and the whole batch is retried.
+                _batch ??= new NpgsqlBatch(npgsql, (NpgsqlTransaction)transaction) { Timeout = 10 };
+                var statement = new NpgsqlBatchCommand(sql);
+                foreach (var (name, value) in parameters)
+                {
+                    statement.Parameters.Add(value as NpgsqlParameter ?? new NpgsqlParameter(name, value ?? DBNull.Value));
+                }
+
+                _batch.BatchCommands.Add(statement);
+                return 0;
+            }
+
+            if (!_prepared.TryGetValue(sql, out var command))
+            {
+                command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = sql;
+                command.CommandTimeout = 10;
+                foreach (var (name, _) in parameters)
+                {
+                    var parameter = command.CreateParameter();
+                    parameter.ParameterName = name;
+                    command.Parameters.Add(parameter);
+                }
+
+                _prepared[sql] = command;
+            }
+
+            for (var i = 0; i < parameters.Length; i++)
+            {
+                command.Parameters[i].Value = parameters[i].Value ?? DBNull.Value;
+            }
+
+            return await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
+        /// <summary>PostgreSQL: sends what was gathered (nothing to do on SQLite, where each statement ran at once).</summary>
+        public async ValueTask<long> SendAsync()
+        {
+            if (_batch is not { } batch)
+            {
+                return 0;
+            }
+
+            _batch = null;
+            await using (batch.ConfigureAwait(false))
+            {
+                return await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_batch is not null)
+            {
+                await _batch.DisposeAsync().ConfigureAwait(false);
+            }
+
+            foreach (var command in _prepared.Values)
+            {
+                await command.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A batch's snapshots of each child folded into the one upsert that leaves the row as upserting each in turn
+    /// would (see <see cref="UpsertChildSql"/>): the first snapshot's insert-only columns, the last one's state, the
+    /// last exchange order id that is not 0, the first ack and done times. A busy order sends a snapshot for every
+    /// ack and fill; its row is written once a batch.
+    /// </summary>
+    private sealed class ChildUpserts
+    {
+        private readonly Dictionary<string, ChildRow> _byId = new(StringComparer.Ordinal);
+
+        public List<ChildRow> Rows { get; } = [];
+
+        public int Count => Rows.Count;
+
+        public void Add(ChildOrderSnapshot child)
+        {
+            var row = ChildRow.Of(child);
+            if (_byId.TryGetValue(child.ClientOrderId, out var folded))
+            {
+                folded.Update(row);
+            }
+            else
+            {
+                _byId[child.ClientOrderId] = row;
+                Rows.Add(row);
+            }
+        }
+    }
+
+    /// <summary>A <c>child_orders</c> row's values as one snapshot gives them (times still to be stored).</summary>
+    private sealed class ChildRow
+    {
+        public required long ParentId { get; init; }
+
+        public required string ClientOrderId { get; init; }
+
+        public required int Sequence { get; init; }
+
+        public required string Type { get; init; }
+
+        public required DateTimeOffset SentAt { get; init; }
+
+        public long ExchangeOrderId { get; private set; }
+
+        public decimal Price { get; private set; }
+
+        public decimal Quantity { get; private set; }
+
+        public string Status { get; private set; } = "";
+
+        public decimal FilledQuantity { get; private set; }
+
+        public int Modifies { get; private set; }
+
+        public DateTimeOffset? AckedAt { get; private set; }
+
+        public DateTimeOffset? DoneAt { get; private set; }
+
+        public DateTimeOffset UpdatedAt { get; private set; }
+
+        public static ChildRow Of(ChildOrderSnapshot child) => new()
+        {
+            ParentId = child.ParentId,
+            ClientOrderId = child.ClientOrderId,
+            Sequence = child.Sequence,
+            Type = child.OrderType == ChildOrderType.Market ? "market" : "post_only",
+            SentAt = child.SentAt,
+            ExchangeOrderId = child.ExchangeOrderId,
+            Price = child.Price,
+            Quantity = child.Quantity,
+            Status = StatusOf(child),
+            FilledQuantity = child.FilledQuantity,
+
+            // The chaser's own count: a modify accepted and followed at once by the next is never seen resting.
+            Modifies = child.Modifies,
+            AckedAt = child.ExchangeOrderId != 0 ? child.Time : null,
+            DoneAt = child.State == ChildState.Final ? child.Time : null,
+            UpdatedAt = child.Time,
+        };
+
+        /// <summary>What the upsert's <c>DO UPDATE</c> does with a later snapshot of the same child.</summary>
+        public void Update(ChildRow later)
+        {
+            ExchangeOrderId = later.ExchangeOrderId != 0 ? later.ExchangeOrderId : ExchangeOrderId;
+            Modifies = later.Modifies;
+            Price = later.Price;
+            Quantity = later.Quantity;
+            Status = later.Status;
+            FilledQuantity = later.FilledQuantity;
+            AckedAt ??= later.AckedAt;
+            DoneAt ??= later.DoneAt;
+            UpdatedAt = later.UpdatedAt;
+        }
     }
 
     private DbConnection Open() => _provider == DatabaseProvider.PostgreSql
@@ -391,6 +609,19 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         VALUES (@order_id, @client_order_id, @trade_id, @price, @qty, @fee, @fee_asset, @is_maker, @exchange_time, @received_time)
         ON CONFLICT (order_id, trade_id) DO NOTHING
         """;
+
+    // PostgreSQL, a batch repeating a fill: the batch's fills as arrays, in one statement that skips what is stored.
+    private const string InsertFillsSql = """
+        INSERT INTO fills (order_id, client_order_id, trade_id, price, qty, fee, fee_asset, is_maker, exchange_time, received_time)
+        SELECT * FROM unnest(@order_id, @client_order_id, @trade_id, @price, @qty, @fee, @fee_asset, @is_maker, @exchange_time, @received_time)
+        ON CONFLICT (order_id, trade_id) DO NOTHING
+        """;
+
+    private const string ArrivalMidSql = "UPDATE orders SET arrival_mid = @mid WHERE id = @id";
+
+    private const string AliveSql = "UPDATE orders SET heartbeat_at = @time WHERE id = @id AND status = 'working'";
+
+    private const string InsertInputSql = "INSERT INTO order_inputs (order_id, time, kind, payload, decisions_before) VALUES (@order_id, @time, @kind, @payload, @decisions_before)";
 
     private const string InsertMidSql = """
         INSERT INTO mids (order_id, bid, ask, mid, exchange_time, received_time)
@@ -432,29 +663,23 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         ("@time", Time(started.Time)),
     ];
 
-    private (string, object?)[] ChildParameters(ChildOrderSnapshot child)
-    {
-        var final = child.State == ChildState.Final;
-        return
-        [
-            ("@order_id", child.ParentId),
-            ("@client_order_id", child.ClientOrderId),
-            ("@exchange_order_id", child.ExchangeOrderId),
-            ("@sequence", child.Sequence),
-            ("@type", child.OrderType == ChildOrderType.Market ? "market" : "post_only"),
-            ("@price", Money(child.Price)),
-            ("@qty", Money(child.Quantity)),
-            ("@status", StatusOf(child)),
-            ("@filled_qty", Money(child.FilledQuantity)),
-
-            // The chaser's own count: a modify accepted and followed at once by the next is never seen resting.
-            ("@modifies", child.Modifies),
-            ("@sent_at", Time(child.SentAt)),
-            ("@acked_at", child.ExchangeOrderId != 0 ? Time(child.Time) : null),
-            ("@done_at", final ? Time(child.Time) : null),
-            ("@updated_at", Time(child.Time)),
-        ];
-    }
+    private (string, object?)[] ChildParameters(ChildRow child) =>
+    [
+        ("@order_id", child.ParentId),
+        ("@client_order_id", child.ClientOrderId),
+        ("@exchange_order_id", child.ExchangeOrderId),
+        ("@sequence", child.Sequence),
+        ("@type", child.Type),
+        ("@price", Money(child.Price)),
+        ("@qty", Money(child.Quantity)),
+        ("@status", child.Status),
+        ("@filled_qty", Money(child.FilledQuantity)),
+        ("@modifies", child.Modifies),
+        ("@sent_at", Time(child.SentAt)),
+        ("@acked_at", Time(child.AckedAt)),
+        ("@done_at", Time(child.DoneAt)),
+        ("@updated_at", Time(child.UpdatedAt)),
+    ];
 
     private static string StatusOf(ChildOrderSnapshot child) => child.State switch
     {
@@ -477,6 +702,25 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         ("@exchange_time", Time(fill.ExchangeTime)),
         ("@received_time", Time(fill.ReceivedAt)),
     ];
+
+    private static (string, object?)[] FillArrays(List<FillRecord> fills)
+    {
+        static (string, object?) Column<T>(string name, NpgsqlDbType type, List<FillRecord> fills, Func<FillRecord, T> value) =>
+            (name, new NpgsqlParameter<T[]>(name, NpgsqlDbType.Array | type) { TypedValue = [.. fills.Select(value)] });
+        return
+        [
+            Column("@order_id", NpgsqlDbType.Bigint, fills, f => f.ParentId),
+            Column("@client_order_id", NpgsqlDbType.Text, fills, f => f.ClientOrderId),
+            Column("@trade_id", NpgsqlDbType.Bigint, fills, f => f.TradeId),
+            Column("@price", NpgsqlDbType.Numeric, fills, f => f.Price),
+            Column("@qty", NpgsqlDbType.Numeric, fills, f => f.Quantity),
+            Column("@fee", NpgsqlDbType.Numeric, fills, f => f.Fee),
+            Column("@fee_asset", NpgsqlDbType.Text, fills, f => f.FeeAsset),
+            Column("@is_maker", NpgsqlDbType.Boolean, fills, f => f.IsMaker),
+            Column("@exchange_time", NpgsqlDbType.TimestampTz, fills, f => Utc(f.ExchangeTime)),
+            Column("@received_time", NpgsqlDbType.TimestampTz, fills, f => Utc(f.ReceivedAt)),
+        ];
+    }
 
     private (string, object?)[] MidParameters(MidSample mid) =>
     [
@@ -506,13 +750,13 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         [
             ("@order_id", decision.ParentId),
             ("@time", Time(decision.Time)),
-            ("@kind", ChaserDb.SnakeCase(command.Kind.ToString())),
+            ("@kind", SnakeNames<ChaserCommandKind>.Of(command.Kind)),
             ("@client_order_id", isFinish ? null : command.ClientOrderId),
             ("@price", isFinish || command.Kind is ChaserCommandKind.Cancel or ChaserCommandKind.Query ? null : Money(command.Price)),
             ("@qty", isFinish || command.Kind is ChaserCommandKind.Cancel or ChaserCommandKind.Query ? null : Money(command.Quantity)),
-            ("@trigger", ChaserDb.SnakeCase(command.Cause.Trigger.ToString())),
-            ("@rule", ChaserDb.SnakeCase(command.Cause.Rule.ToString())),
-            ("@finish_reason", isFinish ? command.FinishReason.ToString().ToLowerInvariant() : null),
+            ("@trigger", SnakeNames<EventKind>.Of(command.Cause.Trigger)),
+            ("@rule", SnakeNames<DecisionRule>.Of(command.Cause.Rule)),
+            ("@finish_reason", isFinish ? LowerNames<FinishReason>.Of(command.FinishReason) : null),
             ("@detail", command.Detail),
             ("@tick_to_order_us", decision.TickToOrderMicroseconds),
         ];
@@ -548,67 +792,61 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         ? _provider == DatabaseProvider.PostgreSql ? new DateTimeOffset(ChaserDb.ToStoredTicks(t), TimeSpan.Zero) : ChaserDb.ToStoredTicks(t)
         : null;
 
-    private static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction transaction, string sql, (string Name, object? Value)[] parameters)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-
-        // A statement stuck behind a lock or a dead server fails soon and the whole batch is retried.
-        command.CommandTimeout = 10;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
-
-        return await command.ExecuteNonQueryAsync().ConfigureAwait(false);
-    }
-
     // ------------------------------------------------------------------ PostgreSQL binary COPY
 
-    private static async Task<long> CopyFillsAsync(NpgsqlConnection connection, List<FillRecord> fills)
+    /// <summary>
+    /// PostgreSQL: a batch's fills by binary COPY straight into <c>fills</c>, inside a savepoint. COPY can't skip a
+    /// fill already stored; a batch that repeats one (userTrades after a reconnect, a fill twice in the batch) hits the
+    /// unique index, is rolled back to the savepoint and goes in through the INSERT that skips what is stored. Either
+    /// way the fills commit with the rest of the batch or not at all.
+    /// </summary>
+    private static async Task<long> WriteFillsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<FillRecord> fills)
     {
         if (fills.Count == 0)
         {
             return 0;
         }
 
-        // COPY can't skip duplicates, so fills land in a temporary table and move over with ON CONFLICT DO NOTHING.
-        await using (var create = new NpgsqlCommand("CREATE TEMP TABLE IF NOT EXISTS fills_incoming (order_id bigint, client_order_id text, trade_id bigint, price numeric, qty numeric, " +
-            "fee numeric, fee_asset text, is_maker boolean, exchange_time timestamptz, received_time timestamptz) ON COMMIT DELETE ROWS", connection))
+        await transaction.SaveAsync("fills").ConfigureAwait(false);
+        try
         {
-            await create.ExecuteNonQueryAsync().ConfigureAwait(false);
+            var copied = await CopyFillsAsync(connection, fills).ConfigureAwait(false);
+            await transaction.ReleaseAsync("fills").ConfigureAwait(false);
+            return copied;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            await transaction.RollbackAsync("fills").ConfigureAwait(false);
         }
 
-        await using (var copy = await connection.BeginBinaryImportAsync("COPY fills_incoming (order_id, client_order_id, trade_id, price, qty, fee, fee_asset, is_maker, exchange_time, received_time) FROM STDIN (FORMAT BINARY)").ConfigureAwait(false))
+        await using var insert = new NpgsqlCommand(InsertFillsSql, connection, transaction) { CommandTimeout = 10 };
+        foreach (var (_, parameter) in FillArrays(fills))
         {
-            foreach (var fill in fills)
-            {
-                await copy.StartRowAsync().ConfigureAwait(false);
-                await copy.WriteAsync(fill.ParentId, NpgsqlDbType.Bigint).ConfigureAwait(false);
-                await copy.WriteAsync(fill.ClientOrderId, NpgsqlDbType.Text).ConfigureAwait(false);
-                await copy.WriteAsync(fill.TradeId, NpgsqlDbType.Bigint).ConfigureAwait(false);
-                await copy.WriteAsync(fill.Price, NpgsqlDbType.Numeric).ConfigureAwait(false);
-                await copy.WriteAsync(fill.Quantity, NpgsqlDbType.Numeric).ConfigureAwait(false);
-                await copy.WriteAsync(fill.Fee, NpgsqlDbType.Numeric).ConfigureAwait(false);
-                await WriteNullableAsync(copy, fill.FeeAsset, NpgsqlDbType.Text).ConfigureAwait(false);
-                await copy.WriteAsync(fill.IsMaker, NpgsqlDbType.Boolean).ConfigureAwait(false);
-                await copy.WriteAsync(Utc(fill.ExchangeTime), NpgsqlDbType.TimestampTz).ConfigureAwait(false);
-                await copy.WriteAsync(Utc(fill.ReceivedAt), NpgsqlDbType.TimestampTz).ConfigureAwait(false);
-            }
-
-            await copy.CompleteAsync().ConfigureAwait(false);
+            insert.Parameters.Add((NpgsqlParameter)parameter!);
         }
 
-        await using var move = new NpgsqlCommand(
-            "INSERT INTO fills (order_id, client_order_id, trade_id, price, qty, fee, fee_asset, is_maker, exchange_time, received_time) " +
-            "SELECT order_id, client_order_id, trade_id, price, qty, fee, fee_asset, is_maker, exchange_time, received_time FROM fills_incoming " +
-            "ON CONFLICT (order_id, trade_id) DO NOTHING",
-            connection);
-        return await move.ExecuteNonQueryAsync().ConfigureAwait(false);
+        return await insert.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    private static async Task<long> CopyFillsAsync(NpgsqlConnection connection, List<FillRecord> fills)
+    {
+        await using var copy = await connection.BeginBinaryImportAsync("COPY fills (order_id, client_order_id, trade_id, price, qty, fee, fee_asset, is_maker, exchange_time, received_time) FROM STDIN (FORMAT BINARY)").ConfigureAwait(false);
+        foreach (var fill in fills)
+        {
+            await copy.StartRowAsync().ConfigureAwait(false);
+            await copy.WriteAsync(fill.ParentId, NpgsqlDbType.Bigint).ConfigureAwait(false);
+            await copy.WriteAsync(fill.ClientOrderId, NpgsqlDbType.Text).ConfigureAwait(false);
+            await copy.WriteAsync(fill.TradeId, NpgsqlDbType.Bigint).ConfigureAwait(false);
+            await copy.WriteAsync(fill.Price, NpgsqlDbType.Numeric).ConfigureAwait(false);
+            await copy.WriteAsync(fill.Quantity, NpgsqlDbType.Numeric).ConfigureAwait(false);
+            await copy.WriteAsync(fill.Fee, NpgsqlDbType.Numeric).ConfigureAwait(false);
+            await WriteNullableAsync(copy, fill.FeeAsset, NpgsqlDbType.Text).ConfigureAwait(false);
+            await copy.WriteAsync(fill.IsMaker, NpgsqlDbType.Boolean).ConfigureAwait(false);
+            await copy.WriteAsync(Utc(fill.ExchangeTime), NpgsqlDbType.TimestampTz).ConfigureAwait(false);
+            await copy.WriteAsync(Utc(fill.ReceivedAt), NpgsqlDbType.TimestampTz).ConfigureAwait(false);
+        }
+
+        return (long)await copy.CompleteAsync().ConfigureAwait(false);
     }
 
     private static async Task<long> CopyMidsAsync(NpgsqlConnection connection, List<MidSample> mids)
@@ -671,13 +909,13 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
             await copy.StartRowAsync().ConfigureAwait(false);
             await copy.WriteAsync(decision.ParentId, NpgsqlDbType.Bigint).ConfigureAwait(false);
             await copy.WriteAsync(Utc(decision.Time), NpgsqlDbType.TimestampTz).ConfigureAwait(false);
-            await copy.WriteAsync(ChaserDb.SnakeCase(command.Kind.ToString()), NpgsqlDbType.Text).ConfigureAwait(false);
+            await copy.WriteAsync(SnakeNames<ChaserCommandKind>.Of(command.Kind), NpgsqlDbType.Text).ConfigureAwait(false);
             await WriteNullableAsync(copy, isFinish ? null : command.ClientOrderId, NpgsqlDbType.Text).ConfigureAwait(false);
             await WriteNullableAsync<decimal?>(copy, priced ? command.Price : null, NpgsqlDbType.Numeric).ConfigureAwait(false);
             await WriteNullableAsync<decimal?>(copy, priced ? command.Quantity : null, NpgsqlDbType.Numeric).ConfigureAwait(false);
-            await copy.WriteAsync(ChaserDb.SnakeCase(command.Cause.Trigger.ToString()), NpgsqlDbType.Text).ConfigureAwait(false);
-            await copy.WriteAsync(ChaserDb.SnakeCase(command.Cause.Rule.ToString()), NpgsqlDbType.Text).ConfigureAwait(false);
-            await WriteNullableAsync(copy, isFinish ? command.FinishReason.ToString().ToLowerInvariant() : null, NpgsqlDbType.Text).ConfigureAwait(false);
+            await copy.WriteAsync(SnakeNames<EventKind>.Of(command.Cause.Trigger), NpgsqlDbType.Text).ConfigureAwait(false);
+            await copy.WriteAsync(SnakeNames<DecisionRule>.Of(command.Cause.Rule), NpgsqlDbType.Text).ConfigureAwait(false);
+            await WriteNullableAsync(copy, isFinish ? LowerNames<FinishReason>.Of(command.FinishReason) : null, NpgsqlDbType.Text).ConfigureAwait(false);
             await WriteNullableAsync(copy, command.Detail, NpgsqlDbType.Text).ConfigureAwait(false);
             await WriteNullableAsync(copy, decision.TickToOrderMicroseconds, NpgsqlDbType.Double).ConfigureAwait(false);
         }
@@ -706,39 +944,22 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         return (long)await copy.CompleteAsync().ConfigureAwait(false);
     }
 
-    private static readonly string[] InputParameterNames = ["@order_id", "@time", "@kind", "@payload", "@decisions_before"];
-
-    /// <summary>SQLite: one prepared statement for the batch's inputs (many a second per order: book tops).</summary>
-    private static async Task<long> InsertInputsAsync(DbConnection connection, DbTransaction transaction, List<OrderInputRow> inputs)
+    /// <summary>An enum's names as stored (snake_case), made once rather than for every row.</summary>
+    private static class SnakeNames<T>
+        where T : struct, Enum
     {
-        if (inputs.Count == 0)
-        {
-            return 0;
-        }
+        private static readonly Dictionary<T, string> Names = Enum.GetValues<T>().Distinct().ToDictionary(v => v, v => ChaserDb.SnakeCase(v.ToString()));
 
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "INSERT INTO order_inputs (order_id, time, kind, payload, decisions_before) VALUES (@order_id, @time, @kind, @payload, @decisions_before)";
-        command.CommandTimeout = 10;
-        var parameters = InputParameterNames.Select(name =>
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            command.Parameters.Add(parameter);
-            return parameter;
-        }).ToArray();
-        long rows = 0;
-        foreach (var input in inputs)
-        {
-            parameters[0].Value = input.OrderId;
-            parameters[1].Value = input.Time;
-            parameters[2].Value = input.Kind;
-            parameters[3].Value = input.Payload;
-            parameters[4].Value = input.DecisionsBefore;
-            rows += await command.ExecuteNonQueryAsync().ConfigureAwait(false);
-        }
+        public static string Of(T value) => Names.TryGetValue(value, out var name) ? name : ChaserDb.SnakeCase(value.ToString());
+    }
 
-        return rows;
+    /// <summary>An enum's names as stored in lower case (finish reasons), made once.</summary>
+    private static class LowerNames<T>
+        where T : struct, Enum
+    {
+        private static readonly Dictionary<T, string> Names = Enum.GetValues<T>().Distinct().ToDictionary(v => v, v => v.ToString().ToLowerInvariant());
+
+        public static string Of(T value) => Names.TryGetValue(value, out var name) ? name : value.ToString().ToLowerInvariant();
     }
 
     private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type) =>

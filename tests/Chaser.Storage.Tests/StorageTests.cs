@@ -392,6 +392,117 @@ public class StorageTests
         recorder.OrderCompleted(new ExecutionResult { Spec = spec, Status = FinishReason.Filled, FilledQuantity = rows * 0.001m, StartedAt = T0, CompletedAt = T0.AddSeconds(1) });
     }
 
+    // The recorder folds a batch's snapshots of one child into one upsert: the row must come out as upserting every
+    // snapshot in turn leaves it (each in its own batch), whether the row is new to the batch or already stored.
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task A_childs_snapshots_written_in_one_batch_leave_the_row_they_leave_written_one_by_one(DatabaseProvider provider)
+    {
+        var spec = new ParentOrderSpec(7, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.5m);
+        ChildOrderSnapshot Snapshot(string id, ChildState state, long exchangeId, decimal price, decimal filled, int modifies, int second) => new()
+        {
+            ParentId = 7,
+            ClientOrderId = id,
+            Sequence = id.EndsWith('1') ? 1 : 2,
+            OrderType = ChildOrderType.PostOnly,
+            ExchangeOrderId = exchangeId,
+            Price = price,
+            Quantity = 0.25m,
+            State = state,
+            FilledQuantity = filled,
+            Modifies = modifies,
+            SentAt = T0.AddSeconds(id.EndsWith('1') ? 1 : 3),
+            Time = T0.AddSeconds(second),
+        };
+        ChildOrderSnapshot[] snapshots =
+        [
+            Snapshot("c-1", ChildState.PendingNew, 0, 65_000.0m, 0m, 0, 1),
+            Snapshot("c-1", ChildState.Live, 11, 65_000.0m, 0m, 0, 2),
+            Snapshot("c-2", ChildState.PendingNew, 0, 65_000.1m, 0m, 0, 3),
+            Snapshot("c-1", ChildState.PendingModify, 11, 65_000.0m, 0.1m, 0, 4),
+            Snapshot("c-1", ChildState.Live, 11, 65_000.2m, 0.1m, 1, 5),
+            Snapshot("c-2", ChildState.Final, 0, 65_000.1m, 0m, 0, 6), // rejected: never acked
+            Snapshot("c-1", ChildState.Final, 11, 65_000.2m, 0.25m, 1, 7),
+            Snapshot("c-1", ChildState.Final, 11, 65_000.2m, 0.25m, 1, 8), // reported again later: done_at stays
+        ];
+
+        async Task<List<(string, long, decimal, string, decimal, int, DateTimeOffset, DateTimeOffset?, DateTimeOffset?, DateTimeOffset)>> WriteAsync(int[] flushAfter)
+        {
+            await using var database = await TestDatabase.CreateAsync(provider);
+            await MigrateAsync(database);
+            await using (var recorder = new StorageRecorder(database.ConnectionString))
+            {
+                recorder.OrderStarted(spec, T0);
+                await recorder.FlushAsync(Ct);
+                for (var i = 0; i < snapshots.Length; i++)
+                {
+                    recorder.Child(snapshots[i]);
+                    if (flushAfter.Contains(i))
+                    {
+                        await recorder.FlushAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+                    }
+                }
+
+                await recorder.FlushAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            }
+
+            await using var db = new ChaserDb(database.ConnectionString);
+            return [.. (await db.ChildOrders.AsNoTracking().ToListAsync(Ct)).OrderBy(c => c.ClientOrderId, StringComparer.Ordinal)
+                .Select(c => (c.ClientOrderId, c.ExchangeOrderId, c.Price, c.Status, c.FilledQty, c.Modifies, c.SentAt, c.AckedAt, c.DoneAt, c.UpdatedAt))];
+        }
+
+        var oneByOne = await WriteAsync([.. Enumerable.Range(0, snapshots.Length)]);
+        Assert.Equal(
+            [
+                ("c-1", 11L, 65_000.2m, "filled", 0.25m, 1, T0.AddSeconds(1), (DateTimeOffset?)T0.AddSeconds(2), (DateTimeOffset?)T0.AddSeconds(7), T0.AddSeconds(8)),
+                ("c-2", 0L, 65_000.1m, "rejected", 0m, 0, T0.AddSeconds(3), null, (DateTimeOffset?)T0.AddSeconds(6), T0.AddSeconds(6)),
+            ],
+            oneByOne);
+        Assert.Equal(oneByOne, await WriteAsync([])); // all in one batch
+        Assert.Equal(oneByOne, await WriteAsync([1])); // the row stored, then the rest folded onto it
+        Assert.Equal(oneByOne, await WriteAsync([0, 4]));
+    }
+
+    // Fills reach PostgreSQL as one INSERT of arrays: a fill delivered again in a later batch, twice within one, or
+    // beside new ones is stored once, and a fill without a fee asset keeps its null.
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task A_fill_delivered_again_in_a_later_batch_is_stored_once_beside_the_new_ones(DatabaseProvider provider)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await MigrateAsync(database);
+        var spec = new ParentOrderSpec(7, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.5m);
+        FillRecord Fill(long tradeId, string? feeAsset, int second) =>
+            new(7, "c-1", tradeId, 65_000m + tradeId, 0.001m, 0.00000013m, feeAsset, tradeId % 2 == 0, T0.AddSeconds(second), T0.AddSeconds(second).AddTicks(15));
+        await using (var recorder = new StorageRecorder(database.ConnectionString))
+        {
+            recorder.OrderStarted(spec, T0);
+            recorder.Fill(Fill(1, "USDT", 1));
+            recorder.Fill(Fill(2, null, 2));
+            await recorder.FlushAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+            // userTrades after a reconnect: both again (one of them twice), and a new one.
+            recorder.Fill(Fill(2, null, 9) with { Price = 1m });
+            recorder.Fill(Fill(3, "BNB", 3));
+            recorder.Fill(Fill(1, "USDT", 9) with { Price = 1m });
+            recorder.Fill(Fill(1, "USDT", 10) with { Price = 1m });
+            await recorder.FlushAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            Assert.Equal(0, recorder.FailedAttempts);
+        }
+
+        await using var db = new ChaserDb(database.ConnectionString);
+        var fills = (await db.Fills.AsNoTracking().ToListAsync(Ct)).OrderBy(f => f.TradeId).Select(f => (f.TradeId, f.Price, f.FeeAsset, f.IsMaker, f.ExchangeTime, f.ReceivedTime));
+        Assert.Equal(
+            [
+                (1L, 65_001m, (string?)"USDT", false, T0.AddSeconds(1), T0.AddSeconds(1).AddTicks(10)),
+                (2L, 65_002m, null, true, T0.AddSeconds(2), T0.AddSeconds(2).AddTicks(10)),
+                (3L, 65_003m, "BNB", false, T0.AddSeconds(3), T0.AddSeconds(3).AddTicks(10)),
+            ],
+            fills);
+    }
+
     /// <summary>A child order as the chaser makes it (its constructor is the core's own).</summary>
     private static ChildOrder PlacedChild(ParentOrderSpec spec)
     {
