@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Chaser.Core.Domain;
 using Chaser.Simulator.Server;
+using Chaser.Simulator.Sources;
 using Chaser.Storage;
 
 namespace Chaser.Cli;
@@ -34,10 +35,21 @@ internal static class DemoCommand
         new ParentOrderSpec(3, "ETHUSDT", Side.Buy, SizeType.Quantity, 0.5m) { TimeLimit = TimeSpan.FromMinutes(2) },
     ];
 
+    /// <summary>
+    /// The demo's market: the simulator's synthetic one with three times its default trading (calm and burst), so that
+    /// the three orders fill within seconds rather than tens of them — a demo is read by someone waiting for it. The book's
+    /// adds, cancels and volatility stay the defaults.
+    /// </summary>
+    public static SyntheticOptions DemoMarket { get; } = new()
+    {
+        CalmTradesPerSecond = 3 * new SyntheticOptions().CalmTradesPerSecond,
+        BurstTradesPerSecond = 3 * new SyntheticOptions().BurstTradesPerSecond,
+    };
+
     public static async Task<int> RunAsync(ParseResult args, CommandContext context)
     {
         var output = context.OutputFor(args.GetValue(Json));
-        var simulator = new SimulatorOptions { Seed = args.GetValue(Seed) };
+        var simulator = new SimulatorOptions { Seed = args.GetValue(Seed), Synthetic = DemoMarket };
         var database = Recording.ConnectionString(args.GetValue(Database), context.Environment);
         var venueSettings = new VenueSettings(VenueKind.Sim, null, null);
         var simulatorStarting = Venue.StartSimulatorEarly(venueSettings, simulator, context.Stop);
