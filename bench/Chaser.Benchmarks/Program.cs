@@ -8,6 +8,13 @@ if (args is ["--self-check"])
     return;
 }
 
+if (args is ["--ratios"])
+{
+    // Each hot-path row against the floor in alternating rounds, so a loaded machine weighs on both alike (bench/README.md).
+    Console.WriteLine(InterleavedRatios.Run(rounds: 41));
+    return;
+}
+
 if (args is ["--stale-time", ..])
 {
     // The exchange-side stale time against the simulator over loopback (used by bench/README.md).
