@@ -7,6 +7,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Chaser.Storage;
+using Microsoft.EntityFrameworkCore;
 
 namespace Chaser.Load;
 
@@ -38,6 +40,9 @@ internal static class Program
         }
 
         using var run = new LoadRun(options);
+        // Stopped from outside (Ctrl-C, kill): the sim and the serve go with it rather than linger.
+        using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, _ => run.Dispose());
+        using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => run.Dispose());
         try
         {
             return await run.RunAsync().ConfigureAwait(false);
@@ -144,10 +149,13 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
     private readonly Stopwatch _wall = new();
     private string _sim = "";
     private string _api = "";
+    private string _db = "";
+    private readonly Dictionary<long, JsonNode> _final = [];
     private Process? _serve;
     private string? _tempDir;
     private int _peakActive;
     private int _peakQueued;
+    private int _disposed;
 
     public async Task<int> RunAsync()
     {
@@ -157,7 +165,8 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
         _sim = Program.F($"http://127.0.0.1:{simPort}");
         _api = Program.F($"http://127.0.0.1:{apiPort}");
         _tempDir = Directory.CreateTempSubdirectory("chaser-load-").FullName;
-        var db = options.Db ?? "Data Source=" + Path.Combine(_tempDir, "load.db");
+        _db = options.Db ?? "Data Source=" + Path.Combine(_tempDir, "load.db");
+        var db = _db;
 
         Start("sim", ["sim", "--port", simPort.ToString(CultureInfo.InvariantCulture), "--symbols", string.Join(',', symbols), "--seed", options.Seed.ToString(CultureInfo.InvariantCulture)], null);
         await WaitUntilAsync(async () => (await _http.GetAsync(new Uri(_sim + "/fapi/v1/ping")).ConfigureAwait(false)).IsSuccessStatusCode, "the simulator to answer").ConfigureAwait(false);
@@ -183,8 +192,7 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
                 var active = await ActiveCountAsync(ids).ConfigureAwait(false);
                 if (active < options.Active)
                 {
-                    var batch = Math.Min(options.Active - active, 5);
-                    await SubmitAsync(Generate(batch, rules, random), ids, specs).ConfigureAwait(false);
+                    await SubmitAsync(Generate(options.Active - active, rules, random), ids, specs).ConfigureAwait(false);
                 }
 
                 if (lastSample.Elapsed >= TimeSpan.FromSeconds(30))
@@ -276,14 +284,27 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
         return orders.Count(o => !Terminal.Contains(o["status"]!.GetValue<string>()));
     }
 
+    /// <summary>Every order's latest state: the ones already terminal as last seen, the others asked for again.</summary>
     private async Task<List<JsonNode>> OrdersAsync(List<long> ids)
     {
         var result = new List<JsonNode>(ids.Count);
-        foreach (var chunk in ids.Chunk(200))
+        foreach (var chunk in ids.Where(id => !_final.ContainsKey(id)).Chunk(200))
         {
             var page = await ApiJson(HttpMethod.Get, "/api/orders?ids=" + string.Join(',', chunk), null).ConfigureAwait(false);
-            result.AddRange(page.AsArray().Select(o => o!));
+            foreach (var o in page.AsArray())
+            {
+                if (Terminal.Contains(o!["status"]!.GetValue<string>()))
+                {
+                    _final[o["id"]!.GetValue<long>()] = o;
+                }
+                else
+                {
+                    result.Add(o);
+                }
+            }
         }
+
+        result.AddRange(ids.Where(_final.ContainsKey).Select(id => _final[id]));
 
         var working = result.Where(o => o["status"]!.GetValue<string>() == "working").ToList();
         // Active: started. Queued: not started while another order of its symbol and side works (the engine works
@@ -333,9 +354,20 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
         foreach (var symbol in used)
         {
             var clientIds = new Dictionary<long, string>();
-            foreach (var o in (await Signed("/fapi/v1/allOrders", Program.F($"symbol={symbol}&limit=1000")).ConfigureAwait(false)).AsArray())
+            for (long fromOrder = 0; ;)
             {
-                clientIds[o!["orderId"]!.GetValue<long>()] = o["clientOrderId"]!.GetValue<string>();
+                var page = (await Signed("/fapi/v1/allOrders", Program.F($"symbol={symbol}&limit=1000&orderId={fromOrder}")).ConfigureAwait(false)).AsArray();
+                foreach (var o in page)
+                {
+                    clientIds[o!["orderId"]!.GetValue<long>()] = o["clientOrderId"]!.GetValue<string>();
+                }
+
+                if (page.Count < 1000)
+                {
+                    break;
+                }
+
+                fromOrder = page.Max(o => o!["orderId"]!.GetValue<long>()) + 1;
             }
 
             long fromId = 0;
@@ -377,6 +409,19 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
             _failures.Add(Program.F($"{open.Count} orders left open on the exchange, e.g. {open[0]!["clientOrderId"]}"));
         }
 
+        // The stored side straight from the database (the API is rate-limited per minute; a soak has thousands of orders).
+        var lowest = orders.Min(o => o["id"]!.GetValue<long>());
+        var highest = orders.Max(o => o["id"]!.GetValue<long>());
+        Dictionary<long, List<FillRow>> fillsByOrder;
+        Dictionary<long, List<EventRow>> eventsByOrder;
+        await using (var db = new ChaserDb(_db))
+        {
+            fillsByOrder = (await db.Fills.AsNoTracking().Where(f => f.OrderId >= lowest && f.OrderId <= highest).ToListAsync().ConfigureAwait(false))
+                .GroupBy(f => f.OrderId).ToDictionary(g => g.Key, g => g.ToList());
+            eventsByOrder = (await db.Events.AsNoTracking().Where(e => e.OrderId >= lowest && e.OrderId <= highest).ToListAsync().ConfigureAwait(false))
+                .GroupBy(e => e.OrderId).ToDictionary(g => g.Key, g => g.ToList());
+        }
+
         var stored = 0;
         var ticks = new List<double>();
         var repricesBySymbol = used.ToDictionary(s => s, _ => 0, StringComparer.Ordinal);
@@ -392,8 +437,7 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
                 _failures.Add($"order {id} ({symbol.Name}) ended {status}: {order["status_detail"]}");
             }
 
-            var fills = (await ApiJson(HttpMethod.Get, Program.F($"/api/orders/{id}/fills"), null).ConfigureAwait(false)).AsArray()
-                .Select(f => (TradeId: f!["trade_id"]!.GetValue<long>(), Price: Dec(f["price"]!), Qty: Dec(f["qty"]!))).OrderBy(f => f.TradeId).ToList();
+            var fills = fillsByOrder.GetValueOrDefault(id, []).Select(f => (f.TradeId, f.Price, f.Qty)).OrderBy(f => f.TradeId).ToList();
             stored += fills.Count;
             var onExchange = exchangeTrades.GetValueOrDefault(id, []).OrderBy(f => f.TradeId).ToList();
             if (!fills.SequenceEqual(onExchange))
@@ -409,24 +453,23 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
                 _failures.Add(Program.F($"order {id} ({symbol.Name}) overfilled: {filledNotional} of {notional} USDT"));
             }
 
-            var events = (await ApiJson(HttpMethod.Get, Program.F($"/api/orders/{id}/events"), null).ConfigureAwait(false)).AsArray();
-            foreach (var e in events)
+            foreach (var e in eventsByOrder.GetValueOrDefault(id, []))
             {
-                if (e!["tick_to_order_us"] is { } us)
+                if (e.TickToOrderUs is { } us)
                 {
-                    // A decision on the frame itself is the engine's own time; one on a timer includes the wait the
-                    // re-price interval or the rate budget imposed: the time the child stood stale.
-                    if (e["trigger"]!.GetValue<string>() == "timer")
+                    // A decision on the frame itself is the engine's own time; one on a timer or a budget report
+                    // includes the wait the re-price interval or the rate budget imposed: the time the child stood stale.
+                    if (e.Trigger is "timer" or "rate_budget" or "cancel_budget")
                     {
-                        staleBySymbol[symbol.Name].Add(us.GetValue<double>() / 1000);
+                        staleBySymbol[symbol.Name].Add(us / 1000);
                     }
                     else
                     {
-                        ticks.Add(us.GetValue<double>());
+                        ticks.Add(us);
                     }
                 }
 
-                if (e["kind"]!.GetValue<string>() == "modify" || (e["kind"]!.GetValue<string>() == "place" && e["rule"]!.GetValue<string>() != "initial_post" && e["trigger"]!.GetValue<string>() != "start"))
+                if (e.Rule.StartsWith("reprice_", StringComparison.Ordinal))
                 {
                     repricesBySymbol[symbol.Name]++;
                 }
@@ -670,6 +713,11 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         // The serve first (it cancels its children on a stop), then the simulator.
         foreach (var process in Enumerable.Reverse(_processes))
         {
