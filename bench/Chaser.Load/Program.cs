@@ -76,7 +76,8 @@ internal sealed record LoadOptions(
     int Active,
     TimeSpan Timeout,
     int Seed,
-    string RepoRoot)
+    string RepoRoot,
+    string ServeChaser)
 {
     public static LoadOptions Parse(string[] args)
     {
@@ -84,6 +85,7 @@ internal sealed record LoadOptions(
         int orders = 200, symbols = 50, active = 75, seed = 17;
         string chaser = Path.Combine(root, "src", "Chaser.Cli", "bin", "Release", "net10.0", "chaser");
         string? db = null;
+        string? serveChaser = null;
         double soak = 0;
         var timeout = TimeSpan.FromMinutes(10);
         for (var i = 0; i < args.Length; i++)
@@ -107,8 +109,9 @@ internal sealed record LoadOptions(
                 case "--timeout-minutes": timeout = TimeSpan.FromMinutes(Whole(1, 600)); break;
                 case "--soak": soak = Whole(1, 600); break;
                 case "--chaser": chaser = Value(); break;
+                case "--serve-chaser": serveChaser = Value(); break;
                 case "--db": db = Value(); break;
-                default: throw new ArgumentException($"unknown option '{name}' (--orders, --symbols, --soak, --active, --db, --chaser, --seed, --timeout-minutes)");
+                default: throw new ArgumentException($"unknown option '{name}' (--orders, --symbols, --soak, --active, --db, --chaser, --serve-chaser, --seed, --timeout-minutes)");
             }
         }
 
@@ -117,20 +120,30 @@ internal sealed record LoadOptions(
             throw new ArgumentException($"option '--chaser': no chaser executable at {chaser} (build with dotnet build -c Release)");
         }
 
-        return new LoadOptions(orders, symbols, chaser, db, soak, active, timeout, seed, root);
+        // Another build's serve against this build's simulator (whose /sim/stats counts): an A/B of the engine alone.
+        serveChaser ??= chaser;
+        if (!File.Exists(serveChaser))
+        {
+            throw new ArgumentException($"option '--serve-chaser': no chaser executable at {serveChaser}");
+        }
+
+        return new LoadOptions(orders, symbols, chaser, db, soak, active, timeout, seed, root, serveChaser);
     }
 
     private static string FindRepoRoot()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        foreach (var start in (string[])[AppContext.BaseDirectory, Environment.CurrentDirectory])
         {
-            if (File.Exists(Path.Combine(dir.FullName, "Chaser.sln")))
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
-                return dir.FullName;
+                if (File.Exists(Path.Combine(dir.FullName, "Chaser.sln")))
+                {
+                    return dir.FullName;
+                }
             }
         }
 
-        throw new ArgumentException("run from inside the repository (Chaser.sln not found above the driver)");
+        throw new ArgumentException("run from inside the repository (Chaser.sln not found above the driver or the current directory)");
     }
 }
 
@@ -654,7 +667,7 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
 
     private Process Start(string name, string[] args, Dictionary<string, string>? environment)
     {
-        var info = new ProcessStartInfo(options.Chaser) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(name == "serve" ? options.ServeChaser : options.Chaser) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);
