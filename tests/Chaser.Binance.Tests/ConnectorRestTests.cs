@@ -200,6 +200,27 @@ public sealed class ConnectorRestTests : IAsyncDisposable
     }
 
     [Fact]
+    public void An_order_of_a_symbol_past_its_share_of_a_short_window_is_refused_while_another_symbol_still_has_room()
+    {
+        // ETHUSDT asked once; BTCUSDT then took half of the 270 usable and one more.
+        Assert.True(_connector.RateGuard.TryAcquire(1, 0, out _, claimant: "ETHUSDT"));
+        for (var i = 0; i < 135; i++)
+        {
+            Assert.True(_connector.RateGuard.TryAcquire(1, 0, out _, claimant: "BTCUSDT"));
+        }
+
+        // The connector asks for the order's symbol: BTCUSDT is past its equal share of a window that is running short.
+        var submission = _connector.Submit(new OrderRequest(Place("chs-ab12-7-1"), "BTCUSDT", Btc, ReduceOnly: false));
+
+        Assert.False(submission.Sent);
+        var rejected = Assert.Single(_sink.Rejected);
+        Assert.Equal((RejectKind.Retryable, -1015), (rejected.Kind, rejected.Code));
+        Assert.StartsWith("order rate limit: BTCUSDT has had 135 of the 270 usable orders per 10 s, its share among 2 symbols", rejected.Message, StringComparison.Ordinal);
+        Assert.Empty(_exchange.Requests);
+        Assert.True(_connector.RateGuard.TryAcquire(1, 0, out var refusal, claimant: "ETHUSDT"), refusal);
+    }
+
+    [Fact]
     public async Task An_order_over_rest_is_a_signed_request_with_the_key_and_its_answer_an_acceptance()
     {
         _exchange.Respond(HttpStatusCode.OK, Encoding.UTF8.GetString(Payload.Bytes("order-response.json")), ("X-MBX-ORDER-COUNT-10S", "1"), ("X-MBX-ORDER-COUNT-1M", "1"));

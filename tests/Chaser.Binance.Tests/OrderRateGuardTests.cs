@@ -295,6 +295,58 @@ public sealed class OrderRateGuardTests
     }
 
     [Fact]
+    public void When_the_window_runs_short_the_fastest_symbol_leaves_every_other_symbol_its_share()
+    {
+        var (guard, time) = Create();
+        var others = Enumerable.Range(0, 49).Select(i => $"SYM{i}USDT").ToArray();
+
+        // 10:00:00–10:00:10: every symbol re-prices once, then the fast one asks as often as it can.
+        foreach (var symbol in others)
+        {
+            Assert.True(guard.TryAcquire(1, 0, out var first, claimant: symbol), first);
+        }
+
+        while (guard.TryAcquire(1, 0, out _, claimant: "FASTUSDT"))
+        {
+        }
+
+        // 10:00:10: the next window. The fast symbol ticks first and asks 1,000 times in its first moments.
+        time.Advance(TimeSpan.FromSeconds(10));
+        var fast = 0;
+        for (var i = 0; i < 1_000; i++)
+        {
+            fast += guard.TryAcquire(1, 0, out _, claimant: "FASTUSDT") ? 1 : 0;
+        }
+
+        Assert.False(guard.TryAcquire(1, 0, out var refusal, claimant: "FASTUSDT"));
+        Assert.Contains("FASTUSDT has had 135 of the 270 usable orders per 10 s, its share among 50 symbols", refusal, StringComparison.Ordinal);
+
+        // Each slow symbol, stale a moment later, still gets its re-prices in this window (the 135 left: 2 each).
+        foreach (var symbol in others)
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                Assert.True(guard.TryAcquire(1, 0, out var slow, claimant: symbol), $"{symbol} #{i}: {slow}");
+            }
+        }
+
+        Assert.Equal(135, fast);
+    }
+
+    [Fact]
+    public void One_symbol_alone_may_use_the_whole_window()
+    {
+        var (guard, _) = Create();
+        var granted = 0;
+        while (guard.TryAcquire(1, 0, out _, claimant: "BTCUSDT"))
+        {
+            granted++;
+        }
+
+        Assert.Equal(Usable10s, granted);
+    }
+
+    [Fact]
     public void Taking_budget_for_an_order_allocates_nothing()
     {
         var (guard, time) = Create();
@@ -305,6 +357,8 @@ public sealed class OrderRateGuardTests
             for (var i = 0; i < 1_000; i++)
             {
                 guard.TryAcquire(1, 1, out _);
+                // As the connector asks: for a symbol, whose share is counted per window.
+                guard.TryAcquire(1, 1, out _, claimant: i % 2 == 0 ? "BTCUSDT" : "ETHUSDT");
                 time.Advance(TimeSpan.FromMilliseconds(7));
             }
         });

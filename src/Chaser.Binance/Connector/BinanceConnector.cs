@@ -137,7 +137,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
             _ => throw new ArgumentOutOfRangeException(nameof(request), command.Kind, "not a request"),
         };
 
-        if (!RateGuard.TryAcquire(endpoint.OrderCount, endpoint.Weight, out var refusal))
+        if (!RateGuard.TryAcquire(endpoint.OrderCount, endpoint.Weight, out var refusal, claimant: request.Symbol))
         {
             // Never send what would breach a limit: the chaser backs off as after the exchange's own -1015.
             if (command.Kind != ChaserCommandKind.Query)

@@ -29,6 +29,7 @@ public sealed partial class OrderRateGuard
     private readonly Window _orders1m = new(TimeSpan.FromMinutes(1), "orders per minute");
     private readonly Window _weight1m = new(TimeSpan.FromMinutes(1), "request weight per minute");
     private readonly Window[] _windows;
+    private readonly Dictionary<string, long> _lastAsked = new(StringComparer.Ordinal);
     private DateTimeOffset _bannedUntil = DateTimeOffset.MinValue;
     private DateTimeOffset _ordersPausedUntil = DateTimeOffset.MinValue;
     private string _pauseReason = string.Empty;
@@ -63,21 +64,73 @@ public sealed partial class OrderRateGuard
     /// (a book snapshot: it can wait for the next window) takes weight only up to <see cref="DeferrableUsable"/>, so that
     /// a reconnect resynchronising many books never leaves a cancel or a query without room.
     /// </summary>
-    public bool TryAcquire(int orderCount, int weight, out string? refusal, bool deferrable = false)
+    /// <remarks>
+    /// Orders of a <paramref name="claimant"/> (the symbol) share the order windows fairly once they run short: the
+    /// first half of a window's usable orders goes to whoever asks first, the second half only to claimants that have
+    /// taken less than an equal share among those that asked in this window or the last. Without that, when the budget
+    /// is tight, a window is spent by the fastest-ticking symbols in its first moments and a slow symbol's re-price
+    /// waits window after window while the others keep re-pricing.
+    /// </remarks>
+    public bool TryAcquire(int orderCount, int weight, out string? refusal, bool deferrable = false, string? claimant = null)
     {
         lock (_lock)
         {
             refusal = Refusal(orderCount, weight, deferrable, out _);
+            if (orderCount > 0 && claimant is not null)
+            {
+                // Asking counts, granted or not: a claimant refused all along is a contender too.
+                _lastAsked[claimant] = _orders10s.Index;
+                refusal ??= FairShareRefusal(orderCount, claimant);
+            }
+
             if (refusal is not null)
             {
                 return false;
             }
 
-            _orders10s.Ours += orderCount;
-            _orders1m.Ours += orderCount;
+            _orders10s.Take(orderCount, claimant);
+            _orders1m.Take(orderCount, claimant);
             _weight1m.Ours += weight;
             return true;
         }
+    }
+
+    /// <summary>Why this claimant's orders must leave the rest of a short window to others; null when they need not.</summary>
+    private string? FairShareRefusal(int orderCount, string claimant)
+    {
+        // Contenders: the claimants that asked for orders in this 10 s window or the one before.
+        var index = _orders10s.Index;
+        var contenders = 0;
+        foreach (var asked in _lastAsked.Values)
+        {
+            if (asked >= index - 1)
+            {
+                contenders++;
+            }
+        }
+
+        if (contenders <= 1)
+        {
+            return null;
+        }
+
+        foreach (var window in (ReadOnlySpan<Window>)[_orders10s, _orders1m])
+        {
+            var usable = Safe(window.Limit);
+            if (window.Used + orderCount <= usable / 2)
+            {
+                continue;
+            }
+
+            var share = (usable + contenders - 1) / contenders;
+            var taken = window.TakenBy(claimant);
+            if (taken + orderCount > share)
+            {
+                return $"order rate limit: {claimant} has had {taken} of the {usable} usable {window.Name}, its share among {contenders} symbols while it is short ({window.Used} used)";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -307,6 +360,7 @@ public sealed partial class OrderRateGuard
     private sealed class Window(TimeSpan length, string name)
     {
         private readonly long _lengthMs = (long)length.TotalMilliseconds;
+        private readonly Dictionary<string, int> _taken = new(StringComparer.Ordinal);
         private long _index = long.MinValue;
         private int _oursWhenReported;
 
@@ -323,6 +377,8 @@ public sealed partial class OrderRateGuard
 
         public long EndMs => (_index + 1) * _lengthMs;
 
+        public long Index => _index;
+
         public void Roll(long serverNowMs)
         {
             var index = Math.DivRem(serverNowMs, _lengthMs, out var remainder) - (remainder < 0 ? 1 : 0);
@@ -332,6 +388,20 @@ public sealed partial class OrderRateGuard
                 Ours = 0;
                 Reported = 0;
                 _oursWhenReported = 0;
+                // Cleared, not replaced: the entries are reused window after window without allocating.
+                _taken.Clear();
+            }
+        }
+
+        /// <summary>What a claimant took in this window.</summary>
+        public int TakenBy(string claimant) => _taken.GetValueOrDefault(claimant);
+
+        public void Take(int count, string? claimant)
+        {
+            Ours += count;
+            if (claimant is not null && count > 0)
+            {
+                System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_taken, claimant, out _) += count;
             }
         }
 

@@ -13,8 +13,21 @@ internal sealed class RateLimiter(RateLimitOptions options, TimeProvider time)
     private readonly Lock gate = new();
     private readonly Dictionary<string, IpState> ips = new(StringComparer.Ordinal);
     private readonly Dictionary<string, OrderState> accounts = new(StringComparer.Ordinal);
+    private RateLimitStats stats;
 
     public RateLimitOptions Options => options;
+
+    /// <summary>What the limits refused since start and the busiest windows seen: what a load run checks the client against.</summary>
+    public RateLimitStats Stats
+    {
+        get
+        {
+            lock (gate)
+            {
+                return stats;
+            }
+        }
+    }
 
     /// <summary>Counts the request weight; throws -1003 (429 or 418) when the IP is over its limit or banned.</summary>
     public int ChargeWeight(string ip, int weight)
@@ -43,6 +56,7 @@ internal sealed class RateLimiter(RateLimitOptions options, TimeProvider time)
 
             if (now < s.BannedUntil)
             {
+                stats = stats with { Banned = stats.Banned + 1 };
                 throw Banned(ip, s.BannedUntil, Seconds(s.BannedUntil - now));
             }
 
@@ -53,6 +67,7 @@ internal sealed class RateLimiter(RateLimitOptions options, TimeProvider time)
                 var ban = options.FirstBan.TotalMilliseconds * Math.Pow(2, s.BanCount - 1);
                 s.BannedUntil = now + (long)Math.Min(ban, TimeSpan.FromDays(3).TotalMilliseconds);
                 s.LimitedUntil = 0;
+                stats = stats with { Banned = stats.Banned + 1 };
                 throw Banned(ip, s.BannedUntil, Seconds(s.BannedUntil - now));
             }
 
@@ -60,6 +75,7 @@ internal sealed class RateLimiter(RateLimitOptions options, TimeProvider time)
             if (s.Used > options.RequestWeightPerMinute)
             {
                 s.LimitedUntil = (window + 1) * 60_000;
+                stats = stats with { TooManyRequests = stats.TooManyRequests + 1 };
                 var error = BinanceErrors.TooManyRequests(
                     $"Too many requests; current limit of IP({ip}) request weight is {options.RequestWeightPerMinute} per minute. Please use WebSocket Streams for live updates to avoid polling the API.", 429);
                 error.RetryAfterSeconds = Seconds(s.LimitedUntil - now);
@@ -94,8 +110,10 @@ internal sealed class RateLimiter(RateLimitOptions options, TimeProvider time)
             Roll(s, now);
             s.TenSeconds += tenSecondCount;
             s.Minute += minuteCount;
+            stats = stats with { PeakOrders10s = Math.Max(stats.PeakOrders10s, s.TenSeconds), PeakOrders1m = Math.Max(stats.PeakOrders1m, s.Minute), Orders = stats.Orders + tenSecondCount };
             if (options.Enabled && s.TenSeconds > options.OrdersPer10Seconds)
             {
+                stats = stats with { TooManyOrders = stats.TooManyOrders + 1 };
                 var error = BinanceErrors.TooManyOrders(options.OrdersPer10Seconds, "TEN_SECONDS");
                 error.RetryAfterSeconds = Seconds(((now / 10_000) + 1) * 10_000 - now);
                 throw error;
@@ -103,6 +121,7 @@ internal sealed class RateLimiter(RateLimitOptions options, TimeProvider time)
 
             if (options.Enabled && s.Minute > options.OrdersPerMinute)
             {
+                stats = stats with { TooManyOrders = stats.TooManyOrders + 1 };
                 var error = BinanceErrors.TooManyOrders(options.OrdersPerMinute, "ONE_MINUTE");
                 error.RetryAfterSeconds = Seconds(((now / 60_000) + 1) * 60_000 - now);
                 throw error;
@@ -168,3 +187,9 @@ internal sealed class RateLimiter(RateLimitOptions options, TimeProvider time)
         public int Minute { get; set; }
     }
 }
+
+/// <summary>
+/// Refusals since start (429 weight, 418 ban, -1015 orders) and the most orders counted in one fixed 10 s and one
+/// fixed 1 minute window (Binance's windows; refused orders count, as on Binance).
+/// </summary>
+internal readonly record struct RateLimitStats(long Orders, int PeakOrders10s, int PeakOrders1m, long TooManyRequests, long Banned, long TooManyOrders);

@@ -200,12 +200,41 @@ public sealed class SimulatorServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The simulator's own status (not Binance's API): rate-limit refusals and peak order counts, as JSON.</summary>
+    public const string StatsPath = "/sim/stats";
+
+    private async Task WriteStatsAsync(HttpContext http)
+    {
+        var stats = context.RateLimits.Stats;
+        http.Response.ContentType = "application/json";
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("orders", stats.Orders);
+            w.WriteNumber("peakOrders10s", stats.PeakOrders10s);
+            w.WriteNumber("peakOrders1m", stats.PeakOrders1m);
+            w.WriteNumber("rejected429", stats.TooManyRequests);
+            w.WriteNumber("rejected418", stats.Banned);
+            w.WriteNumber("rejected1015", stats.TooManyOrders);
+            w.WriteEndObject();
+        }
+
+        await http.Response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
+    }
+
     private async Task HandleAsync(HttpContext http)
     {
         var path = http.Request.Path.Value ?? string.Empty;
         if (RestApi.Handles(path))
         {
             await rest.HandleAsync(http);
+            return;
+        }
+
+        if (path == StatsPath && HttpMethods.IsGet(http.Request.Method))
+        {
+            await WriteStatsAsync(http);
             return;
         }
 
