@@ -134,6 +134,50 @@ public class ChaserScriptTests
     }
 
     [Fact]
+    public void A_notional_buy_stepping_back_is_not_overfilled_by_fills_at_the_old_price_before_its_modify_lands()
+    {
+        // Found by the 30-minute soak (13 of 18,287 notional orders over target): the modify was sized at the new,
+        // lower price alone; what executed at the old price while it was on its way cost more than that assumed.
+        var h = ChaserHarness.BuyNotional(15_000m);
+        var place = h.Rest(65_000.0m, 65_000.1m);
+        Assert.Equal(0.230m, place.Quantity);
+        h.Advance(1_000);
+        h.Depth([65_000.0m, 60_000.0m], [65_000.1m]);
+        var modify = Assert.Single(h.Book(65_000.0m, 65_000.1m, bidQty: place.Quantity));
+        Assert.Equal((ChaserCommandKind.Modify, 60_000.0m), (modify.Kind, modify.Price));
+
+        // 0.200 trades at 65,000.0 before the modify lands; the rest of the modified order then fills at 60,000.0.
+        h.Advance(1);
+        h.Fill(place.ClientOrderId, 65_000.0m, 0.200m, 0.200m, full: false, tradeId: 1);
+        h.Ack(modify);
+        h.Advance(1);
+        h.Fill(place.ClientOrderId, 60_000.0m, modify.Quantity - 0.200m, modify.Quantity, full: true, tradeId: 2);
+
+        var oneStep = 0.001m * 65_000.0m;
+        Assert.True(h.Machine.FilledNotional <= 15_000m + oneStep, $"filled {h.Machine.FilledNotional} USDT of 15,000");
+    }
+
+    [Fact]
+    public void A_notional_sell_following_the_bid_down_is_not_overfilled_by_fills_at_the_old_price_before_its_modify_lands()
+    {
+        var h = new ChaserHarness(new ParentOrderSpec(1, "BTCUSDT", Side.Sell, SizeType.Notional, 15_000m));
+        var place = h.Rest(65_000.0m, 65_000.1m);
+        Assert.Equal(65_000.1m, place.Price);
+        h.Advance(1_000);
+        var modify = Assert.Single(h.Book(59_999.9m, 60_000.0m, bidQty: 5m, askQty: 5m));
+        Assert.Equal((ChaserCommandKind.Modify, 60_000.0m), (modify.Kind, modify.Price));
+
+        h.Advance(1);
+        h.Fill(place.ClientOrderId, 65_000.1m, 0.200m, 0.200m, full: false, tradeId: 1);
+        h.Ack(modify);
+        h.Advance(1);
+        h.Fill(place.ClientOrderId, 60_000.0m, modify.Quantity - 0.200m, modify.Quantity, full: true, tradeId: 2);
+
+        var oneStep = 0.001m * 65_000.1m;
+        Assert.True(h.Machine.FilledNotional <= 15_000m + oneStep, $"raised {h.Machine.FilledNotional} USDT of 15,000");
+    }
+
+    [Fact]
     public void Less_at_the_top_than_we_have_left_is_not_alone_a_fill_of_ours_is_still_on_its_way()
     {
         // We rest 0.230 at 65,000.0; the book shows 0.150 there: 0.100 of ours filled (not yet reported) and 0.020 of

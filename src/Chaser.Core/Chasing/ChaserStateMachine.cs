@@ -845,14 +845,36 @@ public sealed class ChaserStateMachine
             return;
         }
 
-        if (_options.PreferModify && !child.ModifyRefused)
+        if (_options.PreferModify && !child.ModifyRefused && ModifyLeaves(child, desired, leaves) is var modifyLeaves && (modifyLeaves == leaves || _rules.CanPost(desired, modifyLeaves, _spec.ReduceOnly)))
         {
-            SendModify(child, desired, child.CommittedQuantity + leaves, cause, now);
+            SendModify(child, desired, child.CommittedQuantity + modifyLeaves, cause, now);
         }
         else
         {
             SendCancel(child, cause, now);
         }
+    }
+
+    /// <summary>
+    /// The open quantity a modify to <paramref name="desired"/> may carry. A modify races the order's own fills: what
+    /// executes at the old price before the modify lands is priced there, not at the new one. When the old price is the
+    /// higher, a notional order sized at the new price alone ends over its target by that quantity times the price change
+    /// (a buy stepping back overspends, a sell following the bid down raises too much); so the leaves are sized for the
+    /// target to hold however much of the open quantity executes first. When that leaves nothing postable, the caller
+    /// cancels and replaces instead, which sees the final executed quantity before it sizes the new order.
+    /// </summary>
+    private decimal ModifyLeaves(ChildOrder child, decimal desired, decimal leaves)
+    {
+        if (_spec.SizeType != SizeType.Notional || child.Price <= desired)
+        {
+            return leaves;
+        }
+
+        var notionalLeft = _spec.Size - CommittedNotional;
+        var open = child.LeavesQuantity;
+        var room = notionalLeft - (open * child.Price);
+        var bound = room >= 0 ? open + (room / desired) : notionalLeft / child.Price;
+        return Math.Min(leaves, _rules.FloorQuantity(Math.Max(0m, bound)));
     }
 
     private bool RequestAllowed(DateTimeOffset now)
