@@ -43,6 +43,8 @@ public class RateBudgetRecoveryTests
         // No exchange event at all from here on: only the clock moves.
         time.Advance(TimeSpan.FromSeconds(10));
         await Until(() => venue.Simulator.Engine.GetOpenOrders("BTCUSDT").Count == 1, "the order placed after the window rolled");
+        // The host records a decision once its request is handed to the socket, so the exchange can have the order first.
+        await Until(() => recorder.Decisions.Any(d => d.Command.Kind == ChaserCommandKind.Place), "the place decision recorded");
         Assert.Contains(recorder.Decisions, d => d.Command.Kind == ChaserCommandKind.Place && d.Command.Cause.Trigger == EventKind.RateBudget);
 
         venue.Engine.Cancel(1);
@@ -82,6 +84,7 @@ public class RateBudgetRecoveryTests
         // Then past Retry-After, with nothing else due: only the clock can bring the budget back.
         time.Advance(TimeSpan.FromSeconds(6));
         await Until(() => venue.Simulator.Engine.GetOpenOrders(null).Count == 2, "both orders resting after Retry-After");
+        await Until(() => recorder.Decisions.Any(d => d.Command.Kind == ChaserCommandKind.Place && d.Command.Cause.Trigger == EventKind.RateBudget), "the held-back place decision recorded");
         Assert.Contains(recorder.Decisions, d => d.Command.Kind == ChaserCommandKind.Place && d.Command.Cause.Trigger == EventKind.RateBudget);
         Assert.Equal(1, venue.Connector.RateLimitedResponses);
 
