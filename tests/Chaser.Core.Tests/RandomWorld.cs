@@ -15,7 +15,7 @@ internal sealed class RandomWorld
     private static readonly TimeSpan RecvWindow = TimeSpan.FromSeconds(5);
 
     private readonly Random _rng;
-    private readonly SymbolRules _rules = TestRules.Btc;
+    private readonly SymbolRules _rules;
     private readonly ParentOrderSpec _spec;
     private readonly List<Action> _answers = [];
     private readonly List<Action> _stream = [];
@@ -25,8 +25,8 @@ internal sealed class RandomWorld
     private readonly bool _withDepth;
     private Action? _lastFillEvent;
     private DateTimeOffset _now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
-    private decimal _marketBid = 65_000.0m;
-    private decimal _marketAsk = 65_000.1m;
+    private decimal _marketBid;
+    private decimal _marketAsk;
     private long _updateId = 1;
     private long _tradeId = 1;
     private long _orderId = 1;
@@ -35,12 +35,20 @@ internal sealed class RandomWorld
     private bool _orderEntryUp = true;
 
     public RandomWorld(int seed)
+        : this(seed, WorldMarket.Btc)
+    {
+    }
+
+    public RandomWorld(int seed, WorldMarket market)
     {
         _rng = new Random(seed);
+        _rules = market.Rules;
+        _marketBid = market.StartBid;
+        _marketAsk = market.StartBid + _rules.TickSize;
         var side = _rng.Next(2) == 0 ? Side.Buy : Side.Sell;
         _spec = _rng.Next(2) == 0
-            ? new ParentOrderSpec(7, "BTCUSDT", side, SizeType.Notional, 200m + _rng.Next(50_000))
-            : new ParentOrderSpec(7, "BTCUSDT", side, SizeType.Quantity, 0.002m + (_rng.Next(2_000) * 0.001m));
+            ? new ParentOrderSpec(7, _rules.Symbol, side, SizeType.Notional, 200m + _rng.Next(50_000))
+            : new ParentOrderSpec(7, _rules.Symbol, side, SizeType.Quantity, _rules.StepSize * market.StepsPerLot * (2 + _rng.Next(2_000)));
         _withDepth = _rng.Next(2) == 0;
         var options = new ChaserOptions
         {
@@ -638,3 +646,19 @@ internal sealed class RandomWorld
 }
 
 internal sealed class InvariantViolation(string message) : Exception(message);
+
+/// <summary>
+/// A symbol a random world trades: its rules, where its book starts, and how many lot steps one unit of a random
+/// quantity order is (so that the smallest order is still over the symbol's minimum notional).
+/// </summary>
+internal sealed record WorldMarket(SymbolRules Rules, decimal StartBid, int StepsPerLot)
+{
+    /// <summary>A tick is 1.5 millionths of the price: a re-price moves the order's value by almost nothing.</summary>
+    public static WorldMarket Btc { get; } = new(TestRules.Btc, 65_000.0m, 1);
+
+    /// <summary>
+    /// A tick is a ten-thousandth of the price and a lot step worth ten cents: a price step of a re-price is worth
+    /// far more than a lot step, so a notional order's overspend shows past the one-step rounding the invariant allows.
+    /// </summary>
+    public static WorldMarket Doge { get; } = new(TestRules.Doge, 0.10000m, 100);
+}
