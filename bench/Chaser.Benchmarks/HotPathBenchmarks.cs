@@ -80,11 +80,13 @@ public class HotPathBenchmarks : IDisposable
         var decisions = 0;
         var requests = 0;
         var sent = 0;
+        var loggedOn = 0;
         for (var i = 0; i < iterations; i++)
         {
             decisions += bench.Decide() > 0 ? 1 : 0;
             requests += bench.FrameToRequest() > 0 ? 1 : 0;
             sent += bench.FrameToSocket() > 0 ? 1 : 0;
+            loggedOn += bench.FrameToSocketLoggedOn() > 0 ? 1 : 0;
         }
 
         // What the whole path to the socket allocates, measured after the loop above warmed it up.
@@ -95,6 +97,13 @@ public class HotPathBenchmarks : IDisposable
         }
 
         var allocatedPerRequest = (double)(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / iterations;
+        allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < iterations; i++)
+        {
+            loggedOn += bench.FrameToSocketLoggedOn() > 0 ? 1 : 0;
+        }
+
+        var allocatedLoggedOn = (double)(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / iterations;
 
         // The old frame and the new one are the same request, byte for byte in their params (signature included).
         var signing = new SigningContext(bench._signer, 1_764_000_000_000, 5_000);
@@ -104,7 +113,7 @@ public class HotPathBenchmarks : IDisposable
         var frame = new byte[WsApiRequests.MaxFrameLength];
         using var after = System.Text.Json.JsonDocument.Parse(frame.AsMemory(0, WsApiRequests.OrderModify(frame, 1, modify, Btc, ApiKey, signing)));
         var same = before.RootElement.GetProperty("params").GetRawText() == after.RootElement.GetProperty("params").GetRawText();
-        return $"{decisions}/{iterations} decisions re-priced, {requests}/{iterations} frames became signed requests, {sent}/{2 * iterations} WebSocket API frames handed to the socket ({allocatedPerRequest:0.##} B allocated per frame → socket over the last {iterations}), last price {bench._machine.OpenChild?.Price}; old and new frames carry identical signed params: {same}";
+        return $"{decisions}/{iterations} decisions re-priced, {requests}/{iterations} frames became signed requests, {sent}/{2 * iterations} WebSocket API frames handed to the socket ({allocatedPerRequest:0.##} B allocated per frame → socket over the last {iterations}), {loggedOn}/{2 * iterations} logged-on unsigned frames handed to the socket ({allocatedLoggedOn:0.##} B per frame), last price {bench._machine.OpenChild?.Price}; old and new frames carry identical signed params: {same}";
     }
 
     [GlobalCleanup]
@@ -219,6 +228,47 @@ public class HotPathBenchmarks : IDisposable
             new ModifyOrder("BTCUSDT", command.Side, command.ClientOrderId, command.Price, command.Quantity),
             Btc,
             ApiKey,
+            new SigningContext(_signer, _now.ToUnixTimeMilliseconds(), 5_000));
+        var send = _socket.SendAsync(frame.AsMemory(0, length), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+        if (!send.IsCompletedSuccessfully)
+        {
+            throw new InvalidOperationException("the stand-in completes every send at once");
+        }
+
+        ArrayPool<byte>.Shared.Return(frame);
+        Acknowledge(command);
+        return length;
+    }
+
+    /// <summary>The frame for a connection logged on by <c>session.logon</c> (Ed25519 keys): no apiKey, no signature.</summary>
+    [Benchmark(Description = "WS API frame, logged on (unsigned, pooled)")]
+    public int FrameLoggedOn()
+    {
+        var frame = ArrayPool<byte>.Shared.Rent(WsApiRequests.MaxFrameLength);
+        var length = WsApiRequests.OrderModifyLoggedOn(frame, _next++, new ModifyOrder("BTCUSDT", Side.Buy, "chs-1-1", 65_000.10m, 0.154m), Btc, new SigningContext(_signer, 1_764_000_000_000 + _next, 5_000));
+        ArrayPool<byte>.Shared.Return(frame);
+        return length;
+    }
+
+    /// <summary>The whole path on a logged-on connection: the frame → socket row without the per-request signature.</summary>
+    [Benchmark(Description = "frame → decision → WS API frame (logged on, unsigned) → socket")]
+    public int FrameToSocketLoggedOn()
+    {
+        var top = Parse(NextFrame());
+        _now += Step;
+        var decisions = _machine.OnBookTop(top, _now);
+        if (decisions.Count == 0)
+        {
+            return 0;
+        }
+
+        var command = decisions[0];
+        var frame = ArrayPool<byte>.Shared.Rent(WsApiRequests.MaxFrameLength);
+        var length = WsApiRequests.OrderModifyLoggedOn(
+            frame,
+            _next++,
+            new ModifyOrder("BTCUSDT", command.Side, command.ClientOrderId, command.Price, command.Quantity),
+            Btc,
             new SigningContext(_signer, _now.ToUnixTimeMilliseconds(), 5_000));
         var send = _socket.SendAsync(frame.AsMemory(0, length), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
         if (!send.IsCompletedSuccessfully)

@@ -30,6 +30,8 @@ internal static class InterleavedRatios
             ("build + sign order request", bench.BuildAndSign),
             ("frame → decision → signed request", bench.FrameToRequest),
             ("frame → decision → WS API frame → socket", bench.FrameToSocket),
+            ("WS API frame, logged on (unsigned)", bench.FrameLoggedOn),
+            ("frame → decision → WS API frame (logged on, unsigned) → socket", bench.FrameToSocketLoggedOn),
             ("4 decimals, one pass (DecimalWire.TryParse)", () => ParseAll(BookValues, onePass: true)),
             ("4 decimals, general (Utf8Parser)", () => ParseAll(BookValues, onePass: false)),
         ];

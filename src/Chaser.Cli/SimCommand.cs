@@ -34,6 +34,12 @@ internal static class SimCommand
     private static readonly Option<string?> ApiSecret = CliOption.Text(
         "--api-secret", "SECRET", $"the HMAC secret (default: {ApiSecretVariable}, else Binance's documented example secret)");
 
+    private static readonly Option<string?> Ed25519ApiKey = CliOption.Text(
+        "--ed25519-api-key", "KEY", "an Ed25519 API key of the account, whose public key is --ed25519-public-key (it can session.logon)");
+
+    private static readonly Option<string?> Ed25519PublicKey = CliOption.Text(
+        "--ed25519-public-key", "FILE", "the PEM public key (-----BEGIN PUBLIC KEY-----) registered for --ed25519-api-key");
+
     private static readonly Option<int> LatencyMs = CliOption.Whole("--latency-ms", "N", 0, 60_000, 0, "added latency for order entry and market data, in ms");
     private static readonly Option<QueueModel> QueueModelOption = CliOption.QueueModel();
     private static readonly Option<bool> LegacyStreams = CliOption.Flag(
@@ -43,7 +49,7 @@ internal static class SimCommand
 
     public static readonly Command Definition = new("sim", "run the Binance USDⓈ-M Futures simulator on loopback")
     {
-        Host, Port, Symbols, Source, Book, Trades, DepthSnapshot, DepthUpdates, Speed, Seed, ApiKey, ApiSecret, LatencyMs, QueueModelOption, LegacyStreams,
+        Host, Port, Symbols, Source, Book, Trades, DepthSnapshot, DepthUpdates, Speed, Seed, ApiKey, ApiSecret, Ed25519ApiKey, Ed25519PublicKey, LatencyMs, QueueModelOption, LegacyStreams,
     };
 
     public const string Notes = "";
@@ -110,6 +116,7 @@ internal static class SimCommand
             options = options with { ApiSecret = secret };
         }
 
+        options = WithEd25519Key(options, args.GetValue(Ed25519ApiKey), args.GetValue(Ed25519PublicKey));
         var replayOptions = new[] { Book, Trades, DepthSnapshot, DepthUpdates }.Where(o => args.GetValue(o) is not null).ToList();
         if (args.GetValue(Source) == MarketSourceKind.Replay)
         {
@@ -118,6 +125,43 @@ internal static class SimCommand
         }
 
         return replayOptions.Count > 0 ? throw new UsageException($"option '{replayOptions[0].Name}' needs '--source replay'") : options;
+    }
+
+    private static SimulatorOptions WithEd25519Key(SimulatorOptions options, string? apiKey, string? publicKeyFile)
+    {
+        if (apiKey is null && publicKeyFile is null)
+        {
+            return options;
+        }
+
+        if (string.IsNullOrWhiteSpace(apiKey) || publicKeyFile is null)
+        {
+            throw new UsageException(apiKey is null || publicKeyFile is not null ? "option '--ed25519-public-key' needs '--ed25519-api-key KEY'" : "option '--ed25519-api-key' needs '--ed25519-public-key FILE'");
+        }
+
+        if (apiKey == options.ApiKey)
+        {
+            throw new UsageException("option '--ed25519-api-key' must differ from the HMAC API key ('--api-key')");
+        }
+
+        string pem;
+        try
+        {
+            pem = File.ReadAllText(publicKeyFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new UsageException($"option '--ed25519-public-key': cannot read {publicKeyFile}: {e.Message}");
+        }
+
+        try
+        {
+            return options with { Ed25519PublicKeys = new Dictionary<string, byte[]> { [apiKey] = Ed25519PublicKeyPem.Read(pem) } };
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"option '--ed25519-public-key': {publicKeyFile}: {e.Message}");
+        }
     }
 
     private static ReplayFiles ReplayFilesFrom(ParseResult args, IReadOnlyList<string>? symbols)

@@ -57,6 +57,11 @@ public static class SimulatorCommand
             await output.WriteLineAsync(server.ApiSecret == SimulatorOptions.DefaultApiSecret
                 ? $"  API secret:    {server.ApiSecret}  (Binance's documented example)"
                 : "  API secret:    (as given by --api-secret / CHASER_SIM_API_SECRET, not shown)");
+            foreach (var ed25519Key in server.Options.Ed25519PublicKeys.Keys)
+            {
+                await output.WriteLineAsync($"  Ed25519 key:   {ed25519Key}");
+            }
+
             await output.WriteLineAsync($"  Symbols:       {string.Join(",", server.Engine.Symbols.Select(s => s.Symbol))}");
             await output.WriteLineAsync($"  Market:        {server.SourceDescription}");
             await output.FlushAsync(CancellationToken.None);

@@ -349,6 +349,154 @@ public sealed class WsApiRequestTests
         Assert.Equal(0, entry.Sent);
     }
 
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void A_logged_on_frame_has_the_signed_frames_parameters_without_api_key_and_signature(string kind)
+    {
+        var signed = Write(kind, Signing);
+        var unsigned = WriteLoggedOn(kind, Signing);
+
+        using var signedJson = JsonDocument.Parse(signed);
+        using var unsignedJson = JsonDocument.Parse(unsigned);
+        Assert.Equal(signedJson.RootElement.GetProperty("method").GetString(), unsignedJson.RootElement.GetProperty("method").GetString());
+        Assert.Equal("7", unsignedJson.RootElement.GetProperty("id").GetString());
+        var expected = signedJson.RootElement.GetProperty("params").EnumerateObject().Where(p => p.Name is not ("apiKey" or "signature")).Select(p => p.Name + ":" + p.Value.GetRawText());
+        Assert.Equal(expected, unsignedJson.RootElement.GetProperty("params").EnumerateObject().Select(p => p.Name + ":" + p.Value.GetRawText()));
+        Assert.Equal(JsonValueKind.Number, unsignedJson.RootElement.GetProperty("params").GetProperty("timestamp").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("quote\"d")]
+    [InlineData("tab\tnew\nline\u0001\u007f")]
+    public void A_logged_on_frame_escapes_any_text_and_refuses_non_ascii_naming_the_parameter(string clientOrderId)
+    {
+        var frame = new byte[WsApiRequests.MaxFrameLength];
+        var length = WsApiRequests.OrderCancelLoggedOn(frame, 1, "BTCUSDT", clientOrderId, Signing);
+        using var json = JsonDocument.Parse(frame.AsMemory(0, length));
+        Assert.Equal(clientOrderId, json.RootElement.GetProperty("params").GetProperty("origClientOrderId").GetString());
+
+        var e = Assert.Throws<ArgumentException>(() => WsApiRequests.OrderCancelLoggedOn(frame, 1, "BTCUSDT", "chs-ü", Signing));
+        Assert.Contains("origClientOrderId", e.Message, StringComparison.Ordinal);
+        var order = Assert.Throws<InvalidOperationException>(() =>
+        {
+            Span<byte> small = stackalloc byte[512];
+            var writer = new WsApiFrameWriter(small, 1, "order.cancel"u8);
+            writer.Add("symbol"u8, "BTCUSDT");
+            writer.Add("origClientOrderId"u8, "chs-1");
+        });
+        Assert.Contains("'origClientOrderId' came after 'symbol'", order.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_logon_frame_is_signed_with_the_ed25519_key_over_api_key_recv_window_and_timestamp()
+    {
+        var seed = new byte[32];
+        new Random(3).NextBytes(seed);
+        var signer = Ed25519Signer.FromSeed(Secret.FromBytes(seed));
+        var frame = new byte[WsApiRequests.MaxFrameLength];
+        var length = WsApiRequests.SessionLogon(frame, 5, Key, Signing with { Signer = signer });
+
+        using var json = JsonDocument.Parse(frame.AsMemory(0, length));
+        Assert.Equal("session.logon", json.RootElement.GetProperty("method").GetString());
+        var parameters = json.RootElement.GetProperty("params");
+        Assert.Equal(["apiKey", "recvWindow", "timestamp", "signature"], parameters.EnumerateObject().Select(p => p.Name));
+        var payload = Encoding.UTF8.GetBytes(SortedPayload(parameters));
+        Assert.Equal($"apiKey={Key}&recvWindow=5000&timestamp=1591702613943", Encoding.UTF8.GetString(payload));
+        var signature = Convert.FromBase64String(parameters.GetProperty("signature").GetString()!);
+        Assert.True(Org.BouncyCastle.Math.EC.Rfc8032.Ed25519.Verify(signature, 0, signer.PublicKey(), 0, payload, 0, payload.Length));
+        Assert.True(signer.SupportsSessionLogon);
+        Assert.False(((IRequestSigner)Hmac).SupportsSessionLogon);
+    }
+
+    [Fact]
+    public async Task Once_the_logon_is_accepted_that_connections_orders_go_unsigned_and_allocate_nothing_and_another_connections_stay_signed()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_764_000_000_000));
+        var options = Options(time, Ed25519Signer.FromSeed(Secret.FromBytes(new byte[32])));
+        await using var connector = new BinanceConnector(options);
+        await using var entry = new WsApiOrderEntry(connector, options, new Uri("ws://127.0.0.1:9/ws-fapi/v1"));
+        var socket = new RecordingSocket(time);
+
+        entry.SendLogon(socket);
+        using (var logon = JsonDocument.Parse(socket.Frames.Single()))
+        {
+            Assert.Equal("session.logon", logon.RootElement.GetProperty("method").GetString());
+            var id = logon.RootElement.GetProperty("id").GetString();
+
+            // Before the answer: signed.
+            Assert.True(entry.TrySend(socket, Request(ChaserCommandKind.Place), 1_764_000_000_000, out _));
+            Assert.Contains("\"signature\"", Encoding.ASCII.GetString(socket.Frames[^1]), StringComparison.Ordinal);
+
+            entry.OnMessage(Encoding.UTF8.GetBytes("{\"id\":\"" + id + "\",\"status\":200,\"result\":{\"apiKey\":\"" + Key + "\",\"authorizedSince\":1,\"connectedSince\":1,\"returnRateLimits\":false,\"serverTime\":1,\"userDataStream\":false}}"), time.GetTimestamp());
+        }
+
+        Assert.Null(entry.LogonFailure);
+        Assert.True(entry.TrySend(socket, Request(ChaserCommandKind.Modify), 1_764_000_000_001, out _));
+        using (var modify = JsonDocument.Parse(socket.Frames[^1]))
+        {
+            var parameters = modify.RootElement.GetProperty("params");
+            Assert.False(parameters.TryGetProperty("apiKey", out _));
+            Assert.False(parameters.TryGetProperty("signature", out _));
+            Assert.Equal(1_764_000_000_001, parameters.GetProperty("timestamp").GetInt64());
+        }
+
+        // Another connection (a replacement not yet logged on) gets signed requests.
+        var other = new RecordingSocket(time);
+        Assert.True(entry.TrySend(other, Request(ChaserCommandKind.Cancel), 1_764_000_000_002, out _));
+        Assert.Contains("\"signature\"", Encoding.ASCII.GetString(other.Frames.Single()), StringComparison.Ordinal);
+
+        var copying = new RecordingSocket(time) { CopyOnly = true };
+        entry.SendLogon(copying);
+        entry.OnMessage(Encoding.UTF8.GetBytes("""{"id":"5","status":200,"result":{}}"""), time.GetTimestamp());
+        var request = Request(ChaserCommandKind.Modify);
+        var sent = 0;
+        var allocated = Allocations.Minimum(() =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                sent += entry.TrySend(copying, request, 1_764_000_000_000 + i, out _) ? 1 : 0;
+            }
+        });
+
+        Assert.Equal(0, allocated);
+        Assert.True(sent > 0);
+        Assert.DoesNotContain("signature", Encoding.ASCII.GetString(copying.Copied), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_refused_logon_names_the_exchanges_reason_and_the_connection_stays_signed()
+    {
+        var time = new FakeTimeProvider();
+        var diagnostics = new List<string>();
+        var options = Options(time, Ed25519Signer.FromSeed(Secret.FromBytes(new byte[32]))) with { Diagnostics = diagnostics.Add };
+        await using var connector = new BinanceConnector(options);
+        await using var entry = new WsApiOrderEntry(connector, options, new Uri("ws://127.0.0.1:9/ws-fapi/v1"));
+        var socket = new RecordingSocket(time);
+
+        entry.SendLogon(socket);
+        entry.OnMessage("""{"id":"1","status":400,"error":{"code":-4056,"msg":"HMAC_SHA256 API key is not supported."}}"""u8, time.GetTimestamp());
+
+        Assert.Equal("-4056 HMAC_SHA256 API key is not supported.", entry.LogonFailure);
+        Assert.Contains(diagnostics, d => d.Contains("session.logon refused: -4056 HMAC_SHA256 API key is not supported.", StringComparison.Ordinal));
+        Assert.True(entry.TrySend(socket, Request(ChaserCommandKind.Modify), 2, out _));
+        Assert.Contains("\"signature\"", Encoding.ASCII.GetString(socket.Frames[^1]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_logon_without_an_answer_is_reported_once_the_request_timeout_passes()
+    {
+        var time = new FakeTimeProvider();
+        var options = Options(time, Ed25519Signer.FromSeed(Secret.FromBytes(new byte[32])));
+        await using var connector = new BinanceConnector(options);
+        await using var entry = new WsApiOrderEntry(connector, options, new Uri("ws://127.0.0.1:9/ws-fapi/v1"));
+
+        entry.SendLogon(new RecordingSocket(time));
+        time.Advance(options.RequestTimeout);
+        Assert.Null(entry.LogonFailure);
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal("no answer in time", entry.LogonFailure);
+    }
+
     private static BinanceConnectorOptions Options(TimeProvider time, IRequestSigner signer) => new()
     {
         RestBaseUrl = new Uri("http://127.0.0.1:9"),
@@ -370,6 +518,19 @@ public sealed class WsApiRequestTests
             "place-market" => WsApiRequests.OrderPlace(frame, 7, new NewOrder("BTCUSDT", Side.Sell, ChildOrderType.Market, 0m, 0.005m, "chs-42-9", ReduceOnly: true), TestRules.Btc, Key, signing),
             "modify" => WsApiRequests.OrderModify(frame, 7, new ModifyOrder("BTCUSDT", Side.Buy, "chs-42-1", 64999.9m, 0.02m), TestRules.Btc, Key, signing),
             _ => WsApiRequests.OrderCancel(frame, 7, "BTCUSDT", "chs-42-1", Key, signing),
+        };
+        return frame[..length];
+    }
+
+    private static byte[] WriteLoggedOn(string kind, in SigningContext signing)
+    {
+        var frame = new byte[WsApiRequests.MaxFrameLength];
+        var length = kind switch
+        {
+            "place" => WsApiRequests.OrderPlaceLoggedOn(frame, 7, new NewOrder("BTCUSDT", Side.Buy, ChildOrderType.PostOnly, 65000.1m, 0.01m, "chs-42-1", ResultResponse: true), TestRules.Btc, signing),
+            "place-market" => WsApiRequests.OrderPlaceLoggedOn(frame, 7, new NewOrder("BTCUSDT", Side.Sell, ChildOrderType.Market, 0m, 0.005m, "chs-42-9", ReduceOnly: true), TestRules.Btc, signing),
+            "modify" => WsApiRequests.OrderModifyLoggedOn(frame, 7, new ModifyOrder("BTCUSDT", Side.Buy, "chs-42-1", 64999.9m, 0.02m), TestRules.Btc, signing),
+            _ => WsApiRequests.OrderCancelLoggedOn(frame, 7, "BTCUSDT", "chs-42-1", signing),
         };
         return frame[..length];
     }

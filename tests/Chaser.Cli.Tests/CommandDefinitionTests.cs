@@ -126,6 +126,9 @@ public partial class CommandDefinitionTests
     [InlineData("chaser sim: option '--legacy-streams' takes no value, got 'yes'", "sim", "--legacy-streams=yes")]
     [InlineData("chaser sim: option '--port' must be a whole number from 0 to 65535, got '99999'", "sim", "--port", "99999")]
     [InlineData("chaser sim: option '--seed' is given twice", "sim", "--seed", "1", "--seed", "2", "--port", "99999")]
+    [InlineData("chaser sim: option '--ed25519-public-key' needs '--ed25519-api-key KEY'", "sim", "--ed25519-public-key", "key.pem")]
+    [InlineData("chaser sim: option '--ed25519-api-key' needs '--ed25519-public-key FILE'", "sim", "--ed25519-api-key", "k")]
+    [InlineData("chaser sim: option '--ed25519-api-key' must differ from the HMAC API key ('--api-key')", "sim", "--api-key", "k", "--ed25519-api-key", "k", "--ed25519-public-key", "key.pem")]
     [InlineData("chaser report: option '--ids': 'x' is not an order id; use --ids 1,2,3", "report", "--ids", "1,x")]
     [InlineData("chaser report: unexpected argument '2'", "report", "--ids", "1", "2")]
     [InlineData("chaser report: option '--ids' is given twice", "report", "--ids", "1", "--ids", "2")]
@@ -137,6 +140,24 @@ public partial class CommandDefinitionTests
         Assert.Equal(2, outcome.ExitCode);
         Assert.Equal(expected, Assert.Single(outcome.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)).TrimEnd('\r'));
         Assert.Equal("", outcome.Output);
+    }
+
+    [Fact]
+    public async Task A_sim_ed25519_public_key_file_that_is_no_ed25519_public_key_is_refused_naming_the_option_and_file()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"chaser-sim-key-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(path, "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n", TestContext.Current.CancellationToken);
+        try
+        {
+            var outcome = await CliRunner.RunAsync(null, "sim", "--ed25519-api-key", "k", "--ed25519-public-key", path);
+
+            Assert.Equal(2, outcome.ExitCode);
+            Assert.Equal($"chaser sim: option '--ed25519-public-key': {path}: not a PEM block labelled PUBLIC KEY", outcome.Error.Trim());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Theory]

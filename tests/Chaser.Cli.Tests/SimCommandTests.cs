@@ -34,6 +34,24 @@ public class SimCommandTests
     }
 
     [Fact]
+    public void An_ed25519_public_key_file_registers_the_key_under_its_api_key()
+    {
+        var publicKey = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
+        var path = Path.Combine(Path.GetTempPath(), $"chaser-sim-pub-{Guid.NewGuid():N}.pem");
+        File.WriteAllText(path, new string(System.Security.Cryptography.PemEncoding.Write("PUBLIC KEY", [.. Convert.FromHexString("302a300506032b6570032100"), .. publicKey])));
+        try
+        {
+            var options = Parse("--ed25519-api-key", "my-ed-key", "--ed25519-public-key", path);
+            Assert.Equal(publicKey, Assert.Single(options.Ed25519PublicKeys, k => k.Key == "my-ed-key").Value);
+            Assert.Empty(Parse().Ed25519PublicKeys);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Legacy_streams_is_a_flag()
     {
         Assert.False(Parse().LegacyStreams);

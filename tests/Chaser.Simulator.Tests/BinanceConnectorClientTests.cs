@@ -26,4 +26,31 @@ public class BinanceConnectorClientTests
         Assert.Contains("all checks passed", run.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("FAIL", run.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Binances_official_connector_logs_on_with_an_ed25519_key_and_orders_on_the_logged_on_connection()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var directory = NodeTool.Directory("binance-connector-check");
+        await NodeTool.InstallAsync(directory, "@binance/derivatives-trading-usds-futures", ct);
+
+        var seed = Convert.FromHexString("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb");
+        var publicKey = new byte[32];
+        Org.BouncyCastle.Math.EC.Rfc8032.Ed25519.GeneratePublicKey(seed, 0, publicKey, 0);
+        const string apiKey = "official-connector-ed25519-key";
+        var pemPath = Path.Combine(Path.GetTempPath(), $"chaser-ed25519-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(pemPath, new string(System.Security.Cryptography.PemEncoding.Write("PRIVATE KEY", [.. Convert.FromHexString("302e020100300506032b657004220420"), .. seed])), ct);
+        try
+        {
+            await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { Ed25519PublicKeys = new Dictionary<string, byte[]> { [apiKey] = publicKey } }, ct);
+            var run = await NodeTool.RunAsync("node", ["logon.mjs", simulator.RestBaseUrl.ToString(), apiKey, pemPath], directory, TimeSpan.FromMinutes(2), ct);
+
+            Assert.True(run.ExitCode == 0, $"official connector logon check failed (exit {run.ExitCode}):\n{run.Output}");
+            Assert.Contains("all checks passed", run.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(pemPath);
+        }
+    }
 }

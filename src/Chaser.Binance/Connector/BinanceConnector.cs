@@ -95,6 +95,12 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     /// <summary>Order requests sent over the WebSocket API (the rest went over REST).</summary>
     public long WebSocketOrderRequests => _wsApi?.Sent ?? 0;
 
+    /// <summary>Whether the WebSocket API connection is authenticated by <c>session.logon</c> (Ed25519 keys): its orders go unsigned.</summary>
+    public bool WebSocketLoggedOn => _wsApi?.IsLoggedOn ?? false;
+
+    /// <summary>Why the WebSocket API's last <c>session.logon</c> was refused (the exchange's code and message), null when it was not.</summary>
+    public string? WebSocketLogonFailure => _wsApi?.LogonFailure;
+
     public async Task<SymbolRules> GetSymbolRulesAsync(string symbol, CancellationToken cancellationToken)
     {
         var info = await GetExchangeInfoAsync(cancellationToken).ConfigureAwait(false);

@@ -15,6 +15,10 @@ namespace Chaser.Binance.Connector;
 /// buffer (<see cref="WsApiRequests"/>: the REST requests' parameters, rounded and checked in one place, in the sorted
 /// order the WebSocket API signs, signed once); answers are handled exactly as REST answers. A request still
 /// unanswered when the connection drops or its time runs out has an unknown outcome, which the chaser confirms by query.
+/// With an Ed25519 key every connection is first authenticated by <c>session.logon</c> (Binance accepts it from
+/// Ed25519 keys only), and once the exchange has accepted it the orders on that connection carry neither apiKey nor
+/// signature: no signing on the hot path. Until then, and for good when the logon is refused (the reason is reported),
+/// each request is signed as with an HMAC key, which Binance accepts on any connection.
 /// </summary>
 internal sealed class WsApiOrderEntry : IAsyncDisposable
 {
@@ -29,15 +33,27 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ITimer _sweeper;
     private readonly ReconnectingWebSocket _socket;
+    private readonly bool _logsOn;
+    private readonly TaskCompletionSource _firstLogon = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _nextId;
     private long _sent;
     private volatile bool _up;
+
+    // The connection whose session.logon the exchange accepted: orders on it go unsigned. Any other socket (a new
+    // connection still logging on, one refused) gets signed requests.
+    private volatile WebSocket? _loggedOn;
+
+    // The logon in flight: its request id (0 for none), its socket and when it was sent. Under _pendingLock.
+    private long _logonId;
+    private WebSocket? _logonSocket;
+    private long _logonSentTimestamp;
 
     public WsApiOrderEntry(BinanceConnector connector, BinanceConnectorOptions options, Uri url)
     {
         _connector = connector;
         _options = options;
         _url = url;
+        _logsOn = options.Signer.SupportsSessionLogon;
         _sweeper = options.Time.CreateTimer(_ => ExpireOverdue(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
 
         // The shared reconnecting socket: REST carries the orders while it is down; what was in flight is unknown.
@@ -47,9 +63,19 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
             options,
             _ => Task.FromResult(_url),
             OnMessage,
+            onConnected: (link, _, _) =>
+            {
+                if (_logsOn)
+                {
+                    SendLogon(link.Socket);
+                }
+
+                return Task.CompletedTask;
+            },
             onDown: () =>
             {
                 _up = false;
+                _loggedOn = null;
                 _options.Diagnostics?.Invoke("order-entry websocket down; using REST until it is back");
                 FailAllPending("connection lost");
             },
@@ -62,10 +88,175 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
     /// <summary>Requests sent over this connection so far (for tests and diagnostics).</summary>
     public long Sent => Interlocked.Read(ref _sent);
 
+    /// <summary>Whether the current connection is authenticated by <c>session.logon</c> (its orders go unsigned).</summary>
+    public bool IsLoggedOn => _loggedOn is { } socket && ReferenceEquals(socket, _socket.CurrentSocket);
+
+    /// <summary>Why the last <c>session.logon</c> failed (the exchange's code and message, or no answer), null when it did not.</summary>
+    public string? LogonFailure { get; private set; }
+
+    /// <summary>
+    /// Connects; with an Ed25519 key also waits (at most <see cref="BinanceConnectorOptions.RequestTimeout"/>) for the
+    /// answer to the connection's <c>session.logon</c>, so that the first orders already go unsigned.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await _socket.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (_logsOn)
+        {
+            try
+            {
+                await _firstLogon.Task.WaitAsync(_options.RequestTimeout, _options.Time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Reported by the sweeper; signed requests meanwhile.
+            }
+        }
+
         _up = true;
+    }
+
+    /// <summary>Sends session.logon as the connection's first frame (before it is read, before it is up for orders).</summary>
+    internal void SendLogon(WebSocket socket)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        var frame = ArrayPool<byte>.Shared.Rent(WsApiRequests.MaxFrameLength);
+        try
+        {
+            var signing = new SigningContext(_options.Signer, _connector.Clock.TimestampMs, _options.RecvWindowMs);
+            var length = WsApiRequests.SessionLogon(frame, id, _options.ApiKey.Value, signing);
+            if (!WaitForSocket())
+            {
+                ArrayPool<byte>.Shared.Return(frame);
+                LogonFailed("the connection was busy");
+                return;
+            }
+
+            lock (_pendingLock)
+            {
+                _logonId = id;
+                _logonSocket = socket;
+                _logonSentTimestamp = _options.Time.GetTimestamp();
+            }
+
+            ValueTask send;
+            try
+            {
+                send = socket.SendAsync(frame.AsMemory(0, length), WebSocketMessageType.Text, endOfMessage: true, _stop.Token);
+            }
+            catch (Exception e)
+            {
+                send = ValueTask.FromException(e);
+            }
+
+            _ = CompleteLogonSendAsync(send, frame);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+            LogonFailed($"the request could not be written ({e.Message})");
+        }
+    }
+
+    private async Task CompleteLogonSendAsync(ValueTask send, byte[] frame)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
+        {
+            // The connection is going down: the next one logs on again.
+            TakeLogon(out _);
+        }
+        finally
+        {
+            EndSend(frame);
+        }
+    }
+
+    /// <summary>The logon in flight, taken (so that it is answered once); false when there is none.</summary>
+    private bool TakeLogon(out WebSocket? socket)
+    {
+        lock (_pendingLock)
+        {
+            socket = _logonSocket;
+            var had = _logonId != 0;
+            _logonId = 0;
+            _logonSocket = null;
+            return had;
+        }
+    }
+
+    private bool IsLogonAnswer(long id)
+    {
+        lock (_pendingLock)
+        {
+            return _logonId != 0 && _logonId == id;
+        }
+    }
+
+    private void OnLogonAnswer(int status, ReadOnlySpan<byte> body)
+    {
+        if (!TakeLogon(out var socket))
+        {
+            return;
+        }
+
+        if (status == 200)
+        {
+            _loggedOn = socket;
+            LogonFailure = null;
+            _options.Diagnostics?.Invoke("order-entry websocket: logged on (session.logon); orders go without apiKey and signature");
+            _firstLogon.TrySetResult();
+            return;
+        }
+
+        LogonFailed(ErrorText(status, body));
+    }
+
+    private void LogonFailed(string reason)
+    {
+        LogonFailure = reason;
+        _options.Diagnostics?.Invoke($"order-entry websocket: session.logon refused: {reason}; each order is signed instead");
+        _firstLogon.TrySetResult();
+    }
+
+    /// <summary>The exchange's error as "code message" (its message names the reason, never our key's secret part).</summary>
+    private static string ErrorText(int status, ReadOnlySpan<byte> body)
+    {
+        int? code = null;
+        string? message = null;
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            {
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var name = reader.GetString();
+                    reader.Read();
+                    if (name == "code" && reader.TokenType == JsonTokenType.Number)
+                    {
+                        code = reader.GetInt32();
+                    }
+                    else if (name == "msg" && reader.TokenType == JsonTokenType.String)
+                    {
+                        message = reader.GetString();
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // An unreadable error body: the status says enough.
+        }
+
+        return code is null ? $"HTTP status {status}" : $"{code} {message}";
     }
 
     /// <summary>
@@ -101,7 +292,7 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
         int length;
         try
         {
-            length = WriteFrame(frame, id, request, timestampMs);
+            length = ReferenceEquals(socket, _loggedOn) ? WriteLoggedOnFrame(frame, id, request, timestampMs) : WriteFrame(frame, id, request, timestampMs);
         }
         catch
         {
@@ -169,6 +360,19 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
             ChaserCommandKind.Place => WsApiRequests.OrderPlace(frame, id, new NewOrder(request.Symbol, command.Side, command.OrderType, command.Price, command.Quantity, command.ClientOrderId, request.ReduceOnly), request.Rules, _options.ApiKey.Value, signing),
             ChaserCommandKind.Modify => WsApiRequests.OrderModify(frame, id, new ModifyOrder(request.Symbol, command.Side, command.ClientOrderId, command.Price, command.Quantity), request.Rules, _options.ApiKey.Value, signing),
             _ => WsApiRequests.OrderCancel(frame, id, request.Symbol, command.ClientOrderId, _options.ApiKey.Value, signing),
+        };
+    }
+
+    /// <summary>A frame for the logged-on connection: no apiKey, no signature (the timestamp is still checked).</summary>
+    private int WriteLoggedOnFrame(byte[] frame, long id, in OrderRequest request, long timestampMs)
+    {
+        var command = request.Command;
+        var signing = new SigningContext(_options.Signer, timestampMs, _options.RecvWindowMs);
+        return command.Kind switch
+        {
+            ChaserCommandKind.Place => WsApiRequests.OrderPlaceLoggedOn(frame, id, new NewOrder(request.Symbol, command.Side, command.OrderType, command.Price, command.Quantity, command.ClientOrderId, request.ReduceOnly), request.Rules, signing),
+            ChaserCommandKind.Modify => WsApiRequests.OrderModifyLoggedOn(frame, id, new ModifyOrder(request.Symbol, command.Side, command.ClientOrderId, command.Price, command.Quantity), request.Rules, signing),
+            _ => WsApiRequests.OrderCancelLoggedOn(frame, id, request.Symbol, command.ClientOrderId, signing),
         };
     }
 
@@ -267,6 +471,12 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
             return;
         }
 
+        if (id is { } logonId && IsLogonAnswer(logonId))
+        {
+            OnLogonAnswer(status, body);
+            return;
+        }
+
         if (id is not { } requestId || !TryRemovePending(requestId, out var pending))
         {
             // Not an answer to a request of ours still waiting: its counts can't be placed in a window (below), so
@@ -351,6 +561,17 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
 
     private void ExpireOverdue()
     {
+        bool logonOverdue;
+        lock (_pendingLock)
+        {
+            logonOverdue = _logonId != 0 && _options.Time.GetElapsedTime(_logonSentTimestamp) > _options.RequestTimeout;
+        }
+
+        if (logonOverdue && TakeLogon(out _))
+        {
+            LogonFailed("no answer in time");
+        }
+
         List<Pending>? overdue = null;
         lock (_pendingLock)
         {

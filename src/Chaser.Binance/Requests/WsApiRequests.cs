@@ -38,6 +38,48 @@ public static class WsApiRequests
         OrderParameters.ByClientOrderId(ref frame, symbol, clientOrderId, signing);
         return frame.Sign(signing.Signer);
     }
+
+    /// <summary>
+    /// <c>order.place</c> on a connection authenticated by <see cref="SessionLogon"/>: no <c>apiKey</c>, no
+    /// <c>signature</c>, the timestamp and recvWindow still sent (Binance checks them on every SIGNED request); the
+    /// signer of <paramref name="signing"/> is not used.
+    /// </summary>
+    public static int OrderPlaceLoggedOn(Span<byte> destination, long requestId, in NewOrder order, SymbolRules rules, in SigningContext signing)
+    {
+        var frame = new WsApiFrameWriter(destination, requestId, "order.place"u8);
+        OrderParameters.NewOrder(ref frame, order, rules, signing);
+        return frame.Close();
+    }
+
+    /// <summary><c>order.modify</c> on a logged-on connection (see <see cref="OrderPlaceLoggedOn"/>).</summary>
+    public static int OrderModifyLoggedOn(Span<byte> destination, long requestId, in ModifyOrder modify, SymbolRules rules, in SigningContext signing)
+    {
+        var frame = new WsApiFrameWriter(destination, requestId, "order.modify"u8);
+        OrderParameters.ModifyOrder(ref frame, modify, rules, signing);
+        return frame.Close();
+    }
+
+    /// <summary><c>order.cancel</c> by our client order id on a logged-on connection (see <see cref="OrderPlaceLoggedOn"/>).</summary>
+    public static int OrderCancelLoggedOn(Span<byte> destination, long requestId, string symbol, string clientOrderId, in SigningContext signing)
+    {
+        var frame = new WsApiFrameWriter(destination, requestId, "order.cancel"u8);
+        OrderParameters.ByClientOrderId(ref frame, symbol, clientOrderId, signing);
+        return frame.Close();
+    }
+
+    /// <summary>
+    /// <c>session.logon</c>: authenticates the connection with the API key, signed over <c>apiKey</c>,
+    /// <c>recvWindow</c> and <c>timestamp</c> sorted. Binance accepts it from Ed25519 keys only (an HMAC key is
+    /// answered -4056); afterwards requests may leave out <c>apiKey</c> and <c>signature</c>.
+    /// </summary>
+    public static int SessionLogon(Span<byte> destination, long requestId, ReadOnlySpan<char> apiKey, in SigningContext signing)
+    {
+        Span<byte> payload = stackalloc byte[WsApiFrameWriter.MaxPayloadLength];
+        var frame = new WsApiFrameWriter(destination, payload, requestId, "session.logon"u8, apiKey);
+        frame.Add("recvWindow"u8, (long)signing.RecvWindowMs);
+        frame.Add("timestamp"u8, signing.TimestampMs);
+        return frame.Sign(signing.Signer);
+    }
 }
 
 /// <summary>
@@ -45,6 +87,7 @@ public static class WsApiRequests
 /// written in one pass: each parameter goes into the JSON frame (integers as numbers, everything else as strings,
 /// escaped) and, raw, into the signature payload. Parameters must come in ordinal order of their names (after
 /// <c>apiKey</c>), which is the order the payload is signed in; anything else is refused, never signed wrongly.
+/// A frame for a logged-on connection (<c>session.logon</c>) has neither apiKey nor signature, and no payload is kept.
 /// </summary>
 public ref struct WsApiFrameWriter : IParameterWriter
 {
@@ -53,21 +96,44 @@ public ref struct WsApiFrameWriter : IParameterWriter
 
     private readonly Span<byte> _frame;
     private readonly Span<byte> _payload;
+    private readonly bool _signed;
     private int _frameLength;
     private int _payloadLength;
     private int _lastNameStart;
     private int _lastNameLength;
 
-    /// <summary>Starts the frame: its id, method and the first parameter, <c>apiKey</c>.</summary>
+    /// <summary>Starts a signed frame: its id, method and the first parameter, <c>apiKey</c>.</summary>
     public WsApiFrameWriter(Span<byte> frame, Span<byte> payload, long requestId, ReadOnlySpan<byte> method, ReadOnlySpan<char> apiKey)
     {
         _frame = frame;
         _payload = payload;
+        _signed = true;
         _frameLength = 0;
         _payloadLength = 0;
         _lastNameStart = 0;
         _lastNameLength = 0;
+        Start(requestId, method);
+        Add("apiKey"u8, apiKey);
+    }
 
+    /// <summary>
+    /// Starts a frame for a connection authenticated by <c>session.logon</c>: no apiKey, no signature, so no payload
+    /// either (the order of the names is still checked); finish it with <see cref="Close"/>.
+    /// </summary>
+    public WsApiFrameWriter(Span<byte> frame, long requestId, ReadOnlySpan<byte> method)
+    {
+        _frame = frame;
+        _payload = default;
+        _signed = false;
+        _frameLength = 0;
+        _payloadLength = 0;
+        _lastNameStart = 0;
+        _lastNameLength = 0;
+        Start(requestId, method);
+    }
+
+    private void Start(long requestId, ReadOnlySpan<byte> method)
+    {
         // A string id: Binance echoes it as sent, and its digits are read back without allocating.
         Append("{\"id\":\""u8);
         if (!Utf8Formatter.TryFormat(requestId, Reserve(20), out var written))
@@ -79,7 +145,6 @@ public ref struct WsApiFrameWriter : IParameterWriter
         Append("\",\"method\":\""u8);
         AppendEscaped(method);
         Append("\",\"params\":{"u8);
-        Add("apiKey"u8, apiKey);
     }
 
     public void AddRaw(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
@@ -88,14 +153,18 @@ public ref struct WsApiFrameWriter : IParameterWriter
         Append("\""u8);
         AppendEscaped(value);
         Append("\""u8);
-        AppendPayload(value);
+        if (_signed)
+        {
+            AppendPayload(value);
+        }
     }
 
     public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<char> value)
     {
         StartParameter(name);
+        Append("\""u8);
         var start = _payloadLength;
-        var target = ReservePayload(value.Length);
+        var target = _signed ? ReservePayload(value.Length) : default;
         for (var i = 0; i < value.Length; i++)
         {
             // As REST refuses it (QueryStringWriter): Binance's identifiers are ASCII.
@@ -104,26 +173,44 @@ public ref struct WsApiFrameWriter : IParameterWriter
                 throw new ArgumentException($"parameter '{System.Text.Encoding.ASCII.GetString(name)}' must be ASCII", nameof(value));
             }
 
-            target[i] = (byte)value[i];
+            if (_signed)
+            {
+                target[i] = (byte)value[i];
+            }
+            else
+            {
+                AppendEscaped((byte)value[i]);
+            }
         }
 
-        _payloadLength += value.Length;
-        Append("\""u8);
-        AppendEscaped(_payload[start.._payloadLength]);
+        if (_signed)
+        {
+            _payloadLength += value.Length;
+            AppendEscaped(_payload[start.._payloadLength]);
+        }
+
         Append("\""u8);
     }
 
     public void Add(ReadOnlySpan<byte> name, long value)
     {
         StartParameter(name);
-        if (!Utf8Formatter.TryFormat(value, ReservePayload(20), out var written))
+        var target = _signed ? ReservePayload(20) : Reserve(20);
+        if (!Utf8Formatter.TryFormat(value, target, out var written))
         {
             throw Overflow();
         }
 
-        var digits = _payload.Slice(_payloadLength, written);
-        _payloadLength += written;
-        Append(digits);
+        if (_signed)
+        {
+            var digits = _payload.Slice(_payloadLength, written);
+            _payloadLength += written;
+            Append(digits);
+        }
+        else
+        {
+            _frameLength += written;
+        }
     }
 
     public void Add(ReadOnlySpan<byte> name, bool value) => AddRaw(name, value ? "true"u8 : "false"u8);
@@ -131,11 +218,19 @@ public ref struct WsApiFrameWriter : IParameterWriter
     public void Add(ReadOnlySpan<byte> name, decimal value)
     {
         StartParameter(name);
-        var written = DecimalWire.Format(value, ReservePayload(DecimalWire.MaxLength));
-        var text = _payload.Slice(_payloadLength, written);
-        _payloadLength += written;
         Append("\""u8);
-        Append(text);
+        if (_signed)
+        {
+            var written = DecimalWire.Format(value, ReservePayload(DecimalWire.MaxLength));
+            var text = _payload.Slice(_payloadLength, written);
+            _payloadLength += written;
+            Append(text);
+        }
+        else
+        {
+            _frameLength += DecimalWire.Format(value, Reserve(DecimalWire.MaxLength));
+        }
+
         Append("\""u8);
     }
 
@@ -143,6 +238,11 @@ public ref struct WsApiFrameWriter : IParameterWriter
     public int Sign(Signing.IRequestSigner signer)
     {
         ArgumentNullException.ThrowIfNull(signer);
+        if (!_signed)
+        {
+            throw new InvalidOperationException("a frame for a logged-on connection is closed, not signed");
+        }
+
         Span<byte> signature = stackalloc byte[signer.MaxSignatureLength];
         var length = signer.SignPlain(_payload[.._payloadLength], signature);
         Append(",\"signature\":\""u8);
@@ -151,11 +251,24 @@ public ref struct WsApiFrameWriter : IParameterWriter
         return _frameLength;
     }
 
+    /// <summary>Closes a frame for a logged-on connection (no signature); returns the frame's length.</summary>
+    public int Close()
+    {
+        if (_signed)
+        {
+            throw new InvalidOperationException("a signed frame must be closed by Sign");
+        }
+
+        Append("}}"u8);
+        return _frameLength;
+    }
+
+    /// <summary>The parameter's name in the frame; its position there is kept for the order check (names are plain ASCII).</summary>
     private void StartParameter(ReadOnlySpan<byte> name)
     {
         if (_lastNameLength > 0)
         {
-            var last = _payload.Slice(_lastNameStart, _lastNameLength);
+            var last = _frame.Slice(_lastNameStart, _lastNameLength);
             if (name.SequenceCompareTo(last) <= 0)
             {
                 throw new InvalidOperationException(
@@ -163,16 +276,22 @@ public ref struct WsApiFrameWriter : IParameterWriter
             }
 
             Append(","u8);
-            AppendPayload("&"u8);
+            if (_signed)
+            {
+                AppendPayload("&"u8);
+            }
         }
 
         Append("\""u8);
+        _lastNameStart = _frameLength;
         AppendEscaped(name);
+        _lastNameLength = _frameLength - _lastNameStart;
         Append("\":"u8);
-        _lastNameStart = _payloadLength;
-        _lastNameLength = name.Length;
-        AppendPayload(name);
-        AppendPayload("="u8);
+        if (_signed)
+        {
+            AppendPayload(name);
+            AppendPayload("="u8);
+        }
     }
 
     private void Append(scoped ReadOnlySpan<byte> text)
@@ -186,26 +305,31 @@ public ref struct WsApiFrameWriter : IParameterWriter
     {
         foreach (var c in text)
         {
-            if (c is (byte)'"' or (byte)'\\')
-            {
-                var target = Reserve(2);
-                target[0] = (byte)'\\';
-                target[1] = c;
-                _frameLength += 2;
-            }
-            else if (c < 0x20 || c == 0x7F)
-            {
-                var target = Reserve(6);
-                "\\u00"u8.CopyTo(target);
-                target[4] = HexDigit(c >> 4);
-                target[5] = HexDigit(c & 0xF);
-                _frameLength += 6;
-            }
-            else
-            {
-                Reserve(1)[0] = c;
-                _frameLength++;
-            }
+            AppendEscaped(c);
+        }
+    }
+
+    private void AppendEscaped(byte c)
+    {
+        if (c is (byte)'"' or (byte)'\\')
+        {
+            var target = Reserve(2);
+            target[0] = (byte)'\\';
+            target[1] = c;
+            _frameLength += 2;
+        }
+        else if (c < 0x20 || c == 0x7F)
+        {
+            var target = Reserve(6);
+            "\\u00"u8.CopyTo(target);
+            target[4] = HexDigit(c >> 4);
+            target[5] = HexDigit(c & 0xF);
+            _frameLength += 6;
+        }
+        else
+        {
+            Reserve(1)[0] = c;
+            _frameLength++;
         }
     }
 

@@ -13,6 +13,12 @@ public interface IRequestSigner
     /// <summary>The most bytes <see cref="Sign"/> can write: size the destination with it.</summary>
     int MaxSignatureLength { get; }
 
+    /// <summary>
+    /// Whether the WebSocket API accepts this key for <c>session.logon</c>, after which a connection's requests go
+    /// unsigned: Binance takes Ed25519 keys only (API notes §5, §8).
+    /// </summary>
+    bool SupportsSessionLogon => false;
+
     /// <summary>Writes the signature, already URL-encoded ASCII, and returns its length. Allocates nothing.</summary>
     int Sign(ReadOnlySpan<byte> totalParams, Span<byte> destination);
 
@@ -139,6 +145,8 @@ public sealed class Ed25519Signer : IRequestSigner
     public byte[] PublicKey() => _key.GeneratePublicKey().GetEncoded();
 
     public int MaxSignatureLength => Base64Length * 3;
+
+    public bool SupportsSessionLogon => true;
 
     public int Sign(ReadOnlySpan<byte> totalParams, Span<byte> destination)
     {

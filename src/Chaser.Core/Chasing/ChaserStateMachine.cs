@@ -35,6 +35,9 @@ public sealed class ChaserStateMachine
 {
     private readonly ParentOrderSpec _spec;
     private readonly SymbolRules _rules;
+
+    // The most a child may carry, MaxQty on the step grid: the rules never change, so this division is done once.
+    private readonly decimal _maxLeaves;
     private readonly ChaserOptions _options;
     private readonly List<ChaserCommand> _output = new(4);
     private readonly List<ChildOrder> _children = [];
@@ -86,6 +89,7 @@ public sealed class ChaserStateMachine
 
         _spec = spec;
         _rules = rules;
+        _maxLeaves = MaxLeaves(rules);
         // The order's own re-price interval, when it has one, is the one this chaser is built with: every pacing
         // decision reads _options, so no caller (engine, backtester, a library user) can leave it out.
         var configured = options ?? new ChaserOptions();
@@ -782,11 +786,16 @@ public sealed class ChaserStateMachine
 
         var child = _open;
         var desired = DesiredPrice(child);
-        var leaves = ChildLeavesAt(desired);
-        var postable = _rules.Check(_spec.Side, desired, leaves, _spec.ReduceOnly, markPrice: null);
+        if (child is not null && desired == child.Price)
+        {
+            // Nothing to re-price: the leaves and the filters (divisions on decimals) are not needed.
+            return;
+        }
 
+        var leaves = ChildLeavesAt(desired);
         if (child is null)
         {
+            var postable = _rules.Check(_spec.Side, desired, leaves, _spec.ReduceOnly, markPrice: null);
             if (!postable.IsValid)
             {
                 if (CommittedQuantity == 0)
@@ -808,11 +817,6 @@ public sealed class ChaserStateMachine
 
             var rule = _consecutivePostOnlyRejects > 0 ? DecisionRule.RepostAfterPostOnlyReject : DecisionRule.PostAtBest;
             PlaceChild(ChildOrderType.PostOnly, desired, leaves, new DecisionCause(trigger, rule), now);
-            return;
-        }
-
-        if (desired == child.Price)
-        {
             return;
         }
 
@@ -1028,11 +1032,16 @@ public sealed class ChaserStateMachine
     }
 
     /// <summary>The open quantity a child at <paramref name="price"/> should carry, on top of what executed already.</summary>
-    private static decimal LeavesAt(ParentOrderSpec spec, SymbolRules rules, decimal committedQuantity, decimal committedNotional, decimal price)
+    private static decimal LeavesAt(ParentOrderSpec spec, SymbolRules rules, decimal committedQuantity, decimal committedNotional, decimal price) =>
+        LeavesAt(spec, rules, MaxLeaves(rules), committedQuantity, committedNotional, price);
+
+    private static decimal LeavesAt(ParentOrderSpec spec, SymbolRules rules, decimal maxLeaves, decimal committedQuantity, decimal committedNotional, decimal price)
     {
         var leaves = rules.FloorQuantity(RemainingQuantityAt(spec, committedQuantity, committedNotional, price));
-        return rules.MaxQty > 0 ? Math.Min(leaves, rules.FloorQuantity(rules.MaxQty)) : leaves;
+        return rules.MaxQty > 0 ? Math.Min(leaves, maxLeaves) : leaves;
     }
+
+    private static decimal MaxLeaves(SymbolRules rules) => rules.MaxQty > 0 ? rules.FloorQuantity(rules.MaxQty) : 0m;
 
     private decimal RemainingQuantityAt(decimal price) => RemainingQuantityAt(_spec, CommittedQuantity, CommittedNotional, price);
 
@@ -1113,7 +1122,7 @@ public sealed class ChaserStateMachine
         }
     }
 
-    private decimal ChildLeavesAt(decimal price) => LeavesAt(_spec, _rules, CommittedQuantity, CommittedNotional, price);
+    private decimal ChildLeavesAt(decimal price) => LeavesAt(_spec, _rules, _maxLeaves, CommittedQuantity, CommittedNotional, price);
 
     private bool RemainderPostable(decimal price) =>
         price > 0 && _rules.CanPost(price, ChildLeavesAt(price), _spec.ReduceOnly);

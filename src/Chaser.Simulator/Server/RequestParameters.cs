@@ -97,39 +97,23 @@ internal sealed class RequestParameters
         return s is null || engine.HasSymbol(s) ? s : throw BinanceErrors.InvalidSymbol();
     }
 
-    /// <summary>REST: HMAC-SHA256 of query string + body, without the signature parameter itself.</summary>
-    public bool VerifyRestSignature(string secret)
+    /// <summary>REST: the signature (HMAC hex or Ed25519 base64, by the key) of query string + body, without the signature parameter itself.</summary>
+    public bool VerifyRestSignature(ApiCredentials credentials, string apiKey)
     {
-        if (Optional("signature") is not { } signature)
-        {
-            throw BinanceErrors.Mandatory("signature");
-        }
-
-        var payload = WithoutSignature(RawQuery) + WithoutSignature(RawBody);
-        return Matches(secret, payload, signature);
+        var signature = Optional("signature") ?? throw BinanceErrors.Mandatory("signature");
+        return credentials.Verify(apiKey, WithoutSignature(RawQuery) + WithoutSignature(RawBody), signature);
     }
 
-    /// <summary>WebSocket API: params except signature, sorted alphabetically, joined as k=v&amp;….</summary>
-    public bool VerifySortedSignature(string secret)
+    /// <summary>WebSocket API: the signature over the params except signature, sorted alphabetically, joined as k=v&amp;….</summary>
+    public bool VerifySortedSignature(ApiCredentials credentials, string apiKey)
     {
-        if (Optional("signature") is not { } signature)
-        {
-            throw BinanceErrors.Mandatory("signature");
-        }
-
+        var signature = Optional("signature") ?? throw BinanceErrors.Mandatory("signature");
         var payload = string.Join('&', values.Where(kv => kv.Key != "signature").OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value));
-        return Matches(secret, payload, signature);
+        return credentials.Verify(apiKey, payload, signature);
     }
 
     public static string Sign(string secret, string payload) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(payload)));
-
-    private static bool Matches(string secret, string payload, string signature)
-    {
-        var expected = Encoding.ASCII.GetBytes(Sign(secret, payload));
-        var actual = Encoding.ASCII.GetBytes(signature.ToLowerInvariant());
-        return CryptographicOperations.FixedTimeEquals(expected, actual);
-    }
 
     private static string WithoutSignature(string raw)
     {

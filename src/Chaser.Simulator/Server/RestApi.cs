@@ -157,7 +157,7 @@ internal sealed partial class RestApi
         }
     }
 
-    /// <summary>API key, then (for SIGNED) timestamp within recvWindow and the HMAC signature.</summary>
+    /// <summary>API key, then (for SIGNED) timestamp within recvWindow and the signature (HMAC or Ed25519, as the key is).</summary>
     private void Authenticate(HttpRequest request, RequestParameters p, string ip, bool signed)
     {
         var key = request.Headers["X-MBX-APIKEY"].ToString();
@@ -166,7 +166,7 @@ internal sealed partial class RestApi
             throw BinanceErrors.ApiKeyFormat();
         }
 
-        if (key != context.Options.ApiKey)
+        if (!context.Credentials.IsKnown(key))
         {
             throw BinanceErrors.InvalidApiKey(ip);
         }
@@ -174,7 +174,7 @@ internal sealed partial class RestApi
         if (signed)
         {
             CheckTimestamp(p, context.Engine.Now);
-            if (!p.VerifyRestSignature(context.Options.ApiSecret))
+            if (!p.VerifyRestSignature(context.Credentials, key))
             {
                 throw BinanceErrors.BadSignature();
             }

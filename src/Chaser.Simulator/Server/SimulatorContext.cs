@@ -16,4 +16,6 @@ internal sealed class SimulatorContext(SimulatorOptions options, ExchangeEngine 
     public ListenKeys ListenKeys { get; } = new(options.TimeProvider, options.ListenKeyValidity);
 
     public FaultInjector Faults { get; } = new(options.Faults);
+
+    public ApiCredentials Credentials { get; } = new(options);
 }

@@ -50,6 +50,13 @@ public sealed record SimulatorOptions
 
     public string ApiSecret { get; init; } = DefaultApiSecret;
 
+    /// <summary>
+    /// Ed25519 keys of the same account, API key → the 32-byte public key registered for it. Requests signed with one
+    /// carry a base64 Ed25519 signature; only these keys can <c>session.logon</c> on the WebSocket API (an HMAC key is
+    /// refused with -4056, as Binance does).
+    /// </summary>
+    public IReadOnlyDictionary<string, byte[]> Ed25519PublicKeys { get; init; } = new Dictionary<string, byte[]>();
+
     /// <summary>Added before order entry requests are processed (REST and WebSocket API).</summary>
     public TimeSpan OrderEntryLatency { get; init; }
 

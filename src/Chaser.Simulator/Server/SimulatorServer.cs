@@ -374,6 +374,9 @@ public sealed class SimulatorServer : IAsyncDisposable
     /// <summary>Fault injection on demand: abruptly closes the WebSocket connections of market streams and/or user streams.</summary>
     public int DropStreamConnections(bool market = true, bool user = true) => hub.Drop(market, user);
 
+    /// <summary>Fault injection on demand: abruptly closes every WebSocket API connection (each logs on anew when it reconnects).</summary>
+    public int DropWebSocketApiConnections() => wsApi.DropAll();
+
     /// <summary>Fault injection on demand: the next <paramref name="count"/> REST requests to one endpoint are held for <paramref name="delay"/>.</summary>
     public void HoldRequests(string method, string path, int count, TimeSpan delay) => context.Faults.HoldNext(method, path, count, delay);
 

@@ -7,16 +7,47 @@ namespace Chaser.Simulator.Server;
 
 /// <summary>
 /// The WebSocket API at /ws-fapi/v1: {"id","method","params"} in, {"id","status","result"|"error","rateLimits"}
-/// out. Signed methods carry apiKey, timestamp and a signature over the params sorted alphabetically.
+/// out. Signed methods carry apiKey, timestamp and a signature over the params sorted alphabetically, or, on a
+/// connection authenticated by <c>session.logon</c> (Ed25519 keys only), neither apiKey nor signature: the timestamp
+/// is still checked (Binance's "Session Authentication"). <c>session.status</c> / <c>session.logout</c> show and forget
+/// the connection's key.
 /// </summary>
 internal sealed class WsApi(SimulatorContext context)
 {
     /// <summary>The largest request read (Binance documents none); the stream server's bound.</summary>
     public const int MaxMessageBytes = Streams.StreamConnection.MaxMessageBytes;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<WebSocket, byte> open = new();
+
     private ExchangeEngine Engine => context.Engine;
 
+    /// <summary>Fault injection: aborts every open WebSocket API connection; returns how many.</summary>
+    public int DropAll()
+    {
+        var dropped = 0;
+        foreach (var socket in open.Keys)
+        {
+            socket.Abort();
+            dropped++;
+        }
+
+        return dropped;
+    }
+
     public async Task RunAsync(WebSocket socket, string ip, CancellationToken ct)
+    {
+        open.TryAdd(socket, 0);
+        try
+        {
+            await ServeAsync(socket, ip, ct);
+        }
+        finally
+        {
+            open.TryRemove(socket, out _);
+        }
+    }
+
+    private async Task ServeAsync(WebSocket socket, string ip, CancellationToken ct)
     {
         // Opening a connection costs 5 weight.
         try
@@ -29,6 +60,7 @@ internal sealed class WsApi(SimulatorContext context)
             return;
         }
 
+        var session = new Session(Engine.Now);
         var buffer = new byte[64 * 1024];
         try
         {
@@ -56,7 +88,7 @@ internal sealed class WsApi(SimulatorContext context)
                 }
                 while (!result.EndOfMessage);
 
-                var response = await HandleAsync(message.ToArray(), ip, ct);
+                var response = await HandleAsync(message.ToArray(), ip, session, ct);
                 await socket.SendAsync(response, WebSocketMessageType.Text, true, ct);
             }
         }
@@ -66,7 +98,7 @@ internal sealed class WsApi(SimulatorContext context)
         }
     }
 
-    private async Task<byte[]> HandleAsync(byte[] text, string ip, CancellationToken ct)
+    private async Task<byte[]> HandleAsync(byte[] text, string ip, Session session, CancellationToken ct)
     {
         JsonElement id = default;
         try
@@ -106,12 +138,13 @@ internal sealed class WsApi(SimulatorContext context)
                 "order.status" => (1, 0, Security.Signed),
                 "userDataStream.start" or "userDataStream.ping" or "userDataStream.stop" => (1, 0, Security.ApiKey),
                 "ping" or "time" => (1, 0, Security.None),
+                "session.logon" or "session.status" or "session.logout" => (2, 0, Security.None),
                 _ => throw new BinanceException(-1020, "Unsupported operation."),
             };
             context.RateLimits.ChargeWeight(ip, weight);
             if (security != Security.None)
             {
-                Authenticate(p, ip, security == Security.Signed);
+                Authenticate(p, ip, session, security == Security.Signed);
             }
 
             if (orders > 0)
@@ -134,6 +167,9 @@ internal sealed class WsApi(SimulatorContext context)
                 "userDataStream.start" => ListenKey(context.ListenKeys.CreateOrGet()),
                 "userDataStream.ping" => context.ListenKeys.Extend(p.Optional("listenKey")) ? ListenKey(context.ListenKeys.Active!) : throw BinanceErrors.InvalidListenKey(),
                 "userDataStream.stop" => Stop(p),
+                "session.logon" => Logon(p, ip, session),
+                "session.status" => SessionStatus(session),
+                "session.logout" => Logout(session),
                 "time" => w =>
                 {
                     w.WriteStartObject();
@@ -160,10 +196,25 @@ internal sealed class WsApi(SimulatorContext context)
         }
     }
 
-    private void Authenticate(RequestParameters p, string ip, bool signed)
+    /// <summary>
+    /// A request that names no apiKey and carries no signature is the logged-on key's, if any (its timestamp still
+    /// checked); otherwise it must name a key of the account and, when signed, carry that key's signature.
+    /// </summary>
+    private void Authenticate(RequestParameters p, string ip, Session session, bool signed)
     {
+        if (session.ApiKey is not null && !p.Has("apiKey") && !p.Has("signature"))
+        {
+            if (signed)
+            {
+                RestApi.CheckTimestamp(p, Engine.Now);
+            }
+
+            return;
+        }
+
+        // An unauthenticated connection: what Binance answers a request without apiKey.
         var key = p.Optional("apiKey") ?? throw BinanceErrors.Mandatory("apiKey");
-        if (key != context.Options.ApiKey)
+        if (!context.Credentials.IsKnown(key))
         {
             throw BinanceErrors.InvalidApiKey(ip);
         }
@@ -171,11 +222,71 @@ internal sealed class WsApi(SimulatorContext context)
         if (signed)
         {
             RestApi.CheckTimestamp(p, Engine.Now);
-            if (!p.VerifySortedSignature(context.Options.ApiSecret))
+            if (!p.VerifySortedSignature(context.Credentials, key))
             {
                 throw BinanceErrors.BadSignature();
             }
         }
+    }
+
+    /// <summary>session.logon: an Ed25519 key of the account, its timestamp in recvWindow, its signature over apiKey, recvWindow and timestamp.</summary>
+    private Action<Utf8JsonWriter> Logon(RequestParameters p, string ip, Session session)
+    {
+        var key = p.Optional("apiKey") ?? throw BinanceErrors.Mandatory("apiKey");
+        if (!context.Credentials.IsKnown(key))
+        {
+            throw BinanceErrors.InvalidApiKey(ip);
+        }
+
+        if (!context.Credentials.IsEd25519(key))
+        {
+            throw new BinanceException(-4056, "HMAC_SHA256 API key is not supported.");
+        }
+
+        RestApi.CheckTimestamp(p, Engine.Now);
+        if (!p.VerifySortedSignature(context.Credentials, key))
+        {
+            throw BinanceErrors.BadSignature();
+        }
+
+        // Only one key per connection: a second logon replaces the first.
+        session.ApiKey = key;
+        session.AuthorizedSince = Engine.Now;
+        return SessionStatus(session);
+    }
+
+    private Action<Utf8JsonWriter> Logout(Session session)
+    {
+        session.ApiKey = null;
+        session.AuthorizedSince = null;
+        return SessionStatus(session);
+    }
+
+    /// <summary>The connection's authentication as Binance reports it: apiKey and authorizedSince are null when not logged on.</summary>
+    private Action<Utf8JsonWriter> SessionStatus(Session session)
+    {
+        var (apiKey, since, connected, now) = (session.ApiKey, session.AuthorizedSince, session.ConnectedSince, Engine.Now);
+        var userDataStream = context.ListenKeys.Active is not null;
+        return w =>
+        {
+            w.WriteStartObject();
+            if (apiKey is null)
+            {
+                w.WriteNull("apiKey");
+                w.WriteNull("authorizedSince");
+            }
+            else
+            {
+                w.WriteString("apiKey", apiKey);
+                w.WriteNumber("authorizedSince", since!.Value);
+            }
+
+            w.WriteNumber("connectedSince", connected);
+            w.WriteBoolean("returnRateLimits", true);
+            w.WriteNumber("serverTime", now);
+            w.WriteBoolean("userDataStream", userDataStream);
+            w.WriteEndObject();
+        };
     }
 
     private Action<Utf8JsonWriter> Place(RequestParameters p)
@@ -274,5 +385,15 @@ internal sealed class WsApi(SimulatorContext context)
         w.WriteNumber("limit", limit);
         w.WriteNumber("count", count);
         w.WriteEndObject();
+    }
+
+    /// <summary>One connection's authentication (session.logon): its requests are handled one at a time.</summary>
+    private sealed class Session(long connectedSince)
+    {
+        public long ConnectedSince { get; } = connectedSince;
+
+        public string? ApiKey { get; set; }
+
+        public long? AuthorizedSince { get; set; }
     }
 }
