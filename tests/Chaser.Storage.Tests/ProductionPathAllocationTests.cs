@@ -31,7 +31,12 @@ namespace Chaser.Storage.Tests;
 /// on-stack replacement allocate once on the thread that runs a hot loop; code that allocates per tick allocates in
 /// every window and still shows.
 /// </para>
+/// <para>
+/// The windows count the whole process, so the test runs alone: its collection is not run in parallel with any other
+/// (xunit runs such collections after the parallel ones).
+/// </para>
 /// </summary>
+[Collection(nameof(ProductionPathAllocationTests))]
 public class ProductionPathAllocationTests
 {
     private const string Symbol = "BTCUSDT";
@@ -92,6 +97,20 @@ public class ProductionPathAllocationTests
             await engine.ConnectAsync(Ct);
             var run = engine.ExecuteAsync(new ParentOrderSpec(1, Symbol, Side.Buy, SizeType.Notional, 1_000m), Ct);
             await driver.StartAsync(run);
+            if (Environment.GetEnvironmentVariable("CHASER_ALLOC_TRACE") is not null)
+            {
+                using var sampler = new AllocationSampler();
+                HoldWriter(dbLock, driver);
+                sampler.Start();
+                driver.MidOnlyWindow(20_000);
+                Console.WriteLine($"mid-only ticks sampled: {sampler.Stop()}");
+                sampler.Start();
+                driver.RepriceWindow(3_000);
+                Console.WriteLine($"re-pricing ticks sampled: {sampler.Stop()}");
+                using var commit = dbLock.CreateCommand();
+                commit.CommandText = "COMMIT";
+                commit.ExecuteNonQuery();
+            }
 
             (reprices, mids, idle) = await Task.Factory.StartNew(
                 () =>
@@ -334,5 +353,55 @@ public class ProductionPathAllocationTests
         public void Alive(IReadOnlyCollection<long> parentIds, DateTimeOffset time) => inner.Alive(parentIds, time);
 
         public ValueTask FlushAsync(CancellationToken cancellationToken) => ((IExecutionRecorder)inner).FlushAsync(cancellationToken);
+    }
+}
+
+/// <summary>The allocation windows count every thread of the process: nothing else may run beside them.</summary>
+[CollectionDefinition(nameof(ProductionPathAllocationTests), DisableParallelization = true)]
+public sealed class QuietProcessCollection;
+
+/// <summary>
+/// With CHASER_ALLOC_TRACE set: the types the runtime's allocation sampling (one event per ~100 KB allocated) names
+/// while a long window runs, to find what allocates. Not part of the assertion.
+/// </summary>
+internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListener
+{
+    private readonly Dictionary<string, long> _types = [];
+    private volatile bool _on;
+
+    public void Start() => _on = true;
+
+    public string Stop()
+    {
+        _on = false;
+        lock (_types)
+        {
+            var text = string.Join("; ", _types.OrderByDescending(t => t.Value).Take(15).Select(t => $"{t.Key} ×{t.Value}"));
+            _types.Clear();
+            return text;
+        }
+    }
+
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource eventSource)
+    {
+        if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
+        {
+            EnableEvents(eventSource, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x1);
+        }
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs eventData)
+    {
+        if (!_on || eventData.EventName?.StartsWith("GCAllocationTick", StringComparison.Ordinal) != true || eventData.PayloadNames is null)
+        {
+            return;
+        }
+
+        var index = eventData.PayloadNames.IndexOf("TypeName");
+        var name = index >= 0 ? eventData.Payload?[index]?.ToString() ?? "?" : "?";
+        lock (_types)
+        {
+            _types[name] = _types.GetValueOrDefault(name) + 1;
+        }
     }
 }
