@@ -10,11 +10,11 @@ namespace Chaser.Storage.Tests;
 
 /// <summary>
 /// The exchange's WebSocket side for an allocation measurement, on a raw loopback listener: the market streams
-/// (<c>/public/ws</c>, <c>/market/ws</c>), the user stream (<c>/private/ws/…</c>, silent) and the WebSocket API
+/// (<c>/public/ws</c> for book tops, <c>/market/ws</c> for trades), the user stream (<c>/private/ws/…</c>, silent) and the WebSocket API
 /// (<c>/ws-fapi/v1</c>), each a real <see cref="WebSocket"/> the connector's real sockets talk to. Unlike the simulator
 /// it does no work of its own between frames and allocates nothing per frame (frames are written into reused buffers,
 /// answers built from the request's own bytes), so a process-wide allocation count over a window of ticks is the
-/// engine's alone. The test pushes book tops (<see cref="PushBook"/>); every order request is answered at once as
+/// engine's alone. The test pushes book tops and trades (<see cref="PushBook"/>, <see cref="PushTrade"/>); every order request is answered at once as
 /// Binance answers it (status NEW, or CANCELED for a cancel, with the <c>rateLimits</c> Binance attaches).
 /// </summary>
 internal sealed class LoopbackExchangeSockets : IAsyncDisposable
@@ -25,6 +25,8 @@ internal sealed class LoopbackExchangeSockets : IAsyncDisposable
     private readonly byte[] _bookFrame = new byte[512];
     private readonly Lock _bookGate = new();
     private WebSocket? _public;
+    private WebSocket? _market;
+    private readonly byte[] _tradeFrame = new byte[512];
     private long _orderIds = 7_000_000;
     private long _requests;
     private long _modifies;
@@ -41,7 +43,37 @@ internal sealed class LoopbackExchangeSockets : IAsyncDisposable
     public long Modifies => Interlocked.Read(ref _modifies);
 
     /// <summary>Whether the connector's <c>/public</c> connection is open (book tops can be pushed).</summary>
-    public bool MarketConnected => Volatile.Read(ref _public) is { State: WebSocketState.Open };
+    public bool MarketConnected => Volatile.Read(ref _public) is { State: WebSocketState.Open } && Volatile.Read(ref _market) is { State: WebSocketState.Open };
+
+    /// <summary>Sends one aggTrade event on the <c>/market</c> connection (from one thread at a time, as <see cref="PushBook"/>).</summary>
+    public void PushTrade(string symbol, decimal price, decimal quantity, bool buyerIsMaker, long aggTradeId)
+    {
+        var socket = Volatile.Read(ref _market) ?? throw new InvalidOperationException("no /market connection");
+        var writer = new FrameWriter(_tradeFrame);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        writer.Append("{\"e\":\"aggTrade\",\"E\":"u8);
+        writer.Append(now);
+        writer.Append(",\"s\":\""u8);
+        writer.AppendAscii(symbol);
+        writer.Append("\",\"a\":"u8);
+        writer.Append(aggTradeId);
+        writer.Append(",\"p\":\""u8);
+        writer.Append(price);
+        writer.Append("\",\"q\":\""u8);
+        writer.Append(quantity);
+        writer.Append("\",\"f\":"u8);
+        writer.Append(aggTradeId);
+        writer.Append(",\"l\":"u8);
+        writer.Append(aggTradeId);
+        writer.Append(",\"T\":"u8);
+        writer.Append(now);
+        writer.Append(buyerIsMaker ? ",\"m\":true}"u8 : ",\"m\":false}"u8);
+        var send = socket.SendAsync(_tradeFrame.AsMemory(0, writer.Length), WebSocketMessageType.Text, endOfMessage: true, _stop.Token);
+        if (!send.IsCompletedSuccessfully)
+        {
+            send.AsTask().GetAwaiter().GetResult();
+        }
+    }
 
     public static LoopbackExchangeSockets Start()
     {
@@ -139,6 +171,10 @@ internal sealed class LoopbackExchangeSockets : IAsyncDisposable
             if (path.StartsWith("/public/", StringComparison.Ordinal))
             {
                 Volatile.Write(ref _public, socket);
+            }
+            else if (path.StartsWith("/market/", StringComparison.Ordinal))
+            {
+                Volatile.Write(ref _market, socket);
             }
 
             await ReceiveAsync(socket, path.StartsWith("/ws-fapi/", StringComparison.Ordinal));

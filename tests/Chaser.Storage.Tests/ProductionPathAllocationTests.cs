@@ -47,7 +47,7 @@ public class ProductionPathAllocationTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_book_top_that_re_prices_and_one_that_only_moves_the_mid_allocate_nothing_from_frame_to_socket()
+    public async Task A_book_top_that_re_prices_one_that_only_moves_the_mid_and_a_trade_allocate_nothing_from_frame_to_socket()
     {
         await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
         await using (var db = new ChaserDb(database.ConnectionString))
@@ -90,7 +90,7 @@ public class ProductionPathAllocationTests
 
         ExecutionResult result;
         var driver = new Driver(exchange, recorder);
-        long[] reprices, mids, idle;
+        long[] reprices, mids, trades, idle;
         await using (var dbLock = new SqliteConnection(database.ConnectionString))
         {
             await dbLock.OpenAsync(Ct);
@@ -112,11 +112,12 @@ public class ProductionPathAllocationTests
                 commit.ExecuteNonQuery();
             }
 
-            (reprices, mids, idle) = await Task.Factory.StartNew(
+            (reprices, mids, trades, idle) = await Task.Factory.StartNew(
                 () =>
                 {
                     var reprice = new long[Windows];
                     var mid = new long[Windows];
+                    var trade = new long[Windows];
                     var quiet = new long[Windows];
                     for (var w = 0; w < Windows; w++)
                     {
@@ -126,12 +127,13 @@ public class ProductionPathAllocationTests
                         var failedBefore = storage.FailedAttempts;
                         reprice[w] = driver.RepriceWindow(TicksPerWindow);
                         mid[w] = driver.MidOnlyWindow(TicksPerWindow);
+                        trade[w] = driver.TradeWindow(TicksPerWindow);
                         quiet[w] = Driver.IdleWindow(TimeSpan.FromMilliseconds(100));
                         if (storage.FailedAttempts != failedBefore)
                         {
                             // The writer gave up waiting for the lock within the window (a slow machine): its retry
                             // allocated in the window, which then says nothing of the path.
-                            reprice[w] = mid[w] = quiet[w] = long.MaxValue;
+                            reprice[w] = mid[w] = trade[w] = quiet[w] = long.MaxValue;
                         }
 
                         using var commit = dbLock.CreateCommand();
@@ -140,7 +142,7 @@ public class ProductionPathAllocationTests
                         storage.FlushAsync(Ct).GetAwaiter().GetResult();
                     }
 
-                    return (reprice, mid, quiet);
+                    return (reprice, mid, trade, quiet);
                 },
                 Ct,
                 TaskCreationOptions.LongRunning,
@@ -157,20 +159,23 @@ public class ProductionPathAllocationTests
         var output = TestContext.Current.TestOutputHelper;
         output?.WriteLine($"bytes per re-pricing tick (frame → modify on the socket → its answer handled), per window of {TicksPerWindow}: {string.Join(", ", reprices.Select(b => (b / (double)TicksPerWindow).ToString("0.0")))}");
         output?.WriteLine($"bytes per mid-only tick (frame → mid recorded, no request), per window: {string.Join(", ", mids.Select(b => (b / (double)TicksPerWindow).ToString("0.0")))}");
+        output?.WriteLine($"bytes per trade (aggTrade frame → print and input recorded, no request), per window: {string.Join(", ", trades.Select(b => (b / (double)TicksPerWindow).ToString("0.0")))}");
         output?.WriteLine($"bytes in an idle 100 ms window (the background): {string.Join(", ", idle)}");
-        Console.WriteLine($"re-price ticks: min {reprices.Min() / (double)TicksPerWindow:0.0} B/tick; mid-only ticks: min {mids.Min() / (double)TicksPerWindow:0.0} B/tick; idle window min {idle.Min()} B");
+        Console.WriteLine($"re-price ticks: min {reprices.Min() / (double)TicksPerWindow:0.0} B/tick; mid-only ticks: min {mids.Min() / (double)TicksPerWindow:0.0} B/tick; trades: min {trades.Min() / (double)TicksPerWindow:0.0} B/trade; idle window min {idle.Min()} B");
 
         Assert.Equal(FinishReason.Canceled, result.Status);
         Assert.Contains(idle, b => b != long.MaxValue);
         Assert.Equal(0, idle.Min());
         Assert.True(reprices.Min() == 0, $"a re-pricing tick allocates {reprices.Min() / (double)TicksPerWindow:0.0} B (smallest of {Windows} windows of {TicksPerWindow})");
         Assert.True(mids.Min() == 0, $"a tick that only moves the mid allocates {mids.Min() / (double)TicksPerWindow:0.0} B (smallest of {Windows} windows of {TicksPerWindow})");
+        Assert.True(trades.Min() == 0, $"a trade allocates {trades.Min() / (double)TicksPerWindow:0.0} B (smallest of {Windows} windows of {TicksPerWindow})");
 
         // Nothing the writer was held back from is lost: every modify, input and mid the windows recorded is stored.
         await using var check = new ChaserDb(database.ConnectionString);
         Assert.Equal(recorder.Decisions, await check.Events.CountAsync(e => e.OrderId == 1, Ct));
         Assert.Equal(recorder.Inputs, await check.OrderInputs.CountAsync(i => i.OrderId == 1 && i.Kind != OrderInputs.StartKind, Ct));
         Assert.Equal(recorder.Mids, await check.Mids.CountAsync(m => m.OrderId == 1, Ct));
+        Assert.Equal(recorder.Trades, await check.MarketTrades.CountAsync(m => m.OrderId == 1, Ct));
         Assert.True(exchange.Modifies >= Windows * TicksPerWindow, $"{exchange.Modifies} modifies");
     }
 
@@ -194,6 +199,7 @@ public class ProductionPathAllocationTests
         private const decimal BaseBid = 60_000m;
         private long _updateId = 5_000_000_000;
         private decimal _bid = BaseBid;
+        private long _aggTradeId = 9_000_000;
         private bool _wideAsk;
 
         public async Task StartAsync(Task<ExecutionResult> run)
@@ -214,6 +220,7 @@ public class ProductionPathAllocationTests
             // Warm the path (JIT tiers, pools, the channel's segment, the ring) before anything is counted.
             RepriceWindow(500);
             MidOnlyWindow(500);
+            TradeWindow(500);
         }
 
         /// <summary>
@@ -256,6 +263,22 @@ public class ProductionPathAllocationTests
             return GC.GetTotalAllocatedBytes(precise: true) - before;
         }
 
+        /// <summary>Bytes over <paramref name="trades"/> aggTrade frames below the resting bid's level: recorded, no request.</summary>
+        public long TradeWindow(int trades)
+        {
+            var seen = recorder.TradeInputs;
+            PushTrade();
+            WaitFor(ref recorder.TradeCount, seen + 1);
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            for (var i = 0; i < trades; i++)
+            {
+                PushTrade();
+                WaitFor(ref recorder.TradeCount, seen + 2 + i);
+            }
+
+            return GC.GetTotalAllocatedBytes(precise: true) - before;
+        }
+
         /// <summary>Bytes allocated in the process while nothing is sent: the background the windows are counted against.</summary>
         public static long IdleWindow(TimeSpan length)
         {
@@ -263,6 +286,8 @@ public class ProductionPathAllocationTests
             Thread.Sleep(length);
             return GC.GetTotalAllocatedBytes(precise: true) - before;
         }
+
+        private void PushTrade() => exchange.PushTrade(Symbol, _bid + 5m, 0.01m, buyerIsMaker: false, ++_aggTradeId);
 
         private void Push()
         {
@@ -294,6 +319,8 @@ public class ProductionPathAllocationTests
     {
         public long AcceptedCount;
         public long BookCount;
+        public long TradeCount;
+        private long _trades;
         private long _inputs;
         private long _mids;
         private long _decisions;
@@ -303,6 +330,10 @@ public class ProductionPathAllocationTests
         public long Accepted => Volatile.Read(ref AcceptedCount);
 
         public long Books => Volatile.Read(ref BookCount);
+
+        public long TradeInputs => Volatile.Read(ref TradeCount);
+
+        public long Trades => Volatile.Read(ref _trades);
 
         public long Inputs => Volatile.Read(ref _inputs);
 
@@ -320,7 +351,11 @@ public class ProductionPathAllocationTests
             Interlocked.Increment(ref _mids);
         }
 
-        public void MarketTrade(MarketTradeSample trade) => inner.MarketTrade(trade);
+        public void MarketTrade(MarketTradeSample trade)
+        {
+            inner.MarketTrade(trade);
+            Interlocked.Increment(ref _trades);
+        }
 
         public void Decision(DecisionRecord decision)
         {
@@ -341,6 +376,10 @@ public class ProductionPathAllocationTests
             else if (input.Kind == EventKind.BookTop)
             {
                 Interlocked.Increment(ref BookCount);
+            }
+            else if (input.Kind == EventKind.Trade)
+            {
+                Interlocked.Increment(ref TradeCount);
             }
         }
 
