@@ -42,7 +42,7 @@ public class ProductionPathAllocationTests
     private const string Symbol = "BTCUSDT";
     private const decimal Tick = 0.1m;
     private const int TicksPerWindow = 100;
-    private const int Windows = 6;
+    private const int Windows = 8;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
