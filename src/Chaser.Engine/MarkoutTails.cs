@@ -78,7 +78,7 @@ internal sealed class MarkoutTails
 
         if (expired)
         {
-            Close(t => now > t.Until);
+            CloseExpiredAt(now);
         }
     }
 
@@ -94,6 +94,9 @@ internal sealed class MarkoutTails
 
     /// <summary>Closes every tail (the host stops).</summary>
     public void CloseAll() => Close(_ => true);
+
+    // Apart from Sample: a lambda there capturing its time would allocate its closure on every book, expired or not.
+    private void CloseExpiredAt(DateTimeOffset now) => Close(t => now > t.Until);
 
     /// <summary>
     /// Ends tails with a last sample of the book as it stands, so that the record shows how long the quote was known to

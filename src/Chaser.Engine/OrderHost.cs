@@ -23,6 +23,8 @@ public sealed class OrderHost
     private readonly List<double> _latencies = [];
     private readonly List<FillRecord> _fills = [];
     private readonly Dictionary<string, (ChildState State, decimal Price, decimal Quantity, decimal Filled)> _childSnapshots = new(StringComparer.Ordinal);
+    private readonly Lock _progressLock = new();
+    private ProgressState _progress = new(0m, 0m, null, 0m, 0m, ParentStatus.Working, 0m, 0);
     private decimal _arrivalMid;
     private decimal _lastMid;
     private decimal _lastBest;
@@ -54,7 +56,25 @@ public sealed class OrderHost
     public DateTimeOffset? NextWakeUp => _machine.NextWakeUp;
 
     /// <summary>A snapshot for progress displays: filled quantity, notional, resting price, status.</summary>
-    public ExecutionProgress Progress { get; private set; } = new(0m, 0m, null, 0m, 0m, ParentStatus.Working);
+    public ExecutionProgress Progress
+    {
+        get
+        {
+            // Made when asked (a display, the API, a few times a second), not for every input: read across threads,
+            // kept as one value under a lock so it is never seen half-updated.
+            ProgressState state;
+            lock (_progressLock)
+            {
+                state = _progress;
+            }
+
+            return new ExecutionProgress(state.FilledQuantity, state.FilledNotional, state.RestingPrice, state.Mid, state.ArrivalMid, state.Status)
+            {
+                BestPrice = state.BestPrice,
+                Fills = state.Fills,
+            };
+        }
+    }
 
     /// <summary>
     /// Starts the order now: recorded (with what its chaser was built from, for a replay), given the account's rate
@@ -105,17 +125,11 @@ public sealed class OrderHost
         Execute(decisions, input);
         TrackStaleness(input);
         RecordChildren(input.ClientOrderId, now);
-        Progress = new ExecutionProgress(
-            _machine.FilledQuantity,
-            _machine.FilledNotional,
-            _machine.OpenChild?.Price,
-            _lastMid,
-            _arrivalMid,
-            _machine.Status)
+        var progress = new ProgressState(_machine.FilledQuantity, _machine.FilledNotional, _machine.OpenChild?.Price, _lastMid, _arrivalMid, _machine.Status, _lastBest, _fills.Count);
+        lock (_progressLock)
         {
-            BestPrice = _lastBest,
-            Fills = _fills.Count,
-        };
+            _progress = progress;
+        }
     }
 
     /// <summary>
@@ -251,11 +265,12 @@ public sealed class OrderHost
 
         if (clientOrderId is not null)
         {
-            foreach (var child in children)
+            // By index: a foreach over the read-only list would box its enumerator for every order event.
+            for (var i = 0; i < children.Count; i++)
             {
-                if (string.Equals(child.ClientOrderId, clientOrderId, StringComparison.Ordinal))
+                if (string.Equals(children[i].ClientOrderId, clientOrderId, StringComparison.Ordinal))
                 {
-                    RecordChild(child, now);
+                    RecordChild(children[i], now);
                     break;
                 }
             }
@@ -274,6 +289,9 @@ public sealed class OrderHost
         _recorder.Child(ChildOrderSnapshot.Of(Spec.Id, child, now));
     }
 }
+
+/// <summary>What <see cref="OrderHost.Progress"/> is made from, kept for every input.</summary>
+internal readonly record struct ProgressState(decimal FilledQuantity, decimal FilledNotional, decimal? RestingPrice, decimal Mid, decimal ArrivalMid, ParentStatus Status, decimal BestPrice, int Fills);
 
 /// <summary>Where a parent order stands, for progress displays.</summary>
 public sealed record ExecutionProgress(decimal FilledQuantity, decimal FilledNotional, decimal? RestingPrice, decimal Mid, decimal ArrivalMid, ParentStatus Status)

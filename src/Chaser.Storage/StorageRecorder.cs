@@ -13,7 +13,10 @@ namespace Chaser.Storage;
 
 /// <summary>
 /// Records everything the engine does into the database, off the hot path: each call only queues a snapshot on an
-/// unbounded channel (it never blocks and never loses a write), and one background writer drains the queue in
+/// unbounded channel (it never blocks and never loses a write) as a <see cref="Write"/> value, stored in the channel's
+/// ring segments: once they have grown to the most ever queued at once, recording a book top, a mid, a decision or a
+/// child allocates nothing. When the writer falls behind (a database outage) the queue grows by another, larger
+/// segment instead of blocking the order's loop or dropping a row. One background writer drains the queue in
 /// batches, each batch in one transaction — on PostgreSQL with binary COPY for fills, mids, market trades and events. When the
 /// database is unreachable the batch is kept and retried with backoff while new writes keep queueing; fills are keyed
 /// by (order, trade id), so a fill reported twice (stream and userTrades) is stored once.
@@ -65,69 +68,121 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     /// <summary>Batch attempts that failed and were retried (a database outage shows here, not as lost rows).</summary>
     public long FailedAttempts => Interlocked.Read(ref _failedAttempts);
 
-    public void OrderStarted(ParentOrderSpec spec, DateTimeOffset time) => Enqueue(new OrderStartedWrite(spec, time));
+    public void OrderStarted(ParentOrderSpec spec, DateTimeOffset time)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        Enqueue(new Write { Kind = WriteKind.OrderStarted, ParentId = spec.Id, Time = time.UtcTicks, Item = spec });
+    }
 
-    public void ArrivalMid(long parentId, decimal mid, DateTimeOffset time) => Enqueue(new ArrivalMidWrite(parentId, mid));
+    public void ArrivalMid(long parentId, decimal mid, DateTimeOffset time) => Enqueue(new Write { Kind = WriteKind.ArrivalMid, ParentId = parentId, D0 = mid });
 
-    public void Mid(MidSample sample) => Enqueue(new MidWrite(sample));
+    public void Mid(MidSample sample) => Enqueue(new Write
+    {
+        Kind = WriteKind.Mid,
+        ParentId = sample.ParentId,
+        D0 = sample.Bid,
+        D1 = sample.Ask,
+        Time = sample.ReceivedAt.UtcTicks,
+        Time2 = sample.ExchangeTime.UtcTicks,
+    });
 
-    public void MarketTrade(MarketTradeSample trade) => Enqueue(new MarketTradeWrite(trade));
+    public void MarketTrade(MarketTradeSample trade) => Enqueue(new Write
+    {
+        Kind = WriteKind.MarketTrade,
+        ParentId = trade.ParentId,
+        D0 = trade.Price,
+        D1 = trade.Quantity,
+        Flags = trade.BuyerIsMaker ? 1 : 0,
+        Time = trade.ReceivedAt.UtcTicks,
+        Time2 = trade.ExchangeTime.UtcTicks,
+    });
 
-    public void Decision(DecisionRecord decision) => Enqueue(new EventWrite(decision));
+    public void Decision(DecisionRecord decision) => Enqueue(new Write { Kind = WriteKind.Decision, ParentId = decision.ParentId, Decision = decision });
 
     public void MachineStarted(ReplayStart start)
     {
         ArgumentNullException.ThrowIfNull(start);
-        Enqueue(new StartInputWrite(start));
+        Enqueue(new Write { Kind = WriteKind.StartInput, ParentId = start.Spec.Id, Time = start.StartedAt.UtcTicks, Item = start });
     }
 
     public void MachineInput(long parentId, DateTimeOffset time, in ChaserInput input)
     {
-        // Book tops and trades arrive many a second: queue only their own fields (one small object, as a mid sample),
-        // and leave the text of every payload to the background writer.
+        // Inputs arrive many a second: queue only the fields their payload is made of, in the value itself, and leave
+        // the text of every payload to the background writer. The rarer kinds go as the input itself.
+        var write = new Write { ParentId = parentId, Time = time.UtcTicks };
         switch (input.Kind)
         {
             case EventKind.BookTop:
                 var book = input.Book;
-                Enqueue(new BookInputWrite(parentId, time.UtcTicks, book.Bid, book.BidQty, book.Ask, book.AskQty, book.UpdateId, book.ExchangeTime.UtcTicks));
+                write = write with { Kind = WriteKind.BookInput, D0 = book.Bid, D1 = book.BidQty, D2 = book.Ask, D3 = book.AskQty, Long = book.UpdateId, Time2 = book.ExchangeTime.UtcTicks };
                 break;
             case EventKind.Trade:
-                Enqueue(new TradeInputWrite(parentId, time, input.Trade));
+                var trade = input.Trade;
+                write = write with { Kind = WriteKind.TradeInput, D0 = trade.Price, D1 = trade.Quantity, Flags = trade.BuyerIsMaker ? 1 : 0, Time2 = trade.ExchangeTime.UtcTicks };
+                break;
+            case EventKind.Accepted:
+                var accepted = input.Accepted;
+                write = write with { Kind = WriteKind.AcceptedInput, Text = accepted.ClientOrderId, Long = accepted.ExchangeOrderId, D0 = accepted.Price, D1 = accepted.Quantity, Flags = accepted.IsModify ? 1 : 0, Time2 = accepted.ExchangeTime.UtcTicks };
                 break;
             case EventKind.Depth when input.Depth is { } depth:
-                Enqueue(new DepthInputWrite(parentId, time, depth));
+                write = write with { Kind = WriteKind.DepthInput, Item = depth };
+                break;
+            case EventKind.Timer or EventKind.UserCancel or EventKind.RateBudget or EventKind.CancelBudget or EventKind.ConnectivityLost or EventKind.ConnectivityRestored:
+                write = write with { Kind = WriteKind.PlainInput, Int0 = (int)input.Kind, Int1 = (int)input.Scope, Text = input.Symbol, D0 = input.Budget, Flags = input.YoungCancelsAllowed ? 1 : 0 };
                 break;
             default:
-                Enqueue(new InputWrite(parentId, time, input));
+                write = write with { Kind = WriteKind.Input, Item = input };
                 break;
         }
+
+        Enqueue(write);
     }
 
-    public void Child(ChildOrderSnapshot child)
+    public void Child(ChildOrderSnapshot child) => Enqueue(new Write
     {
-        ArgumentNullException.ThrowIfNull(child);
-        Enqueue(new ChildWrite(child));
+        Kind = WriteKind.Child,
+        ParentId = child.ParentId,
+        Text = child.ClientOrderId,
+        Int0 = child.Sequence,
+        Int1 = child.Modifies,
+        Flags = (int)child.OrderType | ((int)child.State << 8) | ((child.FinalStatus is { } final ? (int)final + 1 : 0) << 16) | (child.WasRejected ? 1 << 24 : 0),
+        Long = child.ExchangeOrderId,
+        D0 = child.Price,
+        D1 = child.Quantity,
+        D2 = child.FilledQuantity,
+        D3 = child.FilledNotional,
+        Time = child.Time.UtcTicks,
+        Time2 = child.SentAt.UtcTicks,
+        Time3 = child.PlacedAt.UtcTicks,
+    });
+
+    public void Fill(FillRecord fill)
+    {
+        ArgumentNullException.ThrowIfNull(fill);
+        Enqueue(new Write { Kind = WriteKind.Fill, ParentId = fill.ParentId, Item = fill });
     }
 
-    public void Fill(FillRecord fill) => Enqueue(new FillWrite(fill));
-
-    public void OrderCompleted(ExecutionResult result) => Enqueue(new OrderCompletedWrite(result));
+    public void OrderCompleted(ExecutionResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        Enqueue(new Write { Kind = WriteKind.OrderCompleted, ParentId = result.Spec.Id, Item = result });
+    }
 
     public void Alive(IReadOnlyCollection<long> parentIds, DateTimeOffset time)
     {
         ArgumentNullException.ThrowIfNull(parentIds);
         foreach (var id in parentIds)
         {
-            Enqueue(new AliveWrite(id, time));
+            Enqueue(new Write { Kind = WriteKind.Alive, ParentId = id, Time = time.UtcTicks });
         }
     }
 
     /// <summary>Returns once everything queued before the call is in the database.</summary>
     public Task FlushAsync(CancellationToken cancellationToken = default)
     {
-        var marker = new FlushMarker();
-        Enqueue(marker);
-        return marker.Done.Task.WaitAsync(cancellationToken);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Enqueue(new Write { Kind = WriteKind.Flush, Item = done });
+        return done.Task.WaitAsync(cancellationToken);
     }
 
     ValueTask IExecutionRecorder.FlushAsync(CancellationToken cancellationToken) => new(FlushAsync(cancellationToken));
@@ -181,7 +236,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
     {
         if (!_queue.Writer.TryWrite(write))
         {
-            if (_closing.IsCancellationRequested && write is not FlushMarker)
+            if (_closing.IsCancellationRequested && write.Kind != WriteKind.Flush)
             {
                 // Given up on an unreachable database, and said so: what still arrives while the run winds down (a
                 // markout's last mid) is lost with the rest, not a crash of the shutdown that reports it.
@@ -191,7 +246,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
             throw new InvalidOperationException("the recorder is closed");
         }
 
-        if (write is not FlushMarker)
+        if (write.Kind != WriteKind.Flush)
         {
             Interlocked.Increment(ref _enqueued); // a flush marker is not a write: the counts say how many rows wait
         }
@@ -239,12 +294,20 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
                 }
             }
 
-            foreach (var marker in batch.OfType<FlushMarker>())
+            var settled = 0;
+            foreach (var write in batch)
             {
-                marker.Done.TrySetResult();
+                if (write.Kind == WriteKind.Flush)
+                {
+                    ((TaskCompletionSource)write.Item!).TrySetResult();
+                }
+                else
+                {
+                    settled++;
+                }
             }
 
-            Interlocked.Add(ref _settled, batch.Count(w => w is not FlushMarker));
+            Interlocked.Add(ref _settled, settled);
             batch.Clear();
         }
     }
@@ -259,20 +322,20 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         var rows = new List<OrderInputRow>();
         foreach (var write in batch)
         {
-            switch (write)
+            switch (write.Kind)
             {
-                case StartInputWrite start:
-                    _decisionsSoFar[start.Start.Spec.Id] = 0;
-                    rows.Add(start.ToRow(0));
+                case WriteKind.StartInput:
+                    _decisionsSoFar[write.ParentId] = 0;
+                    rows.Add(write.ToInputRow(0));
                     break;
-                case MachineInputWrite input:
-                    rows.Add(input.ToRow(_decisionsSoFar.GetValueOrDefault(input.ParentId)));
+                case WriteKind.BookInput or WriteKind.TradeInput or WriteKind.AcceptedInput or WriteKind.DepthInput or WriteKind.PlainInput or WriteKind.Input:
+                    rows.Add(write.ToInputRow(_decisionsSoFar.GetValueOrDefault(write.ParentId)));
                     break;
-                case EventWrite decision when _decisionsSoFar.TryGetValue(decision.Decision.ParentId, out var count):
-                    _decisionsSoFar[decision.Decision.ParentId] = count + 1;
+                case WriteKind.Decision when _decisionsSoFar.TryGetValue(write.ParentId, out var count):
+                    _decisionsSoFar[write.ParentId] = count + 1;
                     break;
-                case OrderCompletedWrite completed:
-                    _decisionsSoFar.Remove(completed.Result.Spec.Id);
+                case WriteKind.OrderCompleted:
+                    _decisionsSoFar.Remove(write.ParentId);
                     break;
                 default:
                     break;
@@ -294,28 +357,28 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         var completions = new List<ExecutionResult>();
         foreach (var write in batch)
         {
-            switch (write)
+            switch (write.Kind)
             {
-                case OrderStartedWrite or ArrivalMidWrite or AliveWrite:
+                case WriteKind.OrderStarted or WriteKind.ArrivalMid or WriteKind.Alive:
                     parents.Add(write);
                     break;
-                case ChildWrite child:
-                    children.Add(child.Child);
+                case WriteKind.Child:
+                    children.Add(write.ToChild());
                     break;
-                case FillWrite fill:
-                    fills.Add(fill.Fill);
+                case WriteKind.Fill:
+                    fills.Add((FillRecord)write.Item!);
                     break;
-                case MidWrite mid:
-                    mids.Add(mid.Sample);
+                case WriteKind.Mid:
+                    mids.Add(write.ToMid());
                     break;
-                case EventWrite decision:
-                    events.Add(decision.Decision);
+                case WriteKind.Decision:
+                    events.Add(write.Decision);
                     break;
-                case MarketTradeWrite trade:
-                    trades.Add(trade.Trade);
+                case WriteKind.MarketTrade:
+                    trades.Add(write.ToMarketTrade());
                     break;
-                case OrderCompletedWrite completed:
-                    completions.Add(completed.Result);
+                case WriteKind.OrderCompleted:
+                    completions.Add((ExecutionResult)write.Item!);
                     break;
                 default:
                     break;
@@ -343,11 +406,11 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         // Parent rows first (the others reference them), completions last.
         foreach (var write in parents)
         {
-            rows += write switch
+            rows += write.Kind switch
             {
-                OrderStartedWrite started => await statements.RunAsync(UpsertStartedSql, StartedParameters(started)).ConfigureAwait(false),
-                ArrivalMidWrite arrival => await statements.RunAsync(ArrivalMidSql, [("@mid", Money(arrival.Mid)), ("@id", arrival.ParentId)]).ConfigureAwait(false),
-                AliveWrite alive => await statements.RunAsync(AliveSql, [("@time", Time(alive.Time)), ("@id", alive.ParentId)]).ConfigureAwait(false),
+                WriteKind.OrderStarted => await statements.RunAsync(UpsertStartedSql, StartedParameters((ParentOrderSpec)write.Item!, Utc(write.Time))).ConfigureAwait(false),
+                WriteKind.ArrivalMid => await statements.RunAsync(ArrivalMidSql, [("@mid", Money(write.D0)), ("@id", write.ParentId)]).ConfigureAwait(false),
+                WriteKind.Alive => await statements.RunAsync(AliveSql, [("@time", Time(Utc(write.Time))), ("@id", write.ParentId)]).ConfigureAwait(false),
                 _ => 0,
             };
         }
@@ -645,22 +708,22 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         WHERE id = @id
         """;
 
-    private (string, object?)[] StartedParameters(OrderStartedWrite started) =>
+    private (string, object?)[] StartedParameters(ParentOrderSpec spec, DateTimeOffset time) =>
     [
-        ("@id", started.Spec.Id),
-        ("@symbol", started.Spec.Symbol),
-        ("@size", Money(started.Spec.Size)),
-        ("@size_type", started.Spec.SizeType == SizeType.Notional ? "n" : "q"),
-        ("@side", started.Spec.Side.Sign()),
-        ("@reduce_only", started.Spec.ReduceOnly),
-        ("@price_expected", Money(started.Spec.PriceExpected)),
-        ("@strategy", started.Spec.Strategy),
-        ("@deadline", Time(started.Spec.Deadline)),
-        ("@deadline_action", started.Spec.OnDeadline == DeadlineAction.TakeRemainder ? "take" : "cancel"),
+        ("@id", spec.Id),
+        ("@symbol", spec.Symbol),
+        ("@size", Money(spec.Size)),
+        ("@size_type", spec.SizeType == SizeType.Notional ? "n" : "q"),
+        ("@side", spec.Side.Sign()),
+        ("@reduce_only", spec.ReduceOnly),
+        ("@price_expected", Money(spec.PriceExpected)),
+        ("@strategy", spec.Strategy),
+        ("@deadline", Time(spec.Deadline)),
+        ("@deadline_action", spec.OnDeadline == DeadlineAction.TakeRemainder ? "take" : "cancel"),
         // Rounded up: a limit under a millisecond is still positive, as the column's CHECK requires (a refused row would hold the batch).
-        ("@time_limit_ms", started.Spec.TimeLimit is { } limit ? (long)Math.Ceiling(limit.TotalMilliseconds) : null),
-        ("@min_reprice_interval_ms", OrderQueries.ToIntervalMs(started.Spec.MinRepriceInterval)),
-        ("@time", Time(started.Time)),
+        ("@time_limit_ms", spec.TimeLimit is { } limit ? (long)Math.Ceiling(limit.TotalMilliseconds) : null),
+        ("@min_reprice_interval_ms", OrderQueries.ToIntervalMs(spec.MinRepriceInterval)),
+        ("@time", Time(time)),
     ];
 
     private (string, object?)[] ChildParameters(ChildRow child) =>
@@ -967,71 +1030,139 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
 
     private static DateTimeOffset Utc(DateTimeOffset time) => new(ChaserDb.ToStoredTicks(time), TimeSpan.Zero);
 
-    private abstract record Write;
-
-    private sealed record OrderStartedWrite(ParentOrderSpec Spec, DateTimeOffset Time) : Write;
-
-    private sealed record ArrivalMidWrite(long ParentId, decimal Mid) : Write;
-
-    private sealed record MidWrite(MidSample Sample) : Write;
-
-    private sealed record MarketTradeWrite(MarketTradeSample Trade) : Write;
-
-    private sealed record EventWrite(DecisionRecord Decision) : Write;
-
-    private sealed record ChildWrite(ChildOrderSnapshot Child) : Write;
-
-    private sealed record FillWrite(FillRecord Fill) : Write;
-
-    /// <summary>A row of <c>order_inputs</c>, its payload made here, on the writer, not on the order's loop.</summary>
-    private abstract record MachineInputWrite(long ParentId) : Write
+    private enum WriteKind : byte
     {
-        public abstract OrderInputRow ToRow(int decisionsBefore);
+        OrderStarted,
+        ArrivalMid,
+        Mid,
+        MarketTrade,
+        Decision,
+        Child,
+        Fill,
+        OrderCompleted,
+        Alive,
+        StartInput,
+        BookInput,
+        TradeInput,
+        AcceptedInput,
+        DepthInput,
+
+        /// <summary>An input of a kind with at most a scalar and a symbol (timer, user cancel, budgets, connectivity).</summary>
+        PlainInput,
+
+        /// <summary>Any other input (fills, rejects, finishes, unknown outcomes, status reports): the input itself.</summary>
+        Input,
+        Flush,
     }
 
-    private sealed record StartInputWrite(ReplayStart Start) : MachineInputWrite(Start.Spec.Id)
+    /// <summary>
+    /// One queued write, a value held in the queue's own storage: the fields of its kind (named below for each), times as
+    /// UTC ticks. The frequent kinds — book tops and the other market data, mids, decisions, children, order acks —
+    /// carry their fields here and allocate nothing; the rare ones (an order's start and end, a fill, a reject) carry
+    /// their record in <see cref="Item"/>. What the writer rebuilds from it is what was handed in.
+    /// </summary>
+    private readonly record struct Write
     {
-        public override OrderInputRow ToRow(int decisionsBefore) => new() { OrderId = ParentId, Time = Start.StartedAt.UtcTicks, Kind = OrderInputs.StartKind, Payload = OrderInputs.EncodeStart(Start), DecisionsBefore = decisionsBefore };
-    }
+        public WriteKind Kind { get; init; }
 
-    /// <summary>A book top's fields, times as ticks: the smallest object a frame can be queued in (no larger than a mid sample's).</summary>
-    private sealed record BookInputWrite(long ParentId, long Time, decimal Bid, decimal BidQty, decimal Ask, decimal AskQty, long UpdateId, long ExchangeTime) : MachineInputWrite(ParentId)
-    {
-        public override OrderInputRow ToRow(int decisionsBefore)
+        public long ParentId { get; init; }
+
+        /// <summary>When: handled (inputs), received (mids, trades), seen (children), started, alive.</summary>
+        public long Time { get; init; }
+
+        /// <summary>An exchange time (book tops, trades, acks, mids), a child's sent time.</summary>
+        public long Time2 { get; init; }
+
+        /// <summary>A child's placed time.</summary>
+        public long Time3 { get; init; }
+
+        /// <summary>A book's update id, an exchange order id.</summary>
+        public long Long { get; init; }
+
+        /// <summary>A client order id, a symbol.</summary>
+        public string? Text { get; init; }
+
+        /// <summary>The record of a rare kind; a flush's completion.</summary>
+        public object? Item { get; init; }
+
+        public decimal D0 { get; init; }
+
+        public decimal D1 { get; init; }
+
+        public decimal D2 { get; init; }
+
+        public decimal D3 { get; init; }
+
+        public int Int0 { get; init; }
+
+        public int Int1 { get; init; }
+
+        /// <summary>Booleans and small enums, packed.</summary>
+        public int Flags { get; init; }
+
+        public DecisionRecord Decision { get; init; }
+
+        public MidSample ToMid() => new(ParentId, D0, D1, Utc(Time2), Utc(Time));
+
+        public MarketTradeSample ToMarketTrade() => new(ParentId, D0, D1, Flags != 0, Utc(Time2), Utc(Time));
+
+        public ChildOrderSnapshot ToChild() => new()
         {
-            var time = new DateTimeOffset(Time, TimeSpan.Zero);
-            var book = new BookTop(Bid, BidQty, Ask, AskQty, UpdateId, new DateTimeOffset(ExchangeTime, TimeSpan.Zero));
-            return new() { OrderId = ParentId, Time = Time, Kind = BookKind, Payload = OrderInputs.EncodeBook(book, time), DecisionsBefore = decisionsBefore };
+            ParentId = ParentId,
+            ClientOrderId = Text!,
+            Sequence = Int0,
+            Modifies = Int1,
+            OrderType = (ChildOrderType)(Flags & 0xFF),
+            State = (ChildState)((Flags >> 8) & 0xFF),
+            FinalStatus = ((Flags >> 16) & 0xFF) is var final and > 0 ? (ExchangeOrderStatus)(final - 1) : null,
+            WasRejected = (Flags & (1 << 24)) != 0,
+            ExchangeOrderId = Long,
+            Price = D0,
+            Quantity = D1,
+            FilledQuantity = D2,
+            FilledNotional = D3,
+            Time = Utc(Time),
+            SentAt = Utc(Time2),
+            PlacedAt = Utc(Time3),
+        };
+
+        /// <summary>A row of <c>order_inputs</c>, its payload made here, on the writer, not on the order's loop.</summary>
+        public OrderInputRow ToInputRow(int decisionsBefore)
+        {
+            var time = Utc(Time);
+            var (kind, payload) = Kind switch
+            {
+                WriteKind.StartInput => (OrderInputs.StartKind, OrderInputs.EncodeStart((ReplayStart)Item!)),
+                WriteKind.BookInput => (BookKind, OrderInputs.EncodeBook(new BookTop(D0, D1, D2, D3, Long, Utc(Time2)), time)),
+                WriteKind.TradeInput => (TradeKind, OrderInputs.EncodeTrade(new TradePrint(D0, D1, Flags != 0, Utc(Time2), default), time)),
+                WriteKind.DepthInput => (DepthKind, OrderInputs.EncodeDepth((DepthLevels)Item!, time)),
+                _ => Encoded(ToInput(), time),
+            };
+            return new() { OrderId = ParentId, Time = Time, Kind = kind, Payload = payload, DecisionsBefore = decisionsBefore };
         }
+
+        private static (string Kind, string Payload) Encoded(in ChaserInput input, DateTimeOffset time) => (OrderInputs.KindOf(input.Kind), OrderInputs.Encode(input, time));
+
+        private ChaserInput ToInput() => Kind switch
+        {
+            WriteKind.AcceptedInput => ChaserInput.OfAccepted(new OrderAccepted(Text!, Long, D0, D1, Flags != 0, Utc(Time2), default)),
+            WriteKind.PlainInput => (EventKind)Int0 switch
+            {
+                EventKind.Timer => ChaserInput.Timer,
+                EventKind.UserCancel => ChaserInput.UserCancel,
+                EventKind.RateBudget => ChaserInput.OfRateBudget(D0),
+                EventKind.CancelBudget => ChaserInput.OfCancelBudget(Flags != 0),
+                var connectivity => ChaserInput.OfConnectivity((ConnectionScope)Int1, Text, up: connectivity == EventKind.ConnectivityRestored),
+            },
+            _ => (ChaserInput)Item!,
+        };
     }
 
-    private sealed record TradeInputWrite(long ParentId, DateTimeOffset Time, TradePrint Trade) : MachineInputWrite(ParentId)
-    {
-        public override OrderInputRow ToRow(int decisionsBefore) => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = TradeKind, Payload = OrderInputs.EncodeTrade(Trade, Time), DecisionsBefore = decisionsBefore };
-    }
-
-    private sealed record DepthInputWrite(long ParentId, DateTimeOffset Time, DepthLevels Depth) : MachineInputWrite(ParentId)
-    {
-        public override OrderInputRow ToRow(int decisionsBefore) => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = DepthKind, Payload = OrderInputs.EncodeDepth(Depth, Time), DecisionsBefore = decisionsBefore };
-    }
-
-    private sealed record InputWrite(long ParentId, DateTimeOffset Time, ChaserInput Input) : MachineInputWrite(ParentId)
-    {
-        public override OrderInputRow ToRow(int decisionsBefore) => new() { OrderId = ParentId, Time = Time.UtcTicks, Kind = OrderInputs.KindOf(Input.Kind), Payload = OrderInputs.Encode(Input, Time), DecisionsBefore = decisionsBefore };
-    }
+    private static DateTimeOffset Utc(long ticks) => new(ticks, TimeSpan.Zero);
 
     private static readonly string BookKind = OrderInputs.KindOf(EventKind.BookTop);
     private static readonly string TradeKind = OrderInputs.KindOf(EventKind.Trade);
     private static readonly string DepthKind = OrderInputs.KindOf(EventKind.Depth);
-
-    private sealed record OrderCompletedWrite(ExecutionResult Result) : Write;
-
-    private sealed record AliveWrite(long ParentId, DateTimeOffset Time) : Write;
-
-    private sealed record FlushMarker : Write
-    {
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
 }
 
 /// <summary>Recorded writes that could not reach the database in the time allowed: they are lost, and this says how many.</summary>

@@ -24,6 +24,9 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     private readonly HttpClient _http;
     private readonly TimeProvider _time;
     private readonly Utf8StringCache _strings = new();
+
+    // The parser of every order request's answer (one per request; it keeps nothing but the shared string cache).
+    private readonly RestResponseParser _answers;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _exchangeInfoLock = new();
     private Task<ExchangeInfo>? _exchangeInfo;
@@ -44,6 +47,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _time = options.Time;
         Clock = new ServerClock(_time);
+        _answers = new RestResponseParser(_strings);
         RateGuard = new OrderRateGuard(_time, clock: Clock);
         _budgetRecovery = _time.CreateTimer(_ => ReportBudget(recheck: true), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         var handler = options.HttpHandler ?? new SocketsHttpHandler
@@ -576,7 +580,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
 
         if (status is >= 200 and < 300)
         {
-            var order = new RestResponseParser(_strings).ParseOrder(body);
+            var order = _answers.ParseOrder(body);
             var final = order.Status is BinanceOrderStatus.Canceled or BinanceOrderStatus.Expired or BinanceOrderStatus.Filled or BinanceOrderStatus.ExpiredInMatch;
             if (kind == ChaserCommandKind.Place && order.Status is BinanceOrderStatus.Expired or BinanceOrderStatus.ExpiredInMatch)
             {

@@ -516,43 +516,52 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
             return;
         }
 
+        // Every answer carries these: names and values are compared where they stand, never made into strings.
         while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
         {
-            string? type = null, interval = null;
+            var type = RateLimitType.Other;
+            var minute = false;
+            var second = false;
             int intervalNum = 0, count = 0;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var name = reader.GetString();
+                var isType = reader.ValueTextEquals("rateLimitType"u8);
+                var isInterval = reader.ValueTextEquals("interval"u8);
+                var isIntervalNum = reader.ValueTextEquals("intervalNum"u8);
+                var isCount = reader.ValueTextEquals("count"u8);
                 reader.Read();
-                switch (name)
+                if (isType)
                 {
-                    case "rateLimitType":
-                        type = reader.GetString();
-                        break;
-                    case "interval":
-                        interval = reader.GetString();
-                        break;
-                    case "intervalNum":
-                        intervalNum = reader.GetInt32();
-                        break;
-                    case "count":
-                        count = reader.GetInt32();
-                        break;
-                    default:
-                        reader.Skip();
-                        break;
+                    type = reader.ValueTextEquals("ORDERS"u8) ? RateLimitType.Orders : reader.ValueTextEquals("REQUEST_WEIGHT"u8) ? RateLimitType.RequestWeight : RateLimitType.Other;
+                }
+                else if (isInterval)
+                {
+                    minute = reader.ValueTextEquals("MINUTE"u8);
+                    second = reader.ValueTextEquals("SECOND"u8);
+                }
+                else if (isIntervalNum)
+                {
+                    intervalNum = reader.GetInt32();
+                }
+                else if (isCount)
+                {
+                    count = reader.GetInt32();
+                }
+                else
+                {
+                    reader.Skip();
                 }
             }
 
-            switch (type, interval, intervalNum)
+            switch (type)
             {
-                case ("ORDERS", "SECOND", 10):
+                case RateLimitType.Orders when second && intervalNum == 10:
                     orders10s = count;
                     break;
-                case ("ORDERS", "MINUTE", 1):
+                case RateLimitType.Orders when minute && intervalNum == 1:
                     orders1m = count;
                     break;
-                case ("REQUEST_WEIGHT", "MINUTE", 1):
+                case RateLimitType.RequestWeight when minute && intervalNum == 1:
                     weight1m = count;
                     break;
             }
@@ -585,7 +594,12 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
             }
         }
 
-        foreach (var pending in overdue ?? [])
+        if (overdue is null)
+        {
+            return; // every second: nothing is made when nothing is overdue
+        }
+
+        foreach (var pending in overdue)
         {
             Unknown(pending, "no answer in time");
         }
@@ -621,6 +635,13 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
     }
 
     private static readonly TimeSpan SendGateWait = TimeSpan.FromMilliseconds(50);
+
+    private enum RateLimitType
+    {
+        Other,
+        Orders,
+        RequestWeight,
+    }
 
     private readonly record struct Pending(ChaserCommandKind Kind, string ClientOrderId, long SentTimestamp);
 }

@@ -33,8 +33,25 @@ public static class ClientOrderIds
     /// <summary>A fresh random tag (cryptographic randomness: two databases must not draw the same one).</summary>
     public static string NewTag() => RandomNumberGenerator.GetString(TagAlphabet, TagLength);
 
-    public static bool IsValidTag(string? tag) =>
-        tag is { Length: TagLength } && tag.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'z'));
+    public static bool IsValidTag(string? tag) => tag is not null && IsValidTag(tag.AsSpan());
+
+    private static bool IsValidTag(ReadOnlySpan<char> tag)
+    {
+        if (tag.Length != TagLength)
+        {
+            return false;
+        }
+
+        foreach (var c in tag)
+        {
+            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'z')))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>Throws naming <paramref name="parameterName"/> when the tag is not <see cref="TagLength"/> characters of [0-9a-z].</summary>
     public static string ValidateTag(string? tag, string parameterName) => IsValidTag(tag)
@@ -64,7 +81,27 @@ public static class ClientOrderIds
     /// </summary>
     public static bool TryParse(string? clientOrderId, out string tag, out long parentId, out int sequence)
     {
-        tag = string.Empty;
+        var parsed = TryParse(clientOrderId, out ReadOnlySpan<char> owner, out parentId, out sequence);
+        tag = parsed ? owner.ToString() : string.Empty;
+        return parsed;
+    }
+
+    /// <summary>Whether the id is one this instance (tag <paramref name="tag"/>) issued; the parent order it belongs to.</summary>
+    public static bool IsOurs(string? clientOrderId, string tag, out long parentId)
+    {
+        // Every order event is routed through here: the tag is compared where it stands in the id, not copied out.
+        if (TryParse(clientOrderId, out ReadOnlySpan<char> owner, out parentId, out _) && owner.SequenceEqual(tag))
+        {
+            return true;
+        }
+
+        parentId = 0;
+        return false;
+    }
+
+    private static bool TryParse(string? clientOrderId, out ReadOnlySpan<char> tag, out long parentId, out int sequence)
+    {
+        tag = default;
         parentId = 0;
         sequence = 0;
         if (clientOrderId is null || clientOrderId.Length > MaxLength || !clientOrderId.StartsWith(Prefix, StringComparison.Ordinal))
@@ -78,7 +115,7 @@ public static class ClientOrderIds
             return false;
         }
 
-        var candidate = rest[..TagLength].ToString();
+        var candidate = rest[..TagLength];
         rest = rest[(TagLength + 1)..];
         var dash = rest.IndexOf('-');
         if (!IsValidTag(candidate)
@@ -98,18 +135,6 @@ public static class ClientOrderIds
 
         tag = candidate;
         return true;
-    }
-
-    /// <summary>Whether the id is one this instance (tag <paramref name="tag"/>) issued; the parent order it belongs to.</summary>
-    public static bool IsOurs(string? clientOrderId, string tag, out long parentId)
-    {
-        if (TryParse(clientOrderId, out var owner, out parentId, out _) && string.Equals(owner, tag, StringComparison.Ordinal))
-        {
-            return true;
-        }
-
-        parentId = 0;
-        return false;
     }
 
     private static int Digits(long value) => value.ToString(CultureInfo.InvariantCulture).Length;

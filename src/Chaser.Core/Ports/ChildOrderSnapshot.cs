@@ -5,9 +5,10 @@ namespace Chaser.Core.Ports;
 /// <summary>
 /// A child order as it stood at one moment, for the recorder: a value taken on the parent order's loop when the child
 /// changed. The chaser's <see cref="ChildOrder"/> keeps changing after that (the next fill, the next modify); a
-/// recorder that writes later, on another thread, must write what was true then.
+/// recorder that writes later, on another thread, must write what was true then. A value: one is made whenever a
+/// child changes (every re-price and its answer), so taking it allocates nothing.
 /// </summary>
-public sealed record ChildOrderSnapshot
+public readonly record struct ChildOrderSnapshot
 {
     public required long ParentId { get; init; }
 

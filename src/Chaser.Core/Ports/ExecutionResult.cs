@@ -16,21 +16,24 @@ public sealed record FillRecord(
     DateTimeOffset ExchangeTime,
     DateTimeOffset ReceivedAt);
 
-/// <summary>One decision of a chaser: the command, its cause, and the measured tick-to-order latency.</summary>
-public sealed record DecisionRecord(
+/// <summary>
+/// One decision of a chaser: the command, its cause, and the measured tick-to-order latency. A value (one is made for
+/// every command, many a second): recording it allocates nothing.
+/// </summary>
+public readonly record struct DecisionRecord(
     long ParentId,
     DateTimeOffset Time,
     ChaserCommand Command,
     double? TickToOrderMicroseconds);
 
-/// <summary>A mid-price sample of the book a parent order was worked against.</summary>
-public sealed record MidSample(long ParentId, decimal Bid, decimal Ask, DateTimeOffset ExchangeTime, DateTimeOffset ReceivedAt)
+/// <summary>A mid-price sample of the book a parent order was worked against. A value: one is made per book that moves the mid.</summary>
+public readonly record struct MidSample(long ParentId, decimal Bid, decimal Ask, DateTimeOffset ExchangeTime, DateTimeOffset ReceivedAt)
 {
     public decimal Mid => (Bid + Ask) / 2m;
 }
 
-/// <summary>A print on the market's tape seen while a parent order worked (the VWAP benchmark is computed from these).</summary>
-public sealed record MarketTradeSample(long ParentId, decimal Price, decimal Quantity, bool BuyerIsMaker, DateTimeOffset ExchangeTime, DateTimeOffset ReceivedAt);
+/// <summary>A print on the market's tape seen while a parent order worked (the VWAP benchmark is computed from these). A value: one per print.</summary>
+public readonly record struct MarketTradeSample(long ParentId, decimal Price, decimal Quantity, bool BuyerIsMaker, DateTimeOffset ExchangeTime, DateTimeOffset ReceivedAt);
 
 /// <summary>p50 / p99 / max of the tick-to-order latency of one parent order's decisions, in microseconds.</summary>
 public sealed record LatencySummary(int Count, double P50, double P99, double Max)
