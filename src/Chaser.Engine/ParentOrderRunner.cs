@@ -26,8 +26,9 @@ internal sealed class ParentOrderRunner : IDisposable
     {
         _host = new OrderHost(new ChaserStateMachine(spec, rules, options, clientIdTag), new CancelBudgetedGateway(connector, cancelBudget), recorder, time);
         _time = time;
-        _wakeTimer = time.CreateTimer(_ => Post(ChaserInput.Timer), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _heartbeat = time.CreateTimer(_ => Post(ChaserInput.Timer), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        // A timer's input is received when it fires: what it decides is measured from then.
+        _wakeTimer = time.CreateTimer(_ => Post(ChaserInput.Timer.ReceivedAt(time.GetTimestamp())), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _heartbeat = time.CreateTimer(_ => Post(ChaserInput.Timer.ReceivedAt(time.GetTimestamp())), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     public ParentOrderSpec Spec => _host.Spec;
