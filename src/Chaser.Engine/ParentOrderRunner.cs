@@ -13,7 +13,9 @@ namespace Chaser.Engine;
 /// timer): waking a thread-pool loop for each input costs 10 µs to milliseconds on a busy machine, the larger part of
 /// the engine's hop. Whoever handles takes the drain flag; an input posted meanwhile waits in the inbox and the holder
 /// handles it before letting go, so the host is never entered twice at once (nor from inside its gateway's
-/// <see cref="IOrderGateway.Submit"/>, whose own inputs queue behind the one being handled).
+/// <see cref="IOrderGateway.Submit"/>, whose own inputs queue behind the one being handled). What a thread posts while
+/// it handles some order's input (a rate or cancel budget change reaching every order of the symbol) goes to the
+/// thread pool instead: no order is worked inside another's request.
 /// </summary>
 internal sealed class ParentOrderRunner : IDisposable
 {
@@ -28,6 +30,10 @@ internal sealed class ParentOrderRunner : IDisposable
     private readonly TaskCompletionSource<ExecutionResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _completed;
     private bool _failed;
+
+    // Whether this thread is handling an order's input now (any order's): what it posts is not handled inline.
+    [ThreadStatic]
+    private static bool t_handling;
 
     // 1 while a thread handles this order's inputs (or before the start, or for good after the end), 0 when idle.
     private int _draining = 1;
@@ -85,7 +91,16 @@ internal sealed class ParentOrderRunner : IDisposable
 
         if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
         {
-            Drain();
+            if (t_handling)
+            {
+                // Posted from inside another order's handling (its gateway's rate budget or cancel budget reaching
+                // every order): handled here, this order would run inside that one's Submit and publish.
+                ThreadPool.UnsafeQueueUserWorkItem(static runner => runner.Drain(), this, preferLocal: false);
+            }
+            else
+            {
+                Drain();
+            }
         }
     }
 
@@ -93,6 +108,8 @@ internal sealed class ParentOrderRunner : IDisposable
     public Task<ExecutionResult> RunAsync(decimal initialBudget)
     {
         _heartbeat.Change(Heartbeat, Heartbeat);
+        var outer = t_handling;
+        t_handling = true;
         try
         {
             _host.Start(initialBudget);
@@ -102,6 +119,10 @@ internal sealed class ParentOrderRunner : IDisposable
         {
             Fail(e);
             return _result.Task;
+        }
+        finally
+        {
+            t_handling = outer;
         }
 
         // Held since construction: what was posted before the start (the latest book, a cancel) is handled now, after it.
@@ -115,6 +136,8 @@ internal sealed class ParentOrderRunner : IDisposable
     /// </summary>
     private void Drain()
     {
+        var outer = t_handling;
+        t_handling = true;
         try
         {
             do
@@ -140,6 +163,10 @@ internal sealed class ParentOrderRunner : IDisposable
         {
             // A fault of the order's handling ends this order, never the socket or timer thread that posted.
             Fail(e);
+        }
+        finally
+        {
+            t_handling = outer;
         }
     }
 

@@ -106,6 +106,39 @@ public class RunnerInlineTests
     }
 
     [Fact]
+    public async Task An_input_for_another_order_posted_from_inside_a_Submit_is_handled_off_that_thread_not_inside_it()
+    {
+        // The cancel budget and the rate budget reach every order from inside one order's Submit: handled inline,
+        // the other order ran (and sent, and published) inside that request, the connector's Submit entered twice.
+        var time = new FakeTimeProvider(T0);
+        var otherRecorder = new Recorder();
+        using var other = Runner(time, new Connector(time), otherRecorder);
+        _ = other.RunAsync(initialBudget: 1m);
+        var handledInside = true;
+        var connector = new Connector(time)
+        {
+            OnSubmit = (_, _) =>
+            {
+                other.Post(ChaserInput.OfRateBudget(0.5m));
+                handledInside = otherRecorder.Kinds().Contains(EventKind.RateBudget);
+            },
+        };
+        using var runner = Runner(time, connector, new Recorder());
+        _ = runner.RunAsync(initialBudget: 1m);
+
+        runner.Post(Book(65_000.0m, 1, time));
+
+        Assert.False(handledInside, "the other order was worked inside this one's Submit");
+        var deadline = DateTime.UtcNow + Patience;
+        while (!otherRecorder.Kinds().Contains(EventKind.RateBudget) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(5, Ct);
+        }
+
+        Assert.Contains(EventKind.RateBudget, otherRecorder.Kinds()); // and it was handled, on the pool
+    }
+
+    [Fact]
     public async Task A_fill_posted_while_another_thread_hands_a_request_off_waits_in_the_inbox_and_that_thread_handles_it()
     {
         var time = new FakeTimeProvider(T0);
