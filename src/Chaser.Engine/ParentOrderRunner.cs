@@ -142,15 +142,21 @@ internal sealed class ParentOrderRunner : IDisposable
         {
             do
             {
-                while (_inbox.TryDequeue(out var input))
+                while (true)
                 {
-                    _host.Handle(input);
+                    // Checked before each input too: an order can end at its start, with nothing more to come.
                     if (_host.IsFinished)
                     {
                         Finish();
                         return; // the flag stays held: nothing is handled on the loop any more
                     }
 
+                    if (!_inbox.TryDequeue(out var input))
+                    {
+                        break;
+                    }
+
+                    _host.Handle(input);
                     ScheduleWake();
                 }
 

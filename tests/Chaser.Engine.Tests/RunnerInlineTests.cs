@@ -189,11 +189,23 @@ public class RunnerInlineTests
         Assert.Equal((150_000d, 0d), (modify.TickToOrderMicroseconds, modify.HopMicroseconds)); // the wait is in the first only
     }
 
-    private static ParentOrderRunner Runner(FakeTimeProvider time, Connector connector, Recorder recorder)
+    [Fact]
+    public async Task An_order_that_ends_at_its_start_completes_with_nothing_posted_to_it()
+    {
+        // Its deadline already passed: the chaser finishes at the start, and no input will ever come to end the loop.
+        var time = new FakeTimeProvider(T0);
+        using var runner = Runner(time, new Connector(time), new Recorder(), new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.010m) { Deadline = T0 });
+
+        var result = await runner.RunAsync(initialBudget: 1m).WaitAsync(Patience, Ct);
+
+        Assert.Equal(FinishReason.Expired, result.Status);
+    }
+
+    private static ParentOrderRunner Runner(FakeTimeProvider time, Connector connector, Recorder recorder, ParentOrderSpec? spec = null)
     {
         var options = new ChaserOptions();
         var budget = new SymbolCancelBudget(options, time, _ => { });
-        return new ParentOrderRunner(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.010m), ExecutionEngineTests.Btc, options, budget, connector, recorder, time, "host01");
+        return new ParentOrderRunner(spec ?? new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.010m), ExecutionEngineTests.Btc, options, budget, connector, recorder, time, "host01");
     }
 
     private static ChaserInput Book(decimal bid, long updateId, FakeTimeProvider time) =>
