@@ -356,7 +356,7 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
         }
     }
 
-    private sealed record CheckResult(int FillsStored, int TradesOnExchange, int Reprices, double TickP50, double TickP99, int Samples, string Fairness, string Stale, double StaleP99MaxMs, int HeldBack, Dictionary<string, int> RepricesBySymbol);
+    private sealed record CheckResult(int FillsStored, int TradesOnExchange, int Reprices, double TickP50, double TickP99, int Samples, Percentiles AllTicks, Percentiles Hops, string Fairness, string Stale, double StaleP99MaxMs, int HeldBack, Dictionary<string, int> RepricesBySymbol);
 
     private async Task<CheckResult> CheckAsync(List<JsonNode> orders, Dictionary<long, (SymbolInfo Symbol, int Side, decimal Notional)> specs, IReadOnlyList<SymbolInfo> rules)
     {
@@ -437,6 +437,8 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
 
         var stored = 0;
         var ticks = new List<double>();
+        var allTicks = new List<double>();
+        var hops = new List<double>();
         var repricesBySymbol = used.ToDictionary(s => s, _ => 0, StringComparer.Ordinal);
         var workingSecondsBySymbol = used.ToDictionary(s => s, _ => 0.0, StringComparer.Ordinal);
         var staleBySymbol = used.ToDictionary(s => s, _ => new List<double>(), StringComparer.Ordinal);
@@ -468,8 +470,14 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
 
             foreach (var e in eventsByOrder.GetValueOrDefault(id, []))
             {
+                if (e.HopUs is { } hop)
+                {
+                    hops.Add(hop);
+                }
+
                 if (e.TickToOrderUs is { } us)
                 {
+                    allTicks.Add(us);
                     // A decision on the frame itself is the engine's own time; one on a timer or a budget report
                     // includes the wait the re-price interval or the rate budget imposed: the time the child stood stale.
                     if (e.Trigger is "timer" or "rate_budget" or "cancel_budget")
@@ -511,7 +519,7 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
             return Percentile(staleBySymbol[s], 0.99);
         }).OrderBy(v => v).ToList();
         var stale = staleP99.Count == 0 ? "none held back" : Program.F($"held-back stale p99 per symbol min {staleP99[0]:0} max {staleP99[^1]:0} ms");
-        return new CheckResult(stored, tradesTotal, repricesBySymbol.Values.Sum(), Percentile(ticks, 0.5), Percentile(ticks, 0.99), ticks.Count, fairness, stale, staleP99.Count == 0 ? 0 : staleP99[^1], staleBySymbol.Values.Sum(l => l.Count), repricesBySymbol);
+        return new CheckResult(stored, tradesTotal, repricesBySymbol.Values.Sum(), Percentile(ticks, 0.5), Percentile(ticks, 0.99), ticks.Count, Percentiles.Of(allTicks), Percentiles.Of(hops), fairness, stale, staleP99.Count == 0 ? 0 : staleP99[^1], staleBySymbol.Values.Sum(l => l.Count), repricesBySymbol);
     }
 
     private void Print(List<JsonNode> orders, CheckResult check, TimeSpan wall, TimeSpan submittedIn, JsonNode stats, string[] load)
@@ -528,6 +536,8 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
         Console.WriteLine(Program.F($"  re-prices {check.Reprices} ({check.HeldBack} held back); {check.Fairness}"));
         Console.WriteLine("  " + check.Stale);
         Console.WriteLine(Program.F($"  tick-to-order p50 {check.TickP50:0.0} us  p99 {check.TickP99:0.0} us ({check.Samples} on a frame)"));
+        Console.WriteLine("  tick-to-order, all " + check.AllTicks.ToMicroseconds());
+        Console.WriteLine("  engine hop,    all " + check.Hops.ToMicroseconds());
         Console.WriteLine(Program.F($"  serve RSS start {rss.Start / 1024.0:0.0} MB  end {rss.End / 1024.0:0.0} MB  max {rss.Max / 1024.0:0.0} MB"));
         Console.WriteLine($"  load average {string.Join(' ', load)}");
         Console.WriteLine(_failures.Count == 0 ? "  all checks passed" : Program.F($"  {_failures.Count} checks FAILED:"));
@@ -561,6 +571,8 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
             ["reprices_max_symbol"] = check.RepricesBySymbol.Values.DefaultIfEmpty().Max(),
             ["tick_to_order_p50_us"] = Math.Round(check.TickP50, 1),
             ["tick_to_order_p99_us"] = Math.Round(check.TickP99, 1),
+            ["tick_to_order_all_us"] = check.AllTicks.ToJson(),
+            ["hop_us"] = check.Hops.ToJson(),
             ["rss_start_kb"] = rss.Start,
             ["rss_end_kb"] = rss.End,
             ["rss_max_kb"] = rss.Max,
@@ -569,6 +581,26 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
             ["failures"] = new JsonArray([.. _failures.Select(f => JsonValue.Create(f))]),
         };
         Console.WriteLine(json.ToJsonString());
+    }
+
+    /// <summary>p50 / p99 / max over every decision of the run that measured one (in microseconds).</summary>
+    private sealed record Percentiles(int Count, double P50, double P99, double Max)
+    {
+        public static Percentiles Of(List<double> samples)
+        {
+            samples.Sort();
+            return new Percentiles(samples.Count, Percentile(samples, 0.5), Percentile(samples, 0.99), samples.Count == 0 ? double.NaN : samples[^1]);
+        }
+
+        public string ToMicroseconds() => Count == 0 ? "none measured" : Program.F($"p50 {P50:0.0} us  p99 {P99:0.0} us  max {Max:0.0} us ({Count})");
+
+        public JsonObject ToJson() => new()
+        {
+            ["count"] = Count,
+            ["p50"] = Count == 0 ? null : Math.Round(P50, 1),
+            ["p99"] = Count == 0 ? null : Math.Round(P99, 1),
+            ["max"] = Count == 0 ? null : Math.Round(Max, 1),
+        };
     }
 
     private static double Percentile(List<double> sorted, double p) =>

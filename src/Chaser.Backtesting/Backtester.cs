@@ -409,13 +409,13 @@ public static class Backtester
                     _clock.AdvanceTo(new DateTimeOffset(nextExpiry, TimeSpan.Zero));
                     if (_cancels.Refresh(Now))
                     {
-                        _host.Handle(ChaserInput.OfCancelBudget(_cancels.YoungCancelsAllowed));
+                        _host.Handle(ChaserInput.OfCancelBudget(_cancels.YoungCancelsAllowed).ReceivedAt(_clock.GetTimestamp()));
                     }
                 }
                 else if (nextTimer <= nextMarket && nextTimer <= nextScheduled && _host is not null)
                 {
                     _clock.AdvanceTo(new DateTimeOffset(nextTimer, TimeSpan.Zero));
-                    _host.Handle(ChaserInput.Timer);
+                    _host.Handle(ChaserInput.Timer.ReceivedAt(_clock.GetTimestamp()));
                 }
                 else if (nextScheduled <= nextMarket)
                 {
@@ -428,7 +428,9 @@ public static class Backtester
                     }
                     else
                     {
-                        _host!.Handle(due.Input);
+                        // Received when it is due, on the virtual clock, as the live socket stamps it at its read.
+                        var input = due.Input;
+                        _host!.Handle(input.ReceivedTimestamp != 0 ? input : input.ReceivedAt(_clock.GetTimestamp()));
                     }
                 }
                 else

@@ -116,6 +116,13 @@ internal static class OrderSession
         {
             var console = ResultTable.ConsoleFor(output.Output, output.Interactive, output.Columns);
             console.Write(ResultTable.Render(results, console.Profile.Width, console.Profile.Capabilities.Unicode));
+            if (ResultTable.WorstLatencies(results) is { } latencies)
+            {
+                // The table drops its latency columns on a narrow console; both figures are always said here.
+                console.Write(new Text(console.Profile.Capabilities.Unicode ? latencies : FittedTable.Plain(latencies)));
+                console.WriteLine();
+            }
+
             foreach (var result in results.Where(r => r.Detail is not null && r.Status != FinishReason.Filled))
             {
                 // Through the console: a long reason wraps at words within the width, as the table fits it.

@@ -177,6 +177,7 @@ internal static class ReportCommand
         new("GTX rejects", "GTX rej", 9, r => Display.Count(r.PostOnlyRejects)),
         new("order budget 10s", "budget", 10, r => Display.Percent(r.OrderBudgetPeak10s)),
         new("tick→order p50 / p99 µs", "p50/p99 µs", 5, r => r.TickToOrderP50Us is { } p50 ? string.Create(CultureInfo.InvariantCulture, $"{p50:0} / {r.TickToOrderP99Us:0}") : Display.Missing),
+        new("hop p50 / p99 µs", "hop µs", 11, r => r.HopP50Us is { } p50 ? string.Create(CultureInfo.InvariantCulture, $"{p50:0} / {r.HopP99Us:0}") : Display.Missing),
         new("markout 1s / 10s / 60s bp", "mk 1/10/60s bp", 4, r => $"{Display.Bps(r.Markout1sBps)} / {Display.Bps(r.Markout10sBps)} / {Display.Bps(r.Markout60sBps)}"),
     ];
 

@@ -87,14 +87,20 @@ internal static class ResultJson
         }
 
         json.WriteEndArray();
-        json.WriteStartObject("latency_us");
-        json.WriteNumber("count", result.Latency.Count);
-        // No decision measured: no percentile (null), not a latency of 0 µs.
-        var measured = result.Latency.Count > 0;
-        Number(json, "p50", measured ? Math.Round(result.Latency.P50, 1) : null);
-        Number(json, "p99", measured ? Math.Round(result.Latency.P99, 1) : null);
-        Number(json, "max", measured ? Math.Round(result.Latency.Max, 1) : null);
+        Latency(json, "latency_us", result.Latency);
+        Latency(json, "hop_us", result.Hop);
         json.WriteEndObject();
+    }
+
+    private static void Latency(Utf8JsonWriter json, string name, LatencySummary latency)
+    {
+        json.WriteStartObject(name);
+        json.WriteNumber("count", latency.Count);
+        // No decision measured: no percentile (null), not a latency of 0 µs.
+        var measured = latency.Count > 0;
+        Number(json, "p50", measured ? Math.Round(latency.P50, 1) : null);
+        Number(json, "p99", measured ? Math.Round(latency.P99, 1) : null);
+        Number(json, "max", measured ? Math.Round(latency.Max, 1) : null);
         json.WriteEndObject();
     }
 

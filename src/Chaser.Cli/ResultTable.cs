@@ -34,12 +34,38 @@ internal static class ResultTable
         new("duration", "dur", 6, r => Display.Seconds(r.Duration.TotalSeconds)),
         new("children", "child", 10, r => Display.Count(r.ChildOrders)),
         new("fills", 5, r => Display.Count(r.Fills.Count)),
-        new("tick→order p50/p99 µs", "p50/p99 µs", 9, r => r.Latency.Count == 0 ? Display.Missing : string.Create(CultureInfo.InvariantCulture, $"{r.Latency.P50:0} / {r.Latency.P99:0}")),
+        new("tick→order p50/p99 µs", "p50/p99 µs", 9, r => Percentiles(r.Latency)),
+        new("hop p50/p99 µs", "hop µs", 11, r => Percentiles(r.Hop)),
     ];
 
     /// <summary>The table for a console <paramref name="width"/> columns wide (<paramref name="unicode"/>: see <see cref="FittedTable"/>).</summary>
     public static IRenderable Render(IReadOnlyList<ExecutionResult> results, int width = FullWidth, bool unicode = true) =>
         FittedTable.Build(Columns, results, width, "slippage against the arrival mid, positive = cost", unicode);
+
+    /// <summary>
+    /// The engine's hop and tick-to-order of the order with the highest of each (p50 and p99 taken apart), in one line
+    /// under 80 columns; null when no order sent a measured request.
+    /// </summary>
+    public static string? WorstLatencies(IReadOnlyList<ExecutionResult> results)
+    {
+        var hops = results.Select(r => r.Hop).Where(l => l.Count > 0).ToList();
+        var ticks = results.Select(r => r.Latency).Where(l => l.Count > 0).ToList();
+        if (hops.Count == 0 && ticks.Count == 0)
+        {
+            return null;
+        }
+
+        var worst = results.Count == 1 ? "" : "worst order: ";
+        return worst + "hop p50/p99 " + Worst(hops) + " µs, tick→order p50/p99 " + Worst(ticks) + " µs";
+
+        static string Worst(List<LatencySummary> measured) => measured.Count == 0
+            ? Display.Missing
+            : string.Create(CultureInfo.InvariantCulture, $"{measured.Max(l => l.P50):0} / {measured.Max(l => l.P99):0}");
+    }
+
+    /// <summary>p50 / p99 in whole microseconds; none when nothing was measured (not a latency of 0).</summary>
+    private static string Percentiles(LatencySummary latency) =>
+        latency.Count == 0 ? Display.Missing : string.Create(CultureInfo.InvariantCulture, $"{latency.P50:0} / {latency.P99:0}");
 
     /// <summary>None until a share filled: an average of nothing is not a price of 0.</summary>
     public static decimal? AveragePrice(ExecutionResult result) => result.FilledQuantity == 0 ? null : result.AveragePrice;

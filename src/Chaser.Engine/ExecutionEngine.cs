@@ -394,7 +394,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         using var runner = new ParentOrderRunner(spec, rules, _options.Chaser, cancelBudget, _connector, _recorder, _time, ClientIdTag);
         _byParent[spec.Id] = runner;
         AddRoute(runner);
-        cancelBudget.Join(allowed => runner.Post(ChaserInput.OfCancelBudget(allowed)));
+        cancelBudget.Join(allowed => runner.Post(ChaserInput.OfCancelBudget(allowed).ReceivedAt(_time.GetTimestamp())));
         var deadManHeld = false;
         var ran = false;
         try
@@ -406,17 +406,17 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             // The book may have arrived before this order was routed: start from the latest one.
             if (LatestBook(spec.Symbol) is { } book)
             {
-                runner.Post(ChaserInput.OfBook(spec.Symbol, book, receivedTimestamp: 0));
+                runner.Post(ChaserInput.OfBook(spec.Symbol, book, _time.GetTimestamp()));
             }
 
             ran = true;
             var run = runner.RunAsync(_budget);
             if (_userCanceled.ContainsKey(spec.Id))
             {
-                runner.Post(ChaserInput.UserCancel);
+                runner.Post(ChaserInput.UserCancel.ReceivedAt(_time.GetTimestamp()));
             }
 
-            using (cancellationToken.Register(() => runner.Post(ChaserInput.UserCancel)))
+            using (cancellationToken.Register(() => runner.Post(ChaserInput.UserCancel.ReceivedAt(_time.GetTimestamp()))))
             {
                 return await run.ConfigureAwait(false);
             }
@@ -480,7 +480,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
 
         if (_byParent.TryGetValue(parentId, out var runner))
         {
-            runner.Post(ChaserInput.UserCancel);
+            runner.Post(ChaserInput.UserCancel.ReceivedAt(_time.GetTimestamp()));
         }
     }
 
@@ -519,8 +519,11 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     /// The connector's one way in: market data goes to the orders working its symbol, order events to the order their
     /// client id names, connectivity and the rate budget to every order they concern.
     /// </summary>
-    void IExchangeEventSink.OnInput(in ChaserInput input)
+    void IExchangeEventSink.OnInput(in ChaserInput received)
     {
+        // An order event or notice its producer did not stamp (no socket read made it) arrives now; a price frame
+        // without a stamp stays unmeasured rather than measured from here.
+        var input = received.ReceivedTimestamp != 0 || received.IsPriceFrame ? received : received.ReceivedAt(_time.GetTimestamp());
         switch (input.Kind)
         {
             case EventKind.BookTop:
@@ -601,7 +604,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     {
         if (_bySymbol.TryGetValue(symbol, out var runners))
         {
-            var item = ChaserInput.OfCancelBudget(youngCancelsAllowed);
+            var item = ChaserInput.OfCancelBudget(youngCancelsAllowed).ReceivedAt(_time.GetTimestamp());
             foreach (var runner in runners)
             {
                 runner.Post(item);

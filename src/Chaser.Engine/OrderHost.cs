@@ -21,6 +21,7 @@ public sealed class OrderHost
     private readonly IExecutionRecorder _recorder;
     private readonly TimeProvider _time;
     private readonly List<double> _latencies = [];
+    private readonly List<double> _hops = [];
     private readonly List<FillRecord> _fills = [];
     private readonly Dictionary<string, (ChildState State, decimal Price, decimal Quantity, decimal Filled)> _childSnapshots = new(StringComparer.Ordinal);
     private readonly Lock _progressLock = new();
@@ -85,12 +86,13 @@ public sealed class OrderHost
         _startedAt = _time.GetUtcNow();
         _recorder.OrderStarted(Spec, _startedAt);
         _recorder.MachineStarted(ReplayStart.Of(_machine, _startedAt, initialBudget));
+        // The start is an input like any other: the first child's hop is measured from it.
         if (initialBudget < 1m)
         {
-            Apply(ChaserInput.OfRateBudget(initialBudget), _startedAt);
+            Apply(ChaserInput.OfRateBudget(initialBudget).ReceivedAt(_time.GetTimestamp()), _startedAt);
         }
 
-        Apply(ChaserInput.Start, _startedAt);
+        Apply(ChaserInput.Start.ReceivedAt(_time.GetTimestamp()), _startedAt);
     }
 
     /// <summary>
@@ -157,6 +159,7 @@ public sealed class OrderHost
             PostOnlyRejects = _machine.PostOnlyRejects,
             Fills = _fills.ToArray(),
             Latency = LatencySummary.Of(_latencies),
+            Hop = LatencySummary.Of(_hops),
         };
         _recorder.OrderCompleted(result);
         return result;
@@ -199,8 +202,9 @@ public sealed class OrderHost
     }
 
     /// <summary>
-    /// Sends the commands and records each with its tick-to-order latency: a re-price from the frame that made the
-    /// order stale, anything else a price frame caused from that frame; a request refused before it left has none.
+    /// Sends the commands and records each with its tick-to-order latency (a re-price from the frame that made the
+    /// order stale, anything else a price frame caused from that frame) and its hop (from this input's arrival); a
+    /// request refused before it left has neither.
     /// </summary>
     private void Execute(ChaserDecisions decisions, in ChaserInput input)
     {
@@ -208,6 +212,7 @@ public sealed class OrderHost
         foreach (var command in decisions)
         {
             double? latency = null;
+            double? hop = null;
             if (command.Kind != ChaserCommandKind.Finish)
             {
                 var submission = _gateway.Submit(new OrderRequest(command, Spec.Symbol, Rules, Spec.ReduceOnly));
@@ -219,6 +224,12 @@ public sealed class OrderHost
                     _latencies.Add(latency.Value);
                 }
 
+                if (submission.Sent && input.ReceivedTimestamp != 0)
+                {
+                    hop = _time.GetElapsedTime(input.ReceivedTimestamp, submission.HandedOffTimestamp).TotalMicroseconds;
+                    _hops.Add(hop.Value);
+                }
+
                 if (reprice)
                 {
                     // Sent, the order is on its way to the best; refused, it stays stale since the same frame.
@@ -227,7 +238,7 @@ public sealed class OrderHost
                 }
             }
 
-            _recorder.Decision(new DecisionRecord(Spec.Id, _time.GetUtcNow(), command, latency));
+            _recorder.Decision(new DecisionRecord(Spec.Id, _time.GetUtcNow(), command, latency, hop));
         }
     }
 

@@ -144,6 +144,13 @@ public sealed class ReportRow
     [JsonPropertyName("tick_to_order_p99_us")]
     public double? TickToOrderP99Us { get; init; }
 
+    /// <summary>The engine's own hop (input received → bytes on the socket), no deliberate waits.</summary>
+    [JsonPropertyName("hop_p50_us")]
+    public double? HopP50Us { get; init; }
+
+    [JsonPropertyName("hop_p99_us")]
+    public double? HopP99Us { get; init; }
+
     [JsonPropertyName("markout_1s_bps")]
     public decimal? Markout1sBps { get; init; }
 
@@ -199,6 +206,8 @@ public sealed class ReportRow
             OrderBudgetPeak10s = Math.Round((decimal)m.PeakOrderRequestsPer10s / OrderLimitPer10s, 6),
             TickToOrderP50Us = m.LatencyP50Microseconds,
             TickToOrderP99Us = m.LatencyP99Microseconds,
+            HopP50Us = m.HopP50Microseconds,
+            HopP99Us = m.HopP99Microseconds,
             Markout1sBps = Round(m.MarkoutsBps[0], 4),
             Markout10sBps = Round(m.MarkoutsBps[1], 4),
             Markout60sBps = Round(m.MarkoutsBps[2], 4),

@@ -74,6 +74,7 @@ public sealed record StoredExecution(
             Cancels = Order.Cancels,
             PostOnlyRejects = Order.PostOnlyRejects,
             TickToOrderMicroseconds = [.. Events.Where(e => e.TickToOrderUs is not null).Select(e => e.TickToOrderUs!.Value)],
+            HopMicroseconds = [.. Events.Where(e => e.HopUs is not null).Select(e => e.HopUs!.Value)],
             OrderRequestTimes = [.. Events.Where(e => e.Kind is "place" or "modify").Select(e => e.Time)],
         };
     }

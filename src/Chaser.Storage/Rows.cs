@@ -201,7 +201,7 @@ public sealed class MarketTradeRow
     public DateTimeOffset ReceivedTime { get; set; }
 }
 
-/// <summary>A row of <c>events</c>: one decision of the chaser with its cause and tick-to-order latency.</summary>
+/// <summary>A row of <c>events</c>: one decision of the chaser with its cause, tick-to-order latency and hop.</summary>
 public sealed class EventRow
 {
     public long Id { get; set; }
@@ -232,4 +232,7 @@ public sealed class EventRow
 
     /// <summary>Latency from the triggering tick's arrival to the request being sent, in microseconds (not money: a double).</summary>
     public double? TickToOrderUs { get; set; }
+
+    /// <summary>The engine's hop: from the arrival of the input decided on to the request's bytes on the socket, in microseconds.</summary>
+    public double? HopUs { get; set; }
 }

@@ -697,8 +697,8 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
         """;
 
     private const string InsertEventSql = """
-        INSERT INTO events (order_id, time, kind, client_order_id, price, qty, trigger, rule, finish_reason, detail, tick_to_order_us)
-        VALUES (@order_id, @time, @kind, @client_order_id, @price, @qty, @trigger, @rule, @finish_reason, @detail, @tick_to_order_us)
+        INSERT INTO events (order_id, time, kind, client_order_id, price, qty, trigger, rule, finish_reason, detail, tick_to_order_us, hop_us)
+        VALUES (@order_id, @time, @kind, @client_order_id, @price, @qty, @trigger, @rule, @finish_reason, @detail, @tick_to_order_us, @hop_us)
         """;
 
     private const string CompletedSql = """
@@ -822,6 +822,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
             ("@finish_reason", isFinish ? LowerNames<FinishReason>.Of(command.FinishReason) : null),
             ("@detail", command.Detail),
             ("@tick_to_order_us", decision.TickToOrderMicroseconds),
+            ("@hop_us", decision.HopMicroseconds),
         ];
     }
 
@@ -963,7 +964,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
             return 0;
         }
 
-        await using var copy = await connection.BeginBinaryImportAsync("COPY events (order_id, time, kind, client_order_id, price, qty, trigger, rule, finish_reason, detail, tick_to_order_us) FROM STDIN (FORMAT BINARY)").ConfigureAwait(false);
+        await using var copy = await connection.BeginBinaryImportAsync("COPY events (order_id, time, kind, client_order_id, price, qty, trigger, rule, finish_reason, detail, tick_to_order_us, hop_us) FROM STDIN (FORMAT BINARY)").ConfigureAwait(false);
         foreach (var decision in events)
         {
             var command = decision.Command;
@@ -981,6 +982,7 @@ public sealed class StorageRecorder : IExecutionRecorder, IAsyncDisposable
             await WriteNullableAsync(copy, isFinish ? LowerNames<FinishReason>.Of(command.FinishReason) : null, NpgsqlDbType.Text).ConfigureAwait(false);
             await WriteNullableAsync(copy, command.Detail, NpgsqlDbType.Text).ConfigureAwait(false);
             await WriteNullableAsync(copy, decision.TickToOrderMicroseconds, NpgsqlDbType.Double).ConfigureAwait(false);
+            await WriteNullableAsync(copy, decision.HopMicroseconds, NpgsqlDbType.Double).ConfigureAwait(false);
         }
 
         return (long)await copy.CompleteAsync().ConfigureAwait(false);

@@ -337,6 +337,32 @@ public sealed class WsApiRequestTests
     }
 
     [Fact]
+    public async Task An_answer_reaches_the_engine_stamped_with_when_its_frame_was_read()
+    {
+        // The answer's input carried no receive stamp: what the chaser decided on it (a re-post after a reject) had
+        // no hop, or one measured from when the engine got to it, hiding the time the answer waited.
+        var time = new FakeTimeProvider();
+        var options = Options(time, Hmac);
+        await using var connector = new BinanceConnector(options);
+        var sink = new RejectionCountingSink();
+        connector.UseSink(sink);
+        await using var entry = new WsApiOrderEntry(connector, options, new Uri("ws://127.0.0.1:9/ws-fapi/v1"));
+        var socket = new RecordingSocket(time);
+        Assert.True(entry.TrySend(socket, Request(ChaserCommandKind.Place), time.GetUtcNow().ToUnixTimeMilliseconds(), out _));
+        string id;
+        using (var json = JsonDocument.Parse(socket.Frames[^1]))
+        {
+            id = json.RootElement.GetProperty("id").GetString()!;
+        }
+
+        var read = time.GetTimestamp();
+        time.Advance(TimeSpan.FromMilliseconds(3));
+        entry.OnMessage(Encoding.UTF8.GetBytes("{\"id\":\"" + id + "\",\"status\":400,\"error\":{\"code\":-5022,\"msg\":\"post only\"}}"), read);
+
+        Assert.Equal([read], sink.ReceivedTimestamps);
+    }
+
+    [Fact]
     public async Task A_query_or_a_closed_socket_is_not_sent_this_way()
     {
         var time = new FakeTimeProvider();
@@ -570,16 +596,19 @@ public sealed class WsApiRequestTests
         }
     }
 
-    /// <summary>Counts the rejections the answers bring; every other event is ignored.</summary>
+    /// <summary>Counts the rejections the answers bring, and when each was received; every other event is ignored.</summary>
     private sealed class RejectionCountingSink : IExchangeEventSink
     {
         public int Rejections { get; private set; }
+
+        public List<long> ReceivedTimestamps { get; } = [];
 
         public void OnInput(in ChaserInput input)
         {
             if (input.Kind == EventKind.Rejected)
             {
                 Rejections++;
+                ReceivedTimestamps.Add(input.ReceivedTimestamp);
             }
         }
     }

@@ -24,6 +24,7 @@ public class ResultTableTests
         CompletedAt = Start.AddSeconds(3.1),
         ChildOrders = 1,
         Latency = new LatencySummary(12, 268, 2956, 3100),
+        Hop = new LatencySummary(12, 14, 61, 70),
     };
 
     private static readonly ExecutionResult[] Demo =
@@ -40,6 +41,7 @@ public class ResultTableTests
         Detail = "canceled by the user",
         Fees = 0m,
         Latency = new LatencySummary(0, 0, 0, 0),
+        Hop = new LatencySummary(0, 0, 0, 0),
     };
 
     /// <summary>The table as redirected output prints it (plain ASCII), or as a terminal does with <paramref name="unicode"/>.</summary>
@@ -97,6 +99,17 @@ public class ResultTableTests
     }
 
     [Fact]
+    public void Both_latencies_are_said_under_the_table_even_when_its_columns_do_not_fit()
+    {
+        // At 80 columns the table drops its latency columns: the engine's hop and the tick-to-order were nowhere.
+        var text = new StringWriter();
+        OrderSession.Report(Demo, new OutputOptions(text, TextWriter.Null, Json: false, Interactive: false) { Columns = 80 });
+        var line = Assert.Single(text.ToString().Split('\n'), l => l.StartsWith("worst order:", StringComparison.Ordinal));
+        Assert.Equal("worst order: hop p50/p99 14 / 61 us, tick->order p50/p99 268 / 2956 us", line.TrimEnd());
+        Assert.True(line.TrimEnd().Length <= 80);
+    }
+
+    [Fact]
     public void On_an_80_column_terminal_every_line_fits_in_columns_with_one_line_per_order()
     {
         var lines = Draw(Demo, 80, unicode: true);
@@ -132,7 +145,7 @@ public class ResultTableTests
     {
         var lines = Draw(Demo, width: null);
         var header = Assert.Single(lines, l => l.StartsWith("| id |", StringComparison.Ordinal));
-        foreach (var heading in new[] { "target", "avg price", "arrival mid", "slippage bp", "fees USDT", "duration", "children", "fills", "tick->order p50/p99 us" })
+        foreach (var heading in new[] { "target", "avg price", "arrival mid", "slippage bp", "fees USDT", "duration", "children", "fills", "tick->order p50/p99 us", "hop p50/p99 us" })
         {
             Assert.Contains(heading, header, StringComparison.Ordinal);
         }
@@ -166,6 +179,7 @@ public class ResultTableTests
         Assert.Equal("-", cells[header.IndexOf("avg price")]);
         Assert.Equal("-", cells[header.IndexOf("slippage bp")]);
         Assert.Equal("-", cells[header.IndexOf("tick→order p50/p99 µs")]);
+        Assert.Equal("-", cells[header.IndexOf("hop p50/p99 µs")]);
         Assert.Equal("0 USDT", cells[header.IndexOf("filled")]);
     }
 
@@ -181,6 +195,7 @@ public class ResultTableTests
 
         Assert.Equal(JsonValueKind.Null, order.GetProperty("latency_us").GetProperty("p50").ValueKind);
         Assert.Equal(0, order.GetProperty("latency_us").GetProperty("count").GetInt32());
+        Assert.Equal((JsonValueKind.Null, 0), (order.GetProperty("hop_us").GetProperty("p99").ValueKind, order.GetProperty("hop_us").GetProperty("count").GetInt32()));
         Assert.Equal(1, order.GetProperty("side").GetInt32());
         Assert.Equal("canceled by the user", order.GetProperty("detail").GetString());
         Assert.Equal("2026-12-01T12:00:00.000Z", order.GetProperty("started_at").GetString());
@@ -195,6 +210,7 @@ public class ResultTableTests
         Assert.Equal(65_000.05m, order.GetProperty("arrival_mid").GetDecimal());
         Assert.Equal(14_950m / 0.23m, order.GetProperty("avg_price").GetDecimal());
         Assert.Equal(268d, order.GetProperty("latency_us").GetProperty("p50").GetDouble());
+        Assert.Equal((14d, 61d, 70d), (order.GetProperty("hop_us").GetProperty("p50").GetDouble(), order.GetProperty("hop_us").GetProperty("p99").GetDouble(), order.GetProperty("hop_us").GetProperty("max").GetDouble()));
         Assert.Equal(-1, ResultJson.Write([Demo[1]]).IndexOf("\"side\": 1", StringComparison.Ordinal));
         Assert.Contains("\"side\": -1", ResultJson.Write([Demo[1]]), StringComparison.Ordinal);
     }

@@ -69,6 +69,55 @@ public class OrderHostTests
     }
 
     [Fact]
+    public void A_held_back_reprice_has_its_wait_in_tick_to_order_and_only_the_engines_own_time_in_its_hop()
+    {
+        // One figure per decision mixed the two: a re-price sent by the timer 300 ms after the stale frame counted
+        // 300 ms against the engine, though the engine took 25 µs from the timer's firing to the socket.
+        Book(65_000.0m, updateId: 1);
+        Accept(65_000.0m);
+        _time.Advance(TimeSpan.FromMilliseconds(50));
+        var staleFrame = Book(65_000.2m, updateId: 2);
+
+        var firedAt = FireTimer();
+
+        var modify = Assert.Single(_recorder.Decisions, d => d.Command.Kind == ChaserCommandKind.Modify);
+        Assert.Equal(EventKind.Timer, modify.Command.Cause.Trigger);
+        Assert.Equal((firedAt + HandOffCost - staleFrame).TotalMicroseconds, modify.TickToOrderMicroseconds);
+        Assert.Equal(HandOffCost.TotalMicroseconds, modify.HopMicroseconds);
+        var result = _host.Complete();
+        Assert.Equal((2, HandOffCost.TotalMicroseconds), (result.Hop.Count, result.Hop.Max));
+        Assert.Equal(modify.TickToOrderMicroseconds, result.Latency.Max); // the wait stays in tick-to-order
+    }
+
+    [Fact]
+    public void The_hop_runs_from_the_inputs_receipt_so_time_it_waited_before_the_host_counts()
+    {
+        // A fill received 40 µs before its order's loop got to it: those 40 µs are the engine's, not the exchange's.
+        Book(65_000.0m, updateId: 1);
+        var child = _gateway.Sent[^1].Command.ClientOrderId;
+        Accept(65_000.0m);
+        var received = _time.GetTimestamp();
+        _time.Advance(TimeSpan.FromMicroseconds(40));
+        _host.Handle(ChaserInput.OfFill(new Fill(child, 7, 65_000.0m, 0.004m, 0m, "USDT", true, 0.004m, false, T0, T0)).ReceivedAt(received));
+        _time.Advance(TimeSpan.FromMilliseconds(300));
+        var frame = _time.GetTimestamp();
+        _time.Advance(TimeSpan.FromMicroseconds(40));
+        _host.Handle(ChaserInput.OfBook("BTCUSDT", new BookTop(65_000.2m, 3m, 65_000.7m, 3m, 2, _time.GetUtcNow()), frame));
+
+        var modify = Assert.Single(_recorder.Decisions, d => d.Command.Kind == ChaserCommandKind.Modify);
+        Assert.Equal(EventKind.BookTop, modify.Command.Cause.Trigger);
+        Assert.Equal((40 + HandOffCost.TotalMicroseconds, 40 + HandOffCost.TotalMicroseconds), (modify.TickToOrderMicroseconds, modify.HopMicroseconds));
+    }
+
+    [Fact]
+    public void An_input_nobody_stamped_has_no_hop()
+    {
+        _host.Handle(ChaserInput.OfBook("BTCUSDT", new BookTop(65_000.0m, 3m, 65_000.5m, 3m, 1, T0), receivedTimestamp: 0));
+        var sent = Assert.Single(_recorder.Decisions, d => d.Command.Kind == ChaserCommandKind.Place);
+        Assert.Equal(((double?)null, (double?)null), (sent.TickToOrderMicroseconds, sent.HopMicroseconds)); // unknown arrival: unmeasured, never 0
+    }
+
+    [Fact]
     public void A_request_the_gateway_refused_is_recorded_with_no_latency()
     {
         // The connector returned a timestamp for a request its rate guard refused: counted as sent, with a latency.
@@ -78,7 +127,8 @@ public class OrderHostTests
         var place = Assert.Single(_recorder.Decisions);
         Assert.Equal(ChaserCommandKind.Place, place.Command.Kind);
         Assert.Null(place.TickToOrderMicroseconds);
-        Assert.Equal(0, _host.Complete().Latency.Count);
+        Assert.Null(place.HopMicroseconds);
+        Assert.Equal((0, 0), (_host.Complete().Latency.Count, _host.Complete().Hop.Count));
     }
 
     [Fact]
@@ -173,7 +223,7 @@ public class OrderHostTests
     {
         _time.Advance(_host.NextWakeUp!.Value - _time.GetUtcNow());
         var firedAt = _time.GetUtcNow() - T0;
-        _host.Handle(ChaserInput.Timer);
+        _host.Handle(ChaserInput.Timer.ReceivedAt(_time.GetTimestamp())); // as the runner's timer stamps it
         return firedAt;
     }
 

@@ -31,7 +31,8 @@ public class RunnerCompletionTests
         runner.Post(ChaserInput.OfBook("BTCUSDT", new BookTop(65_000.0m, 3m, 65_000.5m, 3m, 1, T0), time.GetTimestamp()));
         var child = await connector.FirstPlaced.Task.WaitAsync(Patience, Ct);
         runner.Post(ChaserInput.OfAccepted(new OrderAccepted(child, 1, 65_000.0m, 0.010m, false, T0, T0)));
-        runner.Post(ChaserInput.OfFill(new Fill(child, 7, 65_000.0m, 0.010m, 0m, "USDT", true, 0.010m, true, T0, T0)));
+        // Posted from a stream's thread: the runner handles it there (the order is idle), and completes there.
+        var finishing = Task.Run(() => runner.Post(ChaserInput.OfFill(new Fill(child, 7, 65_000.0m, 0.010m, 0m, "USDT", true, 0.010m, true, T0, T0))), Ct);
 
         // The runner is inside Complete (its first clock read after the finish); the stream delivers a late fill.
         Assert.True(time.Entered.Wait(Patience, Ct), "the runner never completed");
@@ -40,6 +41,7 @@ public class RunnerCompletionTests
         time.Release.Set();
         var result = await run.WaitAsync(Patience, Ct);
         await late.WaitAsync(Patience, Ct);
+        await finishing.WaitAsync(Patience, Ct);
 
         Assert.Equal(result.FilledQuantity, result.Fills.Sum(f => f.Quantity));
         Assert.Equal(result.FilledNotional, result.Fills.Sum(f => f.Price * f.Quantity));

@@ -56,9 +56,9 @@ public sealed class ReportTests : IAsyncLifetime
             Mid(id, 0, 64_999.9m, 65_000.2m), Mid(id, 2, 65_000.0m, 65_000.1m), Mid(id, 5, 64_999.0m, 64_999.1m), Mid(id, 65, 64_999.0m, 64_999.1m));
         db.MarketTrades.AddRange(Print(id, 0.5, 65_000m, 0.5m), Print(id, 2.5, 65_001m, 0.5m), Print(id, 30, 60_000m, 9m));
         db.Events.AddRange(
-            new EventRow { OrderId = id, Time = T0, Kind = "place", ClientOrderId = $"chs-{id}-1", Price = 65_000.2m, Qty = 0.3m, Trigger = "book_top", Rule = "post_at_best", TickToOrderUs = 40 },
-            new EventRow { OrderId = id, Time = T0.AddSeconds(2), Kind = "cancel", ClientOrderId = $"chs-{id}-1", Trigger = "book_top", Rule = "reprice", TickToOrderUs = 10 },
-            new EventRow { OrderId = id, Time = T0.AddSeconds(2.1), Kind = "place", ClientOrderId = $"chs-{id}-2", Price = 65_000.1m, Qty = 0.2m, Trigger = "order_finished", Rule = "post_at_best", TickToOrderUs = 20 },
+            new EventRow { OrderId = id, Time = T0, Kind = "place", ClientOrderId = $"chs-{id}-1", Price = 65_000.2m, Qty = 0.3m, Trigger = "book_top", Rule = "post_at_best", TickToOrderUs = 40, HopUs = 4 },
+            new EventRow { OrderId = id, Time = T0.AddSeconds(2), Kind = "cancel", ClientOrderId = $"chs-{id}-1", Trigger = "book_top", Rule = "reprice", TickToOrderUs = 10, HopUs = 9 },
+            new EventRow { OrderId = id, Time = T0.AddSeconds(2.1), Kind = "place", ClientOrderId = $"chs-{id}-2", Price = 65_000.1m, Qty = 0.2m, Trigger = "order_finished", Rule = "post_at_best", TickToOrderUs = 20, HopUs = 7 },
             new EventRow { OrderId = id, Time = T0.AddSeconds(4), Kind = "finish", Trigger = "fill", Rule = "target_reached", FinishReason = "filled" });
         await db.SaveChangesAsync(Ct);
     }
@@ -104,6 +104,7 @@ public sealed class ReportTests : IAsyncLifetime
         Assert.Equal(2, r.OrderRequests);
         Assert.Equal(0.006667m, r.OrderBudgetPeak10s);
         Assert.Equal((20.0, 40.0), (r.TickToOrderP50Us!.Value, r.TickToOrderP99Us!.Value)); // 10, 20, 40: nearest rank
+        Assert.Equal((7.0, 9.0), (r.HopP50Us!.Value, r.HopP99Us!.Value)); // 4, 7, 9: the hop, apart from tick-to-order
 
         // Markouts (sell: side × (price − later mid) / price with side −1). +1 s: fill 1 → mid at +2 s 65,000.05:
         // −(65,000.2 − 65,000.05) / 65,000.2; fill 2 → mid at +4 s (from +2 s) 65,000.05: −(65,000.1 − 65,000.05) / 65,000.1.

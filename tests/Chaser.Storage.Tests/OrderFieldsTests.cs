@@ -26,7 +26,7 @@ public class OrderFieldsTests
 
         await using (var db = new ChaserDb(database.ConnectionString))
         {
-            Assert.Equal([6, 7], await DatabaseMigrator.MigrateAsync(db, Ct));
+            Assert.Equal([6, 7, 8], await DatabaseMigrator.MigrateAsync(db, Ct));
             var old = await db.Orders.AsNoTracking().SingleAsync(Ct);
             Assert.Equal(("momentum", 65_000.5m, "take", 60_000L, (long?)null, OrderStatus.New), (old.Strategy, old.PriceExpected, old.DeadlineAction, old.TimeLimitMs!.Value, old.MinRepriceIntervalMs, old.Status));
             var spec = OrderQueries.ToSpec(old);

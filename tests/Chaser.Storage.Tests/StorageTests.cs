@@ -35,7 +35,7 @@ public class StorageTests
         await using var database = await TestDatabase.CreateAsync(provider);
         await using var db = new ChaserDb(database.ConnectionString);
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7], await DatabaseMigrator.MigrateAsync(db, Ct));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], await DatabaseMigrator.MigrateAsync(db, Ct));
         Assert.Empty(await DatabaseMigrator.MigrateAsync(db, Ct));
         Assert.Equal(0, await db.Orders.CountAsync(Ct));
         Assert.Equal(0, await db.Fills.CountAsync(Ct));
@@ -149,7 +149,7 @@ public class StorageTests
             recorder.Mid(new MidSample(7, 65_000m, 65_000.1m, T0, T0.AddTicks(17)));
             recorder.MarketTrade(new MarketTradeSample(7, 65_000.1m, 0.123m, false, T0.AddMilliseconds(3), T0.AddMilliseconds(4)));
             recorder.MarketTrade(new MarketTradeSample(7, 65_000m, 0.0001m, true, T0.AddMilliseconds(5), T0.AddMilliseconds(6)));
-            recorder.Decision(new DecisionRecord(7, T0, place, 123.4));
+            recorder.Decision(new DecisionRecord(7, T0, place, 123.4, 12.5));
             recorder.Child(ChildOrderSnapshot.Of(7, child, T0));
             recorder.Fill(fill);
             recorder.Fill(fill with { ReceivedAt = T0.AddSeconds(3) }); // the same trade again, from userTrades
@@ -189,8 +189,9 @@ public class StorageTests
 
         Assert.Equal(["place", "finish"], order.Events.OrderBy(e => e.Time).Select(e => e.Kind));
         var placed = order.Events.Single(e => e.Kind == "place");
-        Assert.Equal((65_000.1m, 0.015m, "book_top", "post_at_best", 123.4), (placed.Price!.Value, placed.Qty!.Value, placed.Trigger, placed.Rule, placed.TickToOrderUs!.Value));
-        Assert.Equal("filled", order.Events.Single(e => e.Kind == "finish").FinishReason);
+        Assert.Equal((65_000.1m, 0.015m, "book_top", "post_at_best", 123.4, 12.5), (placed.Price!.Value, placed.Qty!.Value, placed.Trigger, placed.Rule, placed.TickToOrderUs!.Value, placed.HopUs!.Value));
+        var finished = order.Events.Single(e => e.Kind == "finish");
+        Assert.Equal(("filled", (double?)null), (finished.FinishReason, finished.HopUs)); // nothing sent: no hop, not 0
 
         Assert.Equal(
             [(65_000.1m, 0.123m, false, T0.AddMilliseconds(3), T0.AddMilliseconds(4)), (65_000m, 0.0001m, true, T0.AddMilliseconds(5), T0.AddMilliseconds(6))],

@@ -558,8 +558,9 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
                 return;
             }
 
+            var received = _time.GetTimestamp();
             ObserveResponse(response, body, sentAt);
-            HandleOrderAnswer(body, (int)response.StatusCode, kind, clientOrderId, rateLimitObserved: true);
+            HandleOrderAnswer(body, (int)response.StatusCode, kind, clientOrderId, received, rateLimitObserved: true);
         }
     }
 
@@ -567,8 +568,9 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     /// What an answer to a place / modify / cancel means for the chaser, whichever way it came (REST or the
     /// WebSocket API): accepted, finished, rejected, or an unknown outcome that must be confirmed by a query. A rate-limit
     /// answer pauses the guard whichever way it came (the REST path has done so with the response's Retry-After).
+    /// <paramref name="receivedTimestamp"/>: when the answer's bytes were read, what its input is stamped with (0: when it reaches the engine).
     /// </summary>
-    internal void HandleOrderAnswer(ReadOnlySpan<byte> body, int status, ChaserCommandKind kind, string clientOrderId, bool rateLimitObserved = false)
+    internal void HandleOrderAnswer(ReadOnlySpan<byte> body, int status, ChaserCommandKind kind, string clientOrderId, long receivedTimestamp = 0, bool rateLimitObserved = false)
     {
         var request = ToRequestKind(kind);
         var now = _time.GetUtcNow();
@@ -585,15 +587,15 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
             if (kind == ChaserCommandKind.Place && order.Status is BinanceOrderStatus.Expired or BinanceOrderStatus.ExpiredInMatch)
             {
                 // The pre-2023 way of refusing a post-only order that would cross: accepted, then expired.
-                Sink.OnInput(ChaserInput.OfRejected(new OrderRejected(clientOrderId, request, RejectKind.PostOnlyWouldCross, -5022, "post-only order expired", now)));
+                Sink.OnInput(ChaserInput.OfRejected(new OrderRejected(clientOrderId, request, RejectKind.PostOnlyWouldCross, -5022, "post-only order expired", now)).ReceivedAt(receivedTimestamp));
             }
             else if (kind == ChaserCommandKind.Cancel || final)
             {
-                Sink.OnInput(ChaserInput.OfFinished(new OrderFinished(clientOrderId, order.Status.ToCore(), order.ExecutedQuantity, JsonRead.Time(order.UpdateTimeMs), now)));
+                Sink.OnInput(ChaserInput.OfFinished(new OrderFinished(clientOrderId, order.Status.ToCore(), order.ExecutedQuantity, JsonRead.Time(order.UpdateTimeMs), now)).ReceivedAt(receivedTimestamp));
             }
             else
             {
-                Sink.OnInput(ChaserInput.OfAccepted(order.ToAccepted(kind == ChaserCommandKind.Modify, now)));
+                Sink.OnInput(ChaserInput.OfAccepted(order.ToAccepted(kind == ChaserCommandKind.Modify, now)).ReceivedAt(receivedTimestamp));
             }
 
             return;
@@ -616,11 +618,11 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
             || (status >= 500 && !(status == 503 && error.Message.Contains("Service Unavailable", StringComparison.OrdinalIgnoreCase)));
         if (unknown)
         {
-            Sink.OnInput(ChaserInput.OfUnknown(new RequestOutcomeUnknown(clientOrderId, request, now)));
+            Sink.OnInput(ChaserInput.OfUnknown(new RequestOutcomeUnknown(clientOrderId, request, now)).ReceivedAt(receivedTimestamp));
             return;
         }
 
-        Sink.OnInput(ChaserInput.OfRejected(new OrderRejected(clientOrderId, request, BinanceRejects.Classify(error.Code, status), error.Code, error.Message, now)));
+        Sink.OnInput(ChaserInput.OfRejected(new OrderRejected(clientOrderId, request, BinanceRejects.Classify(error.Code, status), error.Code, error.Message, now)).ReceivedAt(receivedTimestamp));
     }
 
     /// <summary>GET order, then its trades (fed as fills, which the chaser counts once), then its status.</summary>

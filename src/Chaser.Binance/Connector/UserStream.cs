@@ -103,13 +103,13 @@ internal sealed class UserStream : IAsyncDisposable
                 switch (core.Kind)
                 {
                     case CoreOrderEventKind.Accepted:
-                        _sink.OnInput(ChaserInput.OfAccepted(core.Accepted));
+                        _sink.OnInput(ChaserInput.OfAccepted(core.Accepted).ReceivedAt(receivedTimestamp));
                         break;
                     case CoreOrderEventKind.Fill:
-                        _sink.OnInput(ChaserInput.OfFill(core.Fill));
+                        _sink.OnInput(ChaserInput.OfFill(core.Fill).ReceivedAt(receivedTimestamp));
                         break;
                     case CoreOrderEventKind.Finished:
-                        _sink.OnInput(ChaserInput.OfFinished(core.Finished));
+                        _sink.OnInput(ChaserInput.OfFinished(core.Finished).ReceivedAt(receivedTimestamp));
                         break;
                     default:
                         break;

@@ -493,7 +493,7 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
             _connector.ReportBudget();
         }
 
-        _connector.HandleOrderAnswer(body, status, pending.Kind, pending.ClientOrderId);
+        _connector.HandleOrderAnswer(body, status, pending.Kind, pending.ClientOrderId, receivedTimestamp);
     }
 
     /// <summary>Our ids are strings of digits (<see cref="WsApiFrameWriter"/>); anything else is not an answer of ours.</summary>

@@ -66,6 +66,9 @@ public sealed record ExecutionTrace
 
     public IReadOnlyList<double> TickToOrderMicroseconds { get; init; } = [];
 
+    /// <summary>The engine's hop of each sent request: from the input it was decided on to its bytes on the socket.</summary>
+    public IReadOnlyList<double> HopMicroseconds { get; init; } = [];
+
     /// <summary>When each request that counts against the exchange's order-rate limit (a place or a modify) was sent.</summary>
     public IReadOnlyList<DateTimeOffset> OrderRequestTimes { get; init; } = [];
 }
@@ -155,6 +158,10 @@ public sealed record ExecutionMetrics
 
     public double? LatencyP99Microseconds { get; init; }
 
+    public double? HopP50Microseconds { get; init; }
+
+    public double? HopP99Microseconds { get; init; }
+
     /// <summary>
     /// Size-weighted markouts in basis points at +1 s, +10 s, +60 s: <c>side × (fill price − mid at fill time + h) / fill
     /// price</c>, positive = the market moved against us after the fill (adverse selection). Null for a horizon no
@@ -212,6 +219,8 @@ public sealed record ExecutionMetrics
             PeakOrderRequestsPer10s = PeakInWindow(trace.OrderRequestTimes, TimeSpan.FromSeconds(10)),
             LatencyP50Microseconds = Percentile(trace.TickToOrderMicroseconds, 0.50),
             LatencyP99Microseconds = Percentile(trace.TickToOrderMicroseconds, 0.99),
+            HopP50Microseconds = Percentile(trace.HopMicroseconds, 0.50),
+            HopP99Microseconds = Percentile(trace.HopMicroseconds, 0.99),
             MarkoutsBps = [.. MarkoutHorizons.Select(h => Markout(trace, side, h))],
         };
     }

@@ -117,8 +117,9 @@ public readonly struct ChaserInput
     public string? Symbol { get; private init; }
 
     /// <summary>
-    /// The <see cref="TimeProvider.GetTimestamp"/> reading when a market-data frame arrived (0 when unknown): where
-    /// tick-to-order latency is measured from.
+    /// The <see cref="TimeProvider.GetTimestamp"/> reading when the input arrived (0 when unknown): a frame or an
+    /// answer when its bytes were read, a timer when it fired. Where the engine's hop (input to bytes on the socket)
+    /// is measured from, and a price frame's tick-to-order.
     /// </summary>
     public long ReceivedTimestamp { get; private init; }
 
@@ -163,6 +164,9 @@ public readonly struct ChaserInput
 
     /// <summary>Whether this is market data (book, depth): a frame the chaser prices from.</summary>
     public bool IsPriceFrame => Kind is EventKind.BookTop or EventKind.Depth;
+
+    /// <summary>The same input, received at <paramref name="timestamp"/> (a <see cref="TimeProvider.GetTimestamp"/> reading).</summary>
+    public ChaserInput ReceivedAt(long timestamp) => this with { ReceivedTimestamp = timestamp };
 
     public static ChaserInput Start { get; } = new() { Kind = EventKind.Start };
 

@@ -17,14 +17,17 @@ public sealed record FillRecord(
     DateTimeOffset ReceivedAt);
 
 /// <summary>
-/// One decision of a chaser: the command, its cause, and the measured tick-to-order latency. A value (one is made for
-/// every command, many a second): recording it allocates nothing.
+/// One decision of a chaser: the command, its cause, the measured tick-to-order latency (from the frame that made the
+/// order stale, deliberate waits included) and the engine's own hop (from the input it was decided on to the bytes
+/// handed to the socket); both null for a decision that sent nothing. A value (one is made for every command, many a
+/// second): recording it allocates nothing.
 /// </summary>
 public readonly record struct DecisionRecord(
     long ParentId,
     DateTimeOffset Time,
     ChaserCommand Command,
-    double? TickToOrderMicroseconds);
+    double? TickToOrderMicroseconds,
+    double? HopMicroseconds = null);
 
 /// <summary>A mid-price sample of the book a parent order was worked against. A value: one is made per book that moves the mid.</summary>
 public readonly record struct MidSample(long ParentId, decimal Bid, decimal Ask, DateTimeOffset ExchangeTime, DateTimeOffset ReceivedAt)
@@ -35,7 +38,7 @@ public readonly record struct MidSample(long ParentId, decimal Bid, decimal Ask,
 /// <summary>A print on the market's tape seen while a parent order worked (the VWAP benchmark is computed from these). A value: one per print.</summary>
 public readonly record struct MarketTradeSample(long ParentId, decimal Price, decimal Quantity, bool BuyerIsMaker, DateTimeOffset ExchangeTime, DateTimeOffset ReceivedAt);
 
-/// <summary>p50 / p99 / max of the tick-to-order latency of one parent order's decisions, in microseconds.</summary>
+/// <summary>p50 / p99 / max of a latency over one parent order's decisions, in microseconds.</summary>
 public sealed record LatencySummary(int Count, double P50, double P99, double Max)
 {
     public static LatencySummary Of(IReadOnlyCollection<double> samples)
@@ -96,7 +99,11 @@ public sealed record ExecutionResult
         init => field = value is null ? [] : [.. value];
     } = [];
 
+    /// <summary>Tick-to-order: from the frame that made the order stale (or caused the request) to its bytes on the socket, waits included.</summary>
     public LatencySummary Latency { get; init; } = new(0, 0, 0, 0);
+
+    /// <summary>The engine's own hop: from the input each request was decided on to its bytes on the socket, no waits.</summary>
+    public LatencySummary Hop { get; init; } = new(0, 0, 0, 0);
 
     /// <summary>The target in quote currency: the size for a notional order, size × arrival mid for a quantity order.</summary>
     public decimal TargetNotional => Spec.SizeType == SizeType.Notional ? Spec.Size : Spec.Size * ArrivalMid;
