@@ -173,7 +173,12 @@ public sealed class ChaserDb : DbContext
             return text;
         }
 
-        var uri = new Uri(text);
+        // A URL that does not parse is the caller's input, named as such (not an internal error).
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri))
+        {
+            throw new ArgumentException("the connection string looks like a postgres:// URL but is not a valid one (postgres://user:password@host:port/database)");
+        }
+
         var builder = new StringBuilder();
         builder.Append(CultureInfo.InvariantCulture, $"Host={uri.Host};Port={(uri.Port > 0 ? uri.Port : 5432)}");
         var database = uri.AbsolutePath.Trim('/');
