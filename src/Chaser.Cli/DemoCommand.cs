@@ -36,14 +36,15 @@ internal static class DemoCommand
     ];
 
     /// <summary>
-    /// The demo's market: the simulator's synthetic one with three times its default trading (calm and burst), so that
-    /// the three orders fill within seconds rather than tens of them — a demo is read by someone waiting for it. The book's
-    /// adds, cancels and volatility stay the defaults.
+    /// The demo's market: the simulator's synthetic one with five times its default trading (calm and burst), so that
+    /// the three orders fill within about two seconds rather than tens of them — a demo is read by someone waiting for
+    /// it. Only the takers come faster: the book's adds, cancels and volatility stay the defaults, the clock is real,
+    /// and every fill is still a taker trading against the order resting at the touch.
     /// </summary>
     public static SyntheticOptions DemoMarket { get; } = new()
     {
-        CalmTradesPerSecond = 3 * new SyntheticOptions().CalmTradesPerSecond,
-        BurstTradesPerSecond = 3 * new SyntheticOptions().BurstTradesPerSecond,
+        CalmTradesPerSecond = 5 * new SyntheticOptions().CalmTradesPerSecond,
+        BurstTradesPerSecond = 5 * new SyntheticOptions().BurstTradesPerSecond,
     };
 
     public static async Task<int> RunAsync(ParseResult args, CommandContext context)

@@ -75,8 +75,7 @@ internal static class Recording
     {
         try
         {
-            await using var db = new ChaserDb(connectionString);
-            return await DatabaseMigrator.MigrateAsync(db, cancellationToken).ConfigureAwait(false);
+            return await DatabaseMigrator.MigrateAsync(connectionString, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or ArgumentException)
         {
@@ -87,10 +86,9 @@ internal static class Recording
     /// <summary>The database's instance tag for client order ids (the schema must be applied first).</summary>
     public static async Task<string> ClientIdTagAsync(string connectionString, CancellationToken cancellationToken)
     {
-        await using var db = new ChaserDb(connectionString);
         try
         {
-            return await db.GetClientIdTagAsync(cancellationToken).ConfigureAwait(false);
+            return await ChaserDb.ClientIdTagAsync(connectionString, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
         {
@@ -106,12 +104,11 @@ internal static class Recording
     /// </summary>
     public static async Task EnsureWritableAsync(string connectionString, CancellationToken cancellationToken)
     {
-        await using var db = new ChaserDb(connectionString);
-        var connection = db.Database.GetDbConnection();
+        await using var connection = ChaserDb.CreateConnection(connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            if (db.Provider == DatabaseProvider.Sqlite)
+            if (ChaserDb.ProviderOf(connectionString) == DatabaseProvider.Sqlite)
             {
                 await using var check = connection.CreateCommand();
                 check.CommandText = "PRAGMA quick_check(1)";
@@ -165,6 +162,12 @@ internal static class Recording
     {
         await MigrateAsync(connectionString, cancellationToken).ConfigureAwait(false);
         await EnsureWritableAsync(connectionString, cancellationToken).ConfigureAwait(false);
+        return await StoreOrdersAsync(connectionString, specs, time, cancellationToken, explicitId).ConfigureAwait(false);
+    }
+
+    /// <summary>Stores the parent orders as new rows in a database already migrated and checked writable, returning them with their ids.</summary>
+    public static async Task<IReadOnlyList<ParentOrderSpec>> StoreOrdersAsync(string connectionString, IReadOnlyList<ParentOrderSpec> specs, TimeProvider time, CancellationToken cancellationToken, bool explicitId = false)
+    {
         await using var db = new ChaserDb(connectionString);
 
         var rows = specs.Select(spec => new OrderRow

@@ -64,6 +64,10 @@ internal static class ServeCommand
             throw;
         }
 
+        // Everything up to listening runs on plain connections; the API's reads use EF Core, whose first use (a few
+        // hundred ms) is paid here, on the other core, while the simulator starts and the engine connects.
+        var efWarm = Task.Run(() => ChaserDb.WarmUpAsync(database, context.Stop), context.Stop);
+
         var token = context.Environment(TokenVariable);
         var generated = string.IsNullOrWhiteSpace(token);
         if (generated)
@@ -122,6 +126,7 @@ internal static class ServeCommand
             // Ctrl-C / SIGTERM: stop taking requests, then cancel what is still working.
         }
 
+        await efWarm.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         var left = await venue.Engine.StopAsync().ConfigureAwait(false);
         // Bounded, as execute's last flush: a database gone away must not hold the process (and the port) for good.

@@ -1,9 +1,12 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Chaser.Core.Chasing;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Npgsql;
 
 namespace Chaser.Storage;
 
@@ -65,19 +68,66 @@ public sealed class ChaserDb : DbContext
     /// drawn at random on first use and kept in <c>instance</c>, so a restarted process recognises its own orders and
     /// two databases on one account never share ids. Race-free: concurrent first callers all get the row inserted first.
     /// </summary>
-    public async Task<string> GetClientIdTagAsync(CancellationToken cancellationToken = default)
+    public Task<string> GetClientIdTagAsync(CancellationToken cancellationToken = default) => ClientIdTagAsync(_connectionString, cancellationToken);
+
+    /// <summary>
+    /// <see cref="GetClientIdTagAsync"/> on a plain connection: every start reads it, and through EF
+    /// Core the first read costs its service provider, model and query pipeline (a few hundred ms).
+    /// </summary>
+    public static async Task<string> ClientIdTagAsync(string? connectionString, CancellationToken cancellationToken = default)
     {
-        var tag = await ReadClientIdTagAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = CreateConnection(connectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var tag = await ReadClientIdTagAsync(connection, cancellationToken).ConfigureAwait(false);
         if (tag is null)
         {
-            var drawn = ClientOrderIds.NewTag();
-            await Database.ExecuteSqlAsync($"INSERT INTO instance (id, client_id_tag) VALUES (1, {drawn}) ON CONFLICT (id) DO NOTHING", cancellationToken).ConfigureAwait(false);
-            tag = await ReadClientIdTagAsync(cancellationToken).ConfigureAwait(false);
+            await using (var insert = connection.CreateCommand())
+            {
+                insert.CommandText = "INSERT INTO instance (id, client_id_tag) VALUES (1, @tag) ON CONFLICT (id) DO NOTHING";
+                var drawn = insert.CreateParameter();
+                drawn.ParameterName = "@tag";
+                drawn.Value = ClientOrderIds.NewTag();
+                insert.Parameters.Add(drawn);
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            tag = await ReadClientIdTagAsync(connection, cancellationToken).ConfigureAwait(false);
         }
 
         return ClientOrderIds.IsValidTag(tag)
             ? tag!
             : throw new InvalidOperationException($"instance.client_id_tag holds '{tag}', not a client id tag ({ClientOrderIds.TagLength} characters of [0-9a-z])");
+    }
+
+    /// <summary>
+    /// Pays EF Core's first use (its service provider, the model, the query pipeline's first compilation: a few hundred
+    /// ms of run-time work, which ReadyToRun does not precompile) with one read of <c>orders</c>, so that a caller can
+    /// overlap it with other work instead of the first API request paying it. A database that fails here is left for
+    /// the request that reads it to report.
+    /// </summary>
+    public static async Task WarmUpAsync(string? connectionString, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var db = new ChaserDb(connectionString);
+            await db.Orders.AsNoTracking().Where(o => o.Status == OrderStatus.Working).OrderBy(o => o.Id).Take(1).ToListAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException)
+        {
+            // The same read fails again where it counts, with its error.
+        }
+    }
+
+    /// <summary>
+    /// A plain ADO.NET connection (not opened) to the database a connection string names, for the few statements every
+    /// start runs (the schema check, the write probe, the instance tag) without paying for EF Core's first use.
+    /// </summary>
+    public static DbConnection CreateConnection(string? connectionString)
+    {
+        var text = string.IsNullOrWhiteSpace(connectionString) ? DefaultSqlite : connectionString;
+        var provider = ProviderOf(text);
+        var normalized = Normalize(text, provider);
+        return provider == DatabaseProvider.PostgreSql ? new NpgsqlConnection(normalized) : new SqliteConnection(normalized);
     }
 
     // Which context a query of Orders came from (EF gives each context its own query provider, and every query built
@@ -90,8 +140,12 @@ public sealed class ChaserDb : DbContext
     /// <summary>The connection string as given; it may hold a password, so it is never logged.</summary>
     internal string ConnectionString => _connectionString;
 
-    private async Task<string?> ReadClientIdTagAsync(CancellationToken cancellationToken) =>
-        (await Database.SqlQuery<string>($"SELECT client_id_tag AS \"Value\" FROM instance WHERE id = 1").ToListAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+    private static async Task<string?> ReadClientIdTagAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var read = connection.CreateCommand();
+        read.CommandText = "SELECT client_id_tag FROM instance WHERE id = 1";
+        return await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
 
     /// <summary>PostgreSQL for <c>Host=…</c> / <c>postgres://</c> strings, SQLite otherwise (<c>Data Source=…</c> or a file name).</summary>
     public static DatabaseProvider ProviderOf(string connectionString)
@@ -119,7 +173,12 @@ public sealed class ChaserDb : DbContext
             return text;
         }
 
-        var uri = new Uri(text);
+        // A URL that does not parse is the caller's input, named as such (not an internal error).
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri))
+        {
+            throw new ArgumentException("the connection string looks like a postgres:// URL but is not a valid one (postgres://user:password@host:port/database)");
+        }
+
         var builder = new StringBuilder();
         builder.Append(CultureInfo.InvariantCulture, $"Host={uri.Host};Port={(uri.Port > 0 ? uri.Port : 5432)}");
         var database = uri.AbsolutePath.Trim('/');
@@ -217,9 +276,12 @@ public sealed class ChaserDb : DbContext
 
     public static string ToStoredText(decimal value) => value.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>Money as SQLite keeps it (invariant text) read back.</summary>
+    public static decimal FromStoredText(string text) => decimal.Parse(text, NumberStyles.Number | NumberStyles.AllowExponent, CultureInfo.InvariantCulture);
+
     private static readonly ValueConverter<decimal, string> DecimalAsText = new(
         value => value.ToString(CultureInfo.InvariantCulture),
-        text => decimal.Parse(text, NumberStyles.Number | NumberStyles.AllowExponent, CultureInfo.InvariantCulture));
+        text => FromStoredText(text));
 
     private static readonly ValueConverter<DateTimeOffset, long> TimeAsTicks = new(
         time => time.UtcTicks - (time.UtcTicks % 10),

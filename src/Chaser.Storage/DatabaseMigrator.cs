@@ -27,10 +27,25 @@ public static class DatabaseMigrator
     }
 
     /// <summary>Applies what is missing; returns the versions applied now (empty when the schema is current).</summary>
-    public static async Task<IReadOnlyList<int>> MigrateAsync(ChaserDb db, CancellationToken cancellationToken = default)
+    public static Task<IReadOnlyList<int>> MigrateAsync(ChaserDb db, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(db);
-        var connection = db.Database.GetDbConnection();
+        return MigrateAsync(db.Database.GetDbConnection(), db.Provider, cancellationToken);
+    }
+
+    /// <summary>
+    /// The same on a plain connection (<see cref="ChaserDb.CreateConnection"/>), as every start does: the check of a
+    /// current schema is a few ms of SQL, and through a <see cref="ChaserDb"/> it would cost EF Core's first use too.
+    /// </summary>
+    public static async Task<IReadOnlyList<int>> MigrateAsync(string? connectionString, CancellationToken cancellationToken = default)
+    {
+        var text = string.IsNullOrWhiteSpace(connectionString) ? ChaserDb.DefaultSqlite : connectionString;
+        await using var connection = ChaserDb.CreateConnection(text);
+        return await MigrateAsync(connection, ChaserDb.ProviderOf(text), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<IReadOnlyList<int>> MigrateAsync(DbConnection connection, DatabaseProvider provider, CancellationToken cancellationToken)
+    {
         var opened = connection.State != System.Data.ConnectionState.Open;
         if (opened)
         {
@@ -39,7 +54,7 @@ public static class DatabaseMigrator
 
         try
         {
-            if (db.Provider == DatabaseProvider.PostgreSql)
+            if (provider == DatabaseProvider.PostgreSql)
             {
                 await ExecuteAsync(connection, null, $"SELECT pg_advisory_lock({AdvisoryLockKey})", cancellationToken).ConfigureAwait(false);
             }
@@ -51,7 +66,7 @@ public static class DatabaseMigrator
 
             try
             {
-                await ExecuteAsync(connection, null, db.Provider == DatabaseProvider.PostgreSql
+                await ExecuteAsync(connection, null, provider == DatabaseProvider.PostgreSql
                     ? "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
                     : "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)", cancellationToken).ConfigureAwait(false);
 
@@ -67,7 +82,7 @@ public static class DatabaseMigrator
                 }
 
                 var now = new List<int>();
-                foreach (var (version, name, sql) in Scripts(db.Provider).Where(s => !applied.Contains(s.Version)))
+                foreach (var (version, name, sql) in Scripts(provider).Where(s => !applied.Contains(s.Version)))
                 {
                     await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                     await ExecuteAsync(connection, transaction, sql, cancellationToken).ConfigureAwait(false);
@@ -88,7 +103,7 @@ public static class DatabaseMigrator
             }
             finally
             {
-                if (db.Provider == DatabaseProvider.PostgreSql)
+                if (provider == DatabaseProvider.PostgreSql)
                 {
                     await ExecuteAsync(connection, null, $"SELECT pg_advisory_unlock({AdvisoryLockKey})", CancellationToken.None).ConfigureAwait(false);
                 }

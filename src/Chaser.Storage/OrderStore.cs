@@ -1,5 +1,5 @@
+using System.Globalization;
 using Chaser.Core.Ports;
-using Microsoft.EntityFrameworkCore;
 
 namespace Chaser.Storage;
 
@@ -11,25 +11,25 @@ public sealed class OrderStore(string? connectionString = null) : IOrderStore
 {
     private readonly string? _connectionString = connectionString;
 
-    public async Task<string> GetClientIdTagAsync(CancellationToken cancellationToken)
-    {
-        await using var db = new ChaserDb(_connectionString);
-        return await db.GetClientIdTagAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task<string> GetClientIdTagAsync(CancellationToken cancellationToken) => ChaserDb.ClientIdTagAsync(_connectionString, cancellationToken);
 
     public async Task<IReadOnlyList<StoredOrder>> GetAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var wanted = ids.Distinct().ToArray();
-        await using var db = new ChaserDb(_connectionString);
-        var rows = await db.Orders.AsNoTracking().Where(o => wanted.Contains(o.Id)).OrderBy(o => o.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var wanted = ids.Distinct().Order().ToArray();
+        var rows = new List<OrderRow>(wanted.Length);
+        foreach (var chunk in wanted.Chunk(500))
+        {
+            var list = string.Join(", ", chunk.Select((_, i) => "@p" + i.ToString(CultureInfo.InvariantCulture)));
+            rows.AddRange(await PlainOrderRows.SelectAsync(_connectionString, $"id IN ({list})", [.. chunk.Cast<object>()], cancellationToken).ConfigureAwait(false));
+        }
+
         return [.. rows.Select(Describe)];
     }
 
     public async Task<IReadOnlyList<StoredOrder>> GetWorkingAsync(CancellationToken cancellationToken)
     {
-        await using var db = new ChaserDb(_connectionString);
-        var rows = await db.Orders.AsNoTracking().Where(o => o.Status == OrderStatus.Working).OrderBy(o => o.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await PlainOrderRows.SelectAsync(_connectionString, "status = @p0", [OrderStatus.Working], cancellationToken).ConfigureAwait(false);
         return [.. rows.Select(Describe)];
     }
 

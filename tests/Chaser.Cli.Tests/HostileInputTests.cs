@@ -215,6 +215,14 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public async Task A_postgres_url_that_does_not_parse_is_refused_as_the_db_option()
+    {
+        var outcome = await RunAsync(null, "serve", "--urls", "http://127.0.0.1:0", "--db", "postgres://[bad");
+
+        AssertRefused(outcome, "option '--db': cannot open PostgreSQL", "not a valid one");
+    }
+
+    [Fact]
     public async Task A_database_locked_by_another_writer_is_named()
     {
         var database = await MigratedDatabaseAsync();

@@ -164,6 +164,11 @@ public class ClaimTests
 
         // Another process works order 1: its engine says so every 200 ms. Order 2's process died a moment ago.
         await using var recorder = new StorageRecorder(database.ConnectionString);
+
+        // Seeding can take longer than the lease on a loaded machine (EF Core's first use in the process): orders 1 and
+        // 2 are stamped fresh once it is done, or both would look abandoned before recovery even starts.
+        recorder.Alive([1, 2], DateTimeOffset.UtcNow);
+        await recorder.FlushAsync(Ct);
         using var beating = new CancellationTokenSource();
         var heartbeat = Task.Run(async () =>
         {
