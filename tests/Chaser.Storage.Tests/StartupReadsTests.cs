@@ -23,7 +23,7 @@ public class StartupReadsTests
         var store = new OrderStore(database.ConnectionString);
         using var contexts = new ContextsOn(ChaserDb.Normalize(database.ConnectionString, provider));
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7], await DatabaseMigrator.MigrateAsync(database.ConnectionString, Ct));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], await DatabaseMigrator.MigrateAsync(database.ConnectionString, Ct));
         Assert.Empty(await DatabaseMigrator.MigrateAsync(database.ConnectionString, Ct));
         var tag = await ChaserDb.ClientIdTagAsync(database.ConnectionString, Ct);
         Assert.Equal(tag, await store.GetClientIdTagAsync(Ct));
