@@ -14,6 +14,9 @@ internal sealed class RandomWorld
 {
     private static readonly TimeSpan RecvWindow = TimeSpan.FromSeconds(5);
 
+    // Binance's cap on modifies of one order (API notes §10b): a chaser that reaches it is re-pricing in a loop.
+    private const int MaxModifiesPerOrder = 10_000;
+
     private readonly Random _rng;
     private readonly SymbolRules _rules;
     private readonly ParentOrderSpec _spec;
@@ -598,6 +601,7 @@ internal sealed class RandomWorld
         }
 
         Check(Machine.FilledQuantity <= ExchangeExecuted, $"counted {Machine.FilledQuantity} but the exchange executed only {ExchangeExecuted}");
+        Check(Machine.Children.Count == 0 || Machine.Children[^1].Modifies <= MaxModifiesPerOrder, $"modified one order more than Binance's {MaxModifiesPerOrder} times");
     }
 
     private bool RemainderPostable(decimal price)

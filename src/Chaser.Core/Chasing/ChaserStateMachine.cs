@@ -869,15 +869,18 @@ public sealed class ChaserStateMachine
     /// </summary>
     private decimal ModifyLeaves(ChildOrder child, decimal desired, decimal leaves)
     {
-        if (_spec.SizeType != SizeType.Notional || child.Price <= desired)
+        // Fills still on their way may have executed at any price the child was sent at, not only where it rests now
+        // (a modify accepted, then the fills it raced arriving): size for the highest of them.
+        var worst = Math.Max(child.HighestPrice, child.Price);
+        if (_spec.SizeType != SizeType.Notional || worst <= desired)
         {
             return leaves;
         }
 
         var notionalLeft = _spec.Size - CommittedNotional;
         var open = child.LeavesQuantity;
-        var room = notionalLeft - (open * child.Price);
-        var bound = room >= 0 ? open + (room / desired) : notionalLeft / child.Price;
+        var room = notionalLeft - (open * worst);
+        var bound = room >= 0 ? open + (room / desired) : notionalLeft / worst;
         return Math.Min(leaves, _rules.FloorQuantity(Math.Max(0m, bound)));
     }
 
@@ -931,10 +934,12 @@ public sealed class ChaserStateMachine
             return best;
         }
 
-        if (child.AcceptedExchangeTime is not { } acceptedAt || _book.ExchangeTime < acceptedAt)
+        if (child.AcceptedExchangeTime is not { } acceptedAt || _book.ExchangeTime <= acceptedAt)
         {
             // The book predates our order: trust it only to tell us we are behind — unless its best is the price we
-            // just left, which it shows because our own order was still there (chasing it would undo the move).
+            // just left, which it shows because our own order was still there (chasing it would undo the move). A book
+            // of the accept's own millisecond may or may not show it: taken as older, or a step back and the return to
+            // the vacated price it still shows would follow each other on every accept, a modify storm.
             return IsBehind(best, child.Price) && best != child.VacatedPrice ? best : child.Price;
         }
 
@@ -1161,6 +1166,7 @@ public sealed class ChaserStateMachine
     {
         var young = CountsAsYoungCancel(child, now, isModify: true);
         child.PendingPrice = price;
+        child.HighestPrice = Math.Max(child.HighestPrice, price);
         child.PendingQuantity = totalQuantity;
         child.LastRequestSentAt = now;
         child.Enter(ChildState.PendingModify, now);

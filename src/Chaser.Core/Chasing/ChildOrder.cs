@@ -34,6 +34,7 @@ public sealed class ChildOrder
         Sequence = sequence;
         OrderType = orderType;
         Price = price;
+        HighestPrice = price;
         Quantity = quantity;
         SentAt = sentAt;
         PlacedAt = sentAt;
@@ -86,6 +87,12 @@ public sealed class ChildOrder
     public int Modifies { get; internal set; }
 
     internal decimal PendingPrice { get; set; }
+
+    /// <summary>
+    /// The highest price it was ever sent at (placed or modified to): part of its open quantity may have executed
+    /// there with the fills not yet seen, even after later modifies were accepted.
+    /// </summary>
+    internal decimal HighestPrice { get; set; }
 
     internal decimal PendingQuantity { get; set; }
 
