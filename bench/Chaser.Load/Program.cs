@@ -77,7 +77,8 @@ internal sealed record LoadOptions(
     TimeSpan Timeout,
     int Seed,
     string RepoRoot,
-    string ServeChaser)
+    string ServeChaser,
+    bool Ed25519 = false)
 {
     public static LoadOptions Parse(string[] args)
     {
@@ -87,6 +88,7 @@ internal sealed record LoadOptions(
         string? db = null;
         string? serveChaser = null;
         double soak = 0;
+        var ed25519 = false;
         var timeout = TimeSpan.FromMinutes(10);
         for (var i = 0; i < args.Length; i++)
         {
@@ -111,7 +113,8 @@ internal sealed record LoadOptions(
                 case "--chaser": chaser = Value(); break;
                 case "--serve-chaser": serveChaser = Value(); break;
                 case "--db": db = Value(); break;
-                default: throw new ArgumentException($"unknown option '{name}' (--orders, --symbols, --soak, --active, --db, --chaser, --serve-chaser, --seed, --timeout-minutes)");
+                case "--ed25519": ed25519 = true; break;
+                default: throw new ArgumentException($"unknown option '{name}' (--orders, --symbols, --soak, --active, --db, --chaser, --serve-chaser, --seed, --timeout-minutes, --ed25519)");
             }
         }
 
@@ -127,7 +130,7 @@ internal sealed record LoadOptions(
             throw new ArgumentException($"option '--serve-chaser': no chaser executable at {serveChaser}");
         }
 
-        return new LoadOptions(orders, symbols, chaser, db, soak, active, timeout, seed, root, serveChaser);
+        return new LoadOptions(orders, symbols, chaser, db, soak, active, timeout, seed, root, serveChaser, ed25519);
     }
 
     private static string FindRepoRoot()
@@ -181,12 +184,24 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
         _db = options.Db ?? "Data Source=" + Path.Combine(_tempDir, "load.db");
         var db = _db;
 
-        Start("sim", ["sim", "--port", simPort.ToString(CultureInfo.InvariantCulture), "--symbols", string.Join(',', symbols), "--seed", options.Seed.ToString(CultureInfo.InvariantCulture)], null);
+        string[] simArgs = ["sim", "--port", simPort.ToString(CultureInfo.InvariantCulture), "--symbols", string.Join(',', symbols), "--seed", options.Seed.ToString(CultureInfo.InvariantCulture)];
+        var serveEnvironment = new Dictionary<string, string> { ["CHASER_API_TOKEN"] = _token, ["CHASER_DB"] = db };
+        if (options.Ed25519)
+        {
+            // An Ed25519 key made for this run (openssl), registered with the simulator: serve logs its WebSocket API
+            // connection on (session.logon) and sends its orders unsigned, as it would on Binance with such a key.
+            var (privatePem, publicFile) = await Ed25519KeyAsync().ConfigureAwait(false);
+            simArgs = [.. simArgs, "--ed25519-api-key", Ed25519ApiKey, "--ed25519-public-key", publicFile];
+            serveEnvironment["CHASER_BINANCE_API_KEY"] = Ed25519ApiKey;
+            serveEnvironment["CHASER_BINANCE_API_SECRET"] = privatePem;
+        }
+
+        Start("sim", simArgs, null);
         await WaitUntilAsync(async () => (await _http.GetAsync(new Uri(_sim + "/fapi/v1/ping")).ConfigureAwait(false)).IsSuccessStatusCode, "the simulator to answer").ConfigureAwait(false);
         var rules = await SymbolRulesAsync(symbols).ConfigureAwait(false);
 
         _serve = Start("serve", ["serve", "--urls", _api, "--db", db, "--venue", "sim", "--rest-url", _sim, "--ws-url", _sim.Replace("http://", "ws://", StringComparison.Ordinal), "--seed", options.Seed.ToString(CultureInfo.InvariantCulture)],
-            new Dictionary<string, string> { ["CHASER_API_TOKEN"] = _token, ["CHASER_DB"] = db });
+            serveEnvironment);
         await WaitUntilAsync(async () => (await Api(HttpMethod.Get, "/api/orders?ids=0").ConfigureAwait(false)).IsSuccessStatusCode, "chaser serve to listen").ConfigureAwait(false);
         SampleRss();
 
@@ -242,6 +257,11 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
         if (peak10 >= 300 || peak60 >= 1_200)
         {
             _failures.Add(Program.F($"order count peaked at {peak10} in 10 s / {peak60} in 1 min (limits 300 / 1,200)"));
+        }
+
+        if (options.Ed25519 && !ServeSaid("logged on (session.logon)"))
+        {
+            _failures.Add("--ed25519: serve's order entry never logged on (session.logon); its orders went signed");
         }
 
         var load = File.Exists("/proc/loadavg") ? (await File.ReadAllTextAsync("/proc/loadavg").ConfigureAwait(false)).Split(' ')[..3] : ["?", "?", "?"];
@@ -695,6 +715,40 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
         var path = Path.Combine(options.RepoRoot, "data", "binance", "fapi-v1-exchangeInfo-2024-10-20.json");
         var info = JsonNode.Parse(File.ReadAllText(path))!;
         return [.. info["symbols"]!.AsArray().Where(s => s!["contractType"]?.GetValue<string>() == "PERPETUAL").Select(s => s!["symbol"]!.GetValue<string>()).Take(count)];
+    }
+
+    private const string Ed25519ApiKey = "load-ed25519-key";
+
+    private static readonly string[] ServeLogs = ["serve.log", "serve.out"];
+
+    /// <summary>Whether serve's log or output holds <paramref name="text"/> (its diagnostics go to either).</summary>
+    private bool ServeSaid(string text) =>
+        ServeLogs.Select(f => Path.Combine(_tempDir!, f)).Any(f => File.Exists(f) && File.ReadAllText(f).Contains(text, StringComparison.Ordinal));
+
+    private async Task<(string PrivatePem, string PublicFile)> Ed25519KeyAsync()
+    {
+        var privateFile = Path.Combine(_tempDir!, "ed25519.pem");
+        var publicFile = Path.Combine(_tempDir!, "ed25519.pub.pem");
+        await RunToolAsync("openssl", ["genpkey", "-algorithm", "ed25519", "-out", privateFile]).ConfigureAwait(false);
+        await RunToolAsync("openssl", ["pkey", "-in", privateFile, "-pubout", "-out", publicFile]).ConfigureAwait(false);
+        return (await File.ReadAllTextAsync(privateFile).ConfigureAwait(false), publicFile);
+    }
+
+    private static async Task RunToolAsync(string tool, string[] args)
+    {
+        var info = new ProcessStartInfo(tool) { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(info) ?? throw new LoadFailure("could not start " + tool);
+        var error = await process.StandardError.ReadToEndAsync().ConfigureAwait(false);
+        await process.WaitForExitAsync().ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            throw new LoadFailure($"{tool} {args[0]} failed ({process.ExitCode}): {error.Trim()}");
+        }
     }
 
     private Process Start(string name, string[] args, Dictionary<string, string>? environment)
