@@ -546,7 +546,9 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
                 _budget = input.Budget;
                 foreach (var runner in _byParent.Values)
                 {
-                    runner.Post(input);
+                    // Queued, never handled here: a connector reports the budget under its own lock (so that its
+                    // reports keep their order), and an order's refused request reports again from inside this one.
+                    runner.PostQueued(input);
                 }
 
                 break;
@@ -607,7 +609,8 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             var item = ChaserInput.OfCancelBudget(youngCancelsAllowed).ReceivedAt(_time.GetTimestamp());
             foreach (var runner in runners)
             {
-                runner.Post(item);
+                // Queued, never handled here: this runs under the budget's lock, which an order's request takes again.
+                runner.PostQueued(item);
             }
         }
     }

@@ -59,7 +59,17 @@ internal sealed class ParentOrderRunner : IDisposable
     /// this thread. After the order ended, late fills are still counted (never lost) and the order's completion
     /// recorded again with them, the rest dropped.
     /// </summary>
-    public void Post(in ChaserInput input)
+    public void Post(in ChaserInput input) => Post(input, handleHere: !t_handling);
+
+    /// <summary>
+    /// As <c>Post</c>, but never handled on this thread: an idle order is woken on the thread pool. For a change a
+    /// publisher hands every order while it holds its own lock (a symbol's cancel budget, the account's rate budget):
+    /// handled here, an order's request would publish the next change from inside this one's delivery, and the orders
+    /// after it in the loop would get the older value last.
+    /// </summary>
+    public void PostQueued(in ChaserInput input) => Post(input, handleHere: false);
+
+    private void Post(in ChaserInput input, bool handleHere)
     {
         lock (_completion)
         {
@@ -91,15 +101,16 @@ internal sealed class ParentOrderRunner : IDisposable
 
         if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
         {
-            if (t_handling)
+            if (handleHere)
             {
-                // Posted from inside another order's handling (its gateway's rate budget or cancel budget reaching
-                // every order): handled here, this order would run inside that one's Submit and publish.
-                ThreadPool.UnsafeQueueUserWorkItem(static runner => runner.Drain(), this, preferLocal: false);
+                Drain();
             }
             else
             {
-                Drain();
+                // Posted from inside another order's handling (its gateway's rate budget or cancel budget reaching
+                // every order), or by a publisher under its lock: handled here, this order would run inside that
+                // one's Submit and publish.
+                ThreadPool.UnsafeQueueUserWorkItem(static runner => runner.Drain(), this, preferLocal: false);
             }
         }
     }

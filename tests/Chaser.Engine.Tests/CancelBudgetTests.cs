@@ -155,6 +155,69 @@ public class CancelBudgetTests
         InMemoryExchange.RestingOrder Child(Side side) => exchange.Orders.Values.Single(o => o.Side == side);
     }
 
+    [Fact]
+    public async Task An_allowance_that_comes_back_with_time_and_is_spent_at_once_leaves_every_order_restricted()
+    {
+        // The budget's expiry timer publishes under the budget's lock. Handled on the timer's thread, the first order
+        // spent the allowance inside that delivery (its young modify published "restricted" to every order), and the
+        // loop then handed the next order the older "allowed": its last word was allowed while the tracker said not.
+        var time = new FakeTimeProvider(T0);
+        var exchange = new InMemoryExchange(ExecutionEngineTests.Btc) { Time = time };
+        var recorder = new BudgetRecorder();
+        var options = new EngineOptions { Chaser = new ChaserOptions { MaxInvalidCancelRatio = 0.3m, InvalidCancelRatioMinOrders = 3, MinRepriceInterval = TimeSpan.Zero } };
+        await using var engine = new ExecutionEngine(exchange, recorder, time, options);
+        exchange.SetBook("BTCUSDT", 65_000.0m, 65_001.0m);
+
+        // The buy is routed first, so it comes first in every delivery to the symbol; the sell only rests.
+        var buy = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m), Ct);
+        await Until(() => exchange.Orders.Count == 1);
+        var sell = engine.ExecuteAsync(new ParentOrderSpec(2, "BTCUSDT", Side.Sell, SizeType.Quantity, 0.01m), Ct);
+        await Until(() => exchange.Orders.Count == 2);
+
+        // A young modify: 3 placements, 1 young cancel (0.5 > 0.3), restricted.
+        time.Advance(TimeSpan.FromSeconds(1));
+        exchange.SetBook("BTCUSDT", 65_000.1m, 65_001.0m);
+        await Until(() => recorder.CancelBudgets(2).Length == 1);
+
+        // An old child re-priced (no young cancel: 2 in 5 is still over), then the book moves again at once: the
+        // re-queued child is young, and waits.
+        time.Advance(TimeSpan.FromSeconds(597));
+        exchange.SetBook("BTCUSDT", 65_000.2m, 65_001.0m);
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        exchange.SetBook("BTCUSDT", 65_000.3m, 65_001.0m);
+        Assert.Equal(65_000.2m, Child(Side.Buy).Price);
+
+        // Ten minutes after the start both first placements leave the cycle (2 placements: below the minimum, allowed);
+        // the buy's waiting young modify spends it again at once (3 placements, 2 young cancels).
+        time.Advance(TimeSpan.FromMilliseconds(1_500));
+        await Until(() => Child(Side.Buy).Price == 65_000.3m && recorder.CancelBudgets(2).Length == 3 && recorder.CancelBudgets(1).Length == 3);
+
+        Assert.Equal([false, true, false], recorder.CancelBudgets(1));
+        Assert.Equal([false, true, false], recorder.CancelBudgets(2)); // the sell's last word is the tracker's
+
+        await EndAll(engine, time, buy, sell);
+
+        InMemoryExchange.RestingOrder Child(Side side) => exchange.Orders.Values.Single(o => o.Side == side && o.Live);
+    }
+
+    /// <summary>Cancels the orders and moves the clock on until they ended (a young child or a backoff may hold a cancel back).</summary>
+    internal static async Task EndAll(ExecutionEngine engine, FakeTimeProvider time, params Task<ExecutionResult>[] runs)
+    {
+        foreach (var id in engine.Progress.Keys)
+        {
+            engine.Cancel(id);
+        }
+
+        var all = Task.WhenAll(runs);
+        for (var step = 0; step < 100 && !all.IsCompleted; step++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10, Ct);
+        }
+
+        await all.WaitAsync(ExecutionEngineTests.Patience, Ct);
+    }
+
     private static Task Until(Func<bool> condition) => ExecutionEngineTests.Until(condition);
 
     private static OrderRequest Request(in ChaserCommand command) => new(command, "BTCUSDT", ExecutionEngineTests.Btc, ReduceOnly: false);
@@ -165,5 +228,66 @@ public class CancelBudgetTests
         public bool Refusing { get; set; }
 
         public Submission Submit(in OrderRequest request) => Refusing ? Submission.Refused : Submission.HandedOffAt(1);
+    }
+}
+
+/// <summary>Keeps each order's budget inputs (cancel and rate), in the order its chaser was handed them.</summary>
+internal sealed class BudgetRecorder : IExecutionRecorder
+{
+    private readonly List<(long ParentId, ChaserInput Input)> _budgets = [];
+
+    public bool[] CancelBudgets(long parentId)
+    {
+        lock (_budgets)
+        {
+            return [.. _budgets.Where(b => b.ParentId == parentId && b.Input.Kind == EventKind.CancelBudget).Select(b => b.Input.YoungCancelsAllowed)];
+        }
+    }
+
+    public decimal[] RateBudgets(long parentId)
+    {
+        lock (_budgets)
+        {
+            return [.. _budgets.Where(b => b.ParentId == parentId && b.Input.Kind == EventKind.RateBudget).Select(b => b.Input.Budget)];
+        }
+    }
+
+    public void MachineInput(long parentId, DateTimeOffset time, in ChaserInput input)
+    {
+        if (input.Kind is EventKind.CancelBudget or EventKind.RateBudget)
+        {
+            lock (_budgets)
+            {
+                _budgets.Add((parentId, input));
+            }
+        }
+    }
+
+    public void OrderStarted(ParentOrderSpec spec, DateTimeOffset time)
+    {
+    }
+
+    public void ArrivalMid(long parentId, decimal mid, DateTimeOffset time)
+    {
+    }
+
+    public void Mid(MidSample sample)
+    {
+    }
+
+    public void Decision(DecisionRecord decision)
+    {
+    }
+
+    public void Child(ChildOrderSnapshot child)
+    {
+    }
+
+    public void Fill(FillRecord fill)
+    {
+    }
+
+    public void OrderCompleted(ExecutionResult result)
+    {
     }
 }
