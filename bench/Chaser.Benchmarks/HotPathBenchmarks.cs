@@ -210,35 +210,7 @@ public class HotPathBenchmarks : IDisposable
     }
 
     [Benchmark(Description = "frame → decision → WS API frame → socket")]
-    public int FrameToSocket()
-    {
-        var top = Parse(NextFrame());
-        _now += Step;
-        var decisions = _machine.OnBookTop(top, _now);
-        if (decisions.Count == 0)
-        {
-            return 0;
-        }
-
-        var command = decisions[0];
-        var frame = ArrayPool<byte>.Shared.Rent(WsApiRequests.MaxFrameLength);
-        var length = WsApiRequests.OrderModify(
-            frame,
-            _next++,
-            new ModifyOrder("BTCUSDT", command.Side, command.ClientOrderId, command.Price, command.Quantity),
-            Btc,
-            ApiKey,
-            new SigningContext(_signer, _now.ToUnixTimeMilliseconds(), 5_000));
-        var send = _socket.SendAsync(frame.AsMemory(0, length), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-        if (!send.IsCompletedSuccessfully)
-        {
-            throw new InvalidOperationException("the stand-in completes every send at once");
-        }
-
-        ArrayPool<byte>.Shared.Return(frame);
-        Acknowledge(command);
-        return length;
-    }
+    public int FrameToSocket() => DecideAndSend(loggedOn: false);
 
     /// <summary>The frame for a connection logged on by <c>session.logon</c> (Ed25519 keys): no apiKey, no signature.</summary>
     [Benchmark(Description = "WS API frame, logged on (unsigned, pooled)")]
@@ -252,7 +224,10 @@ public class HotPathBenchmarks : IDisposable
 
     /// <summary>The whole path on a logged-on connection: the frame → socket row without the per-request signature.</summary>
     [Benchmark(Description = "frame → decision → WS API frame (logged on, unsigned) → socket")]
-    public int FrameToSocketLoggedOn()
+    public int FrameToSocketLoggedOn() => DecideAndSend(loggedOn: true);
+
+    /// <summary>Frame → decision → WS API frame → the socket stand-in, the frame signed or (logged on) not.</summary>
+    private int DecideAndSend(bool loggedOn)
     {
         var top = Parse(NextFrame());
         _now += Step;
@@ -264,12 +239,11 @@ public class HotPathBenchmarks : IDisposable
 
         var command = decisions[0];
         var frame = ArrayPool<byte>.Shared.Rent(WsApiRequests.MaxFrameLength);
-        var length = WsApiRequests.OrderModifyLoggedOn(
-            frame,
-            _next++,
-            new ModifyOrder("BTCUSDT", command.Side, command.ClientOrderId, command.Price, command.Quantity),
-            Btc,
-            new SigningContext(_signer, _now.ToUnixTimeMilliseconds(), 5_000));
+        var modify = new ModifyOrder("BTCUSDT", command.Side, command.ClientOrderId, command.Price, command.Quantity);
+        var signing = new SigningContext(_signer, _now.ToUnixTimeMilliseconds(), 5_000);
+        var length = loggedOn
+            ? WsApiRequests.OrderModifyLoggedOn(frame, _next++, modify, Btc, signing)
+            : WsApiRequests.OrderModify(frame, _next++, modify, Btc, ApiKey, signing);
         var send = _socket.SendAsync(frame.AsMemory(0, length), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
         if (!send.IsCompletedSuccessfully)
         {
