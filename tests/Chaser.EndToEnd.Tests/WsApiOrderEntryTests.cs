@@ -72,14 +72,8 @@ public class WsApiOrderEntryTests
     public async Task An_ed25519_key_logs_on_and_its_orders_go_unsigned_also_after_a_reconnect()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var ed25519 = Ed25519Signer.FromSeed(Secret.FromBytes(Convert.FromHexString("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")));
-        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions
-        {
-            Source = MarketSourceKind.Manual,
-            TimeProvider = time,
-            Ed25519PublicKeys = new Dictionary<string, byte[]> { [Ed25519ApiKey] = ed25519.PublicKey() },
-        }, Ct);
-        simulator.Engine.ReplaceBook("BTCUSDT", [new BookLevel(64_999.9m, 5m)], [new BookLevel(65_000.0m, 5m)]);
+        var ed25519 = TestEd25519Key();
+        await using var simulator = await StartWithEd25519KeyAsync(time, ed25519);
 
         var signer = new SlowSigner(ed25519, time, TimeSpan.Zero);
         var diagnostics = new ConcurrentQueue<string>();
@@ -128,14 +122,8 @@ public class WsApiOrderEntryTests
     public async Task A_refused_logon_is_reported_with_the_exchanges_reason_and_orders_are_then_signed_one_by_one()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var ed25519 = Ed25519Signer.FromSeed(Secret.FromBytes(Convert.FromHexString("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")));
-        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions
-        {
-            Source = MarketSourceKind.Manual,
-            TimeProvider = time,
-            Ed25519PublicKeys = new Dictionary<string, byte[]> { [Ed25519ApiKey] = ed25519.PublicKey() },
-        }, Ct);
-        simulator.Engine.ReplaceBook("BTCUSDT", [new BookLevel(64_999.9m, 5m)], [new BookLevel(65_000.0m, 5m)]);
+        var ed25519 = TestEd25519Key();
+        await using var simulator = await StartWithEd25519KeyAsync(time, ed25519);
 
         // The logon's signature is spoilt (the simulator answers -1022); every other signature is the key's.
         var signer = new SpoilingSigner(ed25519, spoil: payload => payload.IndexOf("apiKey="u8) == 0 && payload.IndexOf("symbol="u8) < 0);
@@ -171,6 +159,22 @@ public class WsApiOrderEntryTests
     }
 
     private const string Ed25519ApiKey = "chaser-ed25519-test-key";
+
+    private static Ed25519Signer TestEd25519Key() =>
+        Ed25519Signer.FromSeed(Secret.FromBytes(Convert.FromHexString("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")));
+
+    /// <summary>A simulator on <paramref name="time"/> with <paramref name="key"/>'s public key registered and a BTCUSDT book.</summary>
+    private static async Task<SimulatorServer> StartWithEd25519KeyAsync(FakeTimeProvider time, Ed25519Signer key)
+    {
+        var simulator = await SimulatorServer.StartAsync(new SimulatorOptions
+        {
+            Source = MarketSourceKind.Manual,
+            TimeProvider = time,
+            Ed25519PublicKeys = new Dictionary<string, byte[]> { [Ed25519ApiKey] = key.PublicKey() },
+        }, Ct);
+        simulator.Engine.ReplaceBook("BTCUSDT", [new BookLevel(64_999.9m, 5m)], [new BookLevel(65_000.0m, 5m)]);
+        return simulator;
+    }
 
     /// <summary>Waits for <paramref name="condition"/>, moving the fake clock on a millisecond a turn (the reconnect's backoff runs on it).</summary>
     private static async Task Eventually(FakeTimeProvider time, Func<bool> condition, string what)
