@@ -376,7 +376,7 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
         }
     }
 
-    private sealed record CheckResult(int FillsStored, int TradesOnExchange, int Reprices, double TickP50, double TickP99, int Samples, Percentiles AllTicks, Percentiles Hops, string Fairness, string Stale, double StaleP99MaxMs, int HeldBack, Dictionary<string, int> RepricesBySymbol);
+    private sealed record CheckResult(int FillsStored, int TradesOnExchange, int Reprices, double TickP50, double TickP99, int Samples, Percentiles AllTicks, Percentiles Hops, Dictionary<string, Percentiles> HopsByTrigger, string Fairness, string Stale, double StaleP99MaxMs, int HeldBack, Dictionary<string, int> RepricesBySymbol);
 
     private async Task<CheckResult> CheckAsync(List<JsonNode> orders, Dictionary<long, (SymbolInfo Symbol, int Side, decimal Notional)> specs, IReadOnlyList<SymbolInfo> rules)
     {
@@ -459,6 +459,7 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
         var ticks = new List<double>();
         var allTicks = new List<double>();
         var hops = new List<double>();
+        var hopsByTrigger = new Dictionary<string, List<double>>(StringComparer.Ordinal);
         var repricesBySymbol = used.ToDictionary(s => s, _ => 0, StringComparer.Ordinal);
         var workingSecondsBySymbol = used.ToDictionary(s => s, _ => 0.0, StringComparer.Ordinal);
         var staleBySymbol = used.ToDictionary(s => s, _ => new List<double>(), StringComparer.Ordinal);
@@ -493,6 +494,12 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
                 if (e.HopUs is { } hop)
                 {
                     hops.Add(hop);
+                    if (!hopsByTrigger.TryGetValue(e.Trigger, out var byTrigger))
+                    {
+                        hopsByTrigger[e.Trigger] = byTrigger = [];
+                    }
+
+                    byTrigger.Add(hop);
                 }
 
                 if (e.TickToOrderUs is { } us)
@@ -539,7 +546,7 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
             return Percentile(staleBySymbol[s], 0.99);
         }).OrderBy(v => v).ToList();
         var stale = staleP99.Count == 0 ? "none held back" : Program.F($"held-back stale p99 per symbol min {staleP99[0]:0} max {staleP99[^1]:0} ms");
-        return new CheckResult(stored, tradesTotal, repricesBySymbol.Values.Sum(), Percentile(ticks, 0.5), Percentile(ticks, 0.99), ticks.Count, Percentiles.Of(allTicks), Percentiles.Of(hops), fairness, stale, staleP99.Count == 0 ? 0 : staleP99[^1], staleBySymbol.Values.Sum(l => l.Count), repricesBySymbol);
+        return new CheckResult(stored, tradesTotal, repricesBySymbol.Values.Sum(), Percentile(ticks, 0.5), Percentile(ticks, 0.99), ticks.Count, Percentiles.Of(allTicks), Percentiles.Of(hops), hopsByTrigger.ToDictionary(p => p.Key, p => Percentiles.Of(p.Value), StringComparer.Ordinal), fairness, stale, staleP99.Count == 0 ? 0 : staleP99[^1], staleBySymbol.Values.Sum(l => l.Count), repricesBySymbol);
     }
 
     private void Print(List<JsonNode> orders, CheckResult check, TimeSpan wall, TimeSpan submittedIn, JsonNode stats, string[] load)
@@ -558,6 +565,11 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
         Console.WriteLine(Program.F($"  tick-to-order p50 {check.TickP50:0.0} us  p99 {check.TickP99:0.0} us ({check.Samples} on a frame)"));
         Console.WriteLine("  tick-to-order, all " + check.AllTicks.ToMicroseconds());
         Console.WriteLine("  engine hop,    all " + check.Hops.ToMicroseconds());
+        foreach (var (trigger, hops) in check.HopsByTrigger.OrderByDescending(p => p.Value.Count))
+        {
+            Console.WriteLine(Program.F($"    on {trigger,-14} ") + hops.ToMicroseconds());
+        }
+
         Console.WriteLine(Program.F($"  serve RSS start {rss.Start / 1024.0:0.0} MB  end {rss.End / 1024.0:0.0} MB  max {rss.Max / 1024.0:0.0} MB"));
         Console.WriteLine($"  load average {string.Join(' ', load)}");
         Console.WriteLine(_failures.Count == 0 ? "  all checks passed" : Program.F($"  {_failures.Count} checks FAILED:"));
@@ -593,6 +605,7 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
             ["tick_to_order_p99_us"] = Math.Round(check.TickP99, 1),
             ["tick_to_order_all_us"] = check.AllTicks.ToJson(),
             ["hop_us"] = check.Hops.ToJson(),
+            ["hop_us_by_trigger"] = new JsonObject(check.HopsByTrigger.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value.ToJson()))),
             ["rss_start_kb"] = rss.Start,
             ["rss_end_kb"] = rss.End,
             ["rss_max_kb"] = rss.Max,
