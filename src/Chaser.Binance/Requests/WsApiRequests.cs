@@ -161,32 +161,37 @@ public ref struct WsApiFrameWriter : IParameterWriter
 
     public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<char> value)
     {
+        // As REST refuses it (QueryStringWriter): Binance's identifiers are ASCII.
+        if (!System.Text.Ascii.IsValid(value))
+        {
+            throw new ArgumentException($"parameter '{System.Text.Encoding.ASCII.GetString(name)}' must be ASCII", nameof(value));
+        }
+
         StartParameter(name);
         Append("\""u8);
-        var start = _payloadLength;
-        var target = _signed ? ReservePayload(value.Length) : default;
-        for (var i = 0; i < value.Length; i++)
+        if (_signed)
         {
-            // As REST refuses it (QueryStringWriter): Binance's identifiers are ASCII.
-            if (value[i] > 0x7F)
+            var text = ReservePayload(value.Length)[..value.Length];
+            System.Text.Ascii.FromUtf16(value, text, out _);
+            _payloadLength += value.Length;
+            AppendEscaped(text);
+        }
+        else
+        {
+            // Straight into the frame; only text that needs escaping (never an id or a symbol of ours) is written twice.
+            var text = Reserve(value.Length)[..value.Length];
+            System.Text.Ascii.FromUtf16(value, text, out _);
+            if (text.IndexOfAny(JsonEscaping.Needed) < 0)
             {
-                throw new ArgumentException($"parameter '{System.Text.Encoding.ASCII.GetString(name)}' must be ASCII", nameof(value));
-            }
-
-            if (_signed)
-            {
-                target[i] = (byte)value[i];
+                _frameLength += value.Length;
             }
             else
             {
-                AppendEscaped((byte)value[i]);
+                foreach (var c in value)
+                {
+                    AppendEscaped((byte)c);
+                }
             }
-        }
-
-        if (_signed)
-        {
-            _payloadLength += value.Length;
-            AppendEscaped(_payload[start.._payloadLength]);
         }
 
         Append("\""u8);
@@ -303,10 +308,17 @@ public ref struct WsApiFrameWriter : IParameterWriter
     /// <summary>JSON string content: quote, backslash and control characters escaped, everything else as it is.</summary>
     private void AppendEscaped(scoped ReadOnlySpan<byte> text)
     {
-        foreach (var c in text)
+        // The runs with nothing to escape (all of it, in every frame we send) are copied whole.
+        var plain = text.IndexOfAny(JsonEscaping.Needed);
+        while (plain >= 0)
         {
-            AppendEscaped(c);
+            Append(text[..plain]);
+            AppendEscaped(text[plain]);
+            text = text[(plain + 1)..];
+            plain = text.IndexOfAny(JsonEscaping.Needed);
         }
+
+        Append(text);
     }
 
     private void AppendEscaped(byte c)
@@ -349,4 +361,11 @@ public ref struct WsApiFrameWriter : IParameterWriter
 
     private static InvalidOperationException Overflow() =>
         new("the request buffer is too small for the WebSocket API frame");
+}
+
+/// <summary>The bytes a JSON string may not carry as they are: quote, backslash, control characters and DEL.</summary>
+internal static class JsonEscaping
+{
+    public static readonly System.Buffers.SearchValues<byte> Needed = System.Buffers.SearchValues.Create(
+        [.. Enumerable.Range(0, 0x20).Select(b => (byte)b), (byte)'"', (byte)'\\', 0x7F]);
 }
