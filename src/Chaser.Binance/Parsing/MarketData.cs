@@ -106,6 +106,21 @@ public sealed class MarketDataParser
     /// </summary>
     public MarketEventType Parse(ReadOnlySpan<byte> frame)
     {
+        if (BookTickerFrame.TryRead(frame, _symbols, out var ticker))
+        {
+            BookTicker = ticker;
+            return MarketEventType.BookTicker;
+        }
+
+        return ParseGeneral(frame);
+    }
+
+    /// <summary>
+    /// <see cref="Parse"/> through <see cref="Utf8JsonReader"/> alone: every frame the bookTicker fast path does not
+    /// take, and the reference it is tested against.
+    /// </summary>
+    internal MarketEventType ParseGeneral(ReadOnlySpan<byte> frame)
+    {
         var payload = CombinedStream.Payload(frame);
         var type = EventType(payload);
         switch (type)
@@ -351,4 +366,142 @@ internal static class EventName
 
         return default;
     }
+}
+
+/// <summary>
+/// The frame every market connection carries most, a combined-stream bookTicker exactly as Binance (and our simulator)
+/// writes it, read in one pass over its bytes: <c>{"stream":"…","data":{"e":"bookTicker",…}}</c>, the data's fields
+/// in any order, no whitespace, strings of printable ASCII with nothing escaped, integers as plain JSON integers.
+/// Anything else, well-formed or not (another event, a field of another shape, an escape, a second field of one name,
+/// a byte past the envelope), is left to <see cref="MarketDataParser.ParseGeneral"/>, which decides it as it always
+/// did: this path accepts only frames the general one reads the same way, and rejects nothing itself.
+/// </summary>
+internal static class BookTickerFrame
+{
+    private const int Symbol = 1, UpdateId = 2, EventTime = 4, TransactionTime = 8, Bid = 16, BidQty = 32, Ask = 64, AskQty = 128;
+    private const int Prices = Bid | BidQty | Ask | AskQty;
+
+    public static bool TryRead(ReadOnlySpan<byte> frame, Utf8StringCache symbols, out BookTickerUpdate update)
+    {
+        update = default;
+        var at = 0;
+        if (!Take(frame, ref at, "{\"stream\":"u8) || !TryString(frame, ref at, out _) || !Take(frame, ref at, ",\"data\":{\"e\":\"bookTicker\""u8))
+        {
+            return false;
+        }
+
+        var symbol = default(Range);
+        long updateId = 0, eventTime = 0, transactionTime = 0;
+        decimal bid = 0, bidQty = 0, ask = 0, askQty = 0;
+        var seen = 0;
+        while (frame.Length - at > 5 && frame[at] == (byte)',' && frame[at + 1] == (byte)'"' && frame[at + 3] == (byte)'"' && frame[at + 4] == (byte)':')
+        {
+            var field = frame[at + 2] switch
+            {
+                (byte)'s' => Symbol,
+                (byte)'u' => UpdateId,
+                (byte)'E' => EventTime,
+                (byte)'T' => TransactionTime,
+                (byte)'b' => Bid,
+                (byte)'B' => BidQty,
+                (byte)'a' => Ask,
+                (byte)'A' => AskQty,
+                _ => 0,
+            };
+            if (field == 0 || (seen & field) != 0)
+            {
+                return false;
+            }
+
+            seen |= field;
+            at += 5;
+            var read = field switch
+            {
+                Symbol => TryString(frame, ref at, out symbol),
+                UpdateId => TryLong(frame, ref at, out updateId),
+                EventTime => TryLong(frame, ref at, out eventTime),
+                TransactionTime => TryLong(frame, ref at, out transactionTime),
+                Bid => TryDecimal(frame, ref at, out bid),
+                BidQty => TryDecimal(frame, ref at, out bidQty),
+                Ask => TryDecimal(frame, ref at, out ask),
+                _ => TryDecimal(frame, ref at, out askQty),
+            };
+            if (!read)
+            {
+                return false;
+            }
+        }
+
+        // The data object and the envelope close, and nothing but whitespace follows (a frame read back from a file).
+        if ((seen & Prices) != Prices || !frame[at..].StartsWith("}}"u8) || frame[(at + 2)..].IndexOfAnyExcept(" \t\r\n"u8) >= 0)
+        {
+            return false;
+        }
+
+        update = new BookTickerUpdate((seen & Symbol) != 0 ? symbols.Get(frame[symbol]) : string.Empty, updateId, eventTime, transactionTime, bid, bidQty, ask, askQty);
+        return true;
+    }
+
+    private static bool Take(ReadOnlySpan<byte> frame, ref int at, ReadOnlySpan<byte> expected)
+    {
+        if (!frame[at..].StartsWith(expected))
+        {
+            return false;
+        }
+
+        at += expected.Length;
+        return true;
+    }
+
+    /// <summary>A string of printable ASCII other than quote and backslash: where its content lies, and <paramref name="at"/> past its closing quote.</summary>
+    private static bool TryString(ReadOnlySpan<byte> frame, ref int at, out Range content)
+    {
+        content = default;
+        if (at >= frame.Length || frame[at] != (byte)'"')
+        {
+            return false;
+        }
+
+        var length = frame[(at + 1)..].IndexOfAnyExcept(PlainText);
+        if (length < 0 || frame[at + 1 + length] != (byte)'"')
+        {
+            return false;
+        }
+
+        content = new Range(at + 1, at + 1 + length);
+        at += length + 2;
+        return true;
+    }
+
+    /// <summary>A JSON integer of at most 18 digits (so it fits a long), no leading zero, followed by the next field or the end.</summary>
+    private static bool TryLong(ReadOnlySpan<byte> frame, ref int at, out long value)
+    {
+        value = 0;
+        var negative = at < frame.Length && frame[at] == (byte)'-';
+        var digits = frame[(negative ? at + 1 : at)..];
+        var length = digits.IndexOfAnyExceptInRange((byte)'0', (byte)'9');
+        if (length <= 0 || length > 18 || (digits[0] == (byte)'0' && length > 1) || digits[length] is not ((byte)',' or (byte)'}'))
+        {
+            return false;
+        }
+
+        foreach (var digit in digits[..length])
+        {
+            value = (value * 10) + (digit - '0');
+        }
+
+        value = negative ? -value : value;
+        at += (negative ? 1 : 0) + length;
+        return true;
+    }
+
+    private static bool TryDecimal(ReadOnlySpan<byte> frame, ref int at, out decimal value)
+    {
+        value = 0;
+        return TryString(frame, ref at, out var text) && DecimalWire.TryParse(frame[text], out value);
+    }
+
+    /// <summary>Printable ASCII a JSON string carries as it is: everything from space to tilde but quote and backslash.</summary>
+    private static readonly System.Buffers.SearchValues<byte> PlainText = System.Buffers.SearchValues.Create(
+        [.. Enumerable.Range(0x20, 0x7F - 0x20).Where(b => b is not ('"' or '\\')).Select(b => (byte)b)]);
 }
