@@ -255,6 +255,83 @@ public class HotPathBenchmarks : IDisposable
         return length;
     }
 
+    /// <summary>One logged-on frame → socket iteration with each piece's time added to <paramref name="sums"/> (<see cref="HotPathPieces"/>).</summary>
+    internal void TimedPieces(long[] sums)
+    {
+        var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        var frame = NextFrame();
+        var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+        var reader = new System.Text.Json.Utf8JsonReader(frame);
+        while (reader.Read())
+        {
+        }
+
+        var t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+        _parser.Parse(frame);
+        var t3 = System.Diagnostics.Stopwatch.GetTimestamp();
+        var top = _parser.BookTicker.ToBookTop();
+        _now += Step;
+        var t4 = System.Diagnostics.Stopwatch.GetTimestamp();
+        var decisions = _machine.OnBookTop(top, _now);
+        var t5 = System.Diagnostics.Stopwatch.GetTimestamp();
+        var command = decisions[0];
+        var buffer = ArrayPool<byte>.Shared.Rent(WsApiRequests.MaxFrameLength);
+        var t6 = System.Diagnostics.Stopwatch.GetTimestamp();
+        var length = WsApiRequests.OrderModifyLoggedOn(buffer, _next++, new ModifyOrder("BTCUSDT", command.Side, command.ClientOrderId, command.Price, command.Quantity), Btc, new SigningContext(_signer, _now.ToUnixTimeMilliseconds(), 5_000));
+        var t7 = System.Diagnostics.Stopwatch.GetTimestamp();
+        var send = _socket.SendAsync(buffer.AsMemory(0, length), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+        if (!send.IsCompletedSuccessfully)
+        {
+            throw new InvalidOperationException("the stand-in completes every send at once");
+        }
+
+        ArrayPool<byte>.Shared.Return(buffer);
+        var t8 = System.Diagnostics.Stopwatch.GetTimestamp();
+        Acknowledge(command);
+        var t9 = System.Diagnostics.Stopwatch.GetTimestamp();
+        sums[0] += t1 - t0;
+        sums[1] += t2 - t1;
+        sums[2] += t3 - t2;
+        sums[3] += t4 - t3;
+        sums[4] += t5 - t4;
+        sums[5] += t7 - t6;
+        sums[6] += (t6 - t5) + (t8 - t7);
+        sums[7] += t9 - t8;
+    }
+
+    /// <summary>Small pieces of the path, each alone (<see cref="HotPathPieces.Alone"/>).</summary>
+    internal static (string Name, Func<int> Once)[] PiecesAlone()
+    {
+        var bench = new HotPathBenchmarks();
+        bench.Setup();
+        var modify = new ModifyOrder("BTCUSDT", Side.Buy, "chs-1-1", 65_000.10m, 0.154m);
+        var signing = new SigningContext(bench._signer, 1_764_000_000_000, 5_000);
+        var text = new byte[64];
+        var price = 65_000.1m;
+        return
+        [
+            ("write the frame", () => bench.NextFrame().Length),
+            ("tokenise", bench.TokeniseFrame),
+            ("Parse, general path (Utf8JsonReader)", () => (int)bench._parser.ParseGeneral(bench.NextFrame())),
+            ("Parse (production)", () => (int)bench._parser.Parse(bench.NextFrame())),
+            ("pool rent + return", () =>
+            {
+                var b = ArrayPool<byte>.Shared.Rent(WsApiRequests.MaxFrameLength);
+                ArrayPool<byte>.Shared.Return(b);
+                return b.Length;
+            }),
+            ("2 × OnGrid", () => OrderParameters.OnGrid("price", modify.Price, Btc.TickSize, Btc.MinPrice) > 0 && OrderParameters.OnGrid("quantity", modify.Quantity, Btc.StepSize) > 0 ? 1 : 0),
+            ("2 × DecimalWire.Format", () => Chaser.Binance.DecimalWire.Format(modify.Price, text) + Chaser.Binance.DecimalWire.Format(modify.Quantity, text)),
+            ("OrderModifyLoggedOn into a fixed buffer", () => WsApiRequests.OrderModifyLoggedOn(bench._request, 1, modify, Btc, signing)),
+            ("leaves: FloorQuantity(notional / price)", () =>
+            {
+                price += 0.1m;
+                return (int)Btc.FloorQuantity(1_000_000_000m / price);
+            }),
+            ("decimal compare ×4", () => (price > 1m ? 1 : 0) + (price < 2m ? 1 : 0) + (price == 3m ? 1 : 0) + (price != 4m ? 1 : 0)),
+        ];
+    }
+
     private int RestModify() => BinanceRequests.ModifyOrder(
         _request,
         new ModifyOrder("BTCUSDT", Side.Buy, "chs-1-1", 65_000.10m, 0.154m),
@@ -292,11 +369,10 @@ public class HotPathBenchmarks : IDisposable
         return text.Length;
     }
 
-    private BookTop Parse(ReadOnlySpan<byte> frame)
-    {
-        CombinedStream.TryUnwrap(frame, out _, out var data);
-        return _parser.ParseBookTicker(data).ToBookTop();
-    }
+    /// <summary>The frame read as a market connection reads it (<c>MarketStream</c>: <see cref="MarketDataParser.Parse"/>, then the Core view).</summary>
+    private BookTop Parse(ReadOnlySpan<byte> frame) => _parser.Parse(frame) == MarketEventType.BookTicker
+        ? _parser.BookTicker.ToBookTop()
+        : throw new InvalidOperationException("the harness writes bookTicker frames only");
 
     private void Acknowledge(in ChaserCommand command) =>
         _machine.OnAccepted(new OrderAccepted(command.ClientOrderId, 42, command.Price, command.Quantity, command.Kind == ChaserCommandKind.Modify, _now, _now));

@@ -15,6 +15,14 @@ if (args is ["--ratios"])
     return;
 }
 
+if (args is ["--pieces"])
+{
+    // Where the logged-on frame → socket path spends its time, piece by piece (a profile, bench/README.md).
+    Console.WriteLine(HotPathPieces.Run(rounds: 41));
+    Console.WriteLine(HotPathPieces.Alone(rounds: 41, HotPathBenchmarks.PiecesAlone()));
+    return;
+}
+
 if (args is ["--stale-time", ..])
 {
     // The exchange-side stale time against the simulator over loopback (used by bench/README.md).
