@@ -128,7 +128,14 @@ public sealed record SymbolRules
     public decimal FloorMarketQuantity(decimal quantity) =>
         quantity <= 0 ? 0m : FloorToGrid(quantity, 0m, MarketStepSize > 0 ? MarketStepSize : StepSize);
 
-    /// <summary>The largest quantity on the step grid whose notional at <paramref name="price"/> does not exceed <paramref name="notional"/>.</summary>
+    /// <summary>
+    /// The largest quantity on the step grid whose notional at <paramref name="price"/> does not exceed
+    /// <paramref name="notional"/>: <c>FloorQuantity(notional / price)</c>, to the last bit of the result.
+    /// </summary>
+    /// <remarks>
+    /// A notional order sizes its child with this on every re-price, so it is computed on integers where that gives
+    /// the decimal result exactly (<see cref="TryStepsForNotional"/>), and with decimal's two divisions otherwise.
+    /// </remarks>
     public decimal QuantityForNotional(decimal notional, decimal price)
     {
         if (price <= 0)
@@ -136,7 +143,12 @@ public sealed record SymbolRules
             throw new ArgumentOutOfRangeException(nameof(price), price, "price must be positive");
         }
 
-        return notional <= 0 ? 0m : FloorQuantity(notional / price);
+        if (notional <= 0)
+        {
+            return 0m;
+        }
+
+        return TryStepsForNotional(notional, price, StepSize, out var quantity) ? quantity : FloorQuantity(notional / price);
     }
 
     /// <summary>Whether a new limit order of this size can be posted at this price (min qty, max qty, min notional).</summary>
@@ -264,6 +276,87 @@ public sealed record SymbolRules
     }
 
     private static OrderCheck Fail(OrderCheckFailure failure, string reason) => new(failure, reason);
+
+    /// <summary>
+    /// <c>0 + Floor((notional / price) / step) × step</c> as decimal computes it (positive notional and price), from the
+    /// exact quotient on integers: notional, price and step are integers over powers of ten, so the whole number of
+    /// steps is <c>k = ⌊n·10^(b+c) / (p·s·10^a)⌋</c>. Decimal's two divisions each round to the nearest of 28–29
+    /// significant digits (at most 1.3·10⁻²⁸ of the value, or 10⁻²⁸ at scale 28) and k and k + 1 steps are exact
+    /// decimals at the step's scale, so the roundings can only change k when the exact quotient lies within a few
+    /// such errors of k + 1: that case, k = 0 (where decimal's zero keeps or loses the step's scale), and any
+    /// operand past 64 bits are left to decimal (false). The result is k·s at the step's scale, as decimal's product is.
+    /// </summary>
+    internal static bool TryStepsForNotional(decimal notional, decimal price, decimal step, out decimal quantity)
+    {
+        quantity = 0m;
+        Span<int> bits = stackalloc int[4];
+        decimal.GetBits(notional, bits);
+        var n = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
+        var a = (bits[3] >> 16) & 0xFF;
+        var wide = bits[2] != 0;
+        decimal.GetBits(price, bits);
+        var p = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
+        var b = (bits[3] >> 16) & 0xFF;
+        wide |= bits[2] != 0;
+        decimal.GetBits(step, bits);
+        var s = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
+        var c = (bits[3] >> 16) & 0xFF;
+        wide |= bits[2] != 0;
+        if (wide || s == 0 || notional <= 0 || price <= 0 || step <= 0)
+        {
+            return false;
+        }
+
+        // X = num / den exactly; both within 128 bits.
+        UInt128 num = n;
+        var den = (UInt128)p * s;
+        var exponent = b + c - a;
+        if (exponent >= 0)
+        {
+            if (exponent > 19)
+            {
+                return false;
+            }
+
+            num *= PowersOfTen[exponent];
+        }
+        else
+        {
+            if (-exponent > 19 || den > UInt128.MaxValue / PowersOfTen[-exponent])
+            {
+                return false;
+            }
+
+            den *= PowersOfTen[-exponent];
+        }
+
+        var steps = num / den;
+        var shortfall = den - (num - (steps * den));
+        if (steps == 0 || steps >= ulong.MaxValue / s)
+        {
+            return false;
+        }
+
+        // How far below k + 1 the exact quotient is, against the roundings' worst: the first division's error over the
+        // step, and the second's (each under 10⁻²⁷ × (1 + value), taken 10⁷ times wider).
+        var gap = (double)shortfall / (double)den;
+        var stepValue = (double)s / Math.Pow(10, c);
+        if (gap <= 1e-20 * ((1 / stepValue) + (double)steps + 2))
+        {
+            return false;
+        }
+
+        var units = (ulong)steps * s;
+        quantity = new decimal((int)units, (int)(units >> 32), 0, false, (byte)c);
+        return true;
+    }
+
+    private static readonly ulong[] PowersOfTen =
+    [
+        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000,
+        100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000, 1_000_000_000_000_000,
+        10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000, 10_000_000_000_000_000_000,
+    ];
 
     private static decimal FloorToGrid(decimal value, decimal origin, decimal step) =>
         origin + (decimal.Floor((value - origin) / step) * step);
