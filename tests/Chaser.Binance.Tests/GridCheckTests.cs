@@ -58,6 +58,44 @@ public sealed class GridCheckTests
         Assert.Equal(multiple, OrderParameters.IsMultiple(v, step));
     }
 
+    [Fact]
+    public void Is_on_grid_agrees_with_the_decimal_difference_and_remainder_on_random_prices_origins_and_ticks()
+    {
+        var random = new Random(19);
+        decimal[] ticks = [0.1m, 0.10m, 0.01m, 0.00001m, 0.5m, 1m, 0.0000001m, 10m, 0.25m];
+        decimal[] origins = [0m, 261.10m, 556.80m, 0.00244m, 0.01m, 0.3m, 39.86m, 1m];
+        var onGrid = 0;
+        for (var i = 0; i < 300_000; i++)
+        {
+            var tick = i % 7 == 0 ? Math.Abs(RandomDecimal(random)) : ticks[random.Next(ticks.Length)];
+            var origin = i % 5 == 0 ? RandomDecimal(random) : origins[random.Next(origins.Length)];
+            if (tick <= 0)
+            {
+                continue;
+            }
+
+            // Half on the grid (some with trailing zeros), half anywhere.
+            decimal value;
+            bool expected;
+            try
+            {
+                value = i % 2 == 0
+                    ? (origin + (tick * random.Next(0, 10_000_000))) * (random.Next(3) == 0 ? 1.000m : 1m)
+                    : RandomDecimal(random);
+                expected = (value - origin) % tick == 0;
+            }
+            catch (OverflowException)
+            {
+                continue;
+            }
+
+            onGrid += expected ? 1 : 0;
+            Assert.True(expected == OrderParameters.IsOnGrid(value, origin, tick), $"{value} on a grid of {tick} from {origin}: decimal says {expected}");
+        }
+
+        Assert.True(onGrid > 100_000, $"only {onGrid} values on the grid: the test would not see a wrong 'false'");
+    }
+
     private static decimal RandomDecimal(Random random)
     {
         var lo = random.Next();

@@ -37,46 +37,44 @@ public static class DecimalWire
 
         // A zero has no sign on the wire (as "-0.000" trims to "0" below).
         var negative = bits[3] < 0 && mantissa != 0;
-        Span<byte> digits = stackalloc byte[20];
-        System.Buffers.Text.Utf8Formatter.TryFormat(mantissa, digits, out var count);
-        var integerDigits = count - scale;
-        var length = (negative ? 1 : 0) + (integerDigits > 0 ? count : 1 + scale) + (scale > 0 ? 1 : 0);
+
+        // Written backwards: the fraction's digits (zeros once the mantissa runs out), the point, the integer's (at
+        // least one), the sign.
+        Span<byte> text = stackalloc byte[MaxLength];
+        var at = MaxLength;
+        for (var i = 0; i < scale; i++)
+        {
+            var next = mantissa / 10;
+            text[--at] = (byte)('0' + (mantissa - (next * 10)));
+            mantissa = next;
+        }
+
+        if (scale > 0)
+        {
+            text[--at] = (byte)'.';
+        }
+
+        do
+        {
+            var next = mantissa / 10;
+            text[--at] = (byte)('0' + (mantissa - (next * 10)));
+            mantissa = next;
+        }
+        while (mantissa != 0);
+
+        if (negative)
+        {
+            text[--at] = (byte)'-';
+        }
+
+        var length = MaxLength - at;
         if (destination.Length < length)
         {
             throw new ArgumentException("destination too small for a decimal", nameof(destination));
         }
 
-        var written = 0;
-        if (negative)
-        {
-            destination[written++] = (byte)'-';
-        }
-
-        if (integerDigits > 0)
-        {
-            digits[..integerDigits].CopyTo(destination[written..]);
-            written += integerDigits;
-        }
-        else
-        {
-            destination[written++] = (byte)'0';
-        }
-
-        if (scale > 0)
-        {
-            destination[written++] = (byte)'.';
-            if (integerDigits < 0)
-            {
-                destination.Slice(written, -integerDigits).Fill((byte)'0');
-                written -= integerDigits;
-            }
-
-            var fraction = digits[Math.Max(0, integerDigits)..count];
-            fraction.CopyTo(destination[written..]);
-            written += fraction.Length;
-        }
-
-        return written;
+        text[at..].CopyTo(destination);
+        return length;
     }
 
     /// <summary>Decimal's own formatting, trimmed: for mantissas past 64 bits, and the reference the fast path is tested against.</summary>

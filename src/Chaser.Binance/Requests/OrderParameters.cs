@@ -100,12 +100,47 @@ internal static class OrderParameters
     /// </summary>
     public static decimal OnGrid(string name, decimal value, decimal increment, decimal origin = 0m)
     {
-        if (value <= 0 || (increment > 0 && !IsMultiple(value - origin, increment)))
+        if (value <= 0 || (increment > 0 && !IsOnGrid(value, origin, increment)))
         {
             throw new ArgumentOutOfRangeException(nameof(value), value, $"'{name}' must be positive and a multiple of {increment}");
         }
 
         return value;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="value"/> lies on the grid of <paramref name="increment"/> (positive) from
+    /// <paramref name="origin"/>, exactly as <c>(value - origin) % increment == 0</c> says: all three as integers at one
+    /// scale, the difference and its remainder on 64 bits (every price of an order, its tick and min price fit), and
+    /// <see cref="IsMultiple"/> of decimal's difference otherwise.
+    /// </summary>
+    internal static bool IsOnGrid(decimal value, decimal origin, decimal increment)
+    {
+        Span<int> bits = stackalloc int[4];
+        decimal.GetBits(value, bits);
+        var v = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
+        var valueScale = (bits[3] >> 16) & 0xFF;
+        var unusual = bits[2] != 0 || bits[3] < 0;
+        decimal.GetBits(origin, bits);
+        var o = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
+        var originScale = (bits[3] >> 16) & 0xFF;
+        unusual |= bits[2] != 0 || bits[3] < 0;
+        decimal.GetBits(increment, bits);
+        var i = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
+        var incrementScale = (bits[3] >> 16) & 0xFF;
+        unusual |= bits[2] != 0 || bits[3] < 0 || i == 0;
+        var scale = Math.Max(valueScale, Math.Max(originScale, incrementScale));
+        if (unusual || scale - valueScale > 19 || scale - originScale > 19 || scale - incrementScale > 19
+            || Math.BigMul(v, PowersOfTen[scale - valueScale], out var valueUnits) != 0
+            || Math.BigMul(o, PowersOfTen[scale - originScale], out var originUnits) != 0
+            || Math.BigMul(i, PowersOfTen[scale - incrementScale], out var incrementUnits) != 0)
+        {
+            return IsMultiple(value - origin, increment);
+        }
+
+        // Decimal's difference of these is exact (they fit 64 bits at its scale), so its remainder is this one.
+        var difference = valueUnits >= originUnits ? valueUnits - originUnits : originUnits - valueUnits;
+        return difference % incrementUnits == 0;
     }
 
     /// <summary>
@@ -128,22 +163,24 @@ internal static class OrderParameters
             return value % increment == 0;
         }
 
-        // The sign does not change whether the remainder is zero.
-        var valueUnits = (UInt128)(((ulong)(uint)valueBits[1] << 32) | (uint)valueBits[0]) * PowerOfTen(scale - valueScale);
-        var incrementUnits = (UInt128)(((ulong)(uint)incrementBits[1] << 32) | (uint)incrementBits[0]) * PowerOfTen(scale - incrementScale);
-        return valueUnits % incrementUnits == 0;
-    }
-
-    private static ulong PowerOfTen(int exponent)
-    {
-        var power = 1UL;
-        for (var i = 0; i < exponent; i++)
+        // The sign does not change whether the remainder is zero. Every price and quantity of an order fits 64 bits at
+        // the common scale, where the remainder is one machine division; 128 bits otherwise.
+        var valueHigh = Math.BigMul(((ulong)(uint)valueBits[1] << 32) | (uint)valueBits[0], PowersOfTen[scale - valueScale], out var valueLow);
+        var incrementHigh = Math.BigMul(((ulong)(uint)incrementBits[1] << 32) | (uint)incrementBits[0], PowersOfTen[scale - incrementScale], out var incrementLow);
+        if (valueHigh == 0 && incrementHigh == 0)
         {
-            power *= 10;
+            return valueLow % incrementLow == 0;
         }
 
-        return power;
+        return new UInt128(valueHigh, valueLow) % new UInt128(incrementHigh, incrementLow) == 0;
     }
+
+    private static readonly ulong[] PowersOfTen =
+    [
+        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000,
+        100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000, 1_000_000_000_000_000,
+        10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000, 10_000_000_000_000_000_000,
+    ];
 
     private static ReadOnlySpan<byte> SideText(Side side) => side switch
     {

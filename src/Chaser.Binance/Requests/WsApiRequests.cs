@@ -150,9 +150,7 @@ public ref struct WsApiFrameWriter : IParameterWriter
     public void AddRaw(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         StartParameter(name);
-        Append("\""u8);
-        AppendEscaped(value);
-        Append("\""u8);
+        AppendQuoted(value);
         if (_signed)
         {
             AppendPayload(value);
@@ -162,36 +160,36 @@ public ref struct WsApiFrameWriter : IParameterWriter
     public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<char> value)
     {
         // As REST refuses it (QueryStringWriter): Binance's identifiers are ASCII.
-        if (!System.Text.Ascii.IsValid(value))
+        if (!JsonEscaping.IsAscii(value))
         {
             throw new ArgumentException($"parameter '{System.Text.Encoding.ASCII.GetString(name)}' must be ASCII", nameof(value));
         }
 
         StartParameter(name);
-        Append("\""u8);
         if (_signed)
         {
             var text = ReservePayload(value.Length)[..value.Length];
-            System.Text.Ascii.FromUtf16(value, text, out _);
+            var plain = JsonEscaping.CopyAscii(value, text);
             _payloadLength += value.Length;
-            AppendEscaped(text);
+            AppendQuoted(text, plain);
+            return;
         }
-        else
+
+        // Straight into the frame between its quotes; only text that needs escaping (never an id or a symbol of ours)
+        // is written twice.
+        var target = Reserve(value.Length + 2);
+        if (JsonEscaping.CopyAscii(value, target[1..]))
         {
-            // Straight into the frame; only text that needs escaping (never an id or a symbol of ours) is written twice.
-            var text = Reserve(value.Length)[..value.Length];
-            System.Text.Ascii.FromUtf16(value, text, out _);
-            if (text.IndexOfAny(JsonEscaping.Needed) < 0)
-            {
-                _frameLength += value.Length;
-            }
-            else
-            {
-                foreach (var c in value)
-                {
-                    AppendEscaped((byte)c);
-                }
-            }
+            target[0] = (byte)'"';
+            target[value.Length + 1] = (byte)'"';
+            _frameLength += value.Length + 2;
+            return;
+        }
+
+        Append("\""u8);
+        foreach (var c in value)
+        {
+            AppendEscaped((byte)c);
         }
 
         Append("\""u8);
@@ -223,20 +221,16 @@ public ref struct WsApiFrameWriter : IParameterWriter
     public void Add(ReadOnlySpan<byte> name, decimal value)
     {
         StartParameter(name);
-        Append("\""u8);
+        var target = Reserve(DecimalWire.MaxLength + 2);
+        var written = DecimalWire.Format(value, target[1..]);
+        target[0] = (byte)'"';
+        target[written + 1] = (byte)'"';
         if (_signed)
         {
-            var written = DecimalWire.Format(value, ReservePayload(DecimalWire.MaxLength));
-            var text = _payload.Slice(_payloadLength, written);
-            _payloadLength += written;
-            Append(text);
-        }
-        else
-        {
-            _frameLength += DecimalWire.Format(value, Reserve(DecimalWire.MaxLength));
+            AppendPayload(target.Slice(1, written));
         }
 
-        Append("\""u8);
+        _frameLength += written + 2;
     }
 
     /// <summary>Signs the payload once and closes the frame with <c>signature</c>; returns the frame's length.</summary>
@@ -271,7 +265,8 @@ public ref struct WsApiFrameWriter : IParameterWriter
     /// <summary>The parameter's name in the frame; its position there is kept for the order check (names are plain ASCII).</summary>
     private void StartParameter(ReadOnlySpan<byte> name)
     {
-        if (_lastNameLength > 0)
+        var first = _lastNameLength == 0;
+        if (!first)
         {
             var last = _frame.Slice(_lastNameStart, _lastNameLength);
             if (name.SequenceCompareTo(last) <= 0)
@@ -280,23 +275,70 @@ public ref struct WsApiFrameWriter : IParameterWriter
                     $"WebSocket API parameters are signed in alphabetical order: '{System.Text.Encoding.ASCII.GetString(name)}' came after '{System.Text.Encoding.ASCII.GetString(last)}'");
             }
 
-            Append(","u8);
             if (_signed)
             {
                 AppendPayload("&"u8);
             }
         }
 
-        Append("\""u8);
-        _lastNameStart = _frameLength;
-        AppendEscaped(name);
-        _lastNameLength = _frameLength - _lastNameStart;
-        Append("\":"u8);
+        if (JsonEscaping.IsPlain(name))
+        {
+            // ,"name": written at once (every name of ours).
+            var target = Reserve(name.Length + 4);
+            var at = 0;
+            if (!first)
+            {
+                target[at++] = (byte)',';
+            }
+
+            target[at++] = (byte)'"';
+            name.CopyTo(target[at..]);
+            _lastNameStart = _frameLength + at;
+            at += name.Length;
+            target[at++] = (byte)'"';
+            target[at++] = (byte)':';
+            _frameLength += at;
+            _lastNameLength = name.Length;
+        }
+        else
+        {
+            if (!first)
+            {
+                Append(","u8);
+            }
+
+            Append("\""u8);
+            _lastNameStart = _frameLength;
+            AppendEscaped(name);
+            _lastNameLength = _frameLength - _lastNameStart;
+            Append("\":"u8);
+        }
+
         if (_signed)
         {
             AppendPayload(name);
             AppendPayload("="u8);
         }
+    }
+
+    /// <summary>A JSON string: quoted, escaped where it must be; one copy when nothing needs escaping.</summary>
+    private void AppendQuoted(scoped ReadOnlySpan<byte> text) => AppendQuoted(text, JsonEscaping.IsPlain(text));
+
+    private void AppendQuoted(scoped ReadOnlySpan<byte> text, bool plain)
+    {
+        if (!plain)
+        {
+            Append("\""u8);
+            AppendEscaped(text);
+            Append("\""u8);
+            return;
+        }
+
+        var target = Reserve(text.Length + 2);
+        target[0] = (byte)'"';
+        text.CopyTo(target[1..]);
+        target[text.Length + 1] = (byte)'"';
+        _frameLength += text.Length + 2;
     }
 
     private void Append(scoped ReadOnlySpan<byte> text)
@@ -368,4 +410,67 @@ internal static class JsonEscaping
 {
     public static readonly System.Buffers.SearchValues<byte> Needed = System.Buffers.SearchValues.Create(
         [.. Enumerable.Range(0, 0x20).Select(b => (byte)b), (byte)'"', (byte)'\\', 0x7F]);
+
+    // Names, ids and symbols are a few bytes long: a plain loop beats a vectorised search's set-up below this.
+    private const int ShortText = 24;
+
+    /// <summary>Whether the text needs no escaping at all.</summary>
+    public static bool IsPlain(ReadOnlySpan<byte> text)
+    {
+        if (text.Length > ShortText)
+        {
+            return text.IndexOfAny(Needed) < 0;
+        }
+
+        foreach (var c in text)
+        {
+            if (NeedsEscape(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public static bool IsAscii(ReadOnlySpan<char> text)
+    {
+        if (text.Length > ShortText)
+        {
+            return System.Text.Ascii.IsValid(text);
+        }
+
+        foreach (var c in text)
+        {
+            if (c > 0x7F)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Copies ASCII text (checked by the caller) into bytes; true when none of it needs escaping.</summary>
+    public static bool CopyAscii(ReadOnlySpan<char> text, Span<byte> destination)
+    {
+        if (text.Length > ShortText)
+        {
+            System.Text.Ascii.FromUtf16(text, destination, out _);
+            return destination[..text.Length].IndexOfAny(Needed) < 0;
+        }
+
+        destination = destination[..text.Length];
+        var plain = true;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = (byte)text[i];
+            plain &= !NeedsEscape(c);
+            destination[i] = c;
+        }
+
+        return plain;
+    }
+
+    private static bool NeedsEscape(byte c) => c < 0x20 || c is (byte)'"' or (byte)'\\' or 0x7F;
 }
