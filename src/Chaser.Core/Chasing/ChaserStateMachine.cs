@@ -211,7 +211,7 @@ public sealed class ChaserStateMachine
 
     public ChaserDecisions OnAccepted(in OrderAccepted accepted)
     {
-        if (!_childrenById.TryGetValue(accepted.ClientOrderId, out var child))
+        if (!TryFindChild(accepted.ClientOrderId, out var child))
         {
             return Nothing();
         }
@@ -262,7 +262,7 @@ public sealed class ChaserStateMachine
 
     public ChaserDecisions OnRejected(in OrderRejected rejected)
     {
-        if (!_childrenById.TryGetValue(rejected.ClientOrderId, out var child))
+        if (!TryFindChild(rejected.ClientOrderId, out var child))
         {
             return Nothing();
         }
@@ -357,7 +357,7 @@ public sealed class ChaserStateMachine
             return Evaluate(EventKind.Fill, fill.Time);
         }
 
-        if (!_childrenById.TryGetValue(fill.ClientOrderId, out var child))
+        if (!TryFindChild(fill.ClientOrderId, out var child))
         {
             if (!ClientOrderIds.TryParse(fill.ClientOrderId, out var tag, out var parentId, out var sequence)
                 || !string.Equals(tag, _clientIdTag, StringComparison.Ordinal)
@@ -400,7 +400,7 @@ public sealed class ChaserStateMachine
 
     public ChaserDecisions OnOrderFinished(in OrderFinished finished)
     {
-        if (!_childrenById.TryGetValue(finished.ClientOrderId, out var child))
+        if (!TryFindChild(finished.ClientOrderId, out var child))
         {
             return Nothing();
         }
@@ -418,7 +418,7 @@ public sealed class ChaserStateMachine
 
     public ChaserDecisions OnOutcomeUnknown(in RequestOutcomeUnknown unknown)
     {
-        if (_childrenById.TryGetValue(unknown.ClientOrderId, out var child) && child.IsOpen)
+        if (TryFindChild(unknown.ClientOrderId, out var child) && child.IsOpen)
         {
             child.Enter(ChildState.Unknown, unknown.Time);
             child.RequestOutcomeUnknown = true;
@@ -430,7 +430,7 @@ public sealed class ChaserStateMachine
 
     public ChaserDecisions OnStatusReport(in OrderStatusReport report)
     {
-        if (!_childrenById.TryGetValue(report.ClientOrderId, out var child))
+        if (!TryFindChild(report.ClientOrderId, out var child))
         {
             return Nothing();
         }
@@ -558,6 +558,22 @@ public sealed class ChaserStateMachine
         StopTaking(FinishReason.Canceled, DecisionRule.UserCancel, "canceled by the user");
         BeginStop(FinishReason.Canceled, DecisionRule.UserCancel, "canceled by the user");
         return Evaluate(EventKind.UserCancel, time);
+    }
+
+    /// <summary>
+    /// The child an event names. The open one is tried first by reference: the host hands events the very id
+    /// instances its commands carried (its string cache), so the common case hashes nothing; any other string is
+    /// looked up by value, as it always was.
+    /// </summary>
+    private bool TryFindChild(string clientOrderId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ChildOrder? child)
+    {
+        if (_open is { } open && ReferenceEquals(open.ClientOrderId, clientOrderId))
+        {
+            child = open;
+            return true;
+        }
+
+        return _childrenById.TryGetValue(clientOrderId, out child);
     }
 
     private ChaserDecisions Nothing()

@@ -284,7 +284,7 @@ public sealed record SymbolRules
     /// significant digits (at most 1.3·10⁻²⁸ of the value, or 10⁻²⁸ at scale 28) and k and k + 1 steps are exact
     /// decimals at the step's scale, so the roundings can only change k when the exact quotient lies within a few
     /// such errors of k + 1: that case, k = 0 (where decimal's zero keeps or loses the step's scale), and any
-    /// operand past 64 bits are left to decimal (false). The result is k·s at the step's scale, as decimal's product is.
+    /// operand or scaled product past 64 bits are left to decimal (false). The result is k·s at the step's scale, as decimal's product is.
     /// </summary>
     internal static bool TryStepsForNotional(decimal notional, decimal price, decimal step, out decimal quantity)
     {
@@ -307,27 +307,19 @@ public sealed record SymbolRules
             return false;
         }
 
-        // X = num / den exactly; both within 128 bits.
-        UInt128 num = n;
-        var den = (UInt128)p * s;
+        // X = num / den exactly, both within 64 bits (every order's notional, price and step at their scales; past that,
+        // decimal decides).
         var exponent = b + c - a;
-        if (exponent >= 0)
+        if (exponent > 19 || -exponent > 19 || Math.BigMul(p, s, out var den) != 0)
         {
-            if (exponent > 19)
-            {
-                return false;
-            }
-
-            num *= PowersOfTen[exponent];
+            return false;
         }
-        else
-        {
-            if (-exponent > 19 || den > UInt128.MaxValue / PowersOfTen[-exponent])
-            {
-                return false;
-            }
 
-            den *= PowersOfTen[-exponent];
+        var num = n;
+        if ((exponent >= 0 && Math.BigMul(n, PowersOfTen[exponent], out num) != 0)
+            || (exponent < 0 && Math.BigMul(den, PowersOfTen[-exponent], out den) != 0))
+        {
+            return false;
         }
 
         var steps = num / den;
@@ -339,14 +331,14 @@ public sealed record SymbolRules
 
         // How far below k + 1 the exact quotient is, against the roundings' worst: the first division's error over the
         // step, and the second's (each under 10⁻²⁷ × (1 + value), taken 10⁷ times wider).
-        var gap = (double)shortfall / (double)den;
-        var stepValue = (double)s / Math.Pow(10, c);
-        if (gap <= 1e-20 * ((1 / stepValue) + (double)steps + 2))
+        var gap = (double)shortfall / den;
+        var stepsPerUnit = c < PowersOfTen.Length ? PowersOfTen[c] / (double)s : double.MaxValue;
+        if (gap <= 1e-20 * (stepsPerUnit + steps + 2))
         {
             return false;
         }
 
-        var units = (ulong)steps * s;
+        var units = steps * s;
         quantity = new decimal((int)units, (int)(units >> 32), 0, false, (byte)c);
         return true;
     }
