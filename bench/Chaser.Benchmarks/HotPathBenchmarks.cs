@@ -323,10 +323,49 @@ public class HotPathBenchmarks : IDisposable
             ("2 × OnGrid", () => OrderParameters.OnGrid("price", modify.Price, Btc.TickSize, Btc.MinPrice) > 0 && OrderParameters.OnGrid("quantity", modify.Quantity, Btc.StepSize) > 0 ? 1 : 0),
             ("2 × DecimalWire.Format", () => Chaser.Binance.DecimalWire.Format(modify.Price, text) + Chaser.Binance.DecimalWire.Format(modify.Quantity, text)),
             ("OrderModifyLoggedOn into a fixed buffer", () => WsApiRequests.OrderModifyLoggedOn(bench._request, 1, modify, Btc, signing)),
+            ("frame: start + close", () =>
+            {
+                var w = new WsApiFrameWriter(bench._request, 1, "order.modify"u8);
+                return w.Close();
+            }),
+            ("frame: + 2 strings", () =>
+            {
+                var w = new WsApiFrameWriter(bench._request, 1, "order.modify"u8);
+                w.Add("origClientOrderId"u8, "chs-1-1");
+                w.Add("symbol"u8, "BTCUSDT");
+                return w.Close();
+            }),
+            ("frame: + 2 strings + 3 longs + raw", () =>
+            {
+                var w = new WsApiFrameWriter(bench._request, 1, "order.modify"u8);
+                w.Add("origClientOrderId"u8, "chs-1-1");
+                w.Add("recvWindow"u8, 5000L);
+                w.AddRaw("side"u8, "BUY"u8);
+                w.Add("symbol"u8, "BTCUSDT");
+                w.Add("timestamp"u8, 1_764_000_000_000L);
+                return w.Close();
+            }),
+            ("frame: + 2 decimals (all but OnGrid)", () =>
+            {
+                var w = new WsApiFrameWriter(bench._request, 1, "order.modify"u8);
+                w.Add("origClientOrderId"u8, "chs-1-1");
+                w.Add("price"u8, modify.Price);
+                w.Add("quantity"u8, modify.Quantity);
+                w.Add("recvWindow"u8, 5000L);
+                w.AddRaw("side"u8, "BUY"u8);
+                w.Add("symbol"u8, "BTCUSDT");
+                w.Add("timestamp"u8, 1_764_000_000_000L);
+                return w.Close();
+            }),
             ("leaves: FloorQuantity(notional / price)", () =>
             {
                 price += 0.1m;
                 return (int)Btc.FloorQuantity(1_000_000_000m / price);
+            }),
+            ("leaves: QuantityForNotional (integers)", () =>
+            {
+                price += 0.1m;
+                return (int)Btc.QuantityForNotional(1_000_000_000m, price);
             }),
             ("decimal compare ×4", () => (price > 1m ? 1 : 0) + (price < 2m ? 1 : 0) + (price == 3m ? 1 : 0) + (price != 4m ? 1 : 0)),
         ];
