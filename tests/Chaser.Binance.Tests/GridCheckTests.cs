@@ -96,6 +96,42 @@ public sealed class GridCheckTests
         Assert.True(onGrid > 100_000, $"only {onGrid} values on the grid: the test would not see a wrong 'false'");
     }
 
+    [Fact]
+    public void Positive_on_grid_agrees_with_the_decimal_comparisons_and_remainder_whatever_the_signs()
+    {
+        var random = new Random(20);
+        decimal[] specials = [0m, -0m, new decimal(0, 0, 0, true, 3), 0.000m, -0.1m, 0.1m, 1m, -1m, 261.10m];
+        for (var i = 0; i < 300_000; i++)
+        {
+            var value = random.Next(4) == 0 ? specials[random.Next(specials.Length)] : RandomDecimal(random);
+            var origin = random.Next(3) == 0 ? specials[random.Next(specials.Length)] : RandomDecimal(random);
+            var increment = random.Next(3) == 0 ? specials[random.Next(specials.Length)] : RandomDecimal(random);
+            if (i % 2 == 0 && increment > 0)
+            {
+                try
+                {
+                    value = origin + (increment * random.Next(-1000, 1_000_000));
+                }
+                catch (OverflowException)
+                {
+                    continue;
+                }
+            }
+
+            bool expected;
+            try
+            {
+                expected = value > 0 && (increment <= 0 || (value - origin) % increment == 0);
+            }
+            catch (OverflowException)
+            {
+                continue;
+            }
+
+            Assert.True(expected == OrderParameters.IsPositiveOnGrid(value, origin, increment), $"{value} on a grid of {increment} from {origin}: decimal says {expected}");
+        }
+    }
+
     private static decimal RandomDecimal(Random random)
     {
         var lo = random.Next();

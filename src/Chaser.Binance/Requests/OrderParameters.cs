@@ -100,7 +100,7 @@ internal static class OrderParameters
     /// </summary>
     public static decimal OnGrid(string name, decimal value, decimal increment, decimal origin = 0m)
     {
-        if (value <= 0 || (increment > 0 && !IsOnGrid(value, origin, increment)))
+        if (!IsPositiveOnGrid(value, origin, increment))
         {
             throw new ArgumentOutOfRangeException(nameof(value), value, $"'{name}' must be positive and a multiple of {increment}");
         }
@@ -121,14 +121,49 @@ internal static class OrderParameters
         var v = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
         var valueScale = (bits[3] >> 16) & 0xFF;
         var unusual = bits[2] != 0 || bits[3] < 0;
-        decimal.GetBits(origin, bits);
-        var o = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
-        var originScale = (bits[3] >> 16) & 0xFF;
-        unusual |= bits[2] != 0 || bits[3] < 0;
         decimal.GetBits(increment, bits);
         var i = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
         var incrementScale = (bits[3] >> 16) & 0xFF;
         unusual |= bits[2] != 0 || bits[3] < 0 || i == 0;
+        return IsOnGrid(value, v, valueScale, origin, increment, i, incrementScale, unusual, bits);
+    }
+
+    /// <summary>
+    /// <c>value &gt; 0 &amp;&amp; (increment &lt;= 0 || (value - origin) % increment == 0)</c>, what <see cref="OnGrid"/>
+    /// asks, the signs read from the bits <see cref="IsOnGrid(decimal, decimal, decimal)"/> reads anyway rather than by
+    /// decimal comparisons (each a call that rescales to compare with zero).
+    /// </summary>
+    internal static bool IsPositiveOnGrid(decimal value, decimal origin, decimal increment)
+    {
+        Span<int> bits = stackalloc int[4];
+        decimal.GetBits(value, bits);
+        if (bits[3] < 0 || (bits[0] | bits[1] | bits[2]) == 0)
+        {
+            return false;
+        }
+
+        var v = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
+        var valueScale = (bits[3] >> 16) & 0xFF;
+        var unusual = bits[2] != 0;
+        decimal.GetBits(increment, bits);
+        if (bits[3] < 0 || (bits[0] | bits[1] | bits[2]) == 0)
+        {
+            // No grid to be on.
+            return true;
+        }
+
+        var i = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
+        var incrementScale = (bits[3] >> 16) & 0xFF;
+        unusual |= bits[2] != 0;
+        return IsOnGrid(value, v, valueScale, origin, increment, i, incrementScale, unusual, bits);
+    }
+
+    private static bool IsOnGrid(decimal value, ulong v, int valueScale, decimal origin, decimal increment, ulong i, int incrementScale, bool unusual, Span<int> bits)
+    {
+        decimal.GetBits(origin, bits);
+        var o = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
+        var originScale = (bits[3] >> 16) & 0xFF;
+        unusual |= bits[2] != 0 || bits[3] < 0;
         var scale = Math.Max(valueScale, Math.Max(originScale, incrementScale));
         if (unusual || scale - valueScale > 19 || scale - originScale > 19 || scale - incrementScale > 19
             || Math.BigMul(v, PowersOfTen[scale - valueScale], out var valueUnits) != 0

@@ -271,8 +271,7 @@ public ref struct WsApiFrameWriter : IParameterWriter
             var last = _frame.Slice(_lastNameStart, _lastNameLength);
             if (name.SequenceCompareTo(last) <= 0)
             {
-                throw new InvalidOperationException(
-                    $"WebSocket API parameters are signed in alphabetical order: '{System.Text.Encoding.ASCII.GetString(name)}' came after '{System.Text.Encoding.ASCII.GetString(last)}'");
+                throw OutOfOrder(name, last);
             }
 
             if (_signed)
@@ -302,16 +301,7 @@ public ref struct WsApiFrameWriter : IParameterWriter
         }
         else
         {
-            if (!first)
-            {
-                Append(","u8);
-            }
-
-            Append("\""u8);
-            _lastNameStart = _frameLength;
-            AppendEscaped(name);
-            _lastNameLength = _frameLength - _lastNameStart;
-            Append("\":"u8);
+            StartEscapedName(name, first);
         }
 
         if (_signed)
@@ -320,6 +310,24 @@ public ref struct WsApiFrameWriter : IParameterWriter
             AppendPayload("="u8);
         }
     }
+
+    /// <summary>A name that needs escaping (never one of ours): kept out of the common path.</summary>
+    private void StartEscapedName(ReadOnlySpan<byte> name, bool first)
+    {
+        if (!first)
+        {
+            Append(","u8);
+        }
+
+        Append("\""u8);
+        _lastNameStart = _frameLength;
+        AppendEscaped(name);
+        _lastNameLength = _frameLength - _lastNameStart;
+        Append("\":"u8);
+    }
+
+    private static InvalidOperationException OutOfOrder(ReadOnlySpan<byte> name, ReadOnlySpan<byte> last) =>
+        new($"WebSocket API parameters are signed in alphabetical order: '{System.Text.Encoding.ASCII.GetString(name)}' came after '{System.Text.Encoding.ASCII.GetString(last)}'");
 
     /// <summary>A JSON string: quoted, escaped where it must be; one copy when nothing needs escaping.</summary>
     private void AppendQuoted(scoped ReadOnlySpan<byte> text) => AppendQuoted(text, JsonEscaping.IsPlain(text));

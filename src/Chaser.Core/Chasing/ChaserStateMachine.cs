@@ -1058,10 +1058,10 @@ public sealed class ChaserStateMachine
 
     private static decimal LeavesAt(ParentOrderSpec spec, SymbolRules rules, decimal maxLeaves, decimal committedQuantity, decimal committedNotional, decimal price)
     {
-        // A notional remainder in one step (the rules' QuantityForNotional is FloorQuantity(notional / price) exactly, on
-        // integers where it can be): every re-price of a notional order sizes its child here.
-        var leaves = spec.SizeType == SizeType.Notional && spec.Size - committedNotional is var notionalLeft && notionalLeft > 0 && price > 0
-            ? rules.QuantityForNotional(notionalLeft, price)
+        // A notional remainder on integers where they give FloorQuantity(notional / price) exactly (the rules'
+        // QuantityForNotional), by decimal's divisions otherwise: every re-price of a notional order sizes its child here.
+        var leaves = spec.SizeType == SizeType.Notional && rules.TryQuantityForNotional(spec.Size - committedNotional, price, out var steps)
+            ? steps
             : rules.FloorQuantity(RemainingQuantityAt(spec, committedQuantity, committedNotional, price));
         return rules.MaxQty > 0 ? Math.Min(leaves, maxLeaves) : leaves;
     }

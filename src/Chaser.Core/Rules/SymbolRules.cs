@@ -138,18 +138,25 @@ public sealed record SymbolRules
     /// </remarks>
     public decimal QuantityForNotional(decimal notional, decimal price)
     {
+        if (TryQuantityForNotional(notional, price, out var quantity))
+        {
+            return quantity;
+        }
+
         if (price <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(price), price, "price must be positive");
         }
 
-        if (notional <= 0)
-        {
-            return 0m;
-        }
-
-        return TryStepsForNotional(notional, price, StepSize, out var quantity) ? quantity : FloorQuantity(notional / price);
+        return notional <= 0 ? 0m : FloorQuantity(notional / price);
     }
+
+    /// <summary>
+    /// <see cref="QuantityForNotional"/> where integers give it exactly (a positive notional and price); false leaves it
+    /// to the caller's decimal arithmetic.
+    /// </summary>
+    internal bool TryQuantityForNotional(decimal notional, decimal price, out decimal quantity) =>
+        TryStepsForNotional(notional, price, StepSize, out quantity);
 
     /// <summary>Whether a new limit order of this size can be posted at this price (min qty, max qty, min notional).</summary>
     public bool CanPost(decimal price, decimal quantity, bool reduceOnly) =>
@@ -293,16 +300,18 @@ public sealed record SymbolRules
         decimal.GetBits(notional, bits);
         var n = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
         var a = (bits[3] >> 16) & 0xFF;
-        var wide = bits[2] != 0;
+        var unusual = bits[2] != 0 || bits[3] < 0 || n == 0;
         decimal.GetBits(price, bits);
         var p = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
         var b = (bits[3] >> 16) & 0xFF;
-        wide |= bits[2] != 0;
+        unusual |= bits[2] != 0 || bits[3] < 0 || p == 0;
         decimal.GetBits(step, bits);
         var s = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
         var c = (bits[3] >> 16) & 0xFF;
-        wide |= bits[2] != 0;
-        if (wide || s == 0 || notional <= 0 || price <= 0 || step <= 0)
+        unusual |= bits[2] != 0 || bits[3] < 0 || s == 0;
+
+        // Only positive values within 64 bits (signs and zeros read from the bits, not by decimal comparisons).
+        if (unusual)
         {
             return false;
         }
