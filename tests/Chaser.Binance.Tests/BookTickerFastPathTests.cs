@@ -20,7 +20,7 @@ public sealed class BookTickerFastPathTests
         var simulator = SimulatorFrame();
         foreach (var frame in new[] { Encoding.ASCII.GetBytes(Binance), Payload.Bytes("bookTicker-combined.json"), simulator })
         {
-            Assert.True(BookTickerFrame.TryRead(frame, new Utf8StringCache(), out var fast), Encoding.ASCII.GetString(frame));
+            Assert.True(BookTickerFrame.TryRead(frame, new SymbolMemo(new Utf8StringCache()), out var fast), Encoding.ASCII.GetString(frame));
             var general = new MarketDataParser();
             Assert.Equal(MarketEventType.BookTicker, general.ParseGeneral(frame));
             Assert.Equal(general.BookTicker, fast);
@@ -46,7 +46,7 @@ public sealed class BookTickerFastPathTests
     {
         var frame = Encoding.UTF8.GetBytes(json);
 
-        Assert.False(BookTickerFrame.TryRead(frame, new Utf8StringCache(), out _));
+        Assert.False(BookTickerFrame.TryRead(frame, new SymbolMemo(new Utf8StringCache()), out _));
         Assert.True(Outcome(() => new MarketDataParser().ParseGeneral(frame)) is null, $"the general path reads {json}");
         Assert.ThrowsAny<JsonException>(() => new MarketDataParser().Parse(frame));
     }
@@ -67,7 +67,7 @@ public sealed class BookTickerFastPathTests
     {
         var frame = Encoding.UTF8.GetBytes(json);
 
-        Assert.False(BookTickerFrame.TryRead(frame, new Utf8StringCache(), out _));
+        Assert.False(BookTickerFrame.TryRead(frame, new SymbolMemo(new Utf8StringCache()), out _));
         var parser = new MarketDataParser();
         var general = new MarketDataParser();
         Assert.Equal(general.ParseGeneral(frame), parser.Parse(frame));
@@ -86,7 +86,7 @@ public sealed class BookTickerFastPathTests
             var frame = Mutate(random, i % 7 == 0 ? SimulatorFrame(random) : template, alphabet);
             var parser = new MarketDataParser();
             var general = new MarketDataParser();
-            var took = BookTickerFrame.TryRead(frame, new Utf8StringCache(), out _);
+            var took = BookTickerFrame.TryRead(frame, new SymbolMemo(new Utf8StringCache()), out _);
             var parsed = Outcome(() => parser.Parse(frame));
             var expected = Outcome(() => general.ParseGeneral(frame));
             Assert.True(

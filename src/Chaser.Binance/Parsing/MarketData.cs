@@ -89,8 +89,13 @@ public sealed class DepthDiff
 public sealed class MarketDataParser
 {
     private readonly Utf8StringCache _symbols;
+    private readonly SymbolMemo _bookSymbols;
 
-    public MarketDataParser(Utf8StringCache? symbols = null) => _symbols = symbols ?? new Utf8StringCache(4096);
+    public MarketDataParser(Utf8StringCache? symbols = null)
+    {
+        _symbols = symbols ?? new Utf8StringCache(4096);
+        _bookSymbols = new SymbolMemo(_symbols);
+    }
 
     /// <summary>The diff filled by the last <see cref="Parse"/> that returned <see cref="MarketEventType.DepthUpdate"/>.</summary>
     public DepthDiff Depth { get; } = new();
@@ -106,7 +111,7 @@ public sealed class MarketDataParser
     /// </summary>
     public MarketEventType Parse(ReadOnlySpan<byte> frame)
     {
-        if (BookTickerFrame.TryRead(frame, _symbols, out var ticker))
+        if (BookTickerFrame.TryRead(frame, _bookSymbols, out var ticker))
         {
             BookTicker = ticker;
             return MarketEventType.BookTicker;
@@ -381,7 +386,7 @@ internal static class BookTickerFrame
     private const int Symbol = 1, UpdateId = 2, EventTime = 4, TransactionTime = 8, Bid = 16, BidQty = 32, Ask = 64, AskQty = 128;
     private const int Prices = Bid | BidQty | Ask | AskQty;
 
-    public static bool TryRead(ReadOnlySpan<byte> frame, Utf8StringCache symbols, out BookTickerUpdate update)
+    public static bool TryRead(ReadOnlySpan<byte> frame, SymbolMemo symbols, out BookTickerUpdate update)
     {
         update = default;
         var at = 0;
@@ -478,20 +483,25 @@ internal static class BookTickerFrame
     {
         value = 0;
         var negative = at < frame.Length && frame[at] == (byte)'-';
-        var digits = frame[(negative ? at + 1 : at)..];
-        var length = digits.IndexOfAnyExceptInRange((byte)'0', (byte)'9');
-        if (length <= 0 || length > 18 || (digits[0] == (byte)'0' && length > 1) || digits[length] is not ((byte)',' or (byte)'}'))
+        var start = negative ? at + 1 : at;
+
+        // Digits read and counted in one pass; a 19th digit is read only to refuse it.
+        var end = start;
+        while (end < frame.Length && end - start < 19 && frame[end] - (uint)'0' <= 9)
         {
+            value = (value * 10) + (frame[end] - '0');
+            end++;
+        }
+
+        var length = end - start;
+        if (length == 0 || length > 18 || (frame[start] == (byte)'0' && length > 1) || end >= frame.Length || frame[end] is not ((byte)',' or (byte)'}'))
+        {
+            value = 0;
             return false;
         }
 
-        foreach (var digit in digits[..length])
-        {
-            value = (value * 10) + (digit - '0');
-        }
-
         value = negative ? -value : value;
-        at += (negative ? 1 : 0) + length;
+        at = end;
         return true;
     }
 
@@ -504,4 +514,61 @@ internal static class BookTickerFrame
     /// <summary>Printable ASCII a JSON string carries as it is: everything from space to tilde but quote and backslash.</summary>
     private static readonly System.Buffers.SearchValues<byte> PlainText = System.Buffers.SearchValues.Create(
         [.. Enumerable.Range(0x20, 0x7F - 0x20).Where(b => b is not ('"' or '\\')).Select(b => (byte)b)]);
+}
+
+/// <summary>
+/// One parser's memo of the symbols its frames name: each symbol's bytes (up to 32) against the instance the shared
+/// <see cref="Utf8StringCache"/> gave for them, in a small table of its own, so that a frame's symbol costs a compare
+/// of a few bytes rather than a transcode to UTF-16 and a lookup in the shared dictionary. Not thread-safe (one per
+/// parser, as the parser is); it allocates nothing: two symbols sharing a slot take turns, each miss asking the
+/// shared cache as before.
+/// </summary>
+internal sealed class SymbolMemo(Utf8StringCache shared)
+{
+    private const int Slots = 64;
+    private const int MaxLength = 32;
+    private readonly byte[] _keys = new byte[Slots * MaxLength];
+    private readonly int[] _lengths = new int[Slots];
+    private readonly string?[] _values = new string?[Slots];
+
+    public string Get(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.IsEmpty || utf8.Length > MaxLength)
+        {
+            return shared.Get(utf8);
+        }
+
+        var slot = Slot(utf8);
+        if (_values[slot] is { } known && utf8.SequenceEqual(_keys.AsSpan(slot * MaxLength, _lengths[slot])))
+        {
+            return known;
+        }
+
+        var text = shared.Get(utf8);
+        utf8.CopyTo(_keys.AsSpan(slot * MaxLength));
+        _lengths[slot] = utf8.Length;
+        _values[slot] = text;
+        return text;
+    }
+
+    /// <summary>The slot of a symbol: its first and last eight bytes (or all of a shorter one) and its length, mixed.</summary>
+    private static int Slot(ReadOnlySpan<byte> utf8)
+    {
+        ulong hash;
+        if (utf8.Length >= 8)
+        {
+            hash = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(utf8)
+                ^ (System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(utf8[^8..]) * 31);
+        }
+        else
+        {
+            hash = 0;
+            foreach (var b in utf8)
+            {
+                hash = (hash << 8) | b;
+            }
+        }
+
+        return (int)(((hash ^ (ulong)utf8.Length) * 0x9E3779B97F4A7C15) >> 58);
+    }
 }

@@ -125,7 +125,7 @@ public static class DecimalWire
     /// </summary>
     /// <remarks>
     /// Every price and quantity of every frame comes through here, so the common shape, <c>-?digits[.digits]</c> with
-    /// at most 19 significant digits and 28 after the point, is read in one pass into a 64-bit mantissa and its scale
+    /// at most 19 digits in all, is read in one pass into a 64-bit mantissa and its scale
     /// (exact: the decimal is that integer over 10^scale, trailing zeros kept as the scale, as
     /// <see cref="decimal.Parse(string, IFormatProvider)"/> keeps them). Anything else (more digits, a sign of +, no
     /// digit before or after the point, a stray byte) goes to <see cref="System.Buffers.Text.Utf8Parser"/>, which
@@ -141,49 +141,40 @@ public static class DecimalWire
             i = 1;
         }
 
+        // The integer digits, then (after a point) the fraction's, each in a tight loop; past 19 digits in all (where
+        // 64 bits could overflow) the general parser decides, leading zeros included, which are rare on the wire.
         ulong mantissa = 0;
-        var significant = 0;
-        var integerDigits = 0;
-        var fractionDigits = 0;
-        var point = false;
-        for (; i < text.Length; i++)
+        var start = i;
+        while (i < text.Length && (uint)(text[i] - '0') <= 9)
         {
-            var digit = (uint)(text[i] - '0');
-            if (digit <= 9)
+            mantissa = (mantissa * 10) + (uint)(text[i] - '0');
+            i++;
+        }
+
+        var integerDigits = i - start;
+        var fractionDigits = 0;
+        if (i < text.Length)
+        {
+            if (text[i] != (byte)'.')
             {
-                if (point)
-                {
-                    fractionDigits++;
-                }
-                else
-                {
-                    integerDigits++;
-                }
-
-                // Leading zeros (before or after the point) add scale, not digits.
-                if (mantissa == 0 && digit == 0)
-                {
-                    continue;
-                }
-
-                if (++significant > 19)
-                {
-                    return TryParseAny(text, out value);
-                }
-
-                mantissa = (mantissa * 10) + digit;
+                return TryParseAny(text, out value);
             }
-            else if (text[i] == (byte)'.' && !point)
+
+            start = ++i;
+            while (i < text.Length && (uint)(text[i] - '0') <= 9)
             {
-                point = true;
+                mantissa = (mantissa * 10) + (uint)(text[i] - '0');
+                i++;
             }
-            else
+
+            fractionDigits = i - start;
+            if (i < text.Length || fractionDigits == 0)
             {
                 return TryParseAny(text, out value);
             }
         }
 
-        if (integerDigits == 0 || (point && fractionDigits == 0) || fractionDigits > 28)
+        if (integerDigits == 0 || integerDigits + fractionDigits > 19)
         {
             return TryParseAny(text, out value);
         }
