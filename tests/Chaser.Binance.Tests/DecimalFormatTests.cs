@@ -50,6 +50,36 @@ public sealed class DecimalFormatTests
         }
     }
 
+    [Fact]
+    public void Integers_are_written_as_the_general_formatter_writes_them()
+    {
+        var random = new Random(17);
+        long[] edges = [0, 1, 9, 10, 99, 100, 999_999_999_999_999_999, 1_000_000_000_000_000_000, long.MaxValue, -1, long.MinValue, 1_764_000_000_000];
+        var values = edges.Concat(Enumerable.Range(0, 200_000).Select(i => random.NextInt64(long.MinValue, long.MaxValue) >> random.Next(64)));
+        Span<byte> expected = stackalloc byte[20];
+        Span<byte> actual = stackalloc byte[20];
+        foreach (var value in values)
+        {
+            Assert.True(System.Buffers.Text.Utf8Formatter.TryFormat(value, expected, out var expectedLength));
+            Assert.True(DecimalWire.TryFormatInteger(value, actual, out var actualLength));
+            Assert.True(expected[..expectedLength].SequenceEqual(actual[..actualLength]), $"{value}: {Encoding.ASCII.GetString(actual[..actualLength])}");
+
+            // Too small a destination is refused, as the general formatter refuses it.
+            Assert.False(DecimalWire.TryFormatInteger(value, actual[..(expectedLength - 1)], out _));
+        }
+    }
+
+    [Fact]
+    public void Exactly_the_json_string_bytes_are_escaped()
+    {
+        for (var b = 0; b < 256; b++)
+        {
+            var escaped = b < 0x20 || b is '"' or '\\' or 0x7F;
+            Assert.Equal(!escaped, Chaser.Binance.Requests.JsonEscaping.IsPlain([(byte)b]));
+            Assert.Equal(escaped, Chaser.Binance.Requests.JsonEscaping.Needed.Contains((byte)b));
+        }
+    }
+
     private static void AssertSame(decimal value)
     {
         Span<byte> expected = stackalloc byte[DecimalWire.MaxLength];

@@ -111,6 +111,41 @@ public static class DecimalWire
         return written;
     }
 
+    /// <summary>
+    /// An integer in decimal digits (a JSON number: timestamps, ids), as <see cref="System.Buffers.Text.Utf8Formatter"/>
+    /// writes it, without its general formatting's set-up: each request carries three or four.
+    /// </summary>
+    public static bool TryFormatInteger(long value, Span<byte> destination, out int written)
+    {
+        if (value < 0)
+        {
+            return System.Buffers.Text.Utf8Formatter.TryFormat(value, destination, out written);
+        }
+
+        var remaining = (ulong)value;
+        written = 1;
+        for (var power = 10UL; written < 19 && remaining >= power; power *= 10)
+        {
+            written++;
+        }
+
+        if (destination.Length < written)
+        {
+            written = 0;
+            return false;
+        }
+
+        for (var i = written - 1; i > 0; i--)
+        {
+            var next = remaining / 10;
+            destination[i] = (byte)('0' + (remaining - (next * 10)));
+            remaining = next;
+        }
+
+        destination[0] = (byte)('0' + remaining);
+        return true;
+    }
+
     /// <summary>The minimal text as a string (diagnostics and tests; the hot path writes bytes).</summary>
     public static string ToText(decimal value)
     {

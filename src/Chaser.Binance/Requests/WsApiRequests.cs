@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using Chaser.Core.Rules;
 
 namespace Chaser.Binance.Requests;
@@ -136,7 +135,7 @@ public ref struct WsApiFrameWriter : IParameterWriter
     {
         // A string id: Binance echoes it as sent, and its digits are read back without allocating.
         Append("{\"id\":\""u8);
-        if (!Utf8Formatter.TryFormat(requestId, Reserve(20), out var written))
+        if (!DecimalWire.TryFormatInteger(requestId, Reserve(20), out var written))
         {
             throw Overflow();
         }
@@ -159,26 +158,31 @@ public ref struct WsApiFrameWriter : IParameterWriter
 
     public void Add(ReadOnlySpan<byte> name, ReadOnlySpan<char> value)
     {
-        // As REST refuses it (QueryStringWriter): Binance's identifiers are ASCII.
-        if (!JsonEscaping.IsAscii(value))
-        {
-            throw new ArgumentException($"parameter '{System.Text.Encoding.ASCII.GetString(name)}' must be ASCII", nameof(value));
-        }
-
         StartParameter(name);
         if (_signed)
         {
             var text = ReservePayload(value.Length)[..value.Length];
-            var plain = JsonEscaping.CopyAscii(value, text);
+            var copied = JsonEscaping.CopyAscii(value, text);
+            if (copied == JsonEscaping.NotAscii)
+            {
+                throw new ArgumentException(NotAscii(name), nameof(value));
+            }
+
             _payloadLength += value.Length;
-            AppendQuoted(text, plain);
+            AppendQuoted(text, copied == JsonEscaping.Plain);
             return;
         }
 
         // Straight into the frame between its quotes; only text that needs escaping (never an id or a symbol of ours)
         // is written twice.
         var target = Reserve(value.Length + 2);
-        if (JsonEscaping.CopyAscii(value, target[1..]))
+        var status = JsonEscaping.CopyAscii(value, target[1..]);
+        if (status == JsonEscaping.NotAscii)
+        {
+            throw new ArgumentException(NotAscii(name), nameof(value));
+        }
+
+        if (status == JsonEscaping.Plain)
         {
             target[0] = (byte)'"';
             target[value.Length + 1] = (byte)'"';
@@ -195,11 +199,14 @@ public ref struct WsApiFrameWriter : IParameterWriter
         Append("\""u8);
     }
 
+    /// <summary>As REST refuses it (QueryStringWriter): Binance's identifiers are ASCII.</summary>
+    private static string NotAscii(ReadOnlySpan<byte> name) => $"parameter '{System.Text.Encoding.ASCII.GetString(name)}' must be ASCII";
+
     public void Add(ReadOnlySpan<byte> name, long value)
     {
         StartParameter(name);
         var target = _signed ? ReservePayload(20) : Reserve(20);
-        if (!Utf8Formatter.TryFormat(value, target, out var written))
+        if (!DecimalWire.TryFormatInteger(value, target, out var written))
         {
             throw Overflow();
         }
@@ -419,66 +426,51 @@ internal static class JsonEscaping
     public static readonly System.Buffers.SearchValues<byte> Needed = System.Buffers.SearchValues.Create(
         [.. Enumerable.Range(0, 0x20).Select(b => (byte)b), (byte)'"', (byte)'\\', 0x7F]);
 
-    // Names, ids and symbols are a few bytes long: a plain loop beats a vectorised search's set-up below this.
-    private const int ShortText = 24;
+    /// <summary>What <see cref="CopyAscii"/> found: nothing to escape, something to escape, or a character past ASCII.</summary>
+    public const int Plain = 0, Escape = 1, NotAscii = 2;
 
     /// <summary>Whether the text needs no escaping at all.</summary>
     public static bool IsPlain(ReadOnlySpan<byte> text)
     {
-        if (text.Length > ShortText)
-        {
-            return text.IndexOfAny(Needed) < 0;
-        }
-
+        var escapes = 0;
         foreach (var c in text)
         {
-            if (NeedsEscape(c))
-            {
-                return false;
-            }
+            escapes |= Escapes[c];
         }
 
-        return true;
+        return escapes == 0;
     }
 
-    public static bool IsAscii(ReadOnlySpan<char> text)
+    /// <summary>Copies text into bytes in one pass, saying whether it is plain, needs escaping or is not ASCII (then stop).</summary>
+    public static int CopyAscii(ReadOnlySpan<char> text, Span<byte> destination)
     {
-        if (text.Length > ShortText)
-        {
-            return System.Text.Ascii.IsValid(text);
-        }
-
-        foreach (var c in text)
-        {
-            if (c > 0x7F)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>Copies ASCII text (checked by the caller) into bytes; true when none of it needs escaping.</summary>
-    public static bool CopyAscii(ReadOnlySpan<char> text, Span<byte> destination)
-    {
-        if (text.Length > ShortText)
-        {
-            System.Text.Ascii.FromUtf16(text, destination, out _);
-            return destination[..text.Length].IndexOfAny(Needed) < 0;
-        }
-
         destination = destination[..text.Length];
-        var plain = true;
+        var escapes = 0;
         for (var i = 0; i < text.Length; i++)
         {
-            var c = (byte)text[i];
-            plain &= !NeedsEscape(c);
-            destination[i] = c;
+            var c = text[i];
+            if (c > 0x7F)
+            {
+                return NotAscii;
+            }
+
+            escapes |= Escapes[c];
+            destination[i] = (byte)c;
         }
 
-        return plain;
+        return escapes == 0 ? Plain : Escape;
     }
 
-    private static bool NeedsEscape(byte c) => c < 0x20 || c is (byte)'"' or (byte)'\\' or 0x7F;
+    /// <summary>1 for each byte a JSON string may not carry as it is (control characters, quote, backslash, DEL).</summary>
+    private static ReadOnlySpan<byte> Escapes =>
+    [
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
 }
