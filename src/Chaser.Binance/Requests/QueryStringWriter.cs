@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 
 namespace Chaser.Binance.Requests;
 
@@ -58,7 +57,7 @@ public ref struct QueryStringWriter : IParameterWriter
     public void Add(ReadOnlySpan<byte> name, long value)
     {
         var target = StartParameter(name, 20);
-        if (!Utf8Formatter.TryFormat(value, target, out var written))
+        if (!DecimalWire.TryFormatInteger(value, target, out var written))
         {
             throw Overflow();
         }

@@ -53,6 +53,10 @@ public sealed class ChaserStateMachine
     private bool _awaitingFreshBook;
     private bool _orderEntryUp = true;
     private decimal _rateBudget = 1m;
+
+    // The budget's two thresholds, read on every decision: kept with it when it changes rather than compared each time.
+    private bool _rateBudgetSpent;
+    private bool _rateBudgetFull = true;
     private bool _youngCancelsAllowed = true;
 
     private DateTimeOffset _backoffUntil = DateTimeOffset.MinValue;
@@ -537,6 +541,8 @@ public sealed class ChaserStateMachine
     public ChaserDecisions OnRateBudget(decimal availableFraction, DateTimeOffset time)
     {
         _rateBudget = Math.Clamp(availableFraction, 0m, 1m);
+        _rateBudgetSpent = _rateBudget <= 0;
+        _rateBudgetFull = _rateBudget >= 1m;
         return Evaluate(EventKind.RateBudget, time);
     }
 
@@ -902,7 +908,7 @@ public sealed class ChaserStateMachine
 
     private bool RequestAllowed(DateTimeOffset now)
     {
-        if (_rateBudget <= 0)
+        if (_rateBudgetSpent)
         {
             return false;
         }
@@ -918,7 +924,7 @@ public sealed class ChaserStateMachine
 
     private TimeSpan EffectiveRepriceInterval()
     {
-        if (_rateBudget >= 1m)
+        if (_rateBudgetFull)
         {
             return _options.MinRepriceInterval;
         }
