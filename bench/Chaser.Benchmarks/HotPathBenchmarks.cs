@@ -321,6 +321,8 @@ public class HotPathBenchmarks : IDisposable
                 return b.Length;
             }),
             ("2 × OnGrid", () => OrderParameters.OnGrid("price", modify.Price, Btc.TickSize, Btc.MinPrice) > 0 && OrderParameters.OnGrid("quantity", modify.Quantity, Btc.StepSize) > 0 ? 1 : 0),
+            ("2 × IsOnGrid alone", () => (OrderParameters.IsOnGrid(modify.Price, Btc.MinPrice, Btc.TickSize) ? 1 : 0) + (OrderParameters.IsOnGrid(modify.Quantity, 0m, Btc.StepSize) ? 1 : 0)),
+            ("2 × (value <= 0, increment > 0)", () => (modify.Price <= 0 || Btc.TickSize > 0 ? 1 : 0) + (modify.Quantity <= 0 || Btc.StepSize > 0 ? 1 : 0)),
             ("2 × DecimalWire.Format", () => Chaser.Binance.DecimalWire.Format(modify.Price, text) + Chaser.Binance.DecimalWire.Format(modify.Quantity, text)),
             ("OrderModifyLoggedOn into a fixed buffer", () => WsApiRequests.OrderModifyLoggedOn(bench._request, 1, modify, Btc, signing)),
             ("frame: start + close", () =>

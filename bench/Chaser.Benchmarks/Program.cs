@@ -15,6 +15,20 @@ if (args is ["--ratios"])
     return;
 }
 
+if (args is ["--spin"])
+{
+    using var spin = new HotPathBenchmarks();
+    spin.Setup();
+    var total = 0;
+    for (var i = 0; i < 6_000_000; i++)
+    {
+        total += spin.FrameToSocketLoggedOn();
+    }
+
+    Console.WriteLine(total);
+    return;
+}
+
 if (args is ["--pieces"])
 {
     // Where the logged-on frame → socket path spends its time, piece by piece (a profile, bench/README.md).

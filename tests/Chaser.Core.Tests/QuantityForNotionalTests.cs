@@ -93,6 +93,21 @@ public sealed class QuantityForNotionalTests
         }
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-0")]
+    [InlineData("-0.000")]
+    [InlineData("-100")]
+    public void A_notional_of_zero_or_less_sizes_nothing_and_a_price_of_zero_or_less_is_refused(string value)
+    {
+        var rules = TestRules.Btc;
+        var notOk = Parse(value);
+
+        Assert.True(decimal.GetBits(0m).SequenceEqual(decimal.GetBits(rules.QuantityForNotional(notOk, 65_000m))));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => rules.QuantityForNotional(1_000m, notOk));
+        Assert.Equal("price", e.ParamName);
+    }
+
     private static void AssertSame(decimal notional, decimal price, decimal step)
     {
         var rules = TestRules.Btc with { StepSize = step };
