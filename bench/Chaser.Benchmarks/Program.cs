@@ -8,6 +8,13 @@ if (args is ["--self-check"])
     return;
 }
 
+if (args is ["--cold"])
+{
+    // The hot path met cold, as a live engine meets it between requests, with and without rehearsals (bench/README.md).
+    Console.WriteLine(ColdPath.Run());
+    return;
+}
+
 if (args is ["--ratios"])
 {
     // Each hot-path row against the floor in alternating rounds, so a loaded machine weighs on both alike (bench/README.md).

@@ -78,7 +78,8 @@ internal sealed record LoadOptions(
     int Seed,
     string RepoRoot,
     string ServeChaser,
-    bool Ed25519 = false)
+    bool Ed25519 = false,
+    string[]? ServeArgs = null)
 {
     public static LoadOptions Parse(string[] args)
     {
@@ -89,6 +90,7 @@ internal sealed record LoadOptions(
         string? serveChaser = null;
         double soak = 0;
         var ed25519 = false;
+        var serveArgs = new List<string>();
         var timeout = TimeSpan.FromMinutes(10);
         for (var i = 0; i < args.Length; i++)
         {
@@ -114,7 +116,8 @@ internal sealed record LoadOptions(
                 case "--serve-chaser": serveChaser = Value(); break;
                 case "--db": db = Value(); break;
                 case "--ed25519": ed25519 = true; break;
-                default: throw new ArgumentException($"unknown option '{name}' (--orders, --symbols, --soak, --active, --db, --chaser, --serve-chaser, --seed, --timeout-minutes, --ed25519)");
+                case "--serve-arg": serveArgs.Add(Value()); break;
+                default: throw new ArgumentException($"unknown option '{name}' (--orders, --symbols, --soak, --active, --db, --chaser, --serve-chaser, --serve-arg, --seed, --timeout-minutes, --ed25519)");
             }
         }
 
@@ -130,7 +133,7 @@ internal sealed record LoadOptions(
             throw new ArgumentException($"option '--serve-chaser': no chaser executable at {serveChaser}");
         }
 
-        return new LoadOptions(orders, symbols, chaser, db, soak, active, timeout, seed, root, serveChaser, ed25519);
+        return new LoadOptions(orders, symbols, chaser, db, soak, active, timeout, seed, root, serveChaser, ed25519, [.. serveArgs]);
     }
 
     private static string FindRepoRoot()
@@ -200,7 +203,7 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
         await WaitUntilAsync(async () => (await _http.GetAsync(new Uri(_sim + "/fapi/v1/ping")).ConfigureAwait(false)).IsSuccessStatusCode, "the simulator to answer").ConfigureAwait(false);
         var rules = await SymbolRulesAsync(symbols).ConfigureAwait(false);
 
-        _serve = Start("serve", ["serve", "--urls", _api, "--db", db, "--venue", "sim", "--rest-url", _sim, "--ws-url", _sim.Replace("http://", "ws://", StringComparison.Ordinal), "--seed", options.Seed.ToString(CultureInfo.InvariantCulture)],
+        _serve = Start("serve", ["serve", "--urls", _api, "--db", db, "--venue", "sim", "--rest-url", _sim, "--ws-url", _sim.Replace("http://", "ws://", StringComparison.Ordinal), "--seed", options.Seed.ToString(CultureInfo.InvariantCulture), .. options.ServeArgs ?? []],
             serveEnvironment);
         await WaitUntilAsync(async () => (await Api(HttpMethod.Get, "/api/orders?ids=0").ConfigureAwait(false)).IsSuccessStatusCode, "chaser serve to listen").ConfigureAwait(false);
         SampleRss();
@@ -489,14 +492,18 @@ internal sealed class LoadRun(LoadOptions options) : IDisposable
                 _failures.Add(Program.F($"order {id} ({symbol.Name}) overfilled: {filledNotional} of {notional} USDT"));
             }
 
-            foreach (var e in eventsByOrder.GetValueOrDefault(id, []))
+            var first = true;
+            foreach (var e in eventsByOrder.GetValueOrDefault(id, []).OrderBy(e => e.Id))
             {
                 if (e.HopUs is { } hop)
                 {
                     hops.Add(hop);
-                    if (!hopsByTrigger.TryGetValue(e.Trigger, out var byTrigger))
+                    // The order's first request is decided on its start (the latest book handed to it), not on a frame.
+                    var cause = first ? "start" : e.Trigger;
+                    first = false;
+                    if (!hopsByTrigger.TryGetValue(cause, out var byTrigger))
                     {
-                        hopsByTrigger[e.Trigger] = byTrigger = [];
+                        hopsByTrigger[cause] = byTrigger = [];
                     }
 
                     byTrigger.Add(hop);

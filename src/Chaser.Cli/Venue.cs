@@ -48,12 +48,24 @@ internal sealed class VenueOptions
         "arm Binance's countdownCancelAll for each symbol (at least 10s, renewed every quarter of it): if this process dies, " +
         "the exchange cancels the symbol's open orders (all of the account's) (default: off)");
 
-    public IEnumerable<Option> All => [Venue, RestUrl, StreamUrl, OrderEntry, DeadMan];
+    public Option<TimeSpan?> PathWarm { get; } = CliOption.Duration(
+        "--path-warm",
+        TimeSpan.FromSeconds(1),
+        "1s",
+        "while orders work, rehearse the request path this often on a shadow order that is never sent, so a real " +
+        "request finds it in the CPU's caches (0 turns it off) (default: 1ms)");
+
+    public IEnumerable<Option> All => [Venue, RestUrl, StreamUrl, OrderEntry, DeadMan, PathWarm];
 }
 
 /// <summary>How to reach a venue; resolved from the command line and the environment before anything connects.</summary>
 internal sealed record VenueSettings(VenueKind Kind, Uri? RestUrl, Uri? StreamUrl, bool RestOrderEntry = false, TimeSpan DeadMan = default)
 {
+    /// <summary>How often the engine rehearses its request path while orders work (<see cref="EngineOptions.PathWarmInterval"/>).</summary>
+    public TimeSpan PathWarm { get; init; } = DefaultPathWarm;
+
+    public static readonly TimeSpan DefaultPathWarm = TimeSpan.FromMilliseconds(1);
+
     public const string ApiKeyVariable = "CHASER_BINANCE_API_KEY";
     public const string ApiSecretVariable = "CHASER_BINANCE_API_SECRET";
 
@@ -72,7 +84,10 @@ internal sealed record VenueSettings(VenueKind Kind, Uri? RestUrl, Uri? StreamUr
             throw new UsageException($"option '--dead-man' must be at least 10s (it is renewed every quarter of it), got '{args.GetResult(options.DeadMan)!.Tokens[0].Value}'");
         }
 
-        return new VenueSettings(args.GetValue(options.Venue), rest, ws, args.GetValue(options.OrderEntry) == OrderEntry.Rest, deadMan);
+        return new VenueSettings(args.GetValue(options.Venue), rest, ws, args.GetValue(options.OrderEntry) == OrderEntry.Rest, deadMan)
+        {
+            PathWarm = args.GetValue(options.PathWarm) ?? DefaultPathWarm,
+        };
     }
 
     /// <summary>Binance's published addresses of the venue (null for the simulator), from the adapter's one table.</summary>
@@ -283,6 +298,7 @@ internal sealed class Venue : IAsyncDisposable
         var engine = new ExecutionEngine(connector, recorder, options: new EngineOptions
         {
             DeadManCountdown = settings.DeadMan,
+            PathWarmInterval = settings.PathWarm,
             ClientIdTag = clientIdTag,
             Diagnostics = diagnostics,
             Venue = venueId,

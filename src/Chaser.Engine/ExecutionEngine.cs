@@ -58,6 +58,14 @@ public sealed record EngineOptions
     /// </summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How often, while orders are working, the request path is rehearsed on a shadow order so that it stays in the
+    /// caches (<see cref="PathWarmer"/>: nothing is sent or recorded); zero turns it off. A live host on a shared machine
+    /// wants about a millisecond (it costs a few microseconds of CPU each time); off by default, and for any host whose
+    /// clock is not the wall clock.
+    /// </summary>
+    public TimeSpan PathWarmInterval { get; init; }
+
     /// <summary>Problems the engine works around (a dead-man renewal that failed); never a secret.</summary>
     public Action<string>? Diagnostics { get; init; }
 }
@@ -99,6 +107,9 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     // Says every HeartbeatInterval which orders this engine still holds (the recorder keeps it as their heartbeat).
     private readonly ITimer _heartbeat;
 
+    // Rehearses the request path while orders work, so a real request finds it in the caches.
+    private readonly PathWarmer _warmer;
+
     // Orders not yet final (queued or working), each done when its ExecuteAsync returns: what a graceful stop awaits.
     private readonly ConcurrentDictionary<long, Task> _unfinished = new();
 
@@ -135,6 +146,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         _markouts = new MarkoutTails(_recorder, _time, _options.MarkoutTail);
         _deadMan = new DeadManSwitch(_connector, _options.DeadManCountdown, _time, _options.Diagnostics);
         _heartbeat = _time.CreateTimer(_ => OnHeartbeat(), null, _options.HeartbeatInterval, _options.HeartbeatInterval);
+        _warmer = new PathWarmer(_connector, _options.Chaser, _options.PathWarmInterval, _time, _options.Diagnostics);
     }
 
     /// <summary>The instance tag in this engine's client order ids.</summary>
@@ -404,12 +416,14 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
             deadManHeld = true;
 
             // The book may have arrived before this order was routed: start from the latest one.
-            if (LatestBook(spec.Symbol) is { } book)
+            var latest = LatestBook(spec.Symbol);
+            if (latest is { } book)
             {
                 runner.Post(ChaserInput.OfBook(spec.Symbol, book, _time.GetTimestamp()));
             }
 
             ran = true;
+            _warmer.OrderStarted(spec.Symbol, rules, latest);
             var run = runner.RunAsync(_budget);
             if (_userCanceled.ContainsKey(spec.Id))
             {
@@ -432,6 +446,11 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         }
         finally
         {
+            if (ran)
+            {
+                _warmer.OrderEnded();
+            }
+
             RemoveRoute(runner);
             _finished[spec.Id] = new FinishedOrder(runner, ForgetAt());
             _byParent.TryRemove(spec.Id, out _);
@@ -493,6 +512,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _heartbeat.DisposeAsync().ConfigureAwait(false);
+        _warmer.Dispose();
         foreach (var budget in _cancelBudgets.Values)
         {
             budget.Dispose();

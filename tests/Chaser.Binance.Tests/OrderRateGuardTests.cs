@@ -334,6 +334,33 @@ public sealed class OrderRateGuardTests
     }
 
     [Fact]
+    public void A_rehearsal_answers_as_a_request_would_and_takes_nothing_not_even_a_place_among_the_contenders()
+    {
+        var (guard, _) = Create();
+        var granted = 0;
+        while (true)
+        {
+            // The path warmer rehearses on another symbol between every real request: were it counted, or counted as a
+            // contender, BTCUSDT would get less than the whole window or lose half of it to the fair share.
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.Equal(granted < Usable10s, guard.Rehearse(1, 0, "ETHUSDT"));
+            }
+
+            if (!guard.TryAcquire(1, 0, out _, claimant: "BTCUSDT"))
+            {
+                break;
+            }
+
+            granted++;
+        }
+
+        Assert.Equal(Usable10s, granted);
+        Assert.False(guard.Rehearse(1, 0, "BTCUSDT"));
+        Assert.True(guard.Rehearse(0, 1, "BTCUSDT"));
+    }
+
+    [Fact]
     public void One_symbol_alone_may_use_the_whole_window()
     {
         var (guard, _) = Create();

@@ -213,6 +213,36 @@ public sealed class WsApiRequestTests
     }
 
     [Fact]
+    public async Task A_rehearsal_builds_the_frame_a_send_would_and_sends_takes_and_counts_nothing()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_764_000_000_000));
+        var options = Options(time, Hmac);
+        await using var connector = new BinanceConnector(options);
+        await using var entry = new WsApiOrderEntry(connector, options, new Uri("ws://127.0.0.1:9/ws-fapi/v1"));
+        var socket = new RecordingSocket(time);
+
+        var lengths = new[] { ChaserCommandKind.Place, ChaserCommandKind.Modify, ChaserCommandKind.Cancel }
+            .Select(kind => entry.Rehearse(socket, Request(kind), 1_764_000_000_000))
+            .ToArray();
+
+        Assert.Empty(socket.Frames);
+        Assert.Equal(0, entry.Sent);
+        Assert.Equal(0, entry.Rehearse(socket, Request(ChaserCommandKind.Query), 1_764_000_000_000));
+
+        // The same request sent for real: its frame is as long as the rehearsed one (the id "1" against "0"), and the
+        // first real request still gets the first id: a rehearsal took none.
+        for (var i = 0; i < lengths.Length; i++)
+        {
+            var kind = new[] { ChaserCommandKind.Place, ChaserCommandKind.Modify, ChaserCommandKind.Cancel }[i];
+            Assert.True(entry.TrySend(socket, Request(kind), 1_764_000_000_000, out _));
+            Assert.Equal(lengths[i], socket.Frames[^1].Length);
+        }
+
+        Assert.StartsWith("{\"id\":\"1\",", Encoding.ASCII.GetString(socket.Frames[0]), StringComparison.Ordinal);
+        Assert.Equal(3, entry.Sent);
+    }
+
+    [Fact]
     public async Task While_another_send_holds_the_socket_the_request_falls_back_to_rest_then_the_socket_is_used_again()
     {
         var time = new FakeTimeProvider();

@@ -26,6 +26,8 @@ public class BadInputTests
     [InlineData("option '--book': file not found: /nonexistent/book.csv", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--book", "/nonexistent/book.csv", "--trades", "/nonexistent/t.csv", "--backtest")]
     [InlineData("option '--venue' must be sim, demo, testnet or live, got 'paper'", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--venue", "paper")]
     [InlineData("option '--dead-man' must be at least 10s", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--dead-man", "5s")]
+    [InlineData("option '--path-warm' must be a duration from 0 to 1s like 200ms or 1s, got '2s'", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--path-warm", "2s")]
+    [InlineData("option '--path-warm' must be a duration from 0 to 1s like 200ms or 1s, got '1 ms'", "--symbol", "BTCUSDT", "--side", "buy", "--notional", "100", "--path-warm", "1 ms")]
     public async Task Malformed_options_are_refused_before_anything_starts(string expected, params string[] options)
     {
         // A trailing "--backtest" marker runs the case through `chaser backtest` instead of `chaser execute`.

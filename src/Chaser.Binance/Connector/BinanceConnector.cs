@@ -138,14 +138,7 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
     public Submission Submit(in OrderRequest request)
     {
         var command = request.Command;
-        var endpoint = command.Kind switch
-        {
-            ChaserCommandKind.Place => BinanceEndpoint.PlaceOrder,
-            ChaserCommandKind.Modify => BinanceEndpoint.ModifyOrder,
-            ChaserCommandKind.Cancel => BinanceEndpoint.CancelOrder,
-            ChaserCommandKind.Query => BinanceEndpoint.QueryOrder,
-            _ => throw new ArgumentOutOfRangeException(nameof(request), command.Kind, "not a request"),
-        };
+        var endpoint = EndpointOf(request);
 
         if (!RateGuard.TryAcquire(endpoint.OrderCount, endpoint.Weight, out var refusal, claimant: request.Symbol))
         {
@@ -195,6 +188,30 @@ public sealed class BinanceConnector : IExchangeConnector, IExchangeHistory, IDe
             : SendOrderRequestAsync(message, command.Kind, command.ClientOrderId);
         return Submission.HandedOffAt(sentAt);
     }
+
+    /// <summary>
+    /// The WebSocket API path of <see cref="Submit"/> without the send: the rate guard asked as a real request would ask
+    /// it (nothing taken), the frame written, signed or not, into a pooled buffer as a real one, then dropped. Nothing
+    /// reaches the socket, no id or pending answer is taken, no budget is reported.
+    /// </summary>
+    public void Rehearse(in OrderRequest request)
+    {
+        var endpoint = EndpointOf(request);
+        RateGuard.Rehearse(endpoint.OrderCount, endpoint.Weight, request.Symbol);
+        if (request.Command.Kind != ChaserCommandKind.Query && _wsApi is { IsUp: true } wsApi)
+        {
+            wsApi.Rehearse(request, Timestamp());
+        }
+    }
+
+    private static BinanceEndpoint EndpointOf(in OrderRequest request) => request.Command.Kind switch
+    {
+        ChaserCommandKind.Place => BinanceEndpoint.PlaceOrder,
+        ChaserCommandKind.Modify => BinanceEndpoint.ModifyOrder,
+        ChaserCommandKind.Cancel => BinanceEndpoint.CancelOrder,
+        ChaserCommandKind.Query => BinanceEndpoint.QueryOrder,
+        _ => throw new ArgumentOutOfRangeException(nameof(request), request.Command.Kind, "not a request"),
+    };
 
     /// <summary>The children of one parent order of ours (client ids <c>chs-&lt;tag&gt;-&lt;parent&gt;-…</c>) since a time, each with its trades.</summary>
     public async Task<IReadOnlyList<ChildHistory>> GetChildHistoryAsync(string symbol, string clientIdTag, long parentId, DateTimeOffset since, CancellationToken cancellationToken)

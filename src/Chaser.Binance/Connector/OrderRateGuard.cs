@@ -95,6 +95,18 @@ public sealed partial class OrderRateGuard
         }
     }
 
+    /// <summary>
+    /// Asks what <see cref="TryAcquire"/> asks (the windows, the pauses, the claimant's fair share) and takes nothing,
+    /// not even the claimant's place among the contenders: a rehearsal of the request path, never a request.
+    /// </summary>
+    public bool Rehearse(int orderCount, int weight, string claimant)
+    {
+        lock (_lock)
+        {
+            return Refusal(orderCount, weight, deferrable: false, out _) is null && (orderCount == 0 || FairShareRefusal(orderCount, claimant) is null);
+        }
+    }
+
     /// <summary>Why this claimant's orders must leave the rest of a short window to others; null when they need not.</summary>
     private string? FairShareRefusal(int orderCount, string claimant)
     {

@@ -277,6 +277,39 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
         return TrySend(socket, request, timestampMs, out handedOff);
     }
 
+    /// <summary>
+    /// <see cref="TrySend(in OrderRequest, long, out long)"/> up to the send and no further: the frame built for the
+    /// current connection (unsigned when it is logged on, signed when not) into a pooled buffer and dropped. No id is
+    /// taken, no answer awaited, nothing counted, nothing handed to the socket.
+    /// </summary>
+    public void Rehearse(in OrderRequest request, long timestampMs)
+    {
+        var socket = _socket.CurrentSocket;
+        if (_up && socket is not null)
+        {
+            Rehearse(socket, request, timestampMs);
+        }
+    }
+
+    /// <summary>The rehearsal on a given socket (tests hand it a stand-in): returns the frame's length, 0 when none was built.</summary>
+    internal int Rehearse(WebSocket socket, in OrderRequest request, long timestampMs)
+    {
+        if (request.Command.Kind is not (ChaserCommandKind.Place or ChaserCommandKind.Modify or ChaserCommandKind.Cancel) || socket.State != WebSocketState.Open)
+        {
+            return 0;
+        }
+
+        var frame = ArrayPool<byte>.Shared.Rent(WsApiRequests.MaxFrameLength);
+        try
+        {
+            return ReferenceEquals(socket, _loggedOn) ? WriteLoggedOnFrame(frame, 0, request, timestampMs) : WriteFrame(frame, 0, request, timestampMs);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
     /// <summary>The send path on a given socket (tests and benchmarks hand it a stand-in).</summary>
     internal bool TrySend(WebSocket socket, in OrderRequest request, long timestampMs, out long handedOff)
     {

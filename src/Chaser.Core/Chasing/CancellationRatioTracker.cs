@@ -158,19 +158,31 @@ public sealed class CancellationRatioTracker
     private static void RemoveOne(Queue<DateTimeOffset> queue, DateTimeOffset time)
     {
         // The newest entry of that time: another order may have recorded since (rare, and only on a refusal).
-        var entries = queue.ToArray();
-        var at = Array.LastIndexOf(entries, time);
+        var at = -1;
+        var index = 0;
+        foreach (var entry in queue)
+        {
+            if (entry == time)
+            {
+                at = index;
+            }
+
+            index++;
+        }
+
         if (at < 0)
         {
             return;
         }
 
-        queue.Clear();
-        for (var i = 0; i < entries.Length; i++)
+        // Once round the queue, every entry but that one put back in its place: nothing allocated.
+        var count = queue.Count;
+        for (var i = 0; i < count; i++)
         {
+            var entry = queue.Dequeue();
             if (i != at)
             {
-                queue.Enqueue(entries[i]);
+                queue.Enqueue(entry);
             }
         }
     }

@@ -31,6 +31,15 @@ public interface IOrderGateway
     /// sent and when its bytes were handed to the socket; a request refused before any byte left is not sent.
     /// </summary>
     Submission Submit(in OrderRequest request);
+
+    /// <summary>
+    /// Runs the request's send path as far as the socket without sending it or changing any state (the rate guard asked,
+    /// nothing taken; the frame built as a real one would be, then dropped): what keeps that path in the caches between
+    /// real requests. Nothing to do where no such path exists (a backtest's scheduler).
+    /// </summary>
+    void Rehearse(in OrderRequest request)
+    {
+    }
 }
 
 /// <summary>

@@ -1,0 +1,149 @@
+using Chaser.Core.Chasing;
+using Chaser.Core.Market;
+using Chaser.Core.Ports;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Chaser.Engine.Tests;
+
+/// <summary>
+/// The path warmer rehearses a shadow order's re-prices through the gateway while orders work: every rehearsal a real
+/// request of the symbol's rules handed to <see cref="IOrderGateway.Rehearse"/>, never to Submit; none while nothing
+/// works; a fault stops it for good without reaching the caller.
+/// </summary>
+public class PathWarmerTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
+    private static readonly BookTop Book = new(65_000.0m, 1m, 65_000.1m, 1m, 1, T0);
+
+    [Fact]
+    public void Each_rehearsal_is_a_re_price_on_the_symbols_grid_rehearsed_and_never_submitted()
+    {
+        var time = new FakeTimeProvider(T0);
+        var gateway = new Gateway();
+        using var warmer = new PathWarmer(gateway, new ChaserOptions(), TimeSpan.FromMilliseconds(1), time);
+        warmer.OrderStarted("BTCUSDT", ExecutionEngineTests.Btc, Book);
+
+        for (var i = 0; i < 1_000; i++)
+        {
+            warmer.Rehearse();
+        }
+
+        Assert.Equal(1_000, warmer.Rehearsals);
+        Assert.Equal(0, gateway.Submitted);
+        // The first book places the shadow's child, every one after re-prices it: a modify a tick up, from the real bid.
+        Assert.Equal(1_000, gateway.Rehearsed.Count);
+        Assert.Equal(ChaserCommandKind.Place, gateway.Rehearsed[0].Command.Kind);
+        Assert.All(gateway.Rehearsed.Skip(1), r => Assert.Equal(ChaserCommandKind.Modify, r.Command.Kind));
+        Assert.Equal([65_000.0m, 65_000.1m, 65_000.2m], gateway.Rehearsed.Take(3).Select(r => r.Command.Price));
+        Assert.All(gateway.Rehearsed, r =>
+        {
+            Assert.Equal("BTCUSDT", r.Symbol);
+            Assert.Same(ExecutionEngineTests.Btc, r.Rules);
+            Assert.Equal(0m, r.Command.Price % ExecutionEngineTests.Btc.TickSize);
+            Assert.True(ExecutionEngineTests.Btc.Check(r.Command.Price, r.Command.Quantity, reduceOnly: false).IsValid);
+        });
+    }
+
+    [Fact]
+    public void It_runs_on_its_timer_only_while_an_order_works()
+    {
+        var time = new FakeTimeProvider(T0);
+        var gateway = new Gateway();
+        using var warmer = new PathWarmer(gateway, new ChaserOptions(), TimeSpan.FromMilliseconds(1), time);
+
+        time.Advance(TimeSpan.FromMilliseconds(50));
+        Assert.Equal(0, warmer.Rehearsals);
+
+        warmer.OrderStarted("BTCUSDT", ExecutionEngineTests.Btc, Book);
+        warmer.OrderStarted("BTCUSDT", ExecutionEngineTests.Btc, Book);
+        for (var i = 0; i < 50; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        Assert.Equal(50, warmer.Rehearsals);
+
+        warmer.OrderEnded();
+        time.Advance(TimeSpan.FromMilliseconds(10));
+        Assert.Equal(60, warmer.Rehearsals);
+
+        warmer.OrderEnded();
+        time.Advance(TimeSpan.FromMilliseconds(50));
+        Assert.Equal(60, warmer.Rehearsals);
+        Assert.Equal(0, gateway.Submitted);
+    }
+
+    [Fact]
+    public void A_fault_in_a_rehearsal_stops_the_warmer_and_is_reported_not_thrown()
+    {
+        var time = new FakeTimeProvider(T0);
+        var reported = new List<string>();
+        var gateway = new Gateway { Fault = new InvalidOperationException("frame buffer gone") };
+        using var warmer = new PathWarmer(gateway, new ChaserOptions(), TimeSpan.FromMilliseconds(1), time, reported.Add);
+        warmer.OrderStarted("BTCUSDT", ExecutionEngineTests.Btc, Book);
+
+        time.Advance(TimeSpan.FromMilliseconds(20));
+
+        Assert.Equal(1, gateway.Attempts);
+        Assert.Equal("path warmer stopped: InvalidOperationException: frame buffer gone", Assert.Single(reported));
+        warmer.OrderStarted("BTCUSDT", ExecutionEngineTests.Btc, Book);
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        Assert.Equal(1, gateway.Attempts);
+    }
+
+    [Fact]
+    public void Steady_rehearsals_allocate_nothing()
+    {
+        var time = new FakeTimeProvider(T0);
+        var gateway = new Gateway { Keep = false };
+        using var warmer = new PathWarmer(gateway, new ChaserOptions(), TimeSpan.FromMilliseconds(1), time);
+        warmer.OrderStarted("BTCUSDT", ExecutionEngineTests.Btc, Book);
+        // A shadow's first books tier the code up; the rest of its life is measured (a new shadow is made after it).
+        for (var i = 0; i < PathWarmer.BooksPerShadow / 2; i++)
+        {
+            warmer.Rehearse();
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < (PathWarmer.BooksPerShadow / 2) - 1; i++)
+        {
+            warmer.Rehearse();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(PathWarmer.BooksPerShadow - 1, gateway.Attempts);
+    }
+
+    private sealed class Gateway : IOrderGateway
+    {
+        public List<OrderRequest> Rehearsed { get; } = [];
+
+        public bool Keep { get; init; } = true;
+
+        public Exception? Fault { get; init; }
+
+        public int Attempts { get; private set; }
+
+        public int Submitted { get; private set; }
+
+        public Submission Submit(in OrderRequest request)
+        {
+            Submitted++;
+            return Submission.Refused;
+        }
+
+        public void Rehearse(in OrderRequest request)
+        {
+            Attempts++;
+            if (Fault is not null)
+            {
+                throw Fault;
+            }
+
+            if (Keep)
+            {
+                Rehearsed.Add(request);
+            }
+        }
+    }
+}
