@@ -40,6 +40,7 @@ internal sealed class PathWarmer : IDisposable
     private Target? _target;
     private Shadow? _shadow;
     private volatile bool _broken;
+    private bool _disposed;
 
     public PathWarmer(IOrderGateway gateway, ChaserOptions options, TimeSpan interval, TimeProvider time, Action<string>? diagnostics = null)
     {
@@ -71,7 +72,7 @@ internal sealed class PathWarmer : IDisposable
 
         lock (_working)
         {
-            if (++_workingOrders == 1 && !_broken)
+            if (++_workingOrders == 1 && !_broken && !_disposed)
             {
                 _timer.Change(_interval, _interval);
             }
@@ -88,16 +89,18 @@ internal sealed class PathWarmer : IDisposable
 
         lock (_working)
         {
-            if (--_workingOrders == 0)
+            if (--_workingOrders == 0 && !_disposed)
             {
                 _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             }
         }
     }
 
-    /// <summary>One rehearsal: the shadow's next re-price decided and its request rehearsed. Skipped while one still runs.</summary>
+    /// <summary>One rehearsal: the shadow's next re-price decided and its request rehearsed. Skipped while one still runs, and once disposed.</summary>
     internal void Rehearse()
     {
+        // Disposing holds this flag for good: a timer callback already on its way when the engine was disposed finds it
+        // taken and never reaches a connector being disposed.
         if (_broken || Interlocked.Exchange(ref _rehearsing, 1) == 1)
         {
             return;
@@ -129,8 +132,12 @@ internal sealed class PathWarmer : IDisposable
         catch (Exception e)
         {
             // A rehearsal is never worth an order: whatever went wrong, it stops for good and the engine works on cold.
-            _broken = true;
-            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            lock (_working)
+            {
+                _broken = true;
+                _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+
             _diagnostics?.Invoke($"path warmer stopped: {e.GetType().Name}: {e.Message}");
         }
         finally
@@ -139,10 +146,28 @@ internal sealed class PathWarmer : IDisposable
         }
     }
 
+    /// <summary>Stops the rehearsals, waiting out one that runs (microseconds): none runs once this returns, so the connector can go.</summary>
     public void Dispose()
     {
-        _timer?.Dispose();
+        lock (_working)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _timer?.Dispose();
+        }
+
+        var wait = new SpinWait();
+        while (Interlocked.CompareExchange(ref _rehearsing, 1, 0) != 0)
+        {
+            wait.SpinOnce();
+        }
+
         _shadow?.Dispose();
+        _shadow = null;
     }
 
     private sealed record Target(string Symbol, SymbolRules Rules, decimal Bid);

@@ -114,6 +114,39 @@ public class PathWarmerTests
         Assert.Equal(PathWarmer.BooksPerShadow - 1, gateway.Attempts);
     }
 
+    [Fact]
+    public async Task Disposed_while_a_rehearsal_runs_it_neither_throws_nor_reports_and_orders_ending_after_are_quiet()
+    {
+        // The production timer (a disposed one throws on Change) and a rehearsal caught inside the connector while the
+        // engine disposes: what a stop that timed out on a working order, or a shutdown mid-rehearsal, does.
+        var reported = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var gateway = new Gateway { Entered = entered, Release = release };
+        var warmer = new PathWarmer(gateway, new ChaserOptions(), TimeSpan.FromSeconds(1), TimeProvider.System, reported.Enqueue);
+        warmer.OrderStarted("BTCUSDT", ExecutionEngineTests.Btc, Book);
+        var cancel = TestContext.Current.CancellationToken;
+        var rehearsal = Task.Run(warmer.Rehearse, cancel);
+        Assert.True(entered.Wait(TimeSpan.FromSeconds(10), cancel));
+
+        var disposing = Task.Run(warmer.Dispose, cancel);
+        // Disposing may wait for the rehearsal to end, never the other way round.
+        await Task.WhenAny(disposing, Task.Delay(200, cancel));
+        release.Set();
+        await rehearsal;
+        await disposing;
+
+        // Orders still working when the engine was disposed end (or start) afterwards: nothing to stop, nothing thrown.
+        warmer.OrderEnded();
+        warmer.OrderStarted("BTCUSDT", ExecutionEngineTests.Btc, Book);
+        warmer.OrderEnded();
+        warmer.Rehearse();
+        warmer.Dispose();
+
+        Assert.Empty(reported);
+        Assert.Equal(1, gateway.Attempts);
+    }
+
     private sealed class Gateway : IOrderGateway
     {
         public List<OrderRequest> Rehearsed { get; } = [];
@@ -121,6 +154,11 @@ public class PathWarmerTests
         public bool Keep { get; init; } = true;
 
         public Exception? Fault { get; init; }
+
+        /// <summary>Set when a rehearsal reaches the gateway; the rehearsal then waits for <see cref="Release"/>.</summary>
+        public ManualResetEventSlim? Entered { get; init; }
+
+        public ManualResetEventSlim? Release { get; init; }
 
         public int Attempts { get; private set; }
 
@@ -135,6 +173,8 @@ public class PathWarmerTests
         public void Rehearse(in OrderRequest request)
         {
             Attempts++;
+            Entered?.Set();
+            Release?.Wait();
             if (Fault is not null)
             {
                 throw Fault;
