@@ -34,18 +34,24 @@ internal sealed class PathWarmer : IDisposable
     private readonly TimeSpan _interval;
     private readonly ITimer? _timer;
     private readonly Action<string>? _diagnostics;
+    private readonly Func<string, BookTop?>? _latestBook;
     private readonly Lock _working = new();
     private int _workingOrders;
     private int _rehearsing;
     private Target? _target;
+    // An order that started before its symbol had a sane book: its symbol is rehearsed on once one has come.
+    private Awaited? _awaited;
     private Shadow? _shadow;
     private volatile bool _broken;
     private bool _disposed;
 
-    public PathWarmer(IOrderGateway gateway, ChaserOptions options, TimeSpan interval, TimeProvider time, Action<string>? diagnostics = null)
+    // latestBook: the latest book of a symbol (null before one came), where an order that started before its first
+    // book finds the price to rehearse at.
+    public PathWarmer(IOrderGateway gateway, ChaserOptions options, TimeSpan interval, TimeProvider time, Action<string>? diagnostics = null, Func<string, BookTop?>? latestBook = null)
     {
         _gateway = gateway;
         _diagnostics = diagnostics;
+        _latestBook = latestBook;
         _options = options;
         _interval = interval;
         if (interval > TimeSpan.Zero)
@@ -67,7 +73,12 @@ internal sealed class PathWarmer : IDisposable
 
         if (book is { IsSane: true } top)
         {
+            Volatile.Write(ref _awaited, null);
             Volatile.Write(ref _target, new Target(symbol, rules, top.Bid));
+        }
+        else
+        {
+            Volatile.Write(ref _awaited, new Awaited(symbol, rules));
         }
 
         lock (_working)
@@ -108,6 +119,12 @@ internal sealed class PathWarmer : IDisposable
 
         try
         {
+            if (Volatile.Read(ref _awaited) is { } awaited && _latestBook?.Invoke(awaited.Symbol) is { IsSane: true } arrived
+                && Interlocked.CompareExchange(ref _awaited, null, awaited) == awaited)
+            {
+                Volatile.Write(ref _target, new Target(awaited.Symbol, awaited.Rules, arrived.Bid));
+            }
+
             if (Volatile.Read(ref _target) is not { } target)
             {
                 return;
@@ -171,6 +188,8 @@ internal sealed class PathWarmer : IDisposable
     }
 
     private sealed record Target(string Symbol, SymbolRules Rules, decimal Bid);
+
+    private sealed record Awaited(string Symbol, SymbolRules Rules);
 
     /// <summary>
     /// A buy that is never filled, worked by a real <see cref="OrderHost"/> through a real

@@ -45,6 +45,31 @@ public class PathWarmerTests
     }
 
     [Fact]
+    public void An_order_that_starts_before_its_first_book_is_rehearsed_on_once_the_book_comes()
+    {
+        var time = new FakeTimeProvider(T0);
+        var gateway = new Gateway();
+        BookTop? latest = null;
+        using var warmer = new PathWarmer(gateway, new ChaserOptions(), TimeSpan.FromMilliseconds(1), time, latestBook: _ => latest);
+        warmer.OrderStarted("BTCUSDT", ExecutionEngineTests.Btc, book: null);
+
+        warmer.Rehearse();
+        Assert.Equal(0, warmer.Rehearsals);
+
+        // An insane book is no price to start from either.
+        latest = new BookTop(65_000.1m, 1m, 65_000.0m, 1m, 1, T0);
+        warmer.Rehearse();
+        Assert.Equal(0, warmer.Rehearsals);
+
+        latest = Book;
+        warmer.Rehearse();
+        warmer.Rehearse();
+        Assert.Equal(2, warmer.Rehearsals);
+        Assert.Equal([65_000.0m, 65_000.1m], gateway.Rehearsed.Select(r => r.Command.Price));
+        Assert.All(gateway.Rehearsed, r => Assert.Equal("BTCUSDT", r.Symbol));
+    }
+
+    [Fact]
     public void It_runs_on_its_timer_only_while_an_order_works()
     {
         var time = new FakeTimeProvider(T0);
