@@ -70,6 +70,81 @@ public class PathWarmerTests
     }
 
     [Fact]
+    public void On_doge_like_rules_and_near_a_symbols_highest_price_every_rehearsed_request_is_one_the_rules_allow()
+    {
+        // DOGEUSDT's filters: a tick worth more than a lot step, a whole-coin step; its highest price 30 ticks above
+        // the book, so the climb stops short of it and starts again from the real bid.
+        var doge = new Chaser.Core.Rules.SymbolRules
+        {
+            Symbol = "DOGEUSDT",
+            TickSize = 0.00001m,
+            MinPrice = 0.00244m,
+            MaxPrice = 0.10030m,
+            StepSize = 1m,
+            MinQty = 1m,
+            MaxQty = 50_000_000m,
+            MinNotional = 5m,
+        };
+        var time = new FakeTimeProvider(T0);
+        var reported = new List<string>();
+        var gateway = new Gateway();
+        using var warmer = new PathWarmer(gateway, new ChaserOptions(), TimeSpan.FromMilliseconds(1), time, reported.Add);
+        warmer.OrderStarted("DOGEUSDT", doge, new BookTop(0.10000m, 1_000m, 0.10001m, 1_000m, 1, T0));
+
+        for (var i = 0; i < 100; i++)
+        {
+            warmer.Rehearse();
+        }
+
+        Assert.Empty(reported);
+        Assert.Equal(100, warmer.Rehearsals);
+        Assert.NotEmpty(gateway.Rehearsed);
+        Assert.All(gateway.Rehearsed, r =>
+        {
+            Assert.True(r.Command.Price < doge.MaxPrice, $"{r.Command.Price}");
+            Assert.True(doge.Check(r.Command.Price, r.Command.Quantity, reduceOnly: false).IsValid, $"{r.Command.Kind} {r.Command.Quantity}@{r.Command.Price}");
+        });
+
+        // At its highest price there is no room to climb: nothing is rehearsed, nothing reported.
+        gateway.Rehearsed.Clear();
+        warmer.OrderStarted("DOGEUSDT", doge, new BookTop(0.10029m, 1_000m, 0.10030m, 1_000m, 2, T0));
+        warmer.Rehearse();
+        warmer.Rehearse();
+        Assert.Empty(gateway.Rehearsed);
+        Assert.Empty(reported);
+    }
+
+    [Fact]
+    public async Task Orders_starting_and_ending_at_once_on_many_threads_leave_it_running_exactly_while_one_works()
+    {
+        var time = new FakeTimeProvider(T0);
+        var gateway = new Gateway { Keep = false };
+        using var warmer = new PathWarmer(gateway, new ChaserOptions(), TimeSpan.FromMilliseconds(1), time);
+        warmer.OrderStarted("BTCUSDT", ExecutionEngineTests.Btc, Book);
+        var ct = TestContext.Current.CancellationToken;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(
+            () =>
+            {
+                for (var i = 0; i < 5_000; i++)
+                {
+                    warmer.OrderStarted("BTCUSDT", ExecutionEngineTests.Btc, i % 2 == 0 ? Book : null);
+                    warmer.OrderEnded();
+                }
+            },
+            ct)));
+
+        // One still works: it runs.
+        var before = warmer.Rehearsals;
+        time.Advance(TimeSpan.FromMilliseconds(5));
+        Assert.Equal(before + 5, warmer.Rehearsals);
+
+        // None works: it stops.
+        warmer.OrderEnded();
+        time.Advance(TimeSpan.FromMilliseconds(5));
+        Assert.Equal(before + 5, warmer.Rehearsals);
+    }
+
+    [Fact]
     public void It_runs_on_its_timer_only_while_an_order_works()
     {
         var time = new FakeTimeProvider(T0);
