@@ -146,7 +146,7 @@ public sealed class ExecutionEngine : IExchangeEventSink, IAsyncDisposable
         _markouts = new MarkoutTails(_recorder, _time, _options.MarkoutTail);
         _deadMan = new DeadManSwitch(_connector, _options.DeadManCountdown, _time, _options.Diagnostics);
         _heartbeat = _time.CreateTimer(_ => OnHeartbeat(), null, _options.HeartbeatInterval, _options.HeartbeatInterval);
-        _warmer = new PathWarmer(_connector, _options.Chaser, _options.PathWarmInterval, _time, _options.Diagnostics);
+        _warmer = new PathWarmer(_connector, _options.Chaser, _options.PathWarmInterval, _time, _options.Diagnostics, LatestBook);
     }
 
     /// <summary>The instance tag in this engine's client order ids.</summary>

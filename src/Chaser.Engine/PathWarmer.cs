@@ -34,17 +34,24 @@ internal sealed class PathWarmer : IDisposable
     private readonly TimeSpan _interval;
     private readonly ITimer? _timer;
     private readonly Action<string>? _diagnostics;
+    private readonly Func<string, BookTop?>? _latestBook;
     private readonly Lock _working = new();
     private int _workingOrders;
     private int _rehearsing;
     private Target? _target;
+    // An order that started before its symbol had a sane book: its symbol is rehearsed on once one has come.
+    private Awaited? _awaited;
     private Shadow? _shadow;
     private volatile bool _broken;
+    private bool _disposed;
 
-    public PathWarmer(IOrderGateway gateway, ChaserOptions options, TimeSpan interval, TimeProvider time, Action<string>? diagnostics = null)
+    // latestBook: the latest book of a symbol (null before one came), where an order that started before its first
+    // book finds the price to rehearse at.
+    public PathWarmer(IOrderGateway gateway, ChaserOptions options, TimeSpan interval, TimeProvider time, Action<string>? diagnostics = null, Func<string, BookTop?>? latestBook = null)
     {
         _gateway = gateway;
         _diagnostics = diagnostics;
+        _latestBook = latestBook;
         _options = options;
         _interval = interval;
         if (interval > TimeSpan.Zero)
@@ -66,12 +73,17 @@ internal sealed class PathWarmer : IDisposable
 
         if (book is { IsSane: true } top)
         {
+            Volatile.Write(ref _awaited, null);
             Volatile.Write(ref _target, new Target(symbol, rules, top.Bid));
+        }
+        else
+        {
+            Volatile.Write(ref _awaited, new Awaited(symbol, rules));
         }
 
         lock (_working)
         {
-            if (++_workingOrders == 1 && !_broken)
+            if (++_workingOrders == 1 && !_broken && !_disposed)
             {
                 _timer.Change(_interval, _interval);
             }
@@ -88,16 +100,18 @@ internal sealed class PathWarmer : IDisposable
 
         lock (_working)
         {
-            if (--_workingOrders == 0)
+            if (--_workingOrders == 0 && !_disposed)
             {
                 _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             }
         }
     }
 
-    /// <summary>One rehearsal: the shadow's next re-price decided and its request rehearsed. Skipped while one still runs.</summary>
+    /// <summary>One rehearsal: the shadow's next re-price decided and its request rehearsed. Skipped while one still runs, and once disposed.</summary>
     internal void Rehearse()
     {
+        // Disposing holds this flag for good: a timer callback already on its way when the engine was disposed finds it
+        // taken and never reaches a connector being disposed.
         if (_broken || Interlocked.Exchange(ref _rehearsing, 1) == 1)
         {
             return;
@@ -105,6 +119,12 @@ internal sealed class PathWarmer : IDisposable
 
         try
         {
+            if (Volatile.Read(ref _awaited) is { } awaited && _latestBook?.Invoke(awaited.Symbol) is { IsSane: true } arrived
+                && Interlocked.CompareExchange(ref _awaited, null, awaited) == awaited)
+            {
+                Volatile.Write(ref _target, new Target(awaited.Symbol, awaited.Rules, arrived.Bid));
+            }
+
             if (Volatile.Read(ref _target) is not { } target)
             {
                 return;
@@ -129,8 +149,12 @@ internal sealed class PathWarmer : IDisposable
         catch (Exception e)
         {
             // A rehearsal is never worth an order: whatever went wrong, it stops for good and the engine works on cold.
-            _broken = true;
-            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            lock (_working)
+            {
+                _broken = true;
+                _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+
             _diagnostics?.Invoke($"path warmer stopped: {e.GetType().Name}: {e.Message}");
         }
         finally
@@ -139,13 +163,33 @@ internal sealed class PathWarmer : IDisposable
         }
     }
 
+    /// <summary>Stops the rehearsals, waiting out one that runs (microseconds): none runs once this returns, so the connector can go.</summary>
     public void Dispose()
     {
-        _timer?.Dispose();
+        lock (_working)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _timer?.Dispose();
+        }
+
+        var wait = new SpinWait();
+        while (Interlocked.CompareExchange(ref _rehearsing, 1, 0) != 0)
+        {
+            wait.SpinOnce();
+        }
+
         _shadow?.Dispose();
+        _shadow = null;
     }
 
     private sealed record Target(string Symbol, SymbolRules Rules, decimal Bid);
+
+    private sealed record Awaited(string Symbol, SymbolRules Rules);
 
     /// <summary>
     /// A buy that is never filled, worked by a real <see cref="OrderHost"/> through a real

@@ -361,6 +361,52 @@ public sealed class OrderRateGuardTests
     }
 
     [Fact]
+    public void A_refused_rehearsal_allocates_nothing_not_even_the_reason_it_would_give()
+    {
+        // The path warmer rehearses every millisecond; when the budget is short or paused every one is refused, and a
+        // refusal's message (built for a real request's log) would be a string a rehearsal, every rehearsal.
+        var (guard, time) = Create();
+        AcquireFor(guard, "BTCUSDT", Usable10s);
+        // Refused, but a contender in the next window's fair share.
+        Assert.False(guard.TryAcquire(1, 0, out _, claimant: "ETHUSDT"));
+        var cases = new (string Name, Func<bool> Rehearse)[]
+        {
+            ("window full", () => guard.Rehearse(1, 0, "BTCUSDT")),
+            ("fair share", () => guard.Rehearse(1, 0, "BTCUSDT")),
+            ("weight", () => guard.Rehearse(0, 2_400, "BTCUSDT")),
+            ("paused", () => guard.Rehearse(1, 0, "BTCUSDT")),
+        };
+
+        foreach (var (name, rehearse) in cases)
+        {
+            if (name == "fair share")
+            {
+                // A new 10 s window, BTCUSDT past its half of it among two contenders (ETHUSDT asked in the last one).
+                time.Advance(TimeSpan.FromSeconds(10));
+                string? refusal;
+                while (guard.TryAcquire(1, 0, out refusal, claimant: "BTCUSDT"))
+                {
+                }
+
+                Assert.Contains("its share among 2 symbols", refusal, StringComparison.Ordinal);
+            }
+            else if (name == "paused")
+            {
+                Assert.NotNull(guard.ObserveRateLimited(400, -1015, "Too many new orders; current limit is 300 orders per TEN_SECONDS.", TimeSpan.FromSeconds(5)));
+            }
+
+            Assert.False(rehearse(), name);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 100; i++)
+            {
+                rehearse();
+            }
+
+            Assert.True(GC.GetAllocatedBytesForCurrentThread() == before, $"{name}: {GC.GetAllocatedBytesForCurrentThread() - before} B in 100 rehearsals");
+        }
+    }
+
+    [Fact]
     public void One_symbol_alone_may_use_the_whole_window()
     {
         var (guard, _) = Create();
@@ -399,6 +445,14 @@ public sealed class OrderRateGuardTests
         var clock = new ServerClock(time);
         clock.Observe(Start, Start, Start.ToUnixTimeMilliseconds() + serverAheadMs);
         return (new OrderRateGuard(time, clock: clock), time);
+    }
+
+    private static void AcquireFor(OrderRateGuard guard, string claimant, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            Assert.True(guard.TryAcquire(1, 0, out var refusal, claimant: claimant), refusal);
+        }
     }
 
     private static void Acquire(OrderRateGuard guard, int count)

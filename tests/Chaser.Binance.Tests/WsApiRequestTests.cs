@@ -243,6 +243,74 @@ public sealed class WsApiRequestTests
     }
 
     [Fact]
+    public async Task Rehearsals_on_other_threads_leave_every_real_frame_whole_signed_and_numbered_once()
+    {
+        // The path warmer rehearses on its timer's thread while runners send on theirs: the same entry, signer and pool.
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_764_000_000_000));
+        var options = Options(time, Hmac);
+        await using var connector = new BinanceConnector(options);
+        await using var entry = new WsApiOrderEntry(connector, options, new Uri("ws://127.0.0.1:9/ws-fapi/v1"));
+        var socket = new RecordingSocket(time);
+        var sent = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var sending = 2;
+        var ct = TestContext.Current.CancellationToken;
+        using var rehearsing = new CountdownEvent(2);
+
+        var rehearsals = Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        {
+            var n = 0;
+            while (Volatile.Read(ref sending) > 0)
+            {
+                var kind = (ChaserCommandKind)((n % 3) + (int)ChaserCommandKind.Place);
+                var command = new ChaserCommand(kind, $"chs-warmer-{r}-{n}", Side.Buy, ChildOrderType.PostOnly, 60000.0m + (n % 100 * 0.1m), 0.5m, default, default);
+                Assert.True(entry.Rehearse(socket, new OrderRequest(command, "ETHUSDT", TestRules.Btc, true), 1_700_000_000_000 + n++) > 0);
+                if (n == 1)
+                {
+                    rehearsing.Signal();
+                }
+            }
+        }, ct)).ToArray();
+        var senders = Enumerable.Range(0, 2).Select(t => Task.Run(() =>
+        {
+            Assert.True(rehearsing.Wait(TimeSpan.FromSeconds(10), ct));
+            for (var i = 0; i < 2_000; i++)
+            {
+                var id = $"chs-real{t}-1-{i}";
+                var command = new ChaserCommand(ChaserCommandKind.Place, id, Side.Sell, ChildOrderType.PostOnly, 65000.0m + (i % 100 * 0.1m), 0.01m, default, default);
+                if (entry.TrySend(socket, new OrderRequest(command, "BTCUSDT", TestRules.Btc, false), 1_764_000_000_000 + i, out _))
+                {
+                    sent.Add(id);
+                }
+            }
+
+            Interlocked.Decrement(ref sending);
+        }, ct)).ToArray();
+        await Task.WhenAll(senders.Concat(rehearsals));
+
+        Assert.True(sent.Count > 3_000, $"{sent.Count} sent");
+        Assert.Equal(sent.Count, socket.Frames.Count);
+        Assert.Equal(sent.Count, entry.Sent);
+        var ids = new List<long>();
+        var clientIds = new List<string>();
+        foreach (var frame in socket.Frames)
+        {
+            using var json = JsonDocument.Parse(frame);
+            var parameters = json.RootElement.GetProperty("params");
+            var expected = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(SecretText), Encoding.UTF8.GetBytes(SortedPayload(parameters))));
+            Assert.Equal(expected, parameters.GetProperty("signature").GetString());
+            Assert.Equal("BTCUSDT", parameters.GetProperty("symbol").GetString());
+            Assert.Equal("SELL", parameters.GetProperty("side").GetString());
+            Assert.False(parameters.TryGetProperty("reduceOnly", out _));
+            ids.Add(long.Parse(json.RootElement.GetProperty("id").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+            clientIds.Add(parameters.GetProperty("newClientOrderId").GetString()!);
+        }
+
+        // Numbered 1, 2, … once each (a rehearsal takes no id), and exactly the requests that were sent.
+        Assert.Equal(Enumerable.Range(1, sent.Count).Select(i => (long)i), ids.Order());
+        Assert.Equal(sent.Order(), clientIds.Order());
+    }
+
+    [Fact]
     public async Task While_another_send_holds_the_socket_the_request_falls_back_to_rest_then_the_socket_is_used_again()
     {
         var time = new FakeTimeProvider();

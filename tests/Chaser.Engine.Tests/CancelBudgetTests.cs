@@ -118,12 +118,20 @@ public class CancelBudgetTests
         Assert.Equal([false, true, false, true], published);
     }
 
-    [Fact]
-    public async Task One_orders_young_cancels_reach_another_order_on_the_symbol_as_an_input()
+    // With the path warmer on as well: its shadow re-prices every millisecond on a budget of its own, and neither the
+    // symbol's allowance nor what the orders do with it may change.
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public async Task One_orders_young_cancels_reach_another_order_on_the_symbol_as_an_input(int pathWarmMs)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var exchange = new InMemoryExchange(ExecutionEngineTests.Btc);
-        var options = new EngineOptions { Chaser = new ChaserOptions { MaxInvalidCancelRatio = 0.3m, InvalidCancelRatioMinOrders = 2, MinRepriceInterval = TimeSpan.Zero } };
+        var options = new EngineOptions
+        {
+            Chaser = new ChaserOptions { MaxInvalidCancelRatio = 0.3m, InvalidCancelRatioMinOrders = 2, MinRepriceInterval = TimeSpan.Zero },
+            PathWarmInterval = TimeSpan.FromMilliseconds(pathWarmMs),
+        };
         await using var engine = new ExecutionEngine(exchange, time: time, options: options);
         exchange.SetBook("BTCUSDT", 65_000.0m, 65_001.0m);
         var buy = engine.ExecuteAsync(new ParentOrderSpec(1, "BTCUSDT", Side.Buy, SizeType.Quantity, 0.01m), Ct);
@@ -147,6 +155,8 @@ public class CancelBudgetTests
         await Until(() => Child(Side.Sell).Price == 65_000.9m);
         var modify = exchange.Requests.Last(r => r.Command.Kind == ChaserCommandKind.Modify).Command;
         Assert.False(modify.CountsAsYoungCancel);
+        Assert.Equal(4, exchange.Requests.Count(r => r.Command.Kind is ChaserCommandKind.Place or ChaserCommandKind.Modify));
+        Assert.True(pathWarmMs == 0 ? exchange.Rehearsals == 0 : exchange.Rehearsals >= 5_000, $"{exchange.Rehearsals} rehearsals");
 
         engine.Cancel(1);
         engine.Cancel(2);

@@ -193,6 +193,13 @@ internal sealed class InMemoryExchange : IExchangeConnector, IDeadManSwitch
     public void PublishTrade(string symbol, decimal price, decimal quantity) =>
         _sink!.OnInput(ChaserInput.OfTrade(symbol, new TradePrint(price, quantity, false, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow)));
 
+    /// <summary>How many requests the engine's path warmer rehearsed here (never sent, never in <see cref="Requests"/>).</summary>
+    public int Rehearsals => Volatile.Read(ref _rehearsals);
+
+    private int _rehearsals;
+
+    public void Rehearse(in OrderRequest request) => Interlocked.Increment(ref _rehearsals);
+
     public Submission Submit(in OrderRequest request)
     {
         lock (_lock)

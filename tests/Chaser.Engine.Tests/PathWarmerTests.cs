@@ -45,6 +45,106 @@ public class PathWarmerTests
     }
 
     [Fact]
+    public void An_order_that_starts_before_its_first_book_is_rehearsed_on_once_the_book_comes()
+    {
+        var time = new FakeTimeProvider(T0);
+        var gateway = new Gateway();
+        BookTop? latest = null;
+        using var warmer = new PathWarmer(gateway, new ChaserOptions(), TimeSpan.FromMilliseconds(1), time, latestBook: _ => latest);
+        warmer.OrderStarted("BTCUSDT", ExecutionEngineTests.Btc, book: null);
+
+        warmer.Rehearse();
+        Assert.Equal(0, warmer.Rehearsals);
+
+        // An insane book is no price to start from either.
+        latest = new BookTop(65_000.1m, 1m, 65_000.0m, 1m, 1, T0);
+        warmer.Rehearse();
+        Assert.Equal(0, warmer.Rehearsals);
+
+        latest = Book;
+        warmer.Rehearse();
+        warmer.Rehearse();
+        Assert.Equal(2, warmer.Rehearsals);
+        Assert.Equal([65_000.0m, 65_000.1m], gateway.Rehearsed.Select(r => r.Command.Price));
+        Assert.All(gateway.Rehearsed, r => Assert.Equal("BTCUSDT", r.Symbol));
+    }
+
+    [Fact]
+    public void On_doge_like_rules_and_near_a_symbols_highest_price_every_rehearsed_request_is_one_the_rules_allow()
+    {
+        // DOGEUSDT's filters: a tick worth more than a lot step, a whole-coin step; its highest price 30 ticks above
+        // the book, so the climb stops short of it and starts again from the real bid.
+        var doge = new Chaser.Core.Rules.SymbolRules
+        {
+            Symbol = "DOGEUSDT",
+            TickSize = 0.00001m,
+            MinPrice = 0.00244m,
+            MaxPrice = 0.10030m,
+            StepSize = 1m,
+            MinQty = 1m,
+            MaxQty = 50_000_000m,
+            MinNotional = 5m,
+        };
+        var time = new FakeTimeProvider(T0);
+        var reported = new List<string>();
+        var gateway = new Gateway();
+        using var warmer = new PathWarmer(gateway, new ChaserOptions(), TimeSpan.FromMilliseconds(1), time, reported.Add);
+        warmer.OrderStarted("DOGEUSDT", doge, new BookTop(0.10000m, 1_000m, 0.10001m, 1_000m, 1, T0));
+
+        for (var i = 0; i < 100; i++)
+        {
+            warmer.Rehearse();
+        }
+
+        Assert.Empty(reported);
+        Assert.Equal(100, warmer.Rehearsals);
+        Assert.NotEmpty(gateway.Rehearsed);
+        Assert.All(gateway.Rehearsed, r =>
+        {
+            Assert.True(r.Command.Price < doge.MaxPrice, $"{r.Command.Price}");
+            Assert.True(doge.Check(r.Command.Price, r.Command.Quantity, reduceOnly: false).IsValid, $"{r.Command.Kind} {r.Command.Quantity}@{r.Command.Price}");
+        });
+
+        // At its highest price there is no room to climb: nothing is rehearsed, nothing reported.
+        gateway.Rehearsed.Clear();
+        warmer.OrderStarted("DOGEUSDT", doge, new BookTop(0.10029m, 1_000m, 0.10030m, 1_000m, 2, T0));
+        warmer.Rehearse();
+        warmer.Rehearse();
+        Assert.Empty(gateway.Rehearsed);
+        Assert.Empty(reported);
+    }
+
+    [Fact]
+    public async Task Orders_starting_and_ending_at_once_on_many_threads_leave_it_running_exactly_while_one_works()
+    {
+        var time = new FakeTimeProvider(T0);
+        var gateway = new Gateway { Keep = false };
+        using var warmer = new PathWarmer(gateway, new ChaserOptions(), TimeSpan.FromMilliseconds(1), time);
+        warmer.OrderStarted("BTCUSDT", ExecutionEngineTests.Btc, Book);
+        var ct = TestContext.Current.CancellationToken;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(
+            () =>
+            {
+                for (var i = 0; i < 5_000; i++)
+                {
+                    warmer.OrderStarted("BTCUSDT", ExecutionEngineTests.Btc, i % 2 == 0 ? Book : null);
+                    warmer.OrderEnded();
+                }
+            },
+            ct)));
+
+        // One still works: it runs.
+        var before = warmer.Rehearsals;
+        time.Advance(TimeSpan.FromMilliseconds(5));
+        Assert.Equal(before + 5, warmer.Rehearsals);
+
+        // None works: it stops.
+        warmer.OrderEnded();
+        time.Advance(TimeSpan.FromMilliseconds(5));
+        Assert.Equal(before + 5, warmer.Rehearsals);
+    }
+
+    [Fact]
     public void It_runs_on_its_timer_only_while_an_order_works()
     {
         var time = new FakeTimeProvider(T0);
@@ -114,6 +214,39 @@ public class PathWarmerTests
         Assert.Equal(PathWarmer.BooksPerShadow - 1, gateway.Attempts);
     }
 
+    [Fact]
+    public async Task Disposed_while_a_rehearsal_runs_it_neither_throws_nor_reports_and_orders_ending_after_are_quiet()
+    {
+        // The production timer (a disposed one throws on Change) and a rehearsal caught inside the connector while the
+        // engine disposes: what a stop that timed out on a working order, or a shutdown mid-rehearsal, does.
+        var reported = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var gateway = new Gateway { Entered = entered, Release = release };
+        var warmer = new PathWarmer(gateway, new ChaserOptions(), TimeSpan.FromSeconds(1), TimeProvider.System, reported.Enqueue);
+        warmer.OrderStarted("BTCUSDT", ExecutionEngineTests.Btc, Book);
+        var cancel = TestContext.Current.CancellationToken;
+        var rehearsal = Task.Run(warmer.Rehearse, cancel);
+        Assert.True(entered.Wait(TimeSpan.FromSeconds(10), cancel));
+
+        var disposing = Task.Run(warmer.Dispose, cancel);
+        // Disposing may wait for the rehearsal to end, never the other way round.
+        await Task.WhenAny(disposing, Task.Delay(200, cancel));
+        release.Set();
+        await rehearsal;
+        await disposing;
+
+        // Orders still working when the engine was disposed end (or start) afterwards: nothing to stop, nothing thrown.
+        warmer.OrderEnded();
+        warmer.OrderStarted("BTCUSDT", ExecutionEngineTests.Btc, Book);
+        warmer.OrderEnded();
+        warmer.Rehearse();
+        warmer.Dispose();
+
+        Assert.Empty(reported);
+        Assert.Equal(1, gateway.Attempts);
+    }
+
     private sealed class Gateway : IOrderGateway
     {
         public List<OrderRequest> Rehearsed { get; } = [];
@@ -121,6 +254,11 @@ public class PathWarmerTests
         public bool Keep { get; init; } = true;
 
         public Exception? Fault { get; init; }
+
+        /// <summary>Set when a rehearsal reaches the gateway; the rehearsal then waits for <see cref="Release"/>.</summary>
+        public ManualResetEventSlim? Entered { get; init; }
+
+        public ManualResetEventSlim? Release { get; init; }
 
         public int Attempts { get; private set; }
 
@@ -135,6 +273,8 @@ public class PathWarmerTests
         public void Rehearse(in OrderRequest request)
         {
             Attempts++;
+            Entered?.Set();
+            Release?.Wait();
             if (Fault is not null)
             {
                 throw Fault;

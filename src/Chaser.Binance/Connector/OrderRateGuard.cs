@@ -19,6 +19,9 @@ namespace Chaser.Binance.Connector;
 /// </remarks>
 public sealed partial class OrderRateGuard
 {
+    /// <summary>A refusal whose reason was not asked for (<see cref="Rehearse"/>): building it would allocate on every rehearsal.</summary>
+    private const string Undescribed = "refused";
+
     /// <summary>An IP ban (418) that states no end: Binance's shortest ban is 2 minutes (API notes §4).</summary>
     private static readonly TimeSpan DefaultBan = TimeSpan.FromMinutes(2);
 
@@ -103,12 +106,13 @@ public sealed partial class OrderRateGuard
     {
         lock (_lock)
         {
-            return Refusal(orderCount, weight, deferrable: false, out _) is null && (orderCount == 0 || FairShareRefusal(orderCount, claimant) is null);
+            return Refusal(orderCount, weight, deferrable: false, out _, describe: false) is null
+                && (orderCount == 0 || FairShareRefusal(orderCount, claimant, describe: false) is null);
         }
     }
 
     /// <summary>Why this claimant's orders must leave the rest of a short window to others; null when they need not.</summary>
-    private string? FairShareRefusal(int orderCount, string claimant)
+    private string? FairShareRefusal(int orderCount, string claimant, bool describe = true)
     {
         // Contenders: the claimants that asked for orders in this 10 s window or the one before.
         var index = _orders10s.Index;
@@ -138,7 +142,7 @@ public sealed partial class OrderRateGuard
             var taken = window.TakenBy(claimant);
             if (taken + orderCount > share)
             {
-                return $"order rate limit: {claimant} has had {taken} of the {usable} usable {window.Name}, its share among {contenders} symbols while it is short ({window.Used} used)";
+                return describe ? $"order rate limit: {claimant} has had {taken} of the {usable} usable {window.Name}, its share among {contenders} symbols while it is short ({window.Used} used)" : Undescribed;
             }
         }
 
@@ -282,20 +286,24 @@ public sealed partial class OrderRateGuard
         }
     }
 
-    /// <summary>Why a request of this cost can't go now, and how long until it could; null when it can.</summary>
-    private string? Refusal(int orderCount, int weight, bool deferrable, out TimeSpan wait)
+    /// <summary>
+    /// Why a request of this cost can't go now, and how long until it could; null when it can. Without
+    /// <paramref name="describe"/> (a rehearsal, which nobody reads the reason of) a refusal is <see cref="Undescribed"/>:
+    /// the same decision, no message built.
+    /// </summary>
+    private string? Refusal(int orderCount, int weight, bool deferrable, out TimeSpan wait, bool describe = true)
     {
         var now = _time.GetUtcNow();
         if (now < _bannedUntil)
         {
             wait = _bannedUntil - now;
-            return $"not sent: {_pauseReason}";
+            return describe ? $"not sent: {_pauseReason}" : Undescribed;
         }
 
         if (orderCount > 0 && now < _ordersPausedUntil)
         {
             wait = _ordersPausedUntil - now;
-            return $"not sent: {_pauseReason}";
+            return describe ? $"not sent: {_pauseReason}" : Undescribed;
         }
 
         var serverNow = ServerNowMs();
@@ -318,13 +326,14 @@ public sealed partial class OrderRateGuard
             if (cost > usable)
             {
                 wait = TimeSpan.MaxValue;
-                return $"not sent: a cost of {cost} is more than the {usable} usable of {limit} {window.Name}";
+                return describe ? $"not sent: a cost of {cost} is more than the {usable} usable of {limit} {window.Name}" : Undescribed;
             }
 
             if (window.Used + cost > usable)
             {
                 wait = TimeSpan.FromMilliseconds(window.EndMs - serverNow);
-                return isWeight
+                return !describe ? Undescribed
+                    : isWeight
                     ? $"request weight limit: {window.Used}/{limit} per minute{(deferrable ? $" (at most {usable} for requests that can wait)" : string.Empty)}"
                     : $"order rate limit: {_orders10s.Used}/{OrdersPer10s} per 10 s, {_orders1m.Used}/{OrdersPerMinute} per minute";
             }
