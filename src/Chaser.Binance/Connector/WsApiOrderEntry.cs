@@ -294,7 +294,7 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
     /// <summary>The rehearsal on a given socket (tests hand it a stand-in): returns the frame's length, 0 when none was built.</summary>
     internal int Rehearse(WebSocket socket, in OrderRequest request, long timestampMs)
     {
-        if (request.Command.Kind is not (ChaserCommandKind.Place or ChaserCommandKind.Modify or ChaserCommandKind.Cancel) || socket.State != WebSocketState.Open)
+        if (!Carries(request, socket))
         {
             return 0;
         }
@@ -302,7 +302,7 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
         var frame = ArrayPool<byte>.Shared.Rent(WsApiRequests.MaxFrameLength);
         try
         {
-            return ReferenceEquals(socket, _loggedOn) ? WriteLoggedOnFrame(frame, 0, request, timestampMs) : WriteFrame(frame, 0, request, timestampMs);
+            return WriteFrameFor(socket, frame, 0, request, timestampMs);
         }
         finally
         {
@@ -315,7 +315,7 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
     {
         handedOff = 0;
         var command = request.Command;
-        if (command.Kind is not (ChaserCommandKind.Place or ChaserCommandKind.Modify or ChaserCommandKind.Cancel) || socket.State != WebSocketState.Open)
+        if (!Carries(request, socket))
         {
             return false;
         }
@@ -325,7 +325,7 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
         int length;
         try
         {
-            length = ReferenceEquals(socket, _loggedOn) ? WriteLoggedOnFrame(frame, id, request, timestampMs) : WriteFrame(frame, id, request, timestampMs);
+            length = WriteFrameFor(socket, frame, id, request, timestampMs);
         }
         catch
         {
@@ -383,6 +383,14 @@ internal sealed class WsApiOrderEntry : IAsyncDisposable
             return false;
         }
     }
+
+    /// <summary>Whether this connection takes the request: a place, modify or cancel, on an open socket (the rest goes by REST).</summary>
+    private static bool Carries(in OrderRequest request, WebSocket socket) =>
+        request.Command.Kind is (ChaserCommandKind.Place or ChaserCommandKind.Modify or ChaserCommandKind.Cancel) && socket.State == WebSocketState.Open;
+
+    /// <summary>The request's frame for this socket: unsigned on the logged-on connection, signed on any other.</summary>
+    private int WriteFrameFor(WebSocket socket, byte[] frame, long id, in OrderRequest request, long timestampMs) =>
+        ReferenceEquals(socket, _loggedOn) ? WriteLoggedOnFrame(frame, id, request, timestampMs) : WriteFrame(frame, id, request, timestampMs);
 
     private int WriteFrame(byte[] frame, long id, in OrderRequest request, long timestampMs)
     {
