@@ -32,15 +32,7 @@ public class WsApiOrderEntryTests
         using var hmac = new HmacSha256Signer(Secret.FromText(simulator.ApiSecret));
         var signer = new SlowSigner(hmac, time, TimeSpan.FromMilliseconds(2));
         var sink = new RecordingSink();
-        await using var connector = new BinanceConnector(new BinanceConnectorOptions
-        {
-            RestBaseUrl = simulator.RestBaseUrl,
-            StreamBaseUrl = simulator.WebSocketBaseUrl,
-            OrderEntryWebSocketUrl = simulator.WebSocketApiUrl,
-            ApiKey = new ApiKey(simulator.ApiKey),
-            Signer = signer,
-            Time = time,
-        });
+        await using var connector = new BinanceConnector(ConnectorOptions(simulator, simulator.ApiKey, signer, time));
         await connector.ConnectAsync(sink, Ct).WaitAsync(Patience, Ct);
         var rules = await connector.GetSymbolRulesAsync("BTCUSDT", Ct);
 
@@ -78,14 +70,8 @@ public class WsApiOrderEntryTests
         var signer = new SlowSigner(ed25519, time, TimeSpan.Zero);
         var diagnostics = new ConcurrentQueue<string>();
         var sink = new RecordingSink();
-        await using var connector = new BinanceConnector(new BinanceConnectorOptions
+        await using var connector = new BinanceConnector(ConnectorOptions(simulator, Ed25519ApiKey, signer, time) with
         {
-            RestBaseUrl = simulator.RestBaseUrl,
-            StreamBaseUrl = simulator.WebSocketBaseUrl,
-            OrderEntryWebSocketUrl = simulator.WebSocketApiUrl,
-            ApiKey = new ApiKey(Ed25519ApiKey),
-            Signer = signer,
-            Time = time,
             MaxReconnectDelay = TimeSpan.FromMilliseconds(1),
             Diagnostics = diagnostics.Enqueue,
         });
@@ -129,16 +115,7 @@ public class WsApiOrderEntryTests
         var signer = new SpoilingSigner(ed25519, spoil: payload => payload.IndexOf("apiKey="u8) == 0 && payload.IndexOf("symbol="u8) < 0);
         var diagnostics = new ConcurrentQueue<string>();
         var sink = new RecordingSink();
-        await using var connector = new BinanceConnector(new BinanceConnectorOptions
-        {
-            RestBaseUrl = simulator.RestBaseUrl,
-            StreamBaseUrl = simulator.WebSocketBaseUrl,
-            OrderEntryWebSocketUrl = simulator.WebSocketApiUrl,
-            ApiKey = new ApiKey(Ed25519ApiKey),
-            Signer = signer,
-            Time = time,
-            Diagnostics = diagnostics.Enqueue,
-        });
+        await using var connector = new BinanceConnector(ConnectorOptions(simulator, Ed25519ApiKey, signer, time) with { Diagnostics = diagnostics.Enqueue });
         await connector.ConnectAsync(sink, Ct).WaitAsync(Patience, Ct);
         var rules = await connector.GetSymbolRulesAsync("BTCUSDT", Ct);
 
@@ -162,6 +139,17 @@ public class WsApiOrderEntryTests
 
     private static Ed25519Signer TestEd25519Key() =>
         Ed25519Signer.FromSeed(Secret.FromBytes(Convert.FromHexString("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")));
+
+    /// <summary>A connector to <paramref name="simulator"/>'s REST, streams and WebSocket API, signing with <paramref name="signer"/>.</summary>
+    private static BinanceConnectorOptions ConnectorOptions(SimulatorServer simulator, string apiKey, IRequestSigner signer, TimeProvider time) => new()
+    {
+        RestBaseUrl = simulator.RestBaseUrl,
+        StreamBaseUrl = simulator.WebSocketBaseUrl,
+        OrderEntryWebSocketUrl = simulator.WebSocketApiUrl,
+        ApiKey = new ApiKey(apiKey),
+        Signer = signer,
+        Time = time,
+    };
 
     /// <summary>A simulator on <paramref name="time"/> with <paramref name="key"/>'s public key registered and a BTCUSDT book.</summary>
     private static async Task<SimulatorServer> StartWithEd25519KeyAsync(FakeTimeProvider time, Ed25519Signer key)
